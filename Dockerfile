@@ -1,0 +1,28 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    SHOPWATCH_DATA_DIR=/data \
+    SHOPWATCH_DATABASE_URL=sqlite+aiosqlite:////data/shopwatch.db \
+    SHOPWATCH_SCHEMES_FILE=/config/schemes.toml \
+    SHOPWATCH_LISTEN_PORT=8080
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+COPY broadcast ./broadcast
+COPY config ./config
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /data shopwatch \
+    && mkdir -p /data /config \
+    && chown shopwatch /data
+
+USER shopwatch
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"
+CMD ["shopwatch", "run"]

@@ -1,0 +1,27 @@
+"""Every error ShopWatch raises on purpose, in one place.
+
+Handlers and the CLI turn these into one clear sentence for a person; anything
+that is not one of these is a bug and reaches the global error handler.
+"""
+
+from __future__ import annotations
+
+
+class ShopWatchError(Exception):
+    """Base of the errors a person can be told about in plain words."""
+
+
+class ConfigError(ShopWatchError):
+    """Settings or the schemes file are wrong; start-up stops with this one line."""
+
+
+class StorageError(ShopWatchError):
+    """The log could not do what was asked (database unreachable, migration failed)."""
+
+
+class NotFoundError(StorageError):
+    """A record that a caller named does not exist (or is not theirs to see)."""
+
+
+class AccessDeniedError(ShopWatchError):
+    """The sender may not do this: not a member, wrong role, wrong scheme."""

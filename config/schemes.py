@@ -1,0 +1,270 @@
+"""The schemes file: which towns this deployment serves and who may hear what.
+
+The file is a contract with the people who run a deployment (see
+`schemes.example.toml`), so it is validated whole at start-up and every mistake is
+reported as one line naming the field and the line of the file, never a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from config.errors import ConfigError
+from config.toml_lines import line_of
+
+
+class Category(StrEnum):
+    """What happened; the slugs are shared by the schemes file, the log and exports."""
+
+    THEFT = "theft"
+    SUSPICIOUS = "suspicious"
+    VIOLENCE = "violence"
+    ASB = "asb"
+    FRAUD = "fraud"
+    DAMAGE = "damage"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    """`now` is a live alert that is broadcast; `log` is after the fact and only stored."""
+
+    NOW = "now"
+    LOG = "log"
+
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+ChatId = Annotated[int, Field(description="Telegram chat id; supergroups are -100...")]
+
+DEFAULT_AGREEMENT = (
+    "I will use ShopWatch alerts only to protect my business, staff and customers. "
+    "I will not copy, forward or publish alerts or photos. I will report accurately and "
+    "only what I have seen. I understand the scheme keeps a log of reports, shares it with "
+    "the police, and deletes it after the retention period."
+)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown timezone {value!r} (use an IANA name like Europe/London)"
+        ) from exc
+    if value not in available_timezones() and value != "UTC":
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/London)")
+    return value
+
+
+class Defaults(BaseModel):
+    """Values every scheme inherits unless it says otherwise."""
+
+    model_config = _STRICT
+
+    timezone: str = "Europe/London"
+    retention_days: int = Field(default=365, ge=1, le=3650)
+    chat_ttl_hours: int = Field(default=36, ge=1, lt=48)
+    protect_content: bool = True
+    agreement: str = DEFAULT_AGREEMENT
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class NeighbourRule(BaseModel):
+    """What one scheme passes on to a neighbouring scheme: an empty list means all."""
+
+    model_config = _STRICT
+
+    slug: Slug
+    categories: list[Category] = Field(default_factory=lambda: list(Category))
+    urgency: list[Urgency] = Field(default_factory=lambda: [Urgency.NOW])
+
+    def wants(self, category: Category, urgency: Urgency) -> bool:
+        return category in self.categories and urgency in self.urgency
+
+
+class SchemeConfig(BaseModel):
+    """One town's scheme as the schemes file declares it (defaults already applied)."""
+
+    model_config = _STRICT
+
+    slug: Slug
+    name: str = Field(min_length=1, max_length=120)
+    timezone: str
+    group_chat_id: ChatId
+    control_room_chat_id: ChatId
+    coordinators: list[int] = Field(default_factory=list)
+    retention_days: int = Field(ge=1, le=3650)
+    chat_ttl_hours: int = Field(ge=1, lt=48)
+    protect_content: bool
+    agreement: str
+    neighbours: list[NeighbourRule] = Field(default_factory=list, alias="neighbour")
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("coordinators")
+    @classmethod
+    def _positive_users(cls, value: list[int]) -> list[int]:
+        if any(uid <= 0 for uid in value):
+            raise ValueError("coordinators are Telegram user ids (positive numbers)")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_chats(self) -> SchemeConfig:
+        if self.group_chat_id == self.control_room_chat_id:
+            raise ValueError("group_chat_id and control_room_chat_id must be different chats")
+        return self
+
+
+class PeerConfig(BaseModel):
+    """A neighbouring scheme on another deployment, reached over signed HTTP."""
+
+    model_config = _STRICT
+
+    slug: Slug
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str = Field(min_length=1)
+    sends: list[Category] = Field(default_factory=list)
+    receives: list[Category] = Field(default_factory=list)
+    photos: bool = False
+
+
+class SchemesFile(BaseModel):
+    """The whole file: defaults, the schemes and the remote peers."""
+
+    model_config = _STRICT
+
+    defaults: Defaults = Field(default_factory=Defaults)
+    schemes: list[SchemeConfig] = Field(alias="scheme", min_length=1)
+    peers: list[PeerConfig] = Field(default_factory=list, alias="peer")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SchemesFile:
+        slugs = [s.slug for s in self.schemes]
+        known = set(slugs) | {p.slug for p in self.peers}
+        for index, scheme in enumerate(self.schemes):
+            if slugs.count(scheme.slug) > 1:
+                raise _located(("scheme", index, "slug"), f"duplicate scheme slug {scheme.slug!r}")
+            for n_index, rule in enumerate(scheme.neighbours):
+                if rule.slug not in known:
+                    raise _located(
+                        ("scheme", index, "neighbour", n_index, "slug"),
+                        f"unknown neighbour slug {rule.slug!r} (not a scheme or peer here)",
+                    )
+                if rule.slug == scheme.slug:
+                    raise _located(
+                        ("scheme", index, "neighbour", n_index, "slug"),
+                        "a scheme cannot be its own neighbour",
+                    )
+        chats: dict[int, str] = {}
+        for index, scheme in enumerate(self.schemes):
+            for field in ("group_chat_id", "control_room_chat_id"):
+                chat = getattr(scheme, field)
+                if chat in chats:
+                    raise _located(
+                        ("scheme", index, field),
+                        f"chat {chat} is already used by {chats[chat]}",
+                    )
+                chats[chat] = f"{scheme.slug}.{field}"
+        return self
+
+    def scheme(self, slug: str) -> SchemeConfig:
+        for scheme in self.schemes:
+            if scheme.slug == slug:
+                return scheme
+        raise KeyError(slug)
+
+
+class _LocatedError(ValueError):
+    """A cross-field problem that knows which key of the file it belongs to."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _located(loc: tuple[str | int, ...], message: str) -> _LocatedError:
+    return _LocatedError(loc, message)
+
+
+_INHERITED = ("timezone", "retention_days", "chat_ttl_hours", "protect_content", "agreement")
+
+
+def _apply_defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    defaults = Defaults.model_validate(raw.get("defaults", {}))
+    merged = dict(raw)
+    schemes = raw.get("scheme", [])
+    if isinstance(schemes, list):
+        merged["scheme"] = [
+            {**{k: getattr(defaults, k) for k in _INHERITED}, **s} if isinstance(s, dict) else s
+            for s in schemes
+        ]
+    return merged
+
+
+def _describe(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def parse_schemes(text: str, source: str = "<schemes>") -> SchemesFile:
+    """Validate the text of a schemes file; `source` names it in error messages."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        merged = _apply_defaults(raw)
+    except ValidationError as exc:
+        raise _one_line(exc, text, source, prefix=("defaults",)) from None
+    try:
+        return SchemesFile.model_validate(merged)
+    except ValidationError as exc:
+        raise _one_line(exc, text, source) from None
+
+
+def _one_line(
+    exc: ValidationError, text: str, source: str, prefix: tuple[str | int, ...] = ()
+) -> ConfigError:
+    error = exc.errors()[0]
+    loc = prefix + tuple(error["loc"])
+    context = error.get("ctx", {}).get("error")
+    if isinstance(context, _LocatedError):
+        loc, message = context.loc, str(context)
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is missing"
+    line = line_of(text, loc)
+    where = f"{source}:{line}" if line else source
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return ConfigError(f"{where}: {_describe(loc)}: {message}{more}")
+
+
+def load_schemes(path: Path) -> SchemesFile:
+    """Read and validate the schemes file named by the settings."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: schemes file not found (copy schemes.example.toml and set "
+            "SHOPWATCH_SCHEMES_FILE)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read schemes file: {exc}") from None
+    return parse_schemes(text, str(path))

@@ -1,0 +1,121 @@
+"""Process settings: one validated object, built once at start-up and passed in.
+
+Nothing reads the environment after start-up; secrets stay `SecretStr` so they
+cannot end up in a log line or a traceback by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.errors import ConfigError
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    """Everything the deployment decides, from `SHOPWATCH_*` variables or a `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPWATCH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = Field(default=TELEGRAM_API_URL, pattern=r"^https?://")
+    telegram_file_url: str | None = Field(default=None, pattern=r"^https?://")
+    database_url: str = "sqlite+aiosqlite:///./shopwatch.db"
+    schemes_file: Path = Path("./schemes.toml")
+    data_dir: Path = Path("./data")
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_secret: SecretStr | None = None
+    listen_host: str = "0.0.0.0"
+    listen_port: int = Field(default=8080, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            return value
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        raise ValueError("use a sqlite:// or postgresql:// URL")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - for secret_token.
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if not 1 <= len(raw) <= 256 or not all(
+            c.isascii() and (c.isalnum() or c in "_-") for c in raw
+        ):
+            raise ValueError("1-256 characters of letters, digits, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "SHOPWATCH_WEBHOOK_SECRET is required when SHOPWATCH_WEBHOOK_URL is set"
+            )
+        return self
+
+    @property
+    def file_url(self) -> str:
+        """Where files are downloaded: Telegram's `/file/bot`, beside the API URL."""
+        if self.telegram_file_url:
+            return self.telegram_file_url
+        base = self.telegram_api_url.rstrip("/")
+        head, _, tail = base.rpartition("/")
+        return f"{head}/file/{tail}" if tail.startswith("bot") else f"{base}/file/bot"
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    def require_token(self) -> str:
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigError(
+                "SHOPWATCH_BOT_TOKEN is not set: get a token from @BotFather "
+                "(or run `make demo`, which needs none)"
+            )
+        return self.bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "settings"
+        name = f"SHOPWATCH_{field.upper()}" if error["loc"] else "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL, and Telegram URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
