@@ -1,0 +1,54 @@
+"""Who hears an alert: the routing rules of the schemes file, applied as data.
+
+A live alert goes to its own scheme's group and control room, and to each
+neighbour whose rule wants that category and urgency. A log-only report goes
+nowhere: it is stored and searchable, not broadcast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from config.schemes import Category, SchemesFile, Urgency
+
+
+class Audience(StrEnum):
+    """Why a chat receives an alert; rendering and status edits differ by audience."""
+
+    GROUP = "group"
+    CONTROL_ROOM = "control_room"
+    NEIGHBOUR_GROUP = "neighbour_group"
+    NEIGHBOUR_CONTROL_ROOM = "neighbour_control_room"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    scheme_slug: str
+    chat_id: int
+    audience: Audience
+
+
+def recipients(
+    schemes: SchemesFile, scheme_slug: str, category: Category, urgency: Urgency
+) -> list[Recipient]:
+    """The chats one report from `scheme_slug` must reach, in delivery order."""
+    if urgency is not Urgency.NOW:
+        return []
+    own = schemes.scheme(scheme_slug)
+    out = [
+        Recipient(own.slug, own.control_room_chat_id, Audience.CONTROL_ROOM),
+        Recipient(own.slug, own.group_chat_id, Audience.GROUP),
+    ]
+    local = {s.slug for s in schemes.schemes}
+    for rule in own.neighbours:
+        if rule.slug not in local or not rule.wants(category, urgency):
+            continue  # remote peers are reached over federation, not by chat
+        neighbour = schemes.scheme(rule.slug)
+        out.append(
+            Recipient(
+                neighbour.slug, neighbour.control_room_chat_id, Audience.NEIGHBOUR_CONTROL_ROOM
+            )
+        )
+        out.append(Recipient(neighbour.slug, neighbour.group_chat_id, Audience.NEIGHBOUR_GROUP))
+    return out
