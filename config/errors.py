@@ -25,3 +25,7 @@ class NotFoundError(StorageError):
 
 class AccessDeniedError(ShopWatchError):
     """The sender may not do this: not a member, wrong role, wrong scheme."""
+
+
+class InvalidPhotoError(ShopWatchError):
+    """A photo we will not keep: not an image, too large, or a decompression bomb."""

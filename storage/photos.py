@@ -1,0 +1,140 @@
+"""The photo store: every image is re-encoded before it is kept or passed on.
+
+Re-encoding from pixels is what strips EXIF and GPS (a member's phone would
+otherwise publish where the shop is and who took it), bounds the size, and
+turns a hostile file into either a plain JPEG or a refusal. The SHA-256 of the
+stored bytes is the evidence-chain hash; a difference hash finds near-duplicate
+pictures of the same person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from config.errors import InvalidPhotoError
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"})
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    """Upper bounds: Telegram photos are at most 10 MB and 10000 px a side."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    max_side: int = 2048
+    jpeg_quality: int = 85
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    sha256: str
+    phash: str
+    width: int
+    height: int
+    size: int
+    relative_path: str
+
+
+def difference_hash(image: Image.Image, size: int = 8) -> str:
+    """64-bit dHash as 16 hex digits: close pictures differ in few bits."""
+    small = image.convert("L").resize((size + 1, size), Image.Resampling.LANCZOS)
+    pixels = small.tobytes()
+    bits = 0
+    for row in range(size):
+        for col in range(size):
+            left = pixels[row * (size + 1) + col]
+            right = pixels[row * (size + 1) + col + 1]
+            bits = (bits << 1) | (1 if left > right else 0)
+    return f"{bits:0{size * size // 4}x}"
+
+
+def hamming(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def reencode(data: bytes, limits: PhotoLimits = PhotoLimits()) -> tuple[bytes, Image.Image]:
+    """Decode untrusted bytes safely and return clean JPEG bytes and the image."""
+    if not data:
+        raise InvalidPhotoError("the photo is empty")
+    if len(data) > limits.max_bytes:
+        raise InvalidPhotoError("the photo is too large")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:
+                if opened.format not in ACCEPTED_FORMATS:
+                    raise InvalidPhotoError("that file is not a photo we can use")
+                width, height = opened.size
+                if width <= 0 or height <= 0 or width * height > limits.max_pixels:
+                    raise InvalidPhotoError("the photo's dimensions are too large")
+                opened.seek(0)
+                image = ImageOps.exif_transpose(opened)
+                image.load()
+    except InvalidPhotoError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidPhotoError("the photo's dimensions are too large") from None
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+    ) as exc:
+        logger.info("photo refused: %s", type(exc).__name__)
+        raise InvalidPhotoError("that file is not a photo we can use") from None
+    image = image.convert("RGB")
+    image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
+    clean = Image.new("RGB", image.size)
+    clean.paste(image)
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=limits.jpeg_quality, optimize=True)
+    return out.getvalue(), clean
+
+
+class PhotoStore:
+    """Content-addressed files under the data directory: the same photo is kept once."""
+
+    def __init__(self, root: Path, limits: PhotoLimits = PhotoLimits()) -> None:
+        self.root = root
+        self.limits = limits
+
+    def ingest(self, data: bytes) -> StoredPhoto:
+        jpeg, image = reencode(data, self.limits)
+        digest = hashlib.sha256(jpeg).hexdigest()
+        relative = f"{digest[:2]}/{digest}.jpg"
+        path = self.root / relative
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".part")
+            partial.write_bytes(jpeg)
+            partial.replace(path)
+        return StoredPhoto(
+            sha256=digest,
+            phash=difference_hash(image),
+            width=image.width,
+            height=image.height,
+            size=len(jpeg),
+            relative_path=relative,
+        )
+
+    def path(self, relative_path: str) -> Path:
+        resolved = (self.root / relative_path).resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            raise InvalidPhotoError("photo path outside the store")
+        return resolved
+
+    def read(self, relative_path: str) -> bytes:
+        return self.path(relative_path).read_bytes()
+
+    def delete(self, relative_path: str) -> None:
+        self.path(relative_path).unlink(missing_ok=True)

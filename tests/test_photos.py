@@ -1,0 +1,113 @@
+"""Photos a member sends are kept clean: no location, bounded size, hostile files refused."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image
+
+from config.errors import InvalidPhotoError
+from storage.photos import PhotoLimits, PhotoStore, hamming
+
+
+def phone_photo(width: int = 1600, height: int = 1200, *, with_gps: bool = True) -> bytes:
+    """A JPEG like a phone's: camera make, GPS position of the shop, a picture."""
+    image = Image.new("RGB", (width, height), (90, 110, 130))
+    for x in range(0, width, 40):
+        for y in range(0, height, 40):
+            image.putpixel((x, y), (255, (x * 7) % 255, (y * 3) % 255))
+    image.paste((200, 40, 40), (width // 4, height // 4, width // 2, height // 2))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    if with_gps:
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+        gps[ExifTags.GPS.GPSLatitude] = (52.0, 37.0, 42.0)
+        gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+        gps[ExifTags.GPS.GPSLongitude] = (1.0, 17.0, 33.0)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, quality=92)
+    return out.getvalue()
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> PhotoStore:
+    return PhotoStore(tmp_path / "photos")
+
+
+def test_a_phone_photo_is_kept_without_its_location_or_camera(photos: PhotoStore) -> None:
+    original = phone_photo()
+    with Image.open(io.BytesIO(original)) as sent:
+        assert sent.getexif().get_ifd(ExifTags.IFD.GPSInfo), "the phone's photo has a position"
+
+    stored = photos.ingest(original)
+
+    kept = photos.read(stored.relative_path)
+    with Image.open(io.BytesIO(kept)) as image:
+        assert image.format == "JPEG"
+        assert dict(image.getexif()) == {}
+        assert not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+        assert image.size == (stored.width, stored.height)
+    assert max(stored.width, stored.height) <= 2048
+    assert stored.size == len(kept)
+    assert len(stored.sha256) == 64
+
+
+def test_a_big_photo_is_scaled_down_and_the_same_photo_is_kept_once(tmp_path: Path) -> None:
+    photos = PhotoStore(tmp_path, PhotoLimits(max_side=800))
+    first = photos.ingest(phone_photo(2400, 1800))
+    again = photos.ingest(phone_photo(2400, 1800))
+
+    assert (first.width, first.height) == (800, 600)
+    assert again == first
+    assert len(list(tmp_path.rglob("*.jpg"))) == 1
+
+
+def test_a_resized_copy_of_a_picture_looks_alike(photos: PhotoStore) -> None:
+    big = photos.ingest(phone_photo(1600, 1200))
+    small = photos.ingest(phone_photo(400, 300, with_gps=False))
+    other = photos.ingest(_noise_photo())
+
+    assert hamming(big.phash, small.phash) <= 10
+    assert hamming(big.phash, other.phash) > 10
+
+
+def _noise_photo() -> bytes:
+    image = Image.effect_noise((640, 480), 90).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _bomb() -> bytes:
+    """A small PNG that decodes to 144 million pixels."""
+    out = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        pytest.param(b"", "empty", id="empty"),
+        pytest.param(b"GIF89a but not really an image at all", "not a photo", id="fake header"),
+        pytest.param(b"%PDF-1.7\n" + b"x" * 500, "not a photo", id="a pdf"),
+        pytest.param(phone_photo()[:400], "not a photo", id="truncated jpeg"),
+        pytest.param(_bomb(), "dimensions are too large", id="decompression bomb"),
+        pytest.param(b"\xff\xd8" + b"\x00" * (21 * 1024 * 1024), "too large", id="oversize file"),
+    ],
+)
+def test_hostile_files_are_refused_and_nothing_is_stored(
+    tmp_path: Path, data: bytes, why: str
+) -> None:
+    photos = PhotoStore(tmp_path)
+    with pytest.raises(InvalidPhotoError, match=why):
+        photos.ingest(data)
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_a_stored_path_cannot_escape_the_store(photos: PhotoStore) -> None:
+    with pytest.raises(InvalidPhotoError):
+        photos.read("../../etc/passwd")
