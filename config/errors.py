@@ -29,3 +29,7 @@ class AccessDeniedError(ShopWatchError):
 
 class InvalidPhotoError(ShopWatchError):
     """A photo we will not keep: not an image, too large, or a decompression bomb."""
+
+
+class DuplicateError(StorageError):
+    """The record is already in the log: the same alert delivered twice, an existing member."""

@@ -1,0 +1,109 @@
+"""One database URL in, an async engine out; what differs between SQLite and PostgreSQL stays here.
+
+SQLite is the single-town default and must behave like a server database where it
+matters: WAL so the outbox worker can read while a handler writes, foreign keys
+on so retention's cascades happen, and a busy timeout so two writers wait for each
+other instead of failing an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from config.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def parse_url(url: str) -> URL:
+    """Accept only the two async drivers the log is tested on."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"not a database URL: {exc}") from None
+    if parsed.drivername not in _DRIVERS:
+        raise StorageError(
+            f"unsupported database driver {parsed.drivername!r}: use sqlite+aiosqlite:// "
+            "or postgresql+asyncpg://"
+        )
+    return parsed
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def create_engine(url: str, *, migrating: bool = False) -> AsyncEngine:
+    """Build the engine for `url`, creating a SQLite file's directory first.
+
+    `migrating=True` is for `storage.migrate` only. On SQLite it turns foreign keys
+    off (SQLite alters a table by rebuilding it, and dropping the old copy of
+    `report` with foreign keys on would cascade-delete every photo and event) and
+    wraps each transaction in an explicit BEGIN IMMEDIATE so a migration is all or
+    nothing; the Python driver on its own would run DDL outside any transaction.
+    """
+    parsed = parse_url(url)
+    options: dict[str, Any] = {}
+    if is_sqlite(parsed):
+        path = sqlite_file(parsed)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the database directory: {exc}") from None
+    else:
+        # A bot runs for weeks; connections dropped by the server must not fail an alert.
+        options["pool_pre_ping"] = True
+    engine = create_async_engine(parsed, **options)
+    if is_sqlite(parsed):
+        _configure_sqlite(engine, migrating=migrating)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine, *, migrating: bool) -> None:
+    pragmas = (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA foreign_keys={'OFF' if migrating else 'ON'}",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+        if migrating:
+            dbapi_connection.isolation_level = None
+
+    if migrating:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit, since callers use them afterwards."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

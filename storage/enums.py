@@ -1,0 +1,96 @@
+"""The log's vocabulary: stored as plain strings so adding a value needs no schema change.
+
+Category and Urgency belong to the schemes file and live in `config.schemes`; these
+are the words only the log itself uses.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a member may do in a scheme; handlers authorise on this, never on chat titles."""
+
+    MEMBER = "member"
+    OPERATOR = "operator"
+    COORDINATOR = "coordinator"
+    POLICE = "police"
+    ADMIN = "admin"
+
+
+class MemberStatus(StrEnum):
+    """Only `active` members may send or receive alerts; the others are kept for the record."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class ReportSource(StrEnum):
+    """How a report reached the log, which exports state for the evidence chain."""
+
+    CHAT = "chat"
+    RADIO = "radio"
+    FEDERATION = "federation"
+
+
+class EventKind(StrEnum):
+    STATUS = "status"
+    NOTE = "note"
+    UPDATE = "update"
+    RADIO_CALL = "radio_call"
+
+
+class OutboxKind(StrEnum):
+    ALERT = "alert"
+    EDIT = "edit"
+    DELETE = "delete"
+    DOCUMENT = "document"
+    MESSAGE = "message"
+
+
+class OutboxState(StrEnum):
+    """`sending` is a leased claim: a worker that dies mid-send loses its lease, not the row."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class AuditOutcome(StrEnum):
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+
+
+class SourceEvaluation(StrEnum):
+    """3x5x2 grading, first part: how far the source can be relied on."""
+
+    RELIABLE = "1"
+    UNTESTED = "2"
+    NOT_RELIABLE = "3"
+
+
+class IntelligenceAssessment(StrEnum):
+    """3x5x2 grading, second part: how the source came to know it."""
+
+    KNOWN_DIRECTLY = "A"
+    KNOWN_INDIRECTLY_CORROBORATED = "B"
+    KNOWN_INDIRECTLY = "C"
+    NOT_KNOWN = "D"
+    SUSPECTED_FALSE = "E"
+
+
+class HandlingCode(StrEnum):
+    """3x5x2 grading, last part: whether the police may pass it on freely."""
+
+    LAWFUL_SHARING_PERMITTED = "P"
+    CONDITIONS_APPLY = "C"

@@ -1,0 +1,1 @@
+"""Alembic migrations of the log, shipped inside the package so `pip install` carries them."""

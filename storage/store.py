@@ -1,0 +1,85 @@
+"""The log as one object: open it once at start-up, pass it to whoever needs it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from config.errors import StorageError
+from storage.audit import AuditLog
+from storage.engine import create_engine, make_session_factory
+from storage.invites import InviteRepository
+from storage.members import MemberRepository
+from storage.migrate import head_revision, revision_of, upgrade
+from storage.outbox import OutboxRepository
+from storage.reports import ReportRepository
+from storage.schemes import SchemeRepository
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    schemes: SchemeRepository
+    members: MemberRepository
+    invites: InviteRepository
+    reports: ReportRepository
+    outbox: OutboxRepository
+    audit: AuditLog
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect, migrating first unless told not to.
+
+        Without `migrate`, a database that is not at this code's revision is
+        refused with a `StorageError` naming both, rather than failing later on a
+        missing column in the middle of an alert.
+        """
+        if migrate:
+            await upgrade(url)
+        engine = create_engine(url)
+        try:
+            if not migrate:
+                await _check_revision(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        sessions = make_session_factory(engine)
+        return cls(
+            engine=engine,
+            sessions=sessions,
+            schemes=SchemeRepository(sessions),
+            members=MemberRepository(sessions),
+            invites=InviteRepository(sessions),
+            reports=ReportRepository(sessions),
+            outbox=OutboxRepository(sessions),
+            audit=AuditLog(sessions),
+        )
+
+    @property
+    def backend(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def _check_revision(engine: AsyncEngine) -> None:
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(revision_of)
+    except (DBAPIError, OSError) as exc:
+        raise StorageError(f"could not open the database: {exc}") from exc
+    expected = head_revision()
+    if current != expected:
+        raise StorageError(
+            f"the database is at revision {current or 'none'} but this version needs "
+            f"{expected}: run `shopwatch migrate`"
+        )
