@@ -1,0 +1,32 @@
+"""A local Telegram Bot API for tests and the demo.
+
+The unmodified python-telegram-bot client talks to it over HTTP (``base_url`` and
+``base_file_url``), while tests drive it as people would::
+
+    async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
+        bot = sandbox.add_bot(token="123:ABC", username="shopwatch_bot")
+        alice = sandbox.user(700001, "Alice", username="alice")
+        await alice.send(bot, "/start")
+        reply = await alice.next_reply(bot)
+"""
+
+from bot.sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
+from bot.sandbox.harness import BotApiSandbox
+from bot.sandbox.limits import SandboxLimits
+from bot.sandbox.people import BotHandle, Group, Person
+from bot.sandbox.state import CallbackAnswer
+from bot.sandbox.views import DocumentView, MessageView
+
+__all__ = [
+    "ApiError",
+    "BotApiSandbox",
+    "BotHandle",
+    "CallbackAnswer",
+    "DocumentView",
+    "Group",
+    "MessageView",
+    "Person",
+    "SandboxLimits",
+    "SandboxTimeoutError",
+    "SandboxUsageError",
+]

@@ -1,0 +1,232 @@
+"""The sandbox as a whole: an HTTP server the real client talks to, and the test-side API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import TypeVar
+
+from aiohttp import web
+
+from bot.sandbox.errors import SandboxUsageError
+from bot.sandbox.limits import RateLimiter, SandboxLimits
+from bot.sandbox.people import BotHandle, Group, Person
+from bot.sandbox.server import BOT_TOKEN, create_app
+from bot.sandbox.state import (
+    BotRecord,
+    ConvKey,
+    GroupRecord,
+    SandboxState,
+    UserRecord,
+    commands_key,
+)
+from bot.sandbox.transcript import render_transcript
+from bot.sandbox.views import MessageView
+from bot.sandbox.waiting import wait_until
+from bot.sandbox.webhook import WebhookDispatcher
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 5.0
+SUPERGROUP_PREFIX = "-100"
+
+
+class BotApiSandbox:
+    """A local Telegram Bot API. Point the client at :attr:`base_url` and :attr:`base_file_url`.
+
+    Several bots (tokens) can share one sandbox, and with it its people and groups.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: SandboxLimits | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        webhook_retry_delay: float = 0.2,
+    ) -> None:
+        self.state = SandboxState()
+        self._limiter = RateLimiter(limits or SandboxLimits())
+        self._webhooks = WebhookDispatcher(self.state, retry_delay=webhook_retry_delay)
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> BotApiSandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        app = create_app(self.state, self._limiter, self._webhooks)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        address = self._runner.addresses[0]
+        self._port = int(address[1])
+        logger.info("Bot API sandbox listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Release long polls, stop webhook delivery and close the server."""
+        self.state.stopping = True
+        for bot in self.state.bots.values():
+            bot.updates_signal.notify()
+        await self._webhooks.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"{self.url}/file/bot"
+
+    @property
+    def limits(self) -> SandboxLimits:
+        return self._limiter.limits
+
+    @limits.setter
+    def limits(self, limits: SandboxLimits) -> None:
+        """Swap limits at run time; counting starts afresh."""
+        self._limiter.configure(limits)
+
+    def add_bot(self, token: str, username: str, first_name: str | None = None) -> BotHandle:
+        if not BOT_TOKEN.fullmatch(token):
+            raise SandboxUsageError(f"{token!r} is not shaped like a bot token (123:ABC)")
+        bot_id = int(token.split(":", 1)[0])
+        if token in self.state.bots_by_token or bot_id in self.state.users:
+            raise SandboxUsageError(f"bot {bot_id} exists already")
+        user = UserRecord(bot_id, first_name or username, username=username, is_bot=True)
+        record = BotRecord(user, token)
+        self.state.users[bot_id] = user
+        self.state.bots[bot_id] = record
+        self.state.bots_by_token[token] = record
+        return BotHandle(bot_id, token, username, user.first_name)
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = "en",
+    ) -> Person:
+        if user_id <= 0:
+            raise SandboxUsageError("user ids are positive")
+        existing = self.state.users.get(user_id)
+        if existing is not None and existing.is_bot:
+            raise SandboxUsageError(f"{user_id} is a bot")
+        record = existing or UserRecord(
+            user_id, first_name, last_name, username, language_code=language_code
+        )
+        self.state.users[user_id] = record
+        return Person(self.state, record)
+
+    def group(
+        self,
+        chat_id: int,
+        title: str,
+        members: Sequence[Person] = (),
+        *,
+        bots: Sequence[BotHandle] = (),
+        admins: Sequence[Person] = (),
+        owner: Person | None = None,
+        username: str | None = None,
+    ) -> Group:
+        """A group as it already is: no join updates. Ids from -100... make a supergroup.
+
+        ``bots`` are in it as administrators; use :meth:`Group.add_bot` to add one later
+        with the updates Telegram sends.
+        """
+        if chat_id >= 0:
+            raise SandboxUsageError("group ids are negative")
+        kind = "supergroup" if str(chat_id).startswith(SUPERGROUP_PREFIX) else "group"
+        record = self.state.groups.get(chat_id) or GroupRecord(chat_id, title, kind, username)
+        for person in members:
+            record.members[person.id] = "member"
+        for person in admins:
+            record.members[person.id] = "administrator"
+        if owner is not None:
+            record.members[owner.id] = "creator"
+        for bot in bots:
+            record.members[bot.id] = "administrator"
+        self.state.groups[chat_id] = record
+        return Group(self.state, record)
+
+    def kick_bot(self, bot: BotHandle, group: Group, *, by: Person | None = None) -> None:
+        group.kick_bot(bot, by=by)
+
+    def _key(self, bot: BotHandle | None, chat: Person | Group | int) -> ConvKey:
+        chat_id = chat if isinstance(chat, int) else chat.id
+        if chat_id < 0:
+            return self.state.group_key(chat_id)
+        if bot is None:
+            raise SandboxUsageError("a private chat needs its bot")
+        return self.state.private_key(bot.id, chat_id)
+
+    def chat_messages(
+        self, bot: BotHandle | None, chat: Person | Group | int
+    ) -> list[MessageView]:
+        """Every message the chat holds now, deleted ones flagged; ``bot`` only for private."""
+        conv = self.state.conversations.get(self._key(bot, chat))
+        return [MessageView.of(record) for record in conv.messages.values()] if conv else []
+
+    def refresh(self, message: MessageView) -> MessageView:
+        """The same message as it is now (after edits or deletion)."""
+        record = self.state.conversations[message.chat_key].messages[message.message_id]
+        return MessageView.of(record)
+
+    async def download(self, file_id: str) -> bytes:
+        entry = self.state.files_by_id.get(file_id)
+        if entry is None:
+            raise SandboxUsageError(f"no file with id {file_id!r}")
+        return entry[0].data
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], T | Awaitable[T | None] | None],
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a wait on the bot, not I/O
+        *,
+        message: str = "condition not met",
+    ) -> T:
+        """Wait until ``predicate()`` (sync or async) is truthy and return its value."""
+        return await wait_until(self.state, predicate, timeout, lambda: message)
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the sandbox clock on: later messages are dated later, older ones age."""
+        self.state.clock_offset += seconds
+
+    def pending_updates(self, bot: BotHandle) -> int:
+        """Updates queued for ``bot`` and not yet confirmed (or delivered to its webhook)."""
+        return len(self.state.bots[bot.id].pending)
+
+    def commands(self, bot: BotHandle) -> list[tuple[str, str]]:
+        """The default-scope command list the bot set with setMyCommands."""
+        return list(self.state.bots[bot.id].commands.get(commands_key(None, None), []))
+
+    def webhook_url(self, bot: BotHandle) -> str | None:
+        hook = self.state.bots[bot.id].webhook
+        return hook.url if hook else None
+
+    def transcript(self) -> str:
+        """Every chat and what it holds, in order; presses and answers under their message."""
+        return render_transcript(self.state)
