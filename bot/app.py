@@ -1,0 +1,53 @@
+"""The composition root: the one place that builds the Application and wires features.
+
+Every feature module in `handlers/` exposes a function returning its handlers;
+this module registers them in order (the access check first, in group -1) so a
+reader sees the whole bot in one screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from broadcast import texts
+from handlers.access import ACCESS_GROUP, access_handlers
+from handlers.context import BotData, Services, ShopWatchContext
+from handlers.errors import on_error
+from handlers.start import start_handlers
+
+ShopWatchApplication = Application[Any, ShopWatchContext, Any, Any, BotData, Any]
+
+
+async def _announce_commands(application: ShopWatchApplication) -> None:
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.BOT_COMMANDS])
+
+
+def build_application(services: Services, *, webhook: bool = False) -> ShopWatchApplication:
+    """Build the bot for these services; `webhook` drops the polling Updater."""
+    settings = services.settings
+    context_types = ContextTypes(context=ShopWatchContext, bot_data=BotData)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.file_url)
+        .context_types(context_types)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_announce_commands)
+    )
+    if webhook:
+        builder = builder.updater(None)
+    application: ShopWatchApplication = builder.build()
+    application.bot_data.services = services
+
+    for handler in access_handlers():
+        application.add_handler(handler, group=ACCESS_GROUP)
+    application.add_handlers(start_handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+ALLOWED_UPDATES = Update.ALL_TYPES

@@ -1,0 +1,99 @@
+"""`shopwatch`: the command line a deployment uses (run, migrate, check, demo).
+
+Configuration mistakes end here as one line on stderr and exit status 2, never
+a traceback: the person reading it is setting up a scheme, not debugging Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from config.errors import ConfigError, StorageError
+from config.schemes import load_schemes
+from config.settings import Settings, configure_logging, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shopwatch", description="ShopWatch: town-centre early alerts and intelligence log"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    commands.add_parser("migrate", help="bring the database up to date")
+    commands.add_parser("check", help="validate the settings and the schemes file, then exit")
+    demo = commands.add_parser(
+        "demo", help="run a scripted scenario against the local Bot API sandbox (no token)"
+    )
+    demo.add_argument("--serve", action="store_true", help="keep the sandbox and bot running")
+    demo.add_argument("--dir", default=None, help="where to keep the demo's database and files")
+    return parser
+
+
+async def _run(settings: Settings) -> None:
+    schemes = load_schemes(settings.schemes_file)
+    settings.require_token()
+    from bot.runtime import BotRuntime
+
+    runtime = BotRuntime(settings, schemes)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await runtime.start()
+    logger.info("ShopWatch is running for %s scheme(s)", len(schemes.schemes))
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+
+
+async def _migrate(settings: Settings) -> None:
+    from storage.migrate import upgrade
+
+    await upgrade(settings.database_url)
+    print("database is up to date")
+
+
+def _check(settings: Settings) -> None:
+    schemes = load_schemes(settings.schemes_file)
+    names = ", ".join(s.name for s in schemes.schemes)
+    print(f"settings OK; {settings.schemes_file}: {len(schemes.schemes)} scheme(s): {names}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Read Telegram's retry_after as a timedelta (python-telegram-bot's v23 behaviour).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(serve=args.serve, directory=args.dir))
+        settings = load_settings()
+        configure_logging(settings)
+        if args.command == "run":
+            asyncio.run(_run(settings))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "check":
+            _check(settings)
+    except (ConfigError, StorageError) as exc:
+        print(f"shopwatch: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

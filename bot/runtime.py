@@ -1,0 +1,103 @@
+"""Start and stop the whole bot: the log, the Application, polling or webhook, the web app.
+
+`shopwatch run`, the demo and the tests all go through `BotRuntime`, so what the
+tests prove is what production runs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
+from bot.web import build_web_app
+from config.schemes import SchemesFile
+from config.settings import Settings
+from handlers.context import Services
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class BotRuntime:
+    """One running deployment; `start()` returns once it is receiving updates."""
+
+    def __init__(self, settings: Settings, schemes: SchemesFile) -> None:
+        self.settings = settings
+        self.schemes = schemes
+        self._store: Store | None = None
+        self._application: ShopWatchApplication | None = None
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the runtime is not started")
+        return self._store
+
+    @property
+    def application(self) -> ShopWatchApplication:
+        if self._application is None:
+            raise RuntimeError("the runtime is not started")
+        return self._application
+
+    async def start(self) -> None:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._store = await Store.open(settings.database_url, migrate=True)
+        await self._store.schemes.sync(self.schemes)
+        webhook = settings.webhook_url is not None
+        self._application = build_application(
+            Services(settings=settings, schemes=self.schemes, store=self._store), webhook=webhook
+        )
+        application = self._application
+        await application.initialize()
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        web_app = build_web_app(
+            application, webhook_url=settings.webhook_url, webhook_secret=secret
+        )
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.listen_host, settings.listen_port)
+        await site.start()
+        self.port = self._bound_port()
+        if settings.webhook_url:
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+            logger.info("receiving updates by webhook on port %s", self.port)
+        else:
+            await application.bot.delete_webhook()
+            assert application.updater is not None
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, timeout=10, poll_interval=0.0
+            )
+            logger.info("receiving updates by polling; health check on port %s", self.port)
+
+    def _bound_port(self) -> int | None:
+        assert self._runner is not None
+        for address in self._runner.addresses:
+            if isinstance(address, tuple):
+                return int(address[1])
+        return None
+
+    async def stop(self) -> None:
+        application = self._application
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+            self._application = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._store is not None:
+            await self._store.close()
+            self._store = None

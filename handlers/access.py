@@ -1,0 +1,64 @@
+"""The one access check every update passes before any feature sees it.
+
+Runs as a `TypeHandler` in group -1: it works out who sent the update and which
+scheme's chat it came from, records that on the context for the handlers, and
+stops the update (`ApplicationHandlerStop`) when nobody should act on it. Doing
+this once, first, means a feature cannot forget to check.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
+
+from handlers.context import Membership, ShopWatchContext, Viewer
+from storage.enums import AuditOutcome
+
+logger = logging.getLogger(__name__)
+
+ACCESS_GROUP = -1
+
+
+async def identify(update: Update, context: ShopWatchContext) -> None:
+    """Attach a `Viewer` to the context, or stop updates nobody should act on."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        logger.debug("update %s has no human sender; ignored", update.update_id)
+        raise ApplicationHandlerStop
+    store = context.store
+    memberships = tuple(
+        Membership(member, scheme) for member, scheme in await store.members.for_user(user.id)
+    )
+    chat_scheme = None
+    if chat.type != ChatType.PRIVATE:
+        chat_scheme = await store.schemes.get_by_chat_id(chat.id)
+        if chat_scheme is None:
+            logger.info(
+                "update %s from chat %s that is no scheme's; ignored", update.update_id, chat.id
+            )
+            raise ApplicationHandlerStop
+    viewer = Viewer(
+        user_id=user.id,
+        first_name=user.first_name,
+        memberships=memberships,
+        chat_scheme=chat_scheme,
+    )
+    if chat_scheme is not None and not any(m.scheme.id == chat_scheme.id for m in viewer.active):
+        # Non-members in a scheme's group are never relayed or answered.
+        await store.audit.record(
+            actor_telegram_id=user.id,
+            action="group_message",
+            outcome=AuditOutcome.REFUSED,
+            scheme_id=chat_scheme.id,
+            detail={"chat_id": chat.id, "reason": "not an active member"},
+        )
+        raise ApplicationHandlerStop
+    context.viewer = viewer
+
+
+def access_handlers() -> list[BaseHandler[Update, ShopWatchContext, None]]:
+    return [TypeHandler(Update, identify)]

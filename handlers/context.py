@@ -1,0 +1,82 @@
+"""The typed context every handler receives: repositories arrive here, never as globals.
+
+Follows python-telegram-bot's `contexttypesbot` example. PTB creates `BotData`
+itself (with no arguments), so the composition root fills in `services` once
+the application is built; a handler that runs before that is a wiring bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from config.schemes import SchemesFile
+from config.settings import Settings
+from storage.enums import MemberStatus
+from storage.models import Member, Scheme
+from storage.store import Store
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One scheme a person belongs to, with their row in it."""
+
+    member: Member
+    scheme: Scheme
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who sent this update, as the access check found them (once, before any handler)."""
+
+    user_id: int
+    first_name: str
+    memberships: tuple[Membership, ...]
+    chat_scheme: Scheme | None
+
+    @property
+    def active(self) -> tuple[Membership, ...]:
+        return tuple(m for m in self.memberships if m.member.status == MemberStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the handlers may use: the log, the settings and the schemes file."""
+
+    settings: Settings
+    schemes: SchemesFile
+    store: Store
+
+
+@dataclass
+class BotData:
+    services: Services | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class ShopWatchContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """Adds the services and the access check's verdict for this update."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.viewer: Viewer | None = None
+
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError(
+                "services are not wired: build the bot with bot.app.build_application"
+            )
+        return services
+
+    @property
+    def store(self) -> Store:
+        return self.services.store

@@ -1,0 +1,99 @@
+"""The bot runs for real against the sandbox: people talk to it and read its answers."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.web import SECRET_HEADER
+from storage.enums import AuditOutcome
+from tests.town import WEBHOOK_SECRET, Town
+
+
+async def test_a_coordinator_says_start_and_is_greeted_as_a_member(town: Town) -> None:
+    await town.coordinator.send(town.bot, "/start")
+
+    reply = await town.coordinator.next_reply(town.bot)
+
+    assert "Hello Carol" in reply.body
+    assert "Norwich ShopWatch" in reply.body
+    assert "/alert" in reply.body
+
+
+async def test_a_stranger_is_told_how_to_join(town: Town) -> None:
+    stranger = town.person(900001, "Sam")
+
+    await stranger.send(town.bot, "/start")
+
+    reply = await stranger.next_reply(town.bot)
+    assert "Hello Sam" in reply.body
+    assert "ask your scheme coordinator for an invite link" in reply.body
+    await stranger.send(town.bot, "/help")
+    assert "invite link" in (await stranger.next_reply(town.bot)).body
+
+
+async def test_the_bot_lists_its_commands_in_the_telegram_menu(town: Town) -> None:
+    commands = dict(town.sandbox.commands(town.bot))
+    assert {"start", "help"} <= commands.keys()
+
+
+async def test_messages_from_strangers_in_the_scheme_group_are_ignored_and_audited(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    stranger = town.person(900002, "Lurker")
+    town.group.add_member(stranger)
+
+    await stranger.send(town.group, "/start")
+    await town.coordinator.send(town.bot, "/help")  # a later update: the first was handled
+    await town.coordinator.next_reply(town.bot)
+
+    assert town.bot_said(town.group) == [], "the bot says nothing in the group"
+    entries = await town.runtime.store.audit.recent()
+    refused = [e for e in entries if e.actor_telegram_id == stranger.id]
+    assert refused, "the refusal is audited"
+    assert {e.outcome for e in refused} == {AuditOutcome.REFUSED}
+
+
+async def test_the_health_check_answers(polling_town: Town) -> None:
+    url = f"http://127.0.0.1:{polling_town.runtime.port}/healthz"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "ok"}
+
+
+async def _post_update(town: Town, secret: str | None, body: bytes) -> int:
+    url = town.runtime.settings.webhook_url
+    assert url is not None
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[SECRET_HEADER] = secret
+    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as r:
+        return r.status
+
+
+def _forged_start(user_id: int) -> bytes:
+    return (
+        '{"update_id": 990001, "message": {"message_id": 1, "date": 1700000000, '
+        f'"chat": {{"id": {user_id}, "type": "private"}}, '
+        f'"from": {{"id": {user_id}, "is_bot": false, "first_name": "Mallory"}}, '
+        '"text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}'
+    ).encode()
+
+
+async def test_a_webhook_call_with_a_wrong_secret_is_refused_and_changes_nothing(
+    town: Town,
+) -> None:
+    if town.runtime.settings.webhook_url is None:
+        return  # polling has no webhook to forge
+    mallory = town.person(900003, "Mallory")
+    mallory.open_chat(town.bot)
+
+    assert await _post_update(town, "not-the-secret", _forged_start(mallory.id)) == 403
+    assert await _post_update(town, None, _forged_start(mallory.id)) == 403
+    assert await _post_update(town, WEBHOOK_SECRET, b"{not json") == 400
+    assert await _post_update(town, WEBHOOK_SECRET, b"[1, 2]") == 400
+
+    await town.coordinator.send(town.bot, "/help")  # processed after anything forged
+    await town.coordinator.next_reply(town.bot)
+    assert town.chat(mallory) == []
+    assert town.sandbox.webhook_url(town.bot) == town.runtime.settings.webhook_url
