@@ -13,10 +13,16 @@ from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from broadcast import texts
+from broadcast.callbacks import CallbackSigner
+from broadcast.outbox import OutboxWorker
+from config.schemes import SchemesFile
+from config.settings import Settings
 from handlers.access import ACCESS_GROUP, access_handlers
 from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
 from handlers.start import start_handlers
+from storage.photos import PhotoStore
+from storage.store import Store
 
 ShopWatchApplication = Application[Any, ShopWatchContext, Any, Any, BotData, Any]
 
@@ -25,13 +31,15 @@ async def _announce_commands(application: ShopWatchApplication) -> None:
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.BOT_COMMANDS])
 
 
-def build_application(services: Services, *, webhook: bool = False) -> ShopWatchApplication:
-    """Build the bot for these services; `webhook` drops the polling Updater."""
-    settings = services.settings
+def build_application(
+    settings: Settings, schemes: SchemesFile, store: Store, *, webhook: bool = False
+) -> ShopWatchApplication:
+    """Build the bot on an open log; `webhook` drops the polling Updater."""
+    token = settings.require_token()
     context_types = ContextTypes(context=ShopWatchContext, bot_data=BotData)
     builder = (
         ApplicationBuilder()
-        .token(settings.require_token())
+        .token(token)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.file_url)
         .context_types(context_types)
@@ -41,7 +49,15 @@ def build_application(services: Services, *, webhook: bool = False) -> ShopWatch
     if webhook:
         builder = builder.updater(None)
     application: ShopWatchApplication = builder.build()
-    application.bot_data.services = services
+    photos = PhotoStore(settings.photos_dir)
+    application.bot_data.services = Services(
+        settings=settings,
+        schemes=schemes,
+        store=store,
+        photos=photos,
+        outbox=OutboxWorker(application.bot, store, photos, settings.data_dir),
+        signer=CallbackSigner.from_token(token),
+    )
 
     for handler in access_handlers():
         application.add_handler(handler, group=ACCESS_GROUP)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
 from bot.web import build_web_app
+from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
 from handlers.context import Services
@@ -43,20 +44,30 @@ class BotRuntime:
             raise RuntimeError("the runtime is not started")
         return self._application
 
+    @property
+    def services(self) -> Services:
+        services = self.application.bot_data.services
+        if services is None:
+            raise RuntimeError("the runtime is not started")
+        return services
+
+    @property
+    def outbox(self) -> OutboxWorker:
+        return self.services.outbox
+
     async def start(self) -> None:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._store = await Store.open(settings.database_url, migrate=True)
         await self._store.schemes.sync(self.schemes)
         webhook = settings.webhook_url is not None
-        self._application = build_application(
-            Services(settings=settings, schemes=self.schemes, store=self._store), webhook=webhook
-        )
+        self._application = build_application(settings, self.schemes, self._store, webhook=webhook)
         application = self._application
         await application.initialize()
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
+        self.outbox.start()
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         web_app = build_web_app(
             application, webhook_url=settings.webhook_url, webhook_secret=secret
@@ -89,6 +100,8 @@ class BotRuntime:
     async def stop(self) -> None:
         application = self._application
         if application is not None:
+            if application.bot_data.services is not None:
+                await application.bot_data.services.outbox.stop()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:

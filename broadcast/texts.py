@@ -51,3 +51,10 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "How to send an alert"),
     ("whoami", "Your scheme, role and status"),
 )
+
+
+def chat_unreachable(chat_id: int, error: str) -> str:
+    return (
+        f"ShopWatch cannot post in chat {chat_id} ({error}). Alerts to that chat are not "
+        "being delivered: please add the bot back to the chat as an administrator."
+    )

@@ -12,10 +12,13 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from broadcast.callbacks import CallbackSigner
+from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
 from storage.enums import MemberStatus
 from storage.models import Member, Scheme
+from storage.photos import PhotoStore
 from storage.store import Store
 
 
@@ -43,11 +46,14 @@ class Viewer:
 
 @dataclass(frozen=True)
 class Services:
-    """What the handlers may use: the log, the settings and the schemes file."""
+    """What the handlers may use: the log, the settings, the schemes file, the outbox."""
 
     settings: Settings
     schemes: SchemesFile
     store: Store
+    photos: PhotoStore
+    outbox: OutboxWorker
+    signer: CallbackSigner
 
 
 @dataclass

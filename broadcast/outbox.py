@@ -1,0 +1,296 @@
+"""The outbox worker: the only thing that posts alerts, edits and documents to chats.
+
+Rows are stored (with the report they belong to) before anything is sent; this
+worker claims due rows, sends them within Telegram's limits, records each
+copy's message id, and retries what failed with back-off. Within one chat rows
+go in order (an edit never overtakes its alert); chats are served side by side.
+
+Payloads (JSON) by kind:
+  alert / message: {"text", "photos": [store paths], "buttons": [[[label, data], ...], ...],
+                    "protect_content": bool, "delete_after_hours": int | null}
+  edit:            {"target": outbox row id, "text", "buttons"}
+  delete:          {"target": outbox row id}
+  document:        {"path": file under the data dir, "filename", "caption", "protect_content"}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from broadcast import texts
+from config.errors import NotFoundError
+from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
+from storage.models import OutboxRow, utcnow
+from storage.outbox import Delivery
+from storage.photos import PhotoStore
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+MAX_BACKOFF = timedelta(minutes=10)
+TARGET_NOT_SENT_DELAY = timedelta(seconds=1)
+IDLE_POLL_SECONDS = 1.0
+
+
+class _TargetNotSentError(Exception):
+    """An edit or delete whose message has not gone out yet: try again shortly."""
+
+
+def keyboard(buttons: Any) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
+        ]
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class OutboxWorker:
+    """Drains the outbox; `wake()` after queueing makes delivery immediate."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        photos: PhotoStore,
+        data_dir: Path,
+        *,
+        batch: int = 50,
+        lease_seconds: float = 60.0,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self.photos = photos
+        self.data_dir = data_dir
+        self.batch = batch
+        self.lease_seconds = lease_seconds
+        self.worker_id = f"worker-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._file_ids: dict[str, str] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="shopwatch-outbox")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                handled = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox pass failed; trying again shortly")
+                handled = 0
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+            self._wake.clear()
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """One pass: claim what is due and send it. Returns how many rows were handled."""
+        rows = await self.store.outbox.claim_due(
+            self.worker_id, now or utcnow(), limit=self.batch, lease_seconds=self.lease_seconds
+        )
+        if not rows:
+            return 0
+        by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.chat_id].append(row)
+        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
+        return len(rows)
+
+    async def _send_chat(self, rows: list[OutboxRow]) -> None:
+        for row in rows:
+            await self._deliver(row)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        assert row.id is not None
+        try:
+            message_id = await self._send(row)
+        except _TargetNotSentError:
+            await self.store.outbox.mark_retry(
+                row.id, "waiting for the original message", utcnow() + TARGET_NOT_SENT_DELAY
+            )
+            return
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            logger.info("outbox row %s: flood limit, retrying in %ss", row.id, wait)
+            await self.store.outbox.mark_retry(
+                row.id, f"flood limit: retry after {wait}s", utcnow() + timedelta(seconds=wait)
+            )
+            return
+        except Forbidden as exc:
+            await self._give_up(row, f"forbidden: {exc.message}")
+            return
+        except BadRequest as exc:
+            if row.kind in (OutboxKind.EDIT, OutboxKind.DELETE) and _harmless(exc):
+                await self.store.outbox.mark_sent(row.id, None)
+                return
+            await self._give_up(row, f"bad request: {exc.message}")
+            return
+        except (NetworkError, TelegramError) as exc:
+            await self._retry_or_give_up(row, f"{type(exc).__name__}: {exc.message}")
+            return
+        except (OSError, NotFoundError) as exc:
+            await self._give_up(row, f"{type(exc).__name__}: {exc}")
+            return
+        await self.store.outbox.mark_sent(row.id, message_id)
+        await self._schedule_removal(row)
+
+    async def _retry_or_give_up(self, row: OutboxRow, error: str) -> None:
+        assert row.id is not None
+        if row.attempts >= MAX_ATTEMPTS:
+            await self._give_up(row, error)
+            return
+        logger.info("outbox row %s failed (%s); attempt %s", row.id, error, row.attempts)
+        await self.store.outbox.mark_retry(row.id, error, utcnow() + backoff(row.attempts))
+
+    async def _give_up(self, row: OutboxRow, error: str) -> None:
+        assert row.id is not None
+        logger.warning("outbox row %s to chat %s failed for good: %s", row.id, row.chat_id, error)
+        await self.store.outbox.mark_failed(row.id, error)
+        if row.chat_id < 0 and row.kind in (OutboxKind.ALERT, OutboxKind.MESSAGE):
+            await self._tell_coordinators(row, error)
+
+    async def _tell_coordinators(self, row: OutboxRow, error: str) -> None:
+        """A scheme chat the bot cannot post in is told to its coordinators, once."""
+        active = await self.store.members.list_by_status(row.scheme_id, MemberStatus.ACTIVE)
+        for coordinator in (m for m in active if m.role == Role.COORDINATOR):
+            await self.store.outbox.enqueue(
+                row.scheme_id,
+                Delivery(
+                    chat_id=coordinator.telegram_user_id,
+                    kind=OutboxKind.MESSAGE,
+                    payload={"text": texts.chat_unreachable(row.chat_id, error)},
+                    dedupe_key=f"unreachable:{row.chat_id}:{coordinator.telegram_user_id}",
+                ),
+            )
+        self.wake()
+
+    async def _schedule_removal(self, row: OutboxRow) -> None:
+        hours = row.payload.get("delete_after_hours")
+        if not hours or row.id is None:
+            return
+        await self.store.outbox.enqueue(
+            row.scheme_id,
+            Delivery(
+                chat_id=row.chat_id,
+                kind=OutboxKind.DELETE,
+                payload={"target": row.id},
+                dedupe_key=f"ttl:{row.id}",
+                not_before=utcnow() + timedelta(hours=float(hours)),
+            ),
+            report_id=row.report_id,
+        )
+
+    async def _target(self, row: OutboxRow) -> OutboxRow:
+        target = await self.store.outbox.get(int(row.payload["target"]))
+        if target.state != OutboxState.SENT or target.telegram_message_id is None:
+            if target.state == OutboxState.FAILED:
+                raise NotFoundError("the original message was never delivered")
+            raise _TargetNotSentError
+        return target
+
+    async def _send(self, row: OutboxRow) -> int | None:
+        payload = row.payload
+        if row.kind in (OutboxKind.ALERT, OutboxKind.MESSAGE):
+            return await self._send_message(row.chat_id, payload)
+        if row.kind == OutboxKind.EDIT:
+            target = await self._target(row)
+            assert target.telegram_message_id is not None
+            markup = keyboard(payload.get("buttons"))
+            if target.payload.get("photos"):
+                await self.bot.edit_message_caption(
+                    row.chat_id,
+                    target.telegram_message_id,
+                    caption=payload["text"],
+                    reply_markup=markup,
+                )
+            else:
+                await self.bot.edit_message_text(
+                    payload["text"],
+                    row.chat_id,
+                    target.telegram_message_id,
+                    reply_markup=markup,
+                )
+            return target.telegram_message_id
+        if row.kind == OutboxKind.DELETE:
+            target = await self._target(row)
+            assert target.telegram_message_id is not None
+            await self.bot.delete_message(row.chat_id, target.telegram_message_id)
+            return target.telegram_message_id
+        if row.kind == OutboxKind.DOCUMENT:
+            path = (self.data_dir / payload["path"]).resolve()
+            if not path.is_relative_to(self.data_dir.resolve()):
+                raise NotFoundError("document outside the data directory")
+            sent = await self.bot.send_document(
+                row.chat_id,
+                path.read_bytes(),
+                filename=payload.get("filename", path.name),
+                caption=payload.get("caption"),
+                protect_content=bool(payload.get("protect_content", True)),
+            )
+            return sent.message_id
+        raise NotFoundError(f"unknown outbox kind {row.kind}")
+
+    async def _send_message(self, chat_id: int, payload: dict[str, Any]) -> int:
+        text = str(payload["text"])
+        markup = keyboard(payload.get("buttons"))
+        protect = bool(payload.get("protect_content", False))
+        photos: list[str] = list(payload.get("photos") or [])
+        sent: Message
+        if photos:
+            first = photos[0]
+            sent = await self.bot.send_photo(
+                chat_id,
+                self._file_ids.get(first) or self.photos.read(first),
+                caption=text,
+                reply_markup=markup,
+                protect_content=protect,
+            )
+            if sent.photo:
+                self._file_ids[first] = sent.photo[-1].file_id
+        else:
+            sent = await self.bot.send_message(
+                chat_id, text, reply_markup=markup, protect_content=protect
+            )
+        return sent.message_id
+
+
+def _harmless(exc: BadRequest) -> bool:
+    """Edits that change nothing, or deletes of what is already gone, count as done."""
+    message = exc.message.lower()
+    return "not modified" in message or "message to delete not found" in message
