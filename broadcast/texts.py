@@ -58,3 +58,17 @@ def chat_unreachable(chat_id: int, error: str) -> str:
         f"ShopWatch cannot post in chat {chat_id} ({error}). Alerts to that chat are not "
         "being delivered: please add the bot back to the chat as an administrator."
     )
+
+
+_REFUSALS = {
+    "not_member": REFUSED_NOT_MEMBER,
+    "pending": "Your membership is waiting for the coordinator's approval; you will get a "
+    "message as soon as you are approved.",
+    "suspended": "Your membership is suspended. Please contact your scheme coordinator.",
+    "removed": "You are no longer a member of this scheme. Please contact the coordinator.",
+    "wrong_role": "Sorry, your role in the scheme does not allow that.",
+}
+
+
+def refusal(reason: str) -> str:
+    return _REFUSALS.get(reason, _REFUSALS["wrong_role"])

@@ -7,6 +7,7 @@ the application is built; a handler that runs before that is a wiring bug.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from broadcast.callbacks import CallbackSigner
 from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
-from storage.enums import MemberStatus
+from storage.enums import MemberStatus, Role
 from storage.models import Member, Scheme
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -42,6 +43,19 @@ class Viewer:
     @property
     def active(self) -> tuple[Membership, ...]:
         return tuple(m for m in self.memberships if m.member.status == MemberStatus.ACTIVE)
+
+    def acting_as(self, roles: Collection[Role]) -> Membership | None:
+        """The active membership this update acts under, if it holds one of `roles`.
+
+        In a scheme's chat that scheme's membership counts; in a private chat the
+        first active membership with a fitting role (admins fit every role).
+        """
+        for membership in self.active:
+            if self.chat_scheme is not None and membership.scheme.id != self.chat_scheme.id:
+                continue
+            if membership.member.role in roles or membership.member.role == Role.ADMIN:
+                return membership
+        return None
 
 
 @dataclass(frozen=True)
