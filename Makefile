@@ -23,7 +23,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 pytest: venv
-	$(BIN)/pytest
+	$(BIN)/pytest -v
 
 test: lint typecheck pytest
 
