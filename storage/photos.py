@@ -4,7 +4,7 @@ Re-encoding from pixels is what strips EXIF and GPS (a member's phone would
 otherwise publish where the shop is and who took it), bounds the size, and
 turns a hostile file into either a plain JPEG or a refusal. The SHA-256 of the
 stored bytes is the evidence-chain hash; a difference hash finds near-duplicate
-pictures of the same person.
+pictures of the same person (imagehash's pHash).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config.errors import InvalidPhotoError
@@ -31,7 +32,7 @@ class PhotoLimits:
 
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
-    max_side: int = 2048
+    max_side: int = 1600
     jpeg_quality: int = 85
 
 
@@ -45,17 +46,9 @@ class StoredPhoto:
     relative_path: str
 
 
-def difference_hash(image: Image.Image, size: int = 8) -> str:
-    """64-bit dHash as 16 hex digits: close pictures differ in few bits."""
-    small = image.convert("L").resize((size + 1, size), Image.Resampling.LANCZOS)
-    pixels = small.tobytes()
-    bits = 0
-    for row in range(size):
-        for col in range(size):
-            left = pixels[row * (size + 1) + col]
-            right = pixels[row * (size + 1) + col + 1]
-            bits = (bits << 1) | (1 if left > right else 0)
-    return f"{bits:0{size * size // 4}x}"
+def perceptual_hash(image: Image.Image) -> str:
+    """64-bit pHash as 16 hex digits (imagehash): resized or recompressed copies stay close."""
+    return str(imagehash.phash(image))
 
 
 def hamming(a: str, b: str) -> int:
@@ -120,7 +113,7 @@ class PhotoStore:
             partial.replace(path)
         return StoredPhoto(
             sha256=digest,
-            phash=difference_hash(image),
+            phash=perceptual_hash(image),
             width=image.width,
             height=image.height,
             size=len(jpeg),

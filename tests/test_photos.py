@@ -50,7 +50,7 @@ def test_a_phone_photo_is_kept_without_its_location_or_camera(photos: PhotoStore
         assert dict(image.getexif()) == {}
         assert not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
         assert image.size == (stored.width, stored.height)
-    assert max(stored.width, stored.height) <= 2048
+    assert max(stored.width, stored.height) <= 1600
     assert stored.size == len(kept)
     assert len(stored.sha256) == 64
 
