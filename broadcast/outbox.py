@@ -9,7 +9,7 @@ Payloads (JSON) by kind:
   alert / message: {"text", "photos": [store paths], "buttons": [[[label, data], ...], ...],
                     "protect_content": bool, "delete_after_hours": int | null}
   edit:            {"target": outbox row id, "text", "buttons"}
-  delete:          {"target": outbox row id}
+  delete:          {"target": outbox row id, "also": [further message ids, e.g. an album]}
   document:        {"path": file under the data dir, "filename", "caption", "protect_content"}
 """
 
@@ -24,7 +24,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from broadcast import texts
@@ -139,7 +146,7 @@ class OutboxWorker:
     async def _deliver(self, row: OutboxRow) -> None:
         assert row.id is not None
         try:
-            message_id = await self._send(row)
+            message_id, extra_ids = await self._send(row)
         except _TargetNotSentError:
             await self.store.outbox.mark_retry(
                 row.id, "waiting for the original message", utcnow() + TARGET_NOT_SENT_DELAY
@@ -168,7 +175,7 @@ class OutboxWorker:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return
         await self.store.outbox.mark_sent(row.id, message_id)
-        await self._schedule_removal(row)
+        await self._schedule_removal(row, extra_ids)
 
     async def _retry_or_give_up(self, row: OutboxRow, error: str) -> None:
         assert row.id is not None
@@ -200,7 +207,7 @@ class OutboxWorker:
             )
         self.wake()
 
-    async def _schedule_removal(self, row: OutboxRow) -> None:
+    async def _schedule_removal(self, row: OutboxRow, extra_ids: list[int]) -> None:
         hours = row.payload.get("delete_after_hours")
         if not hours or row.id is None:
             return
@@ -209,7 +216,7 @@ class OutboxWorker:
             Delivery(
                 chat_id=row.chat_id,
                 kind=OutboxKind.DELETE,
-                payload={"target": row.id},
+                payload={"target": row.id, "also": extra_ids},
                 dedupe_key=f"ttl:{row.id}",
                 not_before=utcnow() + timedelta(hours=float(hours)),
             ),
@@ -224,10 +231,15 @@ class OutboxWorker:
             raise _TargetNotSentError
         return target
 
-    async def _send(self, row: OutboxRow) -> int | None:
+    async def _send(self, row: OutboxRow) -> tuple[int | None, list[int]]:
+        """Send one row; returns the message id to record and ids of any extra photos."""
         payload = row.payload
         if row.kind in (OutboxKind.ALERT, OutboxKind.MESSAGE):
             return await self._send_message(row.chat_id, payload)
+        return await self._send_other(row), []
+
+    async def _send_other(self, row: OutboxRow) -> int | None:
+        payload = row.payload
         if row.kind == OutboxKind.EDIT:
             target = await self._target(row)
             assert target.telegram_message_id is not None
@@ -251,6 +263,9 @@ class OutboxWorker:
             target = await self._target(row)
             assert target.telegram_message_id is not None
             await self.bot.delete_message(row.chat_id, target.telegram_message_id)
+            for extra in payload.get("also") or []:
+                with contextlib.suppress(BadRequest):
+                    await self.bot.delete_message(row.chat_id, int(extra))
             return target.telegram_message_id
         if row.kind == OutboxKind.DOCUMENT:
             path = (self.data_dir / payload["path"]).resolve()
@@ -266,28 +281,72 @@ class OutboxWorker:
             return sent.message_id
         raise NotFoundError(f"unknown outbox kind {row.kind}")
 
-    async def _send_message(self, chat_id: int, payload: dict[str, Any]) -> int:
+    def _photo(self, path: str) -> str | bytes:
+        return self._file_ids.get(path) or self.photos.read(path)
+
+    def _remember(self, path: str, message: Message) -> None:
+        if message.photo:
+            self._file_ids[path] = message.photo[-1].file_id
+
+    async def _send_message(self, chat_id: int, payload: dict[str, Any]) -> tuple[int, list[int]]:
+        """The card (photo with caption and buttons, or text); further photos as an album.
+
+        Telegram cannot put buttons on an album, so the first photo carries the card
+        and its buttons and the rest follow as a media group replying to it.
+        """
         text = str(payload["text"])
         markup = keyboard(payload.get("buttons"))
         protect = bool(payload.get("protect_content", False))
         photos: list[str] = list(payload.get("photos") or [])
-        sent: Message
-        if photos:
-            first = photos[0]
-            sent = await self.bot.send_photo(
-                chat_id,
-                self._file_ids.get(first) or self.photos.read(first),
-                caption=text,
-                reply_markup=markup,
-                protect_content=protect,
-            )
-            if sent.photo:
-                self._file_ids[first] = sent.photo[-1].file_id
-        else:
+        if not photos:
             sent = await self.bot.send_message(
                 chat_id, text, reply_markup=markup, protect_content=protect
             )
-        return sent.message_id
+            return sent.message_id, []
+        first, rest = photos[0], photos[1:]
+        sent = await self.bot.send_photo(
+            chat_id,
+            self._photo(first),
+            caption=text,
+            reply_markup=markup,
+            protect_content=protect,
+        )
+        self._remember(first, sent)
+        extra_ids: list[int] = []
+        if rest:
+            extra_ids = await self._send_extra_photos(chat_id, rest, sent.message_id, protect)
+        return sent.message_id, extra_ids
+
+    async def _send_extra_photos(
+        self, chat_id: int, paths: list[str], reply_to: int, protect: bool
+    ) -> list[int]:
+        """Best effort once the card is out: a failure here must not resend the card."""
+        for _ in range(3):
+            try:
+                if len(paths) == 1:  # an album needs two to ten photos
+                    single = await self.bot.send_photo(
+                        chat_id,
+                        self._photo(paths[0]),
+                        protect_content=protect,
+                        reply_parameters=ReplyParameters(reply_to),
+                    )
+                    self._remember(paths[0], single)
+                    return [single.message_id]
+                album = await self.bot.send_media_group(
+                    chat_id,
+                    [InputMediaPhoto(self._photo(path)) for path in paths[:10]],
+                    protect_content=protect,
+                    reply_parameters=ReplyParameters(reply_to),
+                )
+                for path, message in zip(paths, album, strict=False):
+                    self._remember(path, message)
+                return [message.message_id for message in album]
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except TelegramError as exc:
+                logger.warning("further photos to chat %s not sent: %s", chat_id, exc.message)
+                return []
+        return []
 
 
 def _harmless(exc: BadRequest) -> bool:
