@@ -12,6 +12,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.persistence import DatabasePersistence
 from broadcast import texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.outbox import OutboxWorker
@@ -45,6 +46,7 @@ def build_application(
         .context_types(context_types)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_announce_commands)
+        .persistence(DatabasePersistence(store.conversations))
     )
     if webhook:
         builder = builder.updater(None)

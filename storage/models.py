@@ -244,3 +244,34 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     outcome: AuditOutcome = Field(sa_type=str_enum(AuditOutcome))
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where one person stands in one guided conversation, so a restart does not lose their place.
+
+    `key` is the conversation's key as a JSON array (chat id, user id): keys are
+    compared as text, which both databases index the same way.
+    """
+
+    __tablename__ = "conversation"
+
+    name: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    state: Any = Field(sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class UserData(SQLModel, table=True):
+    """A person's scratch space between messages (a report being written), as JSON.
+
+    Only what a conversation needs until it ends belongs here; anything lasting
+    belongs in the log proper.
+    """
+
+    __tablename__ = "user_data"
+
+    telegram_user_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import StorageError
 from storage.audit import AuditLog
+from storage.conversations import ConversationRepository
 from storage.engine import create_engine, make_session_factory
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
@@ -32,6 +33,7 @@ class Store:
     reports: ReportRepository
     outbox: OutboxRepository
     audit: AuditLog
+    conversations: ConversationRepository
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -60,6 +62,7 @@ class Store:
             reports=ReportRepository(sessions),
             outbox=OutboxRepository(sessions),
             audit=AuditLog(sessions),
+            conversations=ConversationRepository(sessions),
         )
 
     @property
