@@ -11,6 +11,7 @@ import logging
 from aiohttp import web
 
 from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
+from bot.health import Readiness
 from bot.web import build_web_app
 from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
@@ -69,8 +70,13 @@ class BotRuntime:
         await application.start()
         self.outbox.start()
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        services = self.services
+        readiness = Readiness(services.store, application.bot, services.metrics)
         web_app = build_web_app(
-            application, webhook_url=settings.webhook_url, webhook_secret=secret
+            application,
+            readiness=readiness,
+            webhook_url=settings.webhook_url,
+            webhook_secret=secret,
         )
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()

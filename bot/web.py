@@ -1,4 +1,4 @@
-"""The bot's own aiohttp server: the Telegram webhook and the health check.
+"""The bot's own aiohttp server: the Telegram webhook, health, readiness and metrics.
 
 Follows python-telegram-bot's custom-webhook example: the route checks Telegram's
 secret header before it reads the body, decodes the Update and hands it to the
@@ -14,8 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 from telegram.ext import Application
+
+from bot.health import Readiness
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +60,42 @@ def _webhook_handler(secret: str) -> Any:
     return receive_update
 
 
+def _readyz(readiness: Readiness) -> Any:
+    async def readyz(request: web.Request) -> web.Response:
+        """200 when an alert would go out now; 503 with the failing checks otherwise."""
+        checks = await readiness.checks()
+        ready = all(c.ok for c in checks)
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+        }
+        return web.json_response(body, status=200 if ready else 503)
+
+    return readyz
+
+
+def _metrics(readiness: Readiness) -> Any:
+    async def metrics(request: web.Request) -> web.Response:
+        await readiness.checks()  # refreshes the outbox gauges
+        payload = generate_latest(readiness.metrics.registry)
+        return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return metrics
+
+
 def build_web_app(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
+    readiness: Readiness | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[APPLICATION_KEY] = application
     app.router.add_get("/healthz", healthz)
+    if readiness is not None:
+        app.router.add_get("/readyz", _readyz(readiness))
+        app.router.add_get("/metrics", _metrics(readiness))
     if webhook_url and webhook_secret:
         app.router.add_post(webhook_path(webhook_url), _webhook_handler(webhook_secret))
     return app

@@ -35,6 +35,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from broadcast import texts
+from broadcast.metrics import Metrics
 from config.errors import NotFoundError
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import OutboxRow, utcnow
@@ -85,6 +86,7 @@ class OutboxWorker:
         *,
         batch: int = 50,
         lease_seconds: float = 60.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
@@ -92,6 +94,7 @@ class OutboxWorker:
         self.data_dir = data_dir
         self.batch = batch
         self.lease_seconds = lease_seconds
+        self.metrics = metrics or Metrics()
         self.worker_id = f"worker-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -154,6 +157,8 @@ class OutboxWorker:
             return
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
+            self.metrics.flood_limits.inc()
+            self.metrics.deliveries.labels(row.kind, "retried").inc()
             logger.info("outbox row %s: flood limit, retrying in %ss", row.id, wait)
             await self.store.outbox.mark_retry(
                 row.id, f"flood limit: retry after {wait}s", utcnow() + timedelta(seconds=wait)
@@ -174,7 +179,11 @@ class OutboxWorker:
         except (OSError, NotFoundError) as exc:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return
-        await self.store.outbox.mark_sent(row.id, message_id)
+        sent = await self.store.outbox.mark_sent(row.id, message_id)
+        self.metrics.deliveries.labels(row.kind, "sent").inc()
+        if row.kind == OutboxKind.ALERT and sent.sent_at is not None:
+            latency = (sent.sent_at - row.created_at).total_seconds()
+            self.metrics.alert_copy_latency.observe(max(latency, 0.0))
         await self._schedule_removal(row, extra_ids)
 
     async def _retry_or_give_up(self, row: OutboxRow, error: str) -> None:
@@ -183,12 +192,14 @@ class OutboxWorker:
             await self._give_up(row, error)
             return
         logger.info("outbox row %s failed (%s); attempt %s", row.id, error, row.attempts)
+        self.metrics.deliveries.labels(row.kind, "retried").inc()
         await self.store.outbox.mark_retry(row.id, error, utcnow() + backoff(row.attempts))
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
         assert row.id is not None
         logger.warning("outbox row %s to chat %s failed for good: %s", row.id, row.chat_id, error)
         await self.store.outbox.mark_failed(row.id, error)
+        self.metrics.deliveries.labels(row.kind, "failed").inc()
         if row.chat_id < 0 and row.kind in (OutboxKind.ALERT, OutboxKind.MESSAGE):
             await self._tell_coordinators(row, error)
 

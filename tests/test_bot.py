@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import aiohttp
+from aiohttp.test_utils import TestServer
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
-from bot.web import SECRET_HEADER
-from storage.enums import AuditOutcome
+from bot.health import Readiness
+from bot.web import SECRET_HEADER, build_web_app
+from storage.enums import AuditOutcome, OutboxKind
+from storage.outbox import Delivery
 from tests.town import WEBHOOK_SECRET, Town
 
 
@@ -97,3 +102,57 @@ async def test_a_webhook_call_with_a_wrong_secret_is_refused_and_changes_nothing
     await town.coordinator.next_reply(town.bot)
     assert town.chat(mallory) == []
     assert town.sandbox.webhook_url(town.bot) == town.runtime.settings.webhook_url
+
+
+async def test_readiness_reports_the_database_telegram_and_the_outbox(polling_town: Town) -> None:
+    url = f"http://127.0.0.1:{polling_town.runtime.port}/readyz"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        body = await response.json()
+
+    assert response.status == 200, body
+    assert body["status"] == "ready"
+    assert body["checks"]["database"] == {"ok": True, "detail": "sqlite"}
+    assert body["checks"]["telegram"]["detail"] == "authorised as @shopwatch_bot"
+    assert body["checks"]["outbox_backlog"]["ok"] is True
+
+
+async def test_readiness_fails_when_telegram_refuses_the_token(polling_town: Town) -> None:
+    town = polling_town
+    request = HTTPXRequest()
+    wrong = Bot("999:not-a-known-token", base_url=town.sandbox.base_url, request=request)
+    readiness = Readiness(town.runtime.store, wrong, town.runtime.services.metrics)
+    app = build_web_app(town.runtime.application, readiness=readiness)
+
+    try:
+        async with (
+            TestServer(app) as server,
+            aiohttp.ClientSession() as http,
+            http.get(server.make_url("/readyz")) as response,
+        ):
+            body = await response.json()
+    finally:
+        await request.shutdown()
+
+    assert response.status == 503
+    assert body["checks"]["telegram"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+
+
+async def test_metrics_count_deliveries_in_prometheus_format(polling_town: Town) -> None:
+    town = polling_town
+    scheme = await town.runtime.store.schemes.get_by_slug("norwich")
+    assert scheme.id is not None
+    await town.runtime.store.outbox.enqueue(
+        scheme.id, Delivery(town.group.id, OutboxKind.MESSAGE, {"text": "Radio check"})
+    )
+    town.runtime.outbox.wake()
+    await town.sandbox.wait_for(lambda: "Radio check" in town.bot_said(town.group))
+
+    url = f"http://127.0.0.1:{town.runtime.port}/metrics"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        exposition = await response.text()
+
+    assert response.status == 200
+    assert 'shopwatch_deliveries_total{kind="message",outcome="sent"} 1.0' in exposition
+    assert "shopwatch_outbox_backlog 0.0" in exposition
+    assert "shopwatch_alert_copy_latency_seconds_bucket" in exposition
