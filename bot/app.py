@@ -15,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.persistence import DatabasePersistence
 from broadcast import texts
 from broadcast.callbacks import CallbackSigner
+from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
@@ -52,13 +53,15 @@ def build_application(
         builder = builder.updater(None)
     application: ShopWatchApplication = builder.build()
     photos = PhotoStore(settings.photos_dir)
+    metrics = Metrics()
     application.bot_data.services = Services(
         settings=settings,
         schemes=schemes,
         store=store,
         photos=photos,
-        outbox=OutboxWorker(application.bot, store, photos, settings.data_dir),
+        outbox=OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics),
         signer=CallbackSigner.from_token(token),
+        metrics=metrics,
     )
 
     for handler in access_handlers():

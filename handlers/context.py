@@ -14,6 +14,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from broadcast.callbacks import CallbackSigner
+from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
@@ -68,6 +69,7 @@ class Services:
     photos: PhotoStore
     outbox: OutboxWorker
     signer: CallbackSigner
+    metrics: Metrics
 
 
 @dataclass
