@@ -6,7 +6,6 @@ cannot end up in a log line or a traceback by accident.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
+from config.logs import setup_logging
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     listen_host: str = "0.0.0.0"
     listen_port: int = Field(default=8080, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -113,9 +114,9 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and Telegram URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.bot_token, settings.webhook_secret)
+        if secret is not None
+    ]
+    setup_logging(settings.log_level, settings.log_format, secrets)
