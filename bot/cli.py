@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from config.errors import ConfigError, StorageError
 from config.schemes import load_schemes
@@ -30,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
     commands.add_parser("migrate", help="bring the database up to date")
     commands.add_parser("check", help="validate the settings and the schemes file, then exit")
+    commands.add_parser("doctor", help="check everything a deployment needs and say how to fix it")
+    backup = commands.add_parser("backup", help="copy the SQLite log while the bot runs")
+    backup.add_argument("--out", required=True, type=Path, help="the backup file to write")
+    restore = commands.add_parser("restore", help="replace the SQLite log with a backup")
+    restore.add_argument("file", type=Path, help="a file written by `shopwatch backup`")
+    restore.add_argument("--yes", action="store_true", help="confirm: the bot must be stopped")
     demo = commands.add_parser(
         "demo", help="run a scripted scenario against the local Bot API sandbox (no token)"
     )
@@ -79,8 +86,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.demo import run_demo
 
             return asyncio.run(run_demo(serve=args.serve, directory=args.dir))
+        if args.command == "doctor":
+            from bot.doctor import diagnose, render
+
+            findings = asyncio.run(diagnose())
+            print(render(findings))
+            return 1 if any(f.status == "FAIL" for f in findings) else 0
         settings = load_settings()
         configure_logging(settings)
+        if args.command == "backup":
+            from storage.backup import backup
+
+            size = backup(settings.database_url, args.out)
+            print(f"backed up to {args.out} ({size} bytes)")
+            return 0
+        if args.command == "restore":
+            from storage.backup import restore
+
+            if not args.yes:
+                print(
+                    "shopwatch: restore replaces the log: stop the bot, then add --yes",
+                    file=sys.stderr,
+                )
+                return 2
+            restore(settings.database_url, args.file)
+            print(f"restored from {args.file}; start the bot to migrate it if needed")
+            return 0
         if args.command == "run":
             asyncio.run(_run(settings))
         elif args.command == "migrate":
