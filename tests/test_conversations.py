@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.persistence import DatabasePersistence
 from storage.store import Store
 
 SHOPKEEPER = 5_000_000_001  # beyond 32 bits, as real Telegram ids are
@@ -133,3 +134,23 @@ class TestConversationStorage:
         assert await conversations.states("report") == {(OTHER, OTHER): "value"}
         assert set(await conversations.all_user_data()) == {OTHER}
         assert await conversations.forget_idle(now - timedelta(days=1)) == 0
+
+    async def test_the_bot_loads_what_it_kept_and_forgets_what_went_idle(
+        self, store: Store
+    ) -> None:
+        long_ago = datetime.now(UTC) - timedelta(days=2)
+        await store.conversations.set_state("report", (OTHER, OTHER), "value", now=long_ago)
+        await store.conversations.set_user_data(OTHER, DRAFT, now=long_ago)
+        writing = DatabasePersistence(store.conversations)
+        await writing.update_conversation("report", (SHOPKEEPER, SHOPKEEPER), "photos")
+        await writing.update_user_data(SHOPKEEPER, DRAFT)
+
+        loading = DatabasePersistence(store.conversations)  # the next start
+        assert await loading.get_user_data() == {SHOPKEEPER: DRAFT}
+        assert await loading.get_conversations("report") == {(SHOPKEEPER, SHOPKEEPER): "photos"}
+
+        await loading.update_conversation("report", (SHOPKEEPER, SHOPKEEPER), None)
+        await loading.drop_user_data(SHOPKEEPER)
+        assert await store.conversations.states("report") == {}
+        assert await store.conversations.all_user_data() == {}
+        assert loading.store_data.bot_data is False
