@@ -17,11 +17,13 @@ from broadcast import texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
+from broadcast.radio.bridge import radio_bridge
 from config.schemes import SchemesFile
 from config.settings import Settings
 from handlers.access import ACCESS_GROUP, access_handlers
 from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
+from handlers.radio import radio_handlers
 from handlers.start import start_handlers
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -62,11 +64,13 @@ def build_application(
         outbox=OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics),
         signer=CallbackSigner.from_token(token),
         metrics=metrics,
+        radio=radio_bridge(schemes, store, settings.data_dir, CallbackSigner.from_token(token)),
     )
 
     for handler in access_handlers():
         application.add_handler(handler, group=ACCESS_GROUP)
     application.add_handlers(start_handlers())
+    application.add_handlers(radio_handlers())
     application.add_error_handler(on_error)
     return application
 

@@ -69,6 +69,8 @@ class BotRuntime:
             await application.post_init(application)
         await application.start()
         self.outbox.start()
+        if self.services.radio is not None:
+            await self.services.radio.start(self.outbox)
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         services = self.services
         readiness = Readiness(services.store, application.bot, services.metrics)
@@ -107,6 +109,8 @@ class BotRuntime:
         application = self._application
         if application is not None:
             if application.bot_data.services is not None:
+                if application.bot_data.services.radio is not None:
+                    await application.bot_data.services.radio.stop()
                 await application.bot_data.services.outbox.stop()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()

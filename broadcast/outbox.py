@@ -11,6 +11,13 @@ Payloads (JSON) by kind:
   edit:            {"target": outbox row id, "text", "buttons"}
   delete:          {"target": outbox row id, "also": [further message ids, e.g. an album]}
   document:        {"path": file under the data dir, "filename", "caption", "protect_content"}
+  voice:           {"path": Ogg Opus file under the data dir, "caption", "buttons",
+                    "protect_content", "delete_after_hours"}
+  radio:           {"text": posted in the radio channel, "speak": read out or null,
+                    "audio": Ogg file under the data dir to play or null}; chat_id is 0
+
+Kinds that do not go to Telegram (radio) are sent by a sender registered in
+`senders`; a sender raises `RetryLaterError` when its destination is down for now.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +57,13 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(minutes=10)
 TARGET_NOT_SENT_DELAY = timedelta(seconds=1)
 IDLE_POLL_SECONDS = 1.0
+
+
+class RetryLaterError(Exception):
+    """Raised by a registered sender whose destination (the radio) is unreachable for now."""
+
+
+Sender = Callable[[OutboxRow], Awaitable[int | None]]
 
 
 class _TargetNotSentError(Exception):
@@ -99,6 +114,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._file_ids: dict[str, str] = {}
+        self.senders: dict[OutboxKind, Sender] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -176,6 +192,9 @@ class OutboxWorker:
         except (NetworkError, TelegramError) as exc:
             await self._retry_or_give_up(row, f"{type(exc).__name__}: {exc.message}")
             return
+        except RetryLaterError as exc:
+            await self._retry_or_give_up(row, f"unavailable: {exc}")
+            return
         except (OSError, NotFoundError) as exc:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return
@@ -251,11 +270,14 @@ class OutboxWorker:
 
     async def _send_other(self, row: OutboxRow) -> int | None:
         payload = row.payload
+        sender = self.senders.get(row.kind)
+        if sender is not None:
+            return await sender(row)
         if row.kind == OutboxKind.EDIT:
             target = await self._target(row)
             assert target.telegram_message_id is not None
             markup = keyboard(payload.get("buttons"))
-            if target.payload.get("photos"):
+            if target.payload.get("photos") or target.kind == OutboxKind.VOICE:
                 await self.bot.edit_message_caption(
                     row.chat_id,
                     target.telegram_message_id,
@@ -287,6 +309,18 @@ class OutboxWorker:
                 path.read_bytes(),
                 filename=payload.get("filename", path.name),
                 caption=payload.get("caption"),
+                protect_content=bool(payload.get("protect_content", True)),
+            )
+            return sent.message_id
+        if row.kind == OutboxKind.VOICE:
+            path = (self.data_dir / payload["path"]).resolve()
+            if not path.is_relative_to(self.data_dir.resolve()):
+                raise NotFoundError("voice note outside the data directory")
+            sent = await self.bot.send_voice(
+                row.chat_id,
+                path.read_bytes(),
+                caption=payload.get("caption"),
+                reply_markup=keyboard(payload.get("buttons")),
                 protect_content=bool(payload.get("protect_content", True)),
             )
             return sent.message_id

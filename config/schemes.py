@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -96,6 +96,32 @@ class NeighbourRule(BaseModel):
         return category in self.categories and urgency in self.urgency
 
 
+class RadioConfig(BaseModel):
+    """The scheme's radio channel on a Mumble server, which the bot joins as one more listener.
+
+    Off unless the scheme declares it: a radio link that is misconfigured must never
+    stand between a shopkeeper and the chat. The server password, like a peer's
+    secret, lives in the environment and is named here.
+    """
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    server: str = Field(min_length=1)
+    port: int = Field(default=64738, ge=1, le=65535)
+    channel: str = Field(default="", description="Mumble channel name; empty is the root")
+    username: str = Field(default="ShopWatch", min_length=1, max_length=64)
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    password_env: str | None = None
+    spoken_name: str | None = Field(default=None, description="The town as said on air")
+    tts: Literal["piper", "espeak"] = "piper"
+    stt: Literal["pocketsphinx", "whisper"] = "pocketsphinx"
+    voice: Path | None = Field(default=None, description="Piper voice model (.onnx)")
+    whisper_model: Path | None = None
+    max_transmission_seconds: int = Field(default=60, ge=5, le=600)
+
+
 class SchemeConfig(BaseModel):
     """One town's scheme as the schemes file declares it (defaults already applied)."""
 
@@ -112,6 +138,11 @@ class SchemeConfig(BaseModel):
     protect_content: bool
     agreement: str
     neighbours: list[NeighbourRule] = Field(default_factory=list, alias="neighbour")
+    radio: RadioConfig | None = None
+
+    @property
+    def radio_on(self) -> bool:
+        return self.radio is not None and self.radio.enabled
 
     _tz = field_validator("timezone")(_check_timezone)
 

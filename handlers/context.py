@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -22,6 +22,9 @@ from storage.enums import MemberStatus, Role
 from storage.models import Member, Scheme
 from storage.photos import PhotoStore
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from broadcast.radio.bridge import RadioBridge
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Services:
     outbox: OutboxWorker
     signer: CallbackSigner
     metrics: Metrics
+    radio: RadioBridge | None = None
 
 
 @dataclass

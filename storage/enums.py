@@ -55,6 +55,8 @@ class OutboxKind(StrEnum):
     DELETE = "delete"
     DOCUMENT = "document"
     MESSAGE = "message"
+    VOICE = "voice"
+    RADIO = "radio"
 
 
 class OutboxState(StrEnum):

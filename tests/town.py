@@ -83,9 +83,13 @@ def town_settings(
 
 @asynccontextmanager
 async def running_town(
-    directory: Path, *, webhook: bool = False, limits: SandboxLimits | None = None
+    directory: Path,
+    *,
+    webhook: bool = False,
+    limits: SandboxLimits | None = None,
+    schemes: SchemesFile | None = None,
 ) -> AsyncIterator[Town]:
-    schemes = load_schemes(EXAMPLE_SCHEMES)
+    schemes = schemes or load_schemes(EXAMPLE_SCHEMES)
     norwich = schemes.scheme("norwich")
     async with BotApiSandbox(limits=limits or SandboxLimits.off()) as sandbox:
         bot = sandbox.add_bot(BOT_TOKEN, "shopwatch_bot", "ShopWatch")

