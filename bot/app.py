@@ -23,6 +23,7 @@ from config.settings import Settings
 from handlers.access import ACCESS_GROUP, access_handlers
 from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
+from handlers.membership import membership_handlers
 from handlers.radio import radio_handlers
 from handlers.start import start_handlers
 from storage.photos import PhotoStore
@@ -69,6 +70,7 @@ def build_application(
 
     for handler in access_handlers():
         application.add_handler(handler, group=ACCESS_GROUP)
+    application.add_handlers(membership_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(radio_handlers())
     application.add_error_handler(on_error)

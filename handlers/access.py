@@ -48,6 +48,10 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
         chat_scheme=chat_scheme,
     )
     if chat_scheme is not None and not any(m.scheme.id == chat_scheme.id for m in viewer.active):
+        if _is_arrival(update):
+            # Someone joining the chat: the coordinators hear of strangers (handlers/membership).
+            context.viewer = viewer
+            return
         # Non-members in a scheme's group are never relayed or answered.
         await store.audit.record(
             actor_telegram_id=user.id,
@@ -58,6 +62,12 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
         )
         raise ApplicationHandlerStop
     context.viewer = viewer
+
+
+def _is_arrival(update: Update) -> bool:
+    return update.chat_member is not None or bool(
+        update.message is not None and update.message.new_chat_members
+    )
 
 
 def access_handlers() -> list[BaseHandler[Update, ShopWatchContext, None]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 
 from telegram import Update
 
@@ -18,22 +19,37 @@ from storage.enums import AuditOutcome, Role
 
 logger = logging.getLogger(__name__)
 
-Callback = Callable[[Update, ShopWatchContext], Awaitable[object]]
-Guarded = Callable[[Update, ShopWatchContext, Membership], Awaitable[object]]
+# Coroutines, as python-telegram-bot's handlers expect of their callbacks.
+Callback = Callable[[Update, ShopWatchContext], Coroutine[Any, Any, object]]
+Guarded = Callable[[Update, ShopWatchContext, Membership], Coroutine[Any, Any, object]]
 
 EVERYONE_ACTIVE = (Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
 
 
-async def refuse(update: Update, context: ShopWatchContext, action: str, reason: str) -> None:
-    """Tell the person no, in one sentence, and audit it."""
+async def refuse(
+    update: Update,
+    context: ShopWatchContext,
+    action: str,
+    reason: str,
+    *,
+    scheme_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Tell the person no, in one sentence, and audit it.
+
+    `scheme_id` and `detail` let a refusal in a private chat name what it was about
+    (the member a forged button pointed at), since the chat itself names no scheme.
+    """
     user = update.effective_user
     scheme = context.viewer.chat_scheme if context.viewer else None
+    if scheme_id is None and scheme is not None:
+        scheme_id = scheme.id
     await context.store.audit.record(
         actor_telegram_id=user.id if user else 0,
         action=action,
         outcome=AuditOutcome.REFUSED,
-        scheme_id=scheme.id if scheme else None,
-        detail={"reason": reason},
+        scheme_id=scheme_id,
+        detail={**(detail or {}), "reason": reason},
     )
     if update.callback_query is not None:
         await update.callback_query.answer(texts.refusal(reason), show_alert=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
@@ -59,3 +59,17 @@ class InviteRepository:
         if invite is None:
             raise NotFoundError("this invite code is unknown, already used or expired")
         return invite
+
+    async def find_usable(self, code: str, now: datetime) -> Invite | None:
+        """The invite if the code would still redeem now, without using it up.
+
+        Joining asks its questions first and redeems at the end, so a newcomer who
+        gives up half-way has not burnt the link the coordinator sent them.
+        """
+        query = select(Invite).where(
+            Invite.code_hash == hash_code(code),
+            col(Invite.used_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        async with transaction(self._sessions, "read the invite") as session:
+            return (await session.exec(query)).one_or_none()

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from config.errors import NotFoundError
+from config.errors import DuplicateError, NotFoundError
 from storage.enums import MemberStatus
-from storage.models import Member, Scheme, utcnow
+from storage.models import Invite, Member, Scheme, utcnow
 from storage.transaction import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    """What a newcomer told the bot while joining: it becomes their pending membership."""
+
+    telegram_user_id: int
+    display_name: str
+    username: str | None
+    shop_name: str
+    street: str
 
 
 class MemberRepository:
@@ -100,3 +114,86 @@ class MemberRepository:
                     )
                 ).all()
             )
+
+    async def join(self, invite_id: int, applicant: Applicant, now: datetime) -> Member:
+        """Use up the invite and make the applicant a pending member: both, or neither.
+
+        `NotFoundError` if the invite is used, expired or unknown by now (two people
+        may have opened one link); `DuplicateError` if the applicant already belongs
+        to the scheme. Someone who was removed may come back with a new invite: their
+        row is reopened, so the scheme's history of them stays in one place.
+        """
+        claim = (
+            update(Invite)
+            .where(
+                col(Invite.id) == invite_id,
+                col(Invite.used_at).is_(None),
+                col(Invite.expires_at) > now,
+            )
+            .values(used_at=now, used_by=applicant.telegram_user_id)
+            .returning(Invite)
+            .execution_options(synchronize_session=False)
+        )
+        async with transaction(self._sessions, "store the new member") as session:
+            invite: Invite | None = (await session.exec(claim)).scalars().one_or_none()
+            if invite is None:
+                raise NotFoundError("this invite code is unknown, already used or expired")
+            member = (
+                await session.exec(
+                    select(Member).where(
+                        Member.scheme_id == invite.scheme_id,
+                        Member.telegram_user_id == applicant.telegram_user_id,
+                    )
+                )
+            ).one_or_none()
+            if member is None:
+                member = Member(
+                    scheme_id=invite.scheme_id,
+                    telegram_user_id=applicant.telegram_user_id,
+                    display_name=applicant.display_name,
+                )
+                session.add(member)
+            elif member.status is not MemberStatus.REMOVED:
+                raise DuplicateError(f"already a {member.status} member of the scheme")
+            member.display_name = applicant.display_name
+            member.username = applicant.username
+            member.shop_name = applicant.shop_name
+            member.street = applicant.street
+            member.role = invite.role
+            member.status = MemberStatus.PENDING
+            member.agreement_accepted_at = now
+            member.approved_by = None
+            member.approved_at = None
+        return member
+
+    async def transition(
+        self,
+        member_id: int,
+        status: MemberStatus,
+        *,
+        allowed_from: Collection[MemberStatus],
+        by: int,
+        now: datetime | None = None,
+    ) -> tuple[Member, bool]:
+        """Move a member to `status` only from one of `allowed_from`, in one statement.
+
+        Returns the member as it now is and whether this call changed it, so two
+        coordinators pressing Approve at once approve once and the second is told
+        it was done already. Activating records `by` (a Telegram id) as approver.
+        """
+        values: dict[str, object] = {"status": status}
+        if status is MemberStatus.ACTIVE:
+            values |= {"approved_by": by, "approved_at": now or utcnow()}
+        change = (
+            update(Member)
+            .where(col(Member.id) == member_id, col(Member.status).in_(list(allowed_from)))
+            .values(**values)
+            .returning(col(Member.id))
+            .execution_options(synchronize_session=False)
+        )
+        async with transaction(self._sessions, "change the member's status") as session:
+            changed = (await session.exec(change)).scalars().one_or_none() is not None
+            member = await session.get(Member, member_id, populate_existing=True)
+        if member is None:
+            raise NotFoundError(f"no member {member_id}")
+        return member, changed

@@ -181,6 +181,21 @@ class OutboxRepository:
         async with transaction(self._sessions, "read the report's messages") as session:
             return list((await session.exec(query.order_by(col(OutboxRow.id)))).all())
 
+    async def by_dedupe_prefix(self, prefix: str) -> list[OutboxRow]:
+        """Rows whose dedupe key starts with `prefix`, oldest first.
+
+        Messages that belong to no report (an approval card sent to every
+        coordinator) are found again this way, to edit each copy later; end the
+        prefix with a separator so `card:1:` does not also match `card:12:`.
+        """
+        query = (
+            select(OutboxRow)
+            .where(col(OutboxRow.dedupe_key).startswith(prefix, autoescape=True))
+            .order_by(col(OutboxRow.id))
+        )
+        async with transaction(self._sessions, "read the queued messages") as session:
+            return list((await session.exec(query)).all())
+
     async def backlog(self, now: datetime | None = None) -> Backlog:
         now = now or utcnow()
         due_query = select(func.count(), func.min(OutboxRow.next_attempt_at)).where(

@@ -108,6 +108,13 @@ class SchemeRepository:
                 member.status = MemberStatus.ACTIVE
                 member.approved_at = utcnow()
 
+    async def get(self, scheme_id: int) -> Scheme:
+        async with transaction(self._sessions, "read the scheme") as session:
+            row = await session.get(Scheme, scheme_id)
+        if row is None:
+            raise NotFoundError(f"no scheme {scheme_id}")
+        return row
+
     async def get_by_slug(self, slug: str) -> Scheme:
         async with transaction(self._sessions, "read the scheme") as session:
             row = (await session.exec(select(Scheme).where(Scheme.slug == slug))).one_or_none()

@@ -7,16 +7,34 @@ built by `bot.app`, talking HTTP to the sandbox.
 
 from __future__ import annotations
 
+import asyncio
+import re
+import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from telegram import ChatMemberUpdated, Update
+
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, BotHandle, Group, Person, SandboxLimits
+from bot.sandbox import (
+    BotApiSandbox,
+    BotHandle,
+    Group,
+    MessageView,
+    Person,
+    SandboxLimits,
+    dispatch,
+    render,
+)
+from bot.sandbox.state import CallbackRecord, PressRecord
+from broadcast import texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
+from storage.enums import MemberStatus, Role
+from storage.models import Member
 
 EXAMPLE_SCHEMES = Path(__file__).resolve().parent.parent / "schemes.example.toml"
 BOT_TOKEN = "5550001:sandbox-token-norwich"
@@ -55,6 +73,194 @@ class Town:
             for m in self.sandbox.chat_messages(self.bot, where)
             if m.from_bot and not m.deleted
         ]
+
+    # --- membership: get people into the scheme the way they really join -------------------
+
+    def coordinator_of(self, scheme: str) -> Person:
+        """The first coordinator the schemes file lists for `scheme`: Carol for Norwich."""
+        if scheme == "norwich":
+            return self.coordinator
+        config = self.schemes.scheme(scheme)
+        return self.person(config.coordinators[0], f"Coordinator of {config.name}")
+
+    def _last_message_id(self, where: Person | Group) -> int:
+        messages = self.sandbox.chat_messages(self.bot, where)
+        return messages[-1].message_id if messages else 0
+
+    async def bot_message_after(
+        self,
+        where: Person | Group,
+        after: int,
+        matching: Callable[[MessageView], bool] = lambda _: True,
+        *,
+        what: str = "a message from the bot",
+    ) -> MessageView:
+        """The first bot message in that chat newer than message `after` that matches.
+
+        Unlike `Person.next_reply` it moves no read cursor, so it can wait for one
+        particular message (a card from the outbox) among others.
+        """
+
+        def probe() -> MessageView | None:
+            for message in self.sandbox.chat_messages(self.bot, where):
+                if message.message_id > after and message.from_bot and matching(message):
+                    return message
+            return None
+
+        return await self.sandbox.wait_for(probe, message=f"{what} never came")
+
+    async def _say(self, person: Person, text: str) -> MessageView:
+        sent = await person.send(self.bot, text)
+        return await self.bot_message_after(person, sent.message_id, what=f"an answer to {text!r}")
+
+    async def invite(
+        self, role: Role = Role.MEMBER, *, scheme: str = "norwich", by: Person | None = None
+    ) -> str:
+        """The scheme's coordinator sends /invite; returns the code of the deep link she gets.
+
+        Like every helper here, it leaves the chats it drove read: a test's next
+        `next_reply` is about what the test does next.
+        """
+        coordinator = by or self.coordinator_of(scheme)
+        command = "/invite" if role is Role.MEMBER else f"/invite {role}"
+        reply = await self._say(coordinator, command)
+        coordinator.skip_replies(self.bot)
+        found = re.search(r"\?start=([A-Za-z0-9_-]+)", reply.body)
+        if found is None:
+            raise AssertionError(f"{command} gave no invite link: {reply.body!r}")
+        return found.group(1)
+
+    async def apply(
+        self,
+        person: Person,
+        code: str,
+        *,
+        shop: str | None = None,
+        street: str = "London Street",
+    ) -> MessageView:
+        """`person` opens the invite link, answers the questions and agrees: now pending.
+
+        Returns the bot's last answer ("your request has gone to the coordinator", or
+        why not).
+        """
+        await self._say(person, f"/start {code}")
+        await self._say(person, person.name)
+        await self._say(person, shop or f"{person.first_name}'s Shop")
+        agreement = await self._say(person, street)
+        if texts.BUTTON_AGREE not in agreement.button_texts:
+            raise AssertionError(f"expected the agreement, got {agreement.body!r}")
+        last = self._last_message_id(person)
+        await person.press(agreement, texts.BUTTON_AGREE)
+        answer = await self.bot_message_after(person, last, what="the answer to I agree")
+        person.skip_replies(self.bot)
+        return answer
+
+    async def approval_card(self, person: Person, coordinator: Person) -> MessageView:
+        """The undecided card about `person` in that coordinator's chat (waits for it)."""
+
+        def probe() -> MessageView | None:
+            for message in reversed(self.sandbox.chat_messages(self.bot, coordinator)):
+                if (
+                    message.from_bot
+                    and message.body.startswith("Request to join")
+                    and f"id {person.id}\n" in message.body
+                    and texts.BUTTON_APPROVE in message.button_texts
+                ):
+                    return message
+            return None
+
+        return await self.sandbox.wait_for(
+            probe, message=f"{coordinator.name} got no approval card for {person.name}"
+        )
+
+    async def join(
+        self,
+        person: Person,
+        role: Role = Role.MEMBER,
+        *,
+        scheme: str = "norwich",
+        shop: str | None = None,
+        street: str = "London Street",
+        by: Person | None = None,
+    ) -> Member:
+        """Make `person` an active `role` of `scheme` the way people really join, in one line.
+
+        The coordinator (`by`, else the scheme's first) sends /invite; `person` opens
+        the link, answers name, shop and street, agrees; the coordinator presses
+        Approve on the card and `person` gets the welcome. Afterwards both chats
+        count as read, so a test's next `next_reply` is about what it does next.
+        """
+        coordinator = by or self.coordinator_of(scheme)
+        config = self.schemes.scheme(scheme)
+        code = await self.invite(role, scheme=scheme, by=coordinator)
+        await self.apply(person, code, shop=shop, street=street)
+        card = await self.approval_card(person, coordinator)
+        last = self._last_message_id(person)
+        await coordinator.press(card, texts.BUTTON_APPROVE)
+        welcome = texts.welcome_approved(config.name, role)
+        await self.bot_message_after(person, last, lambda m: m.body == welcome, what="welcome")
+        person.skip_replies(self.bot)
+        coordinator.skip_replies(self.bot)
+        scheme_row = await self.runtime.store.schemes.get_by_slug(scheme)
+        assert scheme_row.id is not None
+        member = await self.runtime.store.members.get(scheme_row.id, person.id)
+        assert member is not None
+        assert member.status == MemberStatus.ACTIVE
+        return member
+
+    # --- what Telegram can send that the sandbox's people do not -------------------------
+
+    async def press_forged(
+        self, person: Person, data: str, *, on: MessageView | None = None
+    ) -> str | None:
+        """A modified client's press: callback `data` of its choosing, on a bot message in
+        its own chat (the newest one unless `on` says). Returns the bot's answer text.
+
+        `Person.press` only presses buttons that exist; Telegram passes on whatever
+        data a client sends, so this is what replayed and forged buttons look like.
+        """
+        if on is None:
+            mine = [m for m in self.sandbox.chat_messages(self.bot, person) if m.from_bot]
+            if not mine:
+                raise AssertionError(f"{person.name} has no message from the bot to press on")
+            on = mine[-1]
+        state = self.sandbox.state
+        record = state.conversations[on.chat_key].messages[on.message_id]
+        press = PressRecord(person.id, record.message_id, "(forged)")
+        callback = CallbackRecord(
+            id=str(secrets.randbits(63)),
+            bot_id=self.bot.id,
+            user_id=person.id,
+            data=data,
+            press=press,
+            answer=asyncio.get_running_loop().create_future(),
+        )
+        state.callbacks[callback.id] = callback
+        state.conversations[record.key].presses.append(press)
+        dispatch.callback_pressed(state, callback, record)
+        answer = await asyncio.wait_for(callback.answer, 5.0)
+        person.last_answer = answer
+        return answer.text
+
+    def joins_by_link(self, group: Group, person: Person) -> None:
+        """`person` joins `group` through its link, reported as Telegram reports it to an
+        administrator bot: a chat_member update (`Group.add_member` sends the service
+        message instead)."""
+        state = self.sandbox.state
+        members = state.groups[group.id].members
+        old = members.get(person.id, "left")
+        members[person.id] = "member"
+        change = ChatMemberUpdated(
+            chat=render.chat(state, group.id),
+            from_user=render.user(state.users[person.id]),
+            date=render.timestamp(state.now()),
+            old_chat_member=render.member(state, old, person.id),
+            new_chat_member=render.member(state, "member", person.id),
+        )
+        state.push_update(
+            state.bots[self.bot.id], "chat_member", lambda uid: Update(uid, chat_member=change)
+        )
+        state.touch()
 
 
 def town_settings(

@@ -1,0 +1,485 @@
+"""Membership as a scheme runs it: invites, join requests, approvals, suspensions, notices.
+
+Handlers authorise and parse, then make one call here. Whatever another chat must
+hear (an approval card for every coordinator, "you are approved" for the
+newcomer, a stranger in the group) is queued in the outbox, never sent from the
+handler: a handler only answers the chat it was called from, and a queued notice
+survives a restart. Free of Telegram: buttons are `[label, callback data]` pairs
+that the outbox (or the handler's own reply) renders.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from broadcast import texts
+from broadcast.callbacks import CallbackSigner
+from config.errors import AccessDeniedError, DuplicateError, NotFoundError, ShopWatchError
+from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
+from storage.members import Applicant
+from storage.models import Invite, Member, Scheme, utcnow
+from storage.outbox import Delivery
+from storage.store import Store
+
+INVITE_LIFETIME = timedelta(days=7)
+INVITE_CODE_BYTES = 16
+"""`secrets.token_urlsafe(16)`: 22 characters of A-Za-z0-9_-, inside a deep link's 64."""
+
+CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What Telegram lets a deep-link payload be; anything else is refused before a lookup."""
+
+INVITABLE_ROLES = (Role.MEMBER, Role.OPERATOR, Role.POLICE, Role.COORDINATOR)
+"""Administrators serve every scheme, so they are made by whoever runs the deployment."""
+
+MANAGERS = (Role.COORDINATOR, Role.ADMIN)
+PAGE_SIZE = 8
+
+STRANGER_NOTICE_WINDOW = timedelta(minutes=10)
+"""Telegram reports one arrival twice (a service message and a chat_member update), and
+someone may hop in and out: within this window the coordinators hear of a person once."""
+
+LISTED = (MemberStatus.PENDING, MemberStatus.ACTIVE, MemberStatus.SUSPENDED)
+
+Buttons = list[list[list[str]]]
+
+# Callback data prefixes: the first part of every signed button of this module.
+LIST = "ml"
+VIEW = "mv"
+DECIDE = "mb"
+FROM_CARD = "c"
+FROM_VIEW = "v"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    allowed_from: frozenset[MemberStatus]
+    to: MemberStatus
+    label: str
+
+
+RULES: dict[Decision, Rule] = {
+    Decision.APPROVE: Rule(
+        frozenset({MemberStatus.PENDING}), MemberStatus.ACTIVE, texts.BUTTON_APPROVE
+    ),
+    Decision.REJECT: Rule(
+        frozenset({MemberStatus.PENDING}), MemberStatus.REMOVED, texts.BUTTON_REJECT
+    ),
+    Decision.SUSPEND: Rule(
+        frozenset({MemberStatus.ACTIVE}), MemberStatus.SUSPENDED, texts.BUTTON_SUSPEND
+    ),
+    Decision.REINSTATE: Rule(
+        frozenset({MemberStatus.SUSPENDED}), MemberStatus.ACTIVE, texts.BUTTON_REINSTATE
+    ),
+    Decision.REMOVE: Rule(
+        frozenset({MemberStatus.ACTIVE, MemberStatus.SUSPENDED}),
+        MemberStatus.REMOVED,
+        texts.BUTTON_REMOVE,
+    ),
+}
+
+_OFFERED: dict[MemberStatus, tuple[Decision, ...]] = {
+    MemberStatus.PENDING: (Decision.APPROVE, Decision.REJECT),
+    MemberStatus.ACTIVE: (Decision.SUSPEND, Decision.REMOVE),
+    MemberStatus.SUSPENDED: (Decision.REINSTATE, Decision.REMOVE),
+    MemberStatus.REMOVED: (),
+}
+
+
+def told(decision: Decision, scheme: str, role: str) -> str:
+    """What the member hears of a decision about them."""
+    if decision is Decision.APPROVE:
+        return texts.welcome_approved(scheme, role)
+    if decision is Decision.REINSTATE:
+        return texts.told_reinstated(scheme)
+    if decision is Decision.SUSPEND:
+        return texts.told_suspended(scheme)
+    if decision is Decision.REJECT:
+        return texts.told_rejected(scheme)
+    return texts.told_removed(scheme)
+
+
+class InviteRefusedError(ShopWatchError):
+    """A code that cannot (or can no longer) make this person a member; `str()` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvite:
+    invite: Invite
+    scheme: Scheme
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a decision left behind; `changed` is False for a replayed or overtaken press."""
+
+    member: Member
+    scheme: Scheme
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Someone Telegram says joined a scheme's chat."""
+
+    user_id: int
+    name: str
+    username: str | None
+
+
+def local_time(when: datetime, timezone: str) -> str:
+    """A moment as the scheme's people read it: "3 Dec 2026, 14:02" in their timezone."""
+    moment = when.astimezone(ZoneInfo(timezone))
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+def _stamp(when: datetime | None) -> str:
+    return (when or datetime.min.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+
+
+def card_prefix(member: Member) -> str:
+    """Dedupe-key prefix of one join request's approval cards.
+
+    The acceptance moment tells a second request (after a removal) from the first,
+    so its cards are new messages and deciding it edits only its own cards.
+    """
+    return f"approval:{member.id}:{_stamp(member.agreement_accepted_at)}:"
+
+
+def manager_for(actors: Iterable[Member], scheme_id: int) -> Member:
+    """The membership under which someone manages `scheme_id`, or `AccessDeniedError(reason)`.
+
+    Coordinators manage their own scheme, administrators every scheme.
+    """
+    active = [a for a in actors if a.status == MemberStatus.ACTIVE]
+    if not active:
+        raise AccessDeniedError("not_member")
+    own = [a for a in active if a.scheme_id == scheme_id and a.role in MANAGERS]
+    admins = [a for a in active if a.role == Role.ADMIN]
+    actor = next(iter(own + admins), None)
+    if actor is None:
+        managing = any(a.role == Role.COORDINATOR for a in active)
+        raise AccessDeniedError("wrong_scheme" if managing else "wrong_role")
+    return actor
+
+
+def authorise(actors: Iterable[Member], target: Member, decision: Decision) -> Member:
+    """The membership a person decides about `target` under, or `AccessDeniedError(reason)`.
+
+    Checked at every press, whatever the button says: nobody decides about
+    themselves, and suspending, reinstating or removing a coordinator takes an
+    administrator.
+    """
+    actor = manager_for(actors, target.scheme_id)
+    if actor.telegram_user_id == target.telegram_user_id:
+        raise AccessDeniedError("own_membership")
+    if (
+        decision in (Decision.SUSPEND, Decision.REINSTATE, Decision.REMOVE)
+        and target.role in MANAGERS
+        and actor.role != Role.ADMIN
+    ):
+        raise AccessDeniedError("needs_admin")
+    return actor
+
+
+class MembershipDesk:
+    """The coordinator's desk: one instance per call is fine, it holds no state of its own."""
+
+    def __init__(self, store: Store, signer: CallbackSigner) -> None:
+        self.store = store
+        self.signer = signer
+
+    # --- invites and joining -------------------------------------------------------------
+
+    async def invite(
+        self, scheme: Scheme, role: Role, by: int, now: datetime
+    ) -> tuple[str, Invite]:
+        """A fresh one-time code; only its hash is stored, so it is shown once, here."""
+        assert scheme.id is not None
+        code = secrets.token_urlsafe(INVITE_CODE_BYTES)
+        invite = await self.store.invites.create(scheme.id, code, role, by, now + INVITE_LIFETIME)
+        await self.store.audit.record(
+            by,
+            "invite",
+            AuditOutcome.ALLOWED,
+            scheme_id=scheme.id,
+            detail={"invite_id": invite.id, "role": str(role)},
+        )
+        return code, invite
+
+    async def open_invite(self, code: str, user_id: int, now: datetime) -> OpenInvite:
+        """Check a code at the start of joining without using it up."""
+        invite = (
+            await self.store.invites.find_usable(code, now) if CODE_SHAPE.fullmatch(code) else None
+        )
+        if invite is None:
+            await self._refuse_join(user_id, None, "invite_unusable")
+            raise InviteRefusedError(texts.INVITE_UNUSABLE)
+        scheme = await self.store.schemes.get(invite.scheme_id)
+        existing = await self.store.members.get(invite.scheme_id, user_id)
+        if existing is not None and existing.status != MemberStatus.REMOVED:
+            await self._refuse_join(user_id, invite.scheme_id, "already_member")
+            raise InviteRefusedError(texts.already_member(scheme.name, existing.status))
+        return OpenInvite(invite, scheme)
+
+    async def join(
+        self, invite_id: int, scheme_id: int, applicant: Applicant, now: datetime
+    ) -> tuple[Member, Scheme]:
+        """Redeem the invite into a pending membership and queue every coordinator's card."""
+        scheme = await self.store.schemes.get(scheme_id)
+        user_id = applicant.telegram_user_id
+        try:
+            member = await self.store.members.join(invite_id, applicant, now)
+        except NotFoundError:
+            await self._refuse_join(user_id, scheme_id, "invite_used_meanwhile")
+            raise InviteRefusedError(texts.INVITE_USED_MEANWHILE) from None
+        except DuplicateError:
+            await self._refuse_join(user_id, scheme_id, "already_member")
+            existing = await self.store.members.get(scheme_id, user_id)
+            status = existing.status if existing else MemberStatus.PENDING
+            raise InviteRefusedError(texts.already_member(scheme.name, status)) from None
+        await self.store.audit.record(
+            user_id,
+            "join_request",
+            AuditOutcome.ALLOWED,
+            scheme_id=scheme_id,
+            actor_member_id=member.id,
+            detail={"invite_id": invite_id, "member_id": member.id, "role": str(member.role)},
+        )
+        await self._send_cards(member, scheme)
+        return member, scheme
+
+    async def _refuse_join(self, user_id: int, scheme_id: int | None, reason: str) -> None:
+        await self.store.audit.record(
+            user_id, "join", AuditOutcome.REFUSED, scheme_id=scheme_id, detail={"reason": reason}
+        )
+
+    def card_text(self, member: Member, scheme: Scheme) -> str:
+        agreed = member.agreement_accepted_at
+        return texts.approval_card(
+            scheme=scheme.name,
+            name=member.display_name,
+            shop=member.shop_name or "",
+            street=member.street or "",
+            role=member.role,
+            username=member.username,
+            user_id=member.telegram_user_id,
+            agreed=local_time(agreed, scheme.timezone) if agreed else "",
+        )
+
+    async def _coordinators(self, scheme_id: int) -> list[Member]:
+        active = await self.store.members.list_by_status(scheme_id, MemberStatus.ACTIVE)
+        return [m for m in active if m.role == Role.COORDINATOR]
+
+    async def _send_cards(self, member: Member, scheme: Scheme) -> None:
+        assert member.id is not None
+        assert scheme.id is not None
+        buttons: Buttons = [
+            [
+                [RULES[d].label, self.signer.sign(DECIDE, d, member.id, FROM_CARD)]
+                for d in (Decision.APPROVE, Decision.REJECT)
+            ]
+        ]
+        text = self.card_text(member, scheme)
+        prefix = card_prefix(member)
+        for coordinator in await self._coordinators(scheme.id):
+            await self.store.outbox.enqueue(
+                scheme.id,
+                Delivery(
+                    chat_id=coordinator.telegram_user_id,
+                    kind=OutboxKind.MESSAGE,
+                    payload={"text": text, "buttons": buttons},
+                    dedupe_key=f"{prefix}{coordinator.telegram_user_id}",
+                ),
+            )
+
+    # --- decisions -----------------------------------------------------------------------
+
+    async def decide(
+        self,
+        actors: Sequence[Member],
+        member_id: int,
+        decision: Decision,
+        by_name: str,
+        now: datetime,
+    ) -> Outcome:
+        """Approve, reject, suspend, reinstate or remove, once, and tell whoever must know.
+
+        `NotFoundError` for a member who is not in the log; `AccessDeniedError` when
+        the presser may not decide this. A press that finds the decision already
+        made (two coordinators, or one pressing twice) changes nothing.
+        """
+        target = await self.store.members.get_by_id(member_id)
+        actor = authorise(actors, target, decision)
+        rule = RULES[decision]
+        member, changed = await self.store.members.transition(
+            member_id, rule.to, allowed_from=rule.allowed_from, by=actor.telegram_user_id, now=now
+        )
+        scheme = await self.store.schemes.get(member.scheme_id)
+        await self.store.audit.record(
+            actor.telegram_user_id,
+            f"member_{decision}",
+            AuditOutcome.ALLOWED if changed else AuditOutcome.REFUSED,
+            scheme_id=member.scheme_id,
+            actor_member_id=actor.id,
+            detail={"member_id": member_id, "from": str(target.status), "to": str(member.status)}
+            if changed
+            else {"member_id": member_id, "reason": f"already {member.status}"},
+        )
+        if changed:
+            await self._tell_member(member, scheme, decision)
+            if decision in (Decision.APPROVE, Decision.REJECT):
+                await self._close_cards(member, scheme, by_name, now)
+        return Outcome(member, scheme, changed)
+
+    async def _tell_member(self, member: Member, scheme: Scheme, decision: Decision) -> None:
+        await self.store.outbox.enqueue(
+            member.scheme_id,
+            Delivery(
+                chat_id=member.telegram_user_id,
+                kind=OutboxKind.MESSAGE,
+                payload={"text": told(decision, scheme.name, member.role)},
+                dedupe_key=f"member:{member.id}:{decision}:{_stamp(member.updated_at)}",
+            ),
+        )
+
+    async def _close_cards(
+        self, member: Member, scheme: Scheme, by_name: str, now: datetime
+    ) -> None:
+        """Every coordinator's copy of the card shows the decision and loses its buttons."""
+        text = texts.card_decided(
+            self.card_text(member, scheme),
+            member.status,
+            by_name,
+            local_time(now, scheme.timezone),
+        )
+        for card in await self.store.outbox.by_dedupe_prefix(card_prefix(member)):
+            if card.kind != OutboxKind.MESSAGE:
+                continue
+            await self.store.outbox.enqueue(
+                member.scheme_id,
+                Delivery(
+                    chat_id=card.chat_id,
+                    kind=OutboxKind.EDIT,
+                    payload={"target": card.id, "text": text, "buttons": []},
+                    dedupe_key=f"approval-closed:{card.id}",
+                ),
+            )
+
+    # --- the coordinator's list ----------------------------------------------------------
+
+    async def overview(self, scheme: Scheme, page: int) -> tuple[str, Buttons]:
+        """Everyone who is not removed, those waiting first, a page of buttons at a time."""
+        assert scheme.id is not None
+        listed = {s: await self.store.members.list_by_status(scheme.id, s) for s in LISTED}
+        everyone = [m for status in LISTED for m in listed[status]]
+        if not everyone:
+            return texts.members_none(scheme.name), []
+        pages = math.ceil(len(everyone) / PAGE_SIZE)
+        page = min(max(page, 0), pages - 1)
+        buttons: Buttons = [
+            [
+                [
+                    texts.member_button(m.display_name, m.shop_name, m.role, m.status),
+                    self.signer.sign(VIEW, m.id or 0),
+                ]
+            ]
+            for m in everyone[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        ]
+        turn: list[list[str]] = []
+        if page > 0:
+            turn.append([texts.BUTTON_PREVIOUS, self.signer.sign(LIST, scheme.id, page - 1)])
+        if page < pages - 1:
+            turn.append([texts.BUTTON_NEXT, self.signer.sign(LIST, scheme.id, page + 1)])
+        if turn:
+            buttons.append(turn)
+        counts = {str(status): len(listed[status]) for status in LISTED}
+        return texts.members_overview(scheme.name, counts, page, pages), buttons
+
+    def details(
+        self, actors: Sequence[Member], member: Member, scheme: Scheme
+    ) -> tuple[str, Buttons]:
+        """One member with the decisions this person may take about them now."""
+        assert member.id is not None
+        assert scheme.id is not None
+        text = texts.member_details(
+            scheme=scheme.name,
+            name=member.display_name,
+            role=member.role,
+            status=member.status,
+            shop=member.shop_name,
+            street=member.street,
+            username=member.username,
+            user_id=member.telegram_user_id,
+        )
+        actions: list[list[str]] = []
+        for decision in _OFFERED[member.status]:
+            try:
+                authorise(actors, member, decision)
+            except AccessDeniedError:
+                continue
+            actions.append(
+                [RULES[decision].label, self.signer.sign(DECIDE, decision, member.id, FROM_VIEW)]
+            )
+        buttons: Buttons = [actions] if actions else []
+        buttons.append([[texts.BUTTON_BACK, self.signer.sign(LIST, scheme.id, 0)]])
+        return text, buttons
+
+    # --- group hygiene -------------------------------------------------------------------
+
+    async def strangers_arrived(
+        self, scheme: Scheme, chat_id: int, chat_title: str, arrivals: Iterable[Arrival]
+    ) -> int:
+        """Tell the coordinators who joined a scheme chat without being an active member.
+
+        Returns how many people they were told of; someone they heard of within
+        `STRANGER_NOTICE_WINDOW` is not told again.
+        """
+        assert scheme.id is not None
+        coordinators = await self._coordinators(scheme.id)
+        told = 0
+        for person in arrivals:
+            member = await self.store.members.get(scheme.id, person.user_id)
+            if member is not None and member.status == MemberStatus.ACTIVE:
+                continue
+            prefix = f"stranger:{chat_id}:{person.user_id}:"
+            now = utcnow()
+            earlier = await self.store.outbox.by_dedupe_prefix(prefix)
+            if any(now - row.created_at < STRANGER_NOTICE_WINDOW for row in earlier):
+                continue
+            told += 1
+            await self.store.audit.record(
+                person.user_id,
+                "group_join",
+                AuditOutcome.REFUSED,
+                scheme_id=scheme.id,
+                detail={"chat_id": chat_id, "reason": "not an active member"},
+            )
+            text = texts.stranger_joined(
+                scheme.name, chat_title, person.name, person.username, person.user_id
+            )
+            for coordinator in coordinators:
+                await self.store.outbox.enqueue(
+                    scheme.id,
+                    Delivery(
+                        chat_id=coordinator.telegram_user_id,
+                        kind=OutboxKind.MESSAGE,
+                        payload={"text": text},
+                        dedupe_key=f"{prefix}{_stamp(now)}:{coordinator.telegram_user_id}",
+                    ),
+                )
+        return told
