@@ -26,6 +26,7 @@ from handlers.errors import on_error
 from handlers.membership import membership_handlers
 from handlers.radio import radio_handlers
 from handlers.start import start_handlers
+from handlers.voice import voice_handlers
 from storage.photos import PhotoStore
 from storage.store import Store
 
@@ -72,7 +73,7 @@ def build_application(
         application.add_handler(handler, group=ACCESS_GROUP)
     application.add_handlers(membership_handlers())
     application.add_handlers(start_handlers())
-    application.add_handlers(radio_handlers())
+    application.add_handlers(radio_handlers() + voice_handlers())
     application.add_error_handler(on_error)
     return application
 

@@ -24,8 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
 from config.schemes import Category, Urgency
-from storage.enums import EventKind, ReportSource, ReportStatus
-from storage.models import Report, ReportEvent, utcnow
+from storage.enums import EventKind, OutboxKind, ReportSource, ReportStatus
+from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.transaction import transaction
 
@@ -148,6 +148,21 @@ class RadioCallRepository:
                 )
             )
         return report
+
+    async def report_for_copy(self, chat_id: int, message_id: int) -> Report | None:
+        """The report whose alert copy this chat message is, for a voice note replying to it."""
+        query = (
+            select(Report)
+            .join(OutboxRow, col(OutboxRow.report_id) == col(Report.id))
+            .where(
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.telegram_message_id == message_id,
+                OutboxRow.kind == OutboxKind.ALERT,
+            )
+            .limit(1)
+        )
+        async with transaction(self._sessions, "find the alert") as session:
+            return (await session.exec(query)).first()
 
     async def open_reports(self, scheme_id: int, limit: int = 3) -> list[Report]:
         """Recent open reports a call may be about: live chat alerts, newest first."""

@@ -25,7 +25,8 @@ from broadcast.radio.mumble import MumbleChannel
 from broadcast.radio.script import alert_script, radio_deliveries
 from broadcast.radio.speech import PiperSynthesizer, build_synthesizer
 from config.schemes import Category, RadioConfig, SchemesFile, Urgency, load_schemes
-from storage.models import Report
+from storage.enums import MemberStatus, Role
+from storage.models import Member, Report
 from storage.radio import NO_WORDS
 from tests.murmur import Murmur
 from tests.town import EXAMPLE_SCHEMES, Town, running_town
@@ -151,6 +152,28 @@ async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_tr
         on_the_radio(murmur.port, "ControlRoom") as control_room,
     ):
         await bot_on_air(town)
+        store = town.runtime.store
+        scheme = await store.schemes.get_by_slug("norwich")
+        assert scheme.id is not None
+        earlier = await store.reports.create(
+            Report(
+                scheme_id=scheme.id,
+                category=Category.THEFT,
+                urgency=Urgency.NOW,
+                description="Male, grey hoodie, took razor blades",
+            )
+        )
+        olive = town.person(600201, "Olive")
+        await store.members.add(
+            Member(
+                scheme_id=scheme.id,
+                telegram_user_id=olive.id,
+                display_name="Olive",
+                role=Role.OPERATOR,
+                status=MemberStatus.ACTIVE,
+            )
+        )
+        town.control_room.add_member(olive)
         speech = await PiperSynthesizer().synthesize(CALL)
         await control_room.send_speech(audio.silence(0.3) + speech)
 
@@ -165,7 +188,7 @@ async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_tr
         assert note.voice.startswith(b"OggS")
         caption = note.body
         buttons = [button.text for row in note.buttons for button in row]
-        assert buttons == [texts.BUTTON_NEW_REPORT]  # no open report to attach it to yet
+        assert buttons == [texts.button_attach(earlier.id or 0), texts.BUTTON_NEW_REPORT]
         assert caption.startswith("Radio call from ControlRoom")
         transcript = caption.split("\n", 1)[1]
         print(f"\nround trip: said {CALL!r}\n            heard {transcript!r}")
@@ -176,19 +199,71 @@ async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_tr
         for word in KEY_WORDS:
             assert word in transcript.split(), (word, transcript)
 
-        scheme = await town.runtime.store.schemes.get_by_slug("norwich")
-        assert scheme.id is not None
-        logged = (await town.runtime.store.reports.recent(scheme.id, limit=1))[0]
+        logged = (await store.reports.recent(scheme.id, limit=1))[0]
         assert logged.source == "radio"
         assert logged.urgency == Urgency.LOG
         assert logged.description == transcript
         assert logged.id is not None
-        [event] = await town.runtime.store.reports.events(logged.id)
+        [event] = await store.reports.events(logged.id)
         assert event.text == f"ControlRoom: {transcript}"
         assert event.id is not None
         recording = town.runtime.settings.data_dir / f"radio/norwich/event-{event.id}.ogg"
         assert abs(len(audio.read_audio(recording.read_bytes())) / 96_000 - 3.5) < 2.5
         assert NO_WORDS not in caption
+
+        # The operator says which alert the call is about: it moves there, in one tap.
+        answer = await olive.press(note, texts.button_attach(earlier.id or 0))
+        assert answer == texts.RADIO_CALL_DONE
+        assert earlier.id is not None
+        [moved] = await store.reports.events(earlier.id)
+        assert moved.id == event.id
+        assert (await store.reports.get(logged.id)).status == "closed"
+        filed = texts.radio_call_attached(caption, earlier.id)
+
+        def card_filed() -> bool:
+            now = [m for m in town.sandbox.chat_messages(town.bot, town.control_room) if m.voice]
+            return now[0].body == filed and not now[0].buttons
+
+        await town.sandbox.wait_for(card_filed, message="the call's card was not updated")
+
+
+async def test_a_members_voice_note_goes_out_on_the_radio_and_into_the_log_as_words(
+    tmp_path: Path, murmur: Murmur
+) -> None:
+    async with (
+        running_town(tmp_path, schemes=with_radio(murmur.port)) as town,
+        on_the_radio(murmur.port, "ControlRoom") as control_room,
+    ):
+        await bot_on_air(town)
+        store = town.runtime.store
+        scheme = await store.schemes.get_by_slug("norwich")
+        assert scheme.id is not None
+        sam = town.person(600101, "Sam")
+        await store.members.add(
+            Member(
+                scheme_id=scheme.id,
+                telegram_user_id=sam.id,
+                display_name="Sam",
+                shop_name="Sams Shoes",
+                status=MemberStatus.ACTIVE,
+            )
+        )
+        town.group.add_member(sam)
+        speech = await PiperSynthesizer().synthesize(CALL)
+        note = audio.ogg_opus_bytes(audio.silence(0.3) + speech)
+
+        await sam.send_voice(town.group, note, duration=4)
+
+        heard = await hear(control_room, 2)
+        assert [a.text for a in heard if isinstance(a, TextArrival)] == [
+            "Voice note from Sams Shoes"
+        ]
+        [on_air] = [a for a in heard if isinstance(a, Transmission)]
+        assert abs(on_air.seconds - len(speech) / 96_000) < 1.5
+        reply = await sam.next_reply(town.group, timeout=60)
+        assert reply.body.startswith("Voice note added to report #")
+        for word in KEY_WORDS:
+            assert word in reply.body.split(), (word, reply.body)
 
 
 async def test_the_radio_link_comes_back_after_the_server_restarts(murmur: Murmur) -> None:
