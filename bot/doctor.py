@@ -16,6 +16,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from broadcast.radio.checks import radio_checks
 from config.errors import ConfigError, ShopWatchError
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings, load_settings
@@ -165,7 +166,7 @@ async def diagnose() -> list[Finding]:
     findings.append(await _database(settings))
     findings.append(await _telegram(settings))
     findings.append(_disk(settings))
-    findings.append(Finding("radio", "SKIP", "no radio bridge configured"))
+    findings.extend(Finding("radio", *found) for found in await radio_checks(schemes))
     if schemes is not None:
         findings.extend(_peers(schemes))
     return findings

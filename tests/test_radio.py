@@ -21,6 +21,7 @@ from bot.sandbox import MessageView
 from broadcast import texts
 from broadcast.radio import audio
 from broadcast.radio.channel import Arrival, TextArrival, Transmission
+from broadcast.radio.checks import radio_checks
 from broadcast.radio.mumble import MumbleChannel
 from broadcast.radio.script import alert_script, radio_deliveries
 from broadcast.radio.speech import PiperSynthesizer, build_synthesizer
@@ -318,6 +319,16 @@ async def test_coordinators_hear_once_that_the_radio_is_down_and_once_that_it_is
         assert back.body == texts.radio_link_up("Norwich ShopWatch", "127.0.0.1")
         told = [b for b in town.bot_said(town.coordinator) if "radio" in b]
         assert told == [down.body, back.body]
+
+
+async def test_the_doctor_says_whether_the_radio_server_answers(murmur: Murmur) -> None:
+    schemes = with_radio(murmur.port)
+    [(status, detail, _)] = await radio_checks(schemes)
+    assert status == "OK", detail
+    murmur.stop()
+    [(status, detail, fix)] = await radio_checks(schemes)
+    assert (status, fix) == ("FAIL", "start the Mumble server")
+    assert detail.startswith(f"norwich: 127.0.0.1:{murmur.port}: not answering")
 
 
 def test_espeak_is_available_as_the_small_engine() -> None:

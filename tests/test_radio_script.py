@@ -9,6 +9,7 @@ import pytest
 
 from broadcast.radio.assembler import TransmissionAssembler
 from broadcast.radio.channel import SAMPLE_RATE
+from broadcast.radio.checks import radio_checks
 from broadcast.radio.script import alert_script, radio_deliveries, radio_status_deliveries
 from config.schemes import Category, RadioConfig, SchemeConfig, Urgency, load_schemes
 from storage.enums import OutboxKind
@@ -120,3 +121,7 @@ def test_a_stuck_key_is_cut_at_the_limit_and_an_open_key_with_nobody_talking_is_
     for n in range(100):
         assembler.add("Shop 14", bytes(len(frame)), start + timedelta(seconds=n * 0.02))
     assert assembler.flush(start + timedelta(seconds=3)) == []
+
+
+async def test_the_doctor_skips_the_radio_where_no_scheme_has_one() -> None:
+    assert await radio_checks(SCHEMES) == [("SKIP", "no scheme has its radio on", "")]
