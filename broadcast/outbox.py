@@ -57,6 +57,7 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(minutes=10)
 TARGET_NOT_SENT_DELAY = timedelta(seconds=1)
 IDLE_POLL_SECONDS = 1.0
+STOP_GRACE_SECONDS = 5.0
 
 
 class RetryLaterError(Exception):
@@ -113,6 +114,7 @@ class OutboxWorker:
         self.worker_id = f"worker-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._file_ids: dict[str, str] = {}
         self.senders: dict[OutboxKind, Sender] = {}
 
@@ -121,17 +123,30 @@ class OutboxWorker:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="shopwatch-outbox")
 
     async def stop(self) -> None:
+        """Let the pass in hand finish, then stop; cancel only a pass that will not end.
+
+        Cancelling in the middle of a database write can leave SQLite's write lock
+        with a connection nobody will roll back, and the next writer (a handler,
+        the shutdown's persistence flush) waits out the busy timeout and fails.
+        """
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 handled = await self.run_once()
             except asyncio.CancelledError:
@@ -159,60 +174,70 @@ class OutboxWorker:
         return len(rows)
 
     async def _send_chat(self, rows: list[OutboxRow]) -> None:
-        for row in rows:
-            await self._deliver(row)
+        for index, row in enumerate(rows):
+            again = await self._deliver(row)
+            if again is None:
+                continue
+            # The rest of this chat's rows wait behind it, in order: they would meet
+            # the same flood limit, and the chat must not see them out of turn.
+            for later in rows[index + 1 :]:
+                assert later.id is not None
+                await self.store.outbox.mark_retry(
+                    later.id, "waiting for an earlier message to this chat", again
+                )
+            return
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow) -> datetime | None:
+        """Send one row; returns when it will be tried again, if it was put back."""
         assert row.id is not None
         try:
             message_id, extra_ids = await self._send(row)
         except _TargetNotSentError:
-            await self.store.outbox.mark_retry(
-                row.id, "waiting for the original message", utcnow() + TARGET_NOT_SENT_DELAY
-            )
-            return
+            again = utcnow() + TARGET_NOT_SENT_DELAY
+            await self.store.outbox.mark_retry(row.id, "waiting for the original message", again)
+            return again
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             self.metrics.flood_limits.inc()
             self.metrics.deliveries.labels(row.kind, "retried").inc()
             logger.info("outbox row %s: flood limit, retrying in %ss", row.id, wait)
-            await self.store.outbox.mark_retry(
-                row.id, f"flood limit: retry after {wait}s", utcnow() + timedelta(seconds=wait)
-            )
-            return
+            again = utcnow() + timedelta(seconds=wait)
+            await self.store.outbox.mark_retry(row.id, f"flood limit: retry after {wait}s", again)
+            return again
         except Forbidden as exc:
             await self._give_up(row, f"forbidden: {exc.message}")
-            return
+            return None
         except BadRequest as exc:
             if row.kind in (OutboxKind.EDIT, OutboxKind.DELETE) and _harmless(exc):
                 await self.store.outbox.mark_sent(row.id, None)
-                return
+                return None
             await self._give_up(row, f"bad request: {exc.message}")
-            return
+            return None
         except (NetworkError, TelegramError) as exc:
-            await self._retry_or_give_up(row, f"{type(exc).__name__}: {exc.message}")
-            return
+            return await self._retry_or_give_up(row, f"{type(exc).__name__}: {exc.message}")
         except RetryLaterError as exc:
-            await self._retry_or_give_up(row, f"unavailable: {exc}")
-            return
+            return await self._retry_or_give_up(row, f"unavailable: {exc}")
         except (OSError, NotFoundError) as exc:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
-            return
+            return None
         sent = await self.store.outbox.mark_sent(row.id, message_id)
         self.metrics.deliveries.labels(row.kind, "sent").inc()
         if row.kind == OutboxKind.ALERT and sent.sent_at is not None:
             latency = (sent.sent_at - row.created_at).total_seconds()
             self.metrics.alert_copy_latency.observe(max(latency, 0.0))
         await self._schedule_removal(row, extra_ids)
+        return None
 
-    async def _retry_or_give_up(self, row: OutboxRow, error: str) -> None:
+    async def _retry_or_give_up(self, row: OutboxRow, error: str) -> datetime | None:
         assert row.id is not None
         if row.attempts >= MAX_ATTEMPTS:
             await self._give_up(row, error)
-            return
+            return None
         logger.info("outbox row %s failed (%s); attempt %s", row.id, error, row.attempts)
         self.metrics.deliveries.labels(row.kind, "retried").inc()
-        await self.store.outbox.mark_retry(row.id, error, utcnow() + backoff(row.attempts))
+        again = utcnow() + backoff(row.attempts)
+        await self.store.outbox.mark_retry(row.id, error, again)
+        return again
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
         assert row.id is not None
@@ -253,6 +278,19 @@ class OutboxWorker:
             report_id=row.report_id,
         )
 
+    async def _superseded(self, edit: OutboxRow) -> bool:
+        """A newer edit of the same message is on its way or done: this older one would
+        put back what it replaced (after a retry, edits can come out of turn)."""
+        if edit.report_id is None or edit.id is None:
+            return False
+        target = edit.payload.get("target")
+        return any(
+            (other.id or 0) > edit.id
+            and other.payload.get("target") == target
+            and other.state != OutboxState.FAILED
+            for other in await self.store.outbox.for_report(edit.report_id, kind=OutboxKind.EDIT)
+        )
+
     async def _target(self, row: OutboxRow) -> OutboxRow:
         target = await self.store.outbox.get(int(row.payload["target"]))
         if target.state != OutboxState.SENT or target.telegram_message_id is None:
@@ -276,6 +314,8 @@ class OutboxWorker:
         if row.kind == OutboxKind.EDIT:
             target = await self._target(row)
             assert target.telegram_message_id is not None
+            if await self._superseded(row):
+                return target.telegram_message_id
             markup = keyboard(payload.get("buttons"))
             if target.payload.get("photos") or target.kind == OutboxKind.VOICE:
                 await self.bot.edit_message_caption(
