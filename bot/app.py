@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.persistence import DatabasePersistence
 from broadcast import texts
+from broadcast.alerts import AlertService
 from broadcast.callbacks import CallbackSigner
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
@@ -21,6 +22,7 @@ from broadcast.radio.bridge import radio_bridge
 from config.schemes import SchemesFile
 from config.settings import Settings
 from handlers.access import ACCESS_GROUP, access_handlers
+from handlers.alerts import alert_handlers
 from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
 from handlers.membership import membership_handlers
@@ -58,14 +60,17 @@ def build_application(
     application: ShopWatchApplication = builder.build()
     photos = PhotoStore(settings.photos_dir)
     metrics = Metrics()
+    outbox = OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics)
+    signer = CallbackSigner.from_token(token)
     application.bot_data.services = Services(
         settings=settings,
         schemes=schemes,
         store=store,
         photos=photos,
-        outbox=OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics),
-        signer=CallbackSigner.from_token(token),
+        outbox=outbox,
+        signer=signer,
         metrics=metrics,
+        alerts=AlertService(schemes, store, photos, signer, wake=outbox.wake, metrics=metrics),
         radio=radio_bridge(schemes, store, settings.data_dir, CallbackSigner.from_token(token)),
     )
 
@@ -74,6 +79,7 @@ def build_application(
     application.add_handlers(membership_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(radio_handlers() + voice_handlers())
+    application.add_handlers(alert_handlers())  # after /report: its questions come first
     application.add_error_handler(on_error)
     return application
 

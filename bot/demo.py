@@ -9,18 +9,22 @@ printed; drive it from a Python shell with `bot.sandbox`).
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image, ImageDraw
 from pydantic import SecretStr
 
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, BotHandle, Group, Person, SandboxLimits
+from bot.sandbox import BotApiSandbox, BotHandle, Group, MessageView, Person, SandboxLimits
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
+from storage.enums import MemberStatus, Role
+from storage.models import Member
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ class DemoTown:
     schemes: SchemesFile
     people: dict[str, Person]
     chats: dict[str, Group]
+    runtime: BotRuntime | None = None
 
 
 Step = Callable[[DemoTown], Awaitable[str]]
@@ -64,7 +69,101 @@ async def _stranger_asks(town: DemoTown) -> str:
     return "Sam, not yet a member, is told how to join"
 
 
-SCENARIO: tuple[Step, ...] = (_coordinator_starts, _stranger_asks)
+DEMO_SIGHTING = (
+    "Male 30s, grey hoodie, black joggers, took 6 packs of razor blades, heading towards Haymarket"
+)
+
+
+def _demo_photo() -> bytes:
+    """A still as a shop's camera might take it: a figure in a grey hoodie by the door."""
+    image = Image.new("RGB", (800, 600), (214, 208, 196))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((520, 80, 760, 560), fill=(120, 90, 60))  # the door
+    draw.ellipse((300, 110, 380, 190), fill=(224, 190, 160))  # head
+    draw.rectangle((280, 190, 400, 400), fill=(128, 128, 128))  # grey hoodie
+    draw.rectangle((290, 400, 390, 560), fill=(30, 30, 30))  # black joggers
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+async def _members_approved(town: DemoTown) -> str:
+    assert town.runtime is not None
+    store = town.runtime.store
+    norwich = await store.schemes.get_by_slug("norwich")
+    assert norwich.id is not None
+    for key, name, role, shop, street in (
+        ("member", "Alice", Role.MEMBER, "Boots", "Haymarket"),
+        ("operator", "Dave", Role.OPERATOR, None, None),
+    ):
+        person = town.people[key]
+        await store.members.add(
+            Member(
+                scheme_id=norwich.id,
+                telegram_user_id=person.id,
+                display_name=name,
+                shop_name=shop,
+                street=street,
+                role=role,
+                status=MemberStatus.ACTIVE,
+            )
+        )
+    town.chats["norwich-group"].add_member(town.people["member"])
+    town.chats["norwich-control"].add_member(town.people["operator"])
+    return "Alice (Boots, Haymarket) and Dave (CCTV control room) are approved members"
+
+
+def _copies(town: DemoTown, chats: tuple[str, ...]) -> dict[str, MessageView] | None:
+    """The newest alert copy in each chat, once every one of them has one."""
+    found: dict[str, MessageView] = {}
+    for name in chats:
+        shown = [
+            m
+            for m in town.sandbox.chat_messages(town.bot, town.chats[name])
+            if m.from_bot and m.photo is not None
+        ]
+        if not shown:
+            return None
+        found[name] = shown[-1]
+    return found
+
+
+ALERT_CHATS = ("norwich-group", "norwich-control", "wymondham-group", "wymondham-control")
+
+
+async def _photo_alert(town: DemoTown) -> str:
+    alice = town.people["member"]
+    await alice.send_photo(town.bot, _demo_photo(), caption=DEMO_SIGHTING)
+    confirmation = await alice.next_reply(town.bot)
+    await town.sandbox.wait_for(lambda: _copies(town, ALERT_CHATS), timeout=20)
+    return (
+        "Alice sends one photo with a caption; the bot answers "
+        f'"{confirmation.body.splitlines()[0]}" and the Norwich group, its control room '
+        "and Wymondham's group and control room each get the photo alert"
+    )
+
+
+async def _operator_on_camera(town: DemoTown) -> str:
+    dave = town.people["operator"]
+    copies = _copies(town, ALERT_CHATS)
+    assert copies is not None
+    await dave.press(copies["norwich-control"], "On camera")
+
+    def all_updated() -> bool:
+        now = _copies(town, ALERT_CHATS)
+        return now is not None and all("Status: On camera" in m.body for m in now.values())
+
+    await town.sandbox.wait_for(all_updated, timeout=20)
+    return "Dave taps On camera in the control room; every copy now shows it"
+
+
+SCENARIO: tuple[Step, ...] = (
+    _coordinator_starts,
+    _stranger_asks,
+    _members_approved,
+    _photo_alert,
+    _operator_on_camera,
+)
 
 
 def _build_town(sandbox: BotApiSandbox, schemes: SchemesFile) -> DemoTown:
@@ -73,6 +172,8 @@ def _build_town(sandbox: BotApiSandbox, schemes: SchemesFile) -> DemoTown:
     people = {
         "coordinator": sandbox.user(norwich.coordinators[0], "Carol", username="carol_coord"),
         "stranger": sandbox.user(900001, "Sam"),
+        "member": sandbox.user(900002, "Alice"),
+        "operator": sandbox.user(900003, "Dave"),
     }
     chats: dict[str, Group] = {}
     for scheme in schemes.schemes:
@@ -109,6 +210,7 @@ async def run_demo(*, serve: bool = False, directory: str | None = None) -> int:
         )
         runtime = BotRuntime(settings, schemes)
         await runtime.start()
+        town.runtime = runtime
         try:
             print(f"ShopWatch demo: sandbox at {sandbox.url}, data in {workdir}\n")
             async with asyncio.timeout(SCENARIO_SECONDS):

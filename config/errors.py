@@ -33,3 +33,7 @@ class InvalidPhotoError(ShopWatchError):
 
 class DuplicateError(StorageError):
     """The record is already in the log: the same alert delivered twice, an existing member."""
+
+
+class ReportClosedError(ShopWatchError):
+    """The report was withdrawn by its sender: it takes no more statuses or updates."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from broadcast.alerts import AlertService
 from broadcast.callbacks import CallbackSigner
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
@@ -73,6 +74,7 @@ class Services:
     outbox: OutboxWorker
     signer: CallbackSigner
     metrics: Metrics
+    alerts: AlertService
     radio: RadioBridge | None = None
 
 

@@ -8,19 +8,27 @@ either in the log and on its way to every chat, or not taken at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
-from storage.models import Photo, Report, ReportEvent
+from storage.enums import OutboxKind
+from storage.models import OutboxRow, Photo, Report, ReportEvent
 from storage.outbox import Delivery
 from storage.transaction import transaction
 
 logger = logging.getLogger(__name__)
+
+# What a report is about and where it came from never changes once it is logged.
+_FIXED_FIELDS = frozenset(
+    {"id", "scheme_id", "member_id", "created_at", "source", "origin_scheme"}
+)
 
 
 class ReportRepository:
@@ -30,15 +38,16 @@ class ReportRepository:
     async def create(
         self,
         report: Report,
-        deliveries: Sequence[Delivery] = (),
+        deliveries: Sequence[Delivery] | Callable[[Report], Sequence[Delivery]] = (),
         photos: Sequence[Photo] = (),
     ) -> Report:
         """Store a new report with its photos and its outbox rows, all or nothing.
 
         `report` and `photos` are unsaved rows (photos need no `report_id`); the
-        report comes back with its id. Raises `DuplicateError` when a delivery's
-        dedupe key is already queued (the same alert arriving twice), and then
-        nothing is stored.
+        report comes back with its id. `deliveries` may be a function of the report
+        with its id, for messages that name it ("Report #123", signed buttons).
+        Raises `DuplicateError` when a delivery's dedupe key is already queued (the
+        same alert arriving twice), and then nothing is stored.
         """
         async with transaction(self._sessions, "store the report") as session:
             session.add(report)
@@ -47,6 +56,8 @@ class ReportRepository:
             for photo in photos:
                 photo.report_id = report.id
                 session.add(photo)
+            if callable(deliveries):
+                deliveries = deliveries(report)
             for delivery in deliveries:
                 session.add(delivery.to_row(report.scheme_id, report.id))
         logger.info(
@@ -76,17 +87,63 @@ class ReportRepository:
             return list((await session.exec(query)).all())
 
     async def add_event(
-        self, event: ReportEvent, deliveries: Sequence[Delivery] = ()
+        self,
+        event: ReportEvent,
+        deliveries: Sequence[Delivery] = (),
+        *,
+        changes: Mapping[str, Any] | None = None,
     ) -> ReportEvent:
-        """Record what happened to a report and queue its announcements (e.g. edits) together."""
+        """Record what happened to a report and queue its announcements (e.g. edits) together.
+
+        `changes` sets fields of the report in the same transaction (a new category,
+        "withdrawn"), so the log never says one thing while the chats say another.
+        """
         async with transaction(self._sessions, "record the update") as session:
-            report = await session.get(Report, event.report_id)
+            report = await session.get(Report, event.report_id, with_for_update=True)
             if report is None:
                 raise NotFoundError(f"no report {event.report_id}")
+            for name, value in (changes or {}).items():
+                if name not in Report.model_fields or name in _FIXED_FIELDS:
+                    raise ValueError(f"a report's {name!r} cannot be changed")
+                setattr(report, name, value)
             session.add(event)
             for delivery in deliveries:
                 session.add(delivery.to_row(report.scheme_id, report.id))
         return event
+
+    async def for_message(self, chat_id: int, message_id: int) -> Report | None:
+        """The report a chat message belongs to: one of its copies, or the member's own message.
+
+        A copy is found by the message id its outbox row recorded; the member's own
+        message by the dedupe key `alert:<chat>:<message>:` its alert rows carry.
+        """
+        source = f"alert:{chat_id}:{message_id}:"
+        query = (
+            select(Report)
+            .join(OutboxRow, col(OutboxRow.report_id) == col(Report.id))
+            .where(
+                or_(
+                    (col(OutboxRow.chat_id) == chat_id)
+                    & (col(OutboxRow.telegram_message_id) == message_id)
+                    & (col(OutboxRow.kind) == OutboxKind.ALERT),
+                    col(OutboxRow.dedupe_key).startswith(source, autoescape=True),
+                )
+            )
+            .limit(1)
+        )
+        async with transaction(self._sessions, "find the report") as session:
+            return (await session.exec(query)).first()
+
+    async def latest_by_member(self, member_id: int, since: datetime) -> Report | None:
+        """The member's newest report made after `since`, e.g. for the location sent just after."""
+        query = (
+            select(Report)
+            .where(Report.member_id == member_id, col(Report.created_at) >= since)
+            .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+            .limit(1)
+        )
+        async with transaction(self._sessions, "read the member's reports") as session:
+            return (await session.exec(query)).first()
 
     async def events(self, report_id: int) -> list[ReportEvent]:
         """In the order they happened."""

@@ -1,0 +1,528 @@
+"""The alert service: what handlers call to make, change and take back a report.
+
+Handlers (the quick photo alert, `/alert`, the guided `/report`, the operators'
+buttons) parse and authorise; this decides what the log and the chats must
+say. Every change is one transaction: the report, its event and the outbox
+rows that carry it to every chat are stored together, and only then is the
+outbox worker woken. So a member is told "Alert sent" only for an alert that is
+in the log and on its way, and an operator's "On camera" is either on every
+copy or nowhere.
+
+Copies follow the routing rules as the report changes: a new category may
+reach a neighbour that did not get it before (a new copy) or one that no
+longer wants it (its copy is deleted); a report moved to log-only is taken out
+of every chat, since log reports are never broadcast. A withdrawn report
+stays, edited to say WITHDRAWN, so whoever acted on it knows to stop; the
+scheme's chat TTL removes it with the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from broadcast import render
+from broadcast.callbacks import CallbackSigner
+from broadcast.metrics import Metrics
+from broadcast.render import AlertView, StatusMark, UpdateMark
+from broadcast.routing import Audience, Recipient, recipients
+from config.errors import AccessDeniedError, DuplicateError, NotFoundError, ReportClosedError
+from config.schemes import Category, SchemeConfig, SchemesFile, Urgency
+from storage.enums import (
+    EventKind,
+    MemberStatus,
+    OutboxKind,
+    OutboxState,
+    ReportStatus,
+    Role,
+)
+from storage.models import Member, OutboxRow, Photo, Report, ReportEvent, Scheme, utcnow
+from storage.outbox import Delivery
+from storage.photos import PhotoStore, StoredPhoto
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+"""Descriptions and updates longer than this are refused: a card must stay readable."""
+
+LOCATION_WINDOW = timedelta(minutes=10)
+"""A location sent within this long after an alert belongs to that alert."""
+
+STOOD_DOWN = "stood_down"
+WITHDRAWN = "withdrawn"
+RECLASSIFIED = "reclassified"
+LOCATED = "located"
+
+_OPERATOR_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
+
+
+class OperatorStatus(StrEnum):
+    """What the control room reports back; stored as a status event, shown on every copy."""
+
+    ACKNOWLEDGED = "acknowledged"
+    ON_CAMERA = "on_camera"
+    POLICE_INFORMED = "police_informed"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """A report as a handler parsed it, not yet stored; photos are the bytes as received."""
+
+    scheme_id: int
+    member_id: int | None
+    category: Category
+    urgency: Urgency
+    description: str
+    subject_description: str | None = None
+    location_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    direction: str | None = None
+    value_pence: int | None = None
+    police_reference: str | None = None
+    photos: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A stored report and the chats its copies go to.
+
+    `shops` (the scheme's other active member shops) and `neighbours` (names of
+    neighbouring schemes reached) are what the member's confirmation says.
+    """
+
+    report: Report
+    recipients: tuple[Recipient, ...]
+    shops: int = 0
+    neighbours: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A Telegram message: where a report came from, or what a member replied to."""
+
+    chat_id: int
+    message_id: int
+
+
+def text_problem(text: str) -> str | None:
+    """Why a description or update cannot be taken: "empty", "too_long", or None."""
+    if not text.strip():
+        return "empty"
+    if len(text) > MAX_TEXT:
+        return "too_long"
+    return None
+
+
+class AlertService:
+    """Reports in, copies out; see the module docstring for the promises it keeps."""
+
+    def __init__(
+        self,
+        schemes: SchemesFile,
+        store: Store,
+        photos: PhotoStore,
+        signer: CallbackSigner,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.schemes = schemes
+        self.store = store
+        self.photos = photos
+        self.signer = signer
+        self.metrics = metrics or Metrics()
+        self._wake = wake
+        self._rows: dict[int, Scheme] = {}
+
+    # --- making a report -------------------------------------------------------------
+
+    async def submit(self, draft: ReportDraft, *, source: MessageRef | None = None) -> Submitted:
+        """Store the report with its photos and a copy for every chat it must reach.
+
+        `source` is the member's own message: a second delivery of that same
+        message (a retried webhook) returns the report already stored instead of
+        alerting twice, and a reply to it later finds the report. Raises
+        `InvalidPhotoError` (nothing stored) for a photo that is not one.
+        """
+        problem = text_problem(draft.description)
+        if problem is not None:
+            raise ValueError(f"the description is {problem}")
+        scheme = await self._scheme(draft.scheme_id)
+        config = self.schemes.scheme(scheme.slug)
+        location_text = draft.location_text
+        if location_text is None and draft.latitude is None and draft.member_id is not None:
+            location_text = _shop_of(await self.store.members.get_by_id(draft.member_id))
+        stored = [await asyncio.to_thread(self.photos.ingest, data) for data in draft.photos]
+        report = Report(
+            scheme_id=draft.scheme_id,
+            member_id=draft.member_id,
+            category=draft.category,
+            urgency=draft.urgency,
+            description=draft.description.strip(),
+            subject_description=draft.subject_description,
+            location_text=location_text,
+            latitude=draft.latitude,
+            longitude=draft.longitude,
+            direction=draft.direction,
+            value_pence=draft.value_pence,
+            police_reference=draft.police_reference,
+        )
+        routed = tuple(recipients(self.schemes, config.slug, draft.category, draft.urgency))
+        paths = [photo.relative_path for photo in stored]
+
+        def copies(saved: Report) -> list[Delivery]:
+            view = AlertView(saved, config.name)
+            return [self._new_copy(view, config, recipient, paths, source) for recipient in routed]
+
+        try:
+            report = await self.store.reports.create(
+                report, copies, [_photo_row(photo) for photo in stored]
+            )
+        except DuplicateError:
+            if source is None:
+                raise
+            existing = await self.store.reports.for_message(source.chat_id, source.message_id)
+            if existing is None:
+                raise
+            logger.info("message %s came again: report %s already stored", source, existing.id)
+            return await self._submitted(existing, exclude_member=draft.member_id)
+        logger.info("report %s queued to %d chats", report.id, len(routed))
+        self.metrics.alerts_received.labels(config.slug, str(draft.urgency)).inc()
+        self._wake()
+        return await self._submitted(report, exclude_member=draft.member_id)
+
+    # --- the control room ------------------------------------------------------------
+
+    async def set_status(self, report_id: int, status: OperatorStatus, *, by: Member) -> Submitted:
+        """An operator's call ("On camera"), shown with their name on every copy."""
+        report = await self._open_report(report_id, by)
+        if by.role not in _OPERATOR_ROLES:
+            raise AccessDeniedError("only the control room sets an alert's status")
+        event = ReportEvent(
+            report_id=report_id, member_id=by.id, kind=EventKind.STATUS, status=status
+        )
+        return await self._record(report, event)
+
+    # --- the member who sent it ------------------------------------------------------
+
+    async def update(self, report_id: int, text: str, *, by: Member) -> Submitted:
+        """What happened next ("left towards Market St"), added under every copy."""
+        problem = text_problem(text)
+        if problem is not None:
+            raise ValueError(f"the update is {problem}")
+        report = await self._own_report(report_id, by)
+        event = ReportEvent(
+            report_id=report_id, member_id=by.id, kind=EventKind.UPDATE, text=text.strip()
+        )
+        return await self._record(report, event)
+
+    async def locate(
+        self, report_id: int, latitude: float, longitude: float, *, by: Member
+    ) -> Submitted:
+        """A Telegram location for the report: every copy gets a map link."""
+        report = await self._own_report(report_id, by)
+        event = ReportEvent(
+            report_id=report_id,
+            member_id=by.id,
+            kind=EventKind.UPDATE,
+            status=LOCATED,
+            text=f"{latitude:.5f},{longitude:.5f}",
+        )
+        changes = {"latitude": latitude, "longitude": longitude}
+        return await self._record(report, event, changes)
+
+    async def reclassify(
+        self,
+        report_id: int,
+        *,
+        by: Member,
+        category: Category | None = None,
+        urgency: Urgency | None = None,
+    ) -> Submitted:
+        """A new category or urgency; the copies follow the routing rules for it."""
+        report = await self._own_report(report_id, by)
+        changes: dict[str, Any] = {}
+        if category is not None and category != report.category:
+            changes["category"] = category
+        if urgency is not None and urgency != report.urgency:
+            changes["urgency"] = urgency
+        if not changes:
+            return await self._submitted(report, exclude_member=by.id)
+        before = f"{report.category}/{report.urgency}"
+        after = (
+            f"{changes.get('category', report.category)}/{changes.get('urgency', report.urgency)}"
+        )
+        event = ReportEvent(
+            report_id=report_id,
+            member_id=by.id,
+            kind=EventKind.NOTE,
+            status=RECLASSIFIED,
+            text=f"{before} -> {after}",
+        )
+        return await self._record(report, event, changes)
+
+    async def stand_down(self, report_id: int, *, by: Member) -> Submitted:
+        """The member says it is over: the report is closed, every copy says stood down."""
+        report = await self._own_report(report_id, by)
+        if report.status == ReportStatus.CLOSED:
+            return await self._submitted(report, exclude_member=by.id)
+        event = ReportEvent(
+            report_id=report_id, member_id=by.id, kind=EventKind.STATUS, status=STOOD_DOWN
+        )
+        return await self._record(report, event, {"status": ReportStatus.CLOSED})
+
+    async def withdraw(
+        self, report_id: int, *, by: Member, reason: str = "wrong person"
+    ) -> Submitted:
+        """The member takes it back (the wrong person): every copy says WITHDRAWN.
+
+        The description and the person's details leave every copy; the report stays
+        in the log, marked withdrawn, for the record.
+        """
+        report = await self._own_report(report_id, by)
+        event = ReportEvent(
+            report_id=report_id,
+            member_id=by.id,
+            kind=EventKind.STATUS,
+            status=WITHDRAWN,
+            text=reason,
+        )
+        return await self._record(report, event, {"status": ReportStatus.WITHDRAWN})
+
+    # --- finding reports -------------------------------------------------------------
+
+    async def find(self, message: MessageRef) -> Report | None:
+        """The report a message belongs to: a copy of it, or the member's own alert."""
+        return await self.store.reports.for_message(message.chat_id, message.message_id)
+
+    async def latest_of(
+        self, member: Member, within: timedelta = LOCATION_WINDOW
+    ) -> Report | None:
+        """The member's alert of the last few minutes, e.g. for a location sent after it."""
+        assert member.id is not None
+        return await self.store.reports.latest_by_member(member.id, utcnow() - within)
+
+    # --- inside ----------------------------------------------------------------------
+
+    async def _scheme(self, scheme_id: int) -> Scheme:
+        if scheme_id not in self._rows:
+            self._rows = {row.id: row for row in await self.store.schemes.list_all() if row.id}
+        try:
+            return self._rows[scheme_id]
+        except KeyError:
+            raise NotFoundError(f"no scheme {scheme_id}") from None
+
+    async def _open_report(self, report_id: int, by: Member) -> Report:
+        report = await self.store.reports.get(report_id)
+        if by.scheme_id != report.scheme_id or by.status != MemberStatus.ACTIVE:
+            raise AccessDeniedError("not an active member of the report's scheme")
+        if report.status == ReportStatus.WITHDRAWN:
+            raise ReportClosedError(f"report {report_id} was withdrawn")
+        return report
+
+    async def _own_report(self, report_id: int, by: Member) -> Report:
+        report = await self._open_report(report_id, by)
+        if report.member_id is None or report.member_id != by.id:
+            raise AccessDeniedError("only the member who sent a report can change it")
+        return report
+
+    async def _record(
+        self,
+        report: Report,
+        event: ReportEvent,
+        changes: dict[str, Any] | None = None,
+    ) -> Submitted:
+        """Store the event (and changes) with the edits that bring every copy up to date."""
+        assert report.id is not None
+        now = Report.model_validate({**report.model_dump(), **(changes or {})})
+        history = [*await self.store.reports.events(report.id), event]
+        scheme = await self._scheme(report.scheme_id)
+        config = self.schemes.scheme(scheme.slug)
+        view = await self._view(now, config, history)
+        deliveries = await self._follow(view, config)
+        await self.store.reports.add_event(event, deliveries, changes=changes)
+        logger.info(
+            "report %s: %s %s, %d messages queued",
+            report.id,
+            event.kind,
+            event.status or "",
+            len(deliveries),
+        )
+        self._wake()
+        return await self._submitted(now, exclude_member=report.member_id)
+
+    async def _view(
+        self, report: Report, config: SchemeConfig, history: Sequence[ReportEvent]
+    ) -> AlertView:
+        names: dict[int, str] = {}
+
+        async def name(member_id: int | None) -> str | None:
+            if member_id is None:
+                return None
+            if member_id not in names:
+                try:
+                    names[member_id] = (await self.store.members.get_by_id(member_id)).display_name
+                except NotFoundError:
+                    return None
+            return names[member_id]
+
+        status: StatusMark | None = None
+        update: UpdateMark | None = None
+        for event in history:
+            at = event.created_at
+            if event.kind == EventKind.STATUS and event.status in (*OperatorStatus, STOOD_DOWN):
+                status = StatusMark(str(event.status), await name(event.member_id), at)
+            elif event.kind == EventKind.UPDATE and event.status is None and event.text:
+                update = UpdateMark(event.text, at)
+        return AlertView(report, config.name, status, update)
+
+    async def _follow(self, view: AlertView, config: SchemeConfig) -> list[Delivery]:
+        """Edits for the copies that stay, deletes for chats no longer routed, new copies
+        for chats newly routed (while the report is younger than the chat TTL)."""
+        report = view.report
+        assert report.id is not None
+        rows = await self.store.outbox.for_report(report.id)
+        live = _live_copies(rows)
+        if view.state == ReportStatus.WITHDRAWN:
+            wanted = {row.chat_id: _recipient_of(row, config.slug) for row in live}
+        else:
+            routed = recipients(self.schemes, config.slug, report.category, report.urgency)
+            wanted = {recipient.chat_id: recipient for recipient in routed}
+        out: list[Delivery] = []
+        have: set[int] = set()
+        for row in live:
+            assert row.id is not None
+            recipient = wanted.get(row.chat_id)
+            if recipient is None:
+                also = _album_of(rows, row.id)
+                out.append(
+                    Delivery(row.chat_id, OutboxKind.DELETE, {"target": row.id, "also": also})
+                )
+                continue
+            have.add(row.chat_id)
+            card = self._card(view, recipient, has_photo=bool(row.payload.get("photos")))
+            out.append(
+                Delivery(
+                    row.chat_id,
+                    OutboxKind.EDIT,
+                    {"target": row.id, "text": card.text, "buttons": card.payload_buttons()},
+                )
+            )
+        young = utcnow() - report.created_at < timedelta(hours=config.chat_ttl_hours)
+        missing = [r for chat, r in wanted.items() if chat not in have]
+        if missing and young:
+            photos = [photo.relative_path for photo in await self.store.reports.photos(report.id)]
+            out.extend(self._new_copy(view, config, r, photos, None) for r in missing)
+        return out
+
+    def _card(self, view: AlertView, recipient: Recipient, *, has_photo: bool) -> render.Card:
+        return render.alert_card(
+            view,
+            recipient.audience,
+            timezone=self.schemes.scheme(recipient.scheme_slug).timezone,
+            has_photo=has_photo,
+            signer=self.signer,
+        )
+
+    def _new_copy(
+        self,
+        view: AlertView,
+        origin: SchemeConfig,
+        recipient: Recipient,
+        photos: list[str],
+        source: MessageRef | None,
+    ) -> Delivery:
+        """One chat's copy: protected and deleted after the TTL by the stricter scheme's rule."""
+        there = self.schemes.scheme(recipient.scheme_slug)
+        card = self._card(view, recipient, has_photo=bool(photos))
+        key = None
+        if source is not None:
+            key = f"alert:{source.chat_id}:{source.message_id}:{recipient.chat_id}"
+        return Delivery(
+            chat_id=recipient.chat_id,
+            kind=OutboxKind.ALERT,
+            payload={
+                "text": card.text,
+                "photos": photos,
+                "buttons": card.payload_buttons(),
+                "protect_content": origin.protect_content or there.protect_content,
+                "delete_after_hours": min(origin.chat_ttl_hours, there.chat_ttl_hours),
+                "audience": str(recipient.audience),
+                "scheme": recipient.scheme_slug,
+            },
+            dedupe_key=key,
+        )
+
+    async def _submitted(self, report: Report, *, exclude_member: int | None) -> Submitted:
+        scheme = await self._scheme(report.scheme_id)
+        routed = tuple(recipients(self.schemes, scheme.slug, report.category, report.urgency))
+        active = await self.store.members.list_by_status(report.scheme_id, MemberStatus.ACTIVE)
+        shops = sum(1 for m in active if m.role == Role.MEMBER and m.id != exclude_member)
+        neighbours = tuple(
+            dict.fromkeys(
+                self.schemes.scheme(r.scheme_slug).name
+                for r in routed
+                if r.audience in (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
+            )
+        )
+        return Submitted(report, routed, shops, neighbours)
+
+
+def _live_copies(rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+    """Alert copies still in (or on their way to) their chat, one per chat, newest kept.
+
+    A copy is gone once its delete has been sent or is due; the TTL delete waits
+    its turn, so until then the copy counts as live and is edited.
+    """
+    now = utcnow()
+    gone = {
+        int(row.payload["target"])
+        for row in rows
+        if row.kind == OutboxKind.DELETE
+        and (row.state == OutboxState.SENT or row.next_attempt_at <= now)
+    }
+    live: dict[int, OutboxRow] = {}
+    for row in rows:
+        if row.kind == OutboxKind.ALERT and row.state != OutboxState.FAILED and row.id not in gone:
+            live[row.chat_id] = row
+    return list(live.values())
+
+
+def _album_of(rows: Sequence[OutboxRow], copy_id: int) -> list[int]:
+    """The further photos sent under a copy, which the worker noted on its TTL delete."""
+    for row in rows:
+        if row.kind == OutboxKind.DELETE and row.dedupe_key == f"ttl:{copy_id}":
+            return [int(extra) for extra in row.payload.get("also") or []]
+    return []
+
+
+def _recipient_of(row: OutboxRow, default_scheme: str) -> Recipient:
+    return Recipient(
+        str(row.payload.get("scheme", default_scheme)),
+        row.chat_id,
+        Audience(row.payload.get("audience", Audience.GROUP)),
+    )
+
+
+def _shop_of(member: Member) -> str | None:
+    parts = [part for part in (member.shop_name, member.street) if part]
+    return ", ".join(parts) if parts else None
+
+
+def _photo_row(photo: StoredPhoto) -> Photo:
+    return Photo(
+        sha256=photo.sha256,
+        phash=photo.phash,
+        width=photo.width,
+        height=photo.height,
+        size=photo.size,
+        relative_path=photo.relative_path,
+    )

@@ -1,0 +1,266 @@
+"""The alert card: one report as each chat sees it, in plain text that fits Telegram's limits.
+
+Every copy of a report is rendered from the same `AlertView`, so the group, the
+control room and the neighbours always say the same thing, differing only in
+what their audience needs: the control room gets the operators' buttons, a
+neighbour is told which scheme the alert came from. Plain text (no parse mode)
+means a description can never break the formatting of a card.
+
+Telegram counts length in UTF-16 code units: 1024 for a photo's caption, 4096
+for a message. The description gives way first, cut at a word with a mark, so
+the lines people act on (where, when, status, report number) are always shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from broadcast import texts
+from broadcast.callbacks import CallbackSigner
+from broadcast.routing import Audience
+from config.schemes import Category, Urgency
+from storage.enums import ReportStatus
+from storage.models import Report
+
+CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096
+
+# Lines other than the description are bounded, so a long location or update can
+# never squeeze the description out of a caption entirely.
+_CAPS_CAPTION = {"place": 120, "subject": 200, "direction": 80, "reference": 40, "update": 200}
+_CAPS_TEXT = {"place": 300, "subject": 600, "direction": 200, "reference": 60, "update": 800}
+
+OPERATOR_STATUSES = ("acknowledged", "on_camera", "police_informed", "lost")
+# Callback data of the alert buttons: `<prefix>:<report id>[:<value>]:<signature>`.
+OPERATOR_PREFIX = "aop"
+CATEGORY_PREFIX = "acat"
+URGENCY_PREFIX = "aurg"
+UPDATE_PREFIX = "aupd"
+STAND_DOWN_PREFIX = "adown"
+WRONG_PERSON_PREFIX = "awrong"
+MEMBER_PREFIXES = (
+    CATEGORY_PREFIX,
+    URGENCY_PREFIX,
+    UPDATE_PREFIX,
+    STAND_DOWN_PREFIX,
+    WRONG_PERSON_PREFIX,
+)
+
+Button = tuple[str, str]
+Buttons = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class StatusMark:
+    """The latest status call on a report and who made it."""
+
+    status: str
+    by: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UpdateMark:
+    """The latest thing the member added ("left towards Market St")."""
+
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """A report as the chats should show it now."""
+
+    report: Report
+    scheme_name: str
+    status: StatusMark | None = None
+    update: UpdateMark | None = None
+
+    @property
+    def report_id(self) -> int:
+        assert self.report.id is not None, "a card is rendered for a stored report"
+        return self.report.id
+
+    @property
+    def state(self) -> str:
+        return str(self.report.status)
+
+
+@dataclass(frozen=True)
+class Card:
+    text: str
+    buttons: Buttons = ()
+
+    def payload_buttons(self) -> list[list[list[str]]]:
+        """The buttons as the outbox payload stores them (JSON lists)."""
+        return [[[label, data] for label, data in row] for row in self.buttons]
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-16 units, cut at a word where one is near, with a mark."""
+    text = " ".join(text.split()) if "\n" not in text else text.strip()
+    if utf16_len(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    mark = texts.TRUNCATION_MARK
+    budget = limit - utf16_len(mark)
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        size = utf16_len(char)
+        if used + size > budget:
+            break
+        kept.append(char)
+        used += size
+    cut = "".join(kept)
+    space = cut.rfind(" ")
+    if space >= len(cut) * 4 // 5:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + mark
+
+
+def local_time(moment: datetime, timezone: str, *, with_date: bool = False) -> str:
+    here = moment.astimezone(ZoneInfo(timezone))
+    if with_date:
+        return f"{here:%H:%M}, {here:%a} {here.day} {here:%b}"
+    return f"{here:%H:%M}"
+
+
+def alert_card(
+    view: AlertView,
+    audience: Audience,
+    *,
+    timezone: str,
+    has_photo: bool,
+    signer: CallbackSigner,
+) -> Card:
+    """The copy for one chat; with a photo the text is its caption."""
+    report = view.report
+    limit = CAPTION_LIMIT if has_photo else TEXT_LIMIT
+    caps = _CAPS_CAPTION if has_photo else _CAPS_TEXT
+    withdrawn = view.state == ReportStatus.WITHDRAWN
+    head = [texts.alert_headline(report.category, report.urgency, view.state)]
+    details: list[str] = []
+    if withdrawn:
+        head.append(texts.ALERT_WITHDRAWN_NOTE)
+    else:
+        if report.subject_description:
+            details.append(texts.alert_who(shorten(report.subject_description, caps["subject"])))
+        if report.direction:
+            details.append(texts.alert_direction(shorten(report.direction, caps["direction"])))
+        if report.value_pence is not None:
+            details.append(texts.alert_value(report.value_pence))
+        if report.police_reference:
+            details.append(
+                texts.alert_police_reference(shorten(report.police_reference, caps["reference"]))
+            )
+    place = shorten(report.location_text, caps["place"]) if report.location_text else None
+    tail = [
+        texts.alert_where(place, report.latitude, report.longitude),
+        texts.alert_when(local_time(report.occurred_at, timezone, with_date=True)),
+        texts.alert_reference(
+            view.report_id,
+            view.scheme_name,
+            neighbour=audience in (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
+            or report.origin_scheme is not None,  # from a peer on another deployment
+        ),
+    ]
+    if not withdrawn:
+        tail.append(_status_line(view, timezone))
+        if view.update is not None:
+            tail.append(
+                texts.alert_update(
+                    local_time(view.update.at, timezone), shorten(view.update.text, caps["update"])
+                )
+            )
+    description = "" if withdrawn else report.description
+    text = _assemble(head, description, details + tail, limit)
+    buttons: Buttons = ()
+    if audience is Audience.CONTROL_ROOM and not withdrawn:
+        buttons = operator_buttons(view.report_id, signer)
+    return Card(text, buttons)
+
+
+def _status_line(view: AlertView, timezone: str) -> str:
+    if view.status is None:
+        return texts.ALERT_STATUS_WAITING
+    return texts.alert_status(
+        view.status.status, view.status.by, local_time(view.status.at, timezone)
+    )
+
+
+def _assemble(head: Sequence[str], description: str, rest: Sequence[str], limit: int) -> str:
+    """Head, description, the rest; the description shrinks to fit, then (never, in
+    practice) the whole text is cut."""
+    fixed = "\n".join([*head, *rest])
+    if description:
+        room = limit - utf16_len(fixed) - 1
+        description = shorten(description, room)
+    lines = [*head, description, *rest] if description else [*head, *rest]
+    return shorten("\n".join(lines), limit)
+
+
+def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
+    """Acknowledge / On camera / Police informed / Lost, two to a row for a desk's thumb."""
+    labelled = [
+        (texts.OPERATOR_BUTTONS[status], signer.sign(OPERATOR_PREFIX, report_id, status))
+        for status in OPERATOR_STATUSES
+    ]
+    return (tuple(labelled[:2]), tuple(labelled[2:]))
+
+
+def confirmation(
+    report: Report, *, shops: int, neighbours: Iterable[str], signer: CallbackSigner
+) -> Card:
+    """What the member reads back: where the alert went, and one tap to correct it."""
+    assert report.id is not None
+    report_id = report.id
+    state = str(report.status)
+    if state == ReportStatus.WITHDRAWN:
+        return Card(texts.alert_confirmation_state(report_id, report.category, state))
+    actions = (
+        (texts.BUTTON_ADD_UPDATE, signer.sign(UPDATE_PREFIX, report_id)),
+        (texts.BUTTON_WRONG_PERSON, signer.sign(WRONG_PERSON_PREFIX, report_id)),
+    )
+    if state == ReportStatus.CLOSED:
+        return Card(texts.alert_confirmation_state(report_id, report.category, state), (actions,))
+    if report.urgency == Urgency.NOW:
+        text = texts.alert_sent(report_id, shops, neighbours)
+    else:
+        text = texts.alert_logged(report_id)
+    categories = [
+        (
+            _chosen(texts.CATEGORY_BUTTONS[c], c == report.category),
+            signer.sign(CATEGORY_PREFIX, report_id, c),
+        )
+        for c in Category
+    ]
+    urgencies = tuple(
+        (
+            _chosen(texts.URGENCY_BUTTONS[u], u == report.urgency),
+            signer.sign(URGENCY_PREFIX, report_id, u),
+        )
+        for u in Urgency
+    )
+    stand_down = (texts.BUTTON_STAND_DOWN, signer.sign(STAND_DOWN_PREFIX, report_id))
+    return Card(
+        text,
+        (
+            tuple(categories[:4]),
+            tuple(categories[4:]),
+            urgencies,
+            (actions[0], stand_down, actions[1]),
+        ),
+    )
+
+
+def _chosen(label: str, chosen: bool) -> str:
+    return f"{texts.CHOSEN_MARK}{label}" if chosen else label

@@ -1,0 +1,365 @@
+"""Quick alerts: one photo with a caption, or `/alert text`, and every chat hears of it.
+
+A member in a hurry sends one message, in a private chat with the bot or in the
+scheme's group. The bot sends its own copy to every chat the routing names
+(the group included: the member's own message stays where it is, the bot's copy
+carries the scheme's protection and is deleted after the chat TTL), and answers
+the member only once the report is in the log. Afterwards the member corrects
+or adds with a tap or a reply, and the control room answers with its buttons.
+
+Each handler authorises, parses and makes one call into `AlertService`; what
+the chats then say is the service's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+
+from telegram import Message, PhotoSize, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from broadcast import render, texts
+from broadcast.alerts import (
+    MAX_TEXT,
+    MessageRef,
+    OperatorStatus,
+    ReportDraft,
+    Submitted,
+    text_problem,
+)
+from broadcast.keywords import guess_category
+from broadcast.outbox import keyboard
+from config.errors import (
+    InvalidPhotoError,
+    NotFoundError,
+    ReportClosedError,
+    StorageError,
+)
+from config.schemes import Category, Urgency
+from handlers.context import Membership, ShopWatchContext, Viewer
+from handlers.roles import EVERYONE_ACTIVE, refuse, requires
+from storage.enums import Role
+from storage.models import Report
+
+logger = logging.getLogger(__name__)
+
+REPORTERS = EVERYONE_ACTIVE
+"""Who may send an alert: every active role but the police, who receive and do not post."""
+OPERATORS = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
+
+
+# --- sending an alert -------------------------------------------------------------------
+
+
+@requires(*REPORTERS, action="alert")
+async def photo_alert(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    caption = message.caption or ""
+    if not caption.strip():
+        await message.reply_text(texts.ALERT_EMPTY_CAPTION, do_quote=True)
+        return
+    await _send_alert(message, context, membership, caption, message.photo[-1])
+
+
+@requires(*REPORTERS, action="alert")
+async def alert_command(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    parts = message.text.split(maxsplit=1)
+    text = parts[1] if len(parts) > 1 else ""
+    if not text.strip():
+        await message.reply_text(texts.ALERT_EMPTY_COMMAND, do_quote=True)
+        return
+    await _send_alert(message, context, membership, text, None)
+
+
+async def _send_alert(
+    message: Message,
+    context: ShopWatchContext,
+    membership: Membership,
+    text: str,
+    photo: PhotoSize | None,
+) -> None:
+    if text_problem(text) == "too_long":
+        await message.reply_text(texts.alert_too_long(MAX_TEXT), do_quote=True)
+        return
+    photos: tuple[bytes, ...] = ()
+    if photo is not None:
+        file = await photo.get_file()
+        photos = (bytes(await file.download_as_bytearray()),)
+    scheme_id = membership.scheme.id
+    assert scheme_id is not None
+    draft = ReportDraft(
+        scheme_id=scheme_id,
+        member_id=membership.member.id,
+        category=guess_category(text),
+        urgency=Urgency.NOW,
+        description=text,
+        photos=photos,
+    )
+    try:
+        submitted = await context.services.alerts.submit(
+            draft, source=MessageRef(message.chat_id, message.message_id)
+        )
+    except InvalidPhotoError as exc:
+        await message.reply_text(texts.photo_refused(str(exc)), do_quote=True)
+        return
+    except StorageError:
+        logger.exception("an alert from chat %s could not be stored", message.chat_id)
+        await message.reply_text(texts.ALERT_NOT_STORED, do_quote=True)
+        return
+    card = _confirmation(context, submitted)
+    await message.reply_text(
+        card.text, reply_markup=keyboard(card.payload_buttons()), do_quote=True
+    )
+
+
+def _confirmation(context: ShopWatchContext, submitted: Submitted) -> render.Card:
+    return render.confirmation(
+        submitted.report,
+        shops=submitted.shops,
+        neighbours=submitted.neighbours,
+        signer=context.services.signer,
+    )
+
+
+# --- the member adds to their alert: a reply, a location -------------------------------
+
+
+async def reply_update(update: Update, context: ShopWatchContext) -> None:
+    """A text reply to a member's own alert (or its confirmation, or a copy) is an update.
+
+    Any other reply is conversation between people and is left alone, silently.
+    """
+    message = update.effective_message
+    if message is None or message.text is None or message.reply_to_message is None:
+        return
+    report = await _report_of(context, message.reply_to_message)
+    if report is None:
+        return
+    membership = _acting_for(context.viewer, report, REPORTERS)
+    if membership is None or report.member_id != membership.member.id:
+        return
+    problem = text_problem(message.text)
+    if problem is not None:
+        if problem == "too_long":
+            await message.reply_text(texts.alert_too_long(MAX_TEXT), do_quote=True)
+        return
+    assert report.id is not None
+    try:
+        await context.services.alerts.update(report.id, message.text, by=membership.member)
+    except ReportClosedError:
+        await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
+        return
+    await message.reply_text(texts.alert_update_added(report.id), do_quote=True)
+
+
+async def location(update: Update, context: ShopWatchContext) -> None:
+    """A location as a reply to an alert, or sent just after one, is where it happens."""
+    message = update.effective_message
+    if message is None or message.location is None:
+        return
+    private = message.chat.type == message.chat.PRIVATE
+    report: Report | None = None
+    if message.reply_to_message is not None:
+        report = await _report_of(context, message.reply_to_message)
+    else:
+        report = await _latest_own_report(context)
+    membership = _acting_for(context.viewer, report, REPORTERS) if report else None
+    if report is None or membership is None or report.member_id != membership.member.id:
+        if private and context.viewer is not None and context.viewer.active:
+            await message.reply_text(texts.ALERT_LOCATION_NO_REPORT, do_quote=True)
+        return
+    assert report.id is not None
+    where = message.location
+    try:
+        await context.services.alerts.locate(
+            report.id, where.latitude, where.longitude, by=membership.member
+        )
+    except ReportClosedError:
+        await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
+        return
+    await message.reply_text(texts.alert_location_added(report.id), do_quote=True)
+
+
+async def _latest_own_report(context: ShopWatchContext) -> Report | None:
+    viewer = context.viewer
+    if viewer is None:
+        return None
+    found: list[Report] = []
+    for membership in viewer.active:
+        if viewer.chat_scheme is not None and membership.scheme.id != viewer.chat_scheme.id:
+            continue
+        report = await context.services.alerts.latest_of(membership.member)
+        if report is not None:
+            found.append(report)
+    return max(found, key=lambda r: r.created_at, default=None)
+
+
+async def _report_of(context: ShopWatchContext, target: Message) -> Report | None:
+    """The report a replied-to message belongs to.
+
+    The bot's confirmation names it in its signed buttons; a copy, or the
+    member's own alert, is found in the log by its chat and message id.
+    """
+    report_id = _signed_report_id(context, target)
+    try:
+        if report_id is not None:
+            return await context.store.reports.get(report_id)
+        return await context.services.alerts.find(MessageRef(target.chat_id, target.message_id))
+    except NotFoundError:
+        return None
+
+
+def _signed_report_id(context: ShopWatchContext, target: Message) -> int | None:
+    markup = target.reply_markup
+    if markup is None or target.from_user is None or target.from_user.id != context.bot.id:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data if isinstance(button.callback_data, str) else None
+            parts = context.services.signer.verify(data)
+            if parts and parts[0] in render.MEMBER_PREFIXES and parts[1].isdigit():
+                return int(parts[1])
+    return None
+
+
+def _acting_for(
+    viewer: Viewer | None, report: Report, roles: Collection[Role]
+) -> Membership | None:
+    """The viewer's active membership of the report's scheme, if it holds one of `roles`."""
+    if viewer is None:
+        return None
+    for membership in viewer.active:
+        if membership.scheme.id != report.scheme_id:
+            continue
+        if membership.member.role in roles or membership.member.role == Role.ADMIN:
+            return membership
+    return None
+
+
+# --- buttons: the control room's statuses, the member's corrections ---------------------
+
+
+def _verified(
+    context: ShopWatchContext, data: str | None, prefixes: Collection[str]
+) -> list[str] | None:
+    parts = context.services.signer.verify(data)
+    if not parts or len(parts) < 2 or parts[0] not in prefixes or not parts[1].isdigit():
+        return None
+    return parts
+
+
+@requires(*OPERATORS, action="alert_status")
+async def operator_pressed(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """Acknowledge / On camera / Police informed / Lost on the control room's copy."""
+    query = update.callback_query
+    assert query is not None
+    parts = _verified(context, query.data, (render.OPERATOR_PREFIX,))
+    if parts is None or len(parts) != 3 or parts[2] not in tuple(OperatorStatus):
+        await refuse(update, context, "alert_status", "forged")
+        return
+    report = await _report(int(parts[1]), update, context)
+    if report is None:
+        return
+    acting = _acting_for(context.viewer, report, OPERATORS)
+    if acting is None:
+        await refuse(update, context, "alert_status", "other_scheme")
+        return
+    status = OperatorStatus(parts[2])
+    assert report.id is not None
+    try:
+        await context.services.alerts.set_status(report.id, status, by=acting.member)
+    except ReportClosedError:
+        await query.answer(texts.ALERT_NO_MORE_CHANGES, show_alert=True)
+        return
+    await query.answer(texts.operator_status_recorded(status))
+
+
+@requires(*REPORTERS, action="alert_change")
+async def member_pressed(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """Category, urgency, stood down, wrong person: the buttons under the confirmation."""
+    query = update.callback_query
+    assert query is not None
+    parts = _verified(context, query.data, render.MEMBER_PREFIXES)
+    if parts is None:
+        await refuse(update, context, "alert_change", "forged")
+        return
+    kind, value = parts[0], parts[2] if len(parts) > 2 else None
+    if kind == render.UPDATE_PREFIX:
+        await query.answer(texts.ALERT_HOW_TO_UPDATE, show_alert=True)
+        return
+    report = await _report(int(parts[1]), update, context)
+    if report is None:
+        return
+    acting = _acting_for(context.viewer, report, REPORTERS)
+    if acting is None or report.member_id != acting.member.id:
+        await refuse(update, context, "alert_change", "not_yours")
+        return
+    alerts = context.services.alerts
+    assert report.id is not None
+    by = acting.member
+    try:
+        if kind == render.CATEGORY_PREFIX and value in tuple(Category):
+            submitted = await alerts.reclassify(report.id, by=by, category=Category(value))
+            label = texts.category_name(value)
+        elif kind == render.URGENCY_PREFIX and value in tuple(Urgency):
+            submitted = await alerts.reclassify(report.id, by=by, urgency=Urgency(value))
+            label = texts.URGENCY_BUTTONS[value]
+        elif kind == render.STAND_DOWN_PREFIX:
+            submitted = await alerts.stand_down(report.id, by=by)
+            label = texts.BUTTON_STAND_DOWN
+        elif kind == render.WRONG_PERSON_PREFIX:
+            submitted = await alerts.withdraw(report.id, by=by)
+            label = texts.BUTTON_WRONG_PERSON
+        else:
+            await refuse(update, context, "alert_change", "forged")
+            return
+    except ReportClosedError:
+        await query.answer(texts.ALERT_NO_MORE_CHANGES, show_alert=True)
+        return
+    await query.answer(texts.alert_changed(label))
+    card = _confirmation(context, submitted)
+    try:
+        await query.edit_message_text(card.text, reply_markup=keyboard(card.payload_buttons()))
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def _report(report_id: int, update: Update, context: ShopWatchContext) -> Report | None:
+    """The pressed button's report, or None once the press was answered (it is gone)."""
+    try:
+        return await context.store.reports.get(report_id)
+    except NotFoundError:
+        query = update.callback_query
+        if query is not None:
+            await query.answer(texts.ALERT_GONE, show_alert=True)
+        return None
+
+
+# --- wiring -----------------------------------------------------------------------------
+
+
+def alert_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
+    """Register after the guided `/report`: a photo or location that answers one of its
+    questions belongs to that conversation, not to a quick alert."""
+    chats = (filters.ChatType.PRIVATE | filters.ChatType.GROUPS) & filters.UpdateType.MESSAGE
+    member_buttons = "|".join(render.MEMBER_PREFIXES)
+    return [
+        CommandHandler("alert", alert_command, filters=chats),
+        MessageHandler(chats & filters.PHOTO, photo_alert),
+        MessageHandler(chats & filters.LOCATION, location),
+        MessageHandler(chats & filters.REPLY & filters.TEXT & ~filters.COMMAND, reply_update),
+        CallbackQueryHandler(operator_pressed, pattern=f"^{render.OPERATOR_PREFIX}:"),
+        CallbackQueryHandler(member_pressed, pattern=f"^({member_buttons}):"),
+    ]
