@@ -147,12 +147,16 @@ async def test_metrics_count_deliveries_in_prometheus_format(polling_town: Town)
     )
     town.runtime.outbox.wake()
     await town.sandbox.wait_for(lambda: "Radio check" in town.bot_said(town.group))
-
     url = f"http://127.0.0.1:{town.runtime.port}/metrics"
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
-        exposition = await response.text()
+    sent = 'shopwatch_deliveries_total{kind="message",outcome="sent"} 1.0'
 
-    assert response.status == 200
-    assert 'shopwatch_deliveries_total{kind="message",outcome="sent"} 1.0' in exposition
+    async def scrape() -> str | None:
+        # The counter moves once the row is marked sent, just after the chat shows it.
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 200
+            text = await response.text()
+        return text if sent in text else None
+
+    exposition = await town.sandbox.wait_for(scrape, message="the delivery counted")
     assert "shopwatch_outbox_backlog 0.0" in exposition
     assert "shopwatch_alert_copy_latency_seconds_bucket" in exposition
