@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from aiohttp import web
 
@@ -200,6 +200,24 @@ class BotApiSandbox:
         if entry is None:
             raise SandboxUsageError(f"no file with id {file_id!r}")
         return entry[0].data
+
+    @overload
+    async def wait_for(
+        self,
+        predicate: Callable[[], Awaitable[T | None]],
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a wait on the bot, not I/O
+        *,
+        message: str = "condition not met",
+    ) -> T: ...
+
+    @overload
+    async def wait_for(
+        self,
+        predicate: Callable[[], T | None],
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a wait on the bot, not I/O
+        *,
+        message: str = "condition not met",
+    ) -> T: ...
 
     async def wait_for(
         self,
