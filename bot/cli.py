@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.federation_cli import add_federation_parser, keygen, run_federation_check
 from config.errors import ConfigError, StorageError
 from config.schemes import load_schemes
 from config.settings import Settings, configure_logging, load_settings
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--serve", action="store_true", help="keep the sandbox and bot running")
     demo.add_argument("--dir", default=None, help="where to keep the demo's database and files")
+    add_federation_parser(commands)
     return parser
 
 
@@ -92,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             findings = asyncio.run(diagnose())
             print(render(findings))
             return 1 if any(f.status == "FAIL" for f in findings) else 0
+        if args.command == "federation" and args.federation_command == "keygen":
+            return keygen()
         settings = load_settings()
         configure_logging(settings)
         if args.command == "backup":
@@ -112,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             restore(settings.database_url, args.file)
             print(f"restored from {args.file}; start the bot to migrate it if needed")
             return 0
+        if args.command == "federation":
+            return asyncio.run(run_federation_check(settings, args.peer))
         if args.command == "run":
             asyncio.run(_run(settings))
         elif args.command == "migrate":

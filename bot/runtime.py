@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
 from bot.health import Readiness
 from bot.web import build_web_app
+from broadcast.federation.inbound import FederationReceiver
 from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
@@ -71,14 +72,18 @@ class BotRuntime:
         self.outbox.start()
         if self.services.radio is not None:
             await self.services.radio.start(self.outbox)
+        if self.services.federation is not None:
+            self.services.federation.start(self.outbox)
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         services = self.services
         readiness = Readiness(services.store, application.bot, services.metrics)
+        link = services.federation
         web_app = build_web_app(
             application,
             readiness=readiness,
             webhook_url=settings.webhook_url,
             webhook_secret=secret,
+            federation=FederationReceiver(link, services.alerts) if link else None,
         )
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
@@ -112,6 +117,8 @@ class BotRuntime:
                 if application.bot_data.services.radio is not None:
                     await application.bot_data.services.radio.stop()
                 await application.bot_data.services.outbox.stop()
+                if application.bot_data.services.federation is not None:
+                    await application.bot_data.services.federation.stop()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:

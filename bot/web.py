@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.health import Readiness
+from broadcast.federation.inbound import FederationReceiver, add_federation_routes
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def build_web_app(
     readiness: Readiness | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    federation: FederationReceiver | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[APPLICATION_KEY] = application
@@ -98,4 +100,6 @@ def build_web_app(
         app.router.add_get("/metrics", _metrics(readiness))
     if webhook_url and webhook_secret:
         app.router.add_post(webhook_path(webhook_url), _webhook_handler(webhook_secret))
+    if federation is not None:
+        add_federation_routes(app, federation)
     return app

@@ -22,9 +22,9 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broadcast import render
 from broadcast.callbacks import CallbackSigner
@@ -38,6 +38,7 @@ from storage.enums import (
     MemberStatus,
     OutboxKind,
     OutboxState,
+    ReportSource,
     ReportStatus,
     Role,
 )
@@ -45,6 +46,9 @@ from storage.models import Member, OutboxRow, Photo, Report, ReportEvent, Scheme
 from storage.outbox import Delivery
 from storage.photos import PhotoStore, StoredPhoto
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from broadcast.federation.link import FederationLink
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +92,9 @@ class ReportDraft:
     value_pence: int | None = None
     police_reference: str | None = None
     photos: tuple[bytes, ...] = ()
+    source: ReportSource = ReportSource.CHAT
+    origin_scheme: str | None = None
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,7 @@ class AlertService:
         *,
         wake: Callable[[], None] = lambda: None,
         metrics: Metrics | None = None,
+        federation: FederationLink | None = None,
     ) -> None:
         self.schemes = schemes
         self.store = store
@@ -140,11 +148,18 @@ class AlertService:
         self.signer = signer
         self.metrics = metrics or Metrics()
         self._wake = wake
+        self.federation = federation
         self._rows: dict[int, Scheme] = {}
 
     # --- making a report -------------------------------------------------------------
 
-    async def submit(self, draft: ReportDraft, *, source: MessageRef | None = None) -> Submitted:
+    async def submit(
+        self,
+        draft: ReportDraft,
+        *,
+        source: MessageRef | None = None,
+        also: Sequence[Delivery] = (),
+    ) -> Submitted:
         """Store the report with its photos and a copy for every chat it must reach.
 
         `source` is the member's own message: a second delivery of that same
@@ -174,13 +189,20 @@ class AlertService:
             direction=draft.direction,
             value_pence=draft.value_pence,
             police_reference=draft.police_reference,
+            source=draft.source,
+            origin_scheme=draft.origin_scheme,
+            occurred_at=draft.occurred_at or utcnow(),
         )
         routed = tuple(recipients(self.schemes, config.slug, draft.category, draft.urgency))
         paths = [photo.relative_path for photo in stored]
 
         def copies(saved: Report) -> list[Delivery]:
-            view = AlertView(saved, config.name)
-            return [self._new_copy(view, config, recipient, paths, source) for recipient in routed]
+            view = AlertView(saved, self._name_of(saved, config))
+            out = [self._new_copy(view, config, recipient, paths, source) for recipient in routed]
+            if self.federation is not None:  # peers on other deployments, same transaction
+                hashes = [photo.sha256 for photo in stored]
+                out += self.federation.alert_deliveries(saved, config, hashes)
+            return [*out, *also]
 
         try:
             report = await self.store.reports.create(
@@ -334,11 +356,31 @@ class AlertService:
             raise AccessDeniedError("only the member who sent a report can change it")
         return report
 
+    async def record_from_peer(
+        self,
+        report_id: int,
+        event: ReportEvent,
+        changes: dict[str, Any] | None,
+        *,
+        peer: str,
+        receipt: Delivery,
+    ) -> Submitted:
+        """An event a peer sent about a report both sides hold, shown on every copy here.
+
+        `receipt` (the peer's idempotency key) is stored with it, so the same
+        request taken twice fails as a duplicate and changes nothing.
+        """
+        report = await self.store.reports.get(report_id)
+        return await self._record(report, event, changes, from_peer=peer, also=(receipt,))
+
     async def _record(
         self,
         report: Report,
         event: ReportEvent,
         changes: dict[str, Any] | None = None,
+        *,
+        from_peer: str | None = None,
+        also: Sequence[Delivery] = (),
     ) -> Submitted:
         """Store the event (and changes) with the edits that bring every copy up to date."""
         assert report.id is not None
@@ -348,6 +390,11 @@ class AlertService:
         config = self.schemes.scheme(scheme.slug)
         view = await self._view(now, config, history)
         deliveries = await self._follow(view, config)
+        if self.federation is not None:  # peers that got the alert, or sent it
+            deliveries += await self.federation.event_deliveries(
+                now, config, event, changes, from_peer=from_peer
+            )
+        deliveries += also
         await self.store.reports.add_event(event, deliveries, changes=changes)
         logger.info(
             "report %s: %s %s, %d messages queued",
@@ -379,10 +426,16 @@ class AlertService:
         for event in history:
             at = event.created_at
             if event.kind == EventKind.STATUS and event.status in (*OperatorStatus, STOOD_DOWN):
-                status = StatusMark(str(event.status), await name(event.member_id), at)
+                by = await name(event.member_id) or event.text  # a peer's operator: text
+                status = StatusMark(str(event.status), by, at)
             elif event.kind == EventKind.UPDATE and event.status is None and event.text:
                 update = UpdateMark(event.text, at)
-        return AlertView(report, config.name, status, update)
+        return AlertView(report, self._name_of(report, config), status, update)
+
+    def _name_of(self, report: Report, config: SchemeConfig) -> str:
+        """The scheme a report is from: ours, or the peer's it came from."""
+        origin = self.federation.origin_name(report) if self.federation is not None else None
+        return origin or config.name
 
     async def _follow(self, view: AlertView, config: SchemeConfig) -> list[Delivery]:
         """Edits for the copies that stay, deletes for chats no longer routed, new copies
@@ -473,6 +526,8 @@ class AlertService:
                 if r.audience in (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
             )
         )
+        if self.federation is not None:  # peers on other deployments it went to
+            neighbours += tuple(await self.federation.names_sent(report))
         return Submitted(report, routed, shops, neighbours)
 
 

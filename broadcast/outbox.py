@@ -15,9 +15,12 @@ Payloads (JSON) by kind:
                     "protect_content", "delete_after_hours"}
   radio:           {"text": posted in the radio channel, "speak": read out or null,
                     "audio": Ogg file under the data dir to play or null}; chat_id is 0
+  federation:      {"op": "alert" | "event" | "receipt", "peer", ...}; chat_id is the
+                   peer's own (`broadcast/federation/peers.py`)
 
 Kinds that do not go to Telegram (radio) are sent by a sender registered in
-`senders`; a sender raises `RetryLaterError` when its destination is down for now.
+`senders`; a sender raises `RetryLaterError` when its destination is down for now,
+and `UndeliverableError` when it will never take the row.
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ STOP_GRACE_SECONDS = 5.0
 
 class RetryLaterError(Exception):
     """Raised by a registered sender whose destination (the radio) is unreachable for now."""
+
+
+class UndeliverableError(Exception):
+    """Raised by a registered sender whose destination refused the row for good."""
 
 
 Sender = Callable[[OutboxRow], Awaitable[int | None]]
@@ -217,7 +224,7 @@ class OutboxWorker:
             return await self._retry_or_give_up(row, f"{type(exc).__name__}: {exc.message}")
         except RetryLaterError as exc:
             return await self._retry_or_give_up(row, f"unavailable: {exc}")
-        except (OSError, NotFoundError) as exc:
+        except (OSError, NotFoundError, UndeliverableError) as exc:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return None
         sent = await self.store.outbox.mark_sent(row.id, message_id)

@@ -166,8 +166,10 @@ class PeerConfig(BaseModel):
     model_config = _STRICT
 
     slug: Slug
+    name: str | None = Field(default=None, max_length=120, description="Shown on its alerts")
     url: str = Field(pattern=r"^https?://")
     secret_env: str = Field(min_length=1)
+    # Both from the peer's side: what it may send us, and what we pass on to it.
     sends: list[Category] = Field(default_factory=list)
     receives: list[Category] = Field(default_factory=list)
     photos: bool = False
@@ -200,6 +202,13 @@ class SchemesFile(BaseModel):
                         ("scheme", index, "neighbour", n_index, "slug"),
                         "a scheme cannot be its own neighbour",
                     )
+        peer_slugs = [p.slug for p in self.peers]
+        for index, peer in enumerate(self.peers):
+            if peer.slug in slugs or peer_slugs.count(peer.slug) > 1:
+                raise _located(
+                    ("peer", index, "slug"),
+                    f"peer slug {peer.slug!r} is already a scheme or peer here",
+                )
         chats: dict[int, str] = {}
         for index, scheme in enumerate(self.schemes):
             for field in ("group_chat_id", "control_room_chat_id"):

@@ -25,6 +25,7 @@ from storage.photos import PhotoStore
 from storage.store import Store
 
 if TYPE_CHECKING:
+    from broadcast.federation import FederationLink
     from broadcast.radio.bridge import RadioBridge
 
 
@@ -76,6 +77,7 @@ class Services:
     metrics: Metrics
     alerts: AlertService
     radio: RadioBridge | None = None
+    federation: FederationLink | None = None
 
 
 @dataclass

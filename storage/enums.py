@@ -57,6 +57,7 @@ class OutboxKind(StrEnum):
     MESSAGE = "message"
     VOICE = "voice"
     RADIO = "radio"
+    FEDERATION = "federation"
 
 
 class OutboxState(StrEnum):

@@ -1,0 +1,332 @@
+"""The peers' way in: `/federation/v1/...` on the bot's own web server.
+
+Every request is checked in the same order before anything is stored: size
+(413), a known peer and a good, fresh signature (401), JSON that fits the
+protocol (422), what that peer may send (403), and its idempotency key not
+taken before (409). Each refusal is audited and stores nothing else; an alert
+that passes is stored and routed by `AlertService` like a member's, marked as
+from the peer (source `federation`, `origin_scheme`), with its receipt in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from broadcast.alerts import AlertService, ReportDraft
+from broadcast.federation import protocol, signing
+from broadcast.federation.link import OPERATOR_STATUSES, FederationLink
+from broadcast.federation.peers import Peer
+from broadcast.outbox import RetryLaterError
+from config.errors import DuplicateError, InvalidPhotoError, NotFoundError
+from storage import federation as log
+from storage.enums import AuditOutcome, EventKind, OutboxKind, ReportSource
+from storage.models import ReportEvent
+from storage.outbox import Delivery
+
+logger = logging.getLogger(__name__)
+
+MAX_KEY = 150
+_KEY = re.compile(r"^[A-Za-z0-9:._-]{1,150}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class RefusedError(Exception):
+    """A request the receiver will not take: its HTTP status and a short reason."""
+
+    def __init__(self, status: int, reason: str, peer: str | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.peer = peer
+
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class FederationReceiver:
+    """The inbound routes of one deployment."""
+
+    def __init__(self, link: FederationLink, alerts: AlertService) -> None:
+        self.link = link
+        self.alerts = alerts
+        self.store = link.store
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post(protocol.ALERTS_PATH, self._guarded(self.receive_alert)),
+            web.post(protocol.EVENTS_PATH, self._guarded(self.receive_event)),
+            web.get(protocol.PHOTOS_PATH, self._guarded(self.serve_photo)),
+            web.get(protocol.PING_PATH, self._guarded(self.ping)),
+            web.post(protocol.PING_PATH, self._guarded(self.ping)),
+        ]
+
+    def _guarded(self, handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except RefusedError as refused:
+                peer = refused.peer or request.headers.get(signing.PEER_HEADER, "")[:63]
+                logger.warning(
+                    "federation %s %s from %r refused (%s): %s",
+                    request.method,
+                    request.path,
+                    peer,
+                    refused.status,
+                    refused.reason,
+                )
+                await self.store.audit.record(
+                    None,
+                    "federation.refused",
+                    AuditOutcome.REFUSED,
+                    detail={
+                        "peer": peer,
+                        "path": request.path,
+                        "status": refused.status,
+                        "reason": refused.reason,
+                    },
+                )
+                return web.json_response(
+                    {"ok": False, "error": refused.reason, "time": time.time()},
+                    status=refused.status,
+                )
+
+        return guarded
+
+    # --- checks every request passes ---------------------------------------------------
+
+    async def _authentic(self, request: web.Request) -> tuple[Peer, bytes]:
+        body = await _read_body(request)
+        slug = request.headers.get(signing.PEER_HEADER, "")
+        peer = self.link.peers.get(slug)
+        if peer is None:
+            raise RefusedError(401, "unknown peer")
+        problem = signing.check(
+            peer.secret.get_secret_value(), request.headers, request.method, request.path, body
+        )
+        if problem is not None:
+            raise RefusedError(401, problem, peer.slug)
+        return peer, body
+
+    async def _fresh_key(self, request: web.Request, peer: Peer) -> str:
+        key = request.headers.get(signing.IDEMPOTENCY_HEADER, "")
+        if not _KEY.match(key):
+            raise RefusedError(422, "missing or malformed Idempotency-Key", peer.slug)
+        if await self.link.log.receipt(peer.slug, key) is not None:
+            raise RefusedError(409, "already received", peer.slug)
+        return key
+
+    # --- the routes --------------------------------------------------------------------
+
+    async def receive_alert(self, request: web.Request) -> web.Response:
+        peer, body = await self._authentic(request)
+        alert = _parse(protocol.AlertMessage, body, peer)
+        if request.headers.get(signing.IDEMPOTENCY_HEADER) != log.alert_key(
+            alert.origin, alert.id
+        ):
+            raise RefusedError(422, "the Idempotency-Key of an alert is <origin>:<id>", peer.slug)
+        if alert.origin != peer.slug:
+            raise RefusedError(403, "an alert's origin must be the peer that signs it", peer.slug)
+        if alert.to not in {scheme.slug for scheme in self.link.schemes.schemes}:
+            raise RefusedError(403, f"no scheme {alert.to} here", peer.slug)
+        if alert.category not in peer.config.sends:
+            raise RefusedError(403, f"{peer.slug} may not send {alert.category} alerts", peer.slug)
+        key = await self._fresh_key(request, peer)
+        photos = await self._photos(peer, alert) if peer.config.photos else ()
+        scheme = await self.store.schemes.get_by_slug(alert.to)
+        assert scheme.id is not None
+        draft = ReportDraft(
+            scheme_id=scheme.id,
+            member_id=None,
+            category=alert.category,
+            urgency=alert.urgency,
+            description=alert.description,
+            subject_description=alert.subject_description,
+            location_text=alert.location_text,
+            latitude=alert.latitude,
+            longitude=alert.longitude,
+            direction=alert.direction,
+            value_pence=alert.value_pence,
+            police_reference=alert.police_reference,
+            photos=photos,
+            source=ReportSource.FEDERATION,
+            origin_scheme=peer.slug,
+            occurred_at=alert.occurred_at,
+        )
+        receipt = _receipt(peer, key, alert.id)
+        try:
+            submitted = await self.alerts.submit(draft, also=(receipt,))
+        except DuplicateError:
+            raise RefusedError(409, "already received", peer.slug) from None
+        except (InvalidPhotoError, ValueError) as exc:
+            raise RefusedError(422, str(exc), peer.slug) from None
+        report_id = submitted.report.id
+        await self.store.audit.record(
+            None,
+            "federation.alert",
+            AuditOutcome.ALLOWED,
+            scheme_id=scheme.id,
+            detail={"peer": peer.slug, "origin_id": alert.id, "report": report_id},
+        )
+        return web.json_response({"ok": True, "id": report_id}, status=201)
+
+    async def _photos(self, peer: Peer, alert: protocol.AlertMessage) -> tuple[bytes, ...]:
+        """Fetched from the sender and checked against the hash it signed; re-encoded on
+        storing (`PhotoStore.ingest`), like every photo."""
+        out: list[bytes] = []
+        for sha256 in alert.photos:
+            try:
+                data = await self.link.fetch_photo(peer, sha256, sender=alert.to)
+            except RetryLaterError as exc:
+                raise RefusedError(
+                    503, f"could not fetch photo {sha256}: {exc}", peer.slug
+                ) from None
+            if hashlib.sha256(data).hexdigest() != sha256:
+                raise RefusedError(422, f"photo {sha256} does not match its hash", peer.slug)
+            out.append(data)
+        return tuple(out)
+
+    async def receive_event(self, request: web.Request) -> web.Response:
+        peer, body = await self._authentic(request)
+        message = _parse(protocol.EventMessage, body, peer)
+        if request.match_info.get("id") != str(message.id):
+            raise RefusedError(422, "the path and the body name different alerts", peer.slug)
+        report_id = await self._report_for(peer, message)
+        key = await self._fresh_key(request, peer)
+        text = message.text
+        if message.kind == "status" and message.status in OPERATOR_STATUSES:
+            text = f"{message.by}, {peer.name}" if message.by else peer.name
+        event = ReportEvent(
+            report_id=report_id,
+            member_id=None,
+            kind=EventKind(message.kind),
+            status=message.status,
+            text=text,
+        )
+        changes = message.changes.model_dump(exclude_none=True) or None
+        try:
+            await self.alerts.record_from_peer(
+                report_id, event, changes, peer=peer.slug, receipt=_receipt(peer, key, message.id)
+            )
+        except DuplicateError:
+            raise RefusedError(409, "already received", peer.slug) from None
+        except ValueError as exc:
+            raise RefusedError(422, str(exc), peer.slug) from None
+        await self.store.audit.record(
+            None,
+            "federation.event",
+            AuditOutcome.ALLOWED,
+            detail={"peer": peer.slug, "report": report_id, "status": message.status},
+        )
+        return web.json_response({"ok": True}, status=201)
+
+    async def _report_for(self, peer: Peer, message: protocol.EventMessage) -> int:
+        """Our report the event is about, if this peer may change it so."""
+        if message.origin == peer.slug:  # the scheme the alert came from
+            receipt = await self.link.log.receipt(peer.slug, log.alert_key(peer.slug, message.id))
+            if receipt is None or receipt.report_id is None:
+                raise RefusedError(404, "no such alert from this peer", peer.slug)
+            category = message.changes.category
+            if category is not None and category not in peer.config.sends:
+                raise RefusedError(403, f"{peer.slug} may not send {category} alerts", peer.slug)
+            return receipt.report_id
+        if message.origin not in {scheme.slug for scheme in self.link.schemes.schemes}:
+            raise RefusedError(403, "the alert is neither the peer's nor ours", peer.slug)
+        try:
+            report = await self.store.reports.get(message.id)
+        except NotFoundError:
+            raise RefusedError(404, "no such alert", peer.slug) from None
+        scheme = await self.store.schemes.get_by_slug(message.origin)
+        if report.scheme_id != scheme.id or peer.slug not in await self.link.log.peers_of(
+            message.id
+        ):
+            raise RefusedError(404, "no such alert sent to this peer", peer.slug)
+        only_a_call = message.kind == "status" and message.status in OPERATOR_STATUSES
+        if not only_a_call or message.changes.model_dump(exclude_none=True):
+            raise RefusedError(
+                403, "a receiving scheme sends only its control room's calls", peer.slug
+            )
+        return message.id
+
+    async def serve_photo(self, request: web.Request) -> web.Response:
+        peer, _ = await self._authentic(request)
+        sha256 = request.match_info.get("sha256", "")
+        photo = (
+            await self.link.log.photo_shared_with(sha256, peer.slug)
+            if _SHA256.match(sha256)
+            else None
+        )
+        if photo is None:
+            raise RefusedError(404, "no such photo shared with this peer", peer.slug)
+        data = self.alerts.photos.read(photo.relative_path)
+        await self.store.audit.record(
+            None,
+            "federation.photo",
+            AuditOutcome.ALLOWED,
+            detail={"peer": peer.slug, "sha256": sha256, "report": photo.report_id},
+        )
+        return web.Response(body=data, content_type="image/jpeg")
+
+    async def ping(self, request: web.Request) -> web.Response:
+        """For `shopwatch federation check`: the signature works and what our clock says."""
+        peer, _ = await self._authentic(request)
+        return web.json_response({"ok": True, "peer": peer.slug, "time": time.time()})
+
+
+def add_federation_routes(app: web.Application, receiver: FederationReceiver) -> None:
+    app.router.add_routes(receiver.routes())
+
+
+async def _read_body(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > protocol.MAX_BODY:
+        raise RefusedError(413, "body larger than 1 MiB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > protocol.MAX_BODY:
+            raise RefusedError(413, "body larger than 1 MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(model: type[M], body: bytes, peer: Peer) -> M:
+    try:
+        data: Any = json.loads(body)
+        return model.model_validate(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValidationError) as exc:
+        raise RefusedError(
+            422, f"not a valid {model.__name__}: {_first_error(exc)}", peer.slug
+        ) from None
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+    return type(exc).__name__
+
+
+def _receipt(peer: Peer, key: str, origin_id: int) -> Delivery:
+    payload: Mapping[str, Any] = {
+        "op": log.RECEIPT,
+        "peer": peer.slug,
+        "key": key,
+        "origin_id": origin_id,
+    }
+    return Delivery(
+        chat_id=peer.chat_id,
+        kind=OutboxKind.FEDERATION,
+        payload=payload,
+        dedupe_key=log.receipt_key(peer.slug, key),
+    )

@@ -1,0 +1,263 @@
+"""Alerts out to peers and their status changes back, always through the outbox.
+
+`AlertService` asks this link for the federation rows of a new report or a new
+event and stores them in the same transaction as the report or event, so a peer
+hears of an alert exactly when the local chats do, and a peer that is down gets
+it when it is back (the worker retries with back-off; the receiver's record of
+idempotency keys makes a retry that did arrive harmless).
+
+Which alerts go out: a scheme's `[[scheme.neighbour]]` rule naming a peer must
+want the category and urgency, and the peer's `receives` must list the category.
+Alerts that came from a peer are never passed on to another peer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from broadcast.federation import protocol, signing
+from broadcast.federation.peers import Peer
+from broadcast.outbox import OutboxWorker, RetryLaterError, UndeliverableError
+from config.schemes import SchemeConfig, SchemesFile
+from storage import federation as log
+from storage.enums import EventKind, OutboxKind
+from storage.models import OutboxRow, Report, ReportEvent
+from storage.outbox import Delivery
+from storage.store import Store
+
+logger = logging.getLogger(__name__)
+
+OPERATOR_STATUSES = frozenset({"acknowledged", "on_camera", "police_informed", "lost"})
+"""The only events a receiving scheme sends back: its control room's calls."""
+_FORWARDED_CHANGES = ("status", "category", "urgency", "latitude", "longitude")
+REQUEST_SECONDS = 15.0
+
+
+class FederationLink:
+    """The peers, their rows in the outbox, and the HTTP client that delivers them."""
+
+    def __init__(self, schemes: SchemesFile, store: Store, peers: Mapping[str, Peer]) -> None:
+        self.schemes = schemes
+        self.store = store
+        self.peers = dict(peers)
+        self.log = log.FederationLog(store.sessions)
+        self._session: aiohttp.ClientSession | None = None
+
+    # --- start and stop ----------------------------------------------------------------
+
+    def start(self, outbox: OutboxWorker) -> None:
+        outbox.senders[OutboxKind.FEDERATION] = self.send
+
+    async def stop(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=REQUEST_SECONDS)
+            )
+        return self._session
+
+    # --- what AlertService stores with a report or an event ---------------------------
+
+    def origin_name(self, report: Report) -> str | None:
+        """The name of the scheme a federated report came from, for its cards."""
+        if report.origin_scheme is None:
+            return None
+        peer = self.peers.get(report.origin_scheme)
+        return peer.name if peer is not None else report.origin_scheme
+
+    async def names_sent(self, report: Report) -> list[str]:
+        """The peers this report is on its way to (or reached), by name."""
+        if report.id is None or report.origin_scheme is not None:
+            return []
+        rows = await self.log.exchanges(report.id)
+        slugs = dict.fromkeys(str(r.payload["peer"]) for r in rows if r.payload["op"] == log.ALERT)
+        return [self.peers[slug].name for slug in slugs if slug in self.peers]
+
+    def alert_deliveries(
+        self, report: Report, origin: SchemeConfig, photo_hashes: list[str]
+    ) -> list[Delivery]:
+        """One row per peer that should get this new report (none for a peer's own alert)."""
+        if report.origin_scheme is not None or report.id is None:
+            return []
+        out: list[Delivery] = []
+        for rule in origin.neighbours:
+            peer = self.peers.get(rule.slug)
+            if peer is None or not rule.wants(report.category, report.urgency):
+                continue
+            if report.category not in peer.config.receives:
+                continue
+            body = _alert_body(report, origin.slug, peer, photo_hashes)
+            out.append(
+                Delivery(
+                    chat_id=peer.chat_id,
+                    kind=OutboxKind.FEDERATION,
+                    payload={
+                        "op": log.ALERT,
+                        "peer": peer.slug,
+                        "from": origin.slug,
+                        "key": log.alert_key(origin.slug, report.id),
+                        "path": protocol.ALERTS_PATH,
+                        "body": body,
+                    },
+                    dedupe_key=f"fedout:{peer.slug}:{log.alert_key(origin.slug, report.id)}",
+                )
+            )
+        return out
+
+    async def event_deliveries(
+        self,
+        report: Report,
+        local: SchemeConfig,
+        event: ReportEvent,
+        changes: Mapping[str, Any] | None,
+        *,
+        from_peer: str | None = None,
+    ) -> list[Delivery]:
+        """The event for every peer that got the report (or sent it), but the one it came from.
+
+        The scheme an alert came from hears only the control room's calls; a peer
+        we sent an alert to hears everything that changes it.
+        """
+        assert report.id is not None
+        rows = await self.log.exchanges(report.id)
+        origin, origin_id = local.slug, report.id
+        if report.origin_scheme is not None:
+            if event.kind != EventKind.STATUS or event.status not in OPERATOR_STATUSES:
+                return []
+            receipt = next((r for r in rows if r.payload.get("op") == log.RECEIPT), None)
+            if receipt is None:
+                return []
+            origin, origin_id = report.origin_scheme, int(receipt.payload["origin_id"])
+        elif event.kind not in (EventKind.STATUS, EventKind.UPDATE, EventKind.NOTE):
+            return []
+        targets = {str(r.payload["peer"]) for r in rows if r.payload.get("op") in (log.ALERT,)}
+        if report.origin_scheme is not None:
+            targets = {report.origin_scheme}
+        targets = {slug for slug in targets if slug in self.peers and slug != from_peer}
+        if not targets:
+            return []
+        body = {
+            "origin": origin,
+            "id": origin_id,
+            "kind": str(event.kind),
+            "status": event.status,
+            "text": event.text,
+            "by": await self._by(event),
+            "changes": {k: v for k, v in (changes or {}).items() if k in _FORWARDED_CHANGES},
+        }
+        key = f"{local.slug}:{origin}:{origin_id}:event:{uuid.uuid4().hex}"
+        return [
+            Delivery(
+                chat_id=self.peers[slug].chat_id,
+                kind=OutboxKind.FEDERATION,
+                payload={
+                    "op": log.EVENT,
+                    "peer": slug,
+                    "from": local.slug,
+                    "key": key,
+                    "path": protocol.events_path(origin_id),
+                    "body": body,
+                },
+            )
+            for slug in sorted(targets)
+        ]
+
+    async def _by(self, event: ReportEvent) -> str | None:
+        if event.member_id is None:
+            return None
+        member = await self.store.members.get_by_id(event.member_id)
+        return member.display_name
+
+    # --- the outbox's sender -----------------------------------------------------------
+
+    async def send(self, row: OutboxRow) -> int | None:
+        """POST the row's request; 2xx and 409 (already there) are done.
+
+        Network errors, 408, 429 and 5xx are tried again later; any other refusal
+        is final (the peer will not take it however often it is sent).
+        """
+        payload = row.payload
+        if payload.get("op") == log.RECEIPT:
+            return None  # a record of what came in; nothing to send
+        peer = self.peers.get(str(payload.get("peer")))
+        if peer is None:
+            raise UndeliverableError(f"{payload.get('peer')} is no longer a peer here")
+        body = json.dumps(payload["body"], separators=(",", ":")).encode()
+        status, text = await self.request(
+            peer,
+            "POST",
+            str(payload["path"]),
+            body,
+            key=str(payload["key"]),
+            sender=payload["from"],
+        )
+        if status < 300 or status == 409:
+            logger.info("federation %s to %s: %s", payload["op"], peer.slug, status)
+            return None
+        if status in (408, 429) or status >= 500:
+            raise RetryLaterError(f"{peer.slug} answered {status}")
+        raise UndeliverableError(f"{peer.slug} refused it: {status} {text[:200]}")
+
+    async def request(
+        self,
+        peer: Peer,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        key: str = "",
+        sender: str,
+    ) -> tuple[int, str]:
+        """One signed request to the peer; network failures become `RetryLaterError`."""
+        headers = signing.sign(peer.secret.get_secret_value(), sender, method, path, body, key=key)
+        if body:
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self._client().request(
+                method, peer.url + path, data=body or None, headers=headers
+            ) as response:
+                return response.status, await response.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryLaterError(f"{peer.slug} unreachable: {type(exc).__name__}") from exc
+
+    async def fetch_photo(self, peer: Peer, sha256: str, *, sender: str) -> bytes:
+        """A photo of the peer's alert, by authenticated fetch; the caller checks its hash."""
+        path = protocol.photo_path(sha256)
+        headers = signing.sign(peer.secret.get_secret_value(), sender, "GET", path)
+        async with self._client().get(peer.url + path, headers=headers) as response:
+            if response.status != 200:
+                raise RetryLaterError(f"{peer.slug} gave no photo: {response.status}")
+            return await response.content.read(20 * 1024 * 1024 + 1)
+
+
+def _alert_body(
+    report: Report, origin: str, peer: Peer, photo_hashes: list[str]
+) -> dict[str, Any]:
+    assert report.id is not None
+    return {
+        "origin": origin,
+        "id": report.id,
+        "to": peer.slug,
+        "category": str(report.category),
+        "urgency": str(report.urgency),
+        "description": report.description,
+        "subject_description": report.subject_description,
+        "location_text": report.location_text,
+        "latitude": report.latitude,
+        "longitude": report.longitude,
+        "direction": report.direction,
+        "value_pence": report.value_pence,
+        "police_reference": report.police_reference,
+        "occurred_at": report.occurred_at.isoformat(),
+        "photos": photo_hashes[: protocol.MAX_PHOTOS] if peer.config.photos else [],
+    }

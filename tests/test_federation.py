@@ -1,0 +1,412 @@
+"""Two towns on two deployments: Norwich and Thetford each run their own bot and log.
+
+Alice (a shop in Norwich) sends a photo alert; Norwich's bot passes it, signed,
+to Thetford's, which posts it to Thetford's group and control room with the
+photo; Dave in Thetford's control room taps On camera and Norwich's copies say
+so. Then a forger knocks on Thetford's door in every way the issue lists, each
+refused with the right status and nothing stored; and Thetford's server goes
+down for a while, and gets Alice's alert once it is back, exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from PIL import Image
+from pydantic import SecretStr
+
+from bot.cli import main
+from bot.runtime import BotRuntime
+from bot.sandbox import BotApiSandbox, MessageView, SandboxLimits
+from broadcast import texts
+from broadcast.federation import Peer, load_peers, signing
+from broadcast.federation.check import describe, ping, sender_for
+from broadcast.federation.protocol import ALERTS_PATH
+from config.schemes import SchemesFile, load_schemes
+from storage.enums import (
+    AuditOutcome,
+    OutboxKind,
+    OutboxState,
+    ReportSource,
+    ReportStatus,
+    Role,
+)
+from storage.models import AuditEntry, Report, utcnow
+from tests.town import Town, free_port, town_settings
+
+SECRET = "a-shared-secret-for-norwich-and-thetford"
+NORWICH_TOKEN = "5550011:sandbox-token-norwich-bot"
+THETFORD_TOKEN = "5550022:sandbox-token-thetford-bot"
+NORWICH_GROUP, NORWICH_CONTROL_ROOM = -1002000000001, -1002000000002
+THETFORD_GROUP, THETFORD_CONTROL_ROOM = -1002000000011, -1002000000012
+NORWICH = (NORWICH_GROUP, NORWICH_CONTROL_ROOM)
+THETFORD = (THETFORD_GROUP, THETFORD_CONTROL_ROOM)
+THEFT = "Male 30s, grey hoodie, took 6 packs of razor blades, heading for the A11 to Thetford"
+
+NORWICH_FILE = """
+[[scheme]]
+slug = "norwich"
+name = "Norwich ShopWatch"
+group_chat_id = {group}
+control_room_chat_id = {control_room}
+coordinators = [700001]
+
+  [[scheme.neighbour]]
+  slug = "thetford"
+  categories = ["theft", "violence"]
+
+[[peer]]
+slug = "thetford"
+name = "Thetford ShopWatch"
+url = "http://127.0.0.1:{peer_port}/"
+secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"
+sends = ["theft", "violence"]
+receives = ["theft", "violence"]
+photos = true
+"""
+
+THETFORD_FILE = """
+[[scheme]]
+slug = "thetford"
+name = "Thetford ShopWatch"
+group_chat_id = {group}
+control_room_chat_id = {control_room}
+coordinators = [700002]
+
+[[peer]]
+slug = "norwich"
+name = "Norwich ShopWatch"
+url = "http://127.0.0.1:{peer_port}"
+secret_env = "SHOPWATCH_PEER_NORWICH_SECRET"
+sends = ["theft", "violence"]
+receives = ["theft", "violence"]
+photos = true
+"""
+
+
+@dataclass
+class Towns:
+    norwich: Town
+    thetford: Town
+
+
+def _schemes(tmp_path: Path, name: str, template: str, **values: int) -> tuple[Path, SchemesFile]:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(template.format(**values), encoding="utf-8")
+    return path, load_schemes(path)
+
+
+@pytest.fixture
+async def towns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Towns]:
+    """Norwich and Thetford: one sandbox, two bots, two logs, two web servers."""
+    monkeypatch.setenv("SHOPWATCH_PEER_THETFORD_SECRET", SECRET)
+    monkeypatch.setenv("SHOPWATCH_PEER_NORWICH_SECRET", SECRET)
+    norwich_port, thetford_port = free_port(), free_port()
+    norwich_file, norwich_schemes = _schemes(
+        tmp_path, "norwich", NORWICH_FILE, group=NORWICH_GROUP,
+        control_room=NORWICH_CONTROL_ROOM, peer_port=thetford_port,
+    )  # fmt: skip
+    thetford_file, thetford_schemes = _schemes(
+        tmp_path, "thetford", THETFORD_FILE, group=THETFORD_GROUP,
+        control_room=THETFORD_CONTROL_ROOM, peer_port=norwich_port,
+    )  # fmt: skip
+    async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
+        towns: list[Town] = []
+        plans = (
+            (NORWICH_TOKEN, "norwich", norwich_schemes, norwich_file, norwich_port, NORWICH),
+            (THETFORD_TOKEN, "thetford", thetford_schemes, thetford_file, thetford_port, THETFORD),
+        )
+        for token, name, schemes, file, port, (group, control_room) in plans:
+            bot = sandbox.add_bot(token, f"shopwatch_{name}_bot", "ShopWatch")
+            config = schemes.scheme(name)
+            carer = sandbox.user(config.coordinators[0], f"Coordinator of {config.name}")
+            chats = (
+                sandbox.group(group, config.name, members=[carer], bots=[bot]),
+                sandbox.group(control_room, f"{config.name} control room", bots=[bot]),
+            )
+            settings = town_settings(
+                sandbox,
+                tmp_path / name,
+                bot_token=token,
+                schemes_file=file,
+                listen_port=port,
+            )
+            runtime = BotRuntime(settings, schemes)
+            await runtime.start()
+            towns.append(Town(sandbox, bot, runtime, schemes, carer, *chats))
+        try:
+            yield Towns(*towns)
+        finally:
+            for town in towns:
+                await town.runtime.stop()
+
+
+# --- reading the chats and the logs ------------------------------------------------------
+
+
+def copies_in(town: Town, chat_id: int) -> list[MessageView]:
+    return [
+        m
+        for m in town.sandbox.chat_messages(town.bot, chat_id)
+        if m.from_bot and not m.deleted and "Report #" in m.body
+    ]
+
+
+async def copies(town: Town, chats: tuple[int, ...]) -> dict[int, MessageView]:
+    def arrived() -> dict[int, MessageView] | None:
+        found = {chat: copies_in(town, chat) for chat in chats}
+        return {c: s[-1] for c, s in found.items()} if all(found.values()) else None
+
+    return await town.sandbox.wait_for(arrived, message=f"copies in {chats}")
+
+
+async def log_of(town: Town, slug: str) -> list[Report]:
+    scheme = await town.runtime.store.schemes.get_by_slug(slug)
+    assert scheme.id is not None
+    return await town.runtime.store.reports.recent(scheme.id)
+
+
+def jpeg_bytes() -> bytes:
+    image = Image.new("RGB", (640, 480), (90, 110, 130))
+    image.paste((200, 40, 40), (160, 120, 320, 240))
+    out = io.BytesIO()
+    image.save(out, format="JPEG")
+    return out.getvalue()
+
+
+# --- the story --------------------------------------------------------------------------
+
+
+async def test_a_photo_alert_crosses_to_the_next_town_and_its_control_room_answers(
+    towns: Towns,
+) -> None:
+    norwich, thetford = towns.norwich, towns.thetford
+    alice = norwich.person(5_000_000_101, "Alice")
+    await norwich.join(alice, shop="Boots", street="Haymarket")
+    dave = thetford.person(5_000_000_202, "Dave")
+    await thetford.join(dave, Role.OPERATOR, scheme="thetford")
+    thetford.control_room.add_member(dave)
+
+    await alice.send_photo(norwich.bot, jpeg_bytes(), caption=THEFT)
+
+    confirmation = await alice.next_reply(norwich.bot)
+    assert "the control room and Thetford ShopWatch" in confirmation.body
+    received = await copies(thetford, THETFORD)
+    for copy in received.values():
+        assert THEFT in copy.body
+        assert "from Norwich ShopWatch" in copy.body
+        assert copy.photo is not None, "the photo came too"
+    assert "On camera" in received[THETFORD_CONTROL_ROOM].button_texts
+    (report,) = await log_of(thetford, "thetford")
+    assert (report.source, report.origin_scheme) == (ReportSource.FEDERATION, "norwich")
+    assert report.location_text == "Boots, Haymarket"
+    assert report.member_id is None
+
+    await dave.press(received[THETFORD_CONTROL_ROOM], "On camera")
+
+    def every_norwich_copy_says_on_camera() -> bool:
+        shown = [copies_in(norwich, chat) for chat in NORWICH]
+        return all(
+            s and "Status: On camera (Dave, Thetford ShopWatch" in s[-1].body for s in shown
+        )
+
+    assert await norwich.sandbox.wait_for(
+        every_norwich_copy_says_on_camera, message="Norwich's copies saying On camera"
+    )
+
+    await alice.press(confirmation, texts.BUTTON_STAND_DOWN)
+
+    def every_thetford_copy_is_stood_down() -> bool:
+        shown = [copies_in(thetford, chat) for chat in THETFORD]
+        return all(s and s[-1].body.startswith("Theft – stood down") for s in shown)
+
+    assert await thetford.sandbox.wait_for(
+        every_thetford_copy_is_stood_down, message="Thetford's copies saying stood down"
+    )
+    (closed,) = await log_of(thetford, "thetford")
+    assert closed.status == ReportStatus.CLOSED
+
+
+# --- the forger --------------------------------------------------------------------------
+
+
+def an_alert(alert_id: int, **changes: Any) -> dict[str, Any]:
+    return {
+        "origin": "norwich",
+        "id": alert_id,
+        "to": "thetford",
+        "category": "theft",
+        "urgency": "now",
+        "description": THEFT,
+        "occurred_at": utcnow().isoformat(),
+        "photos": [],
+    } | changes
+
+
+async def knock(
+    town: Town,
+    body: bytes,
+    *,
+    peer: str = "norwich",
+    secret: str | None = SECRET,
+    key: str = "",
+    sent_at: float | None = None,
+    path: str = ALERTS_PATH,
+) -> tuple[int, dict[str, Any]]:
+    """POST to the town's federation endpoint as `peer`, signed with `secret` (None: unsigned)."""
+    headers = {"Content-Type": "application/json", signing.PEER_HEADER: peer}
+    if secret is not None:
+        headers |= signing.sign(secret, peer, "POST", path, body, key=key, now=sent_at)
+    elif key:
+        headers[signing.IDEMPOTENCY_HEADER] = key
+    url = f"http://127.0.0.1:{town.runtime.port}{path}"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=io.BytesIO(body), headers=headers) as response,
+    ):
+        return response.status, json.loads(await response.text())
+
+
+async def refusals(town: Town) -> list[AuditEntry]:
+    entries = await town.runtime.store.audit.recent(100)
+    return [e for e in entries if e.action == "federation.refused"]
+
+
+async def test_forged_replayed_stale_oversized_and_unwanted_alerts_are_refused_and_not_stored(
+    towns: Towns,
+) -> None:
+    thetford = towns.thetford
+    good = json.dumps(an_alert(9001)).encode()
+    accepted, _ = await knock(thetford, good, key="norwich:9001")
+    assert accepted == 201
+    before = await log_of(thetford, "thetford")
+
+    cases: list[tuple[str, int, dict[str, Any], bytes]] = [
+        ("unsigned", 401, {"secret": None, "key": "norwich:9002"}, an(9002)),
+        ("wrongly signed", 401, {"secret": "not-the-secret-at-all!", "key": "norwich:9003"},
+         an(9003)),
+        ("replayed", 409, {"key": "norwich:9001"}, good),
+        ("stale", 401, {"key": "norwich:9004", "sent_at": time.time() - 600}, an(9004)),
+        ("oversized", 413, {"key": "norwich:9005"},
+         json.dumps(an_alert(9005, description="x" * (1024 * 1024 + 1))).encode()),
+        ("malformed", 422, {"key": "norwich:9006"}, b'{"origin": "norwich", "id": '),
+        ("unknown peer", 401, {"peer": "ely", "key": "ely:9007"}, an(9007, origin="ely")),
+        ("category not allowed", 403, {"key": "norwich:9008"}, an(9008, category="fraud")),
+    ]  # fmt: skip
+    for what, status, how, body in cases:
+        answer, said = await knock(thetford, body, **how)
+        assert answer == status, f"{what}: {answer} {said}"
+        assert said["ok"] is False
+
+    assert await log_of(thetford, "thetford") == before, "nothing stored"
+    refused = await refusals(thetford)
+    assert sorted(int(e.detail["status"]) for e in refused) == sorted(s for _, s, _, _ in cases)
+    assert all(e.outcome == AuditOutcome.REFUSED for e in refused)
+
+
+def an(alert_id: int, **changes: Any) -> bytes:
+    return json.dumps(an_alert(alert_id, **changes)).encode()
+
+
+async def test_a_photo_whose_bytes_do_not_match_its_hash_is_refused(towns: Towns) -> None:
+    norwich, thetford = towns.norwich, towns.thetford
+    alice = norwich.person(5_000_000_101, "Alice")
+    await norwich.join(alice)
+    await alice.send_photo(norwich.bot, jpeg_bytes(), caption=THEFT)
+    await copies(thetford, THETFORD)
+    (sent,) = await log_of(norwich, "norwich")
+    assert sent.id is not None
+    (photo,) = await norwich.runtime.store.reports.photos(sent.id)
+    stored = norwich.runtime.services.photos.path(photo.relative_path)
+    stored.write_bytes(stored.read_bytes() + b"tampered")  # not what Norwich signed for
+    before = await log_of(thetford, "thetford")
+
+    answer, said = await knock(thetford, an(9100, photos=[photo.sha256]), key="norwich:9100")
+
+    assert answer == 422, said
+    assert "does not match its hash" in said["error"]
+    assert await log_of(thetford, "thetford") == before
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() != photo.sha256
+
+
+# --- the peer that was down -------------------------------------------------------------
+
+
+async def test_a_town_that_was_down_gets_the_alert_once_it_is_back_exactly_once(
+    towns: Towns,
+) -> None:
+    norwich, thetford = towns.norwich, towns.thetford
+    alice = norwich.person(5_000_000_101, "Alice")
+    await norwich.join(alice)
+    settings, schemes = thetford.runtime.settings, thetford.runtime.schemes
+    await thetford.runtime.stop()
+
+    await alice.send(norwich.bot, f"/alert {THEFT}")
+    await copies(norwich, NORWICH)
+    (sent,) = await log_of(norwich, "norwich")
+    assert sent.id is not None
+
+    async def tried_and_waiting() -> bool:
+        rows = await norwich.runtime.store.outbox.for_report(
+            sent.id or 0, kind=OutboxKind.FEDERATION
+        )
+        return bool(rows) and rows[0].attempts >= 1 and rows[0].state == OutboxState.PENDING
+
+    tried: bool = await norwich.sandbox.wait_for(tried_and_waiting, message="a failed delivery")
+    assert tried
+
+    thetford.runtime = BotRuntime(settings, schemes)
+    await thetford.runtime.start()
+    later = utcnow() + timedelta(minutes=3)
+    await norwich.runtime.outbox.run_once(now=later)
+    await copies(thetford, THETFORD)
+    await norwich.runtime.outbox.run_once(now=later + timedelta(minutes=10))
+
+    (row,) = await norwich.runtime.store.outbox.for_report(sent.id, kind=OutboxKind.FEDERATION)
+    assert row.state == OutboxState.SENT
+    assert len(await log_of(thetford, "thetford")) == 1
+    for chat in THETFORD:
+        assert len(copies_in(thetford, chat)) == 1
+
+
+# --- setting up a pair of towns ----------------------------------------------------------
+
+
+def test_keygen_prints_a_new_secret_each_time(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["federation", "keygen"]) == 0
+    assert main(["federation", "keygen"]) == 0
+    first, second = capsys.readouterr().out.split()
+    assert first != second
+    assert len(first) >= 40
+
+
+async def test_check_pings_the_peer_and_reports_the_secret_and_the_clock(towns: Towns) -> None:
+    schemes = towns.norwich.runtime.schemes
+    peer = load_peers(schemes)["thetford"]
+
+    result = await ping(peer, sender_for(schemes, "thetford"))
+
+    assert result.ok
+    assert result.skew_seconds is not None
+    assert abs(result.skew_seconds) < 5, "one machine, one clock"
+    assert "signed ping accepted" in describe(peer, result)
+
+    wrong = Peer(peer.config, SecretStr("somebody-else's-secret"))
+    refused = await ping(wrong, "norwich")
+    assert not refused.ok
+    assert "bad signature" in describe(wrong, refused)
+
+    await towns.thetford.runtime.stop()
+    down = await ping(peer, "norwich")
+    assert not down.reachable
+    assert "unreachable" in describe(peer, down)
