@@ -16,7 +16,6 @@ from bot.persistence import DatabasePersistence
 from broadcast import texts
 from broadcast.alerts import AlertService
 from broadcast.callbacks import CallbackSigner
-from broadcast.federation import federation_link
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
 from broadcast.radio.bridge import radio_bridge
@@ -28,6 +27,7 @@ from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
 from handlers.membership import membership_handlers
 from handlers.radio import radio_handlers
+from handlers.report import report_handlers
 from handlers.start import start_handlers
 from handlers.voice import voice_handlers
 from storage.photos import PhotoStore
@@ -63,7 +63,6 @@ def build_application(
     metrics = Metrics()
     outbox = OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics)
     signer = CallbackSigner.from_token(token)
-    federation = federation_link(schemes, store)
     application.bot_data.services = Services(
         settings=settings,
         schemes=schemes,
@@ -72,17 +71,8 @@ def build_application(
         outbox=outbox,
         signer=signer,
         metrics=metrics,
-        alerts=AlertService(
-            schemes,
-            store,
-            photos,
-            signer,
-            wake=outbox.wake,
-            metrics=metrics,
-            federation=federation,
-        ),
+        alerts=AlertService(schemes, store, photos, signer, wake=outbox.wake, metrics=metrics),
         radio=radio_bridge(schemes, store, settings.data_dir, CallbackSigner.from_token(token)),
-        federation=federation,
     )
 
     for handler in access_handlers():
@@ -90,6 +80,7 @@ def build_application(
     application.add_handlers(membership_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(radio_handlers() + voice_handlers())
+    application.add_handlers(report_handlers())
     application.add_handlers(alert_handlers())  # after /report: its questions come first
     application.add_error_handler(on_error)
     return application
