@@ -16,6 +16,7 @@ from bot.persistence import DatabasePersistence
 from broadcast import texts
 from broadcast.alerts import AlertService
 from broadcast.callbacks import CallbackSigner
+from broadcast.federation import federation_link
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
 from broadcast.radio.bridge import radio_bridge
@@ -63,6 +64,7 @@ def build_application(
     metrics = Metrics()
     outbox = OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics)
     signer = CallbackSigner.from_token(token)
+    federation = federation_link(schemes, store)
     application.bot_data.services = Services(
         settings=settings,
         schemes=schemes,
@@ -71,8 +73,17 @@ def build_application(
         outbox=outbox,
         signer=signer,
         metrics=metrics,
-        alerts=AlertService(schemes, store, photos, signer, wake=outbox.wake, metrics=metrics),
+        alerts=AlertService(
+            schemes,
+            store,
+            photos,
+            signer,
+            wake=outbox.wake,
+            metrics=metrics,
+            federation=federation,
+        ),
         radio=radio_bridge(schemes, store, settings.data_dir, CallbackSigner.from_token(token)),
+        federation=federation,
     )
 
     for handler in access_handlers():
