@@ -177,10 +177,10 @@ async def log_of(town: Town, slug: str) -> list[Report]:
 
 
 def jpeg_bytes() -> bytes:
-    image = Image.new("RGB", (640, 480), (90, 110, 130))
-    image.paste((200, 40, 40), (160, 120, 320, 240))
+    """A grainy CCTV-like still: hundreds of kilobytes, so it crosses in many chunks."""
+    image = Image.merge("RGB", [Image.effect_noise((1200, 900), 60)] * 3)
     out = io.BytesIO()
-    image.save(out, format="JPEG")
+    image.save(out, format="JPEG", quality=95)
     return out.getvalue()
 
 
@@ -337,6 +337,40 @@ async def test_a_photo_whose_bytes_do_not_match_its_hash_is_refused(towns: Towns
     assert "does not match its hash" in said["error"]
     assert await log_of(thetford, "thetford") == before
     assert hashlib.sha256(stored.read_bytes()).hexdigest() != photo.sha256
+
+
+async def test_the_receiving_town_may_only_send_back_its_control_rooms_calls(
+    towns: Towns,
+) -> None:
+    norwich, thetford = towns.norwich, towns.thetford
+    alice = norwich.person(5_000_000_101, "Alice")
+    await norwich.join(alice)
+    await alice.send(norwich.bot, f"/alert {THEFT}")
+    await copies(thetford, THETFORD)
+    (sent,) = await log_of(norwich, "norwich")
+    assert sent.id is not None
+    path = f"/federation/v1/alerts/{sent.id}/events"
+
+    def event(status: str, **more: Any) -> bytes:
+        body = {"origin": "norwich", "id": sent.id, "kind": "status", "status": status}
+        return json.dumps(body | more).encode()
+
+    withdraw = event("withdrawn", changes={"status": "withdrawn"})
+    answer, _ = await knock(norwich, withdraw, peer="thetford", key="t:1", path=path)
+    assert answer == 403, "only Alice may withdraw her alert"
+    elsewhere = "/federation/v1/alerts/99999/events"
+    unknown = json.dumps({"origin": "norwich", "id": 99999, "kind": "status"}).encode()
+    answer, _ = await knock(norwich, unknown, peer="thetford", key="t:2", path=elsewhere)
+    assert answer == 404
+    on_camera = event("on_camera", by="Dave")
+    answer, _ = await knock(norwich, on_camera, peer="thetford", key="t:3", path=path)
+    assert answer == 201
+    answer, _ = await knock(norwich, on_camera, peer="thetford", key="t:3", path=path)
+    assert answer == 409, "the same call, replayed"
+
+    events = await norwich.runtime.store.reports.events(sent.id)
+    assert [(e.status, e.text) for e in events] == [("on_camera", "Dave, Thetford ShopWatch")]
+    assert (await norwich.runtime.store.reports.get(sent.id)).status == ReportStatus.OPEN
 
 
 # --- the peer that was down -------------------------------------------------------------

@@ -26,7 +26,7 @@ from broadcast.alerts import AlertService, ReportDraft
 from broadcast.federation import protocol, signing
 from broadcast.federation.link import OPERATOR_STATUSES, FederationLink
 from broadcast.federation.peers import Peer
-from broadcast.outbox import RetryLaterError
+from broadcast.outbox import RetryLaterError, UndeliverableError
 from config.errors import DuplicateError, InvalidPhotoError, NotFoundError
 from storage import federation as log
 from storage.enums import AuditOutcome, EventKind, OutboxKind, ReportSource
@@ -191,6 +191,8 @@ class FederationReceiver:
                 raise RefusedError(
                     503, f"could not fetch photo {sha256}: {exc}", peer.slug
                 ) from None
+            except UndeliverableError as exc:
+                raise RefusedError(422, str(exc), peer.slug) from None
             if hashlib.sha256(data).hexdigest() != sha256:
                 raise RefusedError(422, f"photo {sha256} does not match its hash", peer.slug)
             out.append(data)

@@ -37,6 +37,8 @@ OPERATOR_STATUSES = frozenset({"acknowledged", "on_camera", "police_informed", "
 """The only events a receiving scheme sends back: its control room's calls."""
 _FORWARDED_CHANGES = ("status", "category", "urgency", "latitude", "longitude")
 REQUEST_SECONDS = 15.0
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+"""As the photo store's own bound: a larger answer is not read to the end."""
 
 
 class FederationLink:
@@ -234,10 +236,18 @@ class FederationLink:
         """A photo of the peer's alert, by authenticated fetch; the caller checks its hash."""
         path = protocol.photo_path(sha256)
         headers = signing.sign(peer.secret.get_secret_value(), sender, "GET", path)
-        async with self._client().get(peer.url + path, headers=headers) as response:
-            if response.status != 200:
-                raise RetryLaterError(f"{peer.slug} gave no photo: {response.status}")
-            return await response.content.read(20 * 1024 * 1024 + 1)
+        data = bytearray()
+        try:
+            async with self._client().get(peer.url + path, headers=headers) as response:
+                if response.status != 200:
+                    raise RetryLaterError(f"{peer.slug} gave no photo: {response.status}")
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > MAX_PHOTO_BYTES:
+                        raise UndeliverableError(f"{peer.slug} sent a photo over 20 MB")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryLaterError(f"{peer.slug} unreachable: {type(exc).__name__}") from exc
+        return bytes(data)
 
 
 def _alert_body(
