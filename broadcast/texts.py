@@ -62,6 +62,16 @@ def chat_unreachable(chat_id: int, error: str) -> str:
     )
 
 
+def peer_not_reached(peer: str, report_id: int | None, error: str) -> str:
+    """To the coordinators: a neighbouring town on another system did not take an alert."""
+    what = f"Report #{report_id}" if report_id is not None else "An alert"
+    return (
+        f"{what} did not reach {peer}, a neighbouring scheme on another system ({error}). "
+        "Please check the link with their coordinator: `shopwatch federation check` "
+        "tests it."
+    )
+
+
 _REFUSALS = {
     "not_member": REFUSED_NOT_MEMBER,
     "pending": "Your membership is waiting for the coordinator's approval; you will get a "

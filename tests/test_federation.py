@@ -63,7 +63,7 @@ coordinators = [700001]
 
   [[scheme.neighbour]]
   slug = "thetford"
-  categories = ["theft", "violence"]
+  categories = ["theft", "violence", "fraud"]
 
 [[peer]]
 slug = "thetford"
@@ -71,7 +71,7 @@ name = "Thetford ShopWatch"
 url = "http://127.0.0.1:{peer_port}/"
 secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"
 sends = ["theft", "violence"]
-receives = ["theft", "violence"]
+receives = ["theft", "violence", "fraud"]   # Thetford has not agreed to fraud: see below
 photos = true
 """
 
@@ -371,6 +371,31 @@ async def test_the_receiving_town_may_only_send_back_its_control_rooms_calls(
     events = await norwich.runtime.store.reports.events(sent.id)
     assert [(e.status, e.text) for e in events] == [("on_camera", "Dave, Thetford ShopWatch")]
     assert (await norwich.runtime.store.reports.get(sent.id)).status == ReportStatus.OPEN
+
+
+async def test_an_alert_the_other_town_will_not_take_is_told_to_our_coordinator(
+    towns: Towns,
+) -> None:
+    norwich, thetford = towns.norwich, towns.thetford
+    alice = norwich.person(5_000_000_101, "Alice")
+    await norwich.join(alice)
+    last = norwich.sandbox.chat_messages(norwich.bot, norwich.coordinator)[-1].message_id
+
+    await alice.send(
+        norwich.bot, "/alert Paid with a counterfeit £20 note, left towards the market"
+    )
+
+    told = await norwich.bot_message_after(
+        norwich.coordinator, last, lambda m: "did not reach Thetford ShopWatch" in m.body
+    )
+    (sent,) = await log_of(norwich, "norwich")
+    assert sent.category == "fraud"
+    assert f"Report #{sent.id}" in told.body
+    assert "refused: 403" in told.body
+    assert sent.id is not None
+    (row,) = await norwich.runtime.store.outbox.for_report(sent.id, kind=OutboxKind.FEDERATION)
+    assert row.state == OutboxState.FAILED
+    assert await log_of(thetford, "thetford") == []
 
 
 # --- the peer that was down -------------------------------------------------------------

@@ -16,17 +16,18 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
 
+from broadcast import texts
 from broadcast.federation import protocol, signing
 from broadcast.federation.peers import Peer
-from broadcast.outbox import OutboxWorker, RetryLaterError, UndeliverableError
+from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, UndeliverableError
 from config.schemes import SchemeConfig, SchemesFile
 from storage import federation as log
-from storage.enums import EventKind, OutboxKind
+from storage.enums import EventKind, MemberStatus, OutboxKind, Role
 from storage.models import OutboxRow, Report, ReportEvent
 from storage.outbox import Delivery
 from storage.store import Store
@@ -50,11 +51,13 @@ class FederationLink:
         self.peers = dict(peers)
         self.log = log.FederationLog(store.sessions)
         self._session: aiohttp.ClientSession | None = None
+        self._wake: Callable[[], None] = lambda: None
 
     # --- start and stop ----------------------------------------------------------------
 
     def start(self, outbox: OutboxWorker) -> None:
         outbox.senders[OutboxKind.FEDERATION] = self.send
+        self._wake = outbox.wake
 
     async def stop(self) -> None:
         session, self._session = self._session, None
@@ -195,20 +198,37 @@ class FederationLink:
         if peer is None:
             raise UndeliverableError(f"{payload.get('peer')} is no longer a peer here")
         body = json.dumps(payload["body"], separators=(",", ":")).encode()
-        status, text = await self.request(
-            peer,
-            "POST",
-            str(payload["path"]),
-            body,
-            key=str(payload["key"]),
-            sender=payload["from"],
-        )
+        path, key, sender = str(payload["path"]), str(payload["key"]), str(payload["from"])
+        try:
+            status, text = await self.request(peer, "POST", path, body, key=key, sender=sender)
+            if status in (408, 429) or status >= 500:
+                raise RetryLaterError(f"{peer.slug} answered {status}")
+        except RetryLaterError as exc:
+            if row.attempts >= MAX_ATTEMPTS:  # the worker gives up on it now
+                await self._tell_coordinators(row, peer, str(exc))
+            raise
         if status < 300 or status == 409:
             logger.info("federation %s to %s: %s", payload["op"], peer.slug, status)
             return None
-        if status in (408, 429) or status >= 500:
-            raise RetryLaterError(f"{peer.slug} answered {status}")
+        await self._tell_coordinators(row, peer, f"refused: {status}")
         raise UndeliverableError(f"{peer.slug} refused it: {status} {text[:200]}")
+
+    async def _tell_coordinators(self, row: OutboxRow, peer: Peer, error: str) -> None:
+        """An alert a peer will never get is told to the sending scheme's coordinators."""
+        if row.payload.get("op") != log.ALERT:
+            return
+        active = await self.store.members.list_by_status(row.scheme_id, MemberStatus.ACTIVE)
+        for coordinator in (m for m in active if m.role == Role.COORDINATOR):
+            await self.store.outbox.enqueue(
+                row.scheme_id,
+                Delivery(
+                    chat_id=coordinator.telegram_user_id,
+                    kind=OutboxKind.MESSAGE,
+                    payload={"text": texts.peer_not_reached(peer.name, row.report_id, error)},
+                    dedupe_key=f"fedlost:{row.id}:{coordinator.telegram_user_id}",
+                ),
+            )
+        self._wake()
 
     async def request(
         self,
