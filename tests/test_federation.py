@@ -398,6 +398,26 @@ async def test_an_alert_the_other_town_will_not_take_is_told_to_our_coordinator(
     assert await log_of(thetford, "thetford") == []
 
 
+async def test_an_alert_moved_to_a_category_the_other_town_does_not_take_leaves_its_chats(
+    towns: Towns,
+) -> None:
+    norwich, thetford = towns.norwich, towns.thetford
+    alice = norwich.person(5_000_000_101, "Alice")
+    await norwich.join(alice)
+    await alice.send(norwich.bot, f"/alert {THEFT}")
+    confirmation = await alice.next_reply(norwich.bot)
+    await copies(thetford, THETFORD)
+
+    await alice.press(confirmation, texts.CATEGORY_BUTTONS["asb"])
+
+    def gone() -> bool:
+        return all(copies_in(thetford, chat) == [] for chat in THETFORD)
+
+    assert await thetford.sandbox.wait_for(gone, message="Thetford's copies taken down")
+    (kept,) = await log_of(thetford, "thetford")
+    assert (kept.category, kept.urgency) == ("theft", "log"), "kept in the log, as it came"
+
+
 # --- the peer that was down -------------------------------------------------------------
 
 

@@ -151,6 +151,7 @@ class FederationLink:
         targets = {slug for slug in targets if slug in self.peers and slug != from_peer}
         if not targets:
             return []
+        forwarded = {k: v for k, v in (changes or {}).items() if k in _FORWARDED_CHANGES}
         body = {
             "origin": origin,
             "id": origin_id,
@@ -158,9 +159,21 @@ class FederationLink:
             "status": event.status,
             "text": event.text,
             "by": await self._by(event),
-            "changes": {k: v for k, v in (changes or {}).items() if k in _FORWARDED_CHANGES},
+            "changes": forwarded,
         }
         key = f"{local.slug}:{origin}:{origin_id}:event:{uuid.uuid4().hex}"
+        reclassified = report.origin_scheme is None and (
+            "category" in forwarded or "urgency" in forwarded
+        )
+
+        def for_peer(slug: str) -> dict[str, Any]:
+            if not reclassified or self._wanted(local, slug, report):
+                return body
+            # No longer for this peer: its copies come down (log-only is never
+            # broadcast) and it is not told a category it never agreed to take.
+            rest = {k: v for k, v in forwarded.items() if k not in ("category", "urgency")}
+            return body | {"changes": rest | {"urgency": "log"}}
+
         return [
             Delivery(
                 chat_id=self.peers[slug].chat_id,
@@ -171,11 +184,19 @@ class FederationLink:
                     "from": local.slug,
                     "key": key,
                     "path": protocol.events_path(origin_id),
-                    "body": body,
+                    "body": for_peer(slug),
                 },
             )
             for slug in sorted(targets)
         ]
+
+    def _wanted(self, local: SchemeConfig, slug: str, report: Report) -> bool:
+        """Would this peer get the report, as it is now, if it were new?"""
+        peer = self.peers[slug]
+        return report.category in peer.config.receives and any(
+            rule.slug == slug and rule.wants(report.category, report.urgency)
+            for rule in local.neighbours
+        )
 
     async def _by(self, event: ReportEvent) -> str | None:
         if event.member_id is None:
