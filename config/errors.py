@@ -35,5 +35,17 @@ class DuplicateError(StorageError):
     """The record is already in the log: the same alert delivered twice, an existing member."""
 
 
+class InvalidInputError(ShopWatchError):
+    """A request a person can correct: a date that does not exist, a range backwards.
+
+    `reason` is a short code the handler turns into a sentence; `value` is what was given.
+    """
+
+    def __init__(self, reason: str, value: str = "") -> None:
+        super().__init__(f"{reason}: {value}" if value else reason)
+        self.reason = reason
+        self.value = value
+
+
 class ReportClosedError(ShopWatchError):
     """The report was withdrawn by its sender: it takes no more statuses or updates."""

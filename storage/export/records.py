@@ -1,0 +1,310 @@
+"""What an export contains, read from the log in a few queries and shaped for the police.
+
+The reporting shop is named by its scheme reference (`NOR-M0012`: the scheme's
+first three letters and the member's number), never by the person's name, shop
+or Telegram account, unless the coordinator asks for a witness-contact export.
+Times are in the scheme's timezone with their UTC offset.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, or_, select
+
+from config.schemes import Category, Urgency
+from storage.enums import EventKind, ReportSource, ReportStatus, Role
+from storage.export.period import ExportPeriod, utc
+from storage.grading import Grading, effective_grading, is_cctv_confirmed
+from storage.models import Member, Photo, Report, ReportEvent, Scheme
+from storage.store import Store
+from storage.transaction import transaction
+
+
+def scheme_prefix(slug: str) -> str:
+    """`norwich` -> `NOR`, `great-yarmouth` -> `GRE`: letters of the slug, three, upper case."""
+    letters = "".join(c for c in slug if c.isalpha())
+    return (letters[:3] or "SCH").upper()
+
+
+def member_reference(slug: str, member_id: int) -> str:
+    """The name a shop has in exports: `NOR-M0012`."""
+    return f"{scheme_prefix(slug)}-M{member_id:04d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """The reporting member's contact details: only in witness-contact exports."""
+
+    reference: str
+    name: str
+    username: str | None
+    telegram_user_id: int
+    shop_name: str | None
+    street: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPhoto:
+    sha256: str
+    phash: str | None
+    width: int
+    height: int
+    size: int
+    relative_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportEvent:
+    report_id: int
+    at: datetime
+    kind: EventKind
+    status: str | None
+    text: str | None
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    id: int
+    logged_at: datetime
+    occurred_at: datetime
+    category: Category
+    urgency: Urgency
+    status: ReportStatus
+    source: ReportSource
+    origin_scheme: str | None
+    reported_by: str
+    location_text: str | None
+    latitude: float | None
+    longitude: float | None
+    direction: str | None
+    description: str
+    subject_description: str | None
+    value_pence: int | None
+    police_reference: str | None
+    grading: Grading
+    photos: tuple[ExportPhoto, ...]
+    events: tuple[ExportEvent, ...]
+    witness: Witness | None
+
+    @property
+    def last_status(self) -> str | None:
+        statuses = [e.status for e in self.events if e.kind == EventKind.STATUS and e.status]
+        return statuses[-1] if statuses else None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedBy:
+    """Who asked for the export, for the manifest and the cover page."""
+
+    kind: str  # "person", "weekly job" or "command line"
+    description: str
+    telegram_user_id: int | None = None
+    member_id: int | None = None
+    reference: str | None = None
+    role: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "description": self.description,
+            "telegram_user_id": self.telegram_user_id,
+            "member_id": self.member_id,
+            "reference": self.reference,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    scheme_slug: str
+    scheme_name: str
+    period: ExportPeriod
+    generated_at: datetime
+    exported_by: ExportedBy
+    witness_contact: bool
+    reports: tuple[ExportReport, ...]
+    counts_by_category: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def photos(self) -> dict[str, tuple[ExportPhoto, list[int]]]:
+        """Each distinct photo (by SHA-256) once, with the reports that show it."""
+        found: dict[str, tuple[ExportPhoto, list[int]]] = {}
+        for report in self.reports:
+            for photo in report.photos:
+                found.setdefault(photo.sha256, (photo, []))[1].append(report.id)
+        return found
+
+    @property
+    def events(self) -> list[ExportEvent]:
+        return [event for report in self.reports for event in report.events]
+
+
+def _reporter(report: Report, member: tuple[Member, str] | None) -> str:
+    if member is not None and report.member_id is not None:
+        return member_reference(member[1], report.member_id)
+    if report.source == ReportSource.FEDERATION:
+        return f"{report.origin_scheme or 'neighbouring'} scheme"
+    if report.source == ReportSource.RADIO:
+        return "control room (radio)"
+    return "unknown"
+
+
+def _witness(report: Report, member: tuple[Member, str] | None) -> Witness | None:
+    if member is None or report.member_id is None:
+        return None
+    row, slug = member
+    return Witness(
+        reference=member_reference(slug, report.member_id),
+        name=row.display_name,
+        username=row.username,
+        telegram_user_id=row.telegram_user_id,
+        shop_name=row.shop_name,
+        street=row.street,
+    )
+
+
+async def load_export_data(
+    store: Store,
+    scheme: Scheme,
+    period: ExportPeriod,
+    *,
+    exported_by: ExportedBy,
+    witness_contact: bool,
+    now: datetime,
+) -> ExportData:
+    """Every report of `scheme` logged in `period`, with photos, events and grading."""
+    assert scheme.id is not None
+    tz = period.tz
+    in_period = (
+        col(Report.scheme_id) == scheme.id,
+        col(Report.created_at) >= utc(period.start),
+        col(Report.created_at) < utc(period.end),
+    )
+    report_ids = select(Report.id).where(*in_period)
+    async with transaction(store.sessions, "read the log for the export") as session:
+        reports = list(
+            (
+                await session.exec(
+                    select(Report)
+                    .where(*in_period)
+                    .order_by(col(Report.created_at), col(Report.id))
+                )
+            ).all()
+        )
+        photos = (
+            await session.exec(
+                select(Photo)
+                .where(col(Photo.report_id).in_(report_ids))
+                .order_by(col(Photo.report_id), col(Photo.id))
+            )
+        ).all()
+        events = (
+            await session.exec(
+                select(ReportEvent)
+                .where(col(ReportEvent.report_id).in_(report_ids))
+                .order_by(
+                    col(ReportEvent.report_id), col(ReportEvent.created_at), col(ReportEvent.id)
+                )
+            )
+        ).all()
+        member_rows = (
+            await session.exec(
+                select(Member, Scheme.slug)
+                .join(Scheme, col(Scheme.id) == col(Member.scheme_id))
+                .where(
+                    or_(
+                        col(Member.id).in_(select(Report.member_id).where(*in_period)),
+                        col(Member.id).in_(
+                            select(ReportEvent.member_id).where(
+                                col(ReportEvent.report_id).in_(report_ids)
+                            )
+                        ),
+                    )
+                )
+            )
+        ).all()
+    members: dict[int, tuple[Member, str]] = {
+        member.id: (member, slug) for member, slug in member_rows if member.id is not None
+    }
+    roles: dict[int, Role] = {member_id: row.role for member_id, (row, _) in members.items()}
+    photos_of: dict[int, list[ExportPhoto]] = defaultdict(list)
+    for photo in photos:
+        assert photo.report_id is not None
+        photos_of[photo.report_id].append(
+            ExportPhoto(
+                sha256=photo.sha256,
+                phash=photo.phash,
+                width=photo.width,
+                height=photo.height,
+                size=photo.size,
+                relative_path=photo.relative_path,
+            )
+        )
+    events_of: dict[int, list[ReportEvent]] = defaultdict(list)
+    for event in events:
+        events_of[event.report_id].append(event)
+
+    def actor(member_id: int | None) -> str | None:
+        if member_id is None or member_id not in members:
+            return None
+        return member_reference(members[member_id][1], member_id)
+
+    shaped: list[ExportReport] = []
+    counts: dict[str, int] = {category.value: 0 for category in Category}
+    for report in reports:
+        assert report.id is not None
+        member = members.get(report.member_id) if report.member_id is not None else None
+        own_events = events_of.get(report.id, [])
+        counts[report.category.value] += 1
+        shaped.append(
+            ExportReport(
+                id=report.id,
+                logged_at=report.created_at.astimezone(tz),
+                occurred_at=report.occurred_at.astimezone(tz),
+                category=report.category,
+                urgency=report.urgency,
+                status=report.status,
+                source=report.source,
+                origin_scheme=report.origin_scheme,
+                reported_by=_reporter(report, member),
+                location_text=report.location_text,
+                latitude=report.latitude,
+                longitude=report.longitude,
+                direction=report.direction,
+                description=report.description,
+                subject_description=report.subject_description,
+                value_pence=report.value_pence,
+                police_reference=report.police_reference,
+                grading=effective_grading(
+                    report, cctv_confirmed=is_cctv_confirmed(own_events, roles)
+                ),
+                photos=tuple(photos_of.get(report.id, ())),
+                events=tuple(
+                    ExportEvent(
+                        report_id=report.id,
+                        at=event.created_at.astimezone(tz),
+                        kind=event.kind,
+                        status=event.status,
+                        text=event.text,
+                        by=actor(event.member_id),
+                    )
+                    for event in own_events
+                ),
+                witness=_witness(report, member) if witness_contact else None,
+            )
+        )
+    return ExportData(
+        scheme_slug=scheme.slug,
+        scheme_name=scheme.name,
+        period=period,
+        generated_at=now.astimezone(tz),
+        exported_by=exported_by,
+        witness_contact=witness_contact,
+        reports=tuple(shaped),
+        counts_by_category=counts,
+    )

@@ -1,0 +1,175 @@
+"""Retention: what is past a scheme's retention period leaves the log for good.
+
+Every night, per scheme, reports logged before `now - retention_days` are
+deleted with their photo records, events and queued messages (the database
+cascades those). A photo file goes too once no remaining report shows it: the
+photo store keeps each picture once, and another report, in any scheme, may
+share it. Audit entries that name a deleted report keep who did what and when,
+but lose the pointer (`report_id` / `report_ids` in their detail), so the trail
+no longer leads to what was deleted. Old export files are removed as well.
+
+Audit details that refer to reports must use the keys `report_id` (one) or
+`report_ids` (a list) for this to find them.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Text, cast, delete, func
+from sqlmodel import col, select
+
+from storage.enums import AuditOutcome
+from storage.models import AuditEntry, Photo, Report, ReportEvent, Scheme
+from storage.photos import PhotoStore
+from storage.store import Store
+from storage.transaction import transaction
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+# Export files (they hold personal data) are kept this long for delivery, then removed.
+EXPORT_KEEP_DAYS = 14
+ANONYMISED = "deleted under the retention period"
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeCounts:
+    reports: int = 0
+    photos: int = 0
+    photo_files: int = 0
+    events: int = 0
+    audit_anonymised: int = 0
+
+    def __add__(self, other: PurgeCounts) -> PurgeCounts:
+        return PurgeCounts(
+            self.reports + other.reports,
+            self.photos + other.photos,
+            self.photo_files + other.photo_files,
+            self.events + other.events,
+            self.audit_anonymised + other.audit_anonymised,
+        )
+
+
+def _without(detail: dict[str, Any], purged: set[int]) -> dict[str, Any] | None:
+    """The detail with pointers to purged reports removed; None when it names none."""
+    changed = dict(detail)
+    hit = False
+    if isinstance(detail.get("report_id"), int) and detail["report_id"] in purged:
+        del changed["report_id"]
+        hit = True
+    ids = detail.get("report_ids")
+    if isinstance(ids, list) and any(isinstance(i, int) and i in purged for i in ids):
+        changed["report_ids"] = [i for i in ids if not (isinstance(i, int) and i in purged)]
+        hit = True
+    if not hit:
+        return None
+    changed["anonymised"] = ANONYMISED
+    return changed
+
+
+async def _purge_batch(store: Store, photos: PhotoStore, ids: list[int]) -> PurgeCounts:
+    async with transaction(store.sessions, "delete reports past retention") as session:
+        photo_rows = (
+            await session.exec(select(Photo.relative_path).where(col(Photo.report_id).in_(ids)))
+        ).all()
+        events = (
+            await session.exec(select(func.count()).where(col(ReportEvent.report_id).in_(ids)))
+        ).one()
+        await session.exec(delete(Report).where(col(Report.id).in_(ids)))
+        purged = set(ids)
+        anonymised = 0
+        pointing = await session.exec(
+            select(AuditEntry).where(cast(col(AuditEntry.detail), Text).like("%report_id%"))
+        )
+        for entry in pointing.all():
+            changed = _without(entry.detail, purged)
+            if changed is not None:
+                entry.detail = changed
+                anonymised += 1
+    files = 0
+    for relative_path in sorted(set(photo_rows)):
+        async with transaction(store.sessions, "check who else shows the photo") as session:
+            still_used = (
+                await session.exec(
+                    select(func.count()).where(Photo.relative_path == relative_path)
+                )
+            ).one()
+        if not still_used:
+            photos.delete(relative_path)
+            files += 1
+    return PurgeCounts(len(ids), len(photo_rows), files, events, anonymised)
+
+
+async def purge_expired(
+    store: Store, photos: PhotoStore, scheme: Scheme, now: datetime
+) -> PurgeCounts:
+    """Delete `scheme`'s reports logged more than its retention period before `now`."""
+    assert scheme.id is not None
+    cutoff = now - timedelta(days=scheme.retention_days)
+    total = PurgeCounts()
+    while True:
+        async with transaction(store.sessions, "find reports past retention") as session:
+            ids = [
+                report_id
+                for report_id in (
+                    await session.exec(
+                        select(Report.id)
+                        .where(Report.scheme_id == scheme.id, col(Report.created_at) < cutoff)
+                        .order_by(col(Report.id))
+                        .limit(BATCH)
+                    )
+                ).all()
+                if report_id is not None
+            ]
+        if not ids:
+            break
+        total = total + await _purge_batch(store, photos, ids)
+    logger.info(
+        "retention for %s (%d days): deleted %d reports, %d photos (%d files), %d events; "
+        "anonymised %d audit entries",
+        scheme.slug,
+        scheme.retention_days,
+        total.reports,
+        total.photos,
+        total.photo_files,
+        total.events,
+        total.audit_anonymised,
+    )
+    await store.audit.record(
+        actor_telegram_id=None,
+        action="retention",
+        outcome=AuditOutcome.ALLOWED,
+        scheme_id=scheme.id,
+        detail={
+            "cutoff": cutoff.isoformat(),
+            "reports": total.reports,
+            "photos": total.photos,
+            "photo_files": total.photo_files,
+            "events": total.events,
+            "audit_anonymised": total.audit_anonymised,
+        },
+    )
+    return total
+
+
+def purge_old_exports(
+    scheme_exports: Path, now: datetime, keep_days: int = EXPORT_KEEP_DAYS
+) -> int:
+    """Remove a scheme's export folders older than `keep_days`; returns how many went."""
+    if not scheme_exports.is_dir():
+        return 0
+    limit = (now - timedelta(days=keep_days)).timestamp()
+    removed = 0
+    for folder in scheme_exports.iterdir():
+        if folder.is_dir() and folder.stat().st_mtime < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        logger.info("retention: removed %d export folders from %s", removed, scheme_exports)
+    return removed

@@ -1,0 +1,547 @@
+"""The weekly police export: four files and a manifest the police can trust, graded 3x5x2.
+
+The storage stories run on SQLite and, when SHOPWATCH_TEST_POSTGRES_URL is set,
+on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import stat
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlmodel import col, select
+
+from config.errors import InvalidInputError, NotFoundError
+from config.schemes import Category, Urgency
+from storage.enums import (
+    AuditOutcome,
+    EventKind,
+    HandlingCode,
+    IntelligenceAssessment,
+    ReportSource,
+    SourceEvaluation,
+)
+from storage.export.build import ExportResult, build_export
+from storage.export.columns import REPORT_COLUMNS, WITNESS_COLUMNS
+from storage.export.json_file import SCHEMA_FILE
+from storage.export.period import (
+    MAX_DAYS,
+    ExportPeriod,
+    due_week,
+    last_full_week,
+    parse_period,
+)
+from storage.export.records import ExportedBy
+from storage.export.xlsx_file import EVENTS_SHEET, REPORTS_SHEET
+from storage.grading import GradingPart, grading_of, regrade
+from storage.models import AuditEntry, Report, ReportEvent, Scheme
+from storage.photos import PhotoStore
+from storage.retention import purge_expired
+from storage.store import Store
+from tests.export_seed import SHOPS, as_row, photo_bytes, seed_shops, seed_week
+
+LONDON = ZoneInfo("Europe/London")
+NOVEMBER_WEEK = ExportPeriod(date(2026, 11, 2), date(2026, 11, 8), "Europe/London")
+CLOCKS_GO_BACK_WEEK = ExportPeriod(date(2026, 10, 19), date(2026, 10, 25), "Europe/London")
+CAROL = ExportedBy("person", "Carol (NOR-M0001, coordinator)", telegram_user_id=700001)
+
+
+async def norwich(store: Store) -> Scheme:
+    return await store.schemes.get_by_slug("norwich")
+
+
+async def export(
+    store: Store,
+    photos: PhotoStore,
+    scheme: Scheme,
+    period: ExportPeriod,
+    out: Path,
+    *,
+    witness_contact: bool = False,
+) -> ExportResult:
+    return await build_export(
+        store,
+        photos,
+        scheme,
+        period,
+        out,
+        exported_by=CAROL,
+        via="test",
+        witness_contact=witness_contact,
+    )
+
+
+def csv_rows(result: ExportResult) -> list[dict[str, str]]:
+    with result.file("csv").path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def csv_header(result: ExportResult) -> list[str]:
+    with result.file("csv").path.open(encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def every_file_as_text(result: ExportResult) -> str:
+    """What a reader of any of the files could see, as text."""
+    parts = [result.file(kind).path.read_text(encoding="utf-8-sig") for kind in ("csv", "json")]
+    workbook = load_workbook(result.file("xlsx").path, read_only=True)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            parts.append(" ".join("" if v is None else str(v) for v in row))
+    workbook.close()
+    parts.extend(page.extract_text() for page in PdfReader(result.file("pdf").path).pages)
+    parts.append(result.file("manifest").path.read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+class TestTheExportOfAWeek:
+    """Storage stories, on both databases."""
+
+    async def test_a_busy_week_becomes_csv_xlsx_pdf_json_and_a_manifest_that_vouches_for_them(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        photos = PhotoStore(tmp_path / "photos")
+        scheme = await norwich(store)
+        week = await seed_week(store, photos, scheme, NOVEMBER_WEEK, reports=200, photo_count=60)
+        ids = {r.id or 0 for r in week.reports}
+
+        result = await export(store, photos, scheme, NOVEMBER_WEEK, tmp_path / "out")
+
+        assert [f.kind for f in result.files] == ["csv", "xlsx", "pdf", "json", "manifest"]
+        assert (result.reports, result.photos) == (200, 60)
+        assert stat.S_IMODE(result.directory.stat().st_mode) == 0o700
+        for file in result.files:
+            assert stat.S_IMODE(file.path.stat().st_mode) == 0o600, file.name
+        assert result.file("csv").name == "shopwatch-norwich-2026-11-02-to-2026-11-08.csv"
+
+        # CSV: one row per report, the documented columns, every category, graded.
+        rows = csv_rows(result)
+        assert csv_header(result) == [c.name for c in REPORT_COLUMNS]
+        assert {int(r["report_id"]) for r in rows} == ids
+        assert {r["category"] for r in rows} == {c.value for c in Category}
+        assert all(r["logged_at"].endswith("+00:00") for r in rows), "GMT in November"
+        graded = {int(r["report_id"]): r["grading"] for r in rows}
+        assert {graded[i] for i in week.cctv_confirmed} == {"1/A/P"}
+        assert {r["grading"] for r in rows if r["source"] == "chat"} - {"1/A/P"} == {"2/A/P"}
+        assert {r["grading"] for r in rows if r["source"] == "federation"} == {"2/C/P"}
+        for row in rows:
+            code = f"{row['source_evaluation']}/{row['intelligence_assessment']}"
+            assert f"{code}/{row['handling_code']}" == row["grading"]
+        assert sum(int(r["photo_count"]) for r in rows) == 60 + 40
+
+        # XLSX: the same columns with a frozen, filterable header, and the events.
+        workbook = load_workbook(result.file("xlsx").path)
+        reports_sheet, events_sheet = workbook[REPORTS_SHEET], workbook[EVENTS_SHEET]
+        header = [cell.value for cell in reports_sheet[1]]
+        assert header == [c.name for c in REPORT_COLUMNS]
+        assert reports_sheet.max_row == 201
+        assert reports_sheet.freeze_panes == "A2"
+        assert reports_sheet.auto_filter.ref == f"A1:AA{201}"
+        grading_column = header.index("grading") + 1
+        assert {reports_sheet.cell(row=n, column=grading_column).value for n in range(2, 202)} == {
+            "1/A/P",
+            "2/A/P",
+            "2/C/P",
+        }
+        assert events_sheet.max_row == week.events + 1
+        assert events_sheet.freeze_panes == "A2"
+
+        # PDF: a cover, then every report on a page of its own with its grading.
+        pdf = PdfReader(result.file("pdf").path)
+        assert len(pdf.pages) == 201 == result.pages
+        cover = pdf.pages[0].extract_text()
+        assert "Norwich ShopWatch" in cover
+        assert "Monday 2 November 2026 to Sunday 8 November 2026" in cover
+        assert "theft" in cover
+        assert "Incidents by day" in cover
+        headings = [re.match(r"Report (\d+)\b", page.extract_text()) for page in pdf.pages[1:]]
+        assert {int(h.group(1)) for h in headings if h} == ids
+        confirmed = next(iter(week.cctv_confirmed))
+        page = pdf.pages[sorted(ids).index(confirmed) + 1].extract_text()
+        assert "1/A/P" in page
+        assert "confirmed on CCTV" in page
+
+        # JSON: what the schema promises, for every report.
+        document = json.loads(result.file("json").path.read_text(encoding="utf-8"))
+        schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+        assert set(schema["required"]) <= document.keys()
+        assert document["counts"]["reports"] == len(document["reports"]) == 200
+        assert document["period"] == {
+            "from": "2026-11-02",
+            "to": "2026-11-08",
+            "start": "2026-11-02T00:00:00+00:00",
+            "end": "2026-11-09T00:00:00+00:00",
+        }
+        report_required = set(schema["$defs"]["report"]["required"])
+        for report in document["reports"]:
+            assert report_required <= report.keys()
+            assert "witness" not in report
+        assert {len(r["photos"]) for r in document["reports"]} == {0, 1, 2}
+
+        # The manifest: every file's hash matches, every photo is there and intact.
+        manifest = json.loads(result.file("manifest").path.read_text(encoding="utf-8"))
+        assert manifest["exported_by"]["description"] == CAROL.description
+        listed = {f["name"]: f["sha256"] for f in manifest["files"]}
+        assert listed.keys() == {f.name for f in result.files if f.kind != "manifest"}
+        for file in result.files[:-1]:
+            assert hashlib.sha256(file.path.read_bytes()).hexdigest() == listed[file.name]
+        assert {p["sha256"] for p in manifest["photos"]} == week.photo_hashes
+        assert {p["stored_file"] for p in manifest["photos"]} == {"verified"}
+
+        # The audit trail names the export and vouches for the manifest.
+        [entry] = [e for e in await store.audit.recent() if e.action == "export"]
+        assert entry.outcome == AuditOutcome.ALLOWED
+        assert entry.actor_telegram_id == 700001
+        assert entry.detail["reports"] == 200
+        assert entry.detail["witness_contact"] is False
+        assert entry.detail["manifest_sha256"] == result.file("manifest").sha256
+
+    async def test_shops_are_named_by_reference_unless_the_coordinator_asks_for_witness_contact(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        photos = PhotoStore(tmp_path / "photos")
+        scheme = await norwich(store)
+        week = await seed_week(store, photos, scheme, NOVEMBER_WEEK, reports=12, photo_count=3)
+        priya = week.shops[0]
+
+        protected = await export(store, photos, scheme, NOVEMBER_WEEK, tmp_path / "a")
+        seen = every_file_as_text(protected)
+        assert f"NOR-M{priya.id:04d}" in seen
+        for name, username, shop, street in SHOPS:
+            for detail in (name, username, shop, street):
+                if detail:
+                    assert detail not in seen, f"{detail!r} leaked into the export"
+        assert str(priya.telegram_user_id) not in seen
+
+        witness = await export(
+            store, photos, scheme, NOVEMBER_WEEK, tmp_path / "b", witness_contact=True
+        )
+        assert csv_header(witness) == [c.name for c in REPORT_COLUMNS + WITNESS_COLUMNS]
+        assert witness.file("csv").name.endswith("-witness-contact.csv")
+        rows = [r for r in csv_rows(witness) if r["reported_by"] == f"NOR-M{priya.id:04d}"]
+        assert rows
+        assert {(r["witness_name"], r["witness_shop"], r["witness_street"]) for r in rows} == {
+            ("Priya Shah", "Shah's Pharmacy", "Orford Hill")
+        }
+        assert {r["witness_telegram_id"] for r in rows} == {str(priya.telegram_user_id)}
+        radio = [r for r in csv_rows(witness) if r["source"] == "radio"]
+        assert radio
+        assert {r["witness_name"] for r in radio} == {""}
+        assert "WITNESS CONTACT DETAILS INCLUDED" in every_file_as_text(witness)
+        exports = [e for e in await store.audit.recent() if e.action == "export"]
+        assert [e.detail["witness_contact"] for e in exports] == [True, False]
+
+    async def test_a_week_is_monday_to_sunday_in_the_schemes_time_even_when_the_clocks_go_back(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        photos = PhotoStore(tmp_path / "photos")
+        scheme = await norwich(store)
+        shops, _ = await seed_shops(store, scheme)
+        assert scheme.id is not None
+
+        async def logged(moment: datetime, description: str) -> None:
+            await store.reports.create(
+                Report(
+                    scheme_id=scheme.id or 0,
+                    member_id=shops[0].id,
+                    created_at=moment,
+                    occurred_at=moment,
+                    category=Category.THEFT,
+                    urgency=Urgency.NOW,
+                    description=description,
+                )
+            )
+
+        await logged(datetime(2026, 10, 18, 22, 59, tzinfo=UTC), "Sunday 23:59 BST: week before")
+        await logged(datetime(2026, 10, 18, 23, 0, tzinfo=UTC), "Monday 00:00 BST: first")
+        await logged(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "01:30 BST, before the change")
+        await logged(datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "01:30 GMT, after the change")
+        await logged(datetime(2026, 10, 25, 23, 59, tzinfo=UTC), "Sunday 23:59 GMT: last")
+        await logged(datetime(2026, 10, 26, 0, 0, tzinfo=UTC), "Monday 00:00 GMT: next week")
+
+        result = await export(store, photos, scheme, CLOCKS_GO_BACK_WEEK, tmp_path / "out")
+
+        week = CLOCKS_GO_BACK_WEEK
+        assert week.end.astimezone(UTC) - week.start.astimezone(UTC) == timedelta(hours=169)
+        assert [(r["description"], r["logged_at"]) for r in csv_rows(result)] == [
+            ("Monday 00:00 BST: first", "2026-10-19T00:00:00+01:00"),
+            ("01:30 BST, before the change", "2026-10-25T01:30:00+01:00"),
+            ("01:30 GMT, after the change", "2026-10-25T01:30:00+00:00"),
+            ("Sunday 23:59 GMT: last", "2026-10-25T23:59:00+00:00"),
+        ]
+
+    async def test_reports_are_graded_by_how_they_were_seen_until_a_coordinator_grades_them(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        scheme = await norwich(store)
+        assert scheme.id is not None
+        shops, operator = await seed_shops(store, scheme)
+        coordinator = await store.members.get(scheme.id, 700001)
+        assert coordinator is not None
+
+        async def report(**fields: object) -> int:
+            values: dict[str, object] = {
+                "scheme_id": scheme.id,
+                "category": Category.THEFT,
+                "urgency": Urgency.NOW,
+                "description": "Grey hoodie took gin",
+                **fields,
+            }
+            made = await store.reports.create(Report.model_validate(values))
+            assert made.id is not None
+            return made.id
+
+        async def on_camera(report_id: int, by: int | None) -> None:
+            await store.reports.add_event(
+                ReportEvent(
+                    report_id=report_id, member_id=by, kind=EventKind.STATUS, status="on_camera"
+                )
+            )
+
+        async def code(report_id: int) -> tuple[str, str]:
+            _, grading = await grading_of(store, report_id)
+            return grading.code, grading.basis.value
+
+        witnessed = await report(member_id=shops[0].id)
+        confirmed = await report(member_id=shops[1].id)
+        await on_camera(confirmed, operator.id)
+        claimed = await report(member_id=shops[2].id)
+        await on_camera(claimed, shops[3].id)  # a shopkeeper cannot confirm on CCTV
+        radio = await report(source=ReportSource.RADIO)
+        neighbours = await report(source=ReportSource.FEDERATION, origin_scheme="wymondham")
+
+        assert await code(witnessed) == ("2/A/P", "member_witness")
+        assert await code(confirmed) == ("1/A/P", "cctv_confirmed")
+        assert await code(claimed) == ("2/A/P", "member_witness")
+        assert await code(radio) == ("2/A/P", "radio_call")
+        assert await code(neighbours) == ("2/C/P", "neighbouring_scheme")
+
+        async def grade(report_id: int, part: GradingPart, value: str, **more: str) -> None:
+            await regrade(
+                store,
+                report_id,
+                part,
+                value,
+                scheme_id=scheme.id or 0,
+                actor_telegram_id=700001,
+                actor_member_id=coordinator.id,
+                **more,
+            )
+
+        await grade(witnessed, GradingPart.SOURCE, "1")
+        await grade(witnessed, GradingPart.ASSESSMENT, "b")
+        assert await code(witnessed) == ("1/B/P", "coordinator")
+        with pytest.raises(InvalidInputError) as refused:
+            await grade(witnessed, GradingPart.HANDLING, "C")
+        assert refused.value.reason == "conditions_required"
+        await grade(witnessed, GradingPart.HANDLING, "C", conditions="Norfolk Constabulary only")
+        graded, grading = await grading_of(store, witnessed)
+        assert grading.code == "1/B/C"
+        assert grading.handling_conditions == "Norfolk Constabulary only"
+        assert (graded.source_evaluation, graded.intelligence_assessment) == (
+            SourceEvaluation.RELIABLE,
+            IntelligenceAssessment.KNOWN_INDIRECTLY_CORROBORATED,
+        )
+        await grade(witnessed, GradingPart.HANDLING, "P")
+        graded, grading = await grading_of(store, witnessed)
+        assert (graded.handling_code, graded.handling_conditions) == (
+            HandlingCode.LAWFUL_SHARING_PERMITTED,
+            None,
+        )
+        with pytest.raises(InvalidInputError):
+            await grade(witnessed, GradingPart.SOURCE, "7")
+        wymondham = await store.schemes.get_by_slug("wymondham")
+        with pytest.raises(NotFoundError):
+            await regrade(
+                store,
+                witnessed,
+                GradingPart.SOURCE,
+                "3",
+                scheme_id=wymondham.id or 0,
+                actor_telegram_id=700011,
+                actor_member_id=None,
+            )
+
+        trail = [e for e in await store.audit.recent() if e.action == "grade"]
+        assert [(e.detail["part"], e.detail["to"]) for e in reversed(trail)] == [
+            ("source", "1"),
+            ("assessment", "B"),
+            ("handling", "C"),
+            ("handling", "P"),
+        ]
+        assert {e.actor_telegram_id for e in trail} == {700001}
+
+    async def test_free_text_cannot_become_a_spreadsheet_formula(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        scheme = await norwich(store)
+        await store.reports.create(
+            Report(
+                scheme_id=scheme.id or 0,
+                created_at=datetime(2026, 11, 3, 10, 0, tzinfo=UTC),
+                category=Category.FRAUD,
+                urgency=Urgency.LOG,
+                description='=HYPERLINK("http://evil.example","click")',
+                subject_description="+44 7700 900123 rang the shop",
+                location_text="@Market",
+            )
+        )
+
+        result = await export(
+            store, PhotoStore(tmp_path / "p"), scheme, NOVEMBER_WEEK, tmp_path / "o"
+        )
+
+        [row] = csv_rows(result)
+        assert row["description"] == '\'=HYPERLINK("http://evil.example","click")'
+        assert row["subject_description"].startswith("'+44")
+        assert row["location"] == "'@Market"
+        sheet = load_workbook(result.file("xlsx").path)[REPORTS_SHEET]
+        description = sheet.cell(
+            row=2, column=[c.name for c in REPORT_COLUMNS].index("description") + 1
+        )
+        assert description.data_type == "s"
+        assert description.value == '=HYPERLINK("http://evil.example","click")'
+
+
+class TestThePeriod:
+    def test_last_week_is_the_monday_to_sunday_before_this_one_where_the_scheme_is(self) -> None:
+        tuesday = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+        assert last_full_week(tuesday, "Europe/London") == NOVEMBER_WEEK
+        # 23:30 UTC on Sunday is already Monday in Auckland.
+        sunday_night = datetime(2026, 11, 8, 23, 30, tzinfo=UTC)
+        assert last_full_week(sunday_night, "Europe/London").first == date(2026, 10, 26)
+        assert last_full_week(sunday_night, "Pacific/Auckland").first == date(2026, 11, 2)
+
+    def test_the_weekly_export_is_due_from_monday_seven_oclock(self) -> None:
+        before = datetime(2026, 11, 9, 6, 59, tzinfo=LONDON)
+        at = datetime(2026, 11, 9, 7, 0, tzinfo=LONDON)
+        assert due_week(before, "Europe/London").first == date(2026, 10, 26)
+        assert due_week(at, "Europe/London") == NOVEMBER_WEEK
+        # After the clocks go back, 07:00 in London is 07:00 UTC, an hour later than in summer.
+        monday = datetime(2026, 10, 26, 6, 30, tzinfo=UTC)
+        assert due_week(monday, "Europe/London").first == date(2026, 10, 12)
+        assert due_week(monday + timedelta(minutes=30), "Europe/London") == CLOCKS_GO_BACK_WEEK
+
+    @pytest.mark.parametrize(
+        ("first", "last", "reason"),
+        [
+            ("2026-13-45", "2026-11-15", "not_a_date"),
+            ("2026-11-01", "15/11/2026", "not_a_date"),
+            ("2026-11-15", "2026-11-01", "reversed"),
+            ("2016-01-01", "2026-01-01", "too_long"),
+        ],
+    )
+    def test_a_period_that_cannot_be_exported_says_why(
+        self, first: str, last: str, reason: str
+    ) -> None:
+        with pytest.raises(InvalidInputError) as refused:
+            parse_period(first, last, "Europe/London")
+        assert refused.value.reason == reason
+
+    def test_a_quarter_is_the_longest_export(self) -> None:
+        quarter = parse_period("2026-10-01", "2026-12-31", "Europe/London")
+        assert quarter.days == MAX_DAYS
+
+
+class TestRetention:
+    async def test_a_report_past_retention_goes_with_its_photo_and_a_recent_one_stays(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        photos = PhotoStore(tmp_path / "photos")
+        scheme = await norwich(store)
+        assert scheme.retention_days == 365
+        shops, operator = await seed_shops(store, scheme)
+        now = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)
+        old_photo = photos.ingest(photo_bytes(1))
+        shared_photo = photos.ingest(photo_bytes(2))
+
+        async def logged(days_ago: int, *pictures: object) -> int:
+            report = await store.reports.create(
+                Report(
+                    scheme_id=scheme.id or 0,
+                    member_id=shops[0].id,
+                    created_at=now - timedelta(days=days_ago),
+                    category=Category.THEFT,
+                    urgency=Urgency.NOW,
+                    description=f"seen {days_ago} days ago",
+                ),
+                photos=[as_row(p) for p in pictures],  # type: ignore[arg-type]
+            )
+            assert report.id is not None
+            await store.reports.add_event(
+                ReportEvent(
+                    report_id=report.id,
+                    member_id=operator.id,
+                    kind=EventKind.STATUS,
+                    status="on_camera",
+                )
+            )
+            return report.id
+
+        old = await logged(400, old_photo, shared_photo)
+        recent = await logged(10, shared_photo)
+        await store.audit.record(
+            700001, "grade", AuditOutcome.ALLOWED, scheme_id=scheme.id, detail={"report_id": old}
+        )
+        await store.audit.record(
+            700001, "view", AuditOutcome.ALLOWED, detail={"report_ids": [old, recent], "q": "gin"}
+        )
+
+        counts = await purge_expired(store, photos, scheme, now)
+
+        assert (counts.reports, counts.photos, counts.photo_files, counts.events) == (1, 2, 1, 1)
+        with pytest.raises(NotFoundError):
+            await store.reports.get(old)
+        assert not photos.path(old_photo.relative_path).exists()
+        assert photos.path(shared_photo.relative_path).exists(), "the recent report shows it"
+        assert (await store.reports.get(recent)).description == "seen 10 days ago"
+        assert len(await store.reports.photos(recent)) == 1
+        assert len(await store.reports.events(recent)) == 1
+        async with store.sessions() as session:
+            trail = (await session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))).all()
+        details = [e.detail for e in trail if e.action in ("grade", "view")]
+        assert details == [
+            {"anonymised": "deleted under the retention period"},
+            {
+                "report_ids": [recent],
+                "q": "gin",
+                "anonymised": "deleted under the retention period",
+            },
+        ]
+        assert counts.audit_anonymised == 2
+        [summary] = [e for e in trail if e.action == "retention"]
+        assert summary.detail["reports"] == 1
+
+        again = await purge_expired(store, photos, scheme, now)
+        assert again.reports == 0
+
+
+async def test_a_quiet_week_still_gives_the_police_a_complete_set_of_files(
+    synced_store: Store, tmp_path: Path
+) -> None:
+    store = synced_store
+    scheme = await norwich(store)
+
+    result = await export(store, PhotoStore(tmp_path / "p"), scheme, NOVEMBER_WEEK, tmp_path / "o")
+
+    assert result.reports == 0
+    assert csv_rows(result) == []
+    assert len(PdfReader(result.file("pdf").path).pages) == 1
+    document = json.loads(result.file("json").path.read_text(encoding="utf-8"))
+    assert document["reports"] == []
+    assert document["counts"]["by_category"] == {c.value: 0 for c in Category}
