@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 
 from broadcast import texts
+from broadcast.alerts import OperatorStatus
 from broadcast.federation import protocol, signing
 from broadcast.federation.peers import Peer
 from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, UndeliverableError
@@ -34,7 +35,7 @@ from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-OPERATOR_STATUSES = frozenset({"acknowledged", "on_camera", "police_informed", "lost"})
+OPERATOR_STATUSES = frozenset(str(status) for status in OperatorStatus)
 """The only events a receiving scheme sends back: its control room's calls."""
 _FORWARDED_CHANGES = ("status", "category", "urgency", "latitude", "longitude")
 REQUEST_SECONDS = 15.0
@@ -152,6 +153,8 @@ class FederationLink:
         if not targets:
             return []
         forwarded = {k: v for k, v in (changes or {}).items() if k in _FORWARDED_CHANGES}
+        if report.origin_scheme is not None:
+            forwarded = {}  # a call here does not change the sending town's report
         body = {
             "origin": origin,
             "id": origin_id,
