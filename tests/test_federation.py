@@ -489,3 +489,17 @@ async def test_check_pings_the_peer_and_reports_the_secret_and_the_clock(towns: 
     down = await ping(peer, "norwich")
     assert not down.reachable
     assert "unreachable" in describe(peer, down)
+
+
+def test_a_signature_binds_the_path_the_key_and_the_body() -> None:
+    body = an(9300)
+    headers = signing.sign(SECRET, "norwich", "POST", ALERTS_PATH, body, key="norwich:9300")
+
+    def problem(path: str = ALERTS_PATH, key: str = "norwich:9300", data: bytes = body) -> str:
+        moved = headers | {signing.IDEMPOTENCY_HEADER: key}
+        return str(signing.check(SECRET, moved, "POST", path, data))
+
+    assert problem() == "None"
+    assert problem(path="/federation/v1/alerts/1/events") == "bad signature"
+    assert problem(key="norwich:9301") == "bad signature", "a replay under a new key"
+    assert problem(data=an(9301)) == "bad signature"
