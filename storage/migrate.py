@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,16 @@ def alembic_config() -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     return config
+
+
+# Tables that migrations make by hand and no model declares: the search index
+# (FTS5 and its shadow tables on SQLite, tsvector and triggers on PostgreSQL).
+UNMODELLED_TABLE_PREFIX = "search_"
+
+
+def include_name(name: str | None, type_: str, _parent_names: Mapping[Any, str | None]) -> bool:
+    """Keep autogenerate and the model check from proposing to drop the search index."""
+    return not (type_ == "table" and (name or "").startswith(UNMODELLED_TABLE_PREFIX))
 
 
 def head_revision() -> str:

@@ -19,6 +19,7 @@ from storage.migrate import head_revision, revision_of, upgrade
 from storage.outbox import OutboxRepository
 from storage.reports import ReportRepository
 from storage.schemes import SchemeRepository
+from storage.search import ReportSearch
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Store:
     reports: ReportRepository
     outbox: OutboxRepository
     audit: AuditLog
+    search: ReportSearch
     conversations: ConversationRepository
 
     @classmethod
@@ -53,6 +55,7 @@ class Store:
             await engine.dispose()
             raise
         sessions = make_session_factory(engine)
+        audit = AuditLog(sessions)
         return cls(
             engine=engine,
             sessions=sessions,
@@ -61,7 +64,8 @@ class Store:
             invites=InviteRepository(sessions),
             reports=ReportRepository(sessions),
             outbox=OutboxRepository(sessions),
-            audit=AuditLog(sessions),
+            audit=audit,
+            search=ReportSearch(sessions, audit),
             conversations=ConversationRepository(sessions),
         )
 

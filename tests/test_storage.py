@@ -31,7 +31,7 @@ from storage.enums import (
     Role,
     SourceEvaluation,
 )
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import current_revision, head_revision, include_name, upgrade
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.outbox import Delivery
 from storage.store import Store
@@ -91,7 +91,8 @@ async def norwich(store: Store) -> Scheme:
 
 
 def migration_differences(connection: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(connection), SQLModel.metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": include_name})
+    return list(compare_metadata(context, SQLModel.metadata))
 
 
 class TestStorage:

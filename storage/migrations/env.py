@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.migrate import include_name
 
 
 def render_item(kind: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
@@ -46,6 +47,7 @@ def run_migrations() -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
