@@ -29,6 +29,7 @@ from handlers.errors import on_error
 from handlers.membership import membership_handlers
 from handlers.radio import radio_handlers
 from handlers.report import report_handlers
+from handlers.search import search_handlers
 from handlers.start import start_handlers
 from handlers.voice import voice_handlers
 from storage.photos import PhotoStore
@@ -90,6 +91,7 @@ def build_application(
         application.add_handler(handler, group=ACCESS_GROUP)
     application.add_handlers(membership_handlers())
     application.add_handlers(start_handlers())
+    application.add_handlers(search_handlers())
     application.add_handlers(radio_handlers() + voice_handlers())
     application.add_handlers(report_handlers())
     application.add_handlers(alert_handlers())  # after /report: its questions come first

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from broadcast import render
 from broadcast.callbacks import CallbackSigner
 from broadcast.metrics import Metrics
+from broadcast.radio.script import radio_deliveries, radio_status_deliveries
 from broadcast.render import AlertView, StatusMark, UpdateMark
 from broadcast.routing import Audience, Recipient, recipients
 from config.errors import AccessDeniedError, DuplicateError, NotFoundError, ReportClosedError
@@ -73,6 +74,8 @@ class OperatorStatus(StrEnum):
     ON_CAMERA = "on_camera"
     POLICE_INFORMED = "police_informed"
     LOST = "lost"
+    DETAINED = "detained"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ class AlertService:
             if self.federation is not None:  # peers on other deployments, same transaction
                 hashes = [photo.sha256 for photo in stored]
                 out += self.federation.alert_deliveries(saved, config, hashes)
+            out += radio_deliveries(config, saved)  # read out on the scheme's radio, if any
             return [*out, *also]
 
         try:
@@ -231,7 +235,8 @@ class AlertService:
         event = ReportEvent(
             report_id=report_id, member_id=by.id, kind=EventKind.STATUS, status=status
         )
-        return await self._record(report, event)
+        changes = {"status": ReportStatus.CLOSED} if status == OperatorStatus.CLOSED else None
+        return await self._record(report, event, changes)
 
     # --- the member who sent it ------------------------------------------------------
 
@@ -394,6 +399,8 @@ class AlertService:
             deliveries += await self.federation.event_deliveries(
                 now, config, event, changes, from_peer=from_peer
             )
+        if event.status:
+            deliveries += radio_status_deliveries(config, now, str(event.status))
         deliveries += also
         await self.store.reports.add_event(event, deliveries, changes=changes)
         logger.info(

@@ -33,7 +33,14 @@ TEXT_LIMIT = 4096
 _CAPS_CAPTION = {"place": 120, "subject": 200, "direction": 80, "reference": 40, "update": 200}
 _CAPS_TEXT = {"place": 300, "subject": 600, "direction": 200, "reference": 60, "update": 800}
 
-OPERATOR_STATUSES = ("acknowledged", "on_camera", "police_informed", "lost")
+OPERATOR_STATUSES = (
+    "acknowledged",
+    "on_camera",
+    "police_informed",
+    "lost",
+    "detained",
+    "closed",
+)
 # Callback data of the alert buttons: `<prefix>:<report id>[:<value>]:<signature>`.
 OPERATOR_PREFIX = "aop"
 CATEGORY_PREFIX = "acat"
@@ -209,12 +216,12 @@ def _assemble(head: Sequence[str], description: str, rest: Sequence[str], limit:
 
 
 def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
-    """Acknowledge / On camera / Police informed / Lost, two to a row for a desk's thumb."""
+    """Acknowledge / On camera / Police informed / Lost / Detained / Closed, two to a row."""
     labelled = [
         (texts.OPERATOR_BUTTONS[status], signer.sign(OPERATOR_PREFIX, report_id, status))
         for status in OPERATOR_STATUSES
     ]
-    return (tuple(labelled[:2]), tuple(labelled[2:]))
+    return tuple(tuple(labelled[i : i + 2]) for i in range(0, len(labelled), 2))
 
 
 def confirmation(

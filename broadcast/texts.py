@@ -485,6 +485,8 @@ OPERATOR_STATUS_NAMES = {
     "on_camera": "On camera",
     "police_informed": "Police informed",
     "lost": "Lost",
+    "detained": "Detained",
+    "closed": "Closed",
     "stood_down": "Stood down",
 }
 OPERATOR_BUTTONS = {
@@ -492,6 +494,8 @@ OPERATOR_BUTTONS = {
     "on_camera": "On camera",
     "police_informed": "Police informed",
     "lost": "Lost",
+    "detained": "Detained",
+    "closed": "Closed",
 }
 CHOSEN_MARK = "✓ "
 BUTTON_ADD_UPDATE = "Add update"

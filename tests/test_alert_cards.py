@@ -122,7 +122,14 @@ def test_only_the_schemes_own_control_room_gets_the_operators_buttons() -> None:
         for audience in Audience
     }
 
-    assert labels[Audience.CONTROL_ROOM] == ["Acknowledge", "On camera", "Police informed", "Lost"]
+    assert labels[Audience.CONTROL_ROOM] == [
+        "Acknowledge",
+        "On camera",
+        "Police informed",
+        "Lost",
+        "Detained",
+        "Closed",
+    ]
     assert labels[Audience.GROUP] == labels[Audience.NEIGHBOUR_CONTROL_ROOM] == []
 
 

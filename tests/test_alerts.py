@@ -47,7 +47,7 @@ VIOLENCE = (
     "Threatened staff with a bottle, male 40s, bald, grey tracksuit, heading to Gentleman's Walk"
 )
 LOITERING = "Three youths hanging round the door, one keeps looking at the CCTV camera"
-OPERATOR_BUTTONS = ["Acknowledge", "On camera", "Police informed", "Lost"]
+OPERATOR_BUTTONS = ["Acknowledge", "On camera", "Police informed", "Lost", "Detained", "Closed"]
 
 
 # --- the people of the story -------------------------------------------------------------
@@ -539,3 +539,24 @@ async def test_copies_are_deleted_after_the_schemes_chat_ttl(polling_town: Town)
     await town.runtime.outbox.run_once(now=utcnow() + timedelta(hours=37))
 
     assert all(town.sandbox.refresh(copy).deleted for copy in received.values())
+
+
+async def test_the_control_room_calls_detained_and_the_report_is_closed_on_every_copy(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper = await alice(town)
+    operator = await dave_in_the_control_room(town)
+    await shopkeeper.send(town.bot, "/alert Male took two bottles of vodka, walked up Timberhill")
+    received = await copies(town, NORWICH + WYMONDHAM)
+
+    await operator.press(received[NORWICH_CONTROL_ROOM], "Detained")
+
+    await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Detained (Dave, ")
+    answer = await operator.press(town.sandbox.refresh(received[NORWICH_CONTROL_ROOM]), "Closed")
+    assert answer == texts.operator_status_recorded("closed")
+    await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Closed (Dave, ")
+    report = (await the_log(town))[0]
+    assert report.status == ReportStatus.CLOSED
+    calls = [e.status for e in await town.runtime.store.reports.events(report.id or 0)]
+    assert calls[-2:] == ["detained", "closed"]

@@ -1,0 +1,202 @@
+"""`/search`, `/show` and their buttons: the log, searched and read in a private chat.
+
+Thin on purpose: who may search and what they may see is `storage.search`'s
+scope, the language is `storage.query`, the words are `broadcast.texts`. Every
+answer is sent with protect_content, since it is the log itself.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InputMediaPhoto, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from broadcast import texts
+from broadcast.outbox import keyboard
+from config.errors import InvalidPhotoError, NotFoundError, QueryError
+from handlers.context import Membership, ShopWatchContext
+from handlers.roles import requires
+from storage.enums import AuditOutcome, Role
+from storage.models import Photo, utcnow
+from storage.query import MAX_QUERY_CHARS, clean_text, parse_query
+from storage.search import SEARCH_ACTION, VIEW_ACTION, SearchPage, SearchScope
+
+logger = logging.getLogger(__name__)
+
+SEARCH_ROLES = (Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.POLICE)
+CALLBACK = "search"
+PAGE = "p"
+OPEN = "o"
+ALBUM_LIMIT = 10  # Telegram's most photos in one album
+
+Buttons = list[list[tuple[str, str]]]
+
+
+def _scope(membership: Membership) -> SearchScope:
+    return SearchScope.of(membership.member, membership.scheme)
+
+
+def _buttons(context: ShopWatchContext, page: SearchPage) -> Buttons:
+    sign = context.services.signer.sign
+    rows: Buttons = []
+    for hit in page.hits:
+        number = hit.report.id or 0
+        rows.append([(texts.search_open_button(number), sign(CALLBACK, OPEN, number))])
+    turns = []
+    if page.has_previous:
+        turns.append((texts.SEARCH_PREVIOUS, sign(CALLBACK, PAGE, page.search_id, page.page - 1)))
+    if page.has_next:
+        turns.append((texts.SEARCH_NEXT, sign(CALLBACK, PAGE, page.search_id, page.page + 1)))
+    if turns:
+        rows.append(turns)
+    return rows
+
+
+@requires(*SEARCH_ROLES, action=SEARCH_ACTION)
+async def search_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None
+    assert user is not None
+    _, _, text = (message.text or "").partition(" ")
+    if not text.strip():
+        await message.reply_text(texts.SEARCH_USAGE)
+        return
+    now = utcnow()
+    try:
+        query = parse_query(text, now=now, timezone=membership.scheme.timezone)
+    except QueryError as error:
+        await context.store.audit.record(
+            user.id,
+            SEARCH_ACTION,
+            AuditOutcome.REFUSED,
+            scheme_id=membership.scheme.id,
+            actor_member_id=membership.member.id,
+            detail={"reason": error.reason, "query": clean_text(text)[:MAX_QUERY_CHARS]},
+        )
+        await message.reply_text(texts.search_problem(error.reason, error.value))
+        return
+    page = await context.store.search.search(
+        query, _scope(membership), actor=user.id, actor_member_id=membership.member.id, now=now
+    )
+    await message.reply_text(
+        texts.search_results(page, membership.scheme.timezone),
+        reply_markup=keyboard(_buttons(context, page)),
+        protect_content=True,
+    )
+
+
+@requires(*SEARCH_ROLES, action=VIEW_ACTION)
+async def show_command(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+    message = update.effective_message
+    assert message is not None
+    number = (context.args or [""])[0].removeprefix("#")
+    if not (number.isascii() and number.isdigit() and len(number) <= 12):
+        await message.reply_text(texts.SHOW_USAGE)
+        return
+    await _show_report(update, context, membership, int(number), via="show")
+
+
+@requires(*SEARCH_ROLES, action=SEARCH_ACTION)
+async def on_button(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None
+    assert user is not None
+    parts = context.services.signer.verify(query.data)
+    try:
+        if parts is None:
+            raise ValueError("not a button we made")
+        if parts[1] == OPEN:
+            await query.answer()
+            await _show_report(update, context, membership, int(parts[2]), via="search")
+            return
+        search_id, number = int(parts[2]), int(parts[3])
+    except (ValueError, IndexError):
+        await query.answer(texts.SEARCH_EXPIRED, show_alert=True)
+        return
+    try:
+        page = await context.store.search.page(
+            search_id,
+            number,
+            _scope(membership),
+            actor=user.id,
+            actor_member_id=membership.member.id,
+        )
+    except (NotFoundError, QueryError):
+        await query.answer(texts.SEARCH_EXPIRED, show_alert=True)
+        return
+    await query.edit_message_text(
+        texts.search_results(page, membership.scheme.timezone),
+        reply_markup=keyboard(_buttons(context, page)),
+    )
+    await query.answer()
+
+
+async def _show_report(
+    update: Update,
+    context: ShopWatchContext,
+    membership: Membership,
+    report_id: int,
+    *,
+    via: str,
+) -> None:
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None
+    assert user is not None
+    try:
+        file = await context.store.search.open(
+            report_id,
+            _scope(membership),
+            actor=user.id,
+            actor_member_id=membership.member.id,
+            via=via,
+        )
+    except NotFoundError:
+        await chat.send_message(texts.report_not_found(report_id))
+        return
+    card = await chat.send_message(
+        texts.report_card(file, membership.scheme.timezone), protect_content=True
+    )
+    pictures, missing = _read_photos(context, file.photos[:ALBUM_LIMIT])
+    if len(pictures) == 1:
+        await card.reply_photo(pictures[0], protect_content=True)
+    elif pictures:
+        await card.reply_media_group(
+            [InputMediaPhoto(picture) for picture in pictures], protect_content=True
+        )
+    if missing:
+        await chat.send_message(texts.SEARCH_PHOTOS_MISSING)
+
+
+def _read_photos(context: ShopWatchContext, photos: list[Photo]) -> tuple[list[bytes], int]:
+    """The pictures still on disk; retention may have removed a file a row still names."""
+    found: list[bytes] = []
+    missing = 0
+    for photo in photos:
+        try:
+            found.append(context.services.photos.read(photo.relative_path))
+        except (OSError, InvalidPhotoError):
+            logger.warning("photo %s of report %s is missing", photo.id, photo.report_id)
+            missing += 1
+    return found, missing
+
+
+async def only_in_private(update: Update, _context: ShopWatchContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(texts.SEARCH_ONLY_IN_PRIVATE)
+
+
+def search_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("search", search_command, filters=private),
+        CommandHandler("show", show_command, filters=private),
+        CommandHandler(["search", "show"], only_in_private, filters=~private),
+        CallbackQueryHandler(on_button, pattern=f"^{CALLBACK}:({PAGE}|{OPEN}):"),
+    ]
