@@ -8,6 +8,13 @@ handlers. Functions take plain values so this module stays free of Telegram.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from storage.models import Member
+    from storage.search import ReportFile, SearchPage
 
 HELP_MEMBER = (
     "How to send an alert:\n"
@@ -52,6 +59,7 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "How to send an alert"),
     ("report", "A full report, step by step"),
     ("whoami", "Your scheme, role and status"),
+    ("search", "Search the log"),
 )
 
 
@@ -815,3 +823,175 @@ def report_summary(
     else:
         lines.append("Pressing Send keeps it in the scheme's log; nobody is alerted.")
     return "\n".join(lines)
+
+
+# --- Search: /search and /show -------------------------------------------------------------
+
+SEARCH_USAGE = (
+    "Search the log: send /search followed by words, filters, or both.\n"
+    "\n"
+    "Words find reports that mention every one of them; the start of a word is enough "
+    "(hood finds hoodie).\n"
+    "\n"
+    "Filters:\n"
+    "cat:theft – or suspicious, violence, asb, fraud, damage, other; several with commas\n"
+    "since:7d – or 24h, 2w, today, yesterday, 2026-11-01\n"
+    "from:2026-11-01 to:2026-11-15 – dates also as 01/11/2026\n"
+    'shop:"Boots" · status:open (closed, withdrawn) · has:photo · ref:NC-1234\n'
+    "\n"
+    "Example: /search grey hoodie since:7d\n"
+    "To open one report: /show followed by its number."
+)
+SHOW_USAGE = "Send /show followed by a report number, e.g. /show 1234."
+SEARCH_ONLY_IN_PRIVATE = (
+    "The log is private: please search it in a private chat with me, not in a group."
+)
+SEARCH_EXPIRED = "That search is no longer available. Please search again."
+SEARCH_NEXT = "Next ›"
+SEARCH_PREVIOUS = "‹ Previous"
+SEARCH_PHOTOS_MISSING = "Some photos of this report are no longer kept."
+
+_QUERY_PROBLEMS = {
+    "too_long": "That search is too long: please keep it under {value} characters.",
+    "too_many_words": "That is too many words for one search: please use at most {value}.",
+    "word_too_long": "“{value}…” is too long to be a word in the log.",
+    "empty": "Please say what to search for, e.g. /search grey hoodie since:7d",
+    "missing_value": "{value} needs something after the colon, e.g. since:7d or cat:theft.",
+    "bad_date": "I could not read the date in {value}. Please write it as 2026-11-01 or "
+    "01/11/2026.",
+    "range_reversed": "That date range ends before it starts.",
+    "range_too_long": "Please search at most {value} at a time.",
+    "repeated": "Please give {value} only once.",
+    "since_and_from": "Please use since: or from:, not both.",
+    "bad_cat": "“{value}” is not a category. Use theft, suspicious, violence, asb, fraud, "
+    "damage or other.",
+    "bad_status": "“{value}” is not a status. Use open, closed or withdrawn.",
+    "bad_has": "has: can only be has:photo.",
+    "bad_shop": "That shop name is too long.",
+    "bad_ref": "“{value}” does not look like a police reference: letters, digits and "
+    "dashes, e.g. ref:NC-1234.",
+}
+
+
+def search_problem(reason: str, value: str) -> str:
+    problem = _QUERY_PROBLEMS.get(reason, "I could not understand that search.")
+    return f"{problem.format(value=value)}\n\nSend /search on its own for help."
+
+
+def report_not_found(number: int) -> str:
+    return f"There is no report {number} that you can see."
+
+
+def search_open_button(number: int) -> str:
+    return f"Open {number}"
+
+
+_SEARCH_CATEGORIES = {
+    "theft": "Theft",
+    "suspicious": "Suspicious",
+    "violence": "Violence or abuse to staff",
+    "asb": "Anti-social behaviour",
+    "fraud": "Fraud",
+    "damage": "Damage",
+    "other": "Other",
+}
+_TIMELINE_KINDS = {"status": "status", "note": "note", "update": "update", "radio_call": "radio"}
+_SEARCH_ROLES = {
+    "operator": "control room",
+    "coordinator": "coordinator",
+    "police": "police",
+    "admin": "administrator",
+}
+REPORT_CARD_LIMIT = 4000  # Telegram allows 4096 characters in a message
+
+
+def _local(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M")
+
+
+def _shortened(text: str, limit: int) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def _who(member: Member | None) -> str:
+    """Shops by their name and street, staff by their role: the log names no private person."""
+    if member is None:
+        return "radio or another scheme"
+    if member.shop_name:
+        return f"{member.shop_name}, {member.street}" if member.street else member.shop_name
+    return _SEARCH_ROLES.get(str(member.role), "member shop")
+
+
+def search_results(page: SearchPage, timezone: str) -> str:
+    if not page.hits:
+        if page.has_previous:
+            return f"No more results for “{page.query.text}”."
+        return f"Nothing in the log matches “{page.query.text}”."
+    last = page.first_number + len(page.hits) - 1
+    lines = [f"Search: {page.query.text}", f"Results {page.first_number}–{last}, newest first:"]
+    for hit in page.hits:
+        report = hit.report
+        photos = f" · {hit.photos} photo{'s' if hit.photos != 1 else ''}" if hit.photos else ""
+        lines += [
+            "",
+            f"{report.id} · {_local(report.occurred_at, timezone)} · "
+            f"{_SEARCH_CATEGORIES.get(report.category, report.category)} · "
+            f"{_who(hit.reporter)}{photos}",
+            _shortened(report.description, 160),
+        ]
+    return "\n".join(lines)
+
+
+def report_card(file: ReportFile, timezone: str) -> str:
+    """The whole report; the oldest timeline entries give way if it would not fit."""
+    report = file.report
+    head = [
+        f"Report {report.id} · {_SEARCH_CATEGORIES.get(report.category, report.category)} · "
+        f"{report.status}",
+        f"Seen: {_local(report.occurred_at, timezone)}"
+        + (
+            f" (logged {_local(report.created_at, timezone)})"
+            if abs(report.created_at - report.occurred_at).total_seconds() > 300
+            else ""
+        ),
+        f"Reported by: {_who(file.reporter)}",
+    ]
+    where = ", ".join(p for p in (report.location_text, report.direction) if p)
+    if where:
+        head.append(f"Where: {where}")
+    if report.police_reference:
+        head.append(f"Police reference: {report.police_reference}")
+    grading = "".join(
+        str(g)
+        for g in (report.source_evaluation, report.intelligence_assessment, report.handling_code)
+        if g
+    )
+    if grading:
+        head.append(f"Grading: {grading}")
+    body = ["", _shortened(report.description, 1500)]
+    if report.subject_description:
+        body.append(f"Subject: {_shortened(report.subject_description, 500)}")
+    if report.value_pence:
+        body.append(f"Value: £{report.value_pence / 100:.2f}")
+    if file.photos:
+        body.append(f"Photos: {len(file.photos)} (below)")
+    timeline = [
+        f"{_local(entry.event.created_at, timezone)} · "
+        f"{_TIMELINE_KINDS.get(entry.event.kind, entry.event.kind)}"
+        + (f" {entry.event.status.replace('_', ' ')}" if entry.event.status else "")
+        + f" · {_who(entry.by)}"
+        + (f": {_shortened(entry.event.text, 300)}" if entry.event.text else "")
+        for entry in file.timeline
+    ]
+    fixed = "\n".join(head + body)
+    if not timeline:
+        return f"{fixed}\n\nTimeline: nothing since it was reported."
+    dropped = 0
+    while True:
+        shown = timeline[dropped:]
+        note = [f"({dropped} earlier entries not shown)"] if dropped else []
+        text = "\n".join([fixed, "", "Timeline:", *note, *shown])
+        if len(text) <= REPORT_CARD_LIMIT or len(shown) <= 1:
+            return text[:REPORT_CARD_LIMIT]
+        dropped += 1
