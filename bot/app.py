@@ -12,6 +12,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.jobs import schedule_jobs
 from bot.persistence import DatabasePersistence
 from broadcast import texts
 from broadcast.alerts import AlertService
@@ -26,6 +27,8 @@ from handlers.access import ACCESS_GROUP, access_handlers
 from handlers.alerts import alert_handlers
 from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
+from handlers.export import export_handlers
+from handlers.grade import grade_handlers
 from handlers.membership import membership_handlers
 from handlers.radio import radio_handlers
 from handlers.report import report_handlers
@@ -95,7 +98,10 @@ def build_application(
     application.add_handlers(radio_handlers() + voice_handlers())
     application.add_handlers(report_handlers())
     application.add_handlers(alert_handlers())  # after /report: its questions come first
+    application.add_handlers(export_handlers())
+    application.add_handlers(grade_handlers())
     application.add_error_handler(on_error)
+    schedule_jobs(application)
     return application
 
 

@@ -1,4 +1,4 @@
-"""`shopwatch`: the command line a deployment uses (run, migrate, check, demo).
+"""`shopwatch`: the command line a deployment uses (run, migrate, check, demo, export).
 
 Configuration mistakes end here as one line on stderr and exit status 2, never
 a traceback: the person reading it is setting up a scheme, not debugging Python.
@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.export_cli import add_export_parser, run_export_command
 from bot.federation_cli import add_federation_parser, keygen, run_federation_check
 from config.errors import ConfigError, StorageError
 from config.schemes import load_schemes
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--serve", action="store_true", help="keep the sandbox and bot running")
     demo.add_argument("--dir", default=None, help="where to keep the demo's database and files")
+    add_export_parser(commands)
     add_federation_parser(commands)
     return parser
 
@@ -116,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             restore(settings.database_url, args.file)
             print(f"restored from {args.file}; start the bot to migrate it if needed")
             return 0
+        if args.command == "export":
+            return asyncio.run(run_export_command(settings, args))
         if args.command == "federation":
             return asyncio.run(run_federation_check(settings, args.peer))
         if args.command == "run":

@@ -995,3 +995,148 @@ def report_card(file: ReportFile, timezone: str) -> str:
         if len(text) <= REPORT_CARD_LIMIT or len(shown) <= 1:
             return text[:REPORT_CARD_LIMIT]
         dropped += 1
+
+
+# --- Exports for the police and the 3x5x2 grading (/export, /grade, weekly job) -----------
+
+EXPORT_USAGE = (
+    "To export the log for the police:\n"
+    "/export – last week (Monday to Sunday)\n"
+    "/export 2026-11-01 2026-11-15 – the days you name (at most 92)\n"
+    "/export norwich … – name the scheme if you belong to several\n"
+    "/export witness … – include the reporting members' contact details (coordinators "
+    "only; this is recorded)"
+)
+EXPORT_IN_PRIVATE = "For safety, exports are only sent in a private chat: message me directly."
+EXPORT_FAILED = (
+    "Sorry, the export could not be made. Nothing was sent. Please try again later; if "
+    "it keeps failing, tell your administrator."
+)
+
+_EXPORT_PERIOD_PROBLEMS = {
+    "not_a_date": "“{value}” is not a date. Use the form YYYY-MM-DD, e.g. 2026-11-01.",
+    "reversed": "The period ends before it starts ({value}). Put the first day first.",
+    "too_long": "That is {value} days: one export covers at most 92. Please split it up.",
+    "usage": "Name both the first and the last day, e.g. /export 2026-11-01 2026-11-15.",
+}
+
+_REFUSALS.update(
+    {
+        "not_your_scheme": "Sorry, you can only export the log of a scheme where you are a "
+        "coordinator or police contact.",
+        "witness_contact": "Only a scheme coordinator can ask for members' contact details.",
+        "forged_button": "That button is not valid any more. Please start again.",
+    }
+)
+
+
+def export_bad_period(reason: str, value: str) -> str:
+    problem = _EXPORT_PERIOD_PROBLEMS.get(reason, _EXPORT_PERIOD_PROBLEMS["usage"])
+    return f"{problem.format(value=value)}\n\n{EXPORT_USAGE}"
+
+
+def export_choose_scheme(slugs: Iterable[str]) -> str:
+    choices = "\n".join(f"/export {slug}" for slug in slugs)
+    return f"You can export more than one scheme. Which one?\n{choices}"
+
+
+def export_preparing(scheme_name: str, first: str, last: str, *, witness_contact: bool) -> str:
+    extra = (
+        "\nThis copy includes the reporting members' contact details: keep it safe."
+        if witness_contact
+        else ""
+    )
+    return (
+        f"Preparing the export of {scheme_name} for {first} to {last}. The files will "
+        f"arrive here in a moment.{extra}"
+    )
+
+
+_EXPORT_FILE_NAMES = {
+    "csv": "CSV, one row per report",
+    "xlsx": "spreadsheet: reports and events",
+    "pdf": "PDF with photos, timelines and grading",
+    "json": "JSON for police systems",
+    "manifest": "manifest: SHA-256 of every file and photo (the evidence chain)",
+}
+
+
+def export_caption(
+    kind: str, scheme_name: str, first: str, last: str, reports: int, *, weekly: bool
+) -> str:
+    what = "Weekly export" if weekly else "Export"
+    noun = "report" if reports == 1 else "reports"
+    return (
+        f"{what}, {scheme_name}, {first} to {last}: {reports} {noun}. "
+        f"{_EXPORT_FILE_NAMES.get(kind, kind)}."
+    )
+
+
+def export_too_large(filename: str, megabytes: float) -> str:
+    return (
+        f"{filename} is {megabytes:.0f} MB, more than Telegram lets a bot send (50 MB). "
+        "Ask your administrator to run `shopwatch export` for this period, or export "
+        "fewer days at a time."
+    )
+
+
+GRADE_USAGE = (
+    "To grade a report for the police: /grade followed by its number, e.g. /grade 123.\n"
+    "To state conditions for sharing (handling code C): "
+    "/grade 123 conditions followed by the conditions."
+)
+GRADE_SOURCE_LABELS = {"1": "1 reliable", "2": "2 untested", "3": "3 not reliable"}
+GRADE_ASSESSMENT_LABELS = {"A": "A", "B": "B", "C": "C", "D": "D", "E": "E"}
+GRADE_HANDLING_LABELS = {"P": "P sharing permitted", "C": "C with conditions"}
+GRADE_CHOSEN = "✓ "
+_GRADE_BASIS = {
+    "coordinator": "set by a coordinator",
+    "cctv_confirmed": "default: confirmed on CCTV",
+    "member_witness": "default: a member's own sighting",
+    "radio_call": "default: a radio call",
+    "neighbouring_scheme": "default: from a neighbouring scheme",
+}
+
+
+def grade_not_found(number: str) -> str:
+    return f"There is no report {number} in your scheme's log."
+
+
+def grade_card(
+    report_id: int,
+    *,
+    category: str,
+    logged: str,
+    description: str,
+    code: str,
+    basis: str,
+    conditions: str | None,
+) -> str:
+    shortened = description if len(description) <= 200 else description[:197] + "…"
+    lines = [
+        f"Report {report_id} · {category} · {logged}",
+        shortened,
+        "",
+        f"Grading now: {code} ({_GRADE_BASIS.get(basis, basis)})",
+    ]
+    if conditions:
+        lines.append(f"Conditions: {conditions}")
+    lines += [
+        "",
+        "Source: 1 reliable, 2 untested, 3 not reliable.",
+        "Intelligence: A known directly, B known indirectly but corroborated, "
+        "C known indirectly, D not known, E suspected to be false.",
+        "Handling: P lawful sharing permitted, C permitted with conditions.",
+    ]
+    return "\n".join(lines)
+
+
+def grade_saved(code: str) -> str:
+    return f"Graded {code}."
+
+
+def grade_conditions_needed(report_id: int) -> str:
+    return (
+        f"Handling code C needs its conditions. Send /grade {report_id} conditions "
+        "followed by them, e.g. “share only with Norfolk Constabulary”."
+    )

@@ -1,14 +1,17 @@
 """The weekly police export: four files and a manifest the police can trust, graded 3x5x2.
 
 The storage stories run on SQLite and, when SHOPWATCH_TEST_POSTGRES_URL is set,
-on PostgreSQL.
+on PostgreSQL; the bot stories run the real bot against the sandbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
+import io
 import json
+import logging
 import re
 import stat
 from datetime import UTC, date, datetime, timedelta
@@ -20,14 +23,21 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import col, select
 
+from bot.cli import main
+from bot.jobs import START_UP_JOB
+from bot.runtime import BotRuntime
+from bot.sandbox import MessageView, Person
+from broadcast import texts
+from broadcast.exports import run_weekly_exports
 from config.errors import InvalidInputError, NotFoundError
-from config.schemes import Category, Urgency
+from config.schemes import Category, Urgency, load_schemes
 from storage.enums import (
     AuditOutcome,
     EventKind,
     HandlingCode,
     IntelligenceAssessment,
     ReportSource,
+    Role,
     SourceEvaluation,
 )
 from storage.export.build import ExportResult, build_export
@@ -39,15 +49,18 @@ from storage.export.period import (
     due_week,
     last_full_week,
     parse_period,
+    weekly_run_time,
 )
 from storage.export.records import ExportedBy
 from storage.export.xlsx_file import EVENTS_SHEET, REPORTS_SHEET
 from storage.grading import GradingPart, grading_of, regrade
-from storage.models import AuditEntry, Report, ReportEvent, Scheme
+from storage.models import AuditEntry, Report, ReportEvent, Scheme, utcnow
 from storage.photos import PhotoStore
 from storage.retention import purge_expired
 from storage.store import Store
-from tests.export_seed import SHOPS, as_row, photo_bytes, seed_shops, seed_week
+from storage.transaction import transaction
+from tests.export_seed import SHOPS, add_member, as_row, photo_bytes, seed_shops, seed_week
+from tests.town import EXAMPLE_SCHEMES, Town
 
 LONDON = ZoneInfo("Europe/London")
 NOVEMBER_WEEK = ExportPeriod(date(2026, 11, 2), date(2026, 11, 8), "Europe/London")
@@ -545,3 +558,456 @@ async def test_a_quiet_week_still_gives_the_police_a_complete_set_of_files(
     document = json.loads(result.file("json").path.read_text(encoding="utf-8"))
     assert document["reports"] == []
     assert document["counts"]["by_category"] == {c.value: 0 for c in Category}
+
+
+# --- The bot: /export, /grade and the weekly job, as people use them ---------------------
+
+
+async def documents(town: Town, person: Person, count: int) -> list[MessageView]:
+    """Wait for `count` documents in the person's private chat with the bot."""
+
+    def probe() -> list[MessageView] | None:
+        found = [m for m in town.sandbox.chat_messages(town.bot, person) if m.document]
+        return found if len(found) >= count else None
+
+    return await town.sandbox.wait_for(
+        probe, timeout=20, message=f"{person.name} never got {count} documents"
+    )
+
+
+def received(message: MessageView) -> bytes:
+    assert message.document is not None
+    return message.document.data
+
+
+def document_names(town: Town, person: Person) -> list[str]:
+    return [
+        m.document.file_name or ""
+        for m in town.sandbox.chat_messages(town.bot, person)
+        if m.document is not None
+    ]
+
+
+def rows_of(message: MessageView) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(received(message).decode("utf-8-sig"))))
+
+
+async def enrol(town: Town, first_name: str, user_id: int, role: Role, scheme: str) -> Person:
+    """Someone the coordinator of `scheme` approved earlier, with `role`."""
+    person = town.person(user_id, first_name)
+    row = await town.runtime.store.schemes.get_by_slug(scheme)
+    await add_member(town.runtime.store, row, user_id, first_name, role=role)
+    return person
+
+
+async def joined_long_ago(store: Store, slug: str) -> None:
+    """The scheme has been on ShopWatch since January: every Monday's export was due."""
+    async with transaction(store.sessions, "backdate the scheme") as session:
+        scheme = (await session.exec(select(Scheme).where(Scheme.slug == slug))).one()
+        scheme.created_at = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+async def exports_audited(store: Store, outcome: AuditOutcome) -> list[AuditEntry]:
+    return [
+        e
+        for e in await store.audit.recent(200)
+        if e.action.startswith("export") and e.outcome == outcome
+    ]
+
+
+async def test_a_coordinator_asks_for_last_weeks_export_and_the_files_arrive_in_her_chat(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    last_week = last_full_week(utcnow(), "Europe/London")
+    await seed_week(
+        store,
+        town.runtime.services.photos,
+        await norwich(store),
+        last_week,
+        reports=21,
+        photo_count=4,
+    )
+
+    await town.coordinator.send(town.bot, "/export")
+
+    reply = await town.coordinator.next_reply(town.bot)
+    assert reply.body.startswith("Preparing the export of Norwich ShopWatch")
+    files = await documents(town, town.coordinator, 5)
+    base = f"shopwatch-norwich-{last_week.slug}"
+    assert [received_name(m) for m in files] == [
+        f"{base}.csv",
+        f"{base}.xlsx",
+        f"{base}.pdf",
+        f"{base}.json",
+        f"{base}-manifest.json",
+    ]
+    assert all(m.protect_content for m in files), "members cannot forward police exports"
+    assert "21 reports" in files[0].body
+    assert len(rows_of(files[0])) == 21
+    manifest = json.loads(received(files[4]))
+    assert manifest["exported_by"]["telegram_user_id"] == town.coordinator.id
+    for message, listed in zip(files[:4], manifest["files"], strict=True):
+        assert hashlib.sha256(received(message)).hexdigest() == listed["sha256"]
+    [entry] = await exports_audited(store, AuditOutcome.ALLOWED)
+    assert entry.actor_telegram_id == town.coordinator.id
+    assert entry.detail["via"] == "telegram"
+
+
+def received_name(message: MessageView) -> str:
+    assert message.document is not None
+    return message.document.file_name or ""
+
+
+async def test_a_shopkeeper_asking_for_an_export_is_refused_and_gets_no_files(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper = await enrol(town, "Priya", 5_000_000_101, Role.MEMBER, "norwich")
+
+    await shopkeeper.send(town.bot, "/export")
+
+    reply = await shopkeeper.next_reply(town.bot)
+    assert reply.body == texts.refusal("wrong_role")
+    await shopkeeper.send(town.bot, "/export 2026-11-01 2026-11-07")
+    assert (await shopkeeper.next_reply(town.bot)).body == texts.refusal("wrong_role")
+    assert document_names(town, shopkeeper) == []
+    refused = await exports_audited(town.runtime.store, AuditOutcome.REFUSED)
+    assert [e.actor_telegram_id for e in refused] == [shopkeeper.id, shopkeeper.id]
+    assert await exports_audited(town.runtime.store, AuditOutcome.ALLOWED) == []
+
+
+async def test_police_get_their_own_schemes_log_and_never_another_schemes(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    last_week = last_full_week(utcnow(), "Europe/London")
+    await seed_week(
+        store,
+        town.runtime.services.photos,
+        await norwich(store),
+        last_week,
+        reports=7,
+        photo_count=1,
+    )
+    officer = await enrol(town, "PC Daniels", 6_000_000_011, Role.POLICE, "wymondham")
+
+    await officer.send(town.bot, "/export norwich")
+    assert (await officer.next_reply(town.bot)).body == texts.refusal("not_your_scheme")
+    await officer.send(town.bot, "/export witness wymondham")
+    assert (await officer.next_reply(town.bot)).body == texts.refusal("witness_contact")
+    assert document_names(town, officer) == []
+
+    await officer.send(town.bot, "/export")
+    assert "Wymondham Business Watch" in (await officer.next_reply(town.bot)).body
+    files = await documents(town, officer, 5)
+    assert received_name(files[0]).startswith("shopwatch-wymondham-")
+    assert rows_of(files[0]) == [], "none of Norwich's reports reach Wymondham's police"
+    refused = await exports_audited(store, AuditOutcome.REFUSED)
+    assert sorted(e.detail["reason"] for e in refused) == ["not_your_scheme", "witness_contact"]
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        ("/export 2026-13-45 2026-11-15", "“2026-13-45” is not a date"),
+        ("/export 2026-11-15 2026-11-01", "The period ends before it starts"),
+        ("/export 2016-01-01 2026-01-01", "That is 3654 days: one export covers at most 92"),
+        ("/export 2026-11-01", "Name both the first and the last day"),
+    ],
+)
+async def test_a_period_that_makes_no_sense_is_explained_and_nothing_is_exported(
+    polling_town: Town, command: str, answer: str
+) -> None:
+    town = polling_town
+
+    await town.coordinator.send(town.bot, command)
+
+    reply = await town.coordinator.next_reply(town.bot)
+    assert reply.body.startswith(answer)
+    assert "/export 2026-11-01 2026-11-15" in reply.body, "the answer shows how to ask"
+    assert await exports_audited(town.runtime.store, AuditOutcome.ALLOWED) == []
+    assert document_names(town, town.coordinator) == []
+
+
+async def test_a_coordinator_grades_a_report_with_buttons_and_states_conditions(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    scheme = await norwich(store)
+    shops, _ = await seed_shops(store, scheme)
+    report = await store.reports.create(
+        Report(
+            scheme_id=scheme.id or 0,
+            member_id=shops[0].id,
+            category=Category.THEFT,
+            urgency=Urgency.NOW,
+            description="Grey hoodie took two bottles of gin, heading to Market St",
+        )
+    )
+    carol = town.coordinator
+
+    await carol.send(town.bot, f"/grade {report.id}")
+
+    card = await carol.next_reply(town.bot)
+    assert card.body.startswith(f"Report {report.id} · theft")
+    assert "Grading now: 2/A/P (default: a member's own sighting)" in card.body
+    assert "✓ 2 untested" in card.button_texts
+    assert await carol.press(card, "1 reliable") == "Graded 1/A/P."
+    card = town.sandbox.refresh(card)
+    assert "Grading now: 1/A/P (set by a coordinator)" in card.body
+    assert "✓ 1 reliable" in card.button_texts
+    assert await carol.press(card, "B") == "Graded 1/B/P."
+
+    answer = await carol.press(town.sandbox.refresh(card), "C with conditions")
+    assert answer == texts.grade_conditions_needed(report.id or 0)
+    await carol.send(town.bot, f"/grade {report.id} conditions Norfolk Constabulary only")
+    card = await carol.next_reply(town.bot)
+    assert "Grading now: 1/B/C (set by a coordinator)" in card.body
+    assert "Conditions: Norfolk Constabulary only" in card.body
+
+    stored = await store.reports.get(report.id or 0)
+    assert (stored.source_evaluation, stored.intelligence_assessment, stored.handling_code) == (
+        SourceEvaluation.RELIABLE,
+        IntelligenceAssessment.KNOWN_INDIRECTLY_CORROBORATED,
+        HandlingCode.CONDITIONS_APPLY,
+    )
+    graded = [e for e in await store.audit.recent() if e.action == "grade"]
+    assert [e.detail["to"] for e in reversed(graded)] == ["1", "B", "C"]
+
+    await carol.send(town.bot, "/grade 999999")
+    assert (await carol.next_reply(town.bot)).body == texts.grade_not_found("999999")
+    forged = f"grade:{report.id}:s:3:000000000000"
+    assert await town.press_forged(carol, forged) == texts.refusal("forged_button")
+    shopkeeper = await enrol(town, "Priya", 5_000_000_401, Role.MEMBER, "norwich")
+    await shopkeeper.send(town.bot, f"/grade {report.id}")
+    assert (await shopkeeper.next_reply(town.bot)).body == texts.refusal("wrong_role")
+    assert (await store.reports.get(report.id or 0)).source_evaluation == "1"
+
+
+async def test_on_monday_at_seven_the_coordinator_gets_last_weeks_export_even_as_clocks_change(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    services = town.runtime.services
+    await joined_long_ago(store, "norwich")
+    scheme = await norwich(store)
+    for moment, what in (
+        (datetime(2026, 10, 18, 22, 59, tzinfo=UTC), "the Sunday before: not this week"),
+        (datetime(2026, 10, 18, 23, 0, tzinfo=UTC), "Monday 00:00 BST"),
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "01:30 BST"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "01:30 GMT, an hour later"),
+        (datetime(2026, 10, 26, 0, 0, tzinfo=UTC), "Monday 00:00 GMT: next week"),
+    ):
+        await store.reports.create(
+            Report(
+                scheme_id=scheme.id or 0,
+                created_at=moment,
+                category=Category.SUSPICIOUS,
+                urgency=Urgency.NOW,
+                description=what,
+            )
+        )
+    town.coordinator.open_chat(town.bot)  # Carol has talked to the bot before
+    monday_seven = datetime(2026, 10, 26, 7, 0, tzinfo=LONDON)
+    assert monday_seven.astimezone(UTC).hour == 7, "GMT again: an hour later than in summer"
+
+    runs = await run_weekly_exports(
+        store,
+        services.photos,
+        services.settings,
+        services.schemes,
+        monday_seven,
+        only="norwich",
+        wake=services.outbox.wake,
+    )
+
+    assert [(r.scheme_slug, r.outcome, r.period) for r in runs] == [
+        ("norwich", "exported", CLOCKS_GO_BACK_WEEK)
+    ]
+    files = await documents(town, town.coordinator, 5)
+    assert received_name(files[0]) == "shopwatch-norwich-2026-10-19-to-2026-10-25.csv"
+    assert files[0].body.startswith("Weekly export, Norwich ShopWatch, 2026-10-19 to 2026-10-25")
+    assert all(m.protect_content for m in files)
+    assert [(r["description"], r["logged_at"]) for r in rows_of(files[0])] == [
+        ("Monday 00:00 BST", "2026-10-19T00:00:00+01:00"),
+        ("01:30 BST", "2026-10-25T01:30:00+01:00"),
+        ("01:30 GMT, an hour later", "2026-10-25T01:30:00+00:00"),
+    ]
+
+    again = await run_weekly_exports(
+        store,
+        services.photos,
+        services.settings,
+        services.schemes,
+        monday_seven + timedelta(hours=1),
+        only="norwich",
+    )
+    assert [r.outcome for r in again] == ["already_done"]
+    a_week_later = await run_weekly_exports(
+        store,
+        services.photos,
+        services.settings,
+        services.schemes,
+        monday_seven + timedelta(days=7),
+        only="norwich",
+        wake=services.outbox.wake,
+    )
+    assert [(r.outcome, r.period.first) for r in a_week_later] == [
+        ("exported", date(2026, 10, 26))
+    ]
+    files = await documents(town, town.coordinator, 10)
+    assert [r["description"] for r in rows_of(files[5])] == ["Monday 00:00 GMT: next week"]
+
+
+async def test_a_monday_the_bot_was_down_for_is_exported_once_when_it_is_back(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    await joined_long_ago(store, "norwich")
+    due = due_week(utcnow(), "Europe/London")
+    await seed_week(
+        store, town.runtime.services.photos, await norwich(store), due, reports=3, photo_count=1
+    )
+    town.coordinator.open_chat(town.bot)
+    settings = town.runtime.settings
+    await town.runtime.stop()  # down over Monday 07:00
+
+    back = BotRuntime(settings, town.schemes)
+    await back.start()
+    try:
+        files = await documents(town, town.coordinator, 5)
+        assert received_name(files[0]) == f"shopwatch-norwich-{due.slug}.csv"
+        assert files[0].body.startswith("Weekly export")
+        assert len(rows_of(files[0])) == 3
+    finally:
+        await back.stop()
+
+    once_more = BotRuntime(settings, town.schemes)
+    await once_more.start()
+    try:
+        assert once_more.application.job_queue is not None
+        queue = once_more.application.job_queue
+        await town.sandbox.wait_for(
+            lambda: not queue.get_jobs_by_name(START_UP_JOB),
+            message="the start-up check never ran",
+        )
+    finally:
+        await once_more.stop()  # waits for the check to finish
+    reopened = await Store.open(settings.database_url)
+    try:
+        done = [e for e in await reopened.audit.recent(200) if e.action == "weekly_export"]
+        assert [e.detail["period"] for e in done] == [due.key]
+        weekly = [e for e in await reopened.audit.recent(200) if e.action == "export"]
+        assert len(weekly) == 1
+    finally:
+        await reopened.close()
+    assert len(document_names(town, town.coordinator)) == 5
+
+
+async def test_the_weekly_export_is_scheduled_for_monday_seven_in_each_schemes_timezone(
+    polling_town: Town,
+) -> None:
+    queue = polling_town.runtime.application.job_queue
+    assert queue is not None
+    now = utcnow()
+    jobs = {job.name: job for job in queue.jobs()}
+
+    for scheme in polling_town.schemes.schemes:
+        zone = ZoneInfo(scheme.timezone)
+        weekly = jobs[f"weekly-export:{scheme.slug}"]
+        assert weekly.next_t is not None
+        this_monday = weekly_run_time(last_full_week(now, scheme.timezone))
+        expected = this_monday if this_monday > now else this_monday + timedelta(days=7)
+        assert weekly.next_t == expected
+        local = weekly.next_t.astimezone(zone)
+        assert (local.strftime("%A"), local.hour, local.minute) == ("Monday", 7, 0)
+        nightly = jobs[f"retention:{scheme.slug}"]
+        assert nightly.next_t is not None
+        local = nightly.next_t.astimezone(zone)
+        assert (local.hour, local.minute) == (3, 30)
+        assert timedelta(0) < nightly.next_t - now <= timedelta(days=1, hours=1)
+    assert "weekly-export:catch-up" in jobs
+
+
+def test_an_administrator_exports_a_fortnight_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    # `shopwatch` sets up logging for itself; give it a copy to replace, not pytest's own.
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
+    for name, value in {
+        "SHOPWATCH_DATABASE_URL": database_url,
+        "SHOPWATCH_SCHEMES_FILE": str(EXAMPLE_SCHEMES),
+        "SHOPWATCH_DATA_DIR": str(tmp_path / "data"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    fortnight = ExportPeriod(date(2026, 11, 1), date(2026, 11, 15), "Europe/London")
+
+    async def seeded() -> None:
+        store = await Store.open(database_url)
+        try:
+            await store.schemes.sync(load_schemes(EXAMPLE_SCHEMES))
+            photos = PhotoStore(tmp_path / "data" / "photos")
+            await seed_week(
+                store, photos, await norwich(store), fortnight, reports=9, photo_count=2
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(seeded())
+    out = tmp_path / "for-the-police"
+    command = ["export", "--scheme", "norwich", "--from", "2026-11-01", "--to", "2026-11-15"]
+
+    assert main([*command, "--out", str(out)]) == 0
+
+    printed = capsys.readouterr().out
+    assert "Norwich ShopWatch, 2026-11-01 to 2026-11-15 (Europe/London): 9 reports" in printed
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        f"shopwatch-norwich-2026-11-01-to-2026-11-15{suffix}"
+        for suffix in (".csv", ".xlsx", ".pdf", ".json", "-manifest.json")
+    )
+    assert main([*command, "--out", str(tmp_path / "w"), "--witness-contact"]) == 0
+    assert "witness contact details" in capsys.readouterr().out
+
+    assert (
+        main(
+            [
+                "export",
+                "--scheme",
+                "norwich",
+                "--from",
+                "2026-13-45",
+                "--to",
+                "2026-11-15",
+                "--out",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
+    assert "'2026-13-45' is not a date" in capsys.readouterr().err
+    assert main(["export", "--scheme", "atlantis", "--out", str(tmp_path / "y")]) == 2
+    assert "no scheme 'atlantis'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+    async def trail() -> list[AuditEntry]:
+        store = await Store.open(database_url)
+        try:
+            return [e for e in await store.audit.recent() if e.action == "export"]
+        finally:
+            await store.close()
+
+    exports = asyncio.run(trail())
+    assert [(e.detail["via"], e.detail["witness_contact"]) for e in exports] == [
+        ("command line", True),
+        ("command line", False),
+    ]

@@ -1,0 +1,109 @@
+"""Scheduled work on python-telegram-bot's JobQueue: the weekly export and nightly retention.
+
+Per scheme, in the scheme's own timezone:
+- every Monday at 07:00 last week's export goes to each coordinator;
+- every night at 03:30 what is past the retention period is deleted.
+At start-up and every hour after, the weekly export is also checked for: a
+Monday the bot was down for (or an export that failed) is made then, once.
+
+Each job's callback only reads the clock and calls a domain function that takes
+`now`, so tests drive the domain functions with any time they choose.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application, JobQueue
+
+from broadcast.exports import run_weekly_exports
+from handlers.context import BotData, ShopWatchContext
+from storage.export.period import WEEKLY_RUN_AT
+from storage.models import utcnow
+from storage.retention import purge_expired, purge_old_exports
+
+logger = logging.getLogger(__name__)
+
+# python-telegram-bot numbers the days of the week from Sunday (0) to Saturday (6).
+MONDAY = 1
+RETENTION_AT = time(3, 30)
+CATCH_UP_EVERY = timedelta(hours=1)
+START_UP_JOB = "weekly-export:start-up"
+CATCH_UP_JOB = "weekly-export:catch-up"
+
+
+async def weekly_export_job(context: ShopWatchContext) -> None:
+    """Monday 07:00 in one scheme's timezone: that scheme's export for last week."""
+    slug = context.job.data if context.job else None
+    services = context.services
+    await run_weekly_exports(
+        services.store,
+        services.photos,
+        services.settings,
+        services.schemes,
+        utcnow(),
+        only=str(slug) if slug else None,
+        wake=services.outbox.wake,
+    )
+
+
+async def weekly_catch_up_job(context: ShopWatchContext) -> None:
+    """At start-up and hourly: any scheme whose last weekly export is still to be made."""
+    services = context.services
+    await run_weekly_exports(
+        services.store,
+        services.photos,
+        services.settings,
+        services.schemes,
+        utcnow(),
+        wake=services.outbox.wake,
+    )
+
+
+async def retention_job(context: ShopWatchContext) -> None:
+    """03:30 in one scheme's timezone: delete what is past its retention period."""
+    slug = str(context.job.data) if context.job else ""
+    services = context.services
+    now = utcnow()
+    scheme = await services.store.schemes.get_by_slug(slug)
+    await purge_expired(services.store, services.photos, scheme, now)
+    purge_old_exports(services.settings.exports_dir / slug, now)
+
+
+def schedule_jobs(application: Application[Any, ShopWatchContext, Any, Any, BotData, Any]) -> None:
+    """Register every scheduled job; they start when the application starts."""
+    queue: JobQueue[ShopWatchContext] | None = application.job_queue
+    services = application.bot_data.services
+    if queue is None or services is None:
+        raise RuntimeError("scheduled jobs need the job-queue extra and wired services")
+    for scheme in services.schemes.schemes:
+        zone = ZoneInfo(scheme.timezone)
+        queue.run_daily(
+            weekly_export_job,
+            time=WEEKLY_RUN_AT.replace(tzinfo=zone),
+            days=(MONDAY,),
+            data=scheme.slug,
+            name=f"weekly-export:{scheme.slug}",
+        )
+        queue.run_daily(
+            retention_job,
+            time=RETENTION_AT.replace(tzinfo=zone),
+            data=scheme.slug,
+            name=f"retention:{scheme.slug}",
+        )
+    # APScheduler cannot start a job "now"; one second on, run however late the start-up is.
+    queue.run_once(
+        weekly_catch_up_job,
+        when=1,
+        name=START_UP_JOB,
+        job_kwargs={"misfire_grace_time": None},
+    )
+    queue.run_repeating(
+        weekly_catch_up_job, interval=CATCH_UP_EVERY, first=CATCH_UP_EVERY, name=CATCH_UP_JOB
+    )
+    logger.info(
+        "scheduled the weekly export and retention for %d scheme(s)", len(services.schemes.schemes)
+    )
