@@ -106,18 +106,36 @@ async def on_button(update: Update, context: ShopWatchContext, membership: Membe
     user = update.effective_user
     assert query is not None
     assert user is not None
-    parts = context.services.signer.verify(query.data)
-    try:
-        if parts is None:
-            raise ValueError("not a button we made")
-        if parts[1] == OPEN:
-            await query.answer()
-            await _show_report(update, context, membership, int(parts[2]), via="search")
-            return
-        search_id, number = int(parts[2]), int(parts[3])
-    except (ValueError, IndexError):
+    parts = context.services.signer.verify(query.data) or []
+    numbers = [int(part) for part in parts[2:] if part.isascii() and part.isdigit()]
+    kind = parts[1] if len(parts) > 1 else None
+    wanted = {OPEN: 1, PAGE: 2}.get(kind or "")
+    if wanted is None or len(numbers) != wanted or len(parts) != wanted + 2:
+        await context.store.audit.record(
+            user.id,
+            SEARCH_ACTION,
+            AuditOutcome.REFUSED,
+            scheme_id=membership.scheme.id,
+            actor_member_id=membership.member.id,
+            detail={"reason": "forged"},
+        )
         await query.answer(texts.SEARCH_EXPIRED, show_alert=True)
         return
+    if kind == OPEN:
+        await query.answer()
+        await _show_report(update, context, membership, numbers[0], via="search")
+        return
+    search_id, number = numbers
+    await _turn_page(update, context, membership, search_id, number)
+
+
+async def _turn_page(
+    update: Update, context: ShopWatchContext, membership: Membership, search_id: int, number: int
+) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None
+    assert user is not None
     try:
         page = await context.store.search.page(
             search_id,
@@ -127,6 +145,14 @@ async def on_button(update: Update, context: ShopWatchContext, membership: Membe
             actor_member_id=membership.member.id,
         )
     except (NotFoundError, QueryError):
+        await context.store.audit.record(
+            user.id,
+            SEARCH_ACTION,
+            AuditOutcome.REFUSED,
+            scheme_id=membership.scheme.id,
+            actor_member_id=membership.member.id,
+            detail={"reason": "not_found", "search": search_id, "page": number},
+        )
         await query.answer(texts.SEARCH_EXPIRED, show_alert=True)
         return
     await query.edit_message_text(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 
 from bot.sandbox import MessageView, Person
+from broadcast import texts
 from config.schemes import Category, Urgency
 from storage.enums import AuditOutcome, EventKind, MemberStatus, Role
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
@@ -286,3 +287,32 @@ async def test_a_stranger_cannot_search(polling_town: Town) -> None:
     reply = await ask(stranger, town, "/search grey hoodie")
 
     assert "only approved members" in reply.body
+
+
+async def test_a_page_of_someone_elses_search_or_a_forged_button_shows_nothing(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    olive, _ = await enrol(town, OLIVE, "Olive", Role.OPERATOR)
+    other, _ = await enrol(town, SAM, "Sam", Role.OPERATOR)
+    await a_week_of_grey_hoodies(town)
+    await ask(olive, town, "/search grey hoodie since:7d")
+    [olives_search] = await store.audit.recent(actor=OLIVE)
+    await ask(other, town, "/search puffer")
+    replayed = town.runtime.services.signer.sign("search", "p", olives_search.id or 0, 1)
+
+    answers = [
+        await town.press_forged(other, replayed),
+        await town.press_forged(other, "search:o:1:000000000000"),
+        await town.press_forged(other, "search:p:1:1"),
+    ]
+
+    assert answers == [texts.SEARCH_EXPIRED] * 3
+    refusals = [
+        e.detail["reason"]
+        for e in await store.audit.recent(actor=SAM)
+        if e.outcome is AuditOutcome.REFUSED
+    ]
+    assert sorted(refusals) == ["forged", "forged", "not_found"]
+    assert len(town.bot_said(other)) == 1, "nothing of Olive's search reached Sam"
