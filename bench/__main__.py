@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import roundtrip
+from bench import export, roundtrip
 
 if __name__ == "__main__":
     asyncio.run(roundtrip.main())
+    export.main()
