@@ -5,11 +5,11 @@ deleted with their photo records, events and queued messages (the database
 cascades those). A photo file goes too once no remaining report shows it: the
 photo store keeps each picture once, and another report, in any scheme, may
 share it. Audit entries that name a deleted report keep who did what and when,
-but lose the pointer (`report_id` / `report_ids` in their detail), so the trail
+but lose the pointer (the report's id in their detail), so the trail
 no longer leads to what was deleted. Old export files are removed as well.
 
-Audit details that refer to reports must use the keys `report_id` (one) or
-`report_ids` (a list) for this to find them.
+Audit details that refer to reports must use the keys `report_id` or `report`
+(one) or `report_ids` or `shown` (a list) for this to find them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, func
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from storage.enums import AuditOutcome
 from storage.models import AuditEntry, Photo, Report, ReportEvent, Scheme
@@ -36,6 +36,10 @@ BATCH = 500
 # Export files (they hold personal data) are kept this long for delivery, then removed.
 EXPORT_KEEP_DAYS = 14
 ANONYMISED = "deleted under the retention period"
+# Keys of an audit entry's detail that name one report, or a list of reports
+# (`shown`: the reports a page of search results showed).
+REPORT_KEYS = ("report_id", "report")
+REPORT_LIST_KEYS = ("report_ids", "shown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +64,15 @@ def _without(detail: dict[str, Any], purged: set[int]) -> dict[str, Any] | None:
     """The detail with pointers to purged reports removed; None when it names none."""
     changed = dict(detail)
     hit = False
-    if isinstance(detail.get("report_id"), int) and detail["report_id"] in purged:
-        del changed["report_id"]
-        hit = True
-    ids = detail.get("report_ids")
-    if isinstance(ids, list) and any(isinstance(i, int) and i in purged for i in ids):
-        changed["report_ids"] = [i for i in ids if not (isinstance(i, int) and i in purged)]
-        hit = True
+    for key in REPORT_KEYS:
+        if isinstance(detail.get(key), int) and detail[key] in purged:
+            del changed[key]
+            hit = True
+    for key in REPORT_LIST_KEYS:
+        ids = detail.get(key)
+        if isinstance(ids, list) and any(isinstance(i, int) and i in purged for i in ids):
+            changed[key] = [i for i in ids if not (isinstance(i, int) and i in purged)]
+            hit = True
     if not hit:
         return None
     changed["anonymised"] = ANONYMISED
@@ -84,8 +90,9 @@ async def _purge_batch(store: Store, photos: PhotoStore, ids: list[int]) -> Purg
         await session.exec(delete(Report).where(col(Report.id).in_(ids)))
         purged = set(ids)
         anonymised = 0
+        as_text = cast(col(AuditEntry.detail), Text)
         pointing = await session.exec(
-            select(AuditEntry).where(cast(col(AuditEntry.detail), Text).like("%report_id%"))
+            select(AuditEntry).where(or_(as_text.like('%"report%'), as_text.like('%"shown"%')))
         )
         for entry in pointing.all():
             changed = _without(entry.detail, purged)

@@ -514,6 +514,10 @@ class TestRetention:
         await store.audit.record(
             700001, "view", AuditOutcome.ALLOWED, detail={"report_ids": [old, recent], "q": "gin"}
         )
+        await store.audit.record(
+            700001, "search", AuditOutcome.ALLOWED, detail={"query": "gin", "shown": [recent, old]}
+        )
+        await store.audit.record(700001, "show", AuditOutcome.ALLOWED, detail={"report": old})
 
         counts = await purge_expired(store, photos, scheme, now)
 
@@ -527,16 +531,15 @@ class TestRetention:
         assert len(await store.reports.events(recent)) == 1
         async with store.sessions() as session:
             trail = (await session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))).all()
-        details = [e.detail for e in trail if e.action in ("grade", "view")]
+        gone = "deleted under the retention period"
+        details = [e.detail for e in trail if e.action in ("grade", "view", "search", "show")]
         assert details == [
-            {"anonymised": "deleted under the retention period"},
-            {
-                "report_ids": [recent],
-                "q": "gin",
-                "anonymised": "deleted under the retention period",
-            },
+            {"anonymised": gone},
+            {"report_ids": [recent], "q": "gin", "anonymised": gone},
+            {"query": "gin", "shown": [recent], "anonymised": gone},
+            {"anonymised": gone},
         ]
-        assert counts.audit_anonymised == 2
+        assert counts.audit_anonymised == 4
         [summary] = [e for e in trail if e.action == "retention"]
         assert summary.detail["reports"] == 1
 
