@@ -15,11 +15,11 @@ def describe() -> str:
     )
 
 
-def percentiles(samples: list[float]) -> str:
-    """p50 / p95 / max in milliseconds."""
+def percentiles(samples: list[float], high: int = 95) -> str:
+    """p50 / p<high> / max in milliseconds."""
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    tail = ordered[min(len(ordered) - 1, round(high / 100 * (len(ordered) - 1)))]
     return (
-        f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
+        f"p50 {statistics.median(ordered) * 1000:.1f} ms, p{high} {tail * 1000:.1f} ms, "
         f"max {ordered[-1] * 1000:.1f} ms (n={len(ordered)})"
     )

@@ -45,6 +45,13 @@ async def _announce_commands(application: ShopWatchApplication) -> None:
     await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.BOT_COMMANDS])
 
 
+def _rate_limiter(settings: Settings) -> AIORateLimiter:
+    """Telegram's limits (30 msg/s, 20 msg/min per group); 0 turns a limit off for benches."""
+    if settings.telegram_rate_limit:
+        return AIORateLimiter(max_retries=3)
+    return AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
+
+
 def build_application(
     settings: Settings, schemes: SchemesFile, store: Store, *, webhook: bool = False
 ) -> ShopWatchApplication:
@@ -57,7 +64,7 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.file_url)
         .context_types(context_types)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(_rate_limiter(settings))
         .post_init(_announce_commands)
         .persistence(DatabasePersistence(store.conversations))
     )
@@ -94,8 +101,8 @@ def build_application(
         application.add_handler(handler, group=ACCESS_GROUP)
     application.add_handlers(membership_handlers())
     application.add_handlers(start_handlers())
-    application.add_handlers(search_handlers())
     application.add_handlers(radio_handlers() + voice_handlers())
+    application.add_handlers(search_handlers())
     application.add_handlers(report_handlers())
     application.add_handlers(alert_handlers())  # after /report: its questions come first
     application.add_handlers(export_handlers())

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     listen_port: int = Field(default=8080, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Off only against a local Bot API for benchmarks: Telegram itself enforces its limits.
+    telegram_rate_limit: bool = True
 
     @field_validator("log_level", mode="before")
     @classmethod
