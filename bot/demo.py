@@ -11,20 +11,23 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from pydantic import SecretStr
 
 from bot.runtime import BotRuntime
 from bot.sandbox import BotApiSandbox, BotHandle, Group, MessageView, Person, SandboxLimits
+from broadcast import texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
-from storage.enums import MemberStatus, Role
-from storage.models import Member
+from storage.enums import Role
 
 logger = logging.getLogger(__name__)
 
@@ -87,30 +90,54 @@ def _demo_photo() -> bytes:
     return out.getvalue()
 
 
-async def _members_approved(town: DemoTown) -> str:
-    assert town.runtime is not None
-    store = town.runtime.store
-    norwich = await store.schemes.get_by_slug("norwich")
-    assert norwich.id is not None
-    for key, name, role, shop, street in (
-        ("member", "Alice", Role.MEMBER, "Boots", "Haymarket"),
-        ("operator", "Dave", Role.OPERATOR, None, None),
-    ):
-        person = town.people[key]
-        await store.members.add(
-            Member(
-                scheme_id=norwich.id,
-                telegram_user_id=person.id,
-                display_name=name,
-                shop_name=shop,
-                street=street,
-                role=role,
-                status=MemberStatus.ACTIVE,
-            )
+async def _say(person: Person, town: DemoTown, text: str) -> MessageView:
+    await person.send(town.bot, text)
+    return await person.next_reply(town.bot, timeout=10)
+
+
+async def _join(town: DemoTown, key: str, role: Role, shop: str, street: str) -> None:
+    """The real path: /invite, the link, three questions, I agree, Approve."""
+    carol, person = town.people["coordinator"], town.people[key]
+    command = "/invite" if role is Role.MEMBER else f"/invite {role}"
+    invite = await _say(carol, town, command)
+    code = re.search(r"\?start=([A-Za-z0-9_-]+)", invite.body)
+    if code is None:
+        raise RuntimeError(f"no invite link in {invite.body!r}")
+    await _say(person, town, f"/start {code.group(1)}")
+    await _say(person, town, person.name)
+    await _say(person, town, shop)
+    agreement = await _say(person, town, street)
+    await person.press(agreement, texts.BUTTON_AGREE)
+
+    def card() -> MessageView | None:
+        for message in reversed(town.sandbox.chat_messages(town.bot, carol)):
+            if message.from_bot and texts.BUTTON_APPROVE in message.button_texts:
+                return message
+        return None
+
+    await carol.press(await town.sandbox.wait_for(card, timeout=10), texts.BUTTON_APPROVE)
+
+    welcome = texts.welcome_approved(town.schemes.scheme("norwich").name, role)
+
+    def welcomed() -> bool:
+        return any(
+            m.from_bot and m.body == welcome for m in town.sandbox.chat_messages(town.bot, person)
         )
+
+    await town.sandbox.wait_for(welcomed, timeout=10)
+    person.skip_replies(town.bot)
+    carol.skip_replies(town.bot)
+
+
+async def _members_approved(town: DemoTown) -> str:
+    await _join(town, "member", Role.MEMBER, "Boots", "Haymarket")
+    await _join(town, "operator", Role.OPERATOR, "CCTV control room", "City Hall")
     town.chats["norwich-group"].add_member(town.people["member"])
     town.chats["norwich-control"].add_member(town.people["operator"])
-    return "Alice (Boots, Haymarket) and Dave (CCTV control room) are approved members"
+    return (
+        "Carol sends /invite; Alice (Boots, Haymarket) and Dave (CCTV control room) open "
+        "their links, answer three questions, accept the agreement and Carol approves them"
+    )
 
 
 def _copies(town: DemoTown, chats: tuple[str, ...]) -> dict[str, MessageView] | None:
@@ -157,12 +184,39 @@ async def _operator_on_camera(town: DemoTown) -> str:
     return "Dave taps On camera in the control room; every copy now shows it"
 
 
+async def _operator_searches(town: DemoTown) -> str:
+    dave = town.people["operator"]
+    results = await _say(dave, town, "/search grey hoodie since:7d")
+    found = [line for line in results.body.splitlines() if line.startswith("1 ·")]
+    return f'Dave searches the log for "grey hoodie since:7d" and finds "{"".join(found)}"'
+
+
+async def _coordinator_exports(town: DemoTown) -> str:
+    carol = town.people["coordinator"]
+    today = datetime.now(ZoneInfo(town.schemes.scheme("norwich").timezone)).date()
+    await carol.send(town.bot, f"/export {today - timedelta(days=6)} {today}")
+
+    def documents() -> list[MessageView] | None:
+        files = [
+            m
+            for m in town.sandbox.chat_messages(town.bot, carol)
+            if m.from_bot and m.document is not None
+        ]
+        return files if len(files) >= 5 else None
+
+    files = await town.sandbox.wait_for(documents, timeout=30)
+    names = ", ".join(m.document.file_name or "?" for m in files if m.document)
+    return f"Carol exports the last seven days and receives the police package: {names}"
+
+
 SCENARIO: tuple[Step, ...] = (
     _coordinator_starts,
     _stranger_asks,
     _members_approved,
     _photo_alert,
     _operator_on_camera,
+    _operator_searches,
+    _coordinator_exports,
 )
 
 
