@@ -18,11 +18,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.deployment import start_bot
 from bench.machine import describe, percentiles
 from bot.runtime import BotRuntime
 from bot.sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
-from config.schemes import load_schemes
-from config.settings import Settings
 from storage.enums import MemberStatus, Role
 from storage.models import Member
 
@@ -46,26 +45,9 @@ def twelve_megapixel_jpeg() -> bytes:
 async def _town(
     sandbox: BotApiSandbox, directory: Path
 ) -> tuple[BotRuntime, BotHandle, list[int]]:
-    schemes = load_schemes(ROOT / "schemes.example.toml")
-    bot = sandbox.add_bot(TOKEN, "shopwatch_latency_bot")
-    for scheme in schemes.schemes:
-        sandbox.group(scheme.group_chat_id, scheme.name, bots=[bot])
-        sandbox.group(scheme.control_room_chat_id, f"{scheme.name} control", bots=[bot])
-    settings = Settings(
-        _env_file=None,
-        bot_token=TOKEN,  # type: ignore[arg-type]
-        telegram_api_url=sandbox.base_url,
-        telegram_file_url=sandbox.base_file_url,
-        database_url=f"sqlite+aiosqlite:///{directory / 'bench.db'}",
-        schemes_file=ROOT / "schemes.example.toml",
-        data_dir=directory / "data",
-        listen_host="127.0.0.1",
-        listen_port=0,
-        log_level="WARNING",
-        telegram_rate_limit=False,
+    runtime, bot, schemes = await start_bot(
+        sandbox, directory, TOKEN, "shopwatch_latency_bot", rate_limit=False
     )
-    runtime = BotRuntime(settings, schemes)
-    await runtime.start()
     targets = [
         chat
         for slug in ("norwich", "wymondham", "great-yarmouth")

@@ -15,11 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.deployment import start_bot
 from bench.machine import describe, percentiles
 from bot.runtime import BotRuntime
 from bot.sandbox import BotApiSandbox, BotHandle, SandboxLimits
-from config.schemes import load_schemes
-from config.settings import Settings
 from storage.enums import OutboxKind
 from storage.outbox import Delivery
 
@@ -30,25 +29,7 @@ MESSAGES = int(os.environ.get("BENCH_MESSAGES", "200"))
 
 
 async def _runtime(sandbox: BotApiSandbox, directory: Path) -> tuple[BotRuntime, BotHandle]:
-    schemes = load_schemes(ROOT / "schemes.example.toml")
-    bot = sandbox.add_bot(TOKEN, "shopwatch_bench_bot")
-    for scheme in schemes.schemes:
-        sandbox.group(scheme.group_chat_id, scheme.name, bots=[bot])
-        sandbox.group(scheme.control_room_chat_id, f"{scheme.name} control", bots=[bot])
-    settings = Settings(
-        _env_file=None,
-        bot_token=TOKEN,  # type: ignore[arg-type]
-        telegram_api_url=sandbox.base_url,
-        telegram_file_url=sandbox.base_file_url,
-        database_url=f"sqlite+aiosqlite:///{directory / 'bench.db'}",
-        schemes_file=ROOT / "schemes.example.toml",
-        data_dir=directory / "data",
-        listen_host="127.0.0.1",
-        listen_port=0,
-        log_level="WARNING",
-    )
-    runtime = BotRuntime(settings, schemes)
-    await runtime.start()
+    runtime, bot, _ = await start_bot(sandbox, directory, TOKEN, "shopwatch_bench_bot")
     return runtime, bot
 
 
