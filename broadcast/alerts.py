@@ -29,10 +29,17 @@ from typing import TYPE_CHECKING, Any
 from broadcast import render
 from broadcast.callbacks import CallbackSigner
 from broadcast.metrics import Metrics
+from broadcast.posting_limit import PostingLimit
 from broadcast.radio.script import radio_deliveries, radio_status_deliveries
 from broadcast.render import AlertView, StatusMark, UpdateMark
 from broadcast.routing import Audience, Recipient, recipients
-from config.errors import AccessDeniedError, DuplicateError, NotFoundError, ReportClosedError
+from config.errors import (
+    AccessDeniedError,
+    DuplicateError,
+    NotFoundError,
+    ReportClosedError,
+    TooManyAlertsError,
+)
 from config.schemes import Category, SchemeConfig, SchemesFile, Urgency
 from storage.enums import (
     EventKind,
@@ -144,7 +151,9 @@ class AlertService:
         wake: Callable[[], None] = lambda: None,
         metrics: Metrics | None = None,
         federation: FederationLink | None = None,
+        posting_limit: PostingLimit | None = None,
     ) -> None:
+        self.posting_limit = posting_limit or PostingLimit()
         self.schemes = schemes
         self.store = store
         self.photos = photos
@@ -173,6 +182,8 @@ class AlertService:
         problem = text_problem(draft.description)
         if problem is not None:
             raise ValueError(f"the description is {problem}")
+        if draft.member_id is not None and not self.posting_limit.allow(draft.member_id):
+            raise TooManyAlertsError(f"member {draft.member_id} is over the posting limit")
         scheme = await self._scheme(draft.scheme_id)
         config = self.schemes.scheme(scheme.slug)
         location_text = draft.location_text

@@ -1140,3 +1140,9 @@ def grade_conditions_needed(report_id: int) -> str:
         f"Handling code C needs its conditions. Send /grade {report_id} conditions "
         "followed by them, e.g. “share only with Norfolk Constabulary”."
     )
+
+
+TOO_MANY_ALERTS = (
+    "That is more than 10 alerts in a minute, so this one was not sent. If the incident "
+    "is still going on, add to your last alert by replying to it, or use the radio."
+)

@@ -62,3 +62,8 @@ class QueryError(ShopWatchError):
         super().__init__(f"{reason}: {value}" if value else reason)
         self.reason = reason
         self.value = value
+
+
+class TooManyAlertsError(ShopWatchError):
+    """A member is posting faster than any real incident needs; one chatty sender must
+    not crowd out every other shop's alerts."""

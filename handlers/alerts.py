@@ -36,6 +36,7 @@ from config.errors import (
     NotFoundError,
     ReportClosedError,
     StorageError,
+    TooManyAlertsError,
 )
 from config.schemes import Category, Urgency
 from handlers.context import Membership, ShopWatchContext, Viewer
@@ -108,6 +109,9 @@ async def _send_alert(
         )
     except InvalidPhotoError as exc:
         await message.reply_text(texts.photo_refused(str(exc)), do_quote=True)
+        return
+    except TooManyAlertsError:
+        await message.reply_text(texts.TOO_MANY_ALERTS, do_quote=True)
         return
     except StorageError:
         logger.exception("an alert from chat %s could not be stored", message.chat_id)

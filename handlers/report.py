@@ -40,7 +40,7 @@ from telegram.warnings import PTBUserWarning
 from broadcast import render, texts
 from broadcast.alerts import MessageRef, ReportDraft
 from broadcast.outbox import keyboard
-from config.errors import InvalidPhotoError, StorageError
+from config.errors import InvalidPhotoError, StorageError, TooManyAlertsError
 from handlers.context import Membership, ShopWatchContext
 from handlers.report_draft import (
     CANCEL,
@@ -361,6 +361,9 @@ async def _submit(update: Update, context: ShopWatchContext, membership: Members
         return Step.SUMMARY
     except InvalidPhotoError as exc:
         await summary.reply_text(texts.photo_refused(str(exc)))
+        return Step.SUMMARY
+    except TooManyAlertsError:
+        await summary.reply_text(texts.TOO_MANY_ALERTS)
         return Step.SUMMARY
     _forget(context)  # stored: from here on, a second Send could only repeat it
     report = submitted.report

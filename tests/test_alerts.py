@@ -560,3 +560,21 @@ async def test_the_control_room_calls_detained_and_the_report_is_closed_on_every
     assert report.status == ReportStatus.CLOSED
     calls = [e.status for e in await town.runtime.store.reports.events(report.id or 0)]
     assert calls[-2:] == ["detained", "closed"]
+
+
+async def test_an_eleventh_alert_in_a_minute_is_refused_and_nothing_is_stored(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper = await alice(town)
+    for number in range(10):
+        await shopkeeper.send(
+            town.bot, f"/alert Male in a red cap at the tills, sighting {number}"
+        )
+        assert (await shopkeeper.next_reply(town.bot)).body.startswith("Alert sent")
+
+    await shopkeeper.send(town.bot, "/alert Male in a red cap at the tills, sighting 10")
+
+    refusal = await shopkeeper.next_reply(town.bot)
+    assert refusal.body == texts.TOO_MANY_ALERTS
+    assert len(await the_log(town)) == 10

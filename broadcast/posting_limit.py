@@ -1,0 +1,38 @@
+"""How many alerts one member may send in a minute.
+
+A real incident is one alert and a few updates; ten alerts a minute from one shop
+is a stuck phone or a misuse, and it would crowd every other shop out of the
+group, the control room and Telegram's rate limits. The window lives in the
+process, which is the one that receives updates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class PostingLimit:
+    def __init__(
+        self,
+        per_minute: int = 10,
+        *,
+        window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_minute = per_minute
+        self.window = window_seconds
+        self._clock = clock
+        self._sent: dict[int, deque[float]] = {}
+
+    def allow(self, member_id: int) -> bool:
+        """Count one alert for the member if it is within the limit."""
+        now = self._clock()
+        sent = self._sent.setdefault(member_id, deque())
+        while sent and now - sent[0] >= self.window:
+            sent.popleft()
+        if len(sent) >= self.per_minute:
+            return False
+        sent.append(now)
+        return True
