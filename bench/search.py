@@ -24,21 +24,18 @@ import random
 import re
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.machine import describe, percentiles
 from config.schemes import load_schemes
 from storage.query import parse_query
+from storage.scratch import scratch_postgres_database
 from storage.search import SearchScope
 from storage.store import Store
 
@@ -317,22 +314,6 @@ async def run(label: str, url: str, count: int) -> None:
         await store.close()
 
 
-@asynccontextmanager
-async def fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
-    name = f"shopwatch_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
 async def main(count: int = REPORTS) -> None:
     print(describe())
     with tempfile.TemporaryDirectory() as tmp:
@@ -340,7 +321,7 @@ async def main(count: int = REPORTS) -> None:
     print(describe())
     server_url = os.environ.get(POSTGRES_URL_ENV)
     if server_url:
-        async with fresh_postgres_database(server_url) as url:
+        async with scratch_postgres_database(server_url, "shopwatch_bench") as url:
             await run("PostgreSQL", url, count)
         print(describe())
     else:

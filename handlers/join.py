@@ -141,26 +141,28 @@ async def _answer(
     return message, draft
 
 
-async def got_name(update: Update, context: ShopWatchContext) -> int | None:
-    answered = await _answer(update, context, "name", NAME_LIMIT)
+async def _ask_next(
+    update: Update, context: ShopWatchContext, field: str, limit: int, *, ask: str, then: int
+) -> int | None:
+    """Keep the answer to `field` and ask the next plain question."""
+    answered = await _answer(update, context, field, limit)
     if answered is None:
         return None if _draft(context) else ConversationHandler.END
     message, draft = answered
-    await message.reply_text(
-        texts.JOIN_ASK_SHOP, reply_markup=_buttons(context, draft["invite_id"], agree=False)
+    await message.reply_text(ask, reply_markup=_buttons(context, draft["invite_id"], agree=False))
+    return then
+
+
+async def got_name(update: Update, context: ShopWatchContext) -> int | None:
+    return await _ask_next(
+        update, context, "name", NAME_LIMIT, ask=texts.JOIN_ASK_SHOP, then=ASK_SHOP
     )
-    return ASK_SHOP
 
 
 async def got_shop(update: Update, context: ShopWatchContext) -> int | None:
-    answered = await _answer(update, context, "shop", SHOP_LIMIT)
-    if answered is None:
-        return None if _draft(context) else ConversationHandler.END
-    message, draft = answered
-    await message.reply_text(
-        texts.JOIN_ASK_STREET, reply_markup=_buttons(context, draft["invite_id"], agree=False)
+    return await _ask_next(
+        update, context, "shop", SHOP_LIMIT, ask=texts.JOIN_ASK_STREET, then=ASK_STREET
     )
-    return ASK_STREET
 
 
 async def got_street(update: Update, context: ShopWatchContext) -> int | None:

@@ -17,40 +17,19 @@ test gets a database of its own, dropped afterwards, so runs in parallel never m
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from config.schemes import SchemesFile, load_schemes
 from storage.models import Scheme
+from storage.scratch import scratch_postgres_database
 from storage.store import Store
 
 POSTGRES_URL_ENV = "SHOPWATCH_TEST_POSTGRES_URL"
 EXAMPLE_SCHEMES = Path(__file__).resolve().parent.parent / "schemes.example.toml"
 BACKENDS = ("sqlite", "postgresql")
-
-
-@asynccontextmanager
-async def fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
-    """Create an empty database beside `server_url`'s and yield its URL; drop it after."""
-    name = f"shopwatch_test_{uuid.uuid4().hex[:16]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture(name="database_url", params=BACKENDS)
@@ -64,7 +43,7 @@ async def database_url_fixture(
     server_url = os.environ.get(POSTGRES_URL_ENV)
     if not server_url:
         pytest.skip(f"PostgreSQL not tested: set {POSTGRES_URL_ENV} to a server database URL")
-    async with fresh_postgres_database(server_url) as url:
+    async with scratch_postgres_database(server_url, "shopwatch_test") as url:
         yield url
 
 
