@@ -69,7 +69,9 @@ async def retention_job(context: ShopWatchContext) -> None:
     services = context.services
     now = utcnow()
     scheme = await services.store.schemes.get_by_slug(slug)
-    await purge_expired(services.store, services.photos, scheme, now)
+    await purge_expired(
+        services.store, services.photos, scheme, now, data_dir=services.settings.data_dir
+    )
     purge_old_exports(services.settings.exports_dir / slug, now)
 
 

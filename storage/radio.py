@@ -31,11 +31,13 @@ from storage.transaction import transaction
 
 NO_WORDS = "(no words recognised)"
 ATTACHED = "attached"
+RECORDINGS = "radio"
+"""The folder under the data directory with one folder of recordings per scheme."""
 
 
 def recording_path(slug: str, event_id: int) -> str:
     """Where the recording of a radio call lives, relative to the data directory."""
-    return f"radio/{slug}/event-{event_id}.ogg"
+    return f"{RECORDINGS}/{slug}/event-{event_id}.ogg"
 
 
 def _move(source: Path, target: Path) -> None:

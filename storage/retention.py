@@ -8,6 +8,12 @@ share it. Audit entries that name a deleted report keep who did what and when,
 but lose the pointer (the report's id in their detail), so the trail
 no longer leads to what was deleted. Old export files are removed as well.
 
+Radio recordings hold voices, so they follow the same period: the recording of
+every radio call in a deleted report is unlinked with it, and any other file in
+the scheme's recordings folder (a relayed voice note, a call left half-written by
+a crash) goes once it is older than the period, unless a call still in the log
+is its recording.
+
 Audit details that refer to reports must use the keys `report_id` or `report`
 (one) or `report_ids` or `shown` (a list) for this to find them.
 """
@@ -15,6 +21,7 @@ Audit details that refer to reports must use the keys `report_id` or `report`
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,9 +31,10 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func
 from sqlmodel import col, or_, select
 
-from storage.enums import AuditOutcome
+from storage.enums import AuditOutcome, EventKind
 from storage.models import AuditEntry, Photo, Report, ReportEvent, Scheme
 from storage.photos import PhotoStore
+from storage.radio import RECORDINGS, recording_path
 from storage.store import Store
 from storage.transaction import transaction
 
@@ -40,6 +48,7 @@ ANONYMISED = "deleted under the retention period"
 # (`shown`: the reports a page of search results showed).
 REPORT_KEYS = ("report_id", "report")
 REPORT_LIST_KEYS = ("report_ids", "shown")
+_CALL_RECORDING = re.compile(r"event-(\d+)\.ogg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,7 @@ class PurgeCounts:
     photo_files: int = 0
     events: int = 0
     audit_anonymised: int = 0
+    recordings: int = 0
 
     def __add__(self, other: PurgeCounts) -> PurgeCounts:
         return PurgeCounts(
@@ -57,6 +67,7 @@ class PurgeCounts:
             self.photo_files + other.photo_files,
             self.events + other.events,
             self.audit_anonymised + other.audit_anonymised,
+            self.recordings + other.recordings,
         )
 
 
@@ -79,10 +90,27 @@ def _without(detail: dict[str, Any], purged: set[int]) -> dict[str, Any] | None:
     return changed
 
 
-async def _purge_batch(store: Store, photos: PhotoStore, ids: list[int]) -> PurgeCounts:
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+async def _purge_batch(
+    store: Store, photos: PhotoStore, ids: list[int], slug: str, data_dir: Path | None
+) -> PurgeCounts:
     async with transaction(store.sessions, "delete reports past retention") as session:
         photo_rows = (
             await session.exec(select(Photo.relative_path).where(col(Photo.report_id).in_(ids)))
+        ).all()
+        calls = (
+            await session.exec(
+                select(ReportEvent.id).where(
+                    col(ReportEvent.report_id).in_(ids), ReportEvent.kind == EventKind.RADIO_CALL
+                )
+            )
         ).all()
         events = (
             await session.exec(select(func.count()).where(col(ReportEvent.report_id).in_(ids)))
@@ -110,13 +138,61 @@ async def _purge_batch(store: Store, photos: PhotoStore, ids: list[int]) -> Purg
         if not still_used:
             photos.delete(relative_path)
             files += 1
-    return PurgeCounts(len(ids), len(photo_rows), files, events, anonymised)
+    recordings = 0
+    if data_dir is not None:
+        for event_id in calls:
+            if event_id is not None and _unlink(data_dir / recording_path(slug, event_id)):
+                recordings += 1
+    return PurgeCounts(len(ids), len(photo_rows), files, events, anonymised, recordings)
+
+
+async def _purge_old_recordings(
+    store: Store, scheme: Scheme, data_dir: Path, cutoff: datetime
+) -> int:
+    """Files in the scheme's recordings folder older than the cutoff that no call in the log
+    still has as its recording (a call's file goes with its report, whatever its age)."""
+    folder = data_dir / RECORDINGS / scheme.slug
+    if not folder.is_dir():
+        return 0
+    limit = cutoff.timestamp()
+    old = [f for f in folder.iterdir() if f.is_file() and f.stat().st_mtime < limit]
+    named = {int(match.group(1)): f for f in old if (match := _CALL_RECORDING.fullmatch(f.name))}
+    kept: set[int] = set()
+    if named:
+        async with transaction(store.sessions, "find radio calls still logged") as session:
+            kept = {
+                event_id
+                for event_id in (
+                    await session.exec(
+                        select(ReportEvent.id).where(
+                            col(ReportEvent.id).in_(list(named)),
+                            ReportEvent.kind == EventKind.RADIO_CALL,
+                        )
+                    )
+                ).all()
+                if event_id is not None
+            }
+    removed = 0
+    for path in old:
+        match = _CALL_RECORDING.fullmatch(path.name)
+        if match is not None and int(match.group(1)) in kept:
+            continue
+        removed += _unlink(path)
+    return removed
 
 
 async def purge_expired(
-    store: Store, photos: PhotoStore, scheme: Scheme, now: datetime
+    store: Store,
+    photos: PhotoStore,
+    scheme: Scheme,
+    now: datetime,
+    *,
+    data_dir: Path | None = None,
 ) -> PurgeCounts:
-    """Delete `scheme`'s reports logged more than its retention period before `now`."""
+    """Delete `scheme`'s reports logged more than its retention period before `now`.
+
+    With `data_dir`, the radio recordings kept under it go by the same rule.
+    """
     assert scheme.id is not None
     cutoff = now - timedelta(days=scheme.retention_days)
     total = PurgeCounts()
@@ -136,16 +212,20 @@ async def purge_expired(
             ]
         if not ids:
             break
-        total = total + await _purge_batch(store, photos, ids)
+        total = total + await _purge_batch(store, photos, ids, scheme.slug, data_dir)
+    if data_dir is not None:
+        swept = await _purge_old_recordings(store, scheme, data_dir, cutoff)
+        total = total + PurgeCounts(recordings=swept)
     logger.info(
-        "retention for %s (%d days): deleted %d reports, %d photos (%d files), %d events; "
-        "anonymised %d audit entries",
+        "retention for %s (%d days): deleted %d reports, %d photos (%d files), %d events, "
+        "%d radio recordings; anonymised %d audit entries",
         scheme.slug,
         scheme.retention_days,
         total.reports,
         total.photos,
         total.photo_files,
         total.events,
+        total.recordings,
         total.audit_anonymised,
     )
     await store.audit.record(
@@ -160,6 +240,7 @@ async def purge_expired(
             "photo_files": total.photo_files,
             "events": total.events,
             "audit_anonymised": total.audit_anonymised,
+            "recordings": total.recordings,
         },
     )
     return total
