@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck pytest demo serve run bench clean
+.PHONY: venv test lint typecheck pytest audit demo serve run bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,13 @@ typecheck: venv
 pytest: venv
 	$(BIN)/pytest -v
 
-test: lint typecheck pytest
+# A report, never a failure: known vulnerabilities in the installed dependencies (our own
+# editable package skipped), from PyPI's advisory data; an unreachable service prints why.
+audit: venv
+	-timeout 120 $(BIN)/pip-audit --local --skip-editable --vulnerability-service pypi \
+		--timeout 10 --progress-spinner off || true
+
+test: lint typecheck pytest audit
 
 demo: venv
 	$(BIN)/shopwatch demo
