@@ -75,7 +75,7 @@ def build_application(
     metrics = Metrics()
     outbox = OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics)
     signer = CallbackSigner.from_token(token)
-    federation = federation_link(schemes, store)
+    federation = federation_link(schemes, store, settings.federation_private_key)
     application.bot_data.services = Services(
         settings=settings,
         schemes=schemes,

@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(render(findings))
             return 1 if any(f.status == "FAIL" for f in findings) else 0
         if args.command == "federation" and args.federation_command == "keygen":
-            return keygen()
+            return keygen(ed25519=args.ed25519, out=args.out)
         settings = load_settings()
         configure_logging(settings)
         if args.command == "backup":

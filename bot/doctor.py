@@ -16,6 +16,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from broadcast.federation.signing import private_key, public_key_text
 from broadcast.radio.checks import radio_checks
 from config.errors import ConfigError, ShopWatchError
 from config.schemes import SchemesFile, load_schemes
@@ -121,19 +122,40 @@ def _disk(settings: Settings) -> Finding:
     return Finding("data directory", "OK", f"{directory}, {free // 1024**3} GB free")
 
 
-def _peers(schemes: SchemesFile) -> list[Finding]:
+def _peers(schemes: SchemesFile, settings: Settings) -> list[Finding]:
     if not schemes.peers:
         return [Finding("peers", "SKIP", "no neighbouring deployments declared")]
     findings = []
+    ours = settings.federation_private_key
     for peer in schemes.peers:
-        if os.environ.get(peer.secret_env):
+        if peer.public_key is not None and ours is not None:
+            public = public_key_text(private_key(ours.get_secret_value()))
+            findings.append(
+                Finding(
+                    f"peer {peer.slug}",
+                    "OK",
+                    f"Ed25519: its public key in the schemes file; ours is {public}",
+                )
+            )
+        elif peer.public_key is not None:
+            findings.append(
+                Finding(
+                    f"peer {peer.slug}",
+                    "FAIL",
+                    "known by its Ed25519 public key, but SHOPWATCH_FEDERATION_PRIVATE_KEY "
+                    "is not set",
+                    "run `shopwatch federation keygen --ed25519`, set the private key and "
+                    f"give the public key to {peer.slug}",
+                )
+            )
+        elif peer.secret_env and len(os.environ.get(peer.secret_env, "").strip()) >= 16:
             findings.append(Finding(f"peer {peer.slug}", "OK", f"secret in {peer.secret_env}"))
         else:
             findings.append(
                 Finding(
                     f"peer {peer.slug}",
                     "FAIL",
-                    f"{peer.secret_env} is not set",
+                    f"{peer.secret_env} is not set (or shorter than 16 characters)",
                     f"set {peer.secret_env} to the secret agreed with {peer.slug}",
                 )
             )
@@ -168,7 +190,7 @@ async def diagnose() -> list[Finding]:
     findings.append(_disk(settings))
     findings.extend(Finding("radio", *found) for found in await radio_checks(schemes))
     if schemes is not None:
-        findings.extend(_peers(schemes))
+        findings.extend(_peers(schemes, settings))
     return findings
 
 

@@ -7,6 +7,8 @@ reported as one line naming the field and the line of the file, never a tracebac
 
 from __future__ import annotations
 
+import base64
+import binascii
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -160,19 +162,50 @@ class SchemeConfig(BaseModel):
         return self
 
 
+ED25519_KEY_BYTES = 32
+
+
+def ed25519_key_bytes(text: str) -> bytes:
+    """The raw 32 bytes of an Ed25519 key written in base64, or why it is not one."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            "not base64 (`shopwatch federation keygen --ed25519` makes a key)"
+        ) from None
+    if len(raw) != ED25519_KEY_BYTES:
+        raise ValueError(
+            f"an Ed25519 key is {ED25519_KEY_BYTES} bytes in base64, this is {len(raw)} bytes"
+        )
+    return raw
+
+
 class PeerConfig(BaseModel):
-    """A neighbouring scheme on another deployment, reached over signed HTTP."""
+    """A neighbouring scheme on another deployment, reached over signed HTTP.
+
+    It is known by one of two things: the name of the variable holding the secret
+    both towns share, or its Ed25519 public key (then we sign with our own private
+    key, `SHOPWATCH_FEDERATION_PRIVATE_KEY`, and no secret is shared at all).
+    """
 
     model_config = _STRICT
 
     slug: Slug
     name: str | None = Field(default=None, max_length=120, description="Shown on its alerts")
     url: str = Field(pattern=r"^https?://")
-    secret_env: str = Field(min_length=1)
+    secret_env: str | None = Field(default=None, min_length=1)
+    public_key: str | None = None
     # Both from the peer's side: what it may send us, and what we pass on to it.
     sends: list[Category] = Field(default_factory=list)
     receives: list[Category] = Field(default_factory=list)
     photos: bool = False
+
+    @field_validator("public_key")
+    @classmethod
+    def _a_public_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            ed25519_key_bytes(value)
+        return value
 
 
 class SchemesFile(BaseModel):
@@ -208,6 +241,16 @@ class SchemesFile(BaseModel):
                 raise _located(
                     ("peer", index, "slug"),
                     f"peer slug {peer.slug!r} is already a scheme or peer here",
+                )
+            if peer.secret_env is not None and peer.public_key is not None:
+                raise _located(
+                    ("peer", index, "public_key"),
+                    "give secret_env or public_key, not both",
+                )
+            if peer.secret_env is None and peer.public_key is None:
+                raise _located(
+                    ("peer", index),
+                    "needs secret_env (a shared secret) or public_key (its Ed25519 key)",
                 )
         chats: dict[int, str] = {}
         for index, scheme in enumerate(self.schemes):

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
 from config.logs import setup_logging
+from config.schemes import ed25519_key_bytes
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Off only against a local Bot API for benchmarks: Telegram itself enforces its limits.
     telegram_rate_limit: bool = True
+    # This deployment's Ed25519 private key (base64), for peers that know us by public key.
+    federation_private_key: SecretStr | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -67,6 +70,13 @@ class Settings(BaseSettings):
             c.isascii() and (c.isalnum() or c in "_-") for c in raw
         ):
             raise ValueError("1-256 characters of letters, digits, _ and -")
+        return value
+
+    @field_validator("federation_private_key")
+    @classmethod
+    def _an_ed25519_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            ed25519_key_bytes(value.get_secret_value())
         return value
 
     @model_validator(mode="after")
@@ -118,7 +128,11 @@ def load_settings(**overrides: object) -> Settings:
 def configure_logging(settings: Settings) -> None:
     secrets = [
         secret.get_secret_value()
-        for secret in (settings.bot_token, settings.webhook_secret)
+        for secret in (
+            settings.bot_token,
+            settings.webhook_secret,
+            settings.federation_private_key,
+        )
         if secret is not None
     ]
     setup_logging(settings.log_level, settings.log_format, secrets)

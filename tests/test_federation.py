@@ -15,6 +15,7 @@ import io
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from broadcast import texts
 from broadcast.federation import Peer, load_peers, signing
 from broadcast.federation.check import describe, ping, sender_for
 from broadcast.federation.protocol import ALERTS_PATH
+from broadcast.federation.signing import PeerKeys, SharedSecret
 from config.schemes import SchemesFile, load_schemes
 from storage.enums import (
     AuditOutcome,
@@ -45,6 +47,7 @@ from storage.models import AuditEntry, Report, utcnow
 from tests.town import Town, free_port, town_settings
 
 SECRET = "a-shared-secret-for-norwich-and-thetford"
+SHARED = SharedSecret(SecretStr(SECRET))
 NORWICH_TOKEN = "5550011:sandbox-token-norwich-bot"
 THETFORD_TOKEN = "5550022:sandbox-token-thetford-bot"
 NORWICH_GROUP, NORWICH_CONTROL_ROOM = -1002000000001, -1002000000002
@@ -69,7 +72,7 @@ coordinators = [700001]
 slug = "thetford"
 name = "Thetford ShopWatch"
 url = "http://127.0.0.1:{peer_port}/"
-secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"
+{keys}
 sends = ["theft", "violence"]
 receives = ["theft", "violence", "fraud"]   # Thetford has not agreed to fraud: see below
 photos = true
@@ -87,7 +90,7 @@ coordinators = [700002]
 slug = "norwich"
 name = "Norwich ShopWatch"
 url = "http://127.0.0.1:{peer_port}"
-secret_env = "SHOPWATCH_PEER_NORWICH_SECRET"
+{keys}
 sends = ["theft", "violence"]
 receives = ["theft", "violence"]
 photos = true
@@ -100,33 +103,50 @@ class Towns:
     thetford: Town
 
 
-def _schemes(tmp_path: Path, name: str, template: str, **values: int) -> tuple[Path, SchemesFile]:
+def _schemes(
+    tmp_path: Path, name: str, template: str, **values: object
+) -> tuple[Path, SchemesFile]:
     path = tmp_path / f"{name}.toml"
     path.write_text(template.format(**values), encoding="utf-8")
     return path, load_schemes(path)
 
 
-@pytest.fixture
-async def towns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Towns]:
+@dataclass(frozen=True)
+class Side:
+    """How one town's schemes file names the other, and the town's own private key if any."""
+
+    template: str
+    keys: str
+    private_key: str | None = None
+
+
+SHARED_NORWICH = Side(NORWICH_FILE, 'secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"')
+SHARED_THETFORD = Side(THETFORD_FILE, 'secret_env = "SHOPWATCH_PEER_NORWICH_SECRET"')
+
+
+@asynccontextmanager
+async def running_towns(
+    tmp_path: Path, norwich_side: Side, thetford_side: Side
+) -> AsyncIterator[Towns]:
     """Norwich and Thetford: one sandbox, two bots, two logs, two web servers."""
-    monkeypatch.setenv("SHOPWATCH_PEER_THETFORD_SECRET", SECRET)
-    monkeypatch.setenv("SHOPWATCH_PEER_NORWICH_SECRET", SECRET)
     norwich_port, thetford_port = free_port(), free_port()
     norwich_file, norwich_schemes = _schemes(
-        tmp_path, "norwich", NORWICH_FILE, group=NORWICH_GROUP,
-        control_room=NORWICH_CONTROL_ROOM, peer_port=thetford_port,
+        tmp_path, "norwich", norwich_side.template, group=NORWICH_GROUP,
+        control_room=NORWICH_CONTROL_ROOM, peer_port=thetford_port, keys=norwich_side.keys,
     )  # fmt: skip
     thetford_file, thetford_schemes = _schemes(
-        tmp_path, "thetford", THETFORD_FILE, group=THETFORD_GROUP,
-        control_room=THETFORD_CONTROL_ROOM, peer_port=norwich_port,
+        tmp_path, "thetford", thetford_side.template, group=THETFORD_GROUP,
+        control_room=THETFORD_CONTROL_ROOM, peer_port=norwich_port, keys=thetford_side.keys,
     )  # fmt: skip
     async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
         towns: list[Town] = []
         plans = (
-            (NORWICH_TOKEN, "norwich", norwich_schemes, norwich_file, norwich_port, NORWICH),
-            (THETFORD_TOKEN, "thetford", thetford_schemes, thetford_file, thetford_port, THETFORD),
-        )
-        for token, name, schemes, file, port, (group, control_room) in plans:
+            (NORWICH_TOKEN, "norwich", norwich_schemes, norwich_file, norwich_port, NORWICH,
+             norwich_side),
+            (THETFORD_TOKEN, "thetford", thetford_schemes, thetford_file, thetford_port,
+             THETFORD, thetford_side),
+        )  # fmt: skip
+        for token, name, schemes, file, port, (group, control_room), side in plans:
             bot = sandbox.add_bot(token, f"shopwatch_{name}_bot", "ShopWatch")
             config = schemes.scheme(name)
             carer = sandbox.user(config.coordinators[0], f"Coordinator of {config.name}")
@@ -140,6 +160,7 @@ async def towns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
                 bot_token=token,
                 schemes_file=file,
                 listen_port=port,
+                federation_private_key=side.private_key,
             )
             runtime = BotRuntime(settings, schemes)
             await runtime.start()
@@ -149,6 +170,15 @@ async def towns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         finally:
             for town in towns:
                 await town.runtime.stop()
+
+
+@pytest.fixture
+async def towns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Towns]:
+    """The two towns sharing a secret."""
+    monkeypatch.setenv("SHOPWATCH_PEER_THETFORD_SECRET", SECRET)
+    monkeypatch.setenv("SHOPWATCH_PEER_NORWICH_SECRET", SECRET)
+    async with running_towns(tmp_path, SHARED_NORWICH, SHARED_THETFORD) as both:
+        yield both
 
 
 # --- reading the chats and the logs ------------------------------------------------------
@@ -258,7 +288,7 @@ async def knock(
     body: bytes,
     *,
     peer: str = "norwich",
-    secret: str | None = SECRET,
+    secret: PeerKeys | None = SHARED,
     key: str = "",
     sent_at: float | None = None,
     path: str = ALERTS_PATH,
@@ -293,7 +323,8 @@ async def test_forged_replayed_stale_oversized_and_unwanted_alerts_are_refused_a
 
     cases: list[tuple[str, int, dict[str, Any], bytes]] = [
         ("unsigned", 401, {"secret": None, "key": "norwich:9002"}, an(9002)),
-        ("wrongly signed", 401, {"secret": "not-the-secret-at-all!", "key": "norwich:9003"},
+        ("wrongly signed", 401, {"secret": SharedSecret(SecretStr("not-the-secret-at-all!")),
+                                 "key": "norwich:9003"},
          an(9003)),
         ("replayed", 409, {"key": "norwich:9001"}, good),
         ("stale", 401, {"key": "norwich:9004", "sent_at": time.time() - 600}, an(9004)),
@@ -481,7 +512,7 @@ async def test_check_pings_the_peer_and_reports_the_secret_and_the_clock(towns: 
     assert abs(clock_difference) < 5, "one machine, one clock"
     assert "signed ping accepted" in describe(peer, result)
 
-    wrong = Peer(peer.config, SecretStr("somebody-else's-secret"))
+    wrong = Peer(peer.config, SharedSecret(SecretStr("somebody-else's-secret")))
     refused = await ping(wrong, "norwich")
     assert not refused.ok
     assert "bad signature" in describe(wrong, refused)
@@ -494,11 +525,11 @@ async def test_check_pings_the_peer_and_reports_the_secret_and_the_clock(towns: 
 
 def test_a_signature_binds_the_path_the_key_and_the_body() -> None:
     body = an(9300)
-    headers = signing.sign(SECRET, "norwich", "POST", ALERTS_PATH, body, key="norwich:9300")
+    headers = signing.sign(SHARED, "norwich", "POST", ALERTS_PATH, body, key="norwich:9300")
 
     def problem(path: str = ALERTS_PATH, key: str = "norwich:9300", data: bytes = body) -> str:
         moved = headers | {signing.IDEMPOTENCY_HEADER: key}
-        return str(signing.check(SECRET, moved, "POST", path, data))
+        return str(signing.check(SHARED, moved, "POST", path, data))
 
     assert problem() == "None"
     assert problem(path="/federation/v1/alerts/1/events") == "bad signature"

@@ -1,10 +1,12 @@
 """Neighbouring schemes on other deployments: signed alert exchange between towns.
 
 `link` sends (through the outbox), `inbound` receives (on the bot's web app),
-`signing` is the HMAC both sides share, `protocol` the JSON they exchange.
+`signing` the HMAC or Ed25519 signatures both sides check, `protocol` the JSON they exchange.
 """
 
 from __future__ import annotations
+
+from pydantic import SecretStr
 
 from broadcast.federation.link import FederationLink
 from broadcast.federation.peers import Peer, load_peers
@@ -12,11 +14,17 @@ from config.schemes import SchemesFile
 from storage.store import Store
 
 
-def federation_link(schemes: SchemesFile, store: Store) -> FederationLink | None:
-    """The link to this deployment's peers, or None when the schemes file declares none."""
+def federation_link(
+    schemes: SchemesFile, store: Store, private_key: SecretStr | None = None
+) -> FederationLink | None:
+    """The link to this deployment's peers, or None when the schemes file declares none.
+
+    `private_key` is ours (`SHOPWATCH_FEDERATION_PRIVATE_KEY`), for peers that know
+    us by our public key.
+    """
     if not schemes.peers:
         return None
-    return FederationLink(schemes, store, load_peers(schemes))
+    return FederationLink(schemes, store, load_peers(schemes, private_key))
 
 
 __all__ = ["FederationLink", "Peer", "federation_link", "load_peers"]

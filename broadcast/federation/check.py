@@ -1,7 +1,7 @@
 """`shopwatch federation check <peer>`: a signed ping, to set up a pair of towns by.
 
 Reports what a coordinator needs to fix: the peer not reachable, not knowing
-us, a secret that differs, or clocks more than five minutes apart (which would
+us, a secret or key that differs, or clocks more than five minutes apart (which would
 make every alert look stale).
 """
 
@@ -17,6 +17,10 @@ from broadcast.federation.peers import Peer
 from config.schemes import SchemesFile
 
 PING_SECONDS = 10.0
+_MATCHED = {
+    signing.SharedSecret.kind: "the shared secret matches",
+    signing.Ed25519Keys.kind: "it holds our public key, and we hold its",
+}
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def sender_for(schemes: SchemesFile, peer: str) -> str:
 
 async def ping(peer: Peer, sender: str) -> PingResult:
     path = protocol.PING_PATH
-    headers = signing.sign(peer.secret.get_secret_value(), sender, "GET", path)
+    headers = signing.sign(peer.keys, sender, "GET", path)
     started = time.time()
     try:
         async with (
@@ -76,7 +80,7 @@ def describe(peer: Peer, result: PingResult) -> str:
         verdict = "OK  " if abs(result.skew_seconds) < signing.MAX_SKEW / 2 else "FAIL"
         lines.append(f"  {verdict} clock skew {result.skew_seconds:+.1f} s (limit 300 s)")
     if result.problem is None:
-        lines.append("  OK   signed ping accepted: the shared secret matches")
+        lines.append(f"  OK   signed ping accepted: {_MATCHED[peer.keys.kind]}")
     else:
         lines.append(f"  FAIL {result.problem}")
     return "\n".join(lines)

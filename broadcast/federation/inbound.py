@@ -111,9 +111,7 @@ class FederationReceiver:
         peer = self.link.peers.get(slug)
         if peer is None:
             raise RefusedError(401, "unknown peer")
-        problem = signing.check(
-            peer.secret.get_secret_value(), request.headers, request.method, request.path, body
-        )
+        problem = signing.check(peer.keys, request.headers, request.method, request.path, body)
         if problem is not None:
             raise RefusedError(401, problem, peer.slug)
         return peer, body

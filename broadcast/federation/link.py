@@ -17,6 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -28,7 +29,7 @@ from broadcast.federation.peers import Peer
 from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, UndeliverableError
 from config.schemes import SchemeConfig, SchemesFile
 from storage import federation as log
-from storage.enums import EventKind, MemberStatus, OutboxKind, Role
+from storage.enums import EventKind, MemberStatus, OutboxKind, ReportStatus, Role
 from storage.models import OutboxRow, Report, ReportEvent
 from storage.outbox import Delivery
 from storage.store import Store
@@ -132,10 +133,64 @@ class FederationLink:
         """The event for every peer that got the report (or sent it), but the one it came from.
 
         The scheme an alert came from hears only the control room's calls; a peer
-        we sent an alert to hears everything that changes it.
+        we sent an alert to hears everything that changes it. A peer that did not
+        take the alert's old category but takes its new one gets the alert now.
         """
         assert report.id is not None
         rows = await self.log.exchanges(report.id)
+        late: list[Delivery] = []
+        if changes and ("category" in changes or "urgency" in changes):
+            late = await self._late_alerts(report, local, rows)
+        return late + await self._events(report, local, event, changes, rows, from_peer=from_peer)
+
+    async def _late_alerts(
+        self, report: Report, local: SchemeConfig, rows: list[OutboxRow]
+    ) -> list[Delivery]:
+        """The alert, as it is now, for each peer that wants it only since it was reclassified.
+
+        Once only: a peer already sent it is left to the events; one that refused
+        or never got it before is sent it under a fresh row, with the same
+        idempotency key, so the peer takes it at most once however it went.
+        """
+        if report.origin_scheme is not None or report.status != ReportStatus.OPEN:
+            return []
+        assert report.id is not None
+        had = {str(r.payload["peer"]) for r in rows if r.payload.get("op") == log.ALERT}
+        wanted = {
+            slug for slug in self.peers if slug not in had and self._wanted(local, slug, report)
+        }
+        if not wanted:
+            return []
+        tries = await self.store.outbox.for_report(report.id, kind=OutboxKind.FEDERATION)
+        hashes = [photo.sha256 for photo in await self.store.reports.photos(report.id)]
+        out = []
+        for first in self.alert_deliveries(report, local, hashes):
+            slug = str(first.payload["peer"])
+            if slug not in wanted:
+                continue
+            failed = sum(
+                1
+                for row in tries
+                if row.payload.get("op") == log.ALERT and row.payload.get("peer") == slug
+            )
+            # A row given up on keeps its dedupe key: this try needs another.
+            out.append(
+                replace(first, dedupe_key=f"{first.dedupe_key}:{failed}") if failed else first
+            )
+        logger.info("report %s reclassified: now sent to %d more peer(s)", report.id, len(out))
+        return out
+
+    async def _events(
+        self,
+        report: Report,
+        local: SchemeConfig,
+        event: ReportEvent,
+        changes: Mapping[str, Any] | None,
+        rows: list[OutboxRow],
+        *,
+        from_peer: str | None,
+    ) -> list[Delivery]:
+        assert report.id is not None
         origin, origin_id = local.slug, report.id
         if report.origin_scheme is not None:
             if event.kind != EventKind.STATUS or event.status not in OPERATOR_STATUSES:
@@ -170,8 +225,11 @@ class FederationLink:
         )
 
         def for_peer(slug: str) -> dict[str, Any]:
-            if not reclassified or self._wanted(local, slug, report):
+            if not reclassified:
                 return body
+            if self._wanted(local, slug, report):  # both, in case it was log-only there
+                now = {"category": str(report.category), "urgency": str(report.urgency)}
+                return body | {"changes": forwarded | now}
             # No longer for this peer: its copies come down (log-only is never
             # broadcast) and it is not told a category it never agreed to take.
             rest = {k: v for k, v in forwarded.items() if k not in ("category", "urgency")}
@@ -265,7 +323,7 @@ class FederationLink:
         sender: str,
     ) -> tuple[int, str]:
         """One signed request to the peer; network failures become `RetryLaterError`."""
-        headers = signing.sign(peer.secret.get_secret_value(), sender, method, path, body, key=key)
+        headers = signing.sign(peer.keys, sender, method, path, body, key=key)
         if body:
             headers["Content-Type"] = "application/json"
         try:
@@ -279,7 +337,7 @@ class FederationLink:
     async def fetch_photo(self, peer: Peer, sha256: str, *, sender: str) -> bytes:
         """A photo of the peer's alert, by authenticated fetch; the caller checks its hash."""
         path = protocol.photo_path(sha256)
-        headers = signing.sign(peer.secret.get_secret_value(), sender, "GET", path)
+        headers = signing.sign(peer.keys, sender, "GET", path)
         data = bytearray()
         try:
             async with self._client().get(peer.url + path, headers=headers) as response:

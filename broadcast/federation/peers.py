@@ -1,4 +1,9 @@
-"""The peers of this deployment, each with its shared secret read from the environment once."""
+"""The peers of this deployment, each with the keys that sign and check its requests.
+
+A peer with `secret_env` shares a secret with us, read from the environment once;
+a peer with `public_key` is checked by that key, and we sign to it with our own
+private key (`SHOPWATCH_FEDERATION_PRIVATE_KEY`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from broadcast.federation.signing import Ed25519Keys, PeerKeys, SharedSecret
+from broadcast.federation.signing import private_key as read_private_key
+from broadcast.federation.signing import public_key as read_public_key
 from config.errors import ConfigError
 from config.schemes import PeerConfig, SchemesFile
 
@@ -18,7 +26,7 @@ _PEER_CHATS = 1 << 60
 @dataclass(frozen=True)
 class Peer:
     config: PeerConfig
-    secret: SecretStr
+    keys: PeerKeys
 
     @property
     def slug(self) -> str:
@@ -44,16 +52,33 @@ class Peer:
         return -_PEER_CHATS - zlib.crc32(self.slug.encode())
 
 
-def load_peers(schemes: SchemesFile, environ: Mapping[str, str] | None = None) -> dict[str, Peer]:
-    """Every `[[peer]]` with its secret; a secret missing from the environment stops start-up."""
+def load_peers(
+    schemes: SchemesFile,
+    private_key: SecretStr | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Peer]:
+    """Every `[[peer]]` with its keys; a secret or key that is missing stops start-up."""
     env = os.environ if environ is None else environ
     peers: dict[str, Peer] = {}
     for config in schemes.peers:
-        secret = env.get(config.secret_env, "").strip()
-        if len(secret) < 16:
-            raise ConfigError(
-                f"peer {config.slug}: {config.secret_env} must hold the shared secret "
-                "(at least 16 characters; `shopwatch federation keygen` makes one)"
-            )
-        peers[config.slug] = Peer(config, SecretStr(secret))
+        keys: PeerKeys
+        if config.public_key is not None:
+            if private_key is None:
+                raise ConfigError(
+                    f"peer {config.slug} is known by its public key, so "
+                    "SHOPWATCH_FEDERATION_PRIVATE_KEY must hold ours "
+                    "(`shopwatch federation keygen --ed25519` makes one)"
+                )
+            ours = read_private_key(private_key.get_secret_value())
+            keys = Ed25519Keys(ours, read_public_key(config.public_key))
+        else:
+            assert config.secret_env is not None  # the schemes file has one or the other
+            secret = env.get(config.secret_env, "").strip()
+            if len(secret) < 16:
+                raise ConfigError(
+                    f"peer {config.slug}: {config.secret_env} must hold the shared secret "
+                    "(at least 16 characters; `shopwatch federation keygen` makes one)"
+                )
+            keys = SharedSecret(SecretStr(secret))
+        peers[config.slug] = Peer(config, keys)
     return peers

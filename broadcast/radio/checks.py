@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 
-from broadcast.radio.speech import EngineMissingError, build_synthesizer, build_transcriber
+from broadcast.radio.speech import (
+    EngineMissingError,
+    ModelMissingError,
+    build_synthesizer,
+    build_transcriber,
+)
 from config.schemes import SchemesFile
 
 CONNECT_SECONDS = 5.0
 INSTALL = "pip install 'shopwatch[radio]'; apt-get install libopus0 espeak-ng"
+MODEL_FIX = "point radio.whisper_model at a faster-whisper model directory"
 
 
 async def radio_checks(schemes: SchemesFile | None) -> list[tuple[str, str, str]]:
@@ -31,6 +37,9 @@ async def radio_checks(schemes: SchemesFile | None) -> list[tuple[str, str, str]
                 raise EngineMissingError("Mumble client", "pymumble")
             build_synthesizer(radio.tts, radio.voice)
             build_transcriber(radio.stt, radio.whisper_model)
+        except ModelMissingError as exc:
+            found.append(("FAIL", f"{where}: {exc}", MODEL_FIX))
+            continue
         except EngineMissingError as exc:
             found.append(("FAIL", f"{where}: {exc}", INSTALL))
             continue

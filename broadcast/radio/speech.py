@@ -3,8 +3,10 @@
 Both are protocols so a scheme can swap engines in the schemes file: `piper`
 (neural, what the speech recogniser understands best) or `espeak` (espeak-ng,
 tiny, robotic) for speech; `pocketsphinx` (ships its English model) or
-`whisper` (a local model path) for transcripts. An engine that is not installed
-raises `EngineMissingError` naming the package, which the bridge reports at
+`whisper` (faster-whisper with a model directory on disk: the deployment brings
+the model, the bot never downloads one) for transcripts. An engine that is not
+installed, or a Whisper model that is not where the schemes file says, raises
+`EngineMissingError` naming the package or the path, which the bridge reports at
 start-up and then leaves that scheme's radio off; chat is unaffected.
 """
 
@@ -24,14 +26,24 @@ from broadcast.radio.channel import SAMPLE_RATE
 RECOGNISER_RATE = 16_000
 
 
-class EngineMissingError(Exception):
-    """A speech engine the schemes file asks for is not installed."""
+RADIO_INSTALL = "pip install 'shopwatch[radio]'; espeak-ng and libopus0 come from apt"
+WHISPER_INSTALL = "pip install 'shopwatch[whisper]'"
+WHISPER_MODEL_FILES = ("model.bin", "config.json")
+"""What a faster-whisper (CTranslate2) model directory holds at the least."""
 
-    def __init__(self, engine: str, package: str) -> None:
-        super().__init__(
-            f"the {engine} speech engine is not installed: install {package} "
-            "(pip install 'shopwatch[radio]'; espeak-ng and libopus0 come from apt)"
-        )
+
+class EngineMissingError(Exception):
+    """A speech engine the schemes file asks for is not installed, or has no model."""
+
+    def __init__(self, engine: str, package: str, how: str = RADIO_INSTALL) -> None:
+        super().__init__(f"the {engine} speech engine is not installed: install {package} ({how})")
+
+
+class ModelMissingError(EngineMissingError):
+    """The engine is installed but the model the schemes file names is not there."""
+
+    def __init__(self, engine: str, problem: str) -> None:
+        Exception.__init__(self, f"the {engine} speech engine has no model: {problem}")
 
 
 class Synthesizer(Protocol):
@@ -160,12 +172,8 @@ class WhisperTranscriber:
 
     def __init__(self, model: Path | None) -> None:
         if importlib.util.find_spec("faster_whisper") is None:
-            raise EngineMissingError("whisper", "faster-whisper")
-        if model is None or not model.exists():
-            raise EngineMissingError(
-                "whisper", f"a local Whisper model at radio.whisper_model={model}"
-            )
-        self._path = model
+            raise EngineMissingError("whisper", "faster-whisper", WHISPER_INSTALL)
+        self._path = whisper_model_dir(model)
         self._model: Any = None
         self._lock = asyncio.Lock()
 
@@ -182,6 +190,25 @@ class WhisperTranscriber:
     async def transcribe(self, pcm: bytes) -> str:
         async with self._lock:
             return await asyncio.to_thread(self._run, pcm)
+
+
+def whisper_model_dir(model: Path | None) -> Path:
+    """The scheme's Whisper model directory, checked now so a typo shows at start-up."""
+    if model is None:
+        raise ModelMissingError(
+            "whisper",
+            "set radio.whisper_model to a faster-whisper (CTranslate2) model directory",
+        )
+    if not model.is_dir():
+        raise ModelMissingError("whisper", f"radio.whisper_model {model} is not a directory")
+    missing = [name for name in WHISPER_MODEL_FILES if not (model / name).is_file()]
+    if missing:
+        raise ModelMissingError(
+            "whisper",
+            f"radio.whisper_model {model} has no {' or '.join(missing)}: "
+            "not a faster-whisper (CTranslate2) model",
+        )
+    return model
 
 
 def build_synthesizer(name: str, voice: Path | None = None) -> Synthesizer:
