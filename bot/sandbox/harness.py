@@ -108,6 +108,11 @@ class BotApiSandbox:
         """Swap limits at run time; counting starts afresh."""
         self._limiter.configure(limits)
 
+    @property
+    def flood_refusals(self) -> int:
+        """How many requests were answered 429 for Telegram's flood limits so far."""
+        return self._limiter.refusals
+
     def add_bot(self, token: str, username: str, first_name: str | None = None) -> BotHandle:
         if not BOT_TOKEN.fullmatch(token):
             raise SandboxUsageError(f"{token!r} is not shaped like a bot token (123:ABC)")

@@ -87,6 +87,8 @@ class RateLimiter:
         self._global: dict[int, _Bucket] = {}
         self._chats: dict[tuple[int, int], _Bucket] = {}
         self._groups: dict[tuple[int, int], _Window] = {}
+        self.refusals = 0
+        """429s answered since the sandbox started: what a load test reports."""
 
     def configure(self, limits: SandboxLimits) -> None:
         """Start afresh, so that a test switching limits on is not charged for earlier sends."""
@@ -124,6 +126,7 @@ class RateLimiter:
                 )
             wait = max(wait, bucket.wait_time(now))
         if wait > 0:
+            self.refusals += 1
             raise ApiError.too_many_requests(max(1, math.ceil(wait)))
         overall.take()
         if window is not None:
