@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,6 +71,16 @@ STOOD_DOWN = "stood_down"
 WITHDRAWN = "withdrawn"
 RECLASSIFIED = "reclassified"
 LOCATED = "located"
+POLICE_REFERENCE = "police_reference"
+
+MAX_REFERENCE = 60
+"""A police or CAD reference is a short code; anything longer is a message, not a reference."""
+
+_REFERENCE = re.compile(
+    r"^\s*(?:police\s+|crime\s+|incident\s+)?(?:ref(?:erence)?|number|no\.?|cad|log)"
+    r"(?:\s+(?:no\.?|number))?\s*[:#.\-]?\s*(?P<reference>\S.*?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 _OPERATOR_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
 
@@ -136,6 +147,21 @@ def text_problem(text: str) -> str | None:
     if len(text) > MAX_TEXT:
         return "too_long"
     return None
+
+
+def police_reference_in(text: str) -> str | None:
+    """The reference in an operator's "ref 36/12345/26" (or "CAD 1234", "crime no. …").
+
+    Operators reply to a copy with what the police gave them; anything not shaped
+    like that is conversation in the control room and is left alone.
+    """
+    found = _REFERENCE.match(text)
+    if found is None:
+        return None
+    reference = " ".join(found.group("reference").split())
+    if not any(ch.isdigit() for ch in reference) or len(reference) > MAX_REFERENCE:
+        return None
+    return reference
 
 
 class AlertService:
@@ -248,6 +274,28 @@ class AlertService:
         )
         changes = {"status": ReportStatus.CLOSED} if status == OperatorStatus.CLOSED else None
         return await self._record(report, event, changes)
+
+    async def set_police_reference(
+        self, report_id: int, reference: str, *, by: Member
+    ) -> Submitted:
+        """The police's reference for the report, from the control room, on every copy.
+
+        It goes into the log with who gave it and when, and into the police export,
+        so the weekly intelligence links to the force's own record.
+        """
+        report = await self._open_report(report_id, by)
+        if by.role not in _OPERATOR_ROLES:
+            raise AccessDeniedError("only the control room gives the police reference")
+        if report.police_reference == reference:
+            return await self._submitted(report, exclude_member=None)
+        event = ReportEvent(
+            report_id=report_id,
+            member_id=by.id,
+            kind=EventKind.NOTE,
+            status=POLICE_REFERENCE,
+            text=reference,
+        )
+        return await self._record(report, event, {"police_reference": reference})
 
     # --- the member who sent it ------------------------------------------------------
 

@@ -666,7 +666,14 @@ def alert_changed(label: str) -> str:
 
 
 def operator_status_recorded(status: str) -> str:
-    return f"Recorded: {operator_status_name(status)}. Every copy is being updated."
+    said = f"Recorded: {operator_status_name(status)}. Every copy is being updated."
+    if status == "police_informed":
+        said += " Reply to the alert with “ref” and the police reference to add it."
+    return said
+
+
+def police_reference_added(report_id: int, reference: str) -> str:
+    return f"Police ref {reference} added to report #{report_id}: every copy is being updated."
 
 
 # --- The guided /report --------------------------------------------------------

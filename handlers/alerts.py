@@ -27,6 +27,7 @@ from broadcast.alerts import (
     OperatorStatus,
     ReportDraft,
     Submitted,
+    police_reference_in,
     text_problem,
 )
 from broadcast.keywords import guess_category
@@ -146,6 +147,11 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
     report = await _report_of(context, message.reply_to_message)
     if report is None:
         return
+    reference = police_reference_in(message.text)
+    operator = _acting_for(context.viewer, report, OPERATORS)
+    if reference is not None and operator is not None:
+        await _police_reference(context, message, report, reference, operator)
+        return
     membership = _acting_for(context.viewer, report, REPORTERS)
     if membership is None or report.member_id != membership.member.id:
         return
@@ -161,6 +167,25 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
         await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
     await message.reply_text(texts.alert_update_added(report.id), do_quote=True)
+
+
+async def _police_reference(
+    context: ShopWatchContext,
+    message: Message,
+    report: Report,
+    reference: str,
+    operator: Membership,
+) -> None:
+    """An operator's "ref 36/12345/26" in reply to a copy: the police reference, logged."""
+    assert report.id is not None
+    try:
+        await context.services.alerts.set_police_reference(
+            report.id, reference, by=operator.member
+        )
+    except ReportClosedError:
+        await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
+        return
+    await message.reply_text(texts.police_reference_added(report.id, reference), do_quote=True)
 
 
 async def location(update: Update, context: ShopWatchContext) -> None:

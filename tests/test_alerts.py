@@ -562,6 +562,53 @@ async def test_the_control_room_calls_detained_and_the_report_is_closed_on_every
     assert calls[-2:] == ["detained", "closed"]
 
 
+async def test_police_informed_then_the_operators_reference_reaches_every_copy_and_the_log(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper = await alice(town)
+    operator = await dave_in_the_control_room(town)
+    await shopkeeper.send(town.bot, "/alert Male took two bottles of vodka, walked up Timberhill")
+    received = await copies(town, NORWICH + WYMONDHAM)
+
+    answer = await operator.press(received[NORWICH_CONTROL_ROOM], "Police informed")
+    assert answer == texts.operator_status_recorded("police_informed")
+    assert "Reply to the alert with “ref”" in answer
+    await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Police informed (Dave, ")
+
+    await operator.send(
+        town.control_room, "officers on the way", reply_to=received[NORWICH_CONTROL_ROOM]
+    )
+    given = await operator.send(
+        town.control_room, "Ref: 36/12345/26", reply_to=received[NORWICH_CONTROL_ROOM]
+    )
+
+    said = await said_in(town, town.control_room, "Police ref 36/12345/26 added to report #")
+    assert said.reply_to_message_id == given.message_id
+    await every_copy_says(town, NORWICH + WYMONDHAM, "Police ref: 36/12345/26")
+    report = (await the_log(town))[0]
+    assert report.police_reference == "36/12345/26"
+    notes = [(e.status, e.text) for e in await town.runtime.store.reports.events(report.id or 0)]
+    assert ("police_reference", "36/12345/26") in notes
+    assert not any(text == "officers on the way" for _, text in notes), "chat is not a ref"
+
+
+async def test_a_member_cannot_set_the_police_reference(polling_town: Town) -> None:
+    town = polling_town
+    shopkeeper = await alice(town)
+    bob = await enrol(town, 5_000_000_103, "Bob")
+    town.group.add_member(bob)
+    own = await shopkeeper.send(town.bot, f"/alert {THEFT}")
+    received = await copies(town, NORWICH + WYMONDHAM)
+
+    await bob.send(town.group, "ref 99/99999/26", reply_to=received[NORWICH_GROUP])
+    await shopkeeper.send(town.bot, "ref 11/11111/26 from PC Smith", reply_to=own)
+
+    await every_copy_says(town, NORWICH + WYMONDHAM, "ref 11/11111/26 from PC Smith")
+    report = (await the_log(town))[0]
+    assert report.police_reference is None, "only the control room gives the police's reference"
+
+
 async def test_an_eleventh_alert_in_a_minute_is_refused_and_nothing_is_stored(
     polling_town: Town,
 ) -> None:
