@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from broadcast import render
+from broadcast import render, texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.metrics import Metrics
 from broadcast.posting_limit import PostingLimit
@@ -273,7 +273,25 @@ class AlertService:
             report_id=report_id, member_id=by.id, kind=EventKind.STATUS, status=status
         )
         changes = {"status": ReportStatus.CLOSED} if status == OperatorStatus.CLOSED else None
-        return await self._record(report, event, changes)
+        told = await self._tell_reporter(report, status, by)
+        return await self._record(report, event, changes, also=told)
+
+    async def _tell_reporter(
+        self, report: Report, status: OperatorStatus, by: Member
+    ) -> list[Delivery]:
+        """A private note to the shopkeeper who sent it: the control room has it.
+
+        Copies are edited silently, and a member who alerted from a private chat
+        has no copy at all; with the suspect still in the shop, "On camera" is the
+        news they are waiting for, so it comes as a message their phone rings for.
+        """
+        if report.member_id is None or report.member_id == by.id or report.id is None:
+            return []
+        reporter = await self.store.members.get_by_id(report.member_id)
+        if reporter.status != MemberStatus.ACTIVE:
+            return []
+        text = texts.reporter_status_note(report.id, status, by.display_name)
+        return [Delivery(reporter.telegram_user_id, OutboxKind.MESSAGE, {"text": text})]
 
     async def set_police_reference(
         self, report_id: int, reference: str, *, by: Member

@@ -672,6 +672,11 @@ def operator_status_recorded(status: str) -> str:
     return said
 
 
+def reporter_status_note(report_id: int, status: str, operator: str) -> str:
+    """What the shopkeeper's phone shows when the control room answers their alert."""
+    return f"Control room on your alert #{report_id}: {operator_status_name(status)} ({operator})."
+
+
 def police_reference_added(report_id: int, reference: str) -> str:
     return f"Police ref {reference} added to report #{report_id}: every copy is being updated."
 

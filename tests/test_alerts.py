@@ -205,6 +205,8 @@ async def test_a_photo_alert_reaches_every_chat_and_the_operators_call_shows_on_
     answer = await operator.press(received[NORWICH_CONTROL_ROOM], "On camera")
 
     assert answer == texts.operator_status_recorded("on_camera")
+    told = await shopkeeper.next_reply(town.bot)
+    assert re.fullmatch(r"Control room on your alert #\d+: On camera \(Dave\)\.", told.body)
     updated = await every_copy_says(town, NORWICH + WYMONDHAM, "Status: On camera (Dave, ")
     for copy in updated.values():
         assert re.search(r"Status: On camera \(Dave, \d\d:\d\d\)", copy.body)
