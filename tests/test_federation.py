@@ -424,8 +424,15 @@ async def test_an_alert_the_other_town_will_not_take_is_told_to_our_coordinator(
     assert f"Report #{sent.id}" in told.body
     assert "refused: 403" in told.body
     assert sent.id is not None
-    (row,) = await norwich.runtime.store.outbox.for_report(sent.id, kind=OutboxKind.FEDERATION)
-    assert row.state == OutboxState.FAILED
+    report_id = sent.id
+    store = norwich.runtime.store
+
+    async def given_up() -> bool:
+        # The coordinator is told first (the sender queues it), then the row is marked.
+        (row,) = await store.outbox.for_report(report_id, kind=OutboxKind.FEDERATION)
+        return row.state == OutboxState.FAILED
+
+    assert await norwich.sandbox.wait_for(given_up, message="the alert given up")
     assert await log_of(thetford, "thetford") == []
 
 
@@ -447,6 +454,40 @@ async def test_an_alert_moved_to_a_category_the_other_town_does_not_take_leaves_
     assert await thetford.sandbox.wait_for(gone, message="Thetford's copies taken down")
     (kept,) = await log_of(thetford, "thetford")
     assert (kept.category, kept.urgency) == ("theft", "log"), "kept in the log, as it came"
+
+
+async def test_an_alert_the_other_town_refused_reaches_it_once_moved_to_a_category_it_takes(
+    towns: Towns,
+) -> None:
+    norwich, thetford = towns.norwich, towns.thetford
+    alice = norwich.person(5_000_000_101, "Alice")
+    await norwich.join(alice)
+    last = norwich.sandbox.chat_messages(norwich.bot, norwich.coordinator)[-1].message_id
+    await alice.send(norwich.bot, "/alert Paid with a counterfeit £20 note, then took a razor")
+    confirmation = await alice.next_reply(norwich.bot)
+    await norwich.bot_message_after(
+        norwich.coordinator, last, lambda m: "did not reach Thetford ShopWatch" in m.body
+    )
+
+    await alice.press(confirmation, texts.CATEGORY_BUTTONS["theft"])
+
+    received = await copies(thetford, THETFORD)
+    assert all("counterfeit" in copy.body for copy in received.values())
+    (arrived,) = await log_of(thetford, "thetford")
+    assert arrived.category == "theft"
+    (sent,) = await log_of(norwich, "norwich")
+    assert sent.id is not None
+
+    async def refused_then_taken() -> list[OutboxState] | None:
+        rows = await norwich.runtime.store.outbox.for_report(
+            sent.id or 0, kind=OutboxKind.FEDERATION
+        )
+        states = [row.state for row in rows if row.payload["op"] == "alert"]
+        settled = (OutboxState.FAILED, OutboxState.SENT)
+        return states if all(state in settled for state in states) else None
+
+    states = await norwich.sandbox.wait_for(refused_then_taken, message="both tries settled")
+    assert states == [OutboxState.FAILED, OutboxState.SENT]
 
 
 # --- the peer that was down -------------------------------------------------------------

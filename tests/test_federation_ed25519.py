@@ -21,6 +21,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cli import main
+from bot.doctor import diagnose, render
 from broadcast import texts
 from broadcast.federation import load_peers, signing
 from broadcast.federation.check import describe, ping
@@ -335,3 +336,44 @@ def test_our_private_key_must_be_a_key_and_is_needed_by_a_peer_known_by_key() ->
         load_peers(schemes)
     peers = load_peers(schemes, SecretStr(NORWICH_KEY))
     assert NORWICH_KEY not in repr(peers), "the private key is never shown"
+
+
+ELY = """
+[[peer]]
+slug = "ely"
+url = "https://shopwatch.ely.example/"
+secret_env = "SHOPWATCH_PEER_ELY_SECRET"
+"""
+
+
+def status_of(report: str, check: str) -> str:
+    """The OK/FAIL of one of the doctor's checks, from its report."""
+    return next(line[:4].strip() for line in report.splitlines() if line[6:].startswith(check))
+
+
+async def test_doctor_checks_each_peer_has_its_secret_or_our_private_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schemes = tmp_path / "schemes.toml"
+    schemes.write_text(PEER.format(keys=f'public_key = "{public(THETFORD_KEY)}"') + ELY)
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("SHOPWATCH_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SHOPWATCH_SCHEMES_FILE", str(schemes))
+    monkeypatch.setenv("SHOPWATCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("SHOPWATCH_DATA_DIR", str(tmp_path / "data"))
+
+    report = render(await diagnose())
+
+    assert (status_of(report, "peer thetford"), status_of(report, "peer ely")) == ("FAIL", "FAIL")
+    assert "shopwatch federation keygen --ed25519" in report
+    assert "SHOPWATCH_PEER_ELY_SECRET is not set" in report
+
+    monkeypatch.setenv("SHOPWATCH_FEDERATION_PRIVATE_KEY", NORWICH_KEY)
+    monkeypatch.setenv("SHOPWATCH_PEER_ELY_SECRET", SECRET)
+    report = render(await diagnose())
+
+    assert (status_of(report, "peer thetford"), status_of(report, "peer ely")) == ("OK", "OK")
+    assert f"ours is {public(NORWICH_KEY)}" in report, "the public key to give to Thetford"
+    assert NORWICH_KEY not in report
+    assert SECRET not in report
