@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import export, roundtrip
+from bench import export, load, roundtrip
 
 if __name__ == "__main__":
     asyncio.run(roundtrip.main())
     export.main()
+    asyncio.run(load.main([]))

@@ -115,8 +115,10 @@ class LoadResult:
     busy_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     max_backlog: int = 0
+    max_updates_waiting: int = 0
     flood_refusals: int = 0
     peak_rss: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     driver_peak_rss: int = 0
     machine_before: str = ""
     machine_after: str = ""
@@ -142,10 +144,13 @@ class LoadResult:
             + ("" if self.drained else " (the outbox did NOT drain in time)"),
             f"  throughput {self._throughput()}",
             f"  alert to last copy: {self._latency()}",
-            f"  max outbox backlog {self.max_backlog} rows; 429s from the sandbox "
-            f"{self.flood_refusals}",
-            "  peak RSS: "
-            + ", ".join(f"{name} {size / 2**20:.0f} MiB" for name, size in self.peak_rss.items())
+            f"  max outbox backlog {self.max_backlog} rows, max updates waiting for the bot "
+            f"{self.max_updates_waiting}; 429s from the sandbox {self.flood_refusals}",
+            "  peak RSS (CPU): "
+            + ", ".join(
+                f"{name} {size / 2**20:.0f} MiB ({self.cpu_seconds.get(name, 0.0):.1f} s)"
+                for name, size in self.peak_rss.items()
+            )
             + f" (sandbox + driver {self.driver_peak_rss / 2**20:.0f} MiB)",
             f"  {self.machine_after}",
         ]
@@ -315,6 +320,14 @@ class BotProcess:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
         return 0
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time so far, from /proc (0 once it has gone)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def tail(self, lines: int = 15) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -494,6 +507,7 @@ async def run_load(plan: LoadPlan, directory: Path) -> LoadResult:
             result.machine_after = describe()
             for process in processes:
                 result.peak_rss[process.name] = process.peak_rss()
+                result.cpu_seconds[process.name] = process.cpu_seconds()
         finally:
             for process in processes:
                 await process.stop()
@@ -529,7 +543,7 @@ async def _drive(plan: LoadPlan, town: _Town, store: Store, result: LoadResult) 
     rng = random.Random(plan.seed)
     watch = CopyWatch(sandbox, bot, town.chats)
     watcher = asyncio.create_task(watch.run())
-    sampler = asyncio.create_task(_sample_backlog(store, result))
+    sampler = asyncio.create_task(_sample_backlog(store, sandbox, bot, result))
     sent_at: dict[int, float] = {}
     loop = asyncio.get_running_loop()
     try:
@@ -554,9 +568,13 @@ async def _drive(plan: LoadPlan, town: _Town, store: Store, result: LoadResult) 
     await _count(store, watch, sent_at, result)
 
 
-async def _sample_backlog(store: Store, result: LoadResult) -> None:
+async def _sample_backlog(
+    store: Store, sandbox: BotApiSandbox, bot: BotHandle, result: LoadResult
+) -> None:
+    """The outbox's backlog, and the updates the bot has not yet taken (its other queue)."""
     while True:
         result.max_backlog = max(result.max_backlog, await unsent(store))
+        result.max_updates_waiting = max(result.max_updates_waiting, sandbox.pending_updates(bot))
         await asyncio.sleep(SAMPLE_SECONDS)
 
 
