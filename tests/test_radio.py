@@ -9,21 +9,23 @@ word error rate is printed for the README.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 pytest.importorskip("pymumble_py3", reason="the radio extra is not installed")
 
-from bot.sandbox import MessageView
+from bot.sandbox import MessageView, Person
 from broadcast import texts
 from broadcast.radio import audio
 from broadcast.radio.channel import Arrival, TextArrival, Transmission
 from broadcast.radio.checks import radio_checks
 from broadcast.radio.mumble import MumbleChannel
-from broadcast.radio.script import alert_script, radio_deliveries
+from broadcast.radio.script import alert_script
 from broadcast.radio.speech import PiperSynthesizer, build_synthesizer
 from config.schemes import Category, RadioConfig, SchemesFile, Urgency, load_schemes
 from storage.enums import MemberStatus, Role
@@ -35,6 +37,8 @@ from tests.town import EXAMPLE_SCHEMES, Town, running_town
 # Said into the radio by the control room; the words a shopkeeper must not miss.
 CALL = "the suspect is a man in a grey hoodie heading down market street"
 KEY_WORDS = ("suspect", "heading", "market", "street")
+# A shopkeeper's alert, as typed under the photo.
+SIGHTING = "Male 30s, grey hoodie, took razor blades. Heading to Haymarket"
 
 
 @pytest.fixture
@@ -101,48 +105,80 @@ def word_error_rate(said: str, heard: str) -> float:
     return row[-1] / len(ref)
 
 
-async def test_a_live_alert_is_read_out_on_the_radio_and_posted_as_channel_text(
+def a_photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 110, 130)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+async def member(town: Town, user_id: int, name: str, role: Role = Role.MEMBER) -> Person:
+    """An approved Norwich member (as the membership desk would leave them)."""
+    scheme = await town.runtime.store.schemes.get_by_slug("norwich")
+    await town.runtime.store.members.add(
+        Member(
+            scheme_id=scheme.id or 0,
+            telegram_user_id=user_id,
+            display_name=name,
+            shop_name="Boots" if role == Role.MEMBER else None,
+            street="Haymarket" if role == Role.MEMBER else None,
+            role=role,
+            status=MemberStatus.ACTIVE,
+        )
+    )
+    return town.person(user_id, name)
+
+
+def plausible_speech(said: str, heard: Transmission) -> None:
+    """Audio as long as the words need: a fifth of a second to a second a word."""
+    words = len(said.split())
+    audio_length = heard.seconds  # of speech on air, not how long anything took
+    assert words * 0.2 <= audio_length <= words * 1.0, (said, audio_length)
+    assert not audio.is_silent(heard.pcm)
+
+
+async def test_a_shops_photo_alert_goes_out_on_the_radio_and_so_does_the_detention(
     tmp_path: Path, murmur: Murmur
 ) -> None:
     schemes = with_radio(murmur.port)
-    norwich = schemes.scheme("norwich")
     async with (
         running_town(tmp_path, schemes=schemes) as town,
         on_the_radio(murmur.port, "ControlRoom") as control_room,
     ):
         await bot_on_air(town)
-        store = town.runtime.store
-        scheme = await store.schemes.get_by_slug("norwich")
-        assert scheme.id is not None
-        alert = Report(
-            scheme_id=scheme.id,
-            category=Category.THEFT,
-            urgency=Urgency.NOW,
-            description="Took two bottles of whisky",
-            subject_description="Male, grey hoodie",
-            direction="Market Street",
-        )
-        # What the alert path queues with a live alert for a scheme with its radio on.
-        report = await store.reports.create(alert)
-        for delivery in radio_deliveries(norwich, report):
-            await store.outbox.enqueue(scheme.id, delivery, report_id=report.id)
-        town.runtime.outbox.wake()
+        alice = await member(town, 600301, "Alice")
+        dave = await member(town, 600302, "Dave", Role.OPERATOR)
+        town.group.add_member(alice)
+        town.control_room.add_member(dave)
+
+        await alice.send_photo(town.group, a_photo(), caption=SIGHTING)
 
         heard = await hear(control_room, 2)
-
-        script = alert_script(norwich, report)
-        assert script == (
-            f"ShopWatch alert, Norwich. Theft. Male, grey hoodie. Heading Market Street. "
-            f"Report {report.id}."
+        [report] = await town.runtime.store.reports.recent(
+            (await town.runtime.store.schemes.get_by_slug("norwich")).id or 0, limit=1
         )
-        text = next(a for a in heard if isinstance(a, TextArrival))
-        spoken = next(a for a in heard if isinstance(a, Transmission))
-        assert text.text == script
-        assert text.speaker == "ShopWatch"
-        words = len(script.split())
-        audio_length = spoken.seconds  # of speech on air, not how long anything took
-        assert words * 0.2 <= audio_length <= words * 1.0, audio_length
-        assert not audio.is_silent(spoken.pcm)
+        assert report.id is not None
+        script = alert_script(schemes.scheme("norwich"), report)
+        assert script.startswith("ShopWatch alert, Norwich. Theft. Male 30s, grey hoodie")
+        assert script.endswith(f"Report {report.id}.")
+        [text] = [a for a in heard if isinstance(a, TextArrival)]
+        [spoken] = [a for a in heard if isinstance(a, Transmission)]
+        assert (text.speaker, text.text) == ("ShopWatch", script)
+        plausible_speech(script, spoken)
+
+        def control_room_copy() -> MessageView | None:
+            for message in town.sandbox.chat_messages(town.bot, town.control_room):
+                if message.from_bot and "Detained" in message.button_texts:
+                    return message
+            return None
+
+        card = await town.sandbox.wait_for(control_room_copy, message="no control-room copy")
+        await dave.press(card, "Detained")
+
+        heard = await hear(control_room, 2)
+        detained = texts.radio_status("Norwich", report.id, "detained")
+        assert [a.text for a in heard if isinstance(a, TextArrival)] == [detained]
+        [spoken] = [a for a in heard if isinstance(a, Transmission)]
+        plausible_speech(detained, spoken)
 
 
 async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_transcript(
@@ -267,6 +303,31 @@ async def test_a_members_voice_note_goes_out_on_the_radio_and_into_the_log_as_wo
         assert reply.body.startswith("Voice note added to report #")
         for word in KEY_WORDS:
             assert word in reply.body.split(), (word, reply.body)
+
+        # Not about any alert: the control room keeps it as a report of its own...
+        olive = await member(town, 600102, "Olive", Role.OPERATOR)
+        town.control_room.add_member(olive)
+
+        def call_card() -> MessageView | None:
+            for message in town.sandbox.chat_messages(town.bot, town.control_room):
+                if message.from_bot and message.voice is not None:
+                    return message
+            return None
+
+        card = await town.sandbox.wait_for(call_card, message="no voice note in the control room")
+        assert card.button_texts == [texts.BUTTON_NEW_REPORT]
+        assert await olive.press(card, texts.BUTTON_NEW_REPORT) == texts.RADIO_CALL_DONE
+        kept = texts.radio_call_kept(card.body)
+        await town.sandbox.wait_for(
+            lambda: (now := call_card()) is not None and now.body == kept and not now.buttons,
+            message="the call's card does not say it was kept",
+        )
+        # ...and finds it again in the log by what was said.
+        report_id = int(reply.body.removeprefix("Voice note added to report #").split(":")[0])
+        await olive.send(town.bot, "/search suspect market")
+        results = await olive.next_reply(town.bot)
+        assert "Results 1–1" in results.body
+        assert results.button_texts[0] == texts.search_open_button(report_id)
 
 
 async def test_the_radio_link_comes_back_after_the_server_restarts(murmur: Murmur) -> None:
