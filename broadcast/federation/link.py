@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -30,7 +31,7 @@ from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, Undeli
 from config.schemes import SchemeConfig, SchemesFile
 from storage import federation as log
 from storage.enums import EventKind, MemberStatus, OutboxKind, ReportStatus, Role
-from storage.models import OutboxRow, Report, ReportEvent
+from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.store import Store
 
@@ -148,12 +149,15 @@ class FederationLink:
     ) -> list[Delivery]:
         """The alert, as it is now, for each peer that wants it only since it was reclassified.
 
-        Once only: a peer already sent it is left to the events; one that refused
-        or never got it before is sent it under a fresh row, with the same
+        Only while it is open and younger than the chat TTL, as a new local copy
+        would be. Once only: a peer already sent it is left to the events; one that
+        refused or never got it before is sent it under a fresh row, with the same
         idempotency key, so the peer takes it at most once however it went.
         """
         if report.origin_scheme is not None or report.status != ReportStatus.OPEN:
             return []
+        if utcnow() - report.created_at >= timedelta(hours=local.chat_ttl_hours):
+            return []  # as for local chats: past the TTL it is no longer news
         assert report.id is not None
         had = {str(r.payload["peer"]) for r in rows if r.payload.get("op") == log.ALERT}
         wanted = {
