@@ -564,13 +564,20 @@ async def test_check_pings_the_peer_and_reports_the_secret_and_the_clock(towns: 
     assert "unreachable" in describe(peer, down)
 
 
-def test_a_signature_binds_the_path_the_key_and_the_body() -> None:
+def own_keys() -> signing.Ed25519Keys:
+    """A town that checks its own signatures: enough to see what the signature covers."""
+    ours = signing.private_key(signing.new_ed25519_key())
+    return signing.Ed25519Keys(ours, ours.public_key())
+
+
+@pytest.mark.parametrize("keys", [SHARED, own_keys()], ids=["shared secret", "Ed25519"])
+def test_a_signature_binds_the_path_the_key_and_the_body(keys: PeerKeys) -> None:
     body = an(9300)
-    headers = signing.sign(SHARED, "norwich", "POST", ALERTS_PATH, body, key="norwich:9300")
+    headers = signing.sign(keys, "norwich", "POST", ALERTS_PATH, body, key="norwich:9300")
 
     def problem(path: str = ALERTS_PATH, key: str = "norwich:9300", data: bytes = body) -> str:
         moved = headers | {signing.IDEMPOTENCY_HEADER: key}
-        return str(signing.check(SHARED, moved, "POST", path, data))
+        return str(signing.check(keys, moved, "POST", path, data))
 
     assert problem() == "None"
     assert problem(path="/federation/v1/alerts/1/events") == "bad signature"
