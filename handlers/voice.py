@@ -24,6 +24,7 @@ from handlers.context import ShopWatchContext
 from storage.enums import EventKind, OutboxKind, Role
 from storage.models import ReportEvent, utcnow
 from storage.outbox import Delivery
+from storage.radio import NO_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ async def relay_voice(update: Update, context: ShopWatchContext) -> None:
                 report_id=report.id,
                 member_id=acting.member.id,
                 kind=EventKind.NOTE,
-                text=f"Voice note: {transcript or '(no words recognised)'}",
+                text=f"Voice note: {transcript or NO_WORDS}",
             ),
             [on_air],
         )

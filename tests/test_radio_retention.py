@@ -19,6 +19,7 @@ from storage.radio import RadioCall, RadioCallRepository
 from storage.retention import purge_expired
 from storage.store import Store
 from storage.transaction import transaction
+from tests.town import running_town
 
 # What a recording file holds does not matter to retention; Ogg's magic keeps it honest.
 RECORDING = b"OggS" + bytes(60)
@@ -130,3 +131,23 @@ class TestRadioRetention:
         )
         assert (again.reports, again.recordings) == (0, 0)
         assert file_of(recent_call).exists()
+
+
+async def test_the_nightly_job_clears_the_schemes_old_recordings(tmp_path: Path) -> None:
+    async with running_town(tmp_path) as town:
+        application = town.runtime.application
+        assert application.job_queue is not None
+        [nightly] = application.job_queue.get_jobs_by_name("retention:norwich")
+        folder = town.runtime.settings.data_dir / "radio" / "norwich"
+        folder.mkdir(parents=True)
+        last_year = folder / "voice-0a1b.ogg"
+        today = folder / "voice-2c3d.ogg"
+        for path in (last_year, today):
+            path.write_bytes(RECORDING)
+        long_ago = (utcnow() - timedelta(days=400)).timestamp()
+        os.utime(last_year, (long_ago, long_ago))
+
+        await nightly.run(application)
+
+        assert not last_year.exists()
+        assert today.exists()
