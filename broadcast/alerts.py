@@ -39,6 +39,7 @@ from config.errors import (
     DuplicateError,
     NotFoundError,
     ReportClosedError,
+    StorageError,
     TooManyAlertsError,
 )
 from config.schemes import Category, SchemeConfig, SchemesFile, Urgency
@@ -130,6 +131,9 @@ class Submitted:
     recipients: tuple[Recipient, ...]
     shops: int = 0
     neighbours: tuple[str, ...] = ()
+    counted: bool = True
+    """False when the report is stored and queued but the log went away before `shops`
+    and `neighbours` could be read: the member is told it is saved, without the counts."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,13 @@ class AlertService:
         logger.info("report %s queued to %d chats", report.id, len(routed))
         self.metrics.alerts_received.labels(config.slug, str(draft.urgency)).inc()
         self._wake()
-        return await self._submitted(report, exclude_member=draft.member_id)
+        try:
+            return await self._submitted(report, exclude_member=draft.member_id)
+        except StorageError:
+            # Telling the member "not stored" now would be false, and a second try a
+            # second alert: it is stored and on its way, only the counts are missing.
+            logger.warning("report %s stored; the log went away before it was counted", report.id)
+            return Submitted(report, routed, counted=False)
 
     # --- the control room ------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import (
     Bot,
@@ -47,7 +47,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from broadcast import texts
 from broadcast.metrics import Metrics
-from config.errors import NotFoundError
+from config.errors import NotFoundError, StorageError
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import OutboxRow, utcnow
 from storage.outbox import Delivery
@@ -61,6 +61,10 @@ MAX_BACKOFF = timedelta(minutes=10)
 TARGET_NOT_SENT_DELAY = timedelta(seconds=1)
 IDLE_POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 5.0
+RECORD_RETRY_FIRST_SECONDS = 0.25
+RECORD_RETRY_MAX_SECONDS = 4.0
+
+T = TypeVar("T")
 
 
 class RetryLaterError(Exception):
@@ -122,6 +126,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._claims_unknown = False
         self._file_ids: dict[str, str] = {}
         self.senders: dict[OutboxKind, Sender] = {}
 
@@ -155,17 +160,29 @@ class OutboxWorker:
     async def _run(self) -> None:
         while not self._stopping:
             try:
+                if self._claims_unknown:
+                    await self._release_lost_claims(keep_chats=set())
                 handled = await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("outbox pass failed; trying again shortly")
+                self._claims_unknown = True
                 handled = 0
             if handled:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
             self._wake.clear()
+
+    async def _release_lost_claims(self, *, keep_chats: set[int]) -> None:
+        """After a failed pass, rows its claim took may be claimed in the log but in nobody's
+        hands (the connection went with the answer): put them back rather than let them
+        wait out their lease."""
+        released = await self.store.outbox.release_claims(self.worker_id, keep_chats=keep_chats)
+        self._claims_unknown = False
+        if released:
+            logger.info("outbox: %s claimed rows that never arrived put back", released)
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One pass: claim what is due and send it. Returns how many rows were handled."""
@@ -227,13 +244,32 @@ class OutboxWorker:
         except (OSError, NotFoundError, UndeliverableError) as exc:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return None
-        sent = await self.store.outbox.mark_sent(row.id, message_id)
+        row_id = row.id
+        sent = await self._until_stored(lambda: self.store.outbox.mark_sent(row_id, message_id))
         self.metrics.deliveries.labels(row.kind, "sent").inc()
         if row.kind == OutboxKind.ALERT and sent.sent_at is not None:
             latency = (sent.sent_at - row.created_at).total_seconds()
             self.metrics.alert_copy_latency.observe(max(latency, 0.0))
-        await self._schedule_removal(row, extra_ids)
+        await self._until_stored(lambda: self._schedule_removal(row, extra_ids))
         return None
+
+    async def _until_stored(self, write: Callable[[], Awaitable[T]]) -> T:
+        """Retry a write about a message that is already in its chat until the log takes it.
+
+        Giving up would leave the row claimed but unrecorded, and once its lease ran
+        out it would be sent again: a log that is away for a while must cost a
+        delay, not a second copy in every chat.
+        """
+        delay = RECORD_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                return await write()
+            except NotFoundError:
+                raise
+            except StorageError as exc:
+                logger.warning("a delivered message is not recorded yet (%s); retrying", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECORD_RETRY_MAX_SECONDS)
 
     async def _retry_or_give_up(self, row: OutboxRow, error: str) -> datetime | None:
         assert row.id is not None

@@ -54,6 +54,20 @@ SOMETHING_WENT_WRONG = (
     "Please try again in a minute; if it is urgent, use the radio."
 )
 
+LOG_UNAVAILABLE = (
+    "Sorry, the bot cannot reach its log just now, so your message was not stored and "
+    "nothing was sent: an alert did NOT go out. Please try again in a minute; if it is "
+    "urgent, use the radio."
+)
+
+
+def alert_saved_sending_shortly(report_id: int) -> str:
+    return (
+        f"Your alert is saved as Report #{report_id} and will be sent to the scheme's chats "
+        "shortly. The bot could not count them just now; no need to send it again."
+    )
+
+
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Start or join a scheme"),
     ("help", "How to send an alert"),

@@ -118,6 +118,12 @@ async def _send_alert(
         logger.exception("an alert from chat %s could not be stored", message.chat_id)
         await message.reply_text(texts.ALERT_NOT_STORED, do_quote=True)
         return
+    if not submitted.counted:
+        assert submitted.report.id is not None
+        await message.reply_text(
+            texts.alert_saved_sending_shortly(submitted.report.id), do_quote=True
+        )
+        return
     card = _confirmation(context, submitted)
     await message.reply_text(
         card.text, reply_markup=keyboard(card.payload_buttons()), do_quote=True

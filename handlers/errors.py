@@ -7,24 +7,41 @@ import logging
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from broadcast import texts
+from config.errors import StorageError
 from handlers.context import ShopWatchContext
 
 logger = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ShopWatchContext) -> None:
-    """Whatever a handler failed at, the member hears about it instead of silence."""
-    logger.error("unhandled error while processing an update", exc_info=context.error)
+    """Whatever a handler failed at, the member hears about it instead of silence.
+
+    The update then goes no further: after a failed access check the later handlers
+    would take the sender for a stranger and answer a second, wrong time. A log that
+    cannot be reached gets its own answer, since the person must know an alert did
+    not go out.
+    """
+    error = context.error
+    if isinstance(error, StorageError):
+        logger.error("the log is unavailable while processing an update: %s", error)
+    else:
+        logger.error("unhandled error while processing an update", exc_info=error)
     if not isinstance(update, Update):
         return
     chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
-        return
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        text = texts.LOG_UNAVAILABLE if isinstance(error, StorageError) else None
+        await _tell(context, chat.id, text or texts.SOMETHING_WENT_WRONG)
+    raise ApplicationHandlerStop
+
+
+async def _tell(context: ShopWatchContext, chat_id: int, text: str) -> None:
     try:
-        await context.bot.send_message(chat.id, texts.SOMETHING_WENT_WRONG)
+        await context.bot.send_message(chat_id, text)
     except Forbidden:
-        logger.info("chat %s blocked the bot; could not report the error", chat.id)
+        logger.info("chat %s blocked the bot; could not report the error", chat_id)
     except TelegramError:
-        logger.warning("could not tell chat %s about the error", chat.id, exc_info=True)
+        logger.warning("could not tell chat %s about the error", chat_id, exc_info=True)

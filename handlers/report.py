@@ -370,7 +370,9 @@ async def _submit(update: Update, context: ShopWatchContext, membership: Members
     assert report.id is not None
     try:
         await _put_away(context, summary.chat_id, draft, None)
-        if submitted.recipients:
+        if not submitted.counted:
+            await summary.reply_text(texts.alert_saved_sending_shortly(report.id))
+        elif submitted.recipients:
             card = render.confirmation(
                 report,
                 shops=submitted.shops,

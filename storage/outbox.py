@@ -9,7 +9,7 @@ is never handed out again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -206,3 +206,25 @@ class OutboxRepository:
             due, oldest = (await session.exec(due_query)).one()
             failed = (await session.exec(failed_query)).one()
         return Backlog(due=due, oldest_age=None if oldest is None else now - oldest, failed=failed)
+
+    async def release_claims(self, worker_id: str, *, keep_chats: Collection[int] = ()) -> int:
+        """Put back `worker_id`'s claimed rows outside `keep_chats` (the chats it is sending
+        to); returns how many.
+
+        A claim whose commit went through while its answer was lost with the connection
+        leaves rows claimed by a worker that never saw them. Nothing is sending them, so
+        they go back now instead of waiting out their lease.
+        """
+        release = (
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.claimed_by) == worker_id,
+                col(OutboxRow.state) == OutboxState.SENDING,
+                col(OutboxRow.chat_id).not_in(list(keep_chats)),
+            )
+            .values(state=OutboxState.PENDING, claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        async with transaction(self._sessions, "put back lost claims") as session:
+            result = await session.exec(release)
+        return int(result.rowcount)

@@ -294,7 +294,9 @@ async def running_town(
     webhook: bool = False,
     limits: SandboxLimits | None = None,
     schemes: SchemesFile | None = None,
+    database_url: str | None = None,
 ) -> AsyncIterator[Town]:
+    """`database_url` puts the log elsewhere than a SQLite file in `directory`."""
     schemes = schemes or load_schemes(EXAMPLE_SCHEMES)
     norwich = schemes.scheme("norwich")
     async with BotApiSandbox(limits=limits or SandboxLimits.off()) as sandbox:
@@ -309,7 +311,9 @@ async def running_town(
         for other in schemes.schemes[1:]:
             sandbox.group(other.group_chat_id, other.name, bots=[bot])
             sandbox.group(other.control_room_chat_id, f"{other.name} control room", bots=[bot])
-        runtime = BotRuntime(town_settings(sandbox, directory, webhook=webhook), schemes)
+        overrides = {} if database_url is None else {"database_url": database_url}
+        settings = town_settings(sandbox, directory, webhook=webhook, **overrides)
+        runtime = BotRuntime(settings, schemes)
         await runtime.start()
         try:
             yield Town(sandbox, bot, runtime, schemes, coordinator, group, control_room)

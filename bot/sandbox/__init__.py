@@ -11,6 +11,7 @@ The unmodified python-telegram-bot client talks to it over HTTP (``base_url`` an
 """
 
 from bot.sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
+from bot.sandbox.faults import SEND_METHODS, FaultKind, Faults, Storm
 from bot.sandbox.harness import BotApiSandbox
 from bot.sandbox.limits import SandboxLimits
 from bot.sandbox.people import BotHandle, Group, Person
@@ -18,15 +19,19 @@ from bot.sandbox.state import CallbackAnswer
 from bot.sandbox.views import DocumentView, MessageView
 
 __all__ = [
+    "SEND_METHODS",
     "ApiError",
     "BotApiSandbox",
     "BotHandle",
     "CallbackAnswer",
     "DocumentView",
+    "FaultKind",
+    "Faults",
     "Group",
     "MessageView",
     "Person",
     "SandboxLimits",
     "SandboxTimeoutError",
     "SandboxUsageError",
+    "Storm",
 ]

@@ -10,6 +10,7 @@ from typing import TypeVar, overload
 from aiohttp import web
 
 from bot.sandbox.errors import SandboxUsageError
+from bot.sandbox.faults import Faults
 from bot.sandbox.limits import RateLimiter, SandboxLimits
 from bot.sandbox.people import BotHandle, Group, Person
 from bot.sandbox.server import BOT_TOKEN, create_app
@@ -50,6 +51,8 @@ class BotApiSandbox:
     ) -> None:
         self.state = SandboxState()
         self._limiter = RateLimiter(limits or SandboxLimits())
+        self.faults = Faults()
+        """Storms of 500s, hung calls and 429s a test raises over the API (`faults.py`)."""
         self._webhooks = WebhookDispatcher(self.state, retry_delay=webhook_retry_delay)
         self._host = host
         self._port = port
@@ -68,7 +71,7 @@ class BotApiSandbox:
         await self.stop()
 
     async def start(self) -> None:
-        app = create_app(self.state, self._limiter, self._webhooks)
+        app = create_app(self.state, self._limiter, self._webhooks, self.faults)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -80,6 +83,7 @@ class BotApiSandbox:
     async def stop(self) -> None:
         """Release long polls, stop webhook delivery and close the server."""
         self.state.stopping = True
+        self.faults.calm()
         for bot in self.state.bots.values():
             bot.updates_signal.notify()
         await self._webhooks.close()

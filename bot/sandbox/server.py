@@ -11,8 +11,9 @@ from telegram import TelegramObject
 
 from bot.sandbox.api import METHODS, CallContext, WebhookControl
 from bot.sandbox.errors import ApiError
+from bot.sandbox.faults import Faults
 from bot.sandbox.limits import RateLimiter
-from bot.sandbox.params import read_params
+from bot.sandbox.params import Params, read_params
 from bot.sandbox.state import BotRecord, SandboxState
 
 logger = logging.getLogger(__name__)
@@ -32,11 +33,16 @@ def _jsonable(result: object) -> object:
 
 class _Routes:
     def __init__(
-        self, state: SandboxState, limiter: RateLimiter, webhooks: WebhookControl
+        self,
+        state: SandboxState,
+        limiter: RateLimiter,
+        webhooks: WebhookControl,
+        faults: Faults,
     ) -> None:
         self.state = state
         self.limiter = limiter
         self.webhooks = webhooks
+        self.faults = faults
 
     def _bot(self, token: str) -> BotRecord:
         """Telegram answers 404 to a malformed token and 401 to a well-formed unknown one."""
@@ -61,6 +67,7 @@ class _Routes:
             if handler is None:
                 raise _NOT_FOUND
             params = await read_params(request)
+            await self.faults.strike(name, _chat_id(params))
             context = CallContext(self.state, bot, self.limiter, self.webhooks)
             result = await handler(context, params)
         except ApiError as error:
@@ -87,10 +94,22 @@ class _Routes:
         )
 
 
+def _chat_id(params: Params) -> int | None:
+    """The chat a call is about, for storms over chosen chats; None for @usernames."""
+    value = params.string("chat_id")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
 def create_app(
-    state: SandboxState, limiter: RateLimiter, webhooks: WebhookControl
+    state: SandboxState,
+    limiter: RateLimiter,
+    webhooks: WebhookControl,
+    faults: Faults | None = None,
 ) -> web.Application:
-    routes = _Routes(state, limiter, webhooks)
+    routes = _Routes(state, limiter, webhooks, faults or Faults())
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app.router.add_route("*", "/bot{token}/{method}", routes.api)
     app.router.add_get("/file/bot{token}/{path:.+}", routes.file)
