@@ -39,6 +39,7 @@ from storage.photos import PhotoStore
 from storage.store import Store
 
 ShopWatchApplication = Application[Any, ShopWatchContext, Any, Any, BotData, Any]
+TELEGRAM_MESSAGES_PER_SECOND = 30.0
 
 
 async def _announce_commands(application: ShopWatchApplication) -> None:
@@ -46,9 +47,16 @@ async def _announce_commands(application: ShopWatchApplication) -> None:
 
 
 def _rate_limiter(settings: Settings) -> AIORateLimiter:
-    """Telegram's limits (30 msg/s, 20 msg/min per group); 0 turns a limit off for benches."""
+    """Telegram's limits (30 msg/s, 20 msg/min per group); 0 turns a limit off for benches.
+
+    The 30 a second is the bot token's, so the processes sending the outbox share it
+    evenly; the per-group limit stays whole, as each chat has one sending process
+    at a time (`storage.outbox.ChatShards`).
+    """
     if settings.telegram_rate_limit:
-        return AIORateLimiter(max_retries=3)
+        return AIORateLimiter(
+            overall_max_rate=TELEGRAM_MESSAGES_PER_SECOND / settings.outbox_workers, max_retries=3
+        )
     return AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
 
 
@@ -73,7 +81,14 @@ def build_application(
     application: ShopWatchApplication = builder.build()
     photos = PhotoStore(settings.photos_dir)
     metrics = Metrics()
-    outbox = OutboxWorker(application.bot, store, photos, settings.data_dir, metrics=metrics)
+    outbox = OutboxWorker(
+        application.bot,
+        store,
+        photos,
+        settings.data_dir,
+        lease_seconds=settings.outbox_lease_seconds,
+        metrics=metrics,
+    )
     signer = CallbackSigner.from_token(token)
     federation = federation_link(schemes, store, settings.federation_private_key)
     application.bot_data.services = Services(

@@ -1,4 +1,4 @@
-"""`shopwatch`: the command line a deployment uses (run, migrate, check, demo, export).
+"""`shopwatch`: the command line a deployment uses (run, worker, migrate, check, demo, export).
 
 Configuration mistakes end here as one line on stderr and exit status 2, never
 a traceback: the person reading it is setting up a scheme, not debugging Python.
@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    commands.add_parser(
+        "worker", help="send the outbox beside `run`, sharing it through PostgreSQL"
+    )
     commands.add_parser("migrate", help="bring the database up to date")
     commands.add_parser("check", help="validate the settings and the schemes file, then exit")
     commands.add_parser("doctor", help="check everything a deployment needs and say how to fix it")
@@ -66,6 +69,26 @@ async def _run(settings: Settings) -> None:
         await stop.wait()
     finally:
         await runtime.stop()
+
+
+async def _worker(settings: Settings) -> None:
+    """An outbox sender only; SIGTERM or SIGINT lets the chats in hand finish first."""
+    from bot.worker import OutboxProcess, refuse_sqlite
+
+    refuse_sqlite(settings)
+    schemes = load_schemes(settings.schemes_file)
+    settings.require_token()
+    worker = OutboxProcess(settings, schemes)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await worker.start()
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
 
 
 async def _migrate(settings: Settings) -> None:
@@ -124,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_federation_check(settings, args.peer))
         if args.command == "run":
             asyncio.run(_run(settings))
+        elif args.command == "worker":
+            asyncio.run(_worker(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
         elif args.command == "check":

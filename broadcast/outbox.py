@@ -21,15 +21,24 @@ Payloads (JSON) by kind:
 Kinds that do not go to Telegram (radio) are sent by a sender registered in
 `senders`; a sender raises `RetryLaterError` when its destination is down for now,
 and `UndeliverableError` when it will never take the row.
+
+Bounds: each claim takes at most `batch` rows, at most `PER_CHAT_BATCH` of one
+chat, and the worker has at most `max_chats` chats in hand at once, so memory
+and leases stay bounded however long the queue; a slow chat (a group at
+Telegram's 20 a minute) holds only its own slot while other chats keep moving.
+On PostgreSQL the worker sends only to chats of the shards it holds
+(`storage.outbox.ChatShards`), so several processes can share the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,7 +59,7 @@ from broadcast.metrics import Metrics
 from config.errors import NotFoundError, StorageError
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import OutboxRow, utcnow
-from storage.outbox import Delivery
+from storage.outbox import ChatShards, Delivery, ShardFilter, shard_of
 from storage.photos import PhotoStore
 from storage.store import Store
 
@@ -65,6 +74,12 @@ RECORD_RETRY_FIRST_SECONDS = 0.25
 RECORD_RETRY_MAX_SECONDS = 4.0
 
 T = TypeVar("T")
+MAX_CHATS_IN_HAND = 32
+PER_CHAT_BATCH = 10
+REBALANCE_SECONDS = 1.0
+FILE_ID_CACHE = 1024
+RECEIVER_KINDS = frozenset({OutboxKind.RADIO})
+"""Sent only by the process that receives updates: it alone holds the radio links."""
 
 
 class RetryLaterError(Exception):
@@ -113,6 +128,7 @@ class OutboxWorker:
         *,
         batch: int = 50,
         lease_seconds: float = 60.0,
+        max_chats: int = MAX_CHATS_IN_HAND,
         metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
@@ -121,14 +137,25 @@ class OutboxWorker:
         self.data_dir = data_dir
         self.batch = batch
         self.lease_seconds = lease_seconds
+        self.max_chats = max_chats
         self.metrics = metrics or Metrics()
         self.worker_id = f"worker-{uuid.uuid4().hex[:8]}"
+        self.shards = ChatShards(store.engine) if store.backend == "postgresql" else None
+        self.receiving = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._claims_unknown = False
-        self._file_ids: dict[str, str] = {}
+        self._file_ids: OrderedDict[str, str] = OrderedDict()
+        self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._claiming = asyncio.Lock()
+        self._rebalanced = -REBALANCE_SECONDS
         self.senders: dict[OutboxKind, Sender] = {}
+
+    def beside_receiver(self) -> None:
+        """This worker runs in a process of its own (`shopwatch worker`): the radio's rows
+        are left to the process that receives updates, which holds the radio links."""
+        self.receiving = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -139,41 +166,48 @@ class OutboxWorker:
             self._task = asyncio.create_task(self._run(), name="shopwatch-outbox")
 
     async def stop(self) -> None:
-        """Let the pass in hand finish, then stop; cancel only a pass that will not end.
+        """Let the chats in hand finish, then stop; cancel only what will not end.
 
         Cancelling in the middle of a database write can leave SQLite's write lock
         with a connection nobody will roll back, and the next writer (a handler,
         the shutdown's persistence flush) waits out the busy timeout and fails.
         """
         task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is not None:
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.shards is not None:
+            await self.shards.close()
 
     async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                if self._claims_unknown:
-                    await self._release_lost_claims(keep_chats=set())
-                handled = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox pass failed; trying again shortly")
-                self._claims_unknown = True
-                handled = 0
-            if handled:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-            self._wake.clear()
+        try:
+            while not self._stopping:
+                try:
+                    if self._claims_unknown:
+                        await self._release_lost_claims(keep_chats=set(self._in_hand))
+                    handled = await self._dispatch(utcnow())
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("outbox pass failed; trying again shortly")
+                    self._claims_unknown = True
+                    handled = 0
+                if handled:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                self._wake.clear()
+            await self._settle()
+        except asyncio.CancelledError:
+            for chat in list(self._in_hand.values()):
+                chat.cancel()
+            raise
 
     async def _release_lost_claims(self, *, keep_chats: set[int]) -> None:
         """After a failed pass, rows its claim took may be claimed in the log but in nobody's
@@ -185,20 +219,75 @@ class OutboxWorker:
             logger.info("outbox: %s claimed rows that never arrived put back", released)
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """One pass: claim what is due and send it. Returns how many rows were handled."""
-        rows = await self.store.outbox.claim_due(
-            self.worker_id, now or utcnow(), limit=self.batch, lease_seconds=self.lease_seconds
-        )
-        if not rows:
-            return 0
-        by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
-        for row in rows:
-            by_chat[row.chat_id].append(row)
-        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
-        return len(rows)
+        """One pass: claim what is due and send it. Returns how many rows were handled.
+
+        Chats already in hand are finished first, so the pass sees every chat.
+        """
+        await self._settle()
+        handled = await self._dispatch(now or utcnow())
+        await self._settle()
+        return handled
+
+    async def _settle(self) -> None:
+        """Wait until every chat in hand is done (its rows sent, failed or put back)."""
+        while self._in_hand:
+            await asyncio.wait(list(self._in_hand.values()))
+
+    async def _dispatch(self, now: datetime) -> int:
+        """Claim what is due for chats not in hand and start each chat; returns rows claimed."""
+        async with self._claiming:
+            free = self.max_chats - len(self._in_hand)
+            if free <= 0:
+                return 0
+            shards = await self._shard_filter()
+            rows = await self.store.outbox.claim_due(
+                self.worker_id,
+                now,
+                # Never more rows than free slots, so never more chats than slots.
+                limit=min(self.batch, free),
+                lease_seconds=self.lease_seconds,
+                per_chat=PER_CHAT_BATCH,
+                shards=shards,
+                busy_chats=set(self._in_hand),
+                skip_kinds=() if self.receiving else RECEIVER_KINDS,
+            )
+            if rows:
+                logger.debug("outbox: claimed %s row(s) for %s", len(rows), self.worker_id)
+            by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
+            for row in rows:
+                by_chat[row.chat_id].append(row)
+            for chat_id, chat_rows in by_chat.items():
+                chat = asyncio.create_task(
+                    self._send_chat(chat_rows), name=f"shopwatch-outbox-{chat_id}"
+                )
+                self._in_hand[chat_id] = chat
+                chat.add_done_callback(functools.partial(self._chat_done, chat_id))
+            return len(rows)
+
+    def _chat_done(self, chat_id: int, done: asyncio.Task[None]) -> None:
+        if self._in_hand.get(chat_id) is done:
+            del self._in_hand[chat_id]
+        if not done.cancelled() and (error := done.exception()) is not None:
+            logger.error("outbox: chat %s stopped early", chat_id, exc_info=error)
+            self._claims_unknown = True  # its rows left in hand go back on the next pass
+        self._wake.set()
+
+    async def _shard_filter(self) -> ShardFilter | None:
+        """None when this process is the only sender (SQLite); else the shards it holds."""
+        if self.shards is None:
+            return None
+        clock = time.monotonic()
+        if clock - self._rebalanced >= REBALANCE_SECONDS:
+            self._rebalanced = clock
+            busy = {shard_of(chat_id, self.shards.count) for chat_id in self._in_hand}
+            await self.shards.rebalance(busy)
+        anywhere = RECEIVER_KINDS if self.receiving else frozenset()
+        return ShardFilter(self.shards.owned, self.shards.count, anywhere)
 
     async def _send_chat(self, rows: list[OutboxRow]) -> None:
+        lease_ends = min((row.claimed_until for row in rows if row.claimed_until), default=None)
         for index, row in enumerate(rows):
+            lease_ends = await self._keep_lease(rows[index:], lease_ends)
             again = await self._deliver(row)
             if again is None:
                 continue
@@ -210,6 +299,18 @@ class OutboxWorker:
                     later.id, "waiting for an earlier message to this chat", again
                 )
             return
+
+    async def _keep_lease(
+        self, rows: list[OutboxRow], lease_ends: datetime | None
+    ) -> datetime | None:
+        """A chat slowed by its flood limit must not outlive its lease, or another worker
+        would send its rows again: past half the lease, extend it for the rows left."""
+        now = utcnow()
+        if lease_ends is None or now < lease_ends - timedelta(seconds=self.lease_seconds / 2):
+            return lease_ends
+        lease_ends = now + timedelta(seconds=self.lease_seconds)
+        await self.store.outbox.renew(self.worker_id, [r.id for r in rows if r.id], lease_ends)
+        return lease_ends
 
     async def _deliver(self, row: OutboxRow) -> datetime | None:
         """Send one row; returns when it will be tried again, if it was put back."""
@@ -410,11 +511,19 @@ class OutboxWorker:
         raise NotFoundError(f"unknown outbox kind {row.kind}")
 
     def _photo(self, path: str) -> str | bytes:
-        return self._file_ids.get(path) or self.photos.read(path)
+        file_id = self._file_ids.get(path)
+        if file_id is None:
+            return self.photos.read(path)
+        self._file_ids.move_to_end(path)
+        return file_id
 
     def _remember(self, path: str, message: Message) -> None:
+        """Telegram's file id for a photo already uploaded, for the newest few photos."""
         if message.photo:
             self._file_ids[path] = message.photo[-1].file_id
+            self._file_ids.move_to_end(path)
+            while len(self._file_ids) > FILE_ID_CACHE:
+                self._file_ids.popitem(last=False)
 
     async def _send_message(self, chat_id: int, payload: dict[str, Any]) -> tuple[int, list[int]]:
         """The card (photo with caption and buttons, or text); further photos as an album.

@@ -77,6 +77,13 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
+WORKER_NEEDS_POSTGRESQL = (
+    "shopwatch worker needs PostgreSQL: SQLite is single-process and `shopwatch run` "
+    "already sends every message; set SHOPWATCH_DATABASE_URL to a postgresql:// URL "
+    "to run more workers"
+)
+
+
 def chat_unreachable(chat_id: int, error: str) -> str:
     return (
         f"ShopWatch cannot post in chat {chat_id} ({error}). Alerts to that chat are not "

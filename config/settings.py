@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     telegram_rate_limit: bool = True
     # This deployment's Ed25519 private key (base64), for peers that know us by public key.
     federation_private_key: SecretStr | None = None
+    # Processes sending the outbox (`shopwatch run` plus each `shopwatch worker`): they
+    # share the bot's 30 messages a second between them.
+    outbox_workers: int = Field(default=1, ge=1, le=64)
+    # How long a claimed message is a worker's alone; a dead worker's chats wait this long.
+    outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -84,6 +89,15 @@ class Settings(BaseSettings):
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError(
                 "SHOPWATCH_WEBHOOK_SECRET is required when SHOPWATCH_WEBHOOK_URL is set"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_sqlite_worker(self) -> Settings:
+        if self.outbox_workers > 1 and self.database_url.startswith("sqlite"):
+            raise ValueError(
+                "SQLite is single-process: SHOPWATCH_OUTBOX_WORKERS above 1 needs PostgreSQL "
+                "(SHOPWATCH_DATABASE_URL=postgresql://...)"
             )
         return self
 

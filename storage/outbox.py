@@ -5,17 +5,32 @@ A worker claims due rows under a lease: the claim is one statement (with
 workers never hold the same row. A worker that dies mid-send loses its lease and
 the row is claimed again: delivery is at least once, and a row once marked sent
 is never handed out again.
+
+Order and fairness: a chat with a row under a live lease gets nothing more until
+that row is done, so a chat's messages go out in order even when a worker dies;
+each claim takes at most a few rows per chat and deals the batch out round-robin
+across schemes, so one town's backlog cannot hold back another town's alert.
+
+On PostgreSQL several processes send (`shopwatch worker`); each chat belongs to
+one of them at a time through `ChatShards`, so Telegram's per-chat limits, counted
+in each process, stay right.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import ColumnElement, and_, exists, func, text, update
+from sqlalchemy import select as select_columns
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import aliased
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +39,17 @@ from storage.enums import OutboxKind, OutboxState
 from storage.models import OutboxRow, utcnow
 from storage.transaction import transaction
 
+logger = logging.getLogger(__name__)
+
 _UNSENT = (OutboxState.PENDING, OutboxState.SENDING)
+
+SHARD_COUNT = 64
+"""Chats are dealt into this many shards (`abs(chat_id) % SHARD_COUNT`); more shards
+than workers keeps the split even."""
+_SHARD_LOCKS = 53_570
+"""pg_advisory_lock(_SHARD_LOCKS, shard): this session owns that shard's chats."""
+_WORKER_LOCKS = 53_571
+"""pg_advisory_lock_shared(_WORKER_LOCKS, 0): this session is a live worker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +94,134 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def shard_of(chat_id: int, count: int = SHARD_COUNT) -> int:
+    return abs(chat_id) % count
+
+
+@dataclass(frozen=True, slots=True)
+class ShardFilter:
+    """The chats a claim may touch: those in `owned` shards, plus rows of `anywhere` kinds
+    (the radio, which only the receiving process sends, belongs to no shard)."""
+
+    owned: frozenset[int]
+    count: int = SHARD_COUNT
+    anywhere: frozenset[OutboxKind] = frozenset()
+
+    def condition(self) -> ColumnElement[bool]:
+        in_shard = (func.abs(col(OutboxRow.chat_id)) % self.count).in_(sorted(self.owned))
+        if self.anywhere:
+            return or_(in_shard, col(OutboxRow.kind).in_(sorted(self.anywhere)))
+        return in_shard
+
+
+class ChatShards:
+    """Which chats this process sends to, when several processes share the outbox.
+
+    Each shard is a PostgreSQL session advisory lock held on one connection kept
+    for the purpose: a worker that dies (even by SIGKILL) drops its connection and
+    with it its shards, and the others pick them up on their next rebalance. Every
+    worker also holds a shared "alive" lock, so each can count the live ones and
+    keep about `SHARD_COUNT / live` shards, handing spare ones back for a newcomer.
+    """
+
+    def __init__(self, engine: AsyncEngine, count: int = SHARD_COUNT) -> None:
+        self._engine = engine
+        self.count = count
+        self.owned: frozenset[int] = frozenset()
+        self._connection: AsyncConnection | None = None
+
+    async def rebalance(self, busy: Collection[int] = ()) -> frozenset[int]:
+        """Take free shards up to a fair share, give back extras (those not `busy` first).
+
+        On a database error the connection (and so every shard) is dropped and this
+        process sends nothing until the next rebalance gets a fresh one.
+        """
+        try:
+            connection = await self._connect()
+            live = await self._scalar(
+                connection,
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid = :key AND objid = 0 AND objsubid = 2"
+                " AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())",
+                key=_WORKER_LOCKS,
+            )
+            fair = math.ceil(self.count / max(int(live), 1))
+            owned = set(self.owned)
+            # Idle shards go first; a busy one may go too, as its chats stay under
+            # their leases (and so with this worker) until the rows in hand are done.
+            spare = sorted(owned, key=lambda shard: (shard in busy, random.random()))
+            while len(owned) > fair:
+                shard = spare.pop(0)
+                await self._scalar(
+                    connection,
+                    "SELECT pg_advisory_unlock(:key, :shard)",
+                    key=_SHARD_LOCKS,
+                    shard=shard,
+                )
+                owned.discard(shard)
+            if len(owned) < fair:
+                # In random order, so workers end up with shards spread over all chats.
+                for shard in random.sample(range(self.count), self.count):
+                    if len(owned) >= fair:
+                        break
+                    if shard in owned:
+                        continue
+                    if await self._scalar(
+                        connection,
+                        "SELECT pg_try_advisory_lock(:key, :shard)",
+                        key=_SHARD_LOCKS,
+                        shard=shard,
+                    ):
+                        owned.add(shard)
+            if owned != self.owned:
+                logger.info(
+                    "outbox shards: holding %s of %s, %s worker(s) live",
+                    len(owned),
+                    self.count,
+                    live,
+                )
+            self.owned = frozenset(owned)
+        except (DBAPIError, OSError) as exc:
+            logger.warning("outbox shards lost (%s); trying again shortly", exc)
+            await self._drop()
+        return self.owned
+
+    async def close(self) -> None:
+        """Hand every shard back at once, so the other workers need not wait for a lease."""
+        connection, self._connection = self._connection, None
+        self.owned = frozenset()
+        if connection is None:
+            return
+        try:
+            await connection.execute(text("SELECT pg_advisory_unlock_all()"))
+            await connection.close()
+        except (DBAPIError, OSError):
+            await connection.invalidate()
+
+    async def _connect(self) -> AsyncConnection:
+        if self._connection is None:
+            connection = await self._engine.connect()
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._connection = connection
+            await self._scalar(
+                connection, "SELECT pg_advisory_lock_shared(:key, 0)", key=_WORKER_LOCKS
+            )
+        return self._connection
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        self.owned = frozenset()
+        if connection is not None:
+            # Never back to the pool: a pooled connection would keep the locks.
+            await connection.invalidate()
+            await connection.close()
+
+    @staticmethod
+    async def _scalar(connection: AsyncConnection, sql: str, **params: int) -> Any:
+        return (await connection.execute(text(sql), params)).scalar_one()
+
+
 class OutboxRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -93,14 +246,88 @@ class OutboxRepository:
             ).one()
 
     async def claim_due(
-        self, worker_id: str, now: datetime, limit: int = 20, lease_seconds: float = 60.0
+        self,
+        worker_id: str,
+        now: datetime,
+        limit: int = 20,
+        lease_seconds: float = 60.0,
+        *,
+        per_chat: int | None = None,
+        shards: ShardFilter | None = None,
+        busy_chats: Collection[int] = (),
+        skip_kinds: Collection[OutboxKind] = (),
     ) -> list[OutboxRow]:
-        """Lease up to `limit` due rows, oldest first; each claim counts as an attempt."""
+        """Lease up to `limit` due rows; each claim counts as an attempt.
+
+        Schemes take turns: the batch holds every scheme's oldest row before any
+        scheme's second. Within a chat rows come in the order they were queued and
+        never with a gap (a chat's later row is never claimed without its earlier
+        ones), at most `per_chat` of them. Chats with a row still under someone's
+        lease or put back for later, and `busy_chats` (this worker's own, in hand),
+        are left alone.
+        """
+        outbox = OutboxRow
+        held = aliased(OutboxRow)
+        # A chat waits while one of its rows is in someone's hands, or while an
+        # earlier row of it has been put back for later (a flood limit, a back-off).
+        chat_waits = exists().where(
+            col(held.chat_id) == col(outbox.chat_id),
+            or_(
+                and_(
+                    col(held.state) == OutboxState.SENDING,
+                    col(held.claimed_until) >= now,
+                ),
+                and_(
+                    col(held.state) == OutboxState.PENDING,
+                    col(held.attempts) > 0,
+                    col(held.next_attempt_at) > now,
+                    col(held.id) < outbox.id,
+                ),
+            ),
+        )
+        conditions: list[ColumnElement[bool]] = [_claimable(now), ~chat_waits]
+        if busy_chats:
+            conditions.append(col(outbox.chat_id).not_in(sorted(busy_chats)))
+        if skip_kinds:
+            conditions.append(col(outbox.kind).not_in(sorted(skip_kinds)))
+        if shards is not None:
+            if not shards.owned and not shards.anywhere:
+                return []
+            conditions.append(shards.condition())
+        candidates = (
+            select_columns(
+                col(outbox.id).label("id"),
+                col(outbox.scheme_id).label("scheme_id"),
+                col(outbox.chat_id).label("chat_id"),
+                func.row_number()
+                .over(partition_by=col(outbox.chat_id), order_by=col(outbox.id))
+                .label("chat_turn"),
+                func.row_number()
+                .over(
+                    partition_by=col(outbox.scheme_id),
+                    order_by=(col(outbox.next_attempt_at), col(outbox.id)),
+                )
+                .label("scheme_turn"),
+            )
+            .where(*conditions)
+            .subquery("candidates")
+        )
+        # A row's turn is the latest scheme turn among its chat's rows up to it, so
+        # taking rows by turn never takes a chat's later row without its earlier ones.
+        turned = select_columns(
+            candidates.c.id,
+            candidates.c.chat_turn,
+            func.max(candidates.c.scheme_turn)
+            .over(partition_by=candidates.c.chat_id, order_by=candidates.c.id, rows=(None, 0))
+            .label("turn"),
+        ).subquery("turned")
+        picked_rows = select_columns(turned.c.id)
+        if per_chat is not None:
+            picked_rows = picked_rows.where(turned.c.chat_turn <= per_chat)
+        picked = picked_rows.order_by(turned.c.turn, turned.c.id).limit(limit).scalar_subquery()
         due = (
             select(OutboxRow.id)
-            .where(_claimable(now))
-            .order_by(col(OutboxRow.next_attempt_at), col(OutboxRow.id))
-            .limit(limit)
+            .where(col(OutboxRow.id).in_(picked))
             .with_for_update(skip_locked=True)
         )
         claim = (
@@ -117,7 +344,25 @@ class OutboxRepository:
         )
         async with transaction(self._sessions, "claim queued messages") as session:
             rows: list[OutboxRow] = list((await session.exec(claim)).scalars().all())
-        return sorted(rows, key=lambda row: (row.next_attempt_at, row.id or 0))
+        # A chat's messages go out in the order they were queued.
+        return sorted(rows, key=lambda row: row.id or 0)
+
+    async def renew(self, worker_id: str, row_ids: Collection[int], until: datetime) -> None:
+        """Extend this worker's lease on rows still in hand (a slow chat's later rows)."""
+        if not row_ids:
+            return
+        change = (
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id).in_(sorted(row_ids)),
+                col(OutboxRow.claimed_by) == worker_id,
+                col(OutboxRow.state) == OutboxState.SENDING,
+            )
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        async with transaction(self._sessions, "renew the lease") as session:
+            await session.exec(change)
 
     async def mark_sent(
         self, row_id: int, telegram_message_id: int | None, *, now: datetime | None = None
@@ -207,18 +452,27 @@ class OutboxRepository:
             failed = (await session.exec(failed_query)).one()
         return Backlog(due=due, oldest_age=None if oldest is None else now - oldest, failed=failed)
 
-    async def release_claims(self, worker_id: str, *, keep_chats: Collection[int] = ()) -> int:
-        """Put back `worker_id`'s claimed rows outside `keep_chats` (the chats it is sending
-        to); returns how many.
+    async def release_claims(
+        self, worker_id: str | None, *, keep_chats: Collection[int] = ()
+    ) -> int:
+        """Put back `worker_id`'s claimed rows (every worker's with None) outside
+        `keep_chats` (the chats it is sending to); returns how many.
 
         A claim whose commit went through while its answer was lost with the connection
         leaves rows claimed by a worker that never saw them. Nothing is sending them, so
-        they go back now instead of waiting out their lease.
+        they go back now instead of waiting out their lease. With None it is for a
+        process starting where it alone sends (SQLite): every claim left is a dead
+        process's.
         """
+        claimed = (
+            col(OutboxRow.claimed_by).is_not(None)
+            if worker_id is None
+            else col(OutboxRow.claimed_by) == worker_id
+        )
         release = (
             update(OutboxRow)
             .where(
-                col(OutboxRow.claimed_by) == worker_id,
+                claimed,
                 col(OutboxRow.state) == OutboxState.SENDING,
                 col(OutboxRow.chat_id).not_in(list(keep_chats)),
             )

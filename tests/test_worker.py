@@ -1,0 +1,344 @@
+"""More than one process sending the outbox: `shopwatch worker` beside the receiving bot.
+
+On PostgreSQL the receiving bot and two `shopwatch worker` processes (real
+subprocesses, started with the command line) share a burst of alerts against the
+sandbox, which enforces Telegram's overall 30 messages a second for the bot's
+token. One worker is killed with SIGKILL in the middle; the others take over its
+chats once its lease is over. On SQLite the command refuses to start.
+
+The claims underneath are checked on both databases: a small town's alert is in
+the first batch whatever backlog another town has, and a chat's rows come in
+order, never with a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.runtime import BotRuntime
+from bot.sandbox import BotApiSandbox, SandboxLimits
+from broadcast import texts
+from config.schemes import Category, SchemesFile, Urgency, load_schemes
+from storage.enums import OutboxKind, OutboxState
+from storage.models import OutboxRow, Report, utcnow
+from storage.outbox import SHARD_COUNT, ChatShards, Delivery
+from storage.scratch import scratch_postgres_database
+from storage.store import Store
+from tests.storage_fixtures import POSTGRES_URL_ENV
+from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, town_settings
+
+SHARED_BUDGET = SandboxLimits(global_per_second=30.0, per_group_per_minute=600)
+"""Telegram's overall limit for the token, which the three processes must share; the
+per-group minute is raised so the story takes seconds, not minutes."""
+LEASE_SECONDS = 2.0
+PROCESSES = 3
+BURST_CHATS = [-1002000000000 - 3 * n for n in range(1, 21)]
+"""Twenty groups, spread over the shards."""
+BURST_ALERTS = 12
+
+
+def worker_environment(
+    sandbox: BotApiSandbox, database_url: str, data_dir: Path
+) -> dict[str, str]:
+    """What `shopwatch worker` reads: the same settings as the receiving bot's."""
+    return {
+        **os.environ,
+        "SHOPWATCH_BOT_TOKEN": BOT_TOKEN,
+        "SHOPWATCH_TELEGRAM_API_URL": sandbox.base_url,
+        "SHOPWATCH_TELEGRAM_FILE_URL": sandbox.base_file_url,
+        "SHOPWATCH_DATABASE_URL": database_url,
+        "SHOPWATCH_SCHEMES_FILE": str(EXAMPLE_SCHEMES),
+        "SHOPWATCH_DATA_DIR": str(data_dir),
+        "SHOPWATCH_OUTBOX_WORKERS": str(PROCESSES),
+        "SHOPWATCH_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        "SHOPWATCH_LOG_LEVEL": "INFO",
+    }
+
+
+@dataclass
+class WorkerProcess:
+    process: asyncio.subprocess.Process
+    log: Path
+
+    def said(self) -> str:
+        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+
+    def worker_id(self) -> str | None:
+        found = re.search(r"outbox worker (worker-[0-9a-f]+) is running", self.said())
+        return found.group(1) if found else None
+
+
+@asynccontextmanager
+async def worker_process(env: dict[str, str], log: Path) -> AsyncIterator[WorkerProcess]:
+    """`shopwatch worker` as a deployment starts it; killed at the end if still running."""
+    with log.open("w", encoding="utf-8") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "worker",
+            env=env,
+            cwd=log.parent,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        yield WorkerProcess(process, log)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def eventually(
+    sandbox: BotApiSandbox, probe: Callable[[], Awaitable[bool]], what: str, within: float
+) -> None:
+    reached: bool = await sandbox.wait_for(probe, timeout=within, message=what)
+    assert reached
+
+
+async def queue_burst(store: Store) -> list[Report]:
+    """Twelve alerts, each to twenty chats: 240 messages queued at once."""
+    scheme = await store.schemes.get_by_slug("norwich")
+    assert scheme.id is not None
+    reports = []
+    for number in range(1, BURST_ALERTS + 1):
+        report = Report(
+            scheme_id=scheme.id,
+            category=Category.THEFT,
+            urgency=Urgency.NOW,
+            description=f"Alert {number}: grey hoodie, heading to Haymarket",
+        )
+        deliveries = [
+            Delivery(chat, OutboxKind.ALERT, {"text": f"Alert {number}"}) for chat in BURST_CHATS
+        ]
+        reports.append(await store.reports.create(report, deliveries))
+    return reports
+
+
+async def burst_rows(store: Store, reports: list[Report]) -> list[OutboxRow]:
+    rows: list[OutboxRow] = []
+    for report in reports:
+        assert report.id is not None
+        rows += await store.outbox.for_report(report.id)
+    return rows
+
+
+def without_repeats(bodies: list[str]) -> list[str]:
+    return [body for index, body in enumerate(bodies) if index == 0 or bodies[index - 1] != body]
+
+
+@pytest.fixture
+def postgres_server() -> str:
+    server_url = os.environ.get(POSTGRES_URL_ENV)
+    if not server_url:
+        pytest.skip(f"PostgreSQL not tested: set {POSTGRES_URL_ENV} to a server database URL")
+    return server_url
+
+
+async def test_three_processes_share_a_burst_and_take_over_a_killed_workers_chats(
+    tmp_path: Path, postgres_server: str
+) -> None:
+    schemes = load_schemes(EXAMPLE_SCHEMES)
+    async with (
+        scratch_postgres_database(postgres_server, "shopwatch_worker") as database_url,
+        BotApiSandbox(limits=SandboxLimits.off()) as sandbox,
+    ):
+        bot = sandbox.add_bot(BOT_TOKEN, "shopwatch_bot", "ShopWatch")
+        for chat in BURST_CHATS:
+            sandbox.group(chat, f"Shop street {chat}", bots=[bot])
+        settings = town_settings(
+            sandbox,
+            tmp_path,
+            database_url=database_url,
+            outbox_workers=PROCESSES,
+            outbox_lease_seconds=LEASE_SECONDS,
+        )
+        receiver = BotRuntime(settings, schemes)
+        await receiver.start()
+        env = worker_environment(sandbox, database_url, settings.data_dir)
+        try:
+            async with (
+                worker_process(env, tmp_path / "worker-1.log") as victim,
+                worker_process(env, tmp_path / "worker-2.log") as survivor,
+            ):
+
+                async def shards_shared() -> bool:
+                    return all(
+                        "worker(s) live" in worker.said() and worker.worker_id() is not None
+                        for worker in (victim, survivor)
+                    )
+
+                await eventually(sandbox, shards_shared, "both workers holding shards", within=30)
+                store = receiver.store
+                sandbox.limits = SHARED_BUDGET
+                reports = await queue_burst(store)
+
+                async def victim_in_the_middle() -> bool:
+                    rows = await burst_rows(store, reports)
+                    return any(r.claimed_by == victim.worker_id() for r in rows) and any(
+                        r.state == OutboxState.SENT for r in rows
+                    )
+
+                await eventually(
+                    sandbox, victim_in_the_middle, "the victim sending its share", within=20
+                )
+                victim.process.send_signal(signal.SIGKILL)
+                await victim.process.wait()
+                in_hand = [
+                    row
+                    for row in await burst_rows(store, reports)
+                    if row.claimed_by == victim.worker_id() and row.state == OutboxState.SENDING
+                ]
+                assert in_hand, "the victim died with chats in hand"
+
+                async def all_handled() -> bool:
+                    rows = await burst_rows(store, reports)
+                    return all(r.state in (OutboxState.SENT, OutboxState.FAILED) for r in rows)
+
+                await eventually(sandbox, all_handled, "the whole burst handled", within=60)
+
+                survivor.process.send_signal(signal.SIGTERM)
+                assert await survivor.process.wait() == 0, survivor.said()
+            rows = await burst_rows(store, reports)
+        finally:
+            await receiver.stop()
+
+        assert {row.state for row in rows} == {OutboxState.SENT}, "nothing lost, nothing given up"
+        taken_over = {row.id for row in in_hand}
+        assert all(row.attempts >= 2 for row in rows if row.id in taken_over)
+        expected = [f"Alert {number}" for number in range(1, BURST_ALERTS + 1)]
+        repeats = 0
+        for chat in BURST_CHATS:
+            bodies = [m.body for m in sandbox.chat_messages(bot, chat) if m.from_bot]
+            assert without_repeats(bodies) == expected, f"chat {chat} in order, none missing"
+            repeats += len(bodies) - len(expected)
+        # At least once: a copy the victim had sent but not yet recorded when it died goes
+        # again, right after itself; only the chats it had in hand can see that.
+        assert repeats <= len({row.chat_id for row in in_hand})
+
+
+def test_shopwatch_worker_on_sqlite_refuses_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SHOPWATCH_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SHOPWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'shopwatch.db'}")
+    monkeypatch.setenv("SHOPWATCH_SCHEMES_FILE", str(EXAMPLE_SCHEMES))
+
+    assert main(["worker"]) == 2
+    assert capsys.readouterr().err == f"shopwatch: {texts.WORKER_NEEDS_POSTGRESQL}\n"
+    assert not (tmp_path / "shopwatch.db").exists(), "refused before touching the log"
+
+    monkeypatch.setenv("SHOPWATCH_OUTBOX_WORKERS", "2")
+    assert main(["check"]) == 2
+    refusal = capsys.readouterr().err
+    assert refusal.count("\n") == 1
+    assert "SQLite is single-process" in refusal
+
+
+class TestClaims:
+    """On SQLite and PostgreSQL: fair between schemes, in order within a chat."""
+
+    async def test_a_small_towns_alert_is_in_the_first_batch_despite_a_big_backlog(
+        self, synced_store: Store, schemes_file: SchemesFile
+    ) -> None:
+        store = synced_store
+        norwich = await store.schemes.get_by_slug("norwich")
+        wymondham = await store.schemes.get_by_slug("wymondham")
+        assert norwich.id is not None
+        assert wymondham.id is not None
+        backlog_chats = [-1003000000000 - n for n in range(40)]
+        backlog = Report(
+            scheme_id=norwich.id,
+            category=Category.THEFT,
+            urgency=Urgency.NOW,
+            description="A busy evening in the city",
+        )
+        await store.reports.create(
+            backlog,
+            [
+                Delivery(chat, OutboxKind.MESSAGE, {"text": f"Norwich {n}"})
+                for n in range(25)
+                for chat in backlog_chats
+            ],
+        )
+        small_town_chat = schemes_file.scheme("wymondham").group_chat_id
+        alert = Report(
+            scheme_id=wymondham.id,
+            category=Category.VIOLENCE,
+            urgency=Urgency.NOW,
+            description="Man shouting at staff in the Co-op",
+        )
+        await store.reports.create(
+            alert, [Delivery(small_town_chat, OutboxKind.ALERT, {"text": "Wymondham"})]
+        )
+
+        batch = await store.outbox.claim_due("worker-a", utcnow(), limit=20, per_chat=5)
+
+        assert len(batch) == 20
+        assert [row.chat_id for row in batch if row.scheme_id == wymondham.id] == [small_town_chat]
+        assert backlog.id is not None
+        queued_rows = await store.outbox.for_report(backlog.id)
+        for chat in {row.chat_id for row in batch if row.scheme_id == norwich.id}:
+            claimed = [row.id for row in batch if row.chat_id == chat]
+            queued = [row.id for row in queued_rows if row.chat_id == chat]
+            assert claimed == queued[: len(claimed)], "a chat's earliest rows, without a gap"
+            assert len(claimed) <= 5
+
+    async def test_a_chat_waits_while_its_row_is_in_hand_or_put_back(
+        self, synced_store: Store
+    ) -> None:
+        store = synced_store
+        norwich = await store.schemes.get_by_slug("norwich")
+        assert norwich.id is not None
+        chat = -1004000000001
+        first = await store.outbox.enqueue(
+            norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "first"})
+        )
+        second = await store.outbox.enqueue(
+            norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "second"})
+        )
+        assert first.id is not None
+
+        claimed = await store.outbox.claim_due("worker-a", utcnow(), limit=1)
+        assert [row.id for row in claimed] == [first.id]
+        assert await store.outbox.claim_due("worker-b", utcnow()) == [], "in worker-a's hands"
+
+        later = utcnow() + timedelta(seconds=30)
+        await store.outbox.mark_retry(first.id, "flood limit: retry after 30s", later)
+        assert await store.outbox.claim_due("worker-b", utcnow()) == [], "second waits behind"
+
+        both = await store.outbox.claim_due("worker-b", later + timedelta(seconds=1))
+        assert [row.id for row in both] == [first.id, second.id]
+
+    async def test_shards_are_shared_and_a_closed_workers_are_taken_over(
+        self, synced_store: Store
+    ) -> None:
+        if synced_store.backend != "postgresql":
+            pytest.skip("SQLite is single-process: no shards")
+        first, second = ChatShards(synced_store.engine), ChatShards(synced_store.engine)
+        try:
+            assert len(await first.rebalance()) == SHARD_COUNT, "alone, it holds every shard"
+            assert await second.rebalance() == frozenset(), "nothing free yet"
+            assert len(await first.rebalance()) == SHARD_COUNT // 2, "half handed back"
+            assert len(await second.rebalance()) == SHARD_COUNT // 2
+            assert first.owned.isdisjoint(second.owned)
+
+            await first.close()
+            assert len(await second.rebalance()) == SHARD_COUNT, "the closed one's taken over"
+        finally:
+            await first.close()
+            await second.close()
