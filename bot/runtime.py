@@ -69,6 +69,8 @@ class BotRuntime:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
+        if self._store.backend == "sqlite":
+            await self._requeue_dead_claims(self._store)
         self.outbox.start()
         if self.services.radio is not None:
             await self.services.radio.start(self.outbox)
@@ -102,6 +104,16 @@ class BotRuntime:
                 allowed_updates=ALLOWED_UPDATES, timeout=10, poll_interval=0.0
             )
             logger.info("receiving updates by polling; health check on port %s", self.port)
+
+    @staticmethod
+    async def _requeue_dead_claims(store: Store) -> None:
+        """On SQLite this process alone sends, so a claim in the log is a dead process's:
+        send its rows now rather than after their lease. A copy Telegram took just
+        before that process died, not yet recorded, goes a second time: Telegram has
+        no idempotency key to ask it."""
+        released = await store.outbox.release_claims(None)
+        if released:
+            logger.warning("%s message(s) claimed by a stopped process queued again", released)
 
     def _bound_port(self) -> int | None:
         assert self._runner is not None
