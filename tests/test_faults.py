@@ -13,16 +13,21 @@ import asyncio
 import os
 import re
 import signal
+import sqlite3
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import telegram
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.sandbox import BotApiSandbox, BotHandle, FaultKind, Person, SandboxLimits
 from broadcast import texts
 from config.schemes import SchemesFile, load_schemes
+from storage.engine import SQLITE_BUSY_TIMEOUT_MS
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member
 from storage.scratch import scratch_postgres_database
@@ -105,17 +110,21 @@ async def delivered_everywhere(
     )
 
 
-async def alert(town: Town, member: Person, text: str) -> str:
+async def alert(town: Town, member: Person, text: str, *, within: float = 5.0) -> str:
     """`member` sends `/alert text`; returns the bot's answer."""
-    sent = await member.send(town.bot, f"/alert {text}")
-    answer = await town.bot_message_after(member, sent.message_id, what="an answer to the alert")
-    return answer.body
+    return await answer_to(town, member, f"/alert {text}", within=within)
 
 
-async def answer_to(town: Town, member: Person, text: str) -> str:
+async def answer_to(town: Town, member: Person, text: str, *, within: float = 5.0) -> str:
     sent = await member.send(town.bot, text)
-    answer = await town.bot_message_after(member, sent.message_id, what=f"an answer to {text}")
-    return answer.body
+
+    def answer() -> str | None:
+        for message in town.sandbox.chat_messages(town.bot, member):
+            if message.message_id > sent.message_id and message.from_bot:
+                return message.body
+        return None
+
+    return await town.sandbox.wait_for(answer, within, message=f"no answer to {text!r}")
 
 
 async def assert_each_chat_has_one_copy(
@@ -124,6 +133,41 @@ async def assert_each_chat_has_one_copy(
     chats = await delivered_everywhere(town, report_id, within)
     assert len(chats) >= 2, "the group and the control room at least"
     assert copies_in_chats(town, report_id) == Counter(chats), "one copy in each chat, no more"
+
+
+# --- the sandbox's weather, as the Telegram client sees it ---------------------------------------
+
+
+async def test_a_storm_answers_the_client_in_telegrams_own_shapes_and_carries_out_nothing(
+    sandbox: BotApiSandbox, shop_bot: BotHandle, client: telegram.Bot
+) -> None:
+    alice = sandbox.user(700101, "Alice")
+    alice.open_chat(shop_bot)
+    faults = sandbox.faults
+
+    faults.storm(FaultKind.SERVER_ERROR, seconds=60, chats=[alice.id])
+    with pytest.raises(TelegramError, match="Internal Server Error"):
+        await client.send_message(alice.id, "one")
+    faults.calm()
+    faults.storm(FaultKind.BAD_GATEWAY, seconds=60, methods=["sendMessage"])
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await client.send_message(alice.id, "two")
+    faults.calm()
+    faults.storm(FaultKind.FLOOD, seconds=60, retry_after=7)
+    with pytest.raises(RetryAfter) as flood:
+        await client.send_message(alice.id, "three")
+    faults.calm()
+    faults.storm(FaultKind.TIMEOUT, seconds=60, hang=2.0)
+    with pytest.raises(TimedOut):
+        await client.send_message(alice.id, "four", read_timeout=0.2)
+    faults.calm()
+    other_chat = faults.storm(FaultKind.SERVER_ERROR, seconds=60, chats=[alice.id + 1])
+    five = await client.send_message(alice.id, "five")
+
+    assert flood.value.retry_after in (7, timedelta(seconds=7))
+    assert five.text == "five"
+    assert other_chat.struck == 0
+    assert [m.text for m in sandbox.chat_messages(shop_bot, alice)] == ["five"]
 
 
 # --- the log goes away ------------------------------------------------------------------------
@@ -174,6 +218,36 @@ async def test_while_the_log_is_away_alice_is_told_to_try_again_and_her_earlier_
         assert not said_in_scheme_chats(town, "Threatened staff"), (
             "the refused alert never went out"
         )
+
+
+LOCKED_ANSWER_WITHIN = SQLITE_BUSY_TIMEOUT_MS / 1000 + 10.0
+"""The bot waits out SQLite's busy timeout before it gives up on the write."""
+
+
+async def test_a_log_locked_past_its_busy_timeout_refuses_the_alert_whole_and_takes_the_next(
+    tmp_path: Path,
+) -> None:
+    """On SQLite another program (a careless backup, a sqlite3 shell) holds the write
+    lock longer than the bot waits for it: Alice is told her alert was NOT sent, and
+    none of it is stored or goes out. Once the lock is gone her next alert goes."""
+    async with running_town(tmp_path) as town:
+        alice = town.person(700101, "Alice")
+        await town.join(alice, shop="Boots", street="Haymarket")
+        norwich = await town.runtime.store.schemes.get_by_slug("norwich")
+        assert norwich.id is not None
+        shell = sqlite3.connect(tmp_path / "shopwatch.db", isolation_level=None)
+        try:
+            shell.execute("BEGIN IMMEDIATE")
+            refused = await alert(town, alice, THEFT, within=LOCKED_ANSWER_WITHIN)
+        finally:
+            shell.close()
+
+        assert refused == texts.ALERT_NOT_STORED
+        assert await town.runtime.store.reports.recent(norwich.id) == [], "nothing half-stored"
+        assert not said_in_scheme_chats(town, "razor blades"), "nothing went out"
+        again = await alert(town, alice, THEFT)
+        assert again.startswith("Alert sent to"), again
+        await assert_each_chat_has_one_copy(town, report_number(again))
 
 
 # --- Telegram storms --------------------------------------------------------------------------
