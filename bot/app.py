@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.jobs import schedule_jobs
 from bot.persistence import DatabasePersistence
+from bot.updates import SkippingUpdatesRequest
 from broadcast import texts
 from broadcast.alerts import AlertService
 from broadcast.callbacks import CallbackSigner
@@ -78,6 +79,8 @@ def build_application(
     )
     if webhook:
         builder = builder.updater(None)
+    else:
+        builder = builder.get_updates_request(SkippingUpdatesRequest(connection_pool_size=1))
     application: ShopWatchApplication = builder.build()
     photos = PhotoStore(settings.photos_dir)
     metrics = Metrics()

@@ -38,6 +38,8 @@ Timeouts are jobs in memory and do not survive a restart, so without this a draf
 abandoned just before one would stay in the database for good.
 """
 
+BIGINT = 2**63
+
 UserData = dict[Any, Any]
 ChatData = dict[Any, Any]
 
@@ -72,13 +74,15 @@ class DatabasePersistence(BasePersistence[UserData, ChatData, BotData]):
         return dict(await self._conversations.all_user_data())
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        await self._conversations.set_user_data(user_id, data)
+        if _storable(user_id):
+            await self._conversations.set_user_data(user_id, data)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         """Nothing to do: this process is the only writer, so memory is already current."""
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._conversations.drop_user_data(user_id)
+        if _storable(user_id):
+            await self._conversations.drop_user_data(user_id)
 
     async def get_conversations(self, name: str) -> dict[ConversationKey, object]:
         await self._forget_idle_once()
@@ -120,3 +124,9 @@ class DatabasePersistence(BasePersistence[UserData, ChatData, BotData]):
 
     async def update_callback_data(self, data: Any) -> None:
         pass
+
+
+def _storable(user_id: int) -> bool:
+    """A forged update's id past 64 bits fits no column; it was never stored, so it is
+    never written or dropped either (the access check has already ignored its update)."""
+    return type(user_id) is int and -BIGINT <= user_id < BIGINT

@@ -8,17 +8,16 @@ application's queue, so a forged call is refused and changes nothing.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from telegram import Update
 from telegram.ext import Application
 
 from bot.health import Readiness
+from bot.updates import decode_update, update_id_of
 from broadcast.federation.inbound import FederationReceiver, add_federation_routes
 
 logger = logging.getLogger(__name__)
@@ -49,12 +48,16 @@ def _webhook_handler(secret: str) -> Any:
         application = request.app[APPLICATION_KEY]
         try:
             data = await request.json()
-            if not isinstance(data, dict):
-                raise ValueError("an update is a JSON object")
-            update = Update.de_json(data, application.bot)
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
-            logger.warning("malformed webhook update refused: %s", type(exc).__name__)
+        except (ValueError, RecursionError) as exc:
+            logger.warning("webhook body that is not JSON refused: %s", type(exc).__name__)
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
+        if update_id_of(data) is None:
+            logger.warning("webhook body that is not an update refused")
+            return web.json_response({"ok": False, "error": "malformed update"}, status=400)
+        update = decode_update(data, application.bot)
+        if update is None:
+            # Taken, not refused: Telegram would resend it and hold back every update after it.
+            return web.json_response({"ok": True})
         await application.update_queue.put(update)
         return web.json_response({"ok": True})
 

@@ -20,6 +20,8 @@ from storage.enums import AuditOutcome
 logger = logging.getLogger(__name__)
 
 ACCESS_GROUP = -1
+TELEGRAM_ID_LIMIT = 2**52
+"""Telegram's ids have at most 52 significant bits; a user's id is positive."""
 
 
 async def identify(update: Update, context: ShopWatchContext) -> None:
@@ -28,6 +30,10 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         logger.debug("update %s has no human sender; ignored", update.update_id)
+        raise ApplicationHandlerStop
+    if not _plausible(user.id, chat.id):
+        # Not from Telegram: no database column holds such an id, and no chat has it.
+        logger.warning("update %s with impossible ids ignored", update.update_id)
         raise ApplicationHandlerStop
     store = context.store
     memberships = tuple(
@@ -62,6 +68,15 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
         )
         raise ApplicationHandlerStop
     context.viewer = viewer
+
+
+def _plausible(user_id: object, chat_id: object) -> bool:
+    return (
+        type(user_id) is int
+        and type(chat_id) is int
+        and 0 < user_id < TELEGRAM_ID_LIMIT
+        and 0 < abs(chat_id) < TELEGRAM_ID_LIMIT * 1000
+    )
 
 
 def _is_arrival(update: Update) -> bool:
