@@ -7,6 +7,7 @@ reader sees the whole bot in one screen.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -40,6 +41,17 @@ from storage.photos import PhotoStore
 from storage.store import Store
 
 ShopWatchApplication = Application[Any, ShopWatchContext, Any, Any, BotData, Any]
+
+UPDATES_TAKEN_AHEAD = 1
+"""Updates taken from Telegram but not yet being handled, at most.
+
+Polling confirms a batch to Telegram as soon as it asks for the next one, and a
+queue without bound asks at once: a crash then loses the whole batch (up to 100
+members' messages, none of them answered). With this bound the next batch is
+asked for only when the last of this one is in hand, so a crash loses at most the
+update being handled and the one behind it. A webhook answers Telegram only once
+its update is queued.
+"""
 TELEGRAM_MESSAGES_PER_SECOND = 30.0
 
 
@@ -76,6 +88,7 @@ def build_application(
         .rate_limiter(_rate_limiter(settings))
         .post_init(_announce_commands)
         .persistence(DatabasePersistence(store.conversations))
+        .update_queue(asyncio.Queue(maxsize=UPDATES_TAKEN_AHEAD))
     )
     if webhook:
         builder = builder.updater(None)
