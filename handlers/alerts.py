@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from telegram import Message, PhotoSize, Update
+from telegram import Document, Message, PhotoSize, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -44,6 +44,7 @@ from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.roles import EVERYONE_ACTIVE, refuse, requires
 from storage.enums import Role
 from storage.models import Report
+from storage.photos import TOO_LARGE, check_size
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,22 @@ async def photo_alert(update: Update, context: ShopWatchContext, membership: Mem
 
 
 @requires(*REPORTERS, action="alert")
+async def document_alert(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """A picture sent as a file (phones offer it, to keep it sharp) is a photo alert; any
+    other file gets the same clear refusal as a bad photo rather than silence."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    caption = message.caption or ""
+    if not caption.strip():
+        await message.reply_text(texts.ALERT_EMPTY_CAPTION, do_quote=True)
+        return
+    await _send_alert(message, context, membership, caption, message.document)
+
+
+@requires(*REPORTERS, action="alert")
 async def alert_command(update: Update, context: ShopWatchContext, membership: Membership) -> None:
     message = update.effective_message
     if message is None or message.text is None:
@@ -85,26 +102,23 @@ async def _send_alert(
     context: ShopWatchContext,
     membership: Membership,
     text: str,
-    photo: PhotoSize | None,
+    photo: PhotoSize | Document | None,
 ) -> None:
     if text_problem(text) == "too_long":
         await message.reply_text(texts.alert_too_long(MAX_TEXT), do_quote=True)
         return
-    photos: tuple[bytes, ...] = ()
-    if photo is not None:
-        file = await photo.get_file()
-        photos = (bytes(await file.download_as_bytearray()),)
     scheme_id = membership.scheme.id
     assert scheme_id is not None
-    draft = ReportDraft(
-        scheme_id=scheme_id,
-        member_id=membership.member.id,
-        category=guess_category(text),
-        urgency=Urgency.NOW,
-        description=text,
-        photos=photos,
-    )
     try:
+        photos = () if photo is None else (await _download(photo, context),)
+        draft = ReportDraft(
+            scheme_id=scheme_id,
+            member_id=membership.member.id,
+            category=guess_category(text),
+            urgency=Urgency.NOW,
+            description=text,
+            photos=photos,
+        )
         submitted = await context.services.alerts.submit(
             draft, source=MessageRef(message.chat_id, message.message_id)
         )
@@ -128,6 +142,18 @@ async def _send_alert(
     await message.reply_text(
         card.text, reply_markup=keyboard(card.payload_buttons()), do_quote=True
     )
+
+
+async def _download(attachment: PhotoSize | Document, context: ShopWatchContext) -> bytes:
+    """The file's bytes; one too big to re-encode is refused by its size, unfetched."""
+    check_size(attachment.file_size, context.services.photos.limits)
+    try:
+        file = await attachment.get_file()
+    except BadRequest as exc:
+        if "too big" in exc.message.lower():  # Bot API downloads stop at 20 MB
+            raise InvalidPhotoError(TOO_LARGE) from None
+        raise
+    return bytes(await file.download_as_bytearray())
 
 
 def _confirmation(context: ShopWatchContext, submitted: Submitted) -> render.Card:
@@ -393,6 +419,10 @@ def alert_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
     return [
         CommandHandler("alert", alert_command, filters=chats),
         MessageHandler(chats & filters.PHOTO, photo_alert),
+        MessageHandler(
+            chats & filters.Document.ALL & (filters.ChatType.PRIVATE | filters.CAPTION),
+            document_alert,
+        ),
         MessageHandler(chats & filters.LOCATION, location),
         MessageHandler(chats & filters.REPLY & filters.TEXT & ~filters.COMMAND, reply_update),
         CallbackQueryHandler(operator_pressed, pattern=f"^{render.OPERATOR_PREFIX}:"),

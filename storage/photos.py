@@ -24,6 +24,7 @@ from config.errors import InvalidPhotoError
 logger = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"})
+TOO_LARGE = "the photo is too large"
 
 
 @dataclass(frozen=True)
@@ -55,18 +56,27 @@ def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
+def check_size(size: int | None, limits: PhotoLimits = PhotoLimits()) -> None:
+    """Refuse a file by its announced size, before a byte of it is fetched."""
+    if size is not None and size > limits.max_bytes:
+        raise InvalidPhotoError(TOO_LARGE)
+
+
 def reencode(data: bytes, limits: PhotoLimits = PhotoLimits()) -> tuple[bytes, Image.Image]:
     """Decode untrusted bytes safely and return clean JPEG bytes and the image."""
     if not data:
         raise InvalidPhotoError("the photo is empty")
-    if len(data) > limits.max_bytes:
-        raise InvalidPhotoError("the photo is too large")
+    check_size(len(data), limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as opened:
                 if opened.format not in ACCEPTED_FORMATS:
                     raise InvalidPhotoError("that file is not a photo we can use")
+                if opened.format != "MPO" and getattr(opened, "is_animated", False):
+                    # A phone's MPO holds a second picture (depth, preview); a GIF's or
+                    # WebP's frames are a clip, and its first frame is rarely the person.
+                    raise InvalidPhotoError("it is an animation, not a photo")
                 width, height = opened.size
                 if width <= 0 or height <= 0 or width * height > limits.max_pixels:
                     raise InvalidPhotoError("the photo's dimensions are too large")

@@ -12,15 +12,18 @@ from __future__ import annotations
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import pytest
+from PIL import Image
 
 from bot.sandbox.raw_updates import push_raw_update
 from bot.web import MAX_UPDATE_BYTES, SECRET_HEADER
+from broadcast import texts
 from storage.enums import MemberStatus
+from tests.sandbox_fixtures import make_jpeg
 from tests.town import WEBHOOK_SECRET, Town, running_town
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -148,3 +151,106 @@ async def test_every_malformed_update_delivered_by_polling_is_taken_and_changes_
         assert await stored(town) == before
     errors = _described([r for r in caplog.records if r.levelno >= logging.ERROR])
     assert not errors, "\n".join(errors)
+
+
+# --- bad images ---------------------------------------------------------------------------
+
+PRIYA = 5_000_000_301
+CAPTION = "Male 30s, grey hoodie, took two bottles of gin, heading to Haymarket"
+NOT_A_PHOTO = "that file is not a photo we can use"
+
+
+@dataclass(frozen=True)
+class BadImage:
+    file_name: str
+    mime_type: str
+    data: bytes = field(repr=False)
+    why: str
+    """The reason the member reads in `texts.photo_refused`."""
+
+
+def _png_bomb() -> bytes:
+    """17 kB on the wire, 144 million pixels once decoded."""
+    out = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _gif_of_10000_frames() -> bytes:
+    """Each frame differs by one pixel, so none is merged away."""
+    frames = []
+    for i in range(10_000):
+        frame = Image.new("L", (16, 16), 0)
+        frame.putpixel((i % 16, (i // 16) % 16), 255 - i // 256)
+        frames.append(frame)
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=10)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def bad_images() -> dict[str, BadImage]:
+    """Every bad kind of image, made once: nothing big is kept in the repository."""
+    jpeg = make_jpeg(640, 480)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    html = b"<!DOCTYPE html><html><body><img src=x onerror=alert(1)></body></html>"
+    sixty_mb = b"\xff\xd8\xff\xe0" + bytes(60 * 1024 * 1024)
+    return {
+        "truncated JPEG": BadImage("cctv.jpg", "image/jpeg", jpeg[: len(jpeg) // 2], NOT_A_PHOTO),
+        "PNG bomb": BadImage(
+            "bomb.png", "image/png", _png_bomb(), "the photo's dimensions are too large"
+        ),
+        "GIF of 10,000 frames": BadImage(
+            "clip.gif", "image/gif", _gif_of_10000_frames(), "it is an animation, not a photo"
+        ),
+        "SVG renamed .jpg": BadImage("suspect.jpg", "image/jpeg", svg, NOT_A_PHOTO),
+        "HTML renamed .jpg": BadImage("suspect.jpg", "image/jpeg", html, NOT_A_PHOTO),
+        "zero bytes": BadImage("empty.jpg", "image/jpeg", b"", "the photo is empty"),
+        "60 MB": BadImage("huge.jpg", "image/jpeg", sixty_mb, "the photo is too large"),
+    }
+
+
+async def _settled(town: Town) -> Stored:
+    """What the log holds once the outbox has sent everything due (the joining's cards)."""
+
+    async def drained() -> bool:
+        return (await town.runtime.store.outbox.backlog()).due == 0
+
+    await town.sandbox.wait_for(drained, message="the outbox never drained")
+    return await stored(town)
+
+
+async def test_a_bad_image_sent_as_an_alert_is_refused_with_the_reason_and_nothing_is_stored(
+    polling_town: Town, bad_images: dict[str, BadImage]
+) -> None:
+    town = polling_town
+    priya = town.person(PRIYA, "Priya")
+    await town.join(priya, shop="Jarrold", street="London Street")
+    before = await _settled(town)
+    group, control_room = town.chat(town.group), town.chat(town.control_room)
+
+    answers = {}
+    for kind, image in bad_images.items():
+        await priya.send_document(
+            town.bot, image.data, image.file_name, CAPTION, mime_type=image.mime_type
+        )
+        answers[kind] = (await priya.next_reply(town.bot)).body
+
+    assert answers == {kind: texts.photo_refused(image.why) for kind, image in bad_images.items()}
+    assert await _settled(town) == before
+    assert town.chat(town.group) == group
+    assert town.chat(town.control_room) == control_room
+
+
+async def test_a_photo_sent_as_a_file_is_an_alert_like_any_photo(polling_town: Town) -> None:
+    town = polling_town
+    priya = town.person(PRIYA, "Priya")
+    await town.join(priya, shop="Jarrold", street="London Street")
+
+    await priya.send_document(
+        town.bot, make_jpeg(640, 480), "IMG_2041.jpg", CAPTION, mime_type="image/jpeg"
+    )
+
+    assert (await priya.next_reply(town.bot)).body.startswith("Alert sent to")
+    copy = await town.bot_message_after(town.control_room, 0, lambda m: CAPTION in m.body)
+    assert copy.photo is not None
