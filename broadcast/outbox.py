@@ -194,6 +194,11 @@ class OutboxWorker:
                     handled = await self._dispatch(utcnow())
                 except asyncio.CancelledError:
                     raise
+                except StorageError as exc:
+                    # The log is away: one line a second, not a traceback a second.
+                    logger.warning("outbox pass failed (%s); trying again shortly", exc)
+                    self._claims_unknown = True
+                    handled = 0
                 except Exception:
                     logger.exception("outbox pass failed; trying again shortly")
                     self._claims_unknown = True
