@@ -236,9 +236,13 @@ async def test_a_log_locked_past_its_busy_timeout_refuses_the_alert_whole_and_ta
         await town.join(alice, shop="Boots", street="Haymarket")
         norwich = await town.runtime.store.schemes.get_by_slug("norwich")
         assert norwich.id is not None
-        shell = sqlite3.connect(tmp_path / "shopwatch.db", isolation_level=None)
+        shell = sqlite3.connect(
+            tmp_path / "shopwatch.db", isolation_level=None, check_same_thread=False
+        )
         try:
-            shell.execute("BEGIN IMMEDIATE")
+            # Off the event loop, as a real shell is: the bot may be recording the join's
+            # last messages, and must be able to finish while the shell waits for the lock.
+            await asyncio.to_thread(shell.execute, "BEGIN IMMEDIATE")
             refused = await alert(town, alice, THEFT, within=LOCKED_ANSWER_WITHIN)
         finally:
             shell.close()
