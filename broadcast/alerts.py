@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,6 +65,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 """Descriptions and updates longer than this are refused: a card must stay readable."""
+_INVISIBLE = frozenset("CZ")
+"""Unicode's other (controls, format marks such as zero-width joiners) and separators."""
+_KEPT_CONTROLS = frozenset("\n\t")
 
 LOCATION_WINDOW = timedelta(minutes=10)
 """A location sent within this long after an alert belongs to that alert."""
@@ -145,8 +149,11 @@ class MessageRef:
 
 
 def text_problem(text: str) -> str | None:
-    """Why a description or update cannot be taken: "empty", "too_long", or None."""
-    if not text.strip():
+    """Why a description or update cannot be taken: "empty", "too_long", or None.
+
+    Zero-width characters, direction marks and spaces alone show nothing: empty.
+    """
+    if not any(unicodedata.category(char)[0] not in _INVISIBLE for char in text):
         return "empty"
     if len(text) > MAX_TEXT:
         return "too_long"
@@ -166,6 +173,20 @@ def police_reference_in(text: str) -> str | None:
     if not any(ch.isdigit() for ch in reference) or len(reference) > MAX_REFERENCE:
         return None
     return reference
+
+
+def member_text(text: str) -> str:
+    """A member's words as a chat shows them, trimmed: control characters (NUL, terminal
+    escapes, carriage returns) dropped. No screen shows them, and PostgreSQL refuses NUL in
+    text, so keeping them would lose the alert on one database and not the other."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        char for char in text if char in _KEPT_CONTROLS or unicodedata.category(char) != "Cc"
+    ).strip()
+
+
+def _member_text_or_none(text: str | None) -> str | None:
+    return None if text is None else member_text(text) or None
 
 
 class AlertService:
@@ -225,14 +246,14 @@ class AlertService:
             member_id=draft.member_id,
             category=draft.category,
             urgency=draft.urgency,
-            description=draft.description.strip(),
-            subject_description=draft.subject_description,
+            description=member_text(draft.description),
+            subject_description=_member_text_or_none(draft.subject_description),
             location_text=location_text,
             latitude=draft.latitude,
             longitude=draft.longitude,
-            direction=draft.direction,
+            direction=_member_text_or_none(draft.direction),
             value_pence=draft.value_pence,
-            police_reference=draft.police_reference,
+            police_reference=_member_text_or_none(draft.police_reference),
             source=draft.source,
             origin_scheme=draft.origin_scheme,
             occurred_at=draft.occurred_at or utcnow(),
@@ -334,7 +355,7 @@ class AlertService:
             raise ValueError(f"the update is {problem}")
         report = await self._own_report(report_id, by)
         event = ReportEvent(
-            report_id=report_id, member_id=by.id, kind=EventKind.UPDATE, text=text.strip()
+            report_id=report_id, member_id=by.id, kind=EventKind.UPDATE, text=member_text(text)
         )
         return await self._record(report, event)
 

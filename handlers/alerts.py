@@ -62,7 +62,7 @@ async def photo_alert(update: Update, context: ShopWatchContext, membership: Mem
     if message is None or not message.photo:
         return
     caption = message.caption or ""
-    if not caption.strip():
+    if text_problem(caption) == "empty":
         await message.reply_text(texts.ALERT_EMPTY_CAPTION, do_quote=True)
         return
     await _send_alert(message, context, membership, caption, message.photo[-1])
@@ -78,7 +78,7 @@ async def document_alert(
     if message is None or message.document is None:
         return
     caption = message.caption or ""
-    if not caption.strip():
+    if text_problem(caption) == "empty":
         await message.reply_text(texts.ALERT_EMPTY_CAPTION, do_quote=True)
         return
     await _send_alert(message, context, membership, caption, message.document)
@@ -91,7 +91,7 @@ async def alert_command(update: Update, context: ShopWatchContext, membership: M
         return
     parts = message.text.split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
-    if not text.strip():
+    if text_problem(text) == "empty":
         await message.reply_text(texts.ALERT_EMPTY_COMMAND, do_quote=True)
         return
     await _send_alert(message, context, membership, text, None)

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from broadcast.alerts import text_problem
 from config.schemes import Category, Urgency
 
 USER_DATA_KEY = "report"
@@ -201,7 +202,7 @@ def free_text(text: str, limit: int) -> str:
     """A typed answer, tidied: one line per line, no run of blanks, within `limit`."""
     lines = [" ".join(line.split()) for line in text.strip().splitlines()]
     tidy = "\n".join(line for line in lines if line)
-    if not tidy:
+    if text_problem(tidy) == "empty":  # zero-width characters alone show nothing
         raise AnswerError("empty")
     if len(tidy) > limit:
         raise AnswerError("too_long")

@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from bot.sandbox import Group, MessageView
 from bot.sandbox.raw_updates import push_raw_update
 from bot.web import MAX_UPDATE_BYTES, SECRET_HEADER
 from broadcast import texts
@@ -254,3 +255,116 @@ async def test_a_photo_sent_as_a_file_is_an_alert_like_any_photo(polling_town: T
     assert (await priya.next_reply(town.bot)).body.startswith("Alert sent to")
     copy = await town.bot_message_after(town.control_room, 0, lambda m: CAPTION in m.body)
     assert copy.photo is not None
+
+
+# --- hostile texts ------------------------------------------------------------------------
+
+OMAR = 5_000_000_302
+FORMATTING = {
+    "bold",
+    "italic",
+    "underline",
+    "strikethrough",
+    "spoiler",
+    "code",
+    "pre",
+    "text_link",
+    "text_mention",
+    "blockquote",
+    "custom_emoji",
+}
+"""Entities only a parse mode or explicit entities make: a member's words must never
+turn into any of them on a copy."""
+WITHOUT_CONTROLS = {
+    "nul_bytes.txt": "took gin then left towards Market St",
+    "terminal_escapes.txt": "[31mred[0m bell took gin\nand left",
+}
+"""What is kept of a text with control characters: what a screen would show."""
+
+
+def hostile(name: str) -> str:
+    return (CORPUS / "texts" / name).read_text(encoding="utf-8")
+
+
+def _shows_literally(copy: MessageView, text: str) -> None:
+    """Every word of `text` is on the copy as typed, and nothing of it became formatting."""
+    missing = [word for word in text.split() if word not in copy.body]
+    assert not missing, f"{missing[:3]} not shown literally on the copy"
+    assert copy.parse_mode is None
+    assert {entity.type for entity in copy.entities}.isdisjoint(FORMATTING)
+
+
+async def _copy_of(town: Town, chat: Group, report_id: int) -> MessageView:
+    mark = f"Report #{report_id}"
+    return await town.bot_message_after(chat, 0, lambda m: mark in m.body, what=mark)
+
+
+async def test_hostile_texts_as_alerts_are_stored_as_sent_and_every_copy_shows_them_literally(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    priya, omar = town.person(PRIYA, "Priya"), town.person(OMAR, "Omar")
+    await town.join(priya, shop="Jarrold", street="London Street")
+    await town.join(omar, shop="Boots", street="Haymarket")
+    reports = town.runtime.store.reports
+
+    for turn, path in enumerate(TEXTS):
+        member = (priya, omar)[turn % 2]  # within the posting limit of each
+        text = path.read_text(encoding="utf-8")
+        await member.send(town.bot, f"/alert {text}")
+        answer = await member.next_reply(town.bot)
+
+        if path.name == "only_invisible.txt":
+            assert answer.body == texts.ALERT_EMPTY_COMMAND
+            continue
+        assert answer.body.startswith("Alert sent to"), f"{path.name}: {answer.body}"
+        report_id = int(answer.body.split("Report #")[1].split(".")[0])
+        report = await reports.get(report_id)
+        assert report.description == WITHOUT_CONTROLS.get(path.name, text.strip()), path.name
+        for chat in (town.group, town.control_room):
+            _shows_literally(await _copy_of(town, chat, report_id), report.description)
+
+
+async def test_hostile_answers_to_report_are_kept_as_typed_or_asked_again(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    priya = town.person(PRIYA, "Priya")
+    await town.join(priya, shop="Jarrold", street="London Street")
+
+    async def tap(question: MessageView, button: str) -> MessageView:
+        await priya.press(question, button)
+        return await priya.next_reply(town.bot)
+
+    async def say(text: str) -> MessageView:
+        await priya.send(town.bot, text)
+        return await priya.next_reply(town.bot)
+
+    await priya.send(town.bot, "/report")
+    question = await tap(await priya.next_reply(town.bot), "Theft")
+    await tap(question, "Happening now – alert everyone")
+    asked_again = await say(hostile("only_invisible.txt"))
+    assert texts.report_answer_problem("empty") in asked_again.body
+    too_long = await say(hostile("emoji_flood.txt"))
+    assert too_long.body.startswith(texts.report_answer_problem("too_long", 1000))
+    question = await say(hostile("html_injection.txt"))
+    question = await tap(question, "Male")
+    question = await tap(question, "25–40")
+    question = await say(hostile("markdown_injection.txt"))
+    question = await say(hostile("rtl_override.txt"))
+    question = await tap(question, texts.REPORT_BUTTON_SKIP)
+    question = await tap(question, texts.REPORT_BUTTON_SKIP)
+    summary = await tap(question, texts.REPORT_BUTTON_SKIP)
+    assert summary.body.startswith("Please check your report:")
+    confirmation = await tap(summary, "Send")
+
+    assert confirmation.body.startswith("Alert sent to"), confirmation.body
+    report_id = int(confirmation.body.split("Report #")[1].split(".")[0])
+    report = await town.runtime.store.reports.get(report_id)
+    assert report.description == hostile("html_injection.txt")
+    assert report.subject_description == f"Male, 25–40, {hostile('markdown_injection.txt')}"
+    assert report.direction == hostile("rtl_override.txt")
+    for chat in (town.group, town.control_room):
+        copy = await _copy_of(town, chat, report_id)
+        for text in (report.description, report.subject_description, report.direction):
+            _shows_literally(copy, text)
