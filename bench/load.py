@@ -24,7 +24,9 @@ What it prints, and why it measures it so:
 
 `--database postgresql` runs on a scratch database beside
 `SHOPWATCH_BENCH_POSTGRES_URL` (or `SHOPWATCH_TEST_POSTGRES_URL`); `--workers N` adds N
-`shopwatch worker` processes sending the same outbox (PostgreSQL only).
+`shopwatch worker` processes sending the same outbox (PostgreSQL only), with
+`SHOPWATCH_OUTBOX_WORKERS=N+1` as a deployment sets it, so that all of them together
+keep to the token's 30 messages a second.
 """
 
 from __future__ import annotations
@@ -277,8 +279,9 @@ def _free_port() -> int:
 
 
 def bot_environment(
-    sandbox: BotApiSandbox, database_url: str, schemes_file: Path, directory: Path
+    sandbox: BotApiSandbox, database_url: str, schemes_file: Path, directory: Path, workers: int
 ) -> dict[str, str]:
+    """As a deployment sets it: every sending process counted, so they share the 30/s."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPWATCH_")}
     return env | {
         "SHOPWATCH_BOT_TOKEN": TOKEN,
@@ -290,6 +293,7 @@ def bot_environment(
         "SHOPWATCH_LISTEN_HOST": "127.0.0.1",
         "SHOPWATCH_LISTEN_PORT": str(_free_port()),
         "SHOPWATCH_LOG_LEVEL": "WARNING",
+        "SHOPWATCH_OUTBOX_WORKERS": str(1 + workers),
         "PTB_TIMEDELTA": "true",
     }
 
@@ -495,7 +499,7 @@ async def run_load(plan: LoadPlan, directory: Path) -> LoadResult:
         try:
             await store.schemes.sync(schemes)
             await seed_members(store, plan)
-            env = bot_environment(sandbox, url, schemes_file, directory)
+            env = bot_environment(sandbox, url, schemes_file, directory, workers)
             processes.append(await start_process("bot", "run", env, directory))
             for number in range(workers):
                 processes.append(
