@@ -68,6 +68,7 @@ MAX_TEXT = 4000
 _INVISIBLE = frozenset("CZ")
 """Unicode's other (controls, format marks such as zero-width joiners) and separators."""
 _KEPT_CONTROLS = frozenset("\n\t")
+_DROPPED = frozenset({"Cc", "Cs"})
 
 LOCATION_WINDOW = timedelta(minutes=10)
 """A location sent within this long after an alert belongs to that alert."""
@@ -177,11 +178,14 @@ def police_reference_in(text: str) -> str | None:
 
 def member_text(text: str) -> str:
     """A member's words as a chat shows them, trimmed: control characters (NUL, terminal
-    escapes, carriage returns) dropped. No screen shows them, and PostgreSQL refuses NUL in
-    text, so keeping them would lose the alert on one database and not the other."""
+    escapes, carriage returns) and lone surrogates (JSON can name one, UTF-8 cannot hold
+    it) dropped. No screen shows them, and PostgreSQL refuses NUL in text, so keeping them
+    would lose the alert on one database and not the other."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "".join(
-        char for char in text if char in _KEPT_CONTROLS or unicodedata.category(char) != "Cc"
+        char
+        for char in text
+        if char in _KEPT_CONTROLS or unicodedata.category(char) not in _DROPPED
     ).strip()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -49,7 +50,11 @@ class Urgency(StrEnum):
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-ChatId = Annotated[int, Field(description="Telegram chat id; supergroups are -100...")]
+BIGINT = 2**63
+"""The log keeps ids in 64-bit columns: an id past that would stop start-up half-way."""
+ChatId = Annotated[
+    int, Field(ge=-BIGINT, lt=BIGINT, description="Telegram chat id; supergroups are -100...")
+]
 
 DEFAULT_AGREEMENT = (
     "I will use ShopWatch alerts only to protect my business, staff and customers. "
@@ -59,6 +64,10 @@ DEFAULT_AGREEMENT = (
 )
 
 
+_known_timezones = functools.cache(available_timezones)
+"""The system's zone names: reading them walks the whole tz database, so once per process."""
+
+
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -66,7 +75,7 @@ def _check_timezone(value: str) -> str:
         raise ValueError(
             f"unknown timezone {value!r} (use an IANA name like Europe/London)"
         ) from exc
-    if value not in available_timezones() and value != "UTC":
+    if value not in _known_timezones() and value != "UTC":
         raise ValueError(f"unknown timezone {value!r} (use an IANA name like Europe/London)")
     return value
 
@@ -151,7 +160,7 @@ class SchemeConfig(BaseModel):
     @field_validator("coordinators")
     @classmethod
     def _positive_users(cls, value: list[int]) -> list[int]:
-        if any(uid <= 0 for uid in value):
+        if any(not 0 < uid < BIGINT for uid in value):
             raise ValueError("coordinators are Telegram user ids (positive numbers)")
         return value
 
