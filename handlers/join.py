@@ -27,6 +27,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from broadcast import texts
+from broadcast.alerts import member_text, text_problem
 from broadcast.membership import InviteRefusedError, MembershipDesk, local_time
 from broadcast.outbox import keyboard
 from handlers.context import ShopWatchContext
@@ -130,8 +131,8 @@ async def _answer(
     if draft is None:
         await message.reply_text(texts.JOIN_TIMED_OUT)
         return None
-    answer = " ".join((message.text or "").split())
-    if not answer or len(answer) > limit:
+    answer = " ".join(member_text(message.text or "").split())
+    if text_problem(answer) is not None or len(answer) > limit:
         await message.reply_text(
             texts.answer_too_long(limit),
             reply_markup=_buttons(context, draft["invite_id"], agree=False),

@@ -23,6 +23,7 @@ from bot.sandbox import Group, MessageView
 from bot.sandbox.raw_updates import push_raw_update
 from bot.web import MAX_UPDATE_BYTES, SECRET_HEADER
 from broadcast import texts
+from handlers.join import NAME_LIMIT, SHOP_LIMIT
 from storage.enums import MemberStatus
 from tests.sandbox_fixtures import make_jpeg
 from tests.town import WEBHOOK_SECRET, Town, running_town
@@ -368,3 +369,34 @@ async def test_hostile_answers_to_report_are_kept_as_typed_or_asked_again(
         copy = await _copy_of(town, chat, report_id)
         for text in (report.description, report.subject_description, report.direction):
             _shows_literally(copy, text)
+
+
+async def test_hostile_answers_when_joining_are_asked_again_or_kept_as_a_screen_shows_them(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    code = await town.invite()
+    newcomer = town.person(PRIYA, "Priya")
+
+    async def say(text: str) -> MessageView:
+        await newcomer.send(town.bot, text)
+        return await newcomer.next_reply(town.bot)
+
+    await say(f"/start {code}")
+    assert (await say(hostile("only_invisible.txt"))).body == texts.answer_too_long(NAME_LIMIT)
+    assert (await say(hostile("rtl_override.txt"))).body == texts.JOIN_ASK_SHOP
+    assert (await say(hostile("html_injection.txt"))).body == texts.answer_too_long(SHOP_LIMIT)
+    assert (await say(hostile("nul_bytes.txt"))).body == texts.JOIN_ASK_STREET
+    agreement = await say(hostile("zero_width.txt"))
+    await newcomer.press(agreement, texts.BUTTON_AGREE)
+
+    card = await town.approval_card(newcomer, town.coordinator)
+    scheme = await town.runtime.store.schemes.get_by_slug("norwich")
+    assert scheme.id is not None
+    member = await town.runtime.store.members.get(scheme.id, PRIYA)
+    assert member is not None
+    assert member.display_name == hostile("rtl_override.txt")
+    assert member.shop_name == WITHOUT_CONTROLS["nul_bytes.txt"]
+    assert member.street == hostile("zero_width.txt")
+    for answer in (member.display_name, member.shop_name, member.street):
+        _shows_literally(card, answer)
