@@ -400,3 +400,43 @@ async def test_hostile_answers_when_joining_are_asked_again_or_kept_as_a_screen_
     assert member.street == hostile("zero_width.txt")
     for answer in (member.display_name, member.shop_name, member.street):
         _shows_literally(card, answer)
+
+
+CAPTIONS = [
+    "html_injection.txt",
+    "markdown_injection.txt",
+    "rtl_override.txt",
+    "zero_width.txt",
+    "nul_bytes.txt",
+    "bidi_isolates_unbalanced.txt",
+]
+
+
+async def test_hostile_captions_and_updates_show_literally_under_every_photo(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    priya = town.person(PRIYA, "Priya")
+    await town.join(priya, shop="Jarrold", street="London Street")
+    reports = town.runtime.store.reports
+
+    for name in CAPTIONS:
+        await priya.send_photo(town.bot, make_jpeg(640, 480), hostile(name))
+        confirmation = await priya.next_reply(town.bot)
+        assert confirmation.body.startswith("Alert sent to"), f"{name}: {confirmation.body}"
+        report_id = int(confirmation.body.split("Report #")[1].split(".")[0])
+        report = await reports.get(report_id)
+        assert report.description == WITHOUT_CONTROLS.get(name, hostile(name).strip()), name
+        copy = await _copy_of(town, town.control_room, report_id)
+        assert copy.photo is not None
+        _shows_literally(copy, report.description)
+
+    update = hostile("terminal_escapes.txt")
+    await priya.send(town.bot, update, reply_to=confirmation)
+    expected = " ".join(WITHOUT_CONTROLS["terminal_escapes.txt"].split())
+
+    async def updated_copy() -> MessageView | None:
+        copy = town.sandbox.refresh(await _copy_of(town, town.group, report_id))
+        return copy if expected in " ".join(copy.body.split()) else None
+
+    _shows_literally(await town.sandbox.wait_for(updated_copy), expected)
