@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -300,10 +301,17 @@ async def _copy_of(town: Town, chat: Group, report_id: int) -> MessageView:
     return await town.bot_message_after(chat, 0, lambda m: mark in m.body, what=mark)
 
 
+@pytest.fixture
+async def town_on_each_database(database_url: str, tmp_path: Path) -> AsyncIterator[Town]:
+    """Norwich with its log on SQLite, and on PostgreSQL when the tests have one."""
+    async with running_town(tmp_path, database_url=database_url) as running:
+        yield running
+
+
 async def test_hostile_texts_as_alerts_are_stored_as_sent_and_every_copy_shows_them_literally(
-    polling_town: Town,
+    town_on_each_database: Town,
 ) -> None:
-    town = polling_town
+    town = town_on_each_database
     priya, omar = town.person(PRIYA, "Priya"), town.person(OMAR, "Omar")
     await town.join(priya, shop="Jarrold", street="London Street")
     await town.join(omar, shop="Boots", street="Haymarket")
