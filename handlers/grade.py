@@ -98,7 +98,8 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
     if message is None:
         return
     args = context.args or []
-    if not args or not args[0].isdigit():
+    # ASCII digits, at most 12: "²" is a digit to Python but no number, 10**20 fits no column.
+    if not args or not (args[0].isascii() and args[0].isdigit() and len(args[0]) <= 12):
         await message.reply_text(texts.GRADE_USAGE)
         return
     found = await _report_for(context, int(args[0]))

@@ -448,3 +448,41 @@ async def test_hostile_captions_and_updates_show_literally_under_every_photo(
         return copy if expected in " ".join(copy.body.split()) else None
 
     _shows_literally(await town.sandbox.wait_for(updated_copy), expected)
+
+
+ABSURD_COMMANDS = [
+    f"/show {2**70}",
+    "/show ²",
+    f"/grade {2**70}",
+    f"/grade {2**70} A 1 P",
+    "/grade ² A 1 P",
+    "/grade 1 Z 9 Q",
+    "/export --from 99999-01-01",
+    "/export 2026-02-30 2026-01-01",
+    f"/invite member {2**70}",
+    "/invite " + "x" * 4000,
+    f"/search ref:{2**70}",
+    f"/search since:{2**70}d",
+    "/search from:9999-99-99",
+    "/search " + "\u202e" * 50,
+    "/search " + '"' * 101,
+    "/search has:" + "x" * 3000,
+    f"/members {2**70}",
+    "/start " + "A" * 64,
+    f"/start {2**70}",
+]
+
+
+async def test_absurd_command_arguments_get_an_answer_and_nothing_breaks(
+    polling_town: Town, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    town = polling_town
+
+    for command in ABSURD_COMMANDS:
+        await town.coordinator.send(town.bot, command)
+        answer = await town.coordinator.next_reply(town.bot)
+        assert answer.body != texts.SOMETHING_WENT_WRONG, command
+
+    errors = _described([r for r in caplog.records if r.levelno >= logging.ERROR])
+    assert not errors, "\n".join(errors)
