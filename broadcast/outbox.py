@@ -351,12 +351,14 @@ class OutboxWorker:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return None
         row_id = row.id
-        sent = await self._until_stored(lambda: self.store.outbox.mark_sent(row_id, message_id))
+        removal = _removal(row, extra_ids)
+        sent = await self._until_stored(
+            lambda: self.store.outbox.mark_sent(row_id, message_id, then=removal)
+        )
         self.metrics.deliveries.labels(row.kind, "sent").inc()
         if row.kind == OutboxKind.ALERT and sent.sent_at is not None:
             latency = (sent.sent_at - row.created_at).total_seconds()
             self.metrics.alert_copy_latency.observe(max(latency, 0.0))
-        await self._until_stored(lambda: self._schedule_removal(row, extra_ids))
         return None
 
     async def _until_stored(self, write: Callable[[], Awaitable[T]]) -> T:
@@ -410,22 +412,6 @@ class OutboxWorker:
                 ),
             )
         self.wake()
-
-    async def _schedule_removal(self, row: OutboxRow, extra_ids: list[int]) -> None:
-        hours = row.payload.get("delete_after_hours")
-        if not hours or row.id is None:
-            return
-        await self.store.outbox.enqueue(
-            row.scheme_id,
-            Delivery(
-                chat_id=row.chat_id,
-                kind=OutboxKind.DELETE,
-                payload={"target": row.id, "also": extra_ids},
-                dedupe_key=f"ttl:{row.id}",
-                not_before=utcnow() + timedelta(hours=float(hours)),
-            ),
-            report_id=row.report_id,
-        )
 
     async def _superseded(self, edit: OutboxRow) -> bool:
         """A newer edit of the same message is on its way or done: this older one would
@@ -589,6 +575,20 @@ class OutboxWorker:
                 logger.warning("further photos to chat %s not sent: %s", chat_id, exc.message)
                 return []
         return []
+
+
+def _removal(row: OutboxRow, extra_ids: list[int]) -> Delivery | None:
+    """The copy's deletion once its time in the chat is up, if its payload asks for one."""
+    hours = row.payload.get("delete_after_hours")
+    if not hours or row.id is None:
+        return None
+    return Delivery(
+        chat_id=row.chat_id,
+        kind=OutboxKind.DELETE,
+        payload={"target": row.id, "also": extra_ids},
+        dedupe_key=f"ttl:{row.id}",
+        not_before=utcnow() + timedelta(hours=float(hours)),
+    )
 
 
 def _harmless(exc: BadRequest) -> bool:

@@ -222,6 +222,13 @@ class ChatShards:
         return (await connection.execute(text(sql), params)).scalar_one()
 
 
+async def _queued(session: AsyncSession, delivery: Delivery) -> bool:
+    if delivery.dedupe_key is None:
+        return False
+    query = select(OutboxRow.id).where(OutboxRow.dedupe_key == delivery.dedupe_key)
+    return (await session.exec(query)).first() is not None
+
+
 class OutboxRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -365,17 +372,50 @@ class OutboxRepository:
             await session.exec(change)
 
     async def mark_sent(
-        self, row_id: int, telegram_message_id: int | None, *, now: datetime | None = None
+        self,
+        row_id: int,
+        telegram_message_id: int | None,
+        *,
+        now: datetime | None = None,
+        then: Delivery | None = None,
     ) -> OutboxRow:
-        """Record delivery; on a row already sent this changes nothing, not even the message id."""
-        return await self._finish(
-            row_id,
-            (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED),
-            state=OutboxState.SENT,
-            telegram_message_id=telegram_message_id,
-            sent_at=now or utcnow(),
-            last_error=None,
+        """Record delivery; on a row already sent this changes nothing, not even the message id.
+
+        `then` (the copy's deletion once its time in the chat is up) is queued in the
+        same transaction, for the row's scheme and report: one commit per copy, and
+        never a recorded copy without its deletion.
+        """
+        change = (
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id) == row_id,
+                col(OutboxRow.state).in_(
+                    (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
+                ),
+            )
+            .values(
+                claimed_by=None,
+                claimed_until=None,
+                state=OutboxState.SENT,
+                telegram_message_id=telegram_message_id,
+                sent_at=now or utcnow(),
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
         )
+        async with transaction(self._sessions, "record the message sent") as session:
+            changed = (await session.exec(change)).rowcount
+            row = await session.get(OutboxRow, row_id, populate_existing=True)
+            if (
+                row is not None
+                and then is not None
+                and changed
+                and not await _queued(session, then)
+            ):
+                session.add(then.to_row(row.scheme_id, row.report_id))
+        if row is None:
+            raise NotFoundError(f"no queued message {row_id}")
+        return row
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> OutboxRow:
         """Put the row back in the queue for later; a row already sent or given up stays so."""
