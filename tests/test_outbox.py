@@ -173,13 +173,9 @@ async def test_what_a_stopped_bot_left_queued_goes_out_once_and_in_order_after_t
     await restarted.start()
     try:
         store = restarted.store
-        await town.sandbox.wait_for(
-            lambda: bot_texts(town, NORWICH_CONTROL_ROOM), message="the control room's copy"
-        )
-        assert bot_texts(town, NORWICH_GROUP) == [], "the group waits for the dead worker's lease"
-        lease_over = utcnow() + timedelta(seconds=restarted.outbox.lease_seconds + 1)
-        assert await restarted.outbox.run_once(now=lease_over) == 2
-        assert await handled(store, claimed, left)
+        # On SQLite the restarted bot is the only sender: the dead one's claim is put back
+        # at once rather than after its lease, and the group's rows keep their order.
+        await until(town, lambda: handled(store, claimed, left), "the queue sent after restart")
     finally:
         await restarted.stop()
 
