@@ -31,8 +31,10 @@ BURST_LIMITS = SandboxLimits(global_per_second=5.0, per_group_per_minute=1000)
 per-group minute would make the test wait a minute for the same lesson)."""
 
 
-async def queue_report(town: Town, deliveries: Sequence[Delivery]) -> Report:
-    scheme = await town.runtime.store.schemes.get_by_slug("norwich")
+async def queue_report(
+    town: Town, deliveries: Sequence[Delivery], scheme_slug: str = "norwich"
+) -> Report:
+    scheme = await town.runtime.store.schemes.get_by_slug(scheme_slug)
     assert scheme.id is not None
     report = Report(
         scheme_id=scheme.id,
@@ -211,3 +213,24 @@ async def test_an_older_edit_retried_late_does_not_undo_a_newer_one(polling_town
 
     assert await handled(store, report)
     assert bot_texts(town, NORWICH_GROUP) == ["Status: On camera"]
+
+
+async def test_a_group_held_to_its_minute_does_not_hold_up_another_towns_alert(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    wymondham_group = town.schemes.scheme("wymondham").group_chat_id
+    await queue_report(town, [alert(NORWICH_GROUP, f"Norwich {n}") for n in range(1, 31)])
+    await town.sandbox.wait_for(
+        lambda: len(bot_texts(town, NORWICH_GROUP)) >= 20, message="the group's first twenty"
+    )
+
+    # Telegram allows a group 20 messages a minute: the bot's limiter holds the other ten.
+    await queue_report(town, [alert(wymondham_group, "Wymondham 1")], scheme_slug="wymondham")
+
+    await town.sandbox.wait_for(
+        lambda: bot_texts(town, wymondham_group) == ["Wymondham 1"], message="Wymondham's alert"
+    )
+    norwich = bot_texts(town, NORWICH_GROUP)
+    assert len(norwich) < 30, "Norwich's group is still waiting for its next minute"
+    assert norwich == [f"Norwich {n}" for n in range(1, len(norwich) + 1)]
