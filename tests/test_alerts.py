@@ -545,14 +545,19 @@ async def test_copies_are_deleted_after_the_schemes_chat_ttl(polling_town: Town)
     assert all(town.sandbox.refresh(copy).deleted for copy in received.values())
 
 
+async def vodka_alert_before_dave(town: Town) -> tuple[Person, dict[int, MessageView]]:
+    """Alice's text alert has reached Norwich and Wymondham; Dave is at the control room."""
+    shopkeeper = await alice(town)
+    operator = await dave_in_the_control_room(town)
+    await shopkeeper.send(town.bot, "/alert Male took two bottles of vodka, walked up Timberhill")
+    return operator, await copies(town, NORWICH + WYMONDHAM)
+
+
 async def test_the_control_room_calls_detained_and_the_report_is_closed_on_every_copy(
     polling_town: Town,
 ) -> None:
     town = polling_town
-    shopkeeper = await alice(town)
-    operator = await dave_in_the_control_room(town)
-    await shopkeeper.send(town.bot, "/alert Male took two bottles of vodka, walked up Timberhill")
-    received = await copies(town, NORWICH + WYMONDHAM)
+    operator, received = await vodka_alert_before_dave(town)
 
     await operator.press(received[NORWICH_CONTROL_ROOM], "Detained")
 
@@ -570,10 +575,7 @@ async def test_police_informed_then_the_operators_reference_reaches_every_copy_a
     polling_town: Town,
 ) -> None:
     town = polling_town
-    shopkeeper = await alice(town)
-    operator = await dave_in_the_control_room(town)
-    await shopkeeper.send(town.bot, "/alert Male took two bottles of vodka, walked up Timberhill")
-    received = await copies(town, NORWICH + WYMONDHAM)
+    operator, received = await vodka_alert_before_dave(town)
 
     answer = await operator.press(received[NORWICH_CONTROL_ROOM], "Police informed")
     assert answer == texts.operator_status_recorded("police_informed")
