@@ -278,11 +278,16 @@ class AlertService:
             report = await self.store.reports.create(
                 report, copies, [_photo_row(photo) for photo in stored]
             )
-        except DuplicateError:
-            if source is None:
-                raise
-            existing = await self.store.reports.for_message(source.chat_id, source.message_id)
+        except StorageError as exc:
+            existing = None
+            if isinstance(exc, DuplicateError) and source is not None:
+                existing = await self.store.reports.for_message(source.chat_id, source.message_id)
             if existing is None:
+                # Not stored: a photo left on disk with no report would outlive every
+                # retention period, since retention finds photos through their reports.
+                for photo in stored:
+                    if photo.new:
+                        self.photos.delete(photo.relative_path)
                 raise
             logger.info("message %s came again: report %s already stored", source, existing.id)
             return await self._submitted(existing, exclude_member=draft.member_id)

@@ -45,6 +45,9 @@ class StoredPhoto:
     height: int
     size: int
     relative_path: str
+    new: bool = False
+    """Written by this ingest (not already in the store): whoever ingested it removes it
+    if the report it was for is not stored after all."""
 
 
 def perceptual_hash(image: Image.Image) -> str:
@@ -116,7 +119,8 @@ class PhotoStore:
         digest = hashlib.sha256(jpeg).hexdigest()
         relative = f"{digest[:2]}/{digest}.jpg"
         path = self.root / relative
-        if not path.exists():
+        new = not path.exists()
+        if new:
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".part")
             partial.write_bytes(jpeg)
@@ -128,6 +132,7 @@ class PhotoStore:
             height=image.height,
             size=len(jpeg),
             relative_path=relative,
+            new=new,
         )
 
     def path(self, relative_path: str) -> Path:

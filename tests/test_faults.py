@@ -25,7 +25,14 @@ import telegram
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.app import UPDATES_TAKEN_AHEAD
-from bot.sandbox import BotApiSandbox, BotHandle, FaultKind, Person, SandboxLimits
+from bot.sandbox import (
+    BotApiSandbox,
+    BotHandle,
+    FaultKind,
+    MessageView,
+    Person,
+    SandboxLimits,
+)
 from broadcast import texts
 from config.schemes import SchemesFile, load_schemes
 from storage.engine import SQLITE_BUSY_TIMEOUT_MS
@@ -33,6 +40,7 @@ from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member
 from storage.scratch import scratch_postgres_database
 from storage.store import Store
+from tests.sandbox_fixtures import make_jpeg
 from tests.storage_fixtures import POSTGRES_URL_ENV
 from tests.tcp_proxy import proxied
 from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, Town, free_port, running_town
@@ -117,7 +125,13 @@ async def alert(town: Town, member: Person, text: str, *, within: float = 5.0) -
 
 
 async def answer_to(town: Town, member: Person, text: str, *, within: float = 5.0) -> str:
-    sent = await member.send(town.bot, text)
+    return await answer_after(town, member, await member.send(town.bot, text), within=within)
+
+
+async def answer_after(
+    town: Town, member: Person, sent: MessageView, *, within: float = 5.0
+) -> str:
+    """The bot's first message in `member`'s chat after `sent`."""
 
     def answer() -> str | None:
         for message in town.sandbox.chat_messages(town.bot, member):
@@ -125,7 +139,7 @@ async def answer_to(town: Town, member: Person, text: str, *, within: float = 5.
                 return message.body
         return None
 
-    return await town.sandbox.wait_for(answer, within, message=f"no answer to {text!r}")
+    return await town.sandbox.wait_for(answer, within, message=f"no answer to {sent.body!r}")
 
 
 async def assert_each_chat_has_one_copy(
@@ -225,12 +239,16 @@ LOCKED_ANSWER_WITHIN = SQLITE_BUSY_TIMEOUT_MS / 1000 + 10.0
 """The bot waits out SQLite's busy timeout before it gives up on the write."""
 
 
+def photos_kept(town: Town) -> list[Path]:
+    return sorted(town.runtime.settings.photos_dir.rglob("*.jpg"))
+
+
 async def test_a_log_locked_past_its_busy_timeout_refuses_the_alert_whole_and_takes_the_next(
     tmp_path: Path,
 ) -> None:
     """On SQLite another program (a careless backup, a sqlite3 shell) holds the write
-    lock longer than the bot waits for it: Alice is told her alert was NOT sent, and
-    none of it is stored or goes out. Once the lock is gone her next alert goes."""
+    lock longer than the bot waits for it: Alice is told her photo alert was NOT sent,
+    and none of it is stored, kept on disk or sent. Once the lock is gone it goes."""
     async with running_town(tmp_path) as town:
         alice = town.person(700101, "Alice")
         await town.join(alice, shop="Boots", street="Haymarket")
@@ -243,15 +261,20 @@ async def test_a_log_locked_past_its_busy_timeout_refuses_the_alert_whole_and_ta
             # Off the event loop, as a real shell is: the bot may be recording the join's
             # last messages, and must be able to finish while the shell waits for the lock.
             await asyncio.to_thread(shell.execute, "BEGIN IMMEDIATE")
-            refused = await alert(town, alice, THEFT, within=LOCKED_ANSWER_WITHIN)
+            sent = await alice.send_photo(town.bot, make_jpeg(), caption=THEFT)
+            refused = await answer_after(town, alice, sent, within=LOCKED_ANSWER_WITHIN)
         finally:
             shell.close()
 
         assert refused == texts.ALERT_NOT_STORED
         assert await town.runtime.store.reports.recent(norwich.id) == [], "nothing half-stored"
+        assert photos_kept(town) == [], "no photo outlives its refused report"
         assert not said_in_scheme_chats(town, "razor blades"), "nothing went out"
-        again = await alert(town, alice, THEFT)
+        again = await answer_after(
+            town, alice, await alice.send_photo(town.bot, make_jpeg(), caption=THEFT)
+        )
         assert again.startswith("Alert sent to"), again
+        assert len(photos_kept(town)) == 1
         await assert_each_chat_has_one_copy(town, report_number(again))
 
 
