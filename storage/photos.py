@@ -13,7 +13,7 @@ import hashlib
 import io
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import imagehash
@@ -45,7 +45,7 @@ class StoredPhoto:
     height: int
     size: int
     relative_path: str
-    new: bool = False
+    new: bool = field(default=False, compare=False)
     """Written by this ingest (not already in the store): whoever ingested it removes it
     if the report it was for is not stored after all."""
 
