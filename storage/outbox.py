@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, text, update
+from sqlalchemy import ColumnElement, and_, func, text, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -161,12 +161,20 @@ class ChatShards:
                 )
                 owned.discard(shard)
             if len(owned) < fair:
+                taken = await connection.execute(
+                    text(
+                        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                        " AND classid = :key AND objsubid = 2"
+                        " AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
+                    ),
+                    {"key": _SHARD_LOCKS},
+                )
+                free = set(range(self.count)) - {int(shard) for (shard,) in taken}
                 # In random order, so workers end up with shards spread over all chats.
-                for shard in random.sample(range(self.count), self.count):
+                for shard in random.sample(sorted(free), len(free)):
                     if len(owned) >= fair:
                         break
-                    if shard in owned:
-                        continue
                     if await self._scalar(
                         connection,
                         "SELECT pg_try_advisory_lock(:key, :shard)",
@@ -275,24 +283,27 @@ class OutboxRepository:
         """
         outbox = OutboxRow
         held = aliased(OutboxRow)
-        # A chat waits while one of its rows is in someone's hands, or while an
-        # earlier row of it has been put back for later (a flood limit, a back-off).
-        chat_waits = exists().where(
-            col(held.chat_id) == col(outbox.chat_id),
-            or_(
-                and_(
-                    col(held.state) == OutboxState.SENDING,
-                    col(held.claimed_until) >= now,
-                ),
-                and_(
-                    col(held.state) == OutboxState.PENDING,
-                    col(held.attempts) > 0,
-                    col(held.next_attempt_at) > now,
-                    col(held.id) < outbox.id,
-                ),
-            ),
+        # A chat waits while one of its rows is in someone's hands, or after a row of
+        # it put back for later (a flood limit, a back-off). Both sets are small and
+        # found once through the (state, next_attempt_at) index, not once per row.
+        in_hand = select_columns(col(held.chat_id)).where(
+            col(held.state) == OutboxState.SENDING, col(held.claimed_until) >= now
         )
-        conditions: list[ColumnElement[bool]] = [_claimable(now), ~chat_waits]
+        put_back = (
+            select_columns(col(held.chat_id), func.min(col(held.id)).label("first_id"))
+            .where(
+                col(held.state) == OutboxState.PENDING,
+                col(held.next_attempt_at) > now,
+                col(held.attempts) > 0,
+            )
+            .group_by(col(held.chat_id))
+            .subquery("put_back")
+        )
+        conditions: list[ColumnElement[bool]] = [
+            _claimable(now),
+            col(outbox.chat_id).not_in(in_hand),
+            or_(put_back.c.first_id.is_(None), col(outbox.id) < put_back.c.first_id),
+        ]
         if busy_chats:
             conditions.append(col(outbox.chat_id).not_in(sorted(busy_chats)))
         if skip_kinds:
@@ -316,6 +327,8 @@ class OutboxRepository:
                 )
                 .label("scheme_turn"),
             )
+            .select_from(outbox)
+            .outerjoin(put_back, put_back.c.chat_id == col(outbox.chat_id))
             .where(*conditions)
             .subquery("candidates")
         )
