@@ -49,8 +49,11 @@ Polling confirms a batch to Telegram as soon as it asks for the next one, and a
 queue without bound asks at once: a crash then loses the whole batch (up to 100
 members' messages, none of them answered). With this bound the next batch is
 asked for only when the last of this one is in hand, so a crash loses at most the
-update being handled and the one behind it. A webhook answers Telegram only once
-its update is queued.
+update being handled and the one behind it.
+
+Polling only: a webhook that waited for room would keep Telegram waiting behind a
+slow handler (an export) until it timed out and sent the update again. A webhook
+answers once its update is queued, so a crash loses what was queued.
 """
 TELEGRAM_MESSAGES_PER_SECOND = 30.0
 
@@ -88,12 +91,12 @@ def build_application(
         .rate_limiter(_rate_limiter(settings))
         .post_init(_announce_commands)
         .persistence(DatabasePersistence(store.conversations))
-        .update_queue(asyncio.Queue(maxsize=UPDATES_TAKEN_AHEAD))
     )
     if webhook:
         builder = builder.updater(None)
     else:
         builder = builder.get_updates_request(SkippingUpdatesRequest(connection_pool_size=1))
+        builder = builder.update_queue(asyncio.Queue(maxsize=UPDATES_TAKEN_AHEAD))
     application: ShopWatchApplication = builder.build()
     photos = PhotoStore(settings.photos_dir)
     metrics = Metrics()
