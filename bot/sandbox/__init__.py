@@ -8,6 +8,10 @@ The unmodified python-telegram-bot client talks to it over HTTP (``base_url`` an
         alice = sandbox.user(700001, "Alice", username="alice")
         await alice.send(bot, "/start")
         reply = await alice.next_reply(bot)
+
+and can make it fail for a while (`faults.py`)::
+
+        storm = sandbox.faults.storm(FaultKind.SERVER_ERROR, seconds=10, share=0.5)
 """
 
 from bot.sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
