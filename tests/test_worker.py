@@ -324,6 +324,29 @@ class TestClaims:
         both = await store.outbox.claim_due("worker-b", later + timedelta(seconds=1))
         assert [row.id for row in both] == [first.id, second.id]
 
+    async def test_a_renewed_lease_keeps_a_slow_chats_rows_from_other_workers(
+        self, synced_store: Store
+    ) -> None:
+        store = synced_store
+        norwich = await store.schemes.get_by_slug("norwich")
+        assert norwich.id is not None
+        await store.outbox.enqueue(
+            norwich.id, Delivery(-1004000000002, OutboxKind.MESSAGE, {"text": "slow"})
+        )
+        start = utcnow()
+        (row,) = await store.outbox.claim_due("worker-a", start, lease_seconds=10)
+        assert row.id is not None
+
+        await store.outbox.renew("worker-b", [row.id], start + timedelta(hours=1))
+        after_lease = start + timedelta(seconds=11)
+        assert (await store.outbox.get(row.id)).claimed_until == start + timedelta(seconds=10), (
+            "only the holder renews"
+        )
+        await store.outbox.renew("worker-a", [row.id], start + timedelta(seconds=60))
+        assert await store.outbox.claim_due("worker-b", after_lease) == []
+        (again,) = await store.outbox.claim_due("worker-b", start + timedelta(seconds=61))
+        assert (again.id, again.attempts) == (row.id, 2)
+
     async def test_shards_are_shared_and_a_closed_workers_are_taken_over(
         self, synced_store: Store
     ) -> None:
