@@ -248,6 +248,11 @@ async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_tr
         recording = town.runtime.settings.data_dir / f"radio/norwich/event-{event.id}.ogg"
         assert abs(len(audio.read_audio(recording.read_bytes())) / 96_000 - 3.5) < 2.5
         assert NO_WORDS not in caption
+        # The call is in the log by what was said: the operator finds it with /search.
+        await olive.send(town.bot, "/search suspect market")
+        results = await olive.next_reply(town.bot)
+        assert "Results 1–1" in results.body
+        assert results.button_texts[0] == texts.search_open_button(logged.id)
 
         # The operator says which alert the call is about: it moves there, in one tap.
         answer = await olive.press(note, texts.button_attach(earlier.id or 0))
