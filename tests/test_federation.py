@@ -468,6 +468,16 @@ async def test_an_alert_the_other_town_refused_reaches_it_once_moved_to_a_catego
     await norwich.bot_message_after(
         norwich.coordinator, last, lambda m: "did not reach Thetford ShopWatch" in m.body
     )
+    (sent,) = await log_of(norwich, "norwich")
+    assert sent.id is not None
+
+    async def given_up() -> bool:
+        rows = await norwich.runtime.store.outbox.for_report(
+            sent.id or 0, kind=OutboxKind.FEDERATION
+        )
+        return [row.state for row in rows] == [OutboxState.FAILED]
+
+    assert await norwich.sandbox.wait_for(given_up, message="the refused alert given up")
 
     await alice.press(confirmation, texts.CATEGORY_BUTTONS["theft"])
 
@@ -475,8 +485,6 @@ async def test_an_alert_the_other_town_refused_reaches_it_once_moved_to_a_catego
     assert all("counterfeit" in copy.body for copy in received.values())
     (arrived,) = await log_of(thetford, "thetford")
     assert arrived.category == "theft"
-    (sent,) = await log_of(norwich, "norwich")
-    assert sent.id is not None
 
     async def refused_then_taken() -> list[OutboxState] | None:
         rows = await norwich.runtime.store.outbox.for_report(
