@@ -158,14 +158,15 @@ async def _purge_old_recordings(
     old = [f for f in folder.iterdir() if f.is_file() and f.stat().st_mtime < limit]
     named = {int(match.group(1)): f for f in old if (match := _CALL_RECORDING.fullmatch(f.name))}
     kept: set[int] = set()
-    if named:
+    ids = sorted(named)
+    for start in range(0, len(ids), BATCH):  # a query's parameters are bounded
         async with transaction(store.sessions, "find radio calls still logged") as session:
-            kept = {
+            kept |= {
                 event_id
                 for event_id in (
                     await session.exec(
                         select(ReportEvent.id).where(
-                            col(ReportEvent.id).in_(list(named)),
+                            col(ReportEvent.id).in_(ids[start : start + BATCH]),
                             ReportEvent.kind == EventKind.RADIO_CALL,
                         )
                     )
