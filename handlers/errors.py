@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -35,12 +35,32 @@ async def on_error(update: object, context: ShopWatchContext) -> None:
     if chat is not None and chat.type == ChatType.PRIVATE:
         text = texts.LOG_UNAVAILABLE if isinstance(error, StorageError) else None
         await _tell(context, chat.id, text or texts.SOMETHING_WENT_WRONG)
+    elif chat is not None and isinstance(error, StorageError) and _for_the_bot(update):
+        # In a group the member's alert is there for all to read, so without this
+        # they would think the control room and the neighbours have it too.
+        message = update.effective_message
+        assert message is not None
+        await _tell(context, chat.id, texts.LOG_UNAVAILABLE, reply_to=message.message_id)
     raise ApplicationHandlerStop
 
 
-async def _tell(context: ShopWatchContext, chat_id: int, text: str) -> None:
+def _for_the_bot(update: Update) -> bool:
+    """A command or a captioned photo: what the bot answers in a group, alerts among them."""
+    message = update.message
+    if message is None:
+        return False
+    return bool(message.photo and message.caption) or (message.text or "").startswith("/")
+
+
+async def _tell(
+    context: ShopWatchContext, chat_id: int, text: str, *, reply_to: int | None = None
+) -> None:
     try:
-        await context.bot.send_message(chat_id, text)
+        await context.bot.send_message(
+            chat_id,
+            text,
+            reply_parameters=ReplyParameters(reply_to) if reply_to is not None else None,
+        )
     except Forbidden:
         logger.info("chat %s blocked the bot; could not report the error", chat_id)
     except TelegramError:

@@ -142,6 +142,18 @@ async def answer_after(
     return await town.sandbox.wait_for(answer, within, message=f"no answer to {sent.body!r}")
 
 
+async def bot_answer_in_group(town: Town, sent: MessageView) -> str:
+    """The bot's reply, in the scheme's group, to the message `sent` there."""
+
+    def answer() -> str | None:
+        for message in town.sandbox.chat_messages(None, town.group):
+            if message.from_bot and message.reply_to_message_id == sent.message_id:
+                return message.body
+        return None
+
+    return await town.sandbox.wait_for(answer, message="no answer in the group")
+
+
 async def assert_each_chat_has_one_copy(
     town: Town, report_id: int, within: float = DRAIN_TIMEOUT
 ) -> None:
@@ -207,6 +219,7 @@ async def test_while_the_log_is_away_alice_is_told_to_try_again_and_her_earlier_
     ):
         alice = town.person(700101, "Alice")
         await town.join(alice, shop="Boots", street="Haymarket")
+        town.sandbox.group(town.group.id, town.group.title, members=[alice])
         slow = town.sandbox.faults.storm(
             FaultKind.SLOW, seconds=LOG_OUTAGE_SECONDS, chats=scheme_chats(town), hang=2.0
         )
@@ -219,6 +232,8 @@ async def test_while_the_log_is_away_alice_is_told_to_try_again_and_her_earlier_
         assert confirmation.startswith("Alert sent to"), confirmation
         assert await alert(town, alice, VIOLENCE) == texts.LOG_UNAVAILABLE
         assert await answer_to(town, alice, "/start") == texts.LOG_UNAVAILABLE
+        in_the_group = await alice.send(town.group, f"/alert {FRAUD}")
+        assert (await bot_answer_in_group(town, in_the_group)) == texts.LOG_UNAVAILABLE
         await asyncio.sleep(max(0.0, cut_at + LOG_OUTAGE_SECONDS - time.monotonic()))
         line.restore()
 
