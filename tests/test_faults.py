@@ -326,6 +326,10 @@ async def test_thirty_seconds_of_telegram_errors_timeouts_and_flood_limits_delay
                 town, report_number(confirmation), within=STORM_SECONDS + DRAIN_TIMEOUT
             )
         assert [storm.struck > 0 for storm in storms] == [True] * 4, "each kind of trouble hit"
+        print(  # the figures for the README (pytest -s)
+            f"storm of {STORM_SECONDS:.0f} s: {sum(storm.struck for storm in storms)} calls "
+            f"struck; the last copy out {time.monotonic() - storms[0].ends_at:.1f} s after it"
+        )
 
 
 # --- the process is killed mid-burst ---------------------------------------------------------
