@@ -106,6 +106,7 @@ def build_application(
         photos,
         settings.data_dir,
         lease_seconds=settings.outbox_lease_seconds,
+        processes=settings.outbox_workers,
         metrics=metrics,
     )
     signer = CallbackSigner.from_token(token)

@@ -129,6 +129,7 @@ class OutboxWorker:
         batch: int = 50,
         lease_seconds: float = 60.0,
         max_chats: int = MAX_CHATS_IN_HAND,
+        processes: int = 1,
         metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
@@ -138,6 +139,8 @@ class OutboxWorker:
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.max_chats = max_chats
+        self.processes = processes
+        self._told_crowded = False
         self.metrics = metrics or Metrics()
         self.worker_id = f"worker-{uuid.uuid4().hex[:8]}"
         self.shards = ChatShards(store.engine) if store.backend == "postgresql" else None
@@ -286,8 +289,23 @@ class OutboxWorker:
             self._rebalanced = clock
             busy = {shard_of(chat_id, self.shards.count) for chat_id in self._in_hand}
             await self.shards.rebalance(busy)
+            self._warn_if_crowded(self.shards.live)
         anywhere = RECEIVER_KINDS if self.receiving else frozenset()
         return ShardFilter(self.shards.owned, self.shards.count, anywhere)
+
+    def _warn_if_crowded(self, live: int) -> None:
+        """Each process takes 1/`processes` of the token's 30 messages a second: more
+        processes than that add up to more than Telegram allows."""
+        crowded = live > self.processes
+        if crowded and not self._told_crowded:
+            logger.warning(
+                "%s processes are sending the outbox but SHOPWATCH_OUTBOX_WORKERS is %s: "
+                "together they may exceed Telegram's 30 messages a second; set it to %s",
+                live,
+                self.processes,
+                live,
+            )
+        self._told_crowded = crowded
 
     async def _send_chat(self, rows: list[OutboxRow]) -> None:
         lease_ends = min((row.claimed_until for row in rows if row.claimed_until), default=None)

@@ -128,6 +128,8 @@ class ChatShards:
         self._engine = engine
         self.count = count
         self.owned: frozenset[int] = frozenset()
+        self.live = 0
+        """Workers seen alive at the last rebalance, this one included."""
         self._connection: AsyncConnection | None = None
 
     async def rebalance(self, busy: Collection[int] = ()) -> frozenset[int]:
@@ -146,7 +148,8 @@ class ChatShards:
                 " WHERE datname = current_database())",
                 key=_WORKER_LOCKS,
             )
-            fair = math.ceil(self.count / max(int(live), 1))
+            self.live = int(live)
+            fair = math.ceil(self.count / max(self.live, 1))
             owned = set(self.owned)
             # Idle shards go first; a busy one may go too, as its chats stay under
             # their leases (and so with this worker) until the rows in hand are done.

@@ -14,6 +14,7 @@ order, never with a gap.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -25,15 +26,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import telegram
 
 from bot.cli import main
 from bot.runtime import BotRuntime
 from bot.sandbox import BotApiSandbox, SandboxLimits
 from broadcast import texts
+from broadcast.outbox import OutboxWorker
 from config.schemes import Category, SchemesFile, Urgency, load_schemes
 from storage.enums import OutboxKind, OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import SHARD_COUNT, ChatShards, Delivery
+from storage.photos import PhotoStore
 from storage.scratch import scratch_postgres_database
 from storage.store import Store
 from tests.storage_fixtures import POSTGRES_URL_ENV
@@ -365,3 +369,29 @@ class TestClaims:
         finally:
             await first.close()
             await second.close()
+
+    async def test_more_sending_processes_than_the_setting_says_are_warned_of(
+        self,
+        synced_store: Store,
+        client: telegram.Bot,
+        tmp_path: Path,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        if synced_store.backend != "postgresql":
+            pytest.skip("SQLite is single-process: no shards")
+        photos = PhotoStore(tmp_path / "photos")
+        first, second = (
+            OutboxWorker(client, synced_store, photos, tmp_path, processes=1) for _ in range(2)
+        )
+        try:
+            with caplog.at_level(logging.WARNING, logger="broadcast.outbox"):
+                await first.run_once()
+                assert caplog.messages == [], "alone, as the setting says"
+                await second.run_once()
+        finally:
+            await first.stop()
+            await second.stop()
+        assert caplog.messages == [
+            "2 processes are sending the outbox but SHOPWATCH_OUTBOX_WORKERS is 1: together "
+            "they may exceed Telegram's 30 messages a second; set it to 2"
+        ]
