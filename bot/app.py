@@ -77,9 +77,15 @@ def _rate_limiter(settings: Settings) -> AIORateLimiter:
 
 
 def build_application(
-    settings: Settings, schemes: SchemesFile, store: Store, *, webhook: bool = False
+    settings: Settings,
+    schemes: SchemesFile,
+    store: Store,
+    *,
+    webhook: bool = False,
+    jobs: bool = True,
 ) -> ShopWatchApplication:
-    """Build the bot on an open log; `webhook` drops the polling Updater."""
+    """Build the bot on an open log; `webhook` drops the polling Updater, and without
+    `jobs` (a `shopwatch worker`) the scheduled jobs are left to the receiving process."""
     token = settings.require_token()
     context_types = ContextTypes(context=ShopWatchContext, bot_data=BotData)
     builder = (
@@ -143,7 +149,8 @@ def build_application(
     application.add_handlers(export_handlers())
     application.add_handlers(grade_handlers())
     application.add_error_handler(on_error)
-    schedule_jobs(application)
+    if jobs:
+        schedule_jobs(application)
     return application
 
 

@@ -57,7 +57,7 @@ class OutboxProcess:
         # The receiving process migrates; a worker on an older or newer schema stops here.
         self._store = await Store.open(self.settings.database_url, migrate=False)
         self._application = build_application(
-            self.settings, self.schemes, self._store, webhook=True
+            self.settings, self.schemes, self._store, webhook=True, jobs=False
         )
         await self._application.bot.initialize()
         outbox = self.outbox
