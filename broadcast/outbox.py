@@ -151,6 +151,9 @@ class OutboxWorker:
         self._claims_unknown = False
         self._file_ids: OrderedDict[str, str] = OrderedDict()
         self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._more_due = False
+        self._queued = 0
+        """How many times `wake()` was called: rows queued for a chat in hand wait for it."""
         self._claiming = asyncio.Lock()
         self._rebalanced = -REBALANCE_SECONDS
         self.senders: dict[OutboxKind, Sender] = {}
@@ -161,6 +164,7 @@ class OutboxWorker:
         self.receiving = False
 
     def wake(self) -> None:
+        self._queued += 1
         self._wake.set()
 
     def start(self) -> None:
@@ -206,7 +210,7 @@ class OutboxWorker:
                     logger.exception("outbox pass failed; trying again shortly")
                     self._claims_unknown = True
                     handled = 0
-                if handled:
+                if handled and self._more_due:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
@@ -245,20 +249,23 @@ class OutboxWorker:
         """Claim what is due for chats not in hand and start each chat; returns rows claimed."""
         async with self._claiming:
             free = self.max_chats - len(self._in_hand)
+            # Never more rows than free slots, so never more chats than slots.
+            limit = min(self.batch, free)
+            self._more_due = True  # until a claim comes back short of its limit
             if free <= 0:
                 return 0
             shards = await self._shard_filter()
             rows = await self.store.outbox.claim_due(
                 self.worker_id,
                 now,
-                # Never more rows than free slots, so never more chats than slots.
-                limit=min(self.batch, free),
+                limit=limit,
                 lease_seconds=self.lease_seconds,
                 per_chat=PER_CHAT_BATCH,
                 shards=shards,
                 busy_chats=set(self._in_hand),
                 skip_kinds=() if self.receiving else RECEIVER_KINDS,
             )
+            self._more_due = len(rows) >= limit
             if rows:
                 logger.debug("outbox: claimed %s row(s) for %s", len(rows), self.worker_id)
             by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
@@ -269,16 +276,31 @@ class OutboxWorker:
                     self._send_chat(chat_rows), name=f"shopwatch-outbox-{chat_id}"
                 )
                 self._in_hand[chat_id] = chat
-                chat.add_done_callback(functools.partial(self._chat_done, chat_id))
+                capped = len(chat_rows) >= PER_CHAT_BATCH
+                chat.add_done_callback(
+                    functools.partial(self._chat_done, chat_id, capped, self._queued)
+                )
             return len(rows)
 
-    def _chat_done(self, chat_id: int, done: asyncio.Task[None]) -> None:
+    def _chat_done(
+        self, chat_id: int, capped: bool, queued: int, done: asyncio.Task[None]
+    ) -> None:
+        """A chat is done: claim again only if something may be waiting for it (its claim
+        was cut at the per-chat cap, rows were queued while it was in hand, or a claim
+        was cut short for want of slots).
+
+        Otherwise new rows wake the worker as they are queued, and rows put back for
+        later are found by the idle poll: a claim after every chat would cost each
+        alert half a dozen needless writes to the log.
+        """
         if self._in_hand.get(chat_id) is done:
             del self._in_hand[chat_id]
-        if not done.cancelled() and (error := done.exception()) is not None:
-            logger.error("outbox: chat %s stopped early", chat_id, exc_info=error)
+        failed = not done.cancelled() and done.exception() is not None
+        if failed:
+            logger.error("outbox: chat %s stopped early", chat_id, exc_info=done.exception())
             self._claims_unknown = True  # its rows left in hand go back on the next pass
-        self._wake.set()
+        if capped or failed or self._more_due or self._queued != queued:
+            self._wake.set()
 
     async def _shard_filter(self) -> ShardFilter | None:
         """None when this process is the only sender (SQLite); else the shards it holds."""
