@@ -27,7 +27,9 @@ chat, and the worker has at most `max_chats` chats in hand at once, so memory
 and leases stay bounded however long the queue; a slow chat (a group at
 Telegram's 20 a minute) holds only its own slot while other chats keep moving.
 On PostgreSQL the worker sends only to chats of the shards it holds
-(`storage.outbox.ChatShards`), so several processes can share the outbox.
+(`storage.outbox.ChatShards`), so several processes can share the outbox, and
+each is woken by PostgreSQL as rows of its shards are queued by any of them
+(`storage.outbox_notify`); the idle poll is only the fallback.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from config.errors import NotFoundError, StorageError
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import OutboxRow, utcnow
 from storage.outbox import ChatShards, Delivery, ShardFilter, shard_of
+from storage.outbox_notify import OutboxListener
 from storage.photos import PhotoStore
 from storage.store import Store
 
@@ -131,6 +134,7 @@ class OutboxWorker:
         max_chats: int = MAX_CHATS_IN_HAND,
         processes: int = 1,
         metrics: Metrics | None = None,
+        idle_poll_seconds: float = IDLE_POLL_SECONDS,
     ) -> None:
         self.bot = bot
         self.store = store
@@ -143,7 +147,12 @@ class OutboxWorker:
         self._told_crowded = False
         self.metrics = metrics or Metrics()
         self.worker_id = f"worker-{uuid.uuid4().hex[:8]}"
-        self.shards = ChatShards(store.engine) if store.backend == "postgresql" else None
+        self.idle_poll_seconds = idle_poll_seconds
+        self.shards: ChatShards | None = None
+        self.listener: OutboxListener | None = None
+        if store.backend == "postgresql":
+            self.shards = ChatShards(store.engine)
+            self.listener = OutboxListener(store.engine, self._queued_elsewhere)
         self.receiving = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -167,10 +176,25 @@ class OutboxWorker:
         self._queued += 1
         self._wake.set()
 
+    def _queued_elsewhere(self, shard: int | None) -> None:
+        """PostgreSQL says a row was queued (by any process): wake if it may be ours.
+
+        The radio's rows (chat 0) are the receiving process's whatever shards it holds.
+        """
+        if (
+            shard is None
+            or self.shards is None
+            or shard in self.shards.owned
+            or (self.receiving and shard == shard_of(0))
+        ):
+            self.wake()
+
     def start(self) -> None:
         if self._task is None:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="shopwatch-outbox")
+            if self.listener is not None:
+                self.listener.start()
 
     async def stop(self) -> None:
         """Let the chats in hand finish, then stop; cancel only what will not end.
@@ -180,6 +204,8 @@ class OutboxWorker:
         the shutdown's persistence flush) waits out the busy timeout and fails.
         """
         task, self._task = self._task, None
+        if self.listener is not None:
+            await self.listener.stop()
         if task is not None:
             self._stopping = True
             self._wake.set()
@@ -213,7 +239,7 @@ class OutboxWorker:
                 if handled and self._more_due:
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                    await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
                 self._wake.clear()
             await self._settle()
         except asyncio.CancelledError:

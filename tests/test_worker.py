@@ -27,16 +27,18 @@ from pathlib import Path
 
 import pytest
 import telegram
+from sqlalchemy import text
 
 from bot.cli import main
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, SandboxLimits
+from bot.sandbox import BotApiSandbox, BotHandle, SandboxLimits
 from broadcast import texts
 from broadcast.outbox import OutboxWorker
 from config.schemes import Category, SchemesFile, Urgency, load_schemes
 from storage.enums import OutboxKind, OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import SHARD_COUNT, ChatShards, Delivery
+from storage.outbox_notify import OutboxListener
 from storage.photos import PhotoStore
 from storage.scratch import scratch_postgres_database
 from storage.store import Store
@@ -68,6 +70,9 @@ def worker_environment(
         "SHOPWATCH_OUTBOX_WORKERS": str(PROCESSES),
         "SHOPWATCH_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
         "SHOPWATCH_LOG_LEVEL": "INFO",
+        # Each worker on a free port of its own for /healthz, /readyz and /metrics.
+        "SHOPWATCH_LISTEN_HOST": "127.0.0.1",
+        "SHOPWATCH_WORKER_PORT": "0",
     }
 
 
@@ -78,6 +83,10 @@ class WorkerProcess:
 
     def said(self) -> str:
         return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+
+    def health_port(self) -> int | None:
+        found = re.search(r"worker health, readiness and metrics on port (\d+)", self.said())
+        return int(found.group(1)) if found else None
 
     def worker_id(self) -> str | None:
         found = re.search(r"outbox worker (worker-[0-9a-f]+) is running", self.said())
@@ -395,3 +404,122 @@ class TestClaims:
             "2 processes are sending the outbox but SHOPWATCH_OUTBOX_WORKERS is 1: together "
             "they may exceed Telegram's 30 messages a second; set it to 2"
         ]
+
+
+async def terminate_backend(store: Store, pid: int) -> None:
+    """What a database restart or a network cut does to one connection."""
+    async with store.engine.connect() as connection:
+        await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+class TestWakeUpAcrossProcesses:
+    """On PostgreSQL a row queued by any process wakes the worker that owns its chat."""
+
+    async def test_a_worker_sends_a_row_another_process_queued_without_polling(
+        self,
+        synced_store: Store,
+        sandbox: BotApiSandbox,
+        shop_bot: BotHandle,
+        client: telegram.Bot,
+        tmp_path: Path,
+    ) -> None:
+        if synced_store.backend != "postgresql":
+            pytest.skip("SQLite is single-process: wake() in the process is enough")
+        chat = -1005000000001
+        sandbox.group(chat, "Gentleman's Walk", bots=[shop_bot])
+        norwich = await synced_store.schemes.get_by_slug("norwich")
+        assert norwich.id is not None
+        # A `shopwatch worker` that would not poll again for an hour: only a
+        # notification from PostgreSQL can make it look at the outbox.
+        worker = OutboxWorker(
+            client, synced_store, PhotoStore(tmp_path / "photos"), tmp_path, idle_poll_seconds=3600
+        )
+        worker.beside_receiver()
+        listener = worker.listener
+        assert listener is not None
+        database_url = synced_store.engine.url.render_as_string(hide_password=False)
+        receiving_process = await Store.open(database_url, migrate=False)
+        worker.start()
+        try:
+            await sandbox.wait_for(
+                lambda: listener.connections == 1, timeout=10, message="listening"
+            )
+
+            async def copy_arrives(text_: str) -> bool:
+                return any(m.body == text_ for m in sandbox.chat_messages(shop_bot, chat))
+
+            await receiving_process.outbox.enqueue(
+                norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "Shoplifter, Jarrolds"})
+            )
+            await eventually(
+                sandbox,
+                lambda: copy_arrives("Shoplifter, Jarrolds"),
+                "the first copy",
+                within=10,
+            )
+
+            pid = listener.backend_pid
+            assert pid is not None
+            await terminate_backend(receiving_process, pid)
+            await sandbox.wait_for(
+                lambda: listener.connections == 2, timeout=10, message="listening again"
+            )
+            await receiving_process.outbox.enqueue(
+                norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "Same man, Castle Mall"})
+            )
+            await eventually(
+                sandbox,
+                lambda: copy_arrives("Same man, Castle Mall"),
+                "the copy after the listener reconnected",
+                within=10,
+            )
+        finally:
+            await worker.stop()
+            await receiving_process.close()
+        bodies = [m.body for m in sandbox.chat_messages(shop_bot, chat) if m.from_bot]
+        assert bodies == ["Shoplifter, Jarrolds", "Same man, Castle Mall"]
+
+    async def test_the_listener_hears_each_committed_shard_before_and_after_a_reconnect(
+        self, synced_store: Store, sandbox: BotApiSandbox
+    ) -> None:
+        if synced_store.backend != "postgresql":
+            pytest.skip("SQLite is single-process: nothing to listen to")
+        norwich = await synced_store.schemes.get_by_slug("norwich")
+        assert norwich.id is not None
+        heard: list[int | None] = []
+        listener = OutboxListener(synced_store.engine, heard.append)
+        listener.start()
+        try:
+            await sandbox.wait_for(
+                lambda: listener.connections == 1, timeout=10, message="listening"
+            )
+            assert heard == [None], "on connecting: anything may have been queued meanwhile"
+            report = Report(
+                scheme_id=norwich.id,
+                category=Category.THEFT,
+                urgency=Urgency.NOW,
+                description="Two copies, one alert, one transaction",
+            )
+            # Chats -5 and -69 share shard 5; -7 is in shard 7.
+            await synced_store.reports.create(
+                report,
+                [Delivery(chat, OutboxKind.ALERT, {"text": "x"}) for chat in (-5, -69, -7)],
+            )
+            await sandbox.wait_for(
+                lambda: len(heard) >= 3, timeout=10, message="both shards heard"
+            )
+            assert sorted(shard for shard in heard if shard is not None) == [5, 7]
+
+            pid = listener.backend_pid
+            assert pid is not None
+            await terminate_backend(synced_store, pid)
+            await sandbox.wait_for(
+                lambda: listener.connections == 2, timeout=10, message="listening again"
+            )
+            await synced_store.outbox.enqueue(
+                norwich.id, Delivery(-9, OutboxKind.MESSAGE, {"text": "y"})
+            )
+            await sandbox.wait_for(lambda: heard[-1] == 9, timeout=10, message="shard 9 heard")
+            assert heard[3:] == [None, 9]
+        finally:
+            await listener.stop()
