@@ -292,6 +292,7 @@ def bot_environment(
         "SHOPWATCH_DATA_DIR": str(directory / "data"),
         "SHOPWATCH_LISTEN_HOST": "127.0.0.1",
         "SHOPWATCH_LISTEN_PORT": str(_free_port()),
+        "SHOPWATCH_WORKER_PORT": "0",  # each worker its own free port for /metrics
         "SHOPWATCH_LOG_LEVEL": "WARNING",
         "SHOPWATCH_OUTBOX_WORKERS": str(1 + workers),
         "PTB_TIMEDELTA": "true",

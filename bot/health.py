@@ -3,6 +3,7 @@
 `/healthz` only says the process is up; `/readyz` checks what an alert needs —
 the database answers, Telegram accepts our token, and the outbox is not backed
 up — so a load balancer or an operator's dashboard sees trouble before a shop does.
+A `shopwatch worker` also checks it holds shards: one holding none sends nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from broadcast.metrics import Metrics
+from storage.outbox import ChatShards
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -41,17 +43,25 @@ class Check:
 
 class Readiness:
     def __init__(
-        self, store: Store, bot: Bot, metrics: Metrics, thresholds: Thresholds | None = None
+        self,
+        store: Store,
+        bot: Bot,
+        metrics: Metrics,
+        thresholds: Thresholds | None = None,
+        *,
+        shards: ChatShards | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
         self.metrics = metrics
         self.thresholds = thresholds or Thresholds()
+        self.shards = shards
         self._bot_checked_at = 0.0
         self._bot_check: Check | None = None
 
     async def checks(self) -> list[Check]:
-        return [await self._database(), await self._telegram(), *await self._outbox()]
+        shards = [] if self.shards is None else [self._shards(self.shards)]
+        return [await self._database(), await self._telegram(), *shards, *await self._outbox()]
 
     async def _database(self) -> Check:
         try:
@@ -76,6 +86,15 @@ class Readiness:
             check = Check("telegram", False, f"not authorised or unreachable ({exc})")
         self._bot_check, self._bot_checked_at = check, now
         return check
+
+    @staticmethod
+    def _shards(shards: ChatShards) -> Check:
+        """As of the worker's last rebalance (about every second); none while the
+        database is away, or for the moment after start-up before any is free."""
+        held = len(shards.owned)
+        return Check(
+            "shards", held > 0, f"holding {held} of {shards.count}, {shards.live} process(es) live"
+        )
 
     async def _outbox(self) -> list[Check]:
         try:

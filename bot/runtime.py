@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
 from bot.health import Readiness
-from bot.web import build_web_app
+from bot.web import build_web_app, serve
 from broadcast.federation.inbound import FederationReceiver
 from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
@@ -87,11 +87,7 @@ class BotRuntime:
             webhook_secret=secret,
             federation=FederationReceiver(link, services.alerts) if link else None,
         )
-        self._runner = web.AppRunner(web_app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, settings.listen_host, settings.listen_port)
-        await site.start()
-        self.port = self._bound_port()
+        self._runner, self.port = await serve(web_app, settings.listen_host, settings.listen_port)
         if settings.webhook_url:
             await application.bot.set_webhook(
                 settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
@@ -114,13 +110,6 @@ class BotRuntime:
         released = await store.outbox.release_claims(None)
         if released:
             logger.warning("%s message(s) claimed by a stopped process queued again", released)
-
-    def _bound_port(self) -> int | None:
-        assert self._runner is not None
-        for address in self._runner.addresses:
-            if isinstance(address, tuple):
-                return int(address[1])
-        return None
 
     async def stop(self) -> None:
         application = self._application

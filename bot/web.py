@@ -1,5 +1,8 @@
 """The bot's own aiohttp server: the Telegram webhook, health, readiness and metrics.
 
+`shopwatch worker` serves the same health, readiness and metrics routes
+(`build_health_app`), so every sending process can be probed and scraped alike.
+
 Follows python-telegram-bot's custom-webhook example: the route checks Telegram's
 secret header before it reads the body, decodes the Update and hands it to the
 application's queue, so a forged call is refused and changes nothing.
@@ -87,6 +90,35 @@ def _metrics(readiness: Readiness) -> Any:
     return metrics
 
 
+def add_health_routes(app: web.Application, readiness: Readiness | None) -> None:
+    app.router.add_get("/healthz", healthz)
+    if readiness is not None:
+        app.router.add_get("/readyz", _readyz(readiness))
+        app.router.add_get("/metrics", _metrics(readiness))
+
+
+def build_health_app(readiness: Readiness) -> web.Application:
+    """A `shopwatch worker`'s server: no webhook or federation, those stay with `run`."""
+    app = web.Application()
+    add_health_routes(app, readiness)
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int | None]:
+    """Start `app` on host:port; port 0 takes any free one, returned as bound."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            return runner, int(address[1])
+    return runner, None
+
+
 def build_web_app(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
@@ -97,10 +129,7 @@ def build_web_app(
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[APPLICATION_KEY] = application
-    app.router.add_get("/healthz", healthz)
-    if readiness is not None:
-        app.router.add_get("/readyz", _readyz(readiness))
-        app.router.add_get("/metrics", _metrics(readiness))
+    add_health_routes(app, readiness)
     if webhook_url and webhook_secret:
         app.router.add_post(webhook_path(webhook_url), _webhook_handler(webhook_secret))
     if federation is not None:

@@ -7,6 +7,10 @@ persistence (its writes would race the receiving process's). Only the outbox
 worker runs, with the federation sender; the radio's rows stay with the
 receiving process, which holds the radio links.
 
+It serves `/healthz`, `/readyz` and `/metrics` on `SHOPWATCH_WORKER_PORT`, so an
+orchestrator can probe it and Prometheus can count the copies it sends: its
+counters are its own, as every process's are.
+
 SQLite is single-process: the worker refuses to start on it.
 """
 
@@ -14,7 +18,11 @@ from __future__ import annotations
 
 import logging
 
+from aiohttp import web
+
 from bot.app import ShopWatchApplication, build_application
+from bot.health import Readiness
+from bot.web import build_health_app, serve
 from broadcast import texts
 from broadcast.outbox import OutboxWorker
 from config.errors import ConfigError
@@ -40,6 +48,9 @@ class OutboxProcess:
         self.schemes = schemes
         self._store: Store | None = None
         self._application: ShopWatchApplication | None = None
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+        """Where its health, readiness and metrics are served, once started."""
 
     @property
     def services(self) -> Services:
@@ -60,6 +71,7 @@ class OutboxProcess:
             self.settings, self.schemes, self._store, webhook=True, jobs=False
         )
         await self._application.bot.initialize()
+        await self._serve_health()  # a taken port stops it before it sends anything
         outbox = self.outbox
         outbox.beside_receiver()
         if self.services.federation is not None:
@@ -67,8 +79,25 @@ class OutboxProcess:
         outbox.start()
         logger.info("outbox worker %s is running", outbox.worker_id)
 
+    async def _serve_health(self) -> None:
+        services = self.services
+        assert self._application is not None
+        readiness = Readiness(
+            services.store, self._application.bot, services.metrics, shards=self.outbox.shards
+        )
+        host, port = self.settings.listen_host, self.settings.worker_port
+        try:
+            self._runner, self.port = await serve(build_health_app(readiness), host, port)
+        except OSError as exc:
+            await self.stop()
+            raise ConfigError(texts.worker_port_taken(host, port, exc.strerror)) from None
+        logger.info("worker health, readiness and metrics on port %s", self.port)
+
     async def stop(self) -> None:
         """Finish the chats in hand and hand the shards back, so others take over at once."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
         application, self._application = self._application, None
         if application is not None:
             services = application.bot_data.services

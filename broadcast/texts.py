@@ -84,6 +84,13 @@ WORKER_NEEDS_POSTGRESQL = (
 )
 
 
+def worker_port_taken(host: str, port: int, reason: str | None) -> str:
+    return (
+        f"SHOPWATCH_WORKER_PORT: cannot serve health and metrics on {host}:{port} "
+        f"({reason or 'address unavailable'}); give each worker on one host its own port"
+    )
+
+
 def chat_unreachable(chat_id: int, error: str) -> str:
     return (
         f"ShopWatch cannot post in chat {chat_id} ({error}). Alerts to that chat are not "

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     outbox_workers: int = Field(default=1, ge=1, le=64)
     # How long a claimed message is a worker's alone; a dead worker's chats wait this long.
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    # Where `shopwatch worker` serves /healthz, /readyz and /metrics (on listen_host);
+    # 0 takes any free port, which the worker logs.
+    worker_port: int = Field(default=8081, ge=0, le=65535)
 
     @field_validator("log_level", mode="before")
     @classmethod
