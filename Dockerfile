@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SHOPWATCH_DATA_DIR=/data \
     SHOPWATCH_DATABASE_URL=sqlite+aiosqlite:////data/shopwatch.db \
     SHOPWATCH_SCHEMES_FILE=/config/schemes.toml \
-    SHOPWATCH_LISTEN_PORT=8080
+    SHOPWATCH_LISTEN_PORT=8080 \
+    SHOPWATCH_WORKER_PORT=8081
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -22,7 +23,9 @@ RUN pip install . \
 
 USER shopwatch
 VOLUME ["/data"]
-EXPOSE 8080
+EXPOSE 8080 8081
+# `shopwatch run` answers on 8080, `shopwatch worker` on 8081: one image, either command.
 HEALTHCHECK --interval=30s --timeout=5s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)" \
+    || python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8081/healthz', timeout=2)"
 CMD ["shopwatch", "run"]
