@@ -149,6 +149,12 @@ async def test_a_worker_counts_the_copies_it_sends_and_is_not_ready_without_its_
                 status, ready = await get(http, f"{base}/readyz")
                 assert (status, ready["status"]) == (503, "not ready")
                 assert not ready["checks"]["database"]["ok"], ready
+
+                async def shards_lost() -> bool:
+                    _, ready = await get(http, f"{base}/readyz")
+                    return not ready["checks"]["shards"]["ok"]
+
+                await eventually(sandbox, shards_lost, "shards let go", within=10)
                 assert await get(http, f"{base}/healthz") == (200, {"status": "ok"})
 
                 line.restore()
