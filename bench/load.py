@@ -503,8 +503,9 @@ async def run_load(plan: LoadPlan, directory: Path) -> LoadResult:
             env = bot_environment(sandbox, url, schemes_file, directory, workers)
             processes.append(await start_process("bot", "run", env, directory))
             for number in range(workers):
+                own = env | {"SHOPWATCH_WORKER_PORT": str(_free_port())}  # each its health port
                 processes.append(
-                    await start_process(f"worker {number + 1}", "worker", env, directory)
+                    await start_process(f"worker {number + 1}", "worker", own, directory)
                 )
             await _until_answering(sandbox, bot, processes)
             result.machine_before = describe()
