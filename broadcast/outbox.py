@@ -152,7 +152,9 @@ class OutboxWorker:
         self.listener: OutboxListener | None = None
         if store.backend == "postgresql":
             self.shards = ChatShards(store.engine)
-            self.listener = OutboxListener(store.engine, self._queued_elsewhere)
+            if processes > 1:
+                # Alone, this process queues every row and wakes itself as it does.
+                self.listener = OutboxListener(store.engine, self._queued_elsewhere)
         self.receiving = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

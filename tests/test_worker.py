@@ -432,7 +432,12 @@ class TestWakeUpAcrossProcesses:
         # A `shopwatch worker` that would not poll again for an hour: only a
         # notification from PostgreSQL can make it look at the outbox.
         worker = OutboxWorker(
-            client, synced_store, PhotoStore(tmp_path / "photos"), tmp_path, idle_poll_seconds=3600
+            client,
+            synced_store,
+            PhotoStore(tmp_path / "photos"),
+            tmp_path,
+            processes=2,
+            idle_poll_seconds=3600,
         )
         worker.beside_receiver()
         listener = worker.listener
