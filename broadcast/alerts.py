@@ -22,6 +22,7 @@ import asyncio
 import logging
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -217,6 +218,9 @@ class AlertService:
         self._wake = wake
         self.federation = federation
         self._rows: dict[int, Scheme] = {}
+        self._recording: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     # --- making a report -------------------------------------------------------------
 
@@ -504,10 +508,33 @@ class AlertService:
         from_peer: str | None = None,
         also: Sequence[Delivery] = (),
     ) -> Submitted:
-        """Store the event (and changes) with the edits that bring every copy up to date."""
+        """Store the event (and changes) with the edits that bring every copy up to date.
+
+        One report's events are recorded one at a time: each edit is rendered from the
+        report and history as they stand, so an edit rendered before another event was
+        stored cannot be sent after it and put the copies back (a neighbour's "On
+        camera" arriving over HTTP while the member reclassifies, say). Only the process
+        that receives updates records events, so a lock in it is enough.
+        """
         assert report.id is not None
+        lock = self._recording.setdefault(report.id, asyncio.Lock())
+        async with lock:
+            return await self._record_now(
+                report.id, event, changes, from_peer=from_peer, also=also
+            )
+
+    async def _record_now(
+        self,
+        report_id: int,
+        event: ReportEvent,
+        changes: dict[str, Any] | None,
+        *,
+        from_peer: str | None,
+        also: Sequence[Delivery],
+    ) -> Submitted:
+        report = await self.store.reports.get(report_id)
         now = Report.model_validate({**report.model_dump(), **(changes or {})})
-        history = [*await self.store.reports.events(report.id), event]
+        history = [*await self.store.reports.events(report_id), event]
         scheme = await self._scheme(report.scheme_id)
         config = self.schemes.scheme(scheme.slug)
         view = await self._view(now, config, history)
