@@ -19,7 +19,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -122,12 +122,12 @@ async def eventually(
     assert reached
 
 
-async def queue_burst(store: Store) -> list[Report]:
-    """Twelve alerts, each to twenty chats: 240 messages queued at once."""
+async def queue_alerts(store: Store, alerts: int, chats: Sequence[int]) -> list[Report]:
+    """`alerts` Norwich alerts, each to every one of `chats`, queued as the receiving bot does."""
     scheme = await store.schemes.get_by_slug("norwich")
     assert scheme.id is not None
     reports = []
-    for number in range(1, BURST_ALERTS + 1):
+    for number in range(1, alerts + 1):
         report = Report(
             scheme_id=scheme.id,
             category=Category.THEFT,
@@ -135,10 +135,15 @@ async def queue_burst(store: Store) -> list[Report]:
             description=f"Alert {number}: grey hoodie, heading to Haymarket",
         )
         deliveries = [
-            Delivery(chat, OutboxKind.ALERT, {"text": f"Alert {number}"}) for chat in BURST_CHATS
+            Delivery(chat, OutboxKind.ALERT, {"text": f"Alert {number}"}) for chat in chats
         ]
         reports.append(await store.reports.create(report, deliveries))
     return reports
+
+
+async def queue_burst(store: Store) -> list[Report]:
+    """Twelve alerts, each to twenty chats: 240 messages queued at once."""
+    return await queue_alerts(store, BURST_ALERTS, BURST_CHATS)
 
 
 async def burst_rows(store: Store, reports: list[Report]) -> list[OutboxRow]:

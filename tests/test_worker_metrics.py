@@ -19,15 +19,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.sandbox import BotApiSandbox, SandboxLimits
-from config.schemes import Category, Urgency, load_schemes
-from storage.enums import OutboxKind, OutboxState
-from storage.models import Report
-from storage.outbox import Delivery
+from config.schemes import load_schemes
+from storage.enums import OutboxState
 from storage.scratch import scratch_postgres_database
 from storage.store import Store
 from tests.storage_fixtures import POSTGRES_URL_ENV
 from tests.tcp_proxy import proxied
-from tests.test_worker import eventually, worker_environment, worker_process
+from tests.test_worker import eventually, queue_alerts, worker_environment, worker_process
 from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES
 
 SHOP_GROUPS = [-1002100000000 - n for n in range(1, 4)]
@@ -41,25 +39,6 @@ def postgres_server() -> str:
     if not server_url:
         pytest.skip(f"PostgreSQL not tested: set {POSTGRES_URL_ENV} to a server database URL")
     return server_url
-
-
-async def queue_alerts(store: Store) -> list[Report]:
-    """Two alerts to each of three shop groups, as the receiving bot queues them."""
-    scheme = await store.schemes.get_by_slug("norwich")
-    assert scheme.id is not None
-    reports = []
-    for number in range(1, ALERTS + 1):
-        report = Report(
-            scheme_id=scheme.id,
-            category=Category.THEFT,
-            urgency=Urgency.NOW,
-            description=f"Alert {number}: grey hoodie, heading to Haymarket",
-        )
-        deliveries = [
-            Delivery(chat, OutboxKind.ALERT, {"text": f"Alert {number}"}) for chat in SHOP_GROUPS
-        ]
-        reports.append(await store.reports.create(report, deliveries))
-    return reports
 
 
 def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -108,7 +87,7 @@ async def test_a_worker_counts_the_copies_it_sends_and_is_not_ready_without_its_
                 assert (status, ready["status"]) == (200, "ready"), ready
                 assert ready["checks"]["shards"]["ok"]
 
-                reports = await queue_alerts(store)
+                reports = await queue_alerts(store, ALERTS, SHOP_GROUPS)
 
                 async def all_sent() -> bool:
                     rows = [
