@@ -618,10 +618,8 @@ async def exports_audited(store: Store, outcome: AuditOutcome) -> list[AuditEntr
     ]
 
 
-async def test_a_coordinator_asks_for_last_weeks_export_and_the_files_arrive_in_her_chat(
-    polling_town: Town,
-) -> None:
-    town = polling_town
+async def norwich_logged_last_week(town: Town, *, reports: int, photo_count: int) -> ExportPeriod:
+    """Norwich's log holds `reports` sightings (with photos) from last Monday to Sunday."""
     store = town.runtime.store
     last_week = last_full_week(utcnow(), "Europe/London")
     await seed_week(
@@ -629,9 +627,18 @@ async def test_a_coordinator_asks_for_last_weeks_export_and_the_files_arrive_in_
         town.runtime.services.photos,
         await norwich(store),
         last_week,
-        reports=21,
-        photo_count=4,
+        reports=reports,
+        photo_count=photo_count,
     )
+    return last_week
+
+
+async def test_a_coordinator_asks_for_last_weeks_export_and_the_files_arrive_in_her_chat(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    last_week = await norwich_logged_last_week(town, reports=21, photo_count=4)
 
     await town.coordinator.send(town.bot, "/export")
 
@@ -686,15 +693,7 @@ async def test_police_get_their_own_schemes_log_and_never_another_schemes(
 ) -> None:
     town = polling_town
     store = town.runtime.store
-    last_week = last_full_week(utcnow(), "Europe/London")
-    await seed_week(
-        store,
-        town.runtime.services.photos,
-        await norwich(store),
-        last_week,
-        reports=7,
-        photo_count=1,
-    )
+    await norwich_logged_last_week(town, reports=7, photo_count=1)
     officer = await enrol(town, "PC Daniels", 6_000_000_011, Role.POLICE, "wymondham")
 
     await officer.send(town.bot, "/export norwich")
