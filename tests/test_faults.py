@@ -326,7 +326,7 @@ async def test_thirty_seconds_of_telegram_errors_timeouts_and_flood_limits_delay
                 town, report_number(confirmation), within=STORM_SECONDS + DRAIN_TIMEOUT
             )
         assert [storm.struck > 0 for storm in storms] == [True] * 4, "each kind of trouble hit"
-        print(  # the figures for the README (pytest -s)
+        print(  # the figures for docs/operations.md (pytest -s)
             f"storm of {STORM_SECONDS:.0f} s: {sum(storm.struck for storm in storms)} calls "
             f"struck; the last copy out {time.monotonic() - storms[0].ends_at:.1f} s after it"
         )
@@ -529,7 +529,7 @@ async def test_killed_mid_burst_and_started_again_the_bot_sends_every_acknowledg
                 doubled[(report_id, chat)] = count
     assert set(doubled) <= in_flight, "a copy doubled that was not being sent at the kill"
     assert all(count == 2 for count in doubled.values())
-    print(  # the figures for the README (pytest -s)
+    print(  # the figures for docs/operations.md (pytest -s)
         f"burst {BURST}: {len(before_kill)} confirmed before the kill, {len(reports)} stored "
         f"in all ({BURST - len(reports)} taken from Telegram but not handled, never confirmed), "
         f"{len(in_flight)} copies in flight at the kill, {len(doubled)} sent twice"

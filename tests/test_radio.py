@@ -3,7 +3,7 @@
 The scheme's radio channel is a Mumble channel; "the control room's radio" is a
 second Mumble client in it. Speech is made by the same text-to-speech engine the
 bot uses and recognised by the same speech-to-text engine, so the round trip's
-word error rate is printed for the README.
+word error rate is printed for docs/radio.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The columns of the CSV and the spreadsheet, in their stable, documented order.
 
 Adding a column is done at the end (before the witness columns) so that a
-police system importing the CSV by position keeps working; the README lists them.
+police system importing the CSV by position keeps working; docs/exports.md lists them.
 """
 
 from __future__ import annotations
