@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 import socket
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from config.errors import InvalidInputError
 from config.settings import Settings
-from storage.export.build import build_export
+from storage.export.build import base_name, build_export
 from storage.export.period import MAX_DAYS, last_full_week, parse_period
 from storage.export.records import ExportedBy
 from storage.models import utcnow
@@ -41,7 +42,12 @@ def add_export_parser(commands: Any) -> None:
     export.add_argument("--scheme", required=True, help="the scheme's slug, e.g. norwich")
     export.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (default: last week)")
     export.add_argument("--to", dest="last", help="last day, YYYY-MM-DD, included")
-    export.add_argument("--out", required=True, type=Path, help="the folder to write into")
+    export.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="a new folder to write into (made 0700); if it exists, a new folder inside it",
+    )
     export.add_argument(
         "--witness-contact",
         action="store_true",
@@ -55,6 +61,14 @@ def _who() -> str:
     except (KeyError, OSError):
         user = "unknown user"
     return f"{user} on {socket.gethostname()} (command line)"
+
+
+def _fresh_folder(out: Path, name: str) -> Path:
+    """`out` if nothing is there yet, else a new folder inside it: never into a folder
+    someone else made (or through a name they planted), never changing its mode."""
+    if not (out.exists() or out.is_symlink()):
+        return out
+    return out / f"{name}-{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
 async def run_export_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -75,12 +89,14 @@ async def run_export_command(settings: Settings, args: argparse.Namespace) -> in
             problem = _PROBLEMS.get(exc.reason, exc.reason).format(value=exc.value)
             print(f"shopwatch: {problem}", file=sys.stderr)
             return 2
+        name = base_name(scheme.slug, period, witness_contact=args.witness_contact)
+        out = _fresh_folder(args.out, name)
         result = await build_export(
             store,
             PhotoStore(settings.photos_dir),
             scheme,
             period,
-            args.out,
+            out,
             exported_by=ExportedBy("command line", _who()),
             via="command line",
             witness_contact=args.witness_contact,
@@ -91,6 +107,7 @@ async def run_export_command(settings: Settings, args: argparse.Namespace) -> in
         f"{scheme.name}, {period.first} to {period.last} ({period.timezone}): "
         f"{result.reports} reports, {result.photos} photos"
     )
+    print(f"  in {result.directory}")
     for file in result.files:
         print(f"  {file.sha256}  {file.path}")
     if args.witness_contact:

@@ -83,7 +83,12 @@ class Readiness:
                 me = await self.bot.get_me()
             check = Check("telegram", True, f"authorised as @{me.username}")
         except (TelegramError, TimeoutError) as exc:
-            check = Check("telegram", False, f"not authorised or unreachable ({exc})")
+            # The error's type only: its text may quote Telegram's answer, and an upstream
+            # error page can quote the request's URL, which holds the bot's token.
+            logger.warning("readiness: Telegram refused or unreachable: %s", type(exc).__name__)
+            check = Check(
+                "telegram", False, f"not authorised or unreachable ({type(exc).__name__})"
+            )
         self._bot_check, self._bot_checked_at = check, now
         return check
 

@@ -18,6 +18,7 @@ from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
 from handlers.context import Services
+from storage.files import private_dir, tighten_tree
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ class BotRuntime:
 
     async def start(self) -> None:
         settings = self.settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
+        tighten_tree(settings.data_dir)  # what an older version left readable to others
         self._store = await Store.open(settings.database_url, migrate=True)
         await self._store.schemes.sync(self.schemes)
         webhook = settings.webhook_url is not None

@@ -29,6 +29,7 @@ from config.errors import ConfigError
 from config.schemes import SchemesFile
 from config.settings import Settings
 from handlers.context import Services
+from storage.files import private_dir
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class OutboxProcess:
         return self.services.outbox
 
     async def start(self) -> None:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.data_dir)
         # The receiving process migrates; a worker on an older or newer schema stops here.
         self._store = await Store.open(self.settings.database_url, migrate=False)
         self._application = build_application(

@@ -20,9 +20,10 @@ from broadcast.outbox import keyboard
 from config.errors import InvalidInputError, NotFoundError
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import refuse, requires
-from storage.enums import Role
+from storage.enums import AuditOutcome, Role
 from storage.grading import Grading, GradingPart, grading_of, regrade
 from storage.models import Report
+from storage.search import VIEW_ACTION
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +105,27 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
         return
     found = await _report_for(context, int(args[0]))
     if found is None:
+        await context.store.audit.record(
+            membership.member.telegram_user_id,
+            VIEW_ACTION,
+            AuditOutcome.REFUSED,
+            scheme_id=membership.scheme.id,
+            actor_member_id=membership.member.id,
+            detail={"report": int(args[0]), "via": "grade", "reason": "not_found"},
+        )
         await message.reply_text(texts.grade_not_found(args[0]))
         return
     report, grading, grader = found
     assert report.id is not None
+    # The card shows the report's description: reading it this way is audited like /show.
+    await context.store.audit.record(
+        grader.member.telegram_user_id,
+        VIEW_ACTION,
+        AuditOutcome.ALLOWED,
+        scheme_id=report.scheme_id,
+        actor_member_id=grader.member.id,
+        detail={"report": report.id, "via": "grade"},
+    )
     if len(args) >= 2 and args[1].lower() == "conditions":
         words = (message.text or "").split(maxsplit=3)
         conditions = words[3] if len(words) == 4 else ""

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import StorageError
+from storage.files import private_dir, tighten, touch_private
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,12 @@ def create_engine(url: str, *, migrating: bool = False) -> AsyncEngine:
         path = sqlite_file(parsed)
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(path.parent)
+                # The log holds people's data: the file is the owner's alone, and SQLite
+                # gives its WAL and shared-memory files the database file's mode.
+                touch_private(path)
+                for suffix in ("-wal", "-shm", "-journal"):  # left by an older version
+                    tighten(path.with_name(path.name + suffix))
             except OSError as exc:
                 raise StorageError(f"cannot create the database directory: {exc}") from None
     else:

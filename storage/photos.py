@@ -20,6 +20,7 @@ import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config.errors import InvalidPhotoError
+from storage.files import private_dir, write_private
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +122,8 @@ class PhotoStore:
         path = self.root / relative
         new = not path.exists()
         if new:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(jpeg)
-            partial.replace(path)
+            private_dir(path.parent)
+            write_private(path, jpeg)
         return StoredPhoto(
             sha256=digest,
             phash=perceptual_hash(image),

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.errors import NotFoundError
 from config.schemes import Category, Urgency
 from storage.enums import EventKind, OutboxKind, ReportSource, ReportStatus
+from storage.files import private_dir, tighten
 from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.transaction import transaction
@@ -41,8 +42,9 @@ def recording_path(slug: str, event_id: int) -> str:
 
 
 def _move(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     source.replace(target)
+    tighten(target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -162,3 +163,37 @@ async def test_metrics_count_deliveries_in_prometheus_format(polling_town: Town)
     exposition = await town.sandbox.wait_for(scrape, message="the delivery counted")
     assert re.search(r"^shopwatch_outbox_backlog \d+\.0$", exposition, re.MULTILINE)
     assert "shopwatch_alert_copy_latency_seconds_bucket" in exposition
+
+
+async def test_readiness_names_only_the_error_type_when_an_upstream_page_quotes_the_token(
+    polling_town: Town,
+) -> None:
+    """A proxy in front of the Bot API answering getMe with its 404 page, which quotes the
+    URL and so the token: `/readyz` is unauthenticated, so it must say only what failed."""
+    town = polling_town
+    token = "4242:the-real-bot-token-never-shown"
+
+    async def not_found_page(request: web.Request) -> web.Response:
+        return web.Response(status=404, text=f"<html>Cannot POST {request.path}</html>")
+
+    upstream_app = web.Application()
+    upstream_app.router.add_route("*", "/{tail:.*}", not_found_page)
+    request = HTTPXRequest()
+    async with TestServer(upstream_app) as upstream:
+        proxied = Bot(token, base_url=str(upstream.make_url("/bot")), request=request)
+        readiness = Readiness(town.runtime.store, proxied, town.runtime.services.metrics)
+        app = build_web_app(town.runtime.application, readiness=readiness)
+        try:
+            async with (
+                TestServer(app) as server,
+                aiohttp.ClientSession() as http,
+                http.get(server.make_url("/readyz")) as response,
+            ):
+                page = await response.text()
+        finally:
+            await request.shutdown()
+
+    assert response.status == 503
+    assert "the-real-bot-token" not in page
+    assert "Cannot POST" not in page
+    assert "not authorised or unreachable" in page

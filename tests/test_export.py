@@ -790,6 +790,35 @@ async def test_a_coordinator_grades_a_report_with_buttons_and_states_conditions(
     assert (await store.reports.get(report.id or 0)).source_evaluation == "1"
 
 
+async def test_reading_a_report_through_grade_is_audited_like_show(polling_town: Town) -> None:
+    town = polling_town
+    store = town.runtime.store
+    scheme = await norwich(store)
+    shops, _ = await seed_shops(store, scheme)
+    report = await store.reports.create(
+        Report(
+            scheme_id=scheme.id or 0,
+            member_id=shops[0].id,
+            category=Category.THEFT,
+            urgency=Urgency.NOW,
+            description="Tall man, red cap, took razors",
+        )
+    )
+    carol = town.coordinator
+
+    await carol.send(town.bot, f"/grade {report.id}")
+    assert "Tall man, red cap" in (await carol.next_reply(town.bot)).body
+    await carol.send(town.bot, "/grade 999999")
+    await carol.next_reply(town.bot)
+
+    views = [e for e in await store.audit.recent() if e.action == "view"]
+    assert [(e.outcome, e.detail) for e in reversed(views)] == [
+        (AuditOutcome.ALLOWED, {"report": report.id, "via": "grade"}),
+        (AuditOutcome.REFUSED, {"report": 999999, "via": "grade", "reason": "not_found"}),
+    ]
+    assert {e.actor_telegram_id for e in views} == {carol.id}
+
+
 async def test_on_monday_at_seven_the_coordinator_gets_last_weeks_export_even_as_clocks_change(
     polling_town: Town,
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from broadcast.radio.channel import SAMPLE_RATE
+from storage.files import private_dir, write_private
 
 # Below this RMS (of 32768) a transmission is an open key with nobody talking.
 SILENCE_RMS = 200.0
@@ -59,10 +60,9 @@ def silence(seconds: float) -> bytes:
 
 def write_ogg_opus(pcm: bytes, path: Path) -> None:
     """Keep a recording as Telegram keeps voice notes: Ogg Opus, 48 kHz mono."""
-    import soundfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    soundfile.write(path, _samples(pcm), SAMPLE_RATE, format="OGG", subtype="OPUS")
+    private_dir(path.parent)
+    write_private(path, ogg_opus_bytes(pcm))
 
 
 def ogg_opus_bytes(pcm: bytes) -> bytes:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from storage.enums import AuditOutcome
 from storage.export.csv_file import write_csv
-from storage.export.files import private_dir
+from storage.export.files import fresh_dir
 from storage.export.json_file import write_json
 from storage.export.manifest import ExportFile, describe_file, write_manifest
 from storage.export.pdf_file import prepare_thumbnails, write_pdf
@@ -65,8 +65,9 @@ def base_name(slug: str, period: ExportPeriod, *, witness_contact: bool) -> str:
 def render_export(
     data: ExportData, photos: PhotoStore, directory: Path
 ) -> tuple[list[ExportFile], int]:
-    """Write the files into `directory` (created 0700); returns them, manifest last, and pages."""
-    private_dir(directory)
+    """Write the files into `directory`, a new folder made 0700 (it must not exist yet);
+    returns them, manifest last, and pages."""
+    fresh_dir(directory)
     base = base_name(data.scheme_slug, data.period, witness_contact=data.witness_contact)
     paths = {kind: directory / f"{base}.{kind}" for kind in ("csv", "xlsx", "pdf", "json")}
     with (
