@@ -64,6 +64,23 @@ DEFAULT_AGREEMENT = (
 )
 
 
+DEFAULT_APPEAL = (
+    "You may appeal against this notice in writing to the scheme's board at the address "
+    "below within 28 days of receiving it. Say why you think the notice is wrong or unfair; "
+    "the board will consider your appeal at its next meeting and write to you with its "
+    "decision."
+)
+DEFAULT_PRIVACY_NOTICE = (
+    "The scheme holds your name, a description and images of you, the incidents reported "
+    "to it that involve you and this notice, to prevent crime in its member businesses. "
+    "This information came from member businesses and their staff, not from you. It is "
+    "shared only with member businesses, the scheme's control room and the police, and is "
+    "deleted when this notice and the scheme's retention period end. You may ask for a "
+    "copy of everything held about you, ask for it to be corrected, object, or complain to "
+    "the Information Commissioner's Office (ico.org.uk)."
+)
+
+
 _known_timezones = functools.cache(available_timezones)
 """The system's zone names: reading them walks the whole tz database, so once per process."""
 
@@ -80,6 +97,48 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+class SubjectsConfig(BaseModel):
+    """Galleries and exclusion notices (`[defaults.subjects]`, or a scheme's `[scheme.subjects]`).
+
+    The periods are the scheme's policy, decided by its board; the defaults follow common
+    UK practice: a 12-month exclusion, an early review after 6 months, a longer one only
+    by a recorded board decision. `ethnicity_descriptor` is off unless the scheme's DPIA
+    decided to hold an appearance descriptor touching ethnicity.
+    """
+
+    model_config = _STRICT
+
+    ethnicity_descriptor: bool = False
+    notice_months: int = Field(default=12, ge=1, le=60)
+    review_months: int = Field(default=6, ge=1, le=60)
+    max_notice_months: int = Field(
+        default=12, ge=1, le=120, description="Longer only with a board decision's reference"
+    )
+    id_sought_days: int = Field(
+        default=90, ge=1, le=3650, description="An unidentified subject not seen again leaves"
+    )
+    known_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="A Known subject stays this long after its "
+        "last notice ends or it was last seen, whichever is later",
+    )
+    reminder_days: int = Field(default=14, ge=1, le=90, description="Before review and expiry")
+    appeal: str = Field(
+        default=DEFAULT_APPEAL, min_length=1, description="How to appeal, on the notice letter"
+    )
+    privacy_notice: str = Field(default=DEFAULT_PRIVACY_NOTICE, min_length=1)
+
+    @model_validator(mode="after")
+    def _review_before_end(self) -> SubjectsConfig:
+        if self.review_months > self.notice_months:
+            raise ValueError("review_months must not be after notice_months")
+        if self.notice_months > self.max_notice_months:
+            raise ValueError("notice_months must not exceed max_notice_months")
+        return self
+
+
 class Defaults(BaseModel):
     """Values every scheme inherits unless it says otherwise."""
 
@@ -90,6 +149,7 @@ class Defaults(BaseModel):
     chat_ttl_hours: int = Field(default=36, ge=1, lt=48)
     protect_content: bool = True
     agreement: str = DEFAULT_AGREEMENT
+    subjects: SubjectsConfig = Field(default_factory=SubjectsConfig)
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -102,6 +162,7 @@ class NeighbourRule(BaseModel):
     slug: Slug
     categories: list[Category] = Field(default_factory=lambda: list(Category))
     urgency: list[Urgency] = Field(default_factory=lambda: [Urgency.NOW])
+    galleries: bool = Field(default=False, description="The neighbour sees our galleries")
 
     def wants(self, category: Category, urgency: Urgency) -> bool:
         return category in self.categories and urgency in self.urgency
@@ -148,6 +209,7 @@ class SchemeConfig(BaseModel):
     chat_ttl_hours: int = Field(ge=1, lt=48)
     protect_content: bool
     agreement: str
+    subjects: SubjectsConfig = Field(default_factory=SubjectsConfig)
     neighbours: list[NeighbourRule] = Field(default_factory=list, alias="neighbour")
     radio: RadioConfig | None = None
 
@@ -300,10 +362,19 @@ def _apply_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     merged = dict(raw)
     schemes = raw.get("scheme", [])
     if isinstance(schemes, list):
-        merged["scheme"] = [
-            {**{k: getattr(defaults, k) for k in _INHERITED}, **s} if isinstance(s, dict) else s
-            for s in schemes
-        ]
+        merged["scheme"] = [_inherit(defaults, s) if isinstance(s, dict) else s for s in schemes]
+    return merged
+
+
+def _inherit(defaults: Defaults, scheme: dict[str, Any]) -> dict[str, Any]:
+    """The scheme's keys over the defaults'; a scheme's `[scheme.subjects]` table overrides
+    the defaults' key by key, not as a whole."""
+    merged = {**{k: getattr(defaults, k) for k in _INHERITED}, **scheme}
+    own = scheme.get("subjects")
+    if isinstance(own, dict):
+        merged["subjects"] = {**defaults.subjects.model_dump(), **own}
+    else:
+        merged.setdefault("subjects", defaults.subjects)
     return merged
 
 

@@ -97,3 +97,55 @@ class HandlingCode(StrEnum):
 
     LAWFUL_SHARING_PERMITTED = "P"
     CONDITIONS_APPLY = "C"
+
+
+class SubjectKind(StrEnum):
+    """A person in the galleries: unidentified (images and descriptors only) or named."""
+
+    ID_SOUGHT = "id_sought"
+    KNOWN = "known"
+
+
+class SubjectStatus(StrEnum):
+    """`active` subjects are in the galleries; `expired` and `merged` ones are kept for the
+    record until retention; an erased subject leaves no row, only its erasure record."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    MERGED = "merged"
+
+
+class SubjectLinkVia(StrEnum):
+    """How a report came to be linked to a subject."""
+
+    CREATED = "created"
+    LINKED = "linked"
+    SUGGESTION = "suggestion"
+    MERGED = "merged"
+
+
+class SuggestionReason(StrEnum):
+    PHOTO = "photo"
+    WORDS = "words"
+
+
+class SuggestionState(StrEnum):
+    PENDING = "pending"
+    LINKED = "linked"
+    DISMISSED = "dismissed"
+
+
+class NoticeStage(StrEnum):
+    """A warning comes first; an exclusion bars the person from the premises listed."""
+
+    WARNING = "warning"
+    EXCLUSION = "exclusion"
+
+
+class AppealOutcome(StrEnum):
+    UPHELD = "upheld"
+    """The notice stands."""
+    VARIED = "varied"
+    """The notice stands with a new end date."""
+    OVERTURNED = "overturned"
+    """The notice is withdrawn."""

@@ -2,11 +2,12 @@
 
 Every night, per scheme, reports logged before `now - retention_days` are
 deleted with their photo records, events and queued messages (the database
-cascades those). A photo file goes too once no remaining report shows it: the
-photo store keeps each picture once, and another report, in any scheme, may
-share it. Audit entries that name a deleted report keep who did what and when,
-but lose the pointer (the report's id in their detail), so the trail
-no longer leads to what was deleted. Old export files are removed as well.
+cascades those). A photo file goes too once no remaining report shows it and no
+subject in the galleries keeps it: the photo store keeps each picture once, and
+another report or subject, in any scheme, may share it. Audit entries that name
+a deleted report keep who did what and when, but lose the pointer (the report's
+id in their detail), so the trail no longer leads to what was deleted. Old export
+files are removed as well.
 
 Radio recordings hold voices, so they follow the same period: the recording of
 every radio call in a deleted report is unlinked with it, and any other file in
@@ -36,6 +37,7 @@ from storage.models import AuditEntry, Photo, Report, ReportEvent, Scheme
 from storage.photos import PhotoStore
 from storage.radio import RECORDINGS, recording_path
 from storage.store import Store
+from storage.subjects import still_held
 from storage.transaction import transaction
 
 logger = logging.getLogger(__name__)
@@ -130,11 +132,7 @@ async def _purge_batch(
     files = 0
     for relative_path in sorted(set(photo_rows)):
         async with transaction(store.sessions, "check who else shows the photo") as session:
-            still_used = (
-                await session.exec(
-                    select(func.count()).where(Photo.relative_path == relative_path)
-                )
-            ).one()
+            still_used = await still_held(session, relative_path)
         if not still_used:
             photos.delete(relative_path)
             files += 1

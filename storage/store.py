@@ -20,6 +20,7 @@ from storage.outbox import OutboxRepository
 from storage.reports import ReportRepository
 from storage.schemes import SchemeRepository
 from storage.search import ReportSearch
+from storage.subjects import SubjectRepository
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class Store:
     audit: AuditLog
     search: ReportSearch
     conversations: ConversationRepository
+    subjects: SubjectRepository
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -67,6 +69,7 @@ class Store:
             audit=audit,
             search=ReportSearch(sessions, audit),
             conversations=ConversationRepository(sessions),
+            subjects=SubjectRepository(sessions),
         )
 
     @property

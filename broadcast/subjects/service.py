@@ -1,0 +1,454 @@
+"""What a scheme does with the people in its reports, each step authorised and audited.
+
+Every method takes the acting member as the access check found them, refuses what
+their role or scheme does not allow (`AccessDeniedError`) and what the scheme's
+policy does not (`InvalidInputError` with a reason code), and writes one audit entry
+either way, naming records by id. A refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from broadcast.subjects.notices import NoticeTerms, plan_notice
+from broadcast.subjects.text import clean_text
+from config.errors import AccessDeniedError, InvalidInputError, NotFoundError, ShopWatchError
+from config.schemes import SchemesFile, SubjectsConfig
+from storage.enums import (
+    AppealOutcome,
+    AuditOutcome,
+    MemberStatus,
+    NoticeStage,
+    Role,
+    SubjectLinkVia,
+)
+from storage.models import Member, Scheme, utcnow
+from storage.photos import PhotoStore
+from storage.store import Store
+from storage.subject_models import Notice, Subject, SubjectErasure, SubjectIntel
+from storage.subjects import Identification
+
+logger = logging.getLogger(__name__)
+
+MAKERS = frozenset({Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
+"""Who may make a subject from a report: the control room and the coordinators."""
+DECIDERS = frozenset({Role.COORDINATOR, Role.ADMIN})
+"""Who links, merges, names, issues notices and erases."""
+VIEWERS = frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
+"""Who sees the galleries (the police see subjects in the export)."""
+
+INTEL_MAX = 1000
+NAME_MAX = 120
+BASIS_MAX = 1000
+_LINK = re.compile(r"(https?://|www\.|t\.me/|tg://|\b[\w-]+\.(com|co\.uk|uk|org|net|io)\b)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: their membership row in the scheme acted on."""
+
+    member: Member
+
+    @property
+    def telegram_id(self) -> int:
+        return self.member.telegram_user_id
+
+
+class SubjectService:
+    def __init__(self, schemes: SchemesFile, store: Store, photos: PhotoStore) -> None:
+        self._schemes = schemes
+        self._store = store
+        self._photos = photos
+
+    def config(self, scheme: Scheme) -> SubjectsConfig:
+        try:
+            return self._schemes.scheme(scheme.slug).subjects
+        except KeyError:
+            return self._schemes.defaults.subjects
+
+    async def _audit(
+        self,
+        actor: Actor | None,
+        action: str,
+        outcome: AuditOutcome,
+        scheme_id: int | None,
+        detail: Mapping[str, Any],
+    ) -> None:
+        await self._store.audit.record(
+            actor_telegram_id=actor.telegram_id if actor else None,
+            actor_member_id=actor.member.id if actor else None,
+            action=action,
+            outcome=outcome,
+            scheme_id=scheme_id,
+            detail=detail,
+        )
+
+    async def _guard(
+        self,
+        actor: Actor,
+        action: str,
+        roles: Collection[Role],
+        scheme_id: int,
+        detail: Mapping[str, Any],
+    ) -> None:
+        member = actor.member
+        if (
+            member.status is not MemberStatus.ACTIVE
+            or member.scheme_id != scheme_id
+            or member.role not in roles
+        ):
+            await self._audit(
+                actor, action, AuditOutcome.REFUSED, scheme_id, {**detail, "reason": "role"}
+            )
+            raise AccessDeniedError(f"{action} is not open to this member")
+
+    async def _run(
+        self,
+        actor: Actor,
+        action: str,
+        roles: Collection[Role],
+        detail: Mapping[str, Any],
+        step: Any,
+    ) -> Any:
+        """Guard, do `step()`, and audit the outcome; a refusal is audited with its reason.
+
+        The scheme acted in is the actor's own: a record of another scheme is not found.
+        """
+        scheme_id = actor.member.scheme_id
+        await self._guard(actor, action, roles, scheme_id, detail)
+        try:
+            result = await step()
+        except ShopWatchError as exc:
+            reason = getattr(exc, "reason", type(exc).__name__)
+            await self._audit(
+                actor, action, AuditOutcome.REFUSED, scheme_id, {**detail, "reason": reason}
+            )
+            raise
+        await self._audit(actor, action, AuditOutcome.ALLOWED, scheme_id, detail)
+        return result
+
+    # --- subjects -------------------------------------------------------------------------
+
+    async def create_from_report(
+        self,
+        actor: Actor,
+        report_id: int,
+        *,
+        description: str = "",
+        ethnicity_descriptor: str | None = None,
+    ) -> Subject:
+        scheme_id = actor.member.scheme_id
+        scheme = await self._scheme(scheme_id)
+        detail: dict[str, Any] = {"report_id": report_id}
+
+        async def step() -> Subject:
+            if ethnicity_descriptor and not self.config(scheme).ethnicity_descriptor:
+                raise InvalidInputError("ethnicity_descriptor_off")
+            subject = await self._store.subjects.create_from_report(
+                report_id,
+                scheme_id=scheme_id,
+                by_member_id=actor.member.id,
+                description=clean_text(description, 2000),
+                ethnicity_descriptor=clean_text(ethnicity_descriptor or "", 200) or None,
+            )
+            detail["subject_id"] = subject.id
+            return subject
+
+        result: Subject = await self._run(actor, "subject.create", MAKERS, detail, step)
+        return result
+
+    async def link(
+        self,
+        actor: Actor,
+        subject_id: int,
+        report_id: int,
+        *,
+        via: SubjectLinkVia = SubjectLinkVia.LINKED,
+    ) -> bool:
+        scheme_id = actor.member.scheme_id
+        linked: bool = await self._run(
+            actor,
+            "subject.link",
+            DECIDERS,
+            {"subject_id": subject_id, "report_id": report_id},
+            lambda: self._store.subjects.link(
+                subject_id, report_id, scheme_id=scheme_id, by_member_id=actor.member.id, via=via
+            ),
+        )
+        return linked
+
+    async def merge(self, actor: Actor, keep_id: int, gone_id: int) -> Subject:
+        scheme_id = actor.member.scheme_id
+        kept: Subject = await self._run(
+            actor,
+            "subject.merge",
+            DECIDERS,
+            {"subject_id": keep_id, "merged_subject_id": gone_id},
+            lambda: self._store.subjects.merge(
+                keep_id, gone_id, scheme_id=scheme_id, by_member_id=actor.member.id
+            ),
+        )
+        return kept
+
+    async def identify(
+        self,
+        actor: Actor,
+        subject_id: int,
+        *,
+        name: str,
+        basis: str,
+        aliases: Sequence[str] = (),
+    ) -> Subject:
+        scheme_id = actor.member.scheme_id
+
+        async def step() -> Subject:
+            clean_name = clean_text(name, NAME_MAX)
+            clean_basis = clean_text(basis, BASIS_MAX)
+            if not clean_name:
+                raise InvalidInputError("name_missing")
+            if not clean_basis:
+                raise InvalidInputError("basis_missing")
+            identification = Identification(
+                name=clean_name,
+                aliases=tuple(a for a in (clean_text(a, NAME_MAX) for a in aliases) if a),
+                basis=clean_basis,
+            )
+            return await self._store.subjects.identify(
+                subject_id, identification, scheme_id=scheme_id, by_member_id=actor.member.id
+            )
+
+        named: Subject = await self._run(
+            actor, "subject.identify", DECIDERS, {"subject_id": subject_id}, step
+        )
+        return named
+
+    async def tell(self, actor: Actor, subject_id: int, text: str) -> SubjectIntel:
+        """A member's "I know who this is": stored for the coordinators, with who said it."""
+        scheme_id = actor.member.scheme_id
+
+        async def step() -> SubjectIntel:
+            await self._store.subjects.get(subject_id, [scheme_id])
+            if len(text) > INTEL_MAX:
+                raise InvalidInputError("intel_too_long", str(len(text)))
+            if _LINK.search(text):
+                raise InvalidInputError("intel_has_link")
+            clean = clean_text(text, INTEL_MAX)
+            if not clean:
+                raise InvalidInputError("intel_empty")
+            return await self._store.subjects.add_intel(subject_id, actor.member.id, clean)
+
+        intel: SubjectIntel = await self._run(
+            actor, "subject.intel", VIEWERS, {"subject_id": subject_id}, step
+        )
+        return intel
+
+    async def view(self, actor: Actor, subject_id: int, *, how: str) -> Subject:
+        """A subject shown to a member (chat gallery, Mini App page, photo): audited."""
+        scheme_ids = await self.visible_schemes(actor.member.scheme_id)
+
+        async def step() -> Subject:
+            return await self._store.subjects.get(subject_id, scheme_ids)
+
+        subject: Subject = await self._run(
+            actor,
+            "subject.view",
+            VIEWERS,
+            {"subject_id": subject_id, "how": how},
+            step,
+        )
+        return subject
+
+    async def erase(self, actor: Actor, subject_id: int, reason: str) -> SubjectErasure:
+        scheme_id = actor.member.scheme_id
+
+        async def step() -> SubjectErasure:
+            clean = clean_text(reason, BASIS_MAX)
+            if not clean:
+                raise InvalidInputError("reason_missing")
+            erasure, removed = await self._store.subjects.erase(
+                subject_id, scheme_id=scheme_id, by_member_id=actor.member.id, reason=clean
+            )
+            for path in removed.unheld_files:
+                self._photos.delete(path)
+            return erasure
+
+        erased: SubjectErasure = await self._run(
+            actor, "subject.erase", DECIDERS, {"subject_id": subject_id}, step
+        )
+        return erased
+
+    # --- notices --------------------------------------------------------------------------
+
+    async def issue_notice(
+        self,
+        actor: Actor,
+        subject_id: int,
+        terms: NoticeTerms,
+        *,
+        today: date | None = None,
+    ) -> Notice:
+        scheme_id = actor.member.scheme_id
+        scheme = await self._scheme(scheme_id)
+        detail: dict[str, Any] = {"subject_id": subject_id, "stage": terms.stage.value}
+
+        async def step() -> Notice:
+            day = today or local_today(scheme)
+            planned = plan_notice(self.config(scheme), terms, day)
+            premises = await self._premises(scheme_id)
+            notice = await self._store.subjects.issue_notice(
+                Notice(
+                    scheme_id=scheme_id,
+                    subject_id=subject_id,
+                    stage=terms.stage,
+                    decided_by=planned.decided_by,
+                    board_decision_ref=planned.board_decision_ref,
+                    premises=premises,
+                    starts_on=planned.starts_on,
+                    ends_on=planned.ends_on,
+                    review_on=planned.review_on,
+                    conditions=planned.conditions,
+                    issued_by_member_id=actor.member.id,
+                )
+            )
+            detail["notice_id"] = notice.id
+            return notice
+
+        notice: Notice = await self._run(actor, "notice.issue", DECIDERS, detail, step)
+        return notice
+
+    async def _premises(self, scheme_id: int) -> list[str]:
+        """The scheme's member shops at the time of issue, as the notice records them."""
+        members = await self._store.members.list_by_status(scheme_id, MemberStatus.ACTIVE)
+        shops = [
+            ", ".join(p for p in (m.shop_name, m.street) if p) for m in members if m.shop_name
+        ]
+        return sorted(set(shops))
+
+    async def record_service(
+        self, actor: Actor, notice_id: int, *, served_on: date, how: str
+    ) -> Notice:
+        scheme_id = actor.member.scheme_id
+
+        async def step() -> Notice:
+            notice = await self._store.subjects.notice(notice_id, scheme_id)
+            clean = clean_text(how, 200)
+            if not clean:
+                raise InvalidInputError("served_how_missing")
+            if served_on < notice.issued_at.date():
+                raise InvalidInputError("served_before_issue", served_on.isoformat())
+            return await self._store.subjects.update_notice(
+                notice_id, scheme_id, served_on=served_on, served_how=clean
+            )
+
+        served: Notice = await self._run(
+            actor, "notice.serve", DECIDERS, {"notice_id": notice_id}, step
+        )
+        return served
+
+    async def record_appeal(
+        self, actor: Actor, notice_id: int, *, received_on: date, text: str
+    ) -> Notice:
+        scheme_id = actor.member.scheme_id
+
+        async def step() -> Notice:
+            notice = await self._store.subjects.notice(notice_id, scheme_id)
+            if notice.appeal_received_on is not None:
+                raise InvalidInputError("appeal_already_recorded")
+            return await self._store.subjects.update_notice(
+                notice_id,
+                scheme_id,
+                appeal_received_on=received_on,
+                appeal_text=clean_text(text, 4000),
+            )
+
+        appealed: Notice = await self._run(
+            actor, "notice.appeal", DECIDERS, {"notice_id": notice_id}, step
+        )
+        return appealed
+
+    async def decide_appeal(
+        self,
+        actor: Actor,
+        notice_id: int,
+        *,
+        outcome: AppealOutcome,
+        decided_on: date,
+        decision_ref: str,
+        new_end: date | None = None,
+    ) -> Notice:
+        scheme_id = actor.member.scheme_id
+
+        async def step() -> Notice:
+            notice = await self._store.subjects.notice(notice_id, scheme_id)
+            if notice.appeal_received_on is None:
+                raise InvalidInputError("no_appeal")
+            if notice.appeal_outcome is not None:
+                raise InvalidInputError("appeal_already_decided")
+            ref = clean_text(decision_ref, 120)
+            if not ref:
+                raise InvalidInputError("decision_ref_missing")
+            changes: dict[str, object] = {
+                "appeal_outcome": outcome,
+                "appeal_decided_on": decided_on,
+                "appeal_decision_ref": ref,
+            }
+            if outcome is AppealOutcome.VARIED:
+                if new_end is None or not notice.starts_on <= new_end < notice.ends_on:
+                    raise InvalidInputError("varied_end_invalid")
+                changes["ends_on"] = new_end
+                changes["review_on"] = min(notice.review_on, new_end)
+            return await self._store.subjects.update_notice(notice_id, scheme_id, **changes)
+
+        decided: Notice = await self._run(
+            actor,
+            "notice.appeal_decided",
+            DECIDERS,
+            {"notice_id": notice_id, "outcome": outcome.value},
+            step,
+        )
+        return decided
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def visible_schemes(self, scheme_id: int) -> list[int]:
+        """The viewer's scheme and every neighbour whose rule shares its galleries with it."""
+        schemes = await self._store.schemes.list_all()
+        by_slug = {s.slug: s for s in schemes}
+        mine = next((s for s in schemes if s.id == scheme_id), None)
+        if mine is None:
+            raise NotFoundError(f"no scheme {scheme_id}")
+        visible = [scheme_id]
+        for config in self._schemes.schemes:
+            if config.slug == mine.slug or config.slug not in by_slug:
+                continue
+            if any(rule.slug == mine.slug and rule.galleries for rule in config.neighbours):
+                other = by_slug[config.slug].id
+                if other is not None:
+                    visible.append(other)
+        return visible
+
+    async def _scheme(self, scheme_id: int) -> Scheme:
+        for scheme in await self._store.schemes.list_all():
+            if scheme.id == scheme_id:
+                return scheme
+        raise NotFoundError(f"no scheme {scheme_id}")
+
+    async def excluded_until(self, report_id: int, today: date) -> date | None:
+        """The end of the exclusion in force for any subject linked to the report."""
+        ends = []
+        for subject in await self._store.subjects.of_report(report_id):
+            assert subject.id is not None
+            notice = await self._store.subjects.running_notice(subject.id, today)
+            if notice is not None and notice.stage is NoticeStage.EXCLUSION:
+                ends.append(notice.ends_on)
+        return max(ends) if ends else None
+
+
+def local_today(scheme: Scheme, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(ZoneInfo(scheme.timezone)).date()
