@@ -27,11 +27,11 @@ from broadcast.alerts import (
     OperatorStatus,
     ReportDraft,
     Submitted,
-    police_reference_in,
     text_problem,
 )
 from broadcast.keywords import guess_category
 from broadcast.outbox import keyboard
+from broadcast.police_refs import police_reference_in
 from config.errors import (
     InvalidPhotoError,
     NotFoundError,
@@ -179,11 +179,13 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
     report = await _report_of(context, message.reply_to_message)
     if report is None:
         return
-    reference = police_reference_in(message.text)
     operator = _acting_for(context.viewer, report, OPERATORS)
-    if reference is not None and operator is not None:
-        await _police_reference(context, message, report, reference, operator)
-        return
+    if operator is not None:
+        expected = await _police_just_informed(context, report)
+        reference = police_reference_in(message.text, expected=expected)
+        if reference is not None:
+            await _police_reference(context, message, report, reference, operator)
+            return
     membership = _acting_for(context.viewer, report, REPORTERS)
     if membership is None or report.member_id != membership.member.id:
         return
@@ -199,6 +201,14 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
         await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
     await message.reply_text(texts.alert_update_added(report.id), do_quote=True)
+
+
+async def _police_just_informed(context: ShopWatchContext, report: Report) -> bool:
+    """The control room's last call on the report was Police informed: a reference is due."""
+    assert report.id is not None
+    events = await context.services.store.reports.events(report.id)
+    calls = [e.status for e in events if e.status in tuple(OperatorStatus)]
+    return bool(calls) and calls[-1] == OperatorStatus.POLICE_INFORMED
 
 
 async def _police_reference(

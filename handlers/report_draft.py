@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from broadcast.alerts import text_problem
+from broadcast.police_refs import police_reference_in
 from config.schemes import Category, Urgency
 
 USER_DATA_KEY = "report"
@@ -226,7 +227,8 @@ def parse_value(text: str) -> int:
 
 
 def police_reference(text: str) -> str:
-    reference = " ".join(text.split())
+    """The code in the member's answer ("ref is 36/12345/26" is 36/12345/26), else the answer."""
+    reference = police_reference_in(text, expected=True) or " ".join(text.split())
     if not reference:
         raise AnswerError("empty")
     if len(reference) > POLICE_REFERENCE_MAX:

@@ -599,6 +599,43 @@ async def test_police_informed_then_the_operators_reference_reaches_every_copy_a
     assert not any(text == "officers on the way" for _, text in notes), "chat is not a ref"
 
 
+async def test_a_labelled_reference_is_stored_without_its_words(polling_town: Town) -> None:
+    town = polling_town
+    operator, received = await vodka_alert_before_dave(town)
+    await drained(town, (await the_log(town))[0].id or 0)
+
+    await operator.send(
+        town.control_room, "police ref is NC 0212 2026", reply_to=received[NORWICH_CONTROL_ROOM]
+    )
+
+    await said_in(town, town.control_room, "Police ref NC 0212 2026 added to report #")
+    await every_copy_says(town, NORWICH + WYMONDHAM, "Police ref: NC 0212 2026")
+    assert (await the_log(town))[0].police_reference == "NC 0212 2026"
+
+
+async def test_a_bare_crime_number_after_police_informed_is_the_reference(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    operator, received = await vodka_alert_before_dave(town)
+    await drained(town, (await the_log(town))[0].id or 0)
+    await operator.send(town.control_room, "36/99999/26", reply_to=received[NORWICH_CONTROL_ROOM])
+    await operator.press(received[NORWICH_CONTROL_ROOM], "Police informed")
+    await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Police informed (Dave, ")
+
+    given = await operator.send(
+        town.control_room, "36/12345/26", reply_to=received[NORWICH_CONTROL_ROOM]
+    )
+
+    said = await said_in(town, town.control_room, "Police ref 36/12345/26 added to report #")
+    assert said.reply_to_message_id == given.message_id
+    await every_copy_says(town, NORWICH + WYMONDHAM, "Police ref: 36/12345/26")
+    report = (await the_log(town))[0]
+    assert report.police_reference == "36/12345/26"
+    notes = [(e.status, e.text) for e in await town.runtime.store.reports.events(report.id or 0)]
+    assert ("police_reference", "36/99999/26") not in notes, "not a ref before Police informed"
+
+
 async def test_a_member_cannot_set_the_police_reference(polling_town: Town) -> None:
     town = polling_town
     shopkeeper = await alice(town)
