@@ -204,6 +204,16 @@ class BotApiSandbox:
         record = self.state.conversations[message.chat_key].messages[message.message_id]
         return MessageView.of(record)
 
+    def downloads(self, message: MessageView) -> dict[tuple[int, int] | str, int]:
+        """How often a bot fetched the file of a person's message: a photo's by the size
+        (width, height) of each of its sizes, a document's under its file name."""
+        record = self.state.conversations[message.chat_key].messages[message.message_id]
+        if record.photo is not None:
+            return {(f.width or 0, f.height or 0): f.downloads for f in record.photo.sizes}
+        if record.document is not None:
+            return {record.document.file_name or "": record.document.downloads}
+        return {}
+
     async def download(self, file_id: str) -> bytes:
         entry = self.state.files_by_id.get(file_id)
         if entry is None:

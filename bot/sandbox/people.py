@@ -247,11 +247,9 @@ class Person:
         *,
         reply_to: MessageView | int | None = None,
     ) -> MessageView:
-        width, height, extension = _image_size(data)
+        _, _, extension = _image_size(data)
         record = self._new(where, reply_to)
-        record.photo = self._state.store_file(
-            "photo", data, extension=extension, width=width, height=height
-        )
+        record.photo = self._state.store_photo(data, extension=extension)
         if caption:
             record.caption = caption
             record.caption_entities = detect_entities(caption)

@@ -130,14 +130,16 @@ def member(state: SandboxState, status: str, member_id: int) -> ChatMember:
 
 
 def photo_sizes(state: SandboxState, record: FileRecord, viewer: int) -> tuple[PhotoSize, ...]:
-    return (
+    """Every size of the photo, smallest first, as Telegram lists them."""
+    return tuple(
         PhotoSize(
-            file_id=state.file_id_for(record, viewer),
-            file_unique_id=record.unique_id,
-            width=record.width or 0,
-            height=record.height or 0,
-            file_size=record.size,
-        ),
+            file_id=state.file_id_for(size, viewer),
+            file_unique_id=size.unique_id,
+            width=size.width or 0,
+            height=size.height or 0,
+            file_size=size.size,
+        )
+        for size in record.sizes
     )
 
 

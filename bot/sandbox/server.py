@@ -89,6 +89,7 @@ class _Routes:
         record = self.state.files_by_path.get(request.match_info["path"])
         if record is None or bot.id not in record.file_ids:
             return web.json_response(_NOT_FOUND.payload(), status=404)
+        record.downloads += 1
         return web.Response(
             body=record.data, content_type=record.mime_type or "application/octet-stream"
         )

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardMarkup, MessageEntity, Update
 
+from bot.sandbox.media import photo_sizes
+
 ConvKey = tuple[int, int]
 """(bot id, user id) for a private chat; (0, chat id) for a group."""
 
@@ -121,10 +123,20 @@ class FileRecord:
     mime_type: str | None = None
     duration: int | None = None
     file_ids: dict[int, str] = field(default_factory=dict)
+    smaller: tuple[FileRecord, ...] = ()
+    """A photo message's smaller sizes, smallest first (each a file of its own)."""
+    downloads: int = 0
+    """How many times a bot fetched the file: a test can tell a refused file was never
+    fetched, and which of a photo's sizes was."""
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+    @property
+    def sizes(self) -> tuple[FileRecord, ...]:
+        """Every size of a photo, smallest first, this one last."""
+        return (*self.smaller, self)
 
 
 @dataclass
@@ -288,6 +300,20 @@ class SandboxState:
             duration=duration,
         )
         self.files_by_path[record.path] = record
+        return record
+
+    def store_photo(self, data: bytes, *, extension: str) -> FileRecord:
+        """A person's photo message, kept in the sizes Telegram makes (`media.photo_sizes`)."""
+        *smaller, (largest, width, height) = photo_sizes(data)
+        records = [
+            self.store_file("photo", small, extension=".jpg", width=w, height=h)
+            for small, w, h in smaller
+        ]
+        own_extension = extension if largest is data else ".jpg"
+        record = self.store_file(
+            "photo", largest, extension=own_extension, width=width, height=height
+        )
+        record.smaller = tuple(records)
         return record
 
     def file_id_for(self, record: FileRecord, bot_id: int) -> str:

@@ -123,6 +123,8 @@ def photo_file(ctx: CallContext, source: Upload | str | None) -> FileRecord:
         raise ApiError.bad_request("there is no photo in the request")
     if isinstance(source, str):
         return known_file(ctx, source, "photo")
+    # A bot's upload is kept in one size, as uploaded: the bot only reads its file id
+    # back, and Telegram's re-encoding is Telegram's time, not the bot's.
     width, height, extension = image_size(source.data)
     return ctx.state.store_file(
         "photo", source.data, extension=extension, width=width, height=height
