@@ -248,7 +248,7 @@ class AlertService:
         location_text = draft.location_text
         if location_text is None and draft.latitude is None and draft.member_id is not None:
             location_text = _shop_of(await self.store.members.get_by_id(draft.member_id))
-        stored = [await asyncio.to_thread(self.photos.ingest, data) for data in draft.photos]
+        stored = [await self.photos.ingest_async(data) for data in draft.photos]
         report = Report(
             scheme_id=draft.scheme_id,
             member_id=draft.member_id,

@@ -28,11 +28,16 @@ class PostingLimit:
 
     def allow(self, member_id: int) -> bool:
         """Count one alert for the member if it is within the limit."""
+        if self.exhausted(member_id):
+            return False
+        self._sent.setdefault(member_id, deque()).append(self._clock())
+        return True
+
+    def exhausted(self, member_id: int) -> bool:
+        """The member's next alert would be refused: asked before a photo is fetched, so
+        a member over the limit costs neither a download nor a decode."""
         now = self._clock()
-        sent = self._sent.setdefault(member_id, deque())
+        sent = self._sent.get(member_id)
         while sent and now - sent[0] >= self.window:
             sent.popleft()
-        if len(sent) >= self.per_minute:
-            return False
-        sent.append(now)
-        return True
+        return sent is not None and len(sent) >= self.per_minute

@@ -41,6 +41,7 @@ from config.errors import (
 )
 from config.schemes import Category, Urgency
 from handlers.context import Membership, ShopWatchContext, Viewer
+from handlers.photo_size import evidence_size
 from handlers.roles import EVERYONE_ACTIVE, refuse, requires
 from storage.enums import Role
 from storage.models import Report
@@ -65,7 +66,8 @@ async def photo_alert(update: Update, context: ShopWatchContext, membership: Mem
     if text_problem(caption) == "empty":
         await message.reply_text(texts.ALERT_EMPTY_CAPTION, do_quote=True)
         return
-    await _send_alert(message, context, membership, caption, message.photo[-1])
+    size = evidence_size(message.photo, context.services.photos.limits)
+    await _send_alert(message, context, membership, caption, size)
 
 
 @requires(*REPORTERS, action="alert")
@@ -109,6 +111,10 @@ async def _send_alert(
         return
     scheme_id = membership.scheme.id
     assert scheme_id is not None
+    member_id = membership.member.id
+    if member_id is not None and context.services.alerts.posting_limit.exhausted(member_id):
+        await message.reply_text(texts.TOO_MANY_ALERTS, do_quote=True)  # before any download
+        return
     try:
         photos = () if photo is None else (await _download(photo, context),)
         draft = ReportDraft(

@@ -42,6 +42,7 @@ from broadcast.alerts import MessageRef, ReportDraft
 from broadcast.outbox import keyboard
 from config.errors import InvalidPhotoError, StorageError, TooManyAlertsError
 from handlers.context import Membership, ShopWatchContext
+from handlers.photo_size import evidence_size
 from handlers.report_draft import (
     CANCEL,
     DONE,
@@ -303,7 +304,8 @@ def _photo_added(step: Step) -> Callback:
         if isinstance(draft, int):
             return draft
         try:
-            draft.add_photo(message.photo[-1].file_id)  # the largest size Telegram made
+            size = evidence_size(message.photo, context.services.photos.limits)
+            draft.add_photo(size.file_id)
         except AnswerError:
             text = texts.report_too_many_photos(MAX_PHOTOS)
         else:

@@ -4,20 +4,31 @@ Re-encoding from pixels is what strips EXIF and GPS (a member's phone would
 otherwise publish where the shop is and who took it), bounds the size, and
 turns a hostile file into either a plain JPEG or a refusal. The SHA-256 of the
 stored bytes is the evidence-chain hash; a difference hash finds near-duplicate
-pictures of the same person (imagehash's pHash).
+pictures of the same person (imagehash's pHash). Both are computed once, when the
+photo is stored.
+
+Decoding is where a photo costs: a 12-megapixel JPEG decoded whole is 36 MB of
+pixels and most of the CPU, and a small PNG can claim to be 50 megapixels (a
+"pixel bomb"). So a JPEG is decoded at reduced size (its DCT scaling, Pillow's
+`draft`: 1/2, 1/4 or 1/8, never below the size kept), what cannot be decoded at
+reduced size is refused above what a phone camera makes, and the re-encoding runs
+in the store's own small thread pool, so at most `PhotoLimits.workers` decodes are
+in memory at once and the event loop never waits on one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import imagehash
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from config.errors import InvalidPhotoError
 from storage.files import private_dir, write_private
@@ -26,16 +37,39 @@ logger = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"})
 TOO_LARGE = "the photo is too large"
+TOO_MANY_PIXELS = "the photo's dimensions are too large"
 
 
 @dataclass(frozen=True)
 class PhotoLimits:
-    """Upper bounds: Telegram photos are at most 10 MB and 10000 px a side."""
+    """Upper bounds: Telegram photos are at most 10 MB and 10000 px a side.
+
+    `max_pixels` is what a JPEG may claim (a phone's 48-50 megapixel mode); a JPEG is
+    decoded at 1/2 to 1/8 scale, so what is decoded stays near `max_side`.
+    `max_decoded_pixels` is what may be decoded at all, whatever the format: a 12 MP
+    phone photo (4032 x 3024) with room to spare. PNG, WebP, GIF and BMP are decoded
+    whole, so it is their cap; it bounds one decode's memory to about 38 MB of RGB
+    pixels (three working copies at most), and `workers` bounds how many run at once.
+    """
 
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
+    max_decoded_pixels: int = 12_600_000
     max_side: int = 1600
+    evidence_side: int = 1280
+    """Of a photo message's sizes, the smallest at least this long is fetched
+    (`handlers.photo_size`): a photo message is Telegram's re-encoding, never the
+    camera's original, and 1280 px serves identification."""
     jpeg_quality: int = 85
+    workers: int = 2
+
+    def fits(self, width: int, height: int) -> tuple[int, int]:
+        """The size a `width` x `height` picture is kept at: within `max_side`, never up."""
+        longest = max(width, height, 1)
+        if longest <= self.max_side:
+            return width, height
+        scale = self.max_side / longest
+        return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 @dataclass(frozen=True)
@@ -75,22 +109,11 @@ def reencode(data: bytes, limits: PhotoLimits = PhotoLimits()) -> tuple[bytes, I
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as opened:
-                if opened.format not in ACCEPTED_FORMATS:
-                    raise InvalidPhotoError("that file is not a photo we can use")
-                if opened.format != "MPO" and getattr(opened, "is_animated", False):
-                    # A phone's MPO holds a second picture (depth, preview); a GIF's or
-                    # WebP's frames are a clip, and its first frame is rarely the person.
-                    raise InvalidPhotoError("it is an animation, not a photo")
-                width, height = opened.size
-                if width <= 0 or height <= 0 or width * height > limits.max_pixels:
-                    raise InvalidPhotoError("the photo's dimensions are too large")
-                opened.seek(0)
-                image = ImageOps.exif_transpose(opened)
-                image.load()
+                image = _decode(opened, limits)
     except InvalidPhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidPhotoError("the photo's dimensions are too large") from None
+        raise InvalidPhotoError(TOO_MANY_PIXELS) from None
     except (
         UnidentifiedImageError,
         OSError,
@@ -99,7 +122,10 @@ def reencode(data: bytes, limits: PhotoLimits = PhotoLimits()) -> tuple[bytes, I
     ) as exc:
         logger.info("photo refused: %s", type(exc).__name__)
         raise InvalidPhotoError("that file is not a photo we can use") from None
-    image = image.convert("RGB")
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    # Pillow's thumbnail first reduces by a whole factor (Image.reduce, cheap), then
+    # resamples with Lanczos from at most twice the size kept.
     image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
     clean = Image.new("RGB", image.size)
     clean.paste(image)
@@ -108,12 +134,42 @@ def reencode(data: bytes, limits: PhotoLimits = PhotoLimits()) -> tuple[bytes, I
     return out.getvalue(), clean
 
 
+def _decode(opened: ImageFile.ImageFile, limits: PhotoLimits) -> Image.Image:
+    """The first picture, upright, decoded no larger than it needs to be (or refused)."""
+    if opened.format not in ACCEPTED_FORMATS:
+        raise InvalidPhotoError("that file is not a photo we can use")
+    if opened.format != "MPO" and getattr(opened, "is_animated", False):
+        # A phone's MPO holds a second picture (depth, preview); a GIF's or
+        # WebP's frames are a clip, and its first frame is rarely the person.
+        raise InvalidPhotoError("it is an animation, not a photo")
+    width, height = opened.size
+    if width <= 0 or height <= 0 or width * height > limits.max_pixels:
+        raise InvalidPhotoError(TOO_MANY_PIXELS)
+    opened.seek(0)
+    if opened.format in ("JPEG", "MPO"):
+        # The decoder scales by 1/2, 1/4 or 1/8 while it decodes, keeping both sides
+        # at least the size kept: a 12 MP photo becomes 2000 x 1500, a third the work.
+        opened.draft("RGB", limits.fits(width, height))
+    decoded_width, decoded_height = opened.size
+    if decoded_width * decoded_height > limits.max_decoded_pixels:
+        raise InvalidPhotoError(TOO_MANY_PIXELS)
+    opened.load()
+    upright = ImageOps.exif_transpose(opened)
+    return upright
+
+
 class PhotoStore:
     """Content-addressed files under the data directory: the same photo is kept once."""
 
     def __init__(self, root: Path, limits: PhotoLimits = PhotoLimits()) -> None:
         self.root = root
         self.limits = limits
+        self._pool = ThreadPoolExecutor(limits.workers, thread_name_prefix="photo")
+
+    async def ingest_async(self, data: bytes) -> StoredPhoto:
+        """`ingest` in the store's pool: the event loop goes on, and at most
+        `limits.workers` photos are decoded at once (the rest wait their turn as bytes)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.ingest, data)
 
     def ingest(self, data: bytes) -> StoredPhoto:
         jpeg, image = reencode(data, self.limits)
