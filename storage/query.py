@@ -84,9 +84,57 @@ def _exact_words(text: str) -> list[str]:
 
 
 def matches(text: str, words: tuple[str, ...]) -> bool:
-    """Whether every word starts a word of `text`: the index's test, done on one text."""
+    """Whether every word, or one of its spellings, starts a word of `text`: the index's
+    test, done on one text."""
     held = set(words_of(text))
-    return all(any(token.startswith(word) for token in held) for word in words)
+    return all(
+        any(token.startswith(spelt) for token in held for spelt in spellings(word))
+        for word in words
+    )
+
+
+_SPELLINGS = (
+    ("grey", "gray"),
+    ("colour", "color"),
+    ("neighbour", "neighbor"),
+    ("favour", "favor"),
+    ("jewellery", "jewelry", "jewelery"),
+    ("moustache", "mustache", "mustach"),
+    ("tattoo", "tatoo", "tatto"),
+    ("pyjama", "pajama"),
+    ("trainer", "sneaker"),
+    ("trackie", "tracky", "tracksuit", "trakkie"),
+    ("hoodie", "hoody", "hoodee"),
+    ("beanie", "beany"),
+    ("ciggie", "ciggy", "cigarette", "cigs"),
+    ("baccy", "tobacco"),
+)
+_SPELLING_OF = {spelt: group for group in _SPELLINGS for spelt in group}
+_ENDINGS = (("ie", "y"), ("y", "ie"), ("ise", "ize"), ("ize", "ise"))
+_VOWELS = frozenset("aeiouy")
+
+
+def spellings(word: str) -> tuple[str, ...]:
+    """The word and the ways people also spell it, each a prefix as the index reads it.
+
+    Shop-floor words are typed every which way ("grey hoody", "gray hoodie", "trackie",
+    "tracky"), so a search for one finds the others: a table of common variants (British
+    and American spellings, slang and the word it stands for) and a few endings that
+    swap (-ie/-y, -ise/-ize). Only whole words are swapped; a word someone is
+    still typing ("hood") is a prefix already.
+    """
+    singular = word[:-1] if word.endswith("s") and word[:-1] in _SPELLING_OF else word
+    found = [word, *_SPELLING_OF.get(singular, ())]
+    for ending, other in _ENDINGS:
+        stem = word[: -len(ending)]
+        if word.endswith(ending) and len(stem) >= 3 and stem[-1] not in _VOWELS:
+            found.append(stem + other)
+    out = []
+    for spelt in dict.fromkeys(found):
+        # A variant that another one begins already adds nothing to a prefix search.
+        if not any(spelt != other and spelt.startswith(other) for other in found):
+            out.append(spelt)
+    return tuple(out)
 
 
 def _split_marks(word: str) -> list[str]:

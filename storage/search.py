@@ -43,7 +43,7 @@ from config.errors import NotFoundError
 from storage.audit import AuditLog
 from storage.enums import AuditOutcome, Role
 from storage.models import AuditEntry, Member, Photo, Report, ReportEvent, Scheme, utcnow
-from storage.query import SearchQuery, matches, parse_query
+from storage.query import SearchQuery, matches, parse_query, spellings
 from storage.transaction import transaction
 
 logger = logging.getLogger(__name__)
@@ -147,14 +147,25 @@ class ReportFile:
 
 
 def fts5_match(words: tuple[str, ...]) -> str:
-    """Every word as a quoted prefix: FTS5 reads nothing inside quotes as an operator."""
-    return " ".join(f'"{word}"*' for word in words)
+    """Every word as a quoted prefix, or its spellings as alternatives: FTS5 reads nothing
+    inside quotes as an operator."""
+
+    def one(word: str) -> str:
+        spelt = [f'"{variant}"*' for variant in spellings(word)]
+        return spelt[0] if len(spelt) == 1 else "(" + " OR ".join(spelt) + ")"
+
+    return " AND ".join(one(word) for word in words)
 
 
 def tsquery(words: tuple[str, ...]) -> str:
-    """Every word as a quoted prefix lexeme, all required."""
-    quoted = (word.replace("\\", "\\\\").replace("'", "''") for word in words)
-    return " & ".join(f"'{word}':*" for word in quoted)
+    """Every word as a quoted prefix lexeme (or its spellings as alternatives), all required."""
+
+    def one(word: str) -> str:
+        quoted = (v.replace("\\", "\\\\").replace("'", "''") for v in spellings(word))
+        spelt = [f"'{variant}':*" for variant in quoted]
+        return spelt[0] if len(spelt) == 1 else "(" + " | ".join(spelt) + ")"
+
+    return " & ".join(one(word) for word in words)
 
 
 class ReportSearch:

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from config.errors import QueryError
 from config.schemes import Category
 from storage.enums import ReportStatus
-from storage.query import FILTER_NAMES, SearchQuery, is_word_char, parse_query, words_of
+from storage.query import (
+    FILTER_NAMES,
+    SearchQuery,
+    is_word_char,
+    matches,
+    parse_query,
+    words_of,
+)
 from storage.search import fts5_match, tsquery
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # a Friday; London is on GMT
@@ -110,8 +117,28 @@ def test_what_cannot_be_searched_is_a_query_error(text: str, reason: str) -> Non
 def test_words_reach_the_index_only_as_quoted_prefixes() -> None:
     words = tuple(words_of("grey\" OR NEAR(*) 'x"))
 
-    assert fts5_match(words) == '"grey"* "or"* "near"* "x"*'
-    assert tsquery(words) == "'grey':* & 'or':* & 'near':* & 'x':*"
+    assert fts5_match(words) == '("grey"* OR "gray"*) AND "or"* AND "near"* AND "x"*'
+    assert tsquery(words) == "('grey':* | 'gray':*) & 'or':* & 'near':* & 'x':*"
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("grey hoody", "Grey hoodie, black joggers"),
+        ("gray hoodie", "grey hoody and a cap"),
+        ("trackies", "Male in a grey tracksuit"),
+        ("jewelry", "asked about the jewellery counter"),
+        ("colour", "hair dyed a bright color"),
+        ("hood", "Grey hoodie"),
+    ],
+)
+def test_a_word_finds_its_common_spellings(text: str, written: str) -> None:
+    assert matches(written, parse(text).words)
+
+
+def test_a_spelling_is_no_wider_than_the_word() -> None:
+    assert not matches("Grey coat, black hood up", parse("hoody").words)
+    assert not matches("Red lady's bag", parse("grey").words)
 
 
 filters = st.sampled_from([f"{name}:" for name in (*FILTER_NAMES, "category", "until")])

@@ -159,6 +159,20 @@ async def test_an_operator_finds_the_grey_hoodie_pages_on_and_opens_the_timeline
     assert picture.protect_content
 
 
+async def test_a_grey_hoody_finds_the_grey_hoodie_however_it_was_spelt(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    olive, _ = await enrol(town, OLIVE, "Olive", Role.OPERATOR)
+    hoodie = await sighting(town, "Grey hoodie, took razor blades", days_ago=2)
+    gray = await sighting(town, "gray hoody and black trackies, Haymarket", days_ago=1)
+    await sighting(town, "Grey coat, hood up", days_ago=0.5)
+
+    results = await ask(olive, town, "/search grey hoody")
+
+    assert numbers(results) == [gray.id, hoodie.id]
+
+
 async def test_a_shopkeeper_finds_and_opens_only_their_own_reports(polling_town: Town) -> None:
     town = polling_town
     priya, jarrold = await enrol(town, PRIYA, "Priya", Role.MEMBER, shop="Jarrold")
