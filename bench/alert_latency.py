@@ -1,125 +1,355 @@
-"""From a member's alert reaching the bot to its last copy arriving, text and 12 MP photo.
+"""From a member's alert reaching Telegram to its last copy arriving: text and 12 MP photos.
 
-The sandbox answers with zero network latency and without Telegram's limits, and
-the bot's own rate limiter is off (SHOPWATCH_TELEGRAM_RATE_LIMIT=false), so the
-figures are the bot's pipeline: update, parse, photo re-encode, one transaction,
-outbox, seven sends (the reporter's confirmation, Norwich's group and control room,
-Wymondham's and Great Yarmouth's group and control room for a violence alert).
+`python -m bench.alert_latency` runs the unmodified bot as its own process (`shopwatch
+run`, as `bench/load.py` does) against the sandbox in this one, so the sandbox's and
+this driver's work is not counted against the bot. The sandbox answers with zero
+latency and without Telegram's limits, and the bot's rate limiter is off
+(SHOPWATCH_TELEGRAM_RATE_LIMIT=false), so the figures are the bot's pipeline: update,
+parse, photo fetch and re-encode, one transaction, outbox, seven sends (the reporter's
+confirmation, Norwich's group and control room, Wymondham's and Great Yarmouth's group
+and control room for a violence alert).
+
+Three kinds of alert, each from a shop of its own (so no posting limit is met), one
+after another, each waiting for the last of the seven copies:
+
+- text: `/alert ...`;
+- file: a 12-megapixel phone JPEG (4000 x 3000, 2.9 MB) sent *as a file*, the original;
+- photo: the same kind of picture sent as a *photo message*, which the sandbox keeps
+  in Telegram's sizes (90 to 2560 px); the bot fetches the one it needs.
+
+Every photo is a different picture (a numbered patch on a noisy scene), made before
+its clock starts, so no step is saved by a cache. Three alerts of each kind go first,
+unmeasured (the bot's first photo pays for imports).
+
+Where the time goes: the sandbox logs every request the bot makes, so for each alert
+the driver knows when the update was taken (getUpdates), when the file was fetched,
+when the confirmation and each copy were asked for and answered; the median of each
+is printed as a timeline. `--profile` runs the bot under cProfile instead (slower;
+its figures are for proportions, not latency) and prints the CPU the event loop
+spent in the bot's own functions, per alert.
+
+`--bot-root DIR` runs the bot from another checkout (the driver and the sandbox stay
+this one's): how the before-and-after figures in docs/benchmarks.md were taken.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import os
+import pstats
+import statistics
+import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from bench.deployment import start_bot
-from bench.machine import describe, percentiles
-from bot.runtime import BotRuntime
+from bench.load import BotProcess, bot_environment
+from bench.machine import describe
 from bot.sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
-from broadcast.posting_limit import PostingLimit
+from bot.sandbox.media import photo_sizes
+from bot.sandbox.state import Call
+from config.schemes import SchemesFile, load_schemes
 from storage.enums import MemberStatus, Role
-from storage.models import Member
+from storage.models import Member, utcnow
+from storage.store import Store
+from storage.transaction import transaction
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_SCHEMES = ROOT / "schemes.example.toml"
 TOKEN = "5559998:bench-latency-token"
-ALERTS = int(os.environ.get("BENCH_ALERTS", "200"))
-PHOTO_ALERTS = int(os.environ.get("BENCH_PHOTO_ALERTS", str(ALERTS)))
+USERNAME = "shopwatch_latency_bot"
+FIRST_MEMBER = 5_100_000_000
+WARM_UP = 3
+KINDS = ("text", "file", "photo")
 TEXT = "Man with a knife in his waistband, grey beanie, camouflage jacket, left to Magdalen St"
+CHATS_OF = ("norwich", "wymondham", "great-yarmouth")
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "copyMessage"})
 
 
-def twelve_megapixel_jpeg() -> bytes:
-    """4000x3000 with detail and sensor noise, about the size a phone camera sends."""
-    noise = Image.effect_noise((4000, 3000), 12).convert("RGB")
-    scene = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
-    image = Image.blend(scene, noise, 0.35)
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=92)
-    return out.getvalue()
+# --- the pictures -------------------------------------------------------------------------
 
 
-async def _town(
-    sandbox: BotApiSandbox, directory: Path
-) -> tuple[BotRuntime, BotHandle, list[int]]:
-    runtime, bot, schemes = await start_bot(
-        sandbox, directory, TOKEN, "shopwatch_latency_bot", rate_limit=False
+class Camera:
+    """12-megapixel phone photos, each one different: a noisy scene with a numbered patch."""
+
+    def __init__(self) -> None:
+        noise = Image.effect_noise((4000, 3000), 12).convert("RGB")
+        scene = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
+        self.scene = Image.blend(scene, noise, 0.35)
+
+    def photo(self, number: int) -> bytes:
+        picture = self.scene.copy()
+        draw = ImageDraw.Draw(picture)
+        x, y = 200 + (number * 97) % 3400, 200 + (number * 61) % 2400
+        draw.rectangle((x, y, x + 300, y + 300), fill=(number * 37 % 256, 90, 160))
+        draw.text((x + 20, y + 20), f"{number}", fill=(255, 255, 255))
+        out = io.BytesIO()
+        picture.save(out, format="JPEG", quality=92)
+        return out.getvalue()
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """One alert: when it was posted and seen complete, and the bot's requests meanwhile."""
+
+    posted: float
+    done: float
+    member: int
+    calls: list[Call] = field(default_factory=list)
+
+    @property
+    def latency(self) -> float:
+        return self.done - self.posted
+
+
+@dataclass
+class KindResult:
+    kind: str
+    size: int
+    samples: list[Sample]
+    chats: frozenset[int]
+
+    def latency(self) -> str:
+        ordered = sorted(s.latency for s in self.samples)
+
+        def at(share: float) -> float:
+            return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] * 1000
+
+        size = f", {self.size / 1e6:.1f} MB" if self.size else ""
+        return (
+            f"{self.kind}{size}: p50 {at(0.5):.0f} ms, p99 {at(0.99):.0f} ms, "
+            f"max {ordered[-1] * 1000:.0f} ms (n={len(ordered)})"
+        )
+
+    def timeline(self) -> list[str]:
+        """Median milliseconds from the update being posted to each of the bot's steps."""
+        steps: dict[str, list[float]] = {}
+        for sample in self.samples:
+            for name, when in _steps(sample, self.chats).items():
+                steps.setdefault(name, []).append((when - sample.posted) * 1000)
+        steps["last copy seen by the driver"] = [s.latency * 1000 for s in self.samples]
+        ordered = sorted(steps.items(), key=lambda item: statistics.median(item[1]))
+        return [f"    {statistics.median(v):6.1f} ms  {name}" for name, v in ordered]
+
+
+def _steps(sample: Sample, chats: frozenset[int]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    copies = sorted(
+        (c for c in sample.calls if c.method in SEND_METHODS and c.chat_id in chats),
+        key=lambda c: c.began,
     )
-    targets = [
+    for call in sample.calls:
+        if call.method == "getUpdates" and call.results and "update taken" not in out:
+            out["update taken (getUpdates answered)"] = call.ended
+        elif call.method == "getFile" and "getFile asked" not in out:
+            out["getFile asked"] = call.began
+        elif call.method == "file" and "file fetched" not in out:
+            out["file fetched"] = call.ended
+        elif call.method in SEND_METHODS and call.chat_id == sample.member:
+            out.setdefault("confirmation asked", call.began)
+            out.setdefault("confirmation answered", call.ended)
+    for number, call in enumerate(copies, 1):
+        out[f"copy {number} asked ({call.method})"] = call.began
+        out[f"copy {number} answered"] = call.ended
+    return out
+
+
+async def _seed(store: Store, schemes: SchemesFile, members: int) -> None:
+    await store.schemes.sync(schemes)
+    norwich = await store.schemes.get_by_slug("norwich")
+    assert norwich.id is not None
+    now = utcnow()
+    async with transaction(store.sessions, "seed the benchmark's shops") as session:
+        for number in range(members):
+            session.add(
+                Member(
+                    scheme_id=norwich.id,
+                    telegram_user_id=FIRST_MEMBER + number,
+                    display_name=f"Bench Shop {number}",
+                    shop_name=f"Shop {number}",
+                    street="Haymarket",
+                    role=Role.MEMBER,
+                    status=MemberStatus.ACTIVE,
+                    agreement_accepted_at=now,
+                    approved_at=now,
+                )
+            )
+
+
+@dataclass
+class Bench:
+    sandbox: BotApiSandbox
+    bot: BotHandle
+    chats: frozenset[int]
+    camera: Camera
+    next_member: int = 0
+
+    def member(self) -> Person:
+        person = self.sandbox.user(FIRST_MEMBER + self.next_member, f"Shop {self.next_member}")
+        self.next_member += 1
+        return person
+
+    def copies(self, member: Person, tag: str) -> int:
+        found = sum(
+            1
+            for chat in self.chats
+            for m in self.sandbox.chat_messages(None, chat)
+            if m.from_bot and tag in m.body
+        )
+        return found + sum(1 for m in self.sandbox.chat_messages(self.bot, member) if m.from_bot)
+
+    async def alert(self, kind: str, number: int) -> tuple[Sample, int]:
+        member = self.member()
+        tag = f"(bench {kind} {number})"
+        caption = f"{TEXT} {tag}"
+        photo = b"" if kind == "text" else self.camera.photo(number)
+        if kind == "photo":
+            photo_sizes(photo)  # the sandbox's own re-encoding, done before the clock
+        calls = self.sandbox.state.calls
+        assert calls is not None
+        first_call = len(calls)
+        posted = time.perf_counter()
+        if kind == "text":
+            await member.send(self.bot, f"/alert {caption}")
+        elif kind == "file":
+            await member.send_document(
+                self.bot, photo, f"IMG_{number:04d}.jpg", caption, mime_type="image/jpeg"
+            )
+        else:
+            await member.send_photo(self.bot, photo, caption=caption)
+        goal = len(self.chats) + 1
+        await self.sandbox.wait_for(lambda: self.copies(member, tag) >= goal, timeout=60)
+        done = time.perf_counter()
+        return Sample(posted, done, member.id, calls[first_call:]), len(photo)
+
+
+async def run(args: argparse.Namespace, directory: Path) -> list[KindResult]:
+    schemes = load_schemes(EXAMPLE_SCHEMES)
+    chats = frozenset(
         chat
-        for slug in ("norwich", "wymondham", "great-yarmouth")
-        for chat in (
-            schemes.scheme(slug).group_chat_id,
-            schemes.scheme(slug).control_room_chat_id,
-        )
-    ]
-    return runtime, bot, targets
-
-
-async def _member(runtime: BotRuntime, sandbox: BotApiSandbox) -> Person:
-    scheme = await runtime.store.schemes.get_by_slug("norwich")
-    assert scheme.id is not None
-    await runtime.store.members.add(
-        Member(
-            scheme_id=scheme.id,
-            telegram_user_id=5_100_000_001,
-            display_name="Bench Shop",
-            shop_name="Boots",
-            street="Haymarket",
-            role=Role.MEMBER,
-            status=MemberStatus.ACTIVE,
-        )
+        for slug in CHATS_OF
+        for chat in (schemes.scheme(slug).group_chat_id, schemes.scheme(slug).control_room_chat_id)
     )
-    return sandbox.user(5_100_000_001, "Bench")
-
-
-def _copies(sandbox: BotApiSandbox, bot: BotHandle, member: Person, chats: list[int]) -> int:
-    """Bot messages in the six alert chats plus the member's private chat."""
-    total = sum(1 for chat in chats for m in sandbox.chat_messages(None, chat) if m.from_bot)
-    return total + sum(1 for m in sandbox.chat_messages(bot, member) if m.from_bot)
-
-
-async def run(kind: str, count: int, directory: Path) -> str:
-    photo = twelve_megapixel_jpeg() if kind == "photo" else b""
+    url = f"sqlite+aiosqlite:///{directory / 'latency.db'}"
+    results: list[KindResult] = []
     async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
-        runtime, bot, chats = await _town(sandbox, directory)
-        # One shop sends every alert, far over a member's posting limit: lift it here.
-        runtime.services.alerts.posting_limit = PostingLimit(per_minute=count + 1)
+        bot = sandbox.add_bot(TOKEN, USERNAME)
+        for scheme in schemes.schemes:
+            sandbox.group(scheme.group_chat_id, scheme.name, bots=[bot])
+            sandbox.group(scheme.control_room_chat_id, f"{scheme.name} control", bots=[bot])
+        store = await Store.open(url, migrate=True)
         try:
-            member = await _member(runtime, sandbox)
-            samples: list[float] = []
-            for number in range(count):
-                expected = _copies(sandbox, bot, member, chats) + len(chats) + 1
-                began = time.perf_counter()
-                if kind == "photo":
-                    await member.send_photo(bot, photo, caption=f"{TEXT} ({number})")
-                else:
-                    await member.send(bot, f"/alert {TEXT} ({number})")
-
-                def arrived(goal: int = expected) -> bool:
-                    return _copies(sandbox, bot, member, chats) >= goal
-
-                await sandbox.wait_for(arrived, timeout=30)
-                samples.append(time.perf_counter() - began)
-                member.skip_replies(bot)
+            await _seed(store, schemes, len(args.kinds) * (args.alerts + WARM_UP))
         finally:
-            await runtime.stop()
-    size = f", photo {len(photo) / 1e6:.1f} MB" if photo else ""
-    return f"alert to last of 7 copies, {kind}{size}: {percentiles(samples, 99)}"
+            await store.close()
+        env = bot_environment(sandbox, url, EXAMPLE_SCHEMES, directory, 0) | {
+            "SHOPWATCH_BOT_TOKEN": TOKEN,
+            "SHOPWATCH_TELEGRAM_RATE_LIMIT": "false",
+        }
+        process = await _start(args, env, directory)
+        bench = Bench(sandbox, bot, chats, Camera())
+        try:
+            await _until_answering(sandbox, bot, process)
+            sandbox.state.calls = []
+            for kind in args.kinds:
+                for number in range(WARM_UP):
+                    await bench.alert(kind, -1 - number)
+                    sandbox.state.calls.clear()
+                samples, size = [], 0
+                for number in range(args.alerts):
+                    sample, size = await bench.alert(kind, number)
+                    samples.append(sample)
+                    sandbox.state.calls.clear()
+                results.append(KindResult(kind, size, samples, chats))
+        finally:
+            await process.stop()
+    return results
 
 
-async def main() -> None:
+async def _start(args: argparse.Namespace, env: dict[str, str], directory: Path) -> BotProcess:
+    log = directory / "bot.log"
+    command = [sys.executable]
+    if args.profile:
+        command += ["-m", "cProfile", "-o", str(directory / "bot.prof")]
+    command += ["-m", "bot.cli", "run"]
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=args.bot_root,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    return BotProcess("bot", process, log)
+
+
+async def _until_answering(sandbox: BotApiSandbox, bot: BotHandle, process: BotProcess) -> None:
+    probe = sandbox.user(FIRST_MEMBER - 1, "Probe")
+    await probe.send(bot, "/start")
+    try:
+        await probe.next_reply(bot, timeout=90)
+    except Exception:
+        print(f"--- bot log ---\n{process.tail()}", file=sys.stderr)
+        raise
+
+
+def profile_lines(path: Path, bot_root: Path, alerts: int, top: int = 25) -> list[str]:
+    """The bot's own functions by CPU spent in them and below, per alert."""
+    stats = pstats.Stats(str(path))
+    raw = stats.stats  # type: ignore[attr-defined]
+    rows = []
+    root = str(bot_root.resolve())
+    for (filename, line, function), (_, calls, _, cumulative, _) in raw.items():
+        if filename.startswith(root) and "/.venv/" not in filename:
+            where = f"{Path(filename).relative_to(root)}:{line} {function}"
+            rows.append((cumulative, calls, where))
+    rows.sort(reverse=True)
+    return [
+        f"    {cumulative / alerts * 1000:7.2f} ms {calls / alerts:6.1f} calls  {where}"
+        for cumulative, calls, where in rows[:top]
+    ]
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.alert_latency", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--alerts", type=int, default=int(os.environ.get("BENCH_ALERTS", "200")))
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    parser.add_argument("--profile", action="store_true", help="run the bot under cProfile")
+    parser.add_argument("--bot-root", type=Path, default=ROOT, help="run the bot from here")
+    return parser.parse_args(argv)
+
+
+async def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    args = _arguments(argv)
     print(describe())
+    print(
+        f"alert to the last of 7 copies, bot in its own process ({args.bot_root}), "
+        "sandbox with zero latency and no limits, bot rate limiter off"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "text").mkdir()
-        (Path(tmp) / "photo").mkdir()
-        print(await run("text", ALERTS, Path(tmp) / "text"))
-        print(await run("photo", PHOTO_ALERTS, Path(tmp) / "photo"))
+        results = await run(args, Path(tmp))
+        for result in results:
+            print(f"  {result.latency()}")
+        for result in results:
+            print(f"  where the time goes, median {result.kind} alert (from the update posted):")
+            print("\n".join(result.timeline()))
+        profile = Path(tmp) / "bot.prof"
+        if args.profile and profile.exists():
+            total = (WARM_UP + args.alerts) * len(args.kinds) + 1
+            print(f"  the bot's CPU on its event loop per alert (cProfile, {total} alerts):")
+            print("\n".join(profile_lines(profile, args.bot_root, total)))
     print(describe())
 
 

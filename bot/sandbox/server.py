@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 
 from aiohttp import web
 from telegram import TelegramObject
@@ -14,7 +15,7 @@ from bot.sandbox.errors import ApiError
 from bot.sandbox.faults import Faults
 from bot.sandbox.limits import RateLimiter
 from bot.sandbox.params import Params, read_params
-from bot.sandbox.state import BotRecord, SandboxState
+from bot.sandbox.state import BotRecord, Call, SandboxState
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,11 @@ class _Routes:
             await asyncio.sleep(latency)
 
     async def api(self, request: web.Request) -> web.Response:
+        began = time.perf_counter()
         await self._delay()
         name = request.match_info["method"]
+        params: Params | None = None
+        result: object = None
         try:
             bot = self._bot(request.match_info["token"])
             handler = METHODS.get(name.lower())
@@ -78,9 +82,21 @@ class _Routes:
             logger.exception("Sandbox failed on %s", name)
             failure = ApiError(500, "Internal Server Error: sandbox failure")
             return web.json_response(failure.payload(), status=failure.status)
+        finally:
+            if self.state.calls is not None:
+                self.state.calls.append(
+                    Call(
+                        name,
+                        _chat_id(params) if params is not None else None,
+                        began,
+                        time.perf_counter(),
+                        len(result) if isinstance(result, list) else 0,
+                    )
+                )
         return web.json_response({"ok": True, "result": _jsonable(result)})
 
     async def file(self, request: web.Request) -> web.Response:
+        began = time.perf_counter()
         await self._delay()
         try:
             bot = self._bot(request.match_info["token"])
@@ -90,6 +106,8 @@ class _Routes:
         if record is None or bot.id not in record.file_ids:
             return web.json_response(_NOT_FOUND.payload(), status=404)
         record.downloads += 1
+        if self.state.calls is not None:
+            self.state.calls.append(Call("file", None, began, time.perf_counter()))
         return web.Response(
             body=record.data, content_type=record.mime_type or "application/octet-stream"
         )

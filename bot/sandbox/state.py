@@ -111,6 +111,20 @@ class GroupRecord:
         return self.members.get(member_id) in ACTIVE_STATUSES
 
 
+@dataclass(frozen=True)
+class Call:
+    """One request a bot made, for a benchmark's account of where an alert's time went."""
+
+    method: str
+    """The Bot API method, or "file" for a download."""
+    chat_id: int | None
+    began: float
+    ended: float
+    """`time.perf_counter()` when the request arrived and when its answer was ready."""
+    results: int = 0
+    """How many updates a getUpdates handed out."""
+
+
 @dataclass
 class FileRecord:
     kind: str
@@ -236,6 +250,8 @@ class SandboxState:
         self.changed = Signal()
         self.stopping = False
         self.clock_offset = 0.0
+        self.calls: list[Call] | None = None
+        """Every request the bots make, once a benchmark sets a list here (None: not kept)."""
         self._file_counter = itertools.count(1)
         self._media_group_counter = itertools.count(13_000_000_000_000_001)
 
