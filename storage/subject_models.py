@@ -80,6 +80,9 @@ class SubjectPhoto(SQLModel, table=True):
     report_id: int | None = Field(default=None, foreign_key="report.id", ondelete="SET NULL")
     sha256: str = Field(max_length=64)
     phash: str | None = Field(default=None, max_length=32)
+    crop_phashes: list[str] | None = Field(
+        default=None, sa_type=JSON, description="storage.photos.crop_hashes, once computed"
+    )
     width: int
     height: int
     size: int

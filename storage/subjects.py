@@ -485,6 +485,12 @@ class SubjectRepository:
             by_subject.setdefault(photo.subject_id, []).append(photo)
         return [(s, by_subject.get(s.id or 0, [])) for s in subjects]
 
+    async def set_crop_hashes(self, photo_id: int, hashes: Sequence[str]) -> None:
+        async with transaction(self._sessions, "store the photo's crop hashes") as session:
+            photo = await session.get(SubjectPhoto, photo_id)
+            if photo is not None:
+                photo.crop_phashes = list(hashes)
+
     # --- notices --------------------------------------------------------------------------
 
     async def issue_notice(self, notice: Notice) -> Notice:
