@@ -16,7 +16,10 @@ COPY handlers ./handlers
 COPY storage ./storage
 COPY broadcast ./broadcast
 COPY config ./config
-RUN pip install . \
+# The Bot API sandbox, a distribution apart from the product, only so that `shopwatch demo`
+# works in the image; `shopwatch run` never uses it.
+COPY sandbox ./sandbox
+RUN pip install . ./sandbox \
     && useradd --system --uid 10001 --home-dir /data shopwatch \
     && mkdir -p /data /config \
     && chown shopwatch /data

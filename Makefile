@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv test lint typecheck pytest audit demo serve run bench clean
 
-$(STAMP): pyproject.toml
+# The Bot API sandbox (sandbox/, its own distribution, not in the product's wheel) is
+# installed beside the product for the demo, the tests and the benchmarks.
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,radio,whisper]'
+	$(BIN)/python -m pip install --quiet -e '.[test,radio,whisper]' -e ./sandbox
 	touch $(STAMP)
 
 venv: $(STAMP)

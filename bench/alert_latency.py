@@ -50,10 +50,10 @@ from PIL import Image, ImageDraw
 
 from bench.load import BotProcess, bot_environment
 from bench.machine import describe
-from bot.sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
-from bot.sandbox.media import photo_sizes
-from bot.sandbox.state import Call
 from config.schemes import SchemesFile, load_schemes
+from sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
+from sandbox.media import photo_sizes
+from sandbox.state import Call
 from storage.enums import MemberStatus, Role
 from storage.models import Member, utcnow
 from storage.store import Store

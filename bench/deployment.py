@@ -7,9 +7,9 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, BotHandle
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
+from sandbox import BotApiSandbox, BotHandle
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SCHEMES = ROOT / "schemes.example.toml"

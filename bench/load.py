@@ -54,8 +54,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bench.machine import describe
-from bot.sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
 from config.schemes import load_schemes
+from sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member, OutboxRow, Report, utcnow
 from storage.scratch import scratch_postgres_database

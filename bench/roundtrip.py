@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.deployment import start_bot
 from bench.machine import describe, percentiles
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, BotHandle, SandboxLimits
+from sandbox import BotApiSandbox, BotHandle, SandboxLimits
 from storage.enums import OutboxKind
 from storage.outbox import Delivery
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import os
 import signal
@@ -23,6 +24,11 @@ from config.schemes import load_schemes
 from config.settings import Settings, configure_logging, load_settings
 
 logger = logging.getLogger(__name__)
+
+DEMO_NEEDS_SANDBOX = (
+    "shopwatch: the demo needs the Bot API sandbox, which is not part of the product:"
+    " pip install ./sandbox from the project (make demo does this)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
+            if importlib.util.find_spec("sandbox") is None:
+                print(DEMO_NEEDS_SANDBOX, file=sys.stderr)
+                return 2
             from bot.demo import run_demo
 
             return asyncio.run(run_demo(serve=args.serve, directory=args.dir))

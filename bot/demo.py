@@ -3,7 +3,9 @@
 It plays a short scripted scenario through the sandbox's people and prints what
 every chat received, so a newcomer sees the product work in under a minute.
 `--serve` keeps everything running for exploring by hand (the sandbox URL is
-printed; drive it from a Python shell with `bot.sandbox`).
+printed; drive it from a Python shell with the `sandbox` package).
+The sandbox is a distribution of its own (`sandbox/`, not in the product's wheel):
+the command line checks it is installed before importing this module.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from PIL import Image, ImageDraw
 from pydantic import SecretStr
 
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, BotHandle, Group, MessageView, Person, SandboxLimits
 from broadcast import texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
+from sandbox import BotApiSandbox, BotHandle, Group, MessageView, Person, SandboxLimits
 from storage.enums import Role
 
 logger = logging.getLogger(__name__)

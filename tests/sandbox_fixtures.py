@@ -17,7 +17,7 @@ import pytest
 import telegram
 from PIL import Image
 
-from bot.sandbox import BotApiSandbox, BotHandle, SandboxLimits
+from sandbox import BotApiSandbox, BotHandle, SandboxLimits
 
 SHOP_BOT_TOKEN = "7000000001:AAHsandboxShopWatchTokenForTests_0001"
 SHOP_BOT_USERNAME = "shopwatch_bot"

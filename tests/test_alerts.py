@@ -17,9 +17,9 @@ from datetime import timedelta
 
 from PIL import ExifTags, Image
 
-from bot.sandbox import Group, MessageView, Person
 from broadcast import texts
 from config.schemes import Category, Urgency
+from sandbox import Group, MessageView, Person
 from storage.enums import (
     AuditOutcome,
     EventKind,

@@ -20,11 +20,11 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from bot.sandbox import Group, MessageView
-from bot.sandbox.raw_updates import push_raw_update
 from bot.web import MAX_UPDATE_BYTES, SECRET_HEADER
 from broadcast import texts
 from handlers.join import NAME_LIMIT, SHOP_LIMIT
+from sandbox import Group, MessageView
+from sandbox.raw_updates import push_raw_update
 from storage.enums import MemberStatus
 from tests.sandbox_fixtures import make_jpeg
 from tests.town import WEBHOOK_SECRET, Town, running_town

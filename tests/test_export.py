@@ -26,11 +26,11 @@ from sqlmodel import col, select
 from bot.cli import main
 from bot.jobs import START_UP_JOB
 from bot.runtime import BotRuntime
-from bot.sandbox import MessageView, Person
 from broadcast import texts
 from broadcast.exports import run_weekly_exports
 from config.errors import InvalidInputError, NotFoundError
 from config.schemes import Category, Urgency, load_schemes
+from sandbox import MessageView, Person
 from storage.enums import (
     AuditOutcome,
     EventKind,

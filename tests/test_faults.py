@@ -25,7 +25,9 @@ import telegram
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.app import UPDATES_TAKEN_AHEAD
-from bot.sandbox import (
+from broadcast import texts
+from config.schemes import SchemesFile, load_schemes
+from sandbox import (
     BotApiSandbox,
     BotHandle,
     FaultKind,
@@ -33,8 +35,6 @@ from bot.sandbox import (
     Person,
     SandboxLimits,
 )
-from broadcast import texts
-from config.schemes import SchemesFile, load_schemes
 from storage.engine import SQLITE_BUSY_TIMEOUT_MS
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member

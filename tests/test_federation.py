@@ -28,13 +28,13 @@ from pydantic import SecretStr
 
 from bot.cli import main
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, MessageView, SandboxLimits
 from broadcast import texts
 from broadcast.federation import Peer, load_peers, signing
 from broadcast.federation.check import describe, ping, sender_for
 from broadcast.federation.protocol import ALERTS_PATH
 from broadcast.federation.signing import PeerKeys, SharedSecret
 from config.schemes import SchemesFile, load_schemes
+from sandbox import BotApiSandbox, MessageView, SandboxLimits
 from storage.enums import (
     AuditOutcome,
     OutboxKind,

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.sandbox import MessageView, Person
 from broadcast import texts
 from broadcast.membership import card_prefix
 from config.errors import DuplicateError, NotFoundError
+from sandbox import MessageView, Person
 from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
 from storage.members import Applicant
 from storage.models import AuditEntry, Member

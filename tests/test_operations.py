@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.sandbox import BotApiSandbox, SandboxLimits
+from sandbox import BotApiSandbox, SandboxLimits
 from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, Town
 
 

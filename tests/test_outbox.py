@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.runtime import BotRuntime
-from bot.sandbox import SandboxLimits
 from broadcast.outbox import OutboxWorker
 from config.schemes import Category, Urgency
+from sandbox import SandboxLimits
 from storage.enums import OutboxKind, OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery

@@ -19,8 +19,8 @@ import io
 from PIL import Image
 from PIL import _imaging as pillow_core  # Pillow's C core, where its allocator counts
 
-from bot.sandbox import MessageView, Person
 from broadcast import texts
+from sandbox import MessageView, Person
 from storage.photos import TOO_MANY_PIXELS
 from tests.test_alerts import alice
 from tests.town import Town

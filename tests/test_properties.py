@@ -16,7 +16,6 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.formatting import format_text
 from broadcast.alerts import MAX_TEXT, member_text, text_problem
 from broadcast.callbacks import CallbackSigner
 from broadcast.keywords import guess_category
@@ -33,6 +32,7 @@ from broadcast.render import (
 from broadcast.routing import Audience
 from config.errors import ConfigError
 from config.schemes import Category, Urgency, load_schemes, parse_schemes
+from sandbox import shown_text
 from storage.enums import ReportStatus
 from storage.models import Report
 
@@ -128,11 +128,11 @@ def test_any_alert_renders_as_a_card_telegram_takes_with_the_lines_people_act_on
 ) -> None:
     card = alert_card(view, audience, timezone="Europe/London", has_photo=photo, signer=SIGNER)
 
-    # As Telegram reads it (the sandbox's parser): plain text, no parse mode to break.
-    shown, entities = format_text(card.text, None)
+    # As Telegram takes it (the sandbox's checks raise what Telegram would answer): plain
+    # text, never empty, within the message's or the caption's limit.
+    shown = shown_text(card.text, caption=photo)
     assert shown, "never an empty message"
     assert utf16_len(shown) <= (CAPTION_LIMIT if photo else TEXT_LIMIT)
-    assert entities == ()
     assert "Report #123" in shown, "the report number always shows"
     if view.report.status is not ReportStatus.WITHDRAWN:
         assert view.report.description.split()[0][:10] in shown, "the description starts"
@@ -145,7 +145,7 @@ def test_any_alert_gets_a_confirmation_telegram_takes(description: str) -> None:
 
     card = confirmation(report, shops=12, neighbours=["Wymondham Business Watch"], signer=SIGNER)
 
-    shown, _ = format_text(card.text, None)
+    shown = shown_text(card.text)
     assert 0 < utf16_len(shown) <= TEXT_LIMIT
     assert all(len(data.encode()) <= 64 for row in card.buttons for _, data in row)
 

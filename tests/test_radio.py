@@ -19,7 +19,6 @@ from PIL import Image
 
 pytest.importorskip("pymumble_py3", reason="the radio extra is not installed")
 
-from bot.sandbox import MessageView, Person
 from broadcast import texts
 from broadcast.radio import audio
 from broadcast.radio.channel import Arrival, TextArrival, Transmission
@@ -28,6 +27,7 @@ from broadcast.radio.mumble import MumbleChannel
 from broadcast.radio.script import alert_script
 from broadcast.radio.speech import PiperSynthesizer, build_synthesizer
 from config.schemes import Category, RadioConfig, SchemesFile, Urgency, load_schemes
+from sandbox import MessageView, Person
 from storage.enums import MemberStatus, Role
 from storage.models import Member, Report
 from storage.radio import NO_WORDS

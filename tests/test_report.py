@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from telegram.ext import ConversationHandler
 
 from bot.runtime import BotRuntime
-from bot.sandbox import MessageView, Person
 from broadcast import texts
 from config.schemes import Category, Urgency
+from sandbox import MessageView, Person
 from storage.enums import MemberStatus, Role
 from storage.models import Member, Report
 from storage.store import Store

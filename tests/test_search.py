@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
-from bot.sandbox import MessageView, Person
 from broadcast import texts
 from config.schemes import Category, Urgency
+from sandbox import MessageView, Person
 from storage.enums import AuditOutcome, EventKind, MemberStatus, Role
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.store import Store

@@ -31,10 +31,10 @@ from sqlalchemy import text
 
 from bot.cli import main
 from bot.runtime import BotRuntime
-from bot.sandbox import BotApiSandbox, BotHandle, SandboxLimits
 from broadcast import texts
 from broadcast.outbox import OutboxWorker
 from config.schemes import Category, SchemesFile, Urgency, load_schemes
+from sandbox import BotApiSandbox, BotHandle, SandboxLimits
 from storage.enums import OutboxKind, OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import SHARD_COUNT, ChatShards, Delivery

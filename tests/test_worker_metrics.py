@@ -18,8 +18,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.sandbox import BotApiSandbox, SandboxLimits
 from config.schemes import load_schemes
+from sandbox import BotApiSandbox, SandboxLimits
 from storage.enums import OutboxState
 from storage.scratch import scratch_postgres_database
 from storage.store import Store

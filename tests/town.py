@@ -19,7 +19,10 @@ from pathlib import Path
 from telegram import ChatMemberUpdated, Update
 
 from bot.runtime import BotRuntime
-from bot.sandbox import (
+from broadcast import texts
+from config.schemes import SchemesFile, load_schemes
+from config.settings import Settings
+from sandbox import (
     BotApiSandbox,
     BotHandle,
     Group,
@@ -29,10 +32,7 @@ from bot.sandbox import (
     dispatch,
     render,
 )
-from bot.sandbox.state import CallbackRecord, PressRecord
-from broadcast import texts
-from config.schemes import SchemesFile, load_schemes
-from config.settings import Settings
+from sandbox.state import CallbackRecord, PressRecord
 from storage.enums import MemberStatus, Role
 from storage.models import Member
 

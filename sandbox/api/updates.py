@@ -7,11 +7,11 @@ import re
 
 from telegram import WebhookInfo
 
-from bot.sandbox import render
-from bot.sandbox.api.context import CallContext
-from bot.sandbox.errors import ApiError
-from bot.sandbox.params import Params
-from bot.sandbox.state import BotRecord, WebhookConfig
+from sandbox import render
+from sandbox.api.context import CallContext
+from sandbox.errors import ApiError
+from sandbox.params import Params
+from sandbox.state import BotRecord, WebhookConfig
 
 MAX_LIMIT = 100
 MAX_POLL_TIMEOUT = 50.0

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.sandbox.errors import ApiError
+from sandbox.errors import ApiError
 
 SEND_METHODS: frozenset[str] = frozenset(
     {

@@ -8,7 +8,7 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
-from bot.sandbox.errors import ApiError
+from sandbox.errors import ApiError
 
 MAX_PHOTO_SIDES = 10_000
 MAX_PHOTO_RATIO = 20

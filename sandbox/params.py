@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.errors import ApiError
+from sandbox.errors import ApiError
 
 ATTACH_PREFIX = "attach://"
 

@@ -8,10 +8,10 @@ from typing import Protocol
 
 from telegram import InlineKeyboardMarkup
 
-from bot.sandbox.errors import ApiError
-from bot.sandbox.limits import RateLimiter
-from bot.sandbox.params import Params
-from bot.sandbox.state import BotRecord, Conversation, SandboxState
+from sandbox.errors import ApiError
+from sandbox.limits import RateLimiter
+from sandbox.params import Params
+from sandbox.state import BotRecord, Conversation, SandboxState
 
 MAX_CALLBACK_DATA_BYTES = 64
 

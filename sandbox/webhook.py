@@ -14,7 +14,7 @@ import logging
 
 import aiohttp
 
-from bot.sandbox.state import BotRecord, SandboxState, WebhookConfig
+from sandbox.state import BotRecord, SandboxState, WebhookConfig
 
 logger = logging.getLogger(__name__)
 

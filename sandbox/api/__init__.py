@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.sandbox.api import chats, editing, sending, updates
-from bot.sandbox.api.context import CallContext, Handler, WebhookControl
+from sandbox.api import chats, editing, sending, updates
+from sandbox.api.context import CallContext, Handler, WebhookControl
 
 METHODS: dict[str, Handler] = {
     name.lower(): handler

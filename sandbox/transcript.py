@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dtm
 
-from bot.sandbox.state import Conversation, FileRecord, MessageRecord, SandboxState
+from sandbox.state import Conversation, FileRecord, MessageRecord, SandboxState
 
 _INDENT = " " * 10
 

@@ -14,13 +14,14 @@ and can make it fail for a while (`faults.py`)::
         storm = sandbox.faults.storm(FaultKind.SERVER_ERROR, seconds=10, share=0.5)
 """
 
-from bot.sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
-from bot.sandbox.faults import SEND_METHODS, FaultKind, Faults, Storm
-from bot.sandbox.harness import BotApiSandbox
-from bot.sandbox.limits import SandboxLimits
-from bot.sandbox.people import BotHandle, Group, Person
-from bot.sandbox.state import CallbackAnswer
-from bot.sandbox.views import DocumentView, MessageView
+from sandbox.api.sending import shown_text
+from sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
+from sandbox.faults import SEND_METHODS, FaultKind, Faults, Storm
+from sandbox.harness import BotApiSandbox
+from sandbox.limits import SandboxLimits
+from sandbox.people import BotHandle, Group, Person
+from sandbox.state import CallbackAnswer
+from sandbox.views import DocumentView, MessageView
 
 __all__ = [
     "SEND_METHODS",
@@ -38,4 +39,5 @@ __all__ = [
     "SandboxTimeoutError",
     "SandboxUsageError",
     "Storm",
+    "shown_text",
 ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.sandbox.people import BotHandle
-from bot.sandbox.state import SandboxState
+from sandbox.people import BotHandle
+from sandbox.state import SandboxState
 
 
 def push_raw_update(state: SandboxState, bot: BotHandle, body: Mapping[str, object]) -> int:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, MessageEntity
 
-from bot.sandbox import render
-from bot.sandbox.api.context import CallContext, inline_markup, open_chat
-from bot.sandbox.api.sending import caption_of, explicit_entities, message_text
-from bot.sandbox.errors import ApiError
-from bot.sandbox.params import Params
-from bot.sandbox.state import CallbackAnswer, MessageRecord
+from sandbox import render
+from sandbox.api.context import CallContext, inline_markup, open_chat
+from sandbox.api.sending import caption_of, explicit_entities, message_text
+from sandbox.errors import ApiError
+from sandbox.params import Params
+from sandbox.state import CallbackAnswer, MessageRecord
 
 DELETE_WINDOW_SECONDS = 48 * 3600
 MAX_CALLBACK_TEXT = 200

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, MessageEntity
 
-from bot.sandbox.state import GROUP_KEY, ConvKey, MessageRecord
+from sandbox.state import GROUP_KEY, ConvKey, MessageRecord
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class DocumentView:
 class MessageView:
     """A message as its chat holds it at the moment the view was taken.
 
-    ``text``/``caption`` are what a phone shows (parse_mode applied, tags gone);
+    ``text``/``caption`` are what a phone shows (surrounding whitespace trimmed);
     ``source_text`` is the string the bot sent. Deleted messages stay listed with
     ``deleted=True`` so tests can tell "deleted" from "never sent".
     """

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardMarkup, MessageEntity, Update
 
-from bot.sandbox.media import photo_sizes
+from sandbox.media import photo_sizes
 
 ConvKey = tuple[int, int]
 """(bot id, user id) for a private chat; (0, chat id) for a group."""

@@ -7,8 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.sandbox.errors import SandboxTimeoutError
-from bot.sandbox.state import SandboxState
+from sandbox.errors import SandboxTimeoutError
+from sandbox.state import SandboxState
 
 T = TypeVar("T")
 

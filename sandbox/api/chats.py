@@ -6,11 +6,11 @@ import re
 
 from telegram import BotCommand, ChatFullInfo, ChatMember, File, User
 
-from bot.sandbox import render
-from bot.sandbox.api.context import CallContext, open_chat
-from bot.sandbox.errors import ApiError
-from bot.sandbox.params import Params
-from bot.sandbox.state import commands_key
+from sandbox import render
+from sandbox.api.context import CallContext, open_chat
+from sandbox.errors import ApiError
+from sandbox.params import Params
+from sandbox.state import commands_key
 
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MAX_COMMANDS = 100

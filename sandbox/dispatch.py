@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
 
-from bot.sandbox import render
-from bot.sandbox.state import (
+from sandbox import render
+from sandbox.state import (
     ACTIVE_STATUSES,
     BotRecord,
     CallbackRecord,

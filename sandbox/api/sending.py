@@ -7,13 +7,13 @@ from pathlib import PurePath
 
 from telegram import Message, MessageEntity, MessageId
 
-from bot.sandbox import render
-from bot.sandbox.api.context import CallContext, inline_markup, open_chat
-from bot.sandbox.errors import ApiError
-from bot.sandbox.formatting import Entities, format_text, utf16_len
-from bot.sandbox.media import image_size
-from bot.sandbox.params import Params, Upload
-from bot.sandbox.state import Conversation, FileRecord, MessageRecord
+from sandbox import render
+from sandbox.api.context import CallContext, inline_markup, open_chat
+from sandbox.errors import ApiError
+from sandbox.formatting import Entities, format_text, utf16_len
+from sandbox.media import image_size
+from sandbox.params import Params, Upload
+from sandbox.state import Conversation, FileRecord, MessageRecord
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -30,16 +30,24 @@ def explicit_entities(params: Params, name: str) -> list[MessageEntity]:
         raise ApiError.bad_request(f"can't parse {name} JSON object") from None
 
 
-def message_text(params: Params) -> tuple[str, Entities, str]:
-    """The parsed text, its entities and the text as sent, checked as Telegram checks it."""
-    source = params.string("text") or ""
-    plain, entities = format_text(
-        source, params.string("parse_mode"), explicit_entities(params, "entities")
-    )
+def text_of(
+    source: str, parse_mode: str | None, entities: list[MessageEntity]
+) -> tuple[str, Entities]:
+    """A message's text as shown and its entities, checked as Telegram checks them."""
+    plain, found = format_text(source, parse_mode, entities)
     if not plain:
         raise ApiError.bad_request("message text is empty")
     if utf16_len(plain) > MAX_TEXT_LENGTH:
         raise ApiError.bad_request("message is too long")
+    return plain, found
+
+
+def message_text(params: Params) -> tuple[str, Entities, str]:
+    """The text as shown, its entities and the text as sent, checked as Telegram checks it."""
+    source = params.string("text") or ""
+    plain, entities = text_of(
+        source, params.string("parse_mode"), explicit_entities(params, "entities")
+    )
     return plain, entities, source
 
 
@@ -52,6 +60,15 @@ def caption_of(
     if utf16_len(plain) > MAX_CAPTION_LENGTH:
         raise ApiError.bad_request("message caption is too long")
     return plain or None, found
+
+
+def shown_text(text: str, *, caption: bool = False) -> str:
+    """What a phone shows of a plain ``text`` the bot sends as a message, or as a photo's
+    caption; the `ApiError` Telegram would answer if it would refuse it (empty, too long)."""
+    if caption:
+        shown, _ = caption_of(text, None, [])
+        return shown or ""
+    return text_of(text, None, [])[0]
 
 
 def _caption(params: Params) -> tuple[str | None, Entities]:

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from bot.sandbox.errors import ApiError
+from sandbox.errors import ApiError
 
 GROUP_WINDOW_SECONDS = 60.0
 

@@ -26,7 +26,7 @@ from telegram import (
     Voice,
 )
 
-from bot.sandbox.state import (
+from sandbox.state import (
     BotRecord,
     FileRecord,
     GroupRecord,

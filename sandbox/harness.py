@@ -9,12 +9,12 @@ from typing import TypeVar, overload
 
 from aiohttp import web
 
-from bot.sandbox.errors import SandboxUsageError
-from bot.sandbox.faults import Faults
-from bot.sandbox.limits import RateLimiter, SandboxLimits
-from bot.sandbox.people import BotHandle, Group, Person
-from bot.sandbox.server import BOT_TOKEN, create_app
-from bot.sandbox.state import (
+from sandbox.errors import SandboxUsageError
+from sandbox.faults import Faults
+from sandbox.limits import RateLimiter, SandboxLimits
+from sandbox.people import BotHandle, Group, Person
+from sandbox.server import BOT_TOKEN, create_app
+from sandbox.state import (
     BotRecord,
     ConvKey,
     GroupRecord,
@@ -22,10 +22,10 @@ from bot.sandbox.state import (
     UserRecord,
     commands_key,
 )
-from bot.sandbox.transcript import render_transcript
-from bot.sandbox.views import MessageView
-from bot.sandbox.waiting import wait_until
-from bot.sandbox.webhook import WebhookDispatcher
+from sandbox.transcript import render_transcript
+from sandbox.views import MessageView
+from sandbox.waiting import wait_until
+from sandbox.webhook import WebhookDispatcher
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton
 
-from bot.sandbox import dispatch
-from bot.sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
-from bot.sandbox.formatting import detect_entities
-from bot.sandbox.media import image_size
-from bot.sandbox.state import (
+from sandbox import dispatch
+from sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
+from sandbox.formatting import detect_entities
+from sandbox.media import image_size
+from sandbox.state import (
     CallbackAnswer,
     CallbackRecord,
     Conversation,
@@ -27,8 +27,8 @@ from bot.sandbox.state import (
     SandboxState,
     UserRecord,
 )
-from bot.sandbox.views import MessageView
-from bot.sandbox.waiting import wait_until
+from sandbox.views import MessageView
+from sandbox.waiting import wait_until
 
 DEFAULT_TIMEOUT = 5.0
 

@@ -10,12 +10,12 @@ import time
 from aiohttp import web
 from telegram import TelegramObject
 
-from bot.sandbox.api import METHODS, CallContext, WebhookControl
-from bot.sandbox.errors import ApiError
-from bot.sandbox.faults import Faults
-from bot.sandbox.limits import RateLimiter
-from bot.sandbox.params import Params, read_params
-from bot.sandbox.state import BotRecord, Call, SandboxState
+from sandbox.api import METHODS, CallContext, WebhookControl
+from sandbox.errors import ApiError
+from sandbox.faults import Faults
+from sandbox.limits import RateLimiter
+from sandbox.params import Params, read_params
+from sandbox.state import BotRecord, Call, SandboxState
 
 logger = logging.getLogger(__name__)
 
