@@ -134,7 +134,13 @@ def build_application(
             metrics=metrics,
             federation=federation,
         ),
-        radio=radio_bridge(schemes, store, settings.data_dir, CallbackSigner.from_token(token)),
+        radio=radio_bridge(
+            schemes,
+            store,
+            settings.data_dir,
+            CallbackSigner.from_token(token),
+            opus_library=settings.opus_library,
+        ),
         federation=federation,
     )
 

@@ -188,7 +188,8 @@ async def diagnose() -> list[Finding]:
     findings.append(await _database(settings))
     findings.append(await _telegram(settings))
     findings.append(_disk(settings))
-    findings.extend(Finding("radio", *found) for found in await radio_checks(schemes))
+    radio = await radio_checks(schemes, settings.opus_library)
+    findings.extend(Finding("radio", *found) for found in radio)
     if schemes is not None:
         findings.extend(_peers(schemes, settings))
     return findings

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Where `shopwatch worker` serves /healthz, /readyz and /metrics (on listen_host);
     # 0 takes any free port, which the worker logs.
     worker_port: int = Field(default=8081, ge=0, le=65535)
+    # The Opus library the radio loads (a path or a loader name); unset: the system's libopus.
+    opus_library: str | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

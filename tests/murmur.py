@@ -1,7 +1,7 @@
 """A real Mumble server for the radio tests: Debian's murmurd on 127.0.0.1, one per test.
 
-Skips (with the reason) where murmurd is not installed; `.ci/run` installs it, so
-on CI the radio tests always run.
+Skips (with the reason, see `tests.radio_needs`) where murmurd is not installed;
+`.ci/run` installs it and makes such a skip a failure, so on CI the radio tests run.
 """
 
 from __future__ import annotations
@@ -15,19 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
+from tests.radio_needs import murmurd_binary
 from tests.town import free_port
 
 SERVER_USER = "mumble-server"
 START_SECONDS = 30.0
-
-
-def murmurd_binary() -> str:
-    binary = shutil.which("murmurd") or shutil.which("murmurd", path="/usr/sbin:/usr/bin")
-    if binary is None:
-        pytest.skip("murmurd is not installed (apt-get install mumble-server)")
-    return binary
 
 
 class Murmur:

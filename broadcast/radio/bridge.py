@@ -10,14 +10,16 @@ In (radio to chat and log): every transmission heard is recorded as Ogg Opus,
 transcribed, logged as a radio call (see `storage.radio`) and queued to the
 control room as a voice note with its transcript and the buttons that file it.
 
-A scheme whose radio cannot start (an engine not installed) is reported once at
-start-up and left off; the chat never waits on the radio.
+A scheme whose radio cannot start (libopus, an engine or a model missing) is
+reported at start-up, in one log line and once to its coordinators, and left off;
+the chat never waits on the radio.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import uuid
@@ -32,6 +34,7 @@ from broadcast.callbacks import CallbackSigner
 from broadcast.outbox import OutboxWorker, RetryLaterError
 from broadcast.radio import audio
 from broadcast.radio.channel import RadioChannel, TextArrival, Transmission
+from broadcast.radio.codec import mumble_client
 from broadcast.radio.speech import (
     EngineMissingError,
     Synthesizer,
@@ -60,24 +63,32 @@ CALLBACK_PREFIX = "rc"
 ChannelFactory = Callable[[SchemeConfig, Callable[[bool, str], None]], RadioChannel]
 
 
-def mumble_channel(config: SchemeConfig, on_link: Callable[[bool, str], None]) -> RadioChannel:
-    """The production channel: the scheme's Mumble server as the schemes file names it."""
-    from broadcast.radio.mumble import MumbleChannel
+def mumble_channels(opus_library: str | None = None) -> ChannelFactory:
+    """The production channels: each scheme's Mumble server as the schemes file names it.
 
-    radio = config.radio
-    assert radio is not None
-    password = os.environ.get(radio.password_env, "") if radio.password_env else ""
-    return MumbleChannel(
-        radio.server,
-        radio.port,
-        radio.username,
-        channel=radio.channel,
-        password=password,
-        certfile=radio.certfile,
-        keyfile=radio.keyfile,
-        max_transmission_seconds=radio.max_transmission_seconds,
-        on_link=on_link,
-    )
+    Building one loads libopus (`opus_library`, else the system's) and the Mumble
+    client first; either missing raises `EngineMissingError` and the radio stays off.
+    """
+
+    def mumble_channel(config: SchemeConfig, on_link: Callable[[bool, str], None]) -> RadioChannel:
+        mumble = mumble_client(opus_library)
+        radio = config.radio
+        assert radio is not None
+        password = os.environ.get(radio.password_env, "") if radio.password_env else ""
+        channel: RadioChannel = mumble.MumbleChannel(
+            radio.server,
+            radio.port,
+            radio.username,
+            channel=radio.channel,
+            password=password,
+            certfile=radio.certfile,
+            keyfile=radio.keyfile,
+            max_transmission_seconds=radio.max_transmission_seconds,
+            on_link=on_link,
+        )
+        return channel
+
+    return mumble_channel
 
 
 @dataclass
@@ -109,7 +120,8 @@ class RadioBridge:
         data_dir: Path,
         signer: CallbackSigner,
         *,
-        channel_factory: ChannelFactory = mumble_channel,
+        opus_library: str | None = None,
+        channel_factory: ChannelFactory | None = None,
     ) -> None:
         self.store = store
         self.calls = RadioCallRepository(store.sessions)
@@ -117,7 +129,7 @@ class RadioBridge:
         self.data_dir = data_dir
         self.signer = signer
         self.wake: Callable[[], None] = lambda: None
-        self.channel_factory = channel_factory
+        self.channel_factory = channel_factory or mumble_channels(opus_library)
         self.links: dict[int, RadioLink] = {}
         self.problems: dict[str, str] = {}
         self._engines: dict[tuple[str, str], Synthesizer | Transcriber] = {}
@@ -148,7 +160,11 @@ class RadioBridge:
             self.problems[config.slug] = str(exc)
             logger.error("radio for %s is off: %s", config.slug, exc)
             await self._tell_coordinators(
-                config, scheme.id, texts.radio_engine_missing(config.name, str(exc)), "engine"
+                config,
+                scheme.id,
+                texts.radio_engine_missing(config.name, str(exc)),
+                # Once per problem, however often the bot restarts with it.
+                f"engine:{hashlib.sha256(str(exc).encode()).hexdigest()[:12]}",
             )
             return
         self.links[scheme.id] = link
@@ -380,9 +396,13 @@ class RadioBridge:
 
 
 def radio_bridge(
-    schemes: SchemesFile, store: Store, data_dir: Path, signer: CallbackSigner
+    schemes: SchemesFile,
+    store: Store,
+    data_dir: Path,
+    signer: CallbackSigner,
+    opus_library: str | None = None,
 ) -> RadioBridge | None:
     """The bridge when any scheme has its radio on; None keeps a chat-only deployment lean."""
     if not any(config.radio_on for config in schemes.schemes):
         return None
-    return RadioBridge(store, schemes, data_dir, signer)
+    return RadioBridge(store, schemes, data_dir, signer, opus_library=opus_library)

