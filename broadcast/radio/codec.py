@@ -45,7 +45,8 @@ def load_opus(library: str | None = None) -> str:
         loaded = ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
         version = loaded.opus_get_version_string
     except (OSError, AttributeError) as exc:
-        raise CodecMissingError(f"{name}: {exc}") from None
+        said = str(exc)  # the loader's words name the file; an AttributeError's do not
+        raise CodecMissingError(said if name in said else f"{name}: {said}") from None
     version.restype = ctypes.c_char_p
     return bytes(version()).decode(errors="replace")
 

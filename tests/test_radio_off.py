@@ -1,0 +1,148 @@
+"""A scheme turns its radio on, but libopus cannot be loaded: radio off, chat as before.
+
+`shopwatch run` runs as its own process, as a deployment runs it, against the
+sandbox. libopus is made unloadable for that process the way a deployment could
+get it wrong: `SHOPWATCH_OPUS_LIBRARY` names a library file that is not there. So
+the story is the same on a machine without Debian's libopus0 and on CI, which has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bench.load import TOKEN, BotProcess, bot_environment, start_process
+from bot.sandbox import BotApiSandbox, MessageView, SandboxLimits
+from config.schemes import load_schemes
+from tests.town import EXAMPLE_SCHEMES, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ALERT = "/alert Male 30s, grey hoodie, took razor blades. Heading to Haymarket"
+
+
+def schemes_with_radio(directory: Path, port: int) -> Path:
+    """The example schemes file with Norwich's radio turned on, as its owner turns it on."""
+    text = EXAMPLE_SCHEMES.read_text(encoding="utf-8")
+    for line, turned in (
+        ("  enabled = false ", "  enabled = true  # "),
+        ('  server = "radio.norwich-shopwatch.example"', '  server = "127.0.0.1"'),
+        ("  port = 64738", f"  port = {port}"),
+    ):
+        assert text.count(line) == 1, line
+        text = text.replace(line, turned)
+    path = directory / "schemes.toml"
+    path.write_text(text, encoding="utf-8")
+    radio = load_schemes(path).scheme("norwich").radio
+    assert radio is not None
+    assert radio.enabled
+    assert (radio.server, radio.port) == ("127.0.0.1", port)
+    return path
+
+
+async def healthz(process: BotProcess, port: int) -> bool:
+    if process.process.returncode is not None:
+        raise AssertionError(f"shopwatch run exited:\n{process.tail(40)}")
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def test_without_libopus_the_bot_starts_alerts_go_out_and_the_log_and_doctor_say_why(
+    tmp_path: Path,
+) -> None:
+    radio_port = free_port()
+    schemes_file = schemes_with_radio(tmp_path, radio_port)
+    schemes = load_schemes(schemes_file)
+    norwich = schemes.scheme("norwich")
+    nowhere = tmp_path / "no-such-dir" / "libopus.so.0"
+    async with BotApiSandbox(limits=SandboxLimits()) as sandbox:
+        bot = sandbox.add_bot(TOKEN, "norwich_shopwatch_bot")
+        for scheme in schemes.schemes:
+            sandbox.group(scheme.group_chat_id, scheme.name, bots=[bot])
+            sandbox.group(scheme.control_room_chat_id, f"{scheme.name} control", bots=[bot])
+        carol = sandbox.user(norwich.coordinators[0], "Carol")
+        carol.open_chat(bot)
+        database = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
+        env = bot_environment(sandbox, database, schemes_file, tmp_path, 0) | {
+            "SHOPWATCH_OPUS_LIBRARY": str(nowhere),
+            "SHOPWATCH_LOG_LEVEL": "INFO",
+        }
+        port = int(env["SHOPWATCH_LISTEN_PORT"])
+        process = await start_process("bot", "run", env, tmp_path)
+        try:
+            await sandbox.wait_for(
+                lambda: healthz(process, port),
+                timeout=60,
+                message="no /healthz 200 from shopwatch run",
+            )
+
+            def bot_told_carol(starting: str) -> list[str]:
+                return [
+                    m.body
+                    for m in sandbox.chat_messages(bot, carol)
+                    if m.from_bot and m.body.startswith(starting)
+                ]
+
+            await carol.send(bot, ALERT)
+            await sandbox.wait_for(
+                lambda: bot_told_carol("Alert sent to "), message="Carol's alert was not confirmed"
+            )
+
+            def alert_in_both() -> list[MessageView] | None:
+                copies = [
+                    message
+                    for chat in (norwich.group_chat_id, norwich.control_room_chat_id)
+                    for message in sandbox.chat_messages(bot, chat)
+                    if message.from_bot and "grey hoodie" in message.body
+                ]
+                return copies if len(copies) == 2 else None
+
+            await sandbox.wait_for(
+                alert_in_both, timeout=30, message="the alert is not in the group and control room"
+            )
+
+            told = f"{norwich.name}: the radio link is off: "
+            await sandbox.wait_for(
+                lambda: bot_told_carol(told), message="Carol was not told the radio is off"
+            )
+            [problem] = bot_told_carol(told)  # once
+        finally:
+            await process.stop()
+        log = process.log.read_text(errors="replace")
+        # The doctor, asked with the same settings while the Bot API still answers.
+        doctor = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot.cli", "doctor"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    # What Carol reads: which scheme, that its radio is off, why, and what to install.
+    opening = f"{told}the Opus codec cannot be loaded ({nowhere}: "
+    assert problem.startswith(opening), problem
+    assert "install Debian's libopus0 (apt-get install libopus0)" in problem
+    assert problem.endswith("Chat alerts are unaffected.")
+    [line] = [line for line in log.splitlines() if "radio for norwich is off" in line]
+    assert "the Opus codec cannot be loaded" in line
+    assert "apt-get install libopus0" in line
+    assert "Traceback" not in log
+
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    lines = doctor.stdout.splitlines()
+    [at] = [i for i, line in enumerate(lines) if "the Opus codec cannot be loaded" in line]
+    assert lines[at].startswith("FAIL  radio"), lines[at]
+    assert f"norwich: 127.0.0.1:{radio_port}: " in lines[at]
+    assert "fix: apt-get install libopus0" in lines[at + 1]
