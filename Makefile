@@ -1,11 +1,19 @@
-# Every target builds its own virtual environment first, so a fresh clone needs
-# nothing but Python 3.11+ and make.
+# Every target builds the virtual environment it needs first, so a fresh clone needs
+# nothing but Python 3.11+ and make. Two environments, so each installs only what it uses:
+#   .venv      test, lint, typecheck, bench: the product with its test, radio and whisper extras
+#   .venv-app  demo, serve, run: the product alone (`make run EXTRAS=radio` adds an extra)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+APP_VENV ?= .venv-app
+APP_BIN := $(APP_VENV)/bin
+EXTRAS ?=
+comma := ,
+APP_STAMP := $(APP_VENV)/.installed$(if $(EXTRAS),-$(subst $(comma),-,$(EXTRAS)))
+APP_TARGET := .$(if $(EXTRAS),[$(EXTRAS)])
 
-.PHONY: venv test lint typecheck pytest audit demo serve run bench clean
+.PHONY: venv app-venv test lint typecheck pytest audit demo serve run bench clean
 
 # The Bot API sandbox (sandbox/, its own distribution, not in the product's wheel) is
 # installed beside the product for the demo, the tests and the benchmarks.
@@ -15,7 +23,15 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,radio,whisper]' -e ./sandbox
 	touch $(STAMP)
 
+$(APP_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(APP_VENV)
+	$(APP_BIN)/python -m pip install --quiet --upgrade pip
+	$(APP_BIN)/python -m pip install --quiet -e '$(APP_TARGET)'
+	touch $(APP_STAMP)
+
 venv: $(STAMP)
+
+app-venv: $(APP_STAMP)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -35,17 +51,17 @@ audit: venv
 
 test: lint typecheck pytest audit
 
-demo: venv
-	$(BIN)/shopwatch demo
+demo: app-venv
+	$(APP_BIN)/shopwatch demo
 
-serve: venv
-	$(BIN)/shopwatch demo --serve
+serve: app-venv
+	$(APP_BIN)/shopwatch demo --serve
 
-run: venv
-	$(BIN)/shopwatch run
+run: app-venv
+	$(APP_BIN)/shopwatch run
 
 bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(APP_VENV) .mypy_cache .pytest_cache .ruff_cache
