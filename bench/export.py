@@ -25,6 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from bench import SIGHTINGS
 from bench.machine import describe
 from config.schemes import Category, Urgency, load_schemes
 from storage.enums import EventKind, MemberStatus, ReportSource, Role
@@ -40,17 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTS = int(os.environ.get("BENCH_EXPORT_REPORTS", "5000"))
 PHOTOS = int(os.environ.get("BENCH_EXPORT_PHOTOS", "1000"))
 WEEK = ExportPeriod(date(2026, 11, 2), date(2026, 11, 8), "Europe/London")
-SIGHTINGS = ROOT.parent / "shared" / "data" / "sightings.tsv"
-FALLBACK_TEXTS = (
-    "Male 30s, grey hoodie, black joggers, took 6 packs of razor blades, heading to Haymarket",
-    "Two females, one in a beige puffer jacket, filled a bag with perfume testers",
-    "Customer refused service for being drunk, threatened staff with a bottle",
-)
 
 
 def sighting_texts() -> list[str]:
-    if not SIGHTINGS.exists():
-        return list(FALLBACK_TEXTS)
     lines = SIGHTINGS.read_text(encoding="utf-8").splitlines()[1:]
     return [line.split("\t", 2)[2] for line in lines if line.count("\t") >= 2]
 

@@ -14,6 +14,7 @@ import re
 import time
 from pathlib import Path
 
+from bench import SIGHTINGS
 from bench.machine import describe
 from broadcast.radio import audio
 from broadcast.radio.speech import (
@@ -22,8 +23,6 @@ from broadcast.radio.speech import (
     build_synthesizer,
     build_transcriber,
 )
-
-SIGHTINGS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sightings.tsv"
 
 
 def words(text: str) -> list[str]:

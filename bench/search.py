@@ -2,7 +2,7 @@
 
 Seeds BENCH_SEARCH_REPORTS reports (default 1,000,000) over the last year across
 the four example schemes, recombining the people, places and items of
-shared/data/sightings.tsv, with photos and radio/notes events on some of them.
+bench/data/sightings.tsv, with photos and radio/notes events on some of them.
 Rows go in by bulk insert (executemany on SQLite, COPY on PostgreSQL) with the
 search triggers firing, as they would for reports arriving one by one. Then
 times five representative searches end to end (`ReportSearch.search`: the
@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bench import SIGHTINGS as DEFAULT_SIGHTINGS
 from bench.machine import describe, percentiles
 from config.schemes import load_schemes
 from storage.query import parse_query
@@ -40,9 +41,7 @@ from storage.search import SearchScope
 from storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-SIGHTINGS = Path(
-    os.environ.get("BENCH_SIGHTINGS", ROOT.parent / "shared" / "data" / "sightings.tsv")
-)
+SIGHTINGS = Path(os.environ.get("BENCH_SIGHTINGS", DEFAULT_SIGHTINGS))
 REPORTS = int(os.environ.get("BENCH_SEARCH_REPORTS", "1000000"))
 ROUNDS = int(os.environ.get("BENCH_SEARCH_ROUNDS", "50"))
 POSTGRES_URL_ENV = "SHOPWATCH_BENCH_POSTGRES_URL"

@@ -30,7 +30,7 @@ AT = datetime(2026, 7, 3, 13, 35, tzinfo=UTC)  # 14:35 in Norwich (BST)
 @pytest.mark.parametrize(
     ("text", "category"),
     [
-        # from ../shared/data/sightings.tsv
+        # from bench/data/sightings.tsv
         ("Male 30s, grey hoodie, took 6 packs of razor blades, heading to Haymarket", "theft"),
         ("Two females filled a bag with perfume testers and left towards London St", "theft"),
         ("Male, red cap, concealed two bottles of vodka in his trousers", "theft"),
