@@ -1,7 +1,8 @@
 # Every target builds the virtual environment it needs first, so a fresh clone needs
 # nothing but Python 3.11+ and make. Two environments, so each installs only what it uses:
 #   .venv      test, lint, typecheck, bench: the product with its test, radio and whisper extras
-#   .venv-app  demo, serve, run: the product alone (`make run EXTRAS=radio` adds an extra)
+#   .venv-app  demo, serve, run: the product alone and the sandbox for the demo
+#              (`make run EXTRAS=radio` adds an extra)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -23,10 +24,10 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,radio,whisper]' -e ./sandbox
 	touch $(STAMP)
 
-$(APP_STAMP): pyproject.toml
+$(APP_STAMP): pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(APP_VENV)
 	$(APP_BIN)/python -m pip install --quiet --upgrade pip
-	$(APP_BIN)/python -m pip install --quiet -e '$(APP_TARGET)'
+	$(APP_BIN)/python -m pip install --quiet -e '$(APP_TARGET)' -e ./sandbox
 	touch $(APP_STAMP)
 
 venv: $(STAMP)

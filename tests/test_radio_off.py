@@ -16,8 +16,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.load import TOKEN, BotProcess, bot_environment, start_process
-from bot.sandbox import BotApiSandbox, MessageView, SandboxLimits
 from config.schemes import load_schemes
+from sandbox import BotApiSandbox, MessageView, SandboxLimits
 from tests.town import EXAMPLE_SCHEMES, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
