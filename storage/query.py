@@ -350,17 +350,23 @@ _HANDLERS: dict[str, Callable[[_Parts, str, datetime, ZoneInfo], None]] = {
 }
 
 
-def _date(value: str, name: str) -> date:
-    match = _ISO_DATE.fullmatch(value) or _UK_DATE.fullmatch(value)
+def calendar_day(text: str) -> date:
+    """A day written 2026-11-23 or 23/11/2026 (the day first, as in the UK), between
+    2000 and 2100; `ValueError` for anything else. /search and /export read dates so."""
+    match = _ISO_DATE.fullmatch(text.strip()) or _UK_DATE.fullmatch(text.strip())
     if match is None:
-        raise QueryError("bad_date", f"{name}:{value[:40]}")
+        raise ValueError(text)
+    day = date(int(match["year"]), int(match["month"]), int(match["day"]))
+    if not 2000 <= day.year <= 2100:
+        raise ValueError(text)
+    return day
+
+
+def _date(value: str, name: str) -> date:
     try:
-        day = date(int(match["year"]), int(match["month"]), int(match["day"]))
+        return calendar_day(value)
     except ValueError:
         raise QueryError("bad_date", f"{name}:{value[:40]}") from None
-    if not 2000 <= day.year <= 2100:
-        raise QueryError("bad_date", f"{name}:{value[:40]}")
-    return day
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

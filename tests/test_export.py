@@ -453,7 +453,8 @@ class TestThePeriod:
         ("first", "last", "reason"),
         [
             ("2026-13-45", "2026-11-15", "not_a_date"),
-            ("2026-11-01", "15/11/2026", "not_a_date"),
+            ("2026-11-01", "15-11-2026", "not_a_date"),
+            ("31/11/2026", "2026-12-01", "not_a_date"),
             ("2026-11-15", "2026-11-01", "reversed"),
             ("2016-01-01", "2026-01-01", "too_long"),
         ],
@@ -663,6 +664,17 @@ async def test_a_coordinator_asks_for_last_weeks_export_and_the_files_arrive_in_
     [entry] = await exports_audited(store, AuditOutcome.ALLOWED)
     assert entry.actor_telegram_id == town.coordinator.id
     assert entry.detail["via"] == "telegram"
+
+
+async def test_a_coordinator_names_the_days_as_search_takes_them(polling_town: Town) -> None:
+    town = polling_town
+
+    await town.coordinator.send(town.bot, "/export 23/11/2026 29/11/2026")
+
+    reply = await town.coordinator.next_reply(town.bot)
+    assert reply.body.startswith("Preparing the export of Norwich ShopWatch")
+    files = await documents(town, town.coordinator, 5)
+    assert received_name(files[0]) == "shopwatch-norwich-2026-11-23-to-2026-11-29.csv"
 
 
 def received_name(message: MessageView) -> str:

@@ -9,12 +9,12 @@ something that happened on Saturday.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from config.errors import InvalidInputError
+from storage.query import calendar_day
 
 # The longest period one export may cover: a quarter (92 days: the longest quarter).
 MAX_DAYS = 92
@@ -93,20 +93,16 @@ def due_week(now: datetime, timezone: str) -> ExportPeriod:
     return week
 
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def _parse_day(text: str) -> date:
     try:
-        if not _ISO_DAY.fullmatch(text.strip()):
-            raise ValueError(text)
-        return date.fromisoformat(text.strip())
+        return calendar_day(text)
     except ValueError:
         raise InvalidInputError("not_a_date", text) from None
 
 
 def parse_period(first: str, last: str, timezone: str) -> ExportPeriod:
-    """A period from two ISO dates (YYYY-MM-DD); `InvalidInputError` says what is wrong.
+    """A period from two dates, 2026-11-23 or 23/11/2026 as /search takes them;
+    `InvalidInputError` says what is wrong.
 
     Reasons: `not_a_date`, `reversed` (the end before the start), `too_long`
     (more than `MAX_DAYS` days).
