@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from handlers.context import Membership, ShopWatchContext, Viewer
 from storage.enums import AuditOutcome
+from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,12 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
         logger.warning("update %s with impossible ids ignored", update.update_id)
         raise ApplicationHandlerStop
     store = context.store
-    memberships = tuple(
-        Membership(member, scheme) for member, scheme in await store.members.for_user(user.id)
-    )
+    found = await store.members.for_user(user.id)
+    if any(member.display_name == COORDINATOR_PLACEHOLDER_NAME for member, _ in found):
+        # A coordinator the schemes file listed is named as Telegram names them.
+        await store.members.name_placeholders(user.id, user.full_name)
+        found = await store.members.for_user(user.id)
+    memberships = tuple(Membership(member, scheme) for member, scheme in found)
     chat_scheme = None
     if chat.type != ChatType.PRIVATE:
         chat_scheme = await store.schemes.get_by_chat_id(chat.id)

@@ -14,7 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.errors import DuplicateError, NotFoundError
 from storage.enums import MemberStatus
 from storage.models import Invite, Member, Scheme, utcnow
+from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
 from storage.transaction import transaction
+
+PLACEHOLDER_NAME_LIMIT = 64
+"""Telegram's first and last names are 64 characters each; the full name is cut to that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,23 @@ class MemberRepository:
         )
         async with transaction(self._sessions, "read the member") as session:
             return [(member, scheme) for member, scheme in (await session.exec(query)).all()]
+
+    async def name_placeholders(self, telegram_user_id: int, name: str) -> int:
+        """Give `name` to the user's memberships still named by placeholder (a coordinator
+        the schemes file listed before they ever spoke to the bot); how many changed."""
+        name = " ".join(name.split())[:PLACEHOLDER_NAME_LIMIT]
+        if not name:
+            return 0
+        query = select(Member).where(
+            Member.telegram_user_id == telegram_user_id,
+            Member.display_name == COORDINATOR_PLACEHOLDER_NAME,
+        )
+        async with transaction(self._sessions, "name the coordinator") as session:
+            unnamed = list((await session.exec(query)).all())
+            for member in unnamed:
+                member.display_name = name
+                session.add(member)
+        return len(unnamed)
 
     async def add(self, member: Member) -> Member:
         """Store a new member; `DuplicateError` if they already belong to that scheme."""

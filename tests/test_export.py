@@ -677,6 +677,26 @@ async def test_a_coordinator_names_the_days_as_search_takes_them(polling_town: T
     assert received_name(files[0]) == "shopwatch-norwich-2026-11-23-to-2026-11-29.csv"
 
 
+async def test_the_coordinator_from_the_schemes_file_is_named_as_telegram_names_her(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    carol = town.coordinator
+    scheme = await norwich(town.runtime.store)
+    before = await town.runtime.store.members.for_user(carol.id)
+    assert [m.display_name for m, _ in before] == ["Coordinator"], "listed, never spoken"
+
+    await carol.send(town.bot, "/export 23/11/2026 29/11/2026")
+
+    await carol.next_reply(town.bot)
+    files = await documents(town, carol, 5)
+    manifest = json.loads(received(files[4]))
+    assert manifest["exported_by"]["description"].startswith("Carol (")
+    [(member, _)] = await town.runtime.store.members.for_user(carol.id)
+    assert member.display_name == "Carol"
+    assert member.scheme_id == scheme.id
+
+
 def received_name(message: MessageView) -> str:
     assert message.document is not None
     return message.document.file_name or ""
