@@ -58,9 +58,9 @@ from config.schemes import load_schemes
 from sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member, OutboxRow, Report, utcnow
-from storage.scratch import scratch_postgres_database
 from storage.store import Store
 from storage.transaction import transaction
+from tests.scratch import scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "5557777:bench-load-token"

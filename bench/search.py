@@ -36,9 +36,9 @@ from bench import SIGHTINGS as DEFAULT_SIGHTINGS
 from bench.machine import describe, percentiles
 from config.schemes import load_schemes
 from storage.query import parse_query
-from storage.scratch import scratch_postgres_database
 from storage.search import SearchScope
 from storage.store import Store
+from tests.scratch import scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGHTINGS = Path(os.environ.get("BENCH_SIGHTINGS", DEFAULT_SIGHTINGS))

@@ -256,6 +256,11 @@ class BotApiSandbox:
         """Updates queued for ``bot`` and not yet confirmed (or delivered to its webhook)."""
         return len(self.state.bots[bot.id].pending)
 
+    def polls_received(self, bot: BotHandle) -> int:
+        """How many getUpdates calls of ``bot`` have reached the sandbox: a test that starts
+        a long poll waits for this to grow, rather than for time to pass."""
+        return self.state.bots[bot.id].poll_generation
+
     def commands(self, bot: BotHandle) -> list[tuple[str, str]]:
         """The default-scope command list the bot set with setMyCommands."""
         return list(self.state.bots[bot.id].commands.get(commands_key(None, None), []))

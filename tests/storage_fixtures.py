@@ -24,8 +24,8 @@ import pytest
 
 from config.schemes import SchemesFile, load_schemes
 from storage.models import Scheme
-from storage.scratch import scratch_postgres_database
 from storage.store import Store
+from tests.scratch import scratch_postgres_database
 
 POSTGRES_URL_ENV = "SHOPWATCH_TEST_POSTGRES_URL"
 EXAMPLE_SCHEMES = Path(__file__).resolve().parent.parent / "schemes.example.toml"

@@ -38,9 +38,9 @@ from sandbox import (
 from storage.engine import SQLITE_BUSY_TIMEOUT_MS
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member
-from storage.scratch import scratch_postgres_database
 from storage.store import Store
 from tests.sandbox_fixtures import make_jpeg
+from tests.scratch import scratch_postgres_database
 from tests.storage_fixtures import POSTGRES_URL_ENV
 from tests.tcp_proxy import proxied
 from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, Town, free_port, running_town

@@ -168,30 +168,31 @@ def test_any_unicode_at_all_parses_or_is_a_query_error(text: str) -> None:
         parse(text)
 
 
-def _by_the_definition(text: str) -> list[str]:
-    """Runs of letters and decimal digits, lower-cased, one character at a time."""
-    words, current = [], ""
-    for char in text + " ":
-        if is_word_char(char):
-            current += char
-        elif current:
-            words += [w for w in current.lower().split() if w]
-            current = ""
-    return [piece for word in words for piece in _pieces(word)]
-
-
-def _pieces(word: str) -> list[str]:
-    pieces, current = [], ""
-    for char in word + " ":
-        if is_word_char(char):
-            current += char
-        elif current:
-            pieces.append(current)
-            current = ""
-    return pieces
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Zoë ŁUKASZ, Ängelholm", ["zoë", "łukasz", "ängelholm"]),
+        ("Вулиця Шевченка 12", ["вулиця", "шевченка", "12"]),
+        ("grey🏃hoodie→Boots", ["grey", "hoodie", "boots"]),
+        ("李明 ran", ["李明", "ran"]),
+        ("٣ رجال", ["٣", "رجال"]),  # Arabic-Indic digits are decimal digits
+        ("½ price ²", ["price"]),  # other numerals are not words
+        ("İzmir", ["i", "zmir"]),  # lower-cased, İ leaves a mark that cuts the word
+        ("snake_case co-op", ["snake", "case", "co", "op"]),
+    ],
+)
+def test_words_are_runs_of_letters_and_decimal_digits_lower_cased(
+    text: str, words: list[str]
+) -> None:
+    assert words_of(text) == words
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_words_are_cut_by_the_definition_whatever_the_script(text: str) -> None:
-    assert words_of(text) == _by_the_definition(text)
+    words = words_of(text)
+
+    assert all(word and all(is_word_char(char) for char in word) for word in words)
+    assert all(word == word.lower() for word in words)
+    # Every letter and digit of the text is in exactly one word: none lost, none made.
+    assert sum(map(len, words)) == sum(1 for char in text.lower() if is_word_char(char))

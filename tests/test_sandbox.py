@@ -107,7 +107,7 @@ async def test_sent_message_is_held_by_the_chat(
 
 
 async def test_person_messages_arrive_through_get_updates_with_offsets(
-    client: telegram.Bot, shop_bot: BotHandle, alice: Person
+    sandbox: BotApiSandbox, client: telegram.Bot, shop_bot: BotHandle, alice: Person
 ) -> None:
     await alice.send(shop_bot, "/start")
     await alice.send(shop_bot, "hello @shopwatch_bot")
@@ -123,9 +123,10 @@ async def test_person_messages_arrive_through_get_updates_with_offsets(
     assert [u.update_id for u in again] == [u.update_id for u in first]
     assert await client.get_updates(offset=first[-1].update_id + 1) == ()
 
+    polls = sandbox.polls_received(shop_bot)
     waiting = asyncio.create_task(client.get_updates(offset=first[-1].update_id + 1, timeout=10))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
+    await sandbox.wait_for(lambda: sandbox.polls_received(shop_bot) > polls)
+    # The poll is in the sandbox with nothing to give: it waits for the next message.
     await alice.send(shop_bot, "later")
     [late] = await waiting
     assert late.message is not None
@@ -432,7 +433,7 @@ async def test_stop_releases_a_waiting_long_poll(client: telegram.Bot) -> None:
     bot = sandbox.add_bot("7000000003:AAHlongPollToken", "poll_bot")
     async with client_for(sandbox, bot) as poller:
         waiting = asyncio.create_task(poller.get_updates(timeout=30))
-        await asyncio.sleep(0.05)
+        await sandbox.wait_for(lambda: sandbox.polls_received(bot) == 1)
         await sandbox.stop()
         assert await asyncio.wait_for(waiting, 5) == ()
 

@@ -40,8 +40,8 @@ from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import SHARD_COUNT, ChatShards, Delivery
 from storage.outbox_notify import OutboxListener
 from storage.photos import PhotoStore
-from storage.scratch import scratch_postgres_database
 from storage.store import Store
+from tests.scratch import scratch_postgres_database
 from tests.storage_fixtures import POSTGRES_URL_ENV
 from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, town_settings
 

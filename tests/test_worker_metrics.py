@@ -21,8 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.schemes import load_schemes
 from sandbox import BotApiSandbox, SandboxLimits
 from storage.enums import OutboxState
-from storage.scratch import scratch_postgres_database
 from storage.store import Store
+from tests.scratch import scratch_postgres_database
 from tests.storage_fixtures import POSTGRES_URL_ENV
 from tests.tcp_proxy import proxied
 from tests.test_worker import eventually, queue_alerts, worker_environment, worker_process

@@ -1,7 +1,8 @@
-"""Throwaway PostgreSQL databases for tests and benchmarks, dropped when done.
+"""Throwaway PostgreSQL databases for the tests and the benchmarks, dropped when done.
 
 Each run gets a database of its own beside the server's, so parallel runs never
-meet and nothing is left behind.
+meet and nothing is left behind. Not part of the product: the benchmarks import it
+from here.
 """
 
 from __future__ import annotations
