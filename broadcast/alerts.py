@@ -57,6 +57,7 @@ from storage.enums import (
 from storage.models import Member, OutboxRow, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.outbox import Delivery
 from storage.photos import PhotoStore, StoredPhoto
+from storage.places import premises_of
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -101,6 +102,10 @@ class OperatorStatus(StrEnum):
     LOST = "lost"
     DETAINED = "detained"
     CLOSED = "closed"
+
+
+# The control room's calls that end an alert: the report is closed with them.
+_ENDING_CALLS = frozenset({OperatorStatus.DETAINED.value, OperatorStatus.CLOSED.value})
 
 
 @dataclass(frozen=True)
@@ -246,8 +251,15 @@ class AlertService:
         scheme = await self._scheme(draft.scheme_id)
         config = self.schemes.scheme(scheme.slug)
         location_text = draft.location_text
+        premises_shop: str | None = None
+        at_premises = False
         if location_text is None and draft.latitude is None and draft.member_id is not None:
-            location_text = _shop_of(await self.store.members.get_by_id(draft.member_id))
+            # Sent from the shop: the place is its street; its name is kept apart, so
+            # what the police see never names the source (storage.places).
+            premises_shop, location_text = premises_of(
+                await self.store.members.get_by_id(draft.member_id)
+            )
+            at_premises = premises_shop is not None or location_text is not None
         stored = [await self.photos.ingest_async(data) for data in draft.photos]
         report = Report(
             scheme_id=draft.scheme_id,
@@ -257,6 +269,8 @@ class AlertService:
             description=member_text(draft.description),
             subject_description=_member_text_or_none(draft.subject_description),
             location_text=location_text,
+            at_premises=at_premises,
+            premises_shop=premises_shop,
             latitude=draft.latitude,
             longitude=draft.longitude,
             direction=_member_text_or_none(draft.direction),
@@ -533,6 +547,14 @@ class AlertService:
         also: Sequence[Delivery],
     ) -> Submitted:
         report = await self.store.reports.get(report_id)
+        if (
+            event.kind == EventKind.STATUS
+            and event.status in _ENDING_CALLS
+            and report.status == ReportStatus.OPEN
+            and not (changes or {}).get("status")
+        ):
+            # "Detained" ends it as "Closed" does: the log never says open beside detained.
+            changes = {**(changes or {}), "status": ReportStatus.CLOSED}
         now = Report.model_validate({**report.model_dump(), **(changes or {})})
         history = [*await self.store.reports.events(report_id), event]
         scheme = await self._scheme(report.scheme_id)
@@ -716,11 +738,6 @@ def _recipient_of(row: OutboxRow, default_scheme: str) -> Recipient:
         row.chat_id,
         Audience(row.payload.get("audience", Audience.GROUP)),
     )
-
-
-def _shop_of(member: Member) -> str | None:
-    parts = [part for part in (member.shop_name, member.street) if part]
-    return ", ".join(parts) if parts else None
 
 
 def _photo_row(photo: StoredPhoto) -> Photo:

@@ -24,6 +24,7 @@ from broadcast.routing import Audience
 from config.schemes import Category, Urgency
 from storage.enums import ReportStatus
 from storage.models import Report
+from storage.places import members_place
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
@@ -169,7 +170,8 @@ def alert_card(
             details.append(
                 texts.alert_police_reference(shorten(report.police_reference, caps["reference"]))
             )
-    place = shorten(report.location_text, caps["place"]) if report.location_text else None
+    where = members_place(report)
+    place = shorten(where, caps["place"]) if where else None
     tail = [
         texts.alert_where(place, report.latitude, report.longitude),
         texts.alert_when(local_time(report.occurred_at, timezone, with_date=True)),

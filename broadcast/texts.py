@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from storage.places import member_reference, members_place, police_place, reporter_premises
+
 if TYPE_CHECKING:
-    from storage.models import Member
+    from storage.models import Member, Report
     from storage.search import ReportFile, SearchPage
 
 HELP_MEMBER = (
@@ -954,16 +956,27 @@ def _shortened(text: str, limit: int) -> str:
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
-def _who(member: Member | None) -> str:
-    """Shops by their name and street, staff by their role: the log names no private person."""
+def _who(member: Member | None, police: str | None, report: Report | None = None) -> str:
+    """Shops by their name and street, staff by their role: the log names no private person.
+
+    For the police (`police` is the scheme's slug) a shop is its scheme reference and
+    street, never its name: the source is protected in everything they see. A report's
+    own reporter reads as the report keeps the shop (`storage.places`).
+    """
     if member is None:
         return "radio or another scheme"
-    if member.shop_name:
-        return f"{member.shop_name}, {member.street}" if member.street else member.shop_name
+    shop, street = (
+        reporter_premises(report, member) if report else (member.shop_name, member.street)
+    )
+    if shop:
+        if police is not None and member.id is not None:
+            shop = member_reference(police, member.id)
+        return f"{shop}, {street}" if street else shop
     return _SEARCH_ROLES.get(str(member.role), "member shop")
 
 
-def search_results(page: SearchPage, timezone: str) -> str:
+def search_results(page: SearchPage, timezone: str, *, police: str | None = None) -> str:
+    """`police`: the scheme's slug when the reader is police (sources by reference)."""
     if not page.hits:
         if page.has_previous:
             return f"No more results for “{page.query.text}”."
@@ -977,14 +990,16 @@ def search_results(page: SearchPage, timezone: str) -> str:
             "",
             f"{report.id} · {_local(report.occurred_at, timezone)} · "
             f"{_SEARCH_CATEGORIES.get(report.category, report.category)} · "
-            f"{_who(hit.reporter)}{photos}",
+            f"{_who(hit.reporter, police, report)}{photos}",
             _shortened(report.description, 160),
         ]
     return "\n".join(lines)
 
 
-def report_card(file: ReportFile, timezone: str) -> str:
-    """The whole report; the oldest timeline entries give way if it would not fit."""
+def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -> str:
+    """The whole report; the oldest timeline entries give way if it would not fit.
+
+    `police`: the scheme's slug when the reader is police (sources by reference)."""
     report = file.report
     head = [
         f"Report {report.id} · {_SEARCH_CATEGORIES.get(report.category, report.category)} · "
@@ -995,9 +1010,10 @@ def report_card(file: ReportFile, timezone: str) -> str:
             if abs(report.created_at - report.occurred_at).total_seconds() > 300
             else ""
         ),
-        f"Reported by: {_who(file.reporter)}",
+        f"Reported by: {_who(file.reporter, police, report)}",
     ]
-    where = ", ".join(p for p in (report.location_text, report.direction) if p)
+    place = police_place(report) if police is not None else members_place(report)
+    where = ", ".join(p for p in (place, report.direction) if p)
     if where:
         head.append(f"Where: {where}")
     if report.police_reference:
@@ -1020,7 +1036,7 @@ def report_card(file: ReportFile, timezone: str) -> str:
         f"{_local(entry.event.created_at, timezone)} · "
         f"{_TIMELINE_KINDS.get(entry.event.kind, entry.event.kind)}"
         + (f" {entry.event.status.replace('_', ' ')}" if entry.event.status else "")
-        + f" · {_who(entry.by)}"
+        + f" · {_who(entry.by, police)}"
         + (f": {_shortened(entry.event.text, 300)}" if entry.event.text else "")
         for entry in file.timeline
     ]
@@ -1135,6 +1151,7 @@ _GRADE_BASIS = {
     "member_witness": "default: a member's own sighting",
     "radio_call": "default: a radio call",
     "neighbouring_scheme": "default: from a neighbouring scheme",
+    "withdrawn": "withdrawn by the reporting member",
 }
 
 

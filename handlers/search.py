@@ -37,6 +37,11 @@ def _scope(membership: Membership) -> SearchScope:
     return SearchScope.of(membership.member, membership.scheme)
 
 
+def _police(membership: Membership) -> str | None:
+    """The scheme's slug when the reader is police: they read sources by scheme reference."""
+    return membership.scheme.slug if membership.member.role == Role.POLICE else None
+
+
 def _buttons(context: ShopWatchContext, page: SearchPage) -> Buttons:
     sign = context.services.signer.sign
     rows: Buttons = []
@@ -83,7 +88,7 @@ async def search_command(
         query, _scope(membership), actor=user.id, actor_member_id=membership.member.id, now=now
     )
     await message.reply_text(
-        texts.search_results(page, membership.scheme.timezone),
+        texts.search_results(page, membership.scheme.timezone, police=_police(membership)),
         reply_markup=keyboard(_buttons(context, page)),
         protect_content=True,
     )
@@ -156,7 +161,7 @@ async def _turn_page(
         await query.answer(texts.SEARCH_EXPIRED, show_alert=True)
         return
     await query.edit_message_text(
-        texts.search_results(page, membership.scheme.timezone),
+        texts.search_results(page, membership.scheme.timezone, police=_police(membership)),
         reply_markup=keyboard(_buttons(context, page)),
     )
     await query.answer()
@@ -186,7 +191,8 @@ async def _show_report(
         await chat.send_message(texts.report_not_found(report_id))
         return
     card = await chat.send_message(
-        texts.report_card(file, membership.scheme.timezone), protect_content=True
+        texts.report_card(file, membership.scheme.timezone, police=_police(membership)),
+        protect_content=True,
     )
     pictures, missing = _read_photos(context, file.photos[:ALBUM_LIMIT])
     if len(pictures) == 1:

@@ -10,6 +10,10 @@ reached the log:
 | a member's own sighting, sent from the chat             | 2/A/P   | `member_witness`      |
 | a radio call logged by the control room                 | 2/A/P   | `radio_call`          |
 | passed on by a neighbouring scheme                      | 2/C/P   | `neighbouring_scheme` |
+| withdrawn by its reporter ("Wrong person")              | ?/E/P   | `withdrawn`           |
+
+A withdrawn report is E (suspected to be false) whatever else it was graded: the
+person who saw it has taken it back.
 
 A regrade is stored and audited in one transaction.
 """
@@ -29,6 +33,7 @@ from storage.enums import (
     HandlingCode,
     IntelligenceAssessment,
     ReportSource,
+    ReportStatus,
     Role,
     SourceEvaluation,
 )
@@ -50,6 +55,7 @@ class GradingBasis(StrEnum):
     MEMBER_WITNESS = "member_witness"
     RADIO_CALL = "radio_call"
     NEIGHBOURING_SCHEME = "neighbouring_scheme"
+    WITHDRAWN = "withdrawn"
 
 
 class GradingPart(StrEnum):
@@ -115,8 +121,16 @@ def default_grading(report: Report, *, cctv_confirmed: bool) -> Grading:
 
 
 def effective_grading(report: Report, *, cctv_confirmed: bool) -> Grading:
-    """What the coordinator set, part by part, over the default."""
+    """What the coordinator set, part by part, over the default; E once withdrawn."""
     default = default_grading(report, cctv_confirmed=cctv_confirmed)
+    if report.status == ReportStatus.WITHDRAWN:
+        return Grading(
+            source_evaluation=report.source_evaluation or default.source_evaluation,
+            intelligence_assessment=IntelligenceAssessment.SUSPECTED_FALSE,
+            handling_code=HandlingCode.LAWFUL_SHARING_PERMITTED,
+            handling_conditions=None,
+            basis=GradingBasis.WITHDRAWN,
+        )
     stored = (report.source_evaluation, report.intelligence_assessment, report.handling_code)
     if all(part is None for part in stored):
         return default

@@ -144,7 +144,12 @@ class Report(SQLModel, table=True):
     urgency: Urgency = Field(sa_type=str_enum(Urgency))
     description: str = Field(sa_type=Text)
     subject_description: str | None = Field(default=None, sa_type=Text)
+    # Where it happened, never who reported it: for an alert sent from the reporting
+    # shop (`at_premises`) the street alone; the shop's name, as it was then, is kept
+    # apart in `premises_shop` for the members' cards and a witness-contact export.
     location_text: str | None = None
+    at_premises: bool = False
+    premises_shop: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     direction: str | None = None

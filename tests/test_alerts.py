@@ -233,7 +233,12 @@ async def test_alert_text_is_logged_before_the_member_is_told_it_was_sent(
     assert confirmation.body.startswith("Alert sent to 1 shop, the control room and Wymondham")
     assert report.description == "Two females filled a bag with perfume testers, left to London St"
     assert (report.category, report.urgency) == (Category.THEFT, Urgency.NOW)
-    assert report.location_text == "Boots, Haymarket"
+    # Where it happened (the shop's street) apart from who reported it (the shop).
+    assert (report.location_text, report.at_premises, report.premises_shop) == (
+        "Haymarket",
+        True,
+        "Boots",
+    )
     received = await copies(town, NORWICH + WYMONDHAM)
     assert received[NORWICH_GROUP].photo is None
     assert received[NORWICH_GROUP].protect_content

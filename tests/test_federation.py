@@ -239,7 +239,8 @@ async def test_a_photo_alert_crosses_to_the_next_town_and_its_control_room_answe
     assert "On camera" in received[THETFORD_CONTROL_ROOM].button_texts
     (report,) = await log_of(thetford, "thetford")
     assert (report.source, report.origin_scheme) == (ReportSource.FEDERATION, "norwich")
-    assert report.location_text == "Boots, Haymarket"
+    # The other town's police export it: the street, never the reporting shop's name.
+    assert report.location_text == "Haymarket (at the reporting shop)"
     assert report.member_id is None
 
     await dave.press(received[THETFORD_CONTROL_ROOM], "On camera")

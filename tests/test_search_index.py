@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Integer, String, column, insert, table, update
 from sqlmodel import col
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from config.schemes import Category, SchemesFile, Urgency
 from storage.engine import create_engine, make_session_factory
@@ -20,7 +21,6 @@ from storage.enums import EventKind, MemberStatus, ReportStatus, Role
 from storage.migrate import upgrade
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.query import parse_query
-from storage.reports import ReportRepository
 from storage.schemes import SchemeRepository
 from storage.search import FEW_MATCHES, ReportSearch, SearchScope
 from storage.store import Store
@@ -350,18 +350,52 @@ class TestSearchIndex:
         try:
             sessions = make_session_factory(engine)
             [norwich, *_] = await SchemeRepository(sessions).sync(schemes_file)
-            older = await ReportRepository(sessions).create(
-                Report(
-                    scheme_id=norwich.id or 0,
-                    category=Category.THEFT,
-                    urgency=Urgency.LOG,
-                    description="Logged before search existed: green parka, phone chargers",
-                ),
-                photos=[Photo(sha256="ef" * 32, width=8, height=8, size=64, relative_path="e")],
+            # The report table as it was at 0002: today's model has columns added since.
+            old_report = table(
+                "report",
+                column("id", Integer),
+                column("scheme_id", Integer),
+                column("created_at", UTCDateTime()),
+                column("occurred_at", UTCDateTime()),
+                column("updated_at", UTCDateTime()),
+                column("category", String),
+                column("urgency", String),
+                column("description", String),
+                column("status", String),
+                column("source", String),
             )
-            await ReportRepository(sessions).add_event(
-                ReportEvent(report_id=older.id or 0, kind=EventKind.NOTE, text="CCTV kept")
-            )
+            now = datetime.now(UTC)
+            older = "Logged before search existed: green parka, phone chargers"
+            async with engine.begin() as connection:
+                older_id = (
+                    await connection.execute(
+                        insert(old_report)
+                        .values(
+                            scheme_id=norwich.id or 0,
+                            created_at=now,
+                            occurred_at=now,
+                            updated_at=now,
+                            category="theft",
+                            urgency="log",
+                            description=older,
+                            status="open",
+                            source="chat",
+                        )
+                        .returning(old_report.c.id)
+                    )
+                ).scalar_one()
+            async with sessions() as session, session.begin():
+                session.add(
+                    Photo(
+                        report_id=older_id,
+                        sha256="ef" * 32,
+                        width=8,
+                        height=8,
+                        size=64,
+                        relative_path="e",
+                    )
+                )
+                session.add(ReportEvent(report_id=older_id, kind=EventKind.NOTE, text="CCTV kept"))
         finally:
             await engine.dispose()
 
@@ -372,7 +406,7 @@ class TestSearchIndex:
         finally:
             await store.close()
 
-        assert found == [older.id]
+        assert found == [older_id]
 
     async def test_every_trigger_that_keeps_the_index_in_step_is_there(self, store: Store) -> None:
         async with store.engine.connect() as connection:

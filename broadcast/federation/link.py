@@ -33,6 +33,7 @@ from storage import federation as log
 from storage.enums import EventKind, MemberStatus, OutboxKind, ReportStatus, Role
 from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
+from storage.places import police_place
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -368,7 +369,8 @@ def _alert_body(
         "urgency": str(report.urgency),
         "description": report.description,
         "subject_description": report.subject_description,
-        "location_text": report.location_text,
+        # The peer's police see it: the street, never the reporting shop's name.
+        "location_text": police_place(report),
         "latitude": report.latitude,
         "longitude": report.longitude,
         "direction": report.direction,

@@ -18,6 +18,7 @@ from config.schemes import SchemeConfig, Urgency
 from storage.enums import OutboxKind
 from storage.models import Report
 from storage.outbox import Delivery
+from storage.places import members_place
 
 RADIO_CHAT = 0
 """Outbox rows for the radio carry chat 0: the scheme's radio channel, not a Telegram chat."""
@@ -61,7 +62,7 @@ def alert_script(scheme: SchemeConfig, report: Report) -> str:
         spoken_town(scheme),
         str(report.category),
         who=who,
-        where=speakable(report.location_text),
+        where=speakable(members_place(report)),
         heading=heading,
         report_id=report.id,
     )

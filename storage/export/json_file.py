@@ -34,6 +34,7 @@ def report_json(report: ExportReport) -> dict[str, Any]:
         "reported_by": report.reported_by,
         "location": {
             "text": report.location_text,
+            "at_reporter_premises": report.at_reporter_premises,
             "latitude": report.latitude,
             "longitude": report.longitude,
         },

@@ -72,6 +72,7 @@ BASIS_MEANINGS = {
     "member_witness": "a member's own sighting",
     "radio_call": "a radio call logged by the control room",
     "neighbouring_scheme": "passed on by a neighbouring scheme",
+    "withdrawn": "withdrawn by the reporting member: suspected to be false",
 }
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

@@ -20,19 +20,13 @@ from storage.enums import EventKind, ReportSource, ReportStatus, Role
 from storage.export.period import ExportPeriod, utc
 from storage.grading import Grading, effective_grading, is_cctv_confirmed
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
+from storage.places import member_reference, police_place, reporter_premises, scheme_prefix
 from storage.store import Store
 from storage.transaction import transaction
 
+__all__ = ["member_reference", "scheme_prefix"]
 
-def scheme_prefix(slug: str) -> str:
-    """`norwich` -> `NOR`, `great-yarmouth` -> `GRE`: letters of the slug, three, upper case."""
-    letters = "".join(c for c in slug if c.isalpha())
-    return (letters[:3] or "SCH").upper()
-
-
-def member_reference(slug: str, member_id: int) -> str:
-    """The name a shop has in exports: `NOR-M0012`."""
-    return f"{scheme_prefix(slug)}-M{member_id:04d}"
+WITHDRAWN_DESCRIPTION = "(withdrawn by the reporting member: the description is not exported)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +72,9 @@ class ExportReport:
     source: ReportSource
     origin_scheme: str | None
     reported_by: str
+    # `storage.places.police_place`: the street and "at the reporting shop", never its name.
     location_text: str | None
+    at_reporter_premises: bool
     latitude: float | None
     longitude: float | None
     direction: str | None
@@ -158,13 +154,16 @@ def _witness(report: Report, member: tuple[Member, str] | None) -> Witness | Non
     if member is None or report.member_id is None:
         return None
     row, slug = member
+    # The shop as it was when the report was made: a member who moved, or left and
+    # rejoined, does not rewrite where their old reports came from.
+    shop, street = reporter_premises(report, row)
     return Witness(
         reference=member_reference(slug, report.member_id),
         name=row.display_name,
         username=row.username,
         telegram_user_id=row.telegram_user_id,
-        shop_name=row.shop_name,
-        street=row.street,
+        shop_name=shop,
+        street=street,
     )
 
 
@@ -261,6 +260,9 @@ async def load_export_data(
         member = members.get(report.member_id) if report.member_id is not None else None
         own_events = events_of.get(report.id, [])
         counts[report.category.value] += 1
+        # Withdrawn ("Wrong person"): kept for the record, marked and graded E, without
+        # anything that describes the person wrongly pointed out (text, photos, updates).
+        withdrawn = report.status == ReportStatus.WITHDRAWN
         shaped.append(
             ExportReport(
                 id=report.id,
@@ -272,25 +274,26 @@ async def load_export_data(
                 source=report.source,
                 origin_scheme=report.origin_scheme,
                 reported_by=_reporter(report, member),
-                location_text=report.location_text,
+                location_text=police_place(report),
+                at_reporter_premises=report.at_premises,
                 latitude=report.latitude,
                 longitude=report.longitude,
-                direction=report.direction,
-                description=report.description,
-                subject_description=report.subject_description,
+                direction=None if withdrawn else report.direction,
+                description=WITHDRAWN_DESCRIPTION if withdrawn else report.description,
+                subject_description=None if withdrawn else report.subject_description,
                 value_pence=report.value_pence,
                 police_reference=report.police_reference,
                 grading=effective_grading(
                     report, cctv_confirmed=is_cctv_confirmed(own_events, roles)
                 ),
-                photos=tuple(photos_of.get(report.id, ())),
+                photos=() if withdrawn else tuple(photos_of.get(report.id, ())),
                 events=tuple(
                     ExportEvent(
                         report_id=report.id,
                         at=event.created_at.astimezone(tz),
                         kind=event.kind,
                         status=event.status,
-                        text=event.text,
+                        text=None if withdrawn and event.kind != EventKind.STATUS else event.text,
                         by=actor(event.member_id),
                     )
                     for event in own_events

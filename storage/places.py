@@ -1,0 +1,56 @@
+"""Where a report happened, told apart from who reported it.
+
+An alert a member sends without a place of its own happened at their shop: the
+report then keeps the street as its place (`location_text`), `at_premises`, and
+the shop's name as it was (`premises_shop`). The scheme's own chats read the
+shop by name, as its members know each other; everything the police see (the
+exports, their `/search` and `/show`) reads only the street and that it was the
+reporting shop, whose scheme reference (`NOR-M0012`) stands in for its name. A
+witness-contact export alone names the shop.
+"""
+
+from __future__ import annotations
+
+from storage.models import Member, Report
+
+AT_PREMISES = "at the reporting shop"
+
+
+def scheme_prefix(slug: str) -> str:
+    """`norwich` -> `NOR`, `great-yarmouth` -> `GRE`: letters of the slug, three, upper case."""
+    letters = "".join(c for c in slug if c.isalpha())
+    return (letters[:3] or "SCH").upper()
+
+
+def member_reference(slug: str, member_id: int) -> str:
+    """The name a shop has in everything the police see: `NOR-M0012`."""
+    return f"{scheme_prefix(slug)}-M{member_id:04d}"
+
+
+def reporter_premises(report: Report, reporter: Member | None) -> tuple[str | None, str | None]:
+    """The reporting shop's name and street as the report keeps them, else as the member's
+    record says now (a report from before the two were kept apart, or with a place of its own)."""
+    if report.at_premises:
+        return report.premises_shop, report.location_text
+    if reporter is None:
+        return None, None
+    return reporter.shop_name, reporter.street
+
+
+def premises_of(member: Member) -> tuple[str | None, str | None]:
+    """The shop's name and its street, as a new report keeps them."""
+    return member.shop_name or None, member.street or None
+
+
+def members_place(report: Report) -> str | None:
+    """Where, as the scheme's chats read it: the reporting shop by its name."""
+    if report.at_premises and report.premises_shop:
+        return ", ".join(part for part in (report.premises_shop, report.location_text) if part)
+    return report.location_text
+
+
+def police_place(report: Report) -> str | None:
+    """Where, as the police read it: the street, never the reporting shop's name."""
+    if report.at_premises:
+        return f"{report.location_text} ({AT_PREMISES})" if report.location_text else AT_PREMISES
+    return report.location_text
