@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bot.sandbox import MessageView, Person
+from sandbox import MessageView, Person
 from storage.enums import MemberStatus, Role
 from storage.export.records import member_reference
 from tests.test_alerts import (
