@@ -2,7 +2,9 @@
 
 Per scheme, in the scheme's own timezone:
 - every Monday at 07:00 last week's export goes to each coordinator;
-- every night at 03:30 what is past the retention period is deleted.
+- every night at 03:30 what is past the retention period is deleted;
+and every Sunday at 04:30 UTC the database is vacuumed, so no deleted row's
+bytes stay in its free pages.
 At start-up and every hour after, the weekly export is also checked for: a
 Monday the bot was down for (or an export that failed) is made then, once.
 
@@ -13,7 +15,7 @@ Each job's callback only reads the clock and calls a domain function that takes
 from __future__ import annotations
 
 import logging
-from datetime import time, timedelta
+from datetime import UTC, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,13 +25,14 @@ from broadcast.exports import run_weekly_exports
 from handlers.context import BotData, ShopWatchContext
 from storage.export.period import WEEKLY_RUN_AT
 from storage.models import utcnow
-from storage.retention import purge_expired, purge_old_exports
+from storage.retention import compact_log, purge_expired, purge_old_exports
 
 logger = logging.getLogger(__name__)
 
 # python-telegram-bot numbers the days of the week from Sunday (0) to Saturday (6).
-MONDAY = 1
+SUNDAY, MONDAY = 0, 1
 RETENTION_AT = time(3, 30)
+VACUUM_AT = time(4, 30, tzinfo=UTC)
 CATCH_UP_EVERY = timedelta(hours=1)
 START_UP_JOB = "weekly-export:start-up"
 CATCH_UP_JOB = "weekly-export:catch-up"
@@ -75,6 +78,12 @@ async def retention_job(context: ShopWatchContext) -> None:
     purge_old_exports(services.settings.exports_dir / slug, now)
 
 
+async def vacuum_job(context: ShopWatchContext) -> None:
+    """Sunday 04:30 UTC: rebuild the log's file without its free pages."""
+    await compact_log(context.services.store, vacuum=True)
+    logger.info("the log was vacuumed")
+
+
 def schedule_jobs(application: Application[Any, ShopWatchContext, Any, Any, BotData, Any]) -> None:
     """Register every scheduled job; they start when the application starts."""
     queue: JobQueue[ShopWatchContext] | None = application.job_queue
@@ -96,6 +105,7 @@ def schedule_jobs(application: Application[Any, ShopWatchContext, Any, Any, BotD
             data=scheme.slug,
             name=f"retention:{scheme.slug}",
         )
+    queue.run_daily(vacuum_job, time=VACUUM_AT, days=(SUNDAY,), name="vacuum")
     # APScheduler cannot start a job "now"; one second on, run however late the start-up is.
     queue.run_once(
         weekly_catch_up_job,

@@ -90,6 +90,8 @@ def _configure_sqlite(engine: AsyncEngine, *, migrating: bool) -> None:
         "PRAGMA journal_mode=WAL",
         f"PRAGMA foreign_keys={'OFF' if migrating else 'ON'}",
         f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        # A deleted row's bytes are overwritten, not left in free space (retention).
+        "PRAGMA secure_delete=ON",
     )
 
     @event.listens_for(engine.sync_engine, "connect")

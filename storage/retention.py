@@ -17,6 +17,14 @@ is its recording.
 
 Audit details that refer to reports must use the keys `report_id` or `report`
 (one) or `report_ids` or `shown` (a list) for this to find them.
+
+What someone searched for is personal data too (a suspect's name, typed into
+`/search`): an audit entry loses its `query` with the reports it found, and
+every search of the scheme older than the period loses it anyway. Deleted rows
+must not survive in the database file either: SQLite runs with `secure_delete`
+(freed space is overwritten with zeros), the word index is merged so no segment
+keeps a deleted word, and after a purge the WAL is checkpointed and truncated;
+`compact_log` vacuums the file on a schedule.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func
+from sqlalchemy import Text, cast, delete, func, text
 from sqlmodel import col, or_, select
 
 from storage.enums import AuditOutcome, EventKind
@@ -46,6 +54,10 @@ BATCH = 500
 # Export files (they hold personal data) are kept this long for delivery, then removed.
 EXPORT_KEEP_DAYS = 14
 ANONYMISED = "deleted under the retention period"
+# Keys of an audit entry's detail that hold what a person typed to search.
+QUERY_KEYS = ("query",)
+# FTS5 forgets a deleted row's words only when its segments are merged.
+_MERGE_WORD_INDEX = "INSERT INTO search_fts(search_fts) VALUES ('optimize')"
 # Keys of an audit entry's detail that name one report, or a list of reports
 # (`shown`: the reports a page of search results showed).
 REPORT_KEYS = ("report_id", "report")
@@ -88,8 +100,60 @@ def _without(detail: dict[str, Any], purged: set[int]) -> dict[str, Any] | None:
             hit = True
     if not hit:
         return None
+    for key in QUERY_KEYS:
+        changed.pop(key, None)
     changed["anonymised"] = ANONYMISED
     return changed
+
+
+def _without_query(detail: dict[str, Any]) -> dict[str, Any] | None:
+    if not any(key in detail for key in QUERY_KEYS):
+        return None
+    changed = {k: v for k, v in detail.items() if k not in QUERY_KEYS}
+    changed["anonymised"] = ANONYMISED
+    return changed
+
+
+async def _forget_old_queries(store: Store, scheme: Scheme, cutoff: datetime) -> int:
+    """Searches of the scheme made before the cutoff lose what was searched for."""
+    forgotten = 0
+    async with transaction(store.sessions, "forget old search terms") as session:
+        entries = await session.exec(
+            select(AuditEntry).where(
+                AuditEntry.scheme_id == scheme.id,
+                col(AuditEntry.at) < cutoff,
+                cast(col(AuditEntry.detail), Text).like('%"query"%'),
+            )
+        )
+        for entry in entries.all():
+            changed = _without_query(entry.detail)
+            if changed is not None:
+                entry.detail = changed
+                forgotten += 1
+    return forgotten
+
+
+async def compact_log(store: Store, *, vacuum: bool = False) -> None:
+    """Leave no copy of deleted rows in the database's files (SQLite; PostgreSQL vacuums).
+
+    The word index is merged into one segment (FTS5 keeps a deleted word in its old
+    segments until a merge), the WAL is checkpointed into the database and truncated,
+    and with `vacuum` the file is rebuilt without its free pages. PostgreSQL's
+    `VACUUM` marks the dead rows' space for reuse; it does not overwrite it.
+    """
+    if store.backend == "sqlite":
+        async with store.engine.begin() as connection:
+            await connection.execute(text(_MERGE_WORD_INDEX))
+        async with store.engine.connect() as connection:
+            raw = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if vacuum:
+                await raw.exec_driver_sql("VACUUM")
+            await raw.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
+    if vacuum:
+        async with store.engine.connect() as connection:
+            raw = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await raw.exec_driver_sql("VACUUM")
 
 
 def _unlink(path: Path) -> bool:
@@ -215,6 +279,9 @@ async def purge_expired(
     if data_dir is not None:
         swept = await _purge_old_recordings(store, scheme, data_dir, cutoff)
         total = total + PurgeCounts(recordings=swept)
+    total = total + PurgeCounts(audit_anonymised=await _forget_old_queries(store, scheme, cutoff))
+    if total.reports or total.audit_anonymised:
+        await compact_log(store)
     logger.info(
         "retention for %s (%d days): deleted %d reports, %d photos (%d files), %d events, "
         "%d radio recordings; anonymised %d audit entries",
