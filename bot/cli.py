@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database up to date")
     commands.add_parser("check", help="validate the settings and the schemes file, then exit")
     commands.add_parser("doctor", help="check everything a deployment needs and say how to fix it")
+    commands.add_parser(
+        "healthcheck", help="exit 0 when /healthz answers on the configured port (the image's)"
+    )
     backup = commands.add_parser("backup", help="copy the SQLite log while the bot runs")
     backup.add_argument("--out", required=True, type=Path, help="the backup file to write")
     restore = commands.add_parser("restore", help="replace the SQLite log with a backup")
@@ -131,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "federation" and args.federation_command == "keygen":
             return keygen(ed25519=args.ed25519, out=args.out)
         settings = load_settings()
+        if args.command == "healthcheck":
+            from bot.healthcheck import healthcheck
+
+            healthy, said = healthcheck(settings)
+            print(said, file=sys.stdout if healthy else sys.stderr)
+            return 0 if healthy else 1
         configure_logging(settings)
         if args.command == "backup":
             from storage.backup import backup

@@ -11,6 +11,7 @@ the command line checks it is installed before importing this module.
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 import io
 import logging
 import re
@@ -38,9 +39,11 @@ SCENARIO_SECONDS = 50
 
 
 def example_schemes_path() -> Path:
+    """The example schemes file: the project's, or the copy an installed wheel carries."""
     for candidate in (
         Path.cwd() / "schemes.example.toml",
         Path(__file__).resolve().parent.parent / "schemes.example.toml",
+        Path(str(importlib.resources.files("config") / "schemes.example.toml")),
     ):
         if candidate.exists():
             return candidate
