@@ -13,6 +13,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.chat_senders import ChatSenders
 from bot.jobs import schedule_jobs
 from bot.persistence import DatabasePersistence
 from bot.updates import SkippingUpdatesRequest
@@ -27,6 +28,7 @@ from config.schemes import SchemesFile
 from config.settings import Settings
 from handlers.access import ACCESS_GROUP, access_handlers
 from handlers.alerts import alert_handlers
+from handlers.chat_guard import chat_guard_handlers
 from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
 from handlers.export import export_handlers
@@ -115,6 +117,7 @@ def build_application(
         processes=settings.outbox_workers,
         metrics=metrics,
     )
+    ChatSenders(application.bot, store, schemes).register(outbox)
     signer = CallbackSigner.from_token(token)
     federation = federation_link(schemes, store, settings.federation_private_key)
     application.bot_data.services = Services(
@@ -147,6 +150,7 @@ def build_application(
     for handler in access_handlers():
         application.add_handler(handler, group=ACCESS_GROUP)
     application.add_handlers(membership_handlers())
+    application.add_handlers(chat_guard_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(radio_handlers() + voice_handlers())
     application.add_handlers(search_handlers())

@@ -1,4 +1,5 @@
-"""`shopwatch`: the command line a deployment uses (run, worker, migrate, check, demo, export).
+"""`shopwatch`: the command line a deployment uses (run, worker, migrate, check, demo, export,
+member).
 
 Configuration mistakes end here as one line on stderr and exit status 2, never
 a traceback: the person reading it is setting up a scheme, not debugging Python.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from bot.export_cli import add_export_parser, run_export_command
 from bot.federation_cli import add_federation_parser, keygen, run_federation_check
+from bot.member_cli import add_member_parser, run_member_command
 from config.errors import ConfigError, StorageError
 from config.schemes import load_schemes
 from config.settings import Settings, configure_logging, load_settings
@@ -58,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", default=None, help="where to keep the demo's database and files")
     add_export_parser(commands)
     add_federation_parser(commands)
+    add_member_parser(commands)
     return parser
 
 
@@ -163,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_export_command(settings, args))
         if args.command == "federation":
             return asyncio.run(run_federation_check(settings, args.peer))
+        if args.command == "member":
+            return asyncio.run(run_member_command(settings, args))
         if args.command == "run":
             asyncio.run(_run(settings))
         elif args.command == "worker":

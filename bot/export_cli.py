@@ -55,7 +55,8 @@ def add_export_parser(commands: Any) -> None:
     )
 
 
-def _who() -> str:
+def system_user() -> str:
+    """Who ran a command, for the audit trail: the system user and the host."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -97,7 +98,7 @@ async def run_export_command(settings: Settings, args: argparse.Namespace) -> in
             scheme,
             period,
             out,
-            exported_by=ExportedBy("command line", _who()),
+            exported_by=ExportedBy("command line", system_user()),
             via="command line",
             witness_contact=args.witness_contact,
         )

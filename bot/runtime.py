@@ -11,6 +11,7 @@ import logging
 from aiohttp import web
 
 from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
+from bot.chat_rights import check_rights, roles_withdrawn
 from bot.health import Readiness
 from bot.web import build_web_app, serve
 from broadcast.federation.inbound import FederationReceiver
@@ -63,7 +64,7 @@ class BotRuntime:
         private_dir(settings.data_dir)
         tighten_tree(settings.data_dir)  # what an older version left readable to others
         self._store = await Store.open(settings.database_url, migrate=True)
-        await self._store.schemes.sync(self.schemes)
+        synced = await self._store.schemes.follow(self.schemes)
         webhook = settings.webhook_url is not None
         self._application = build_application(settings, self.schemes, self._store, webhook=webhook)
         application = self._application
@@ -71,6 +72,8 @@ class BotRuntime:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
+        await check_rights(application.bot, self._store, self.schemes)
+        await roles_withdrawn(self._store, self.schemes, synced.demoted)
         if self._store.backend == "sqlite":
             await self._requeue_dead_claims(self._store)
         self.outbox.start()

@@ -19,6 +19,7 @@ scheme's chat TTL removes it with the rest.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import unicodedata
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from broadcast import render, texts
 from broadcast.callbacks import CallbackSigner
+from broadcast.chat_guard import delete_message
 from broadcast.metrics import Metrics
 from broadcast.posting_limit import PostingLimit
 from broadcast.radio.script import radio_deliveries, radio_status_deliveries
@@ -145,6 +147,8 @@ class Submitted:
     counted: bool = True
     """False when the report is stored and queued but the log went away before `shops`
     and `neighbours` could be read: the member is told it is saved, without the counts."""
+    replaced: bool = False
+    """The member's own message in a scheme chat goes once the bot's protected copy is there."""
 
 
 @dataclass(frozen=True)
@@ -282,10 +286,18 @@ class AlertService:
         )
         routed = tuple(recipients(self.schemes, config.slug, draft.category, draft.urgency))
         paths = [photo.relative_path for photo in stored]
+        replaced = (
+            source is not None
+            and config.replace_member_alerts
+            and any(r.chat_id == source.chat_id for r in routed)
+        )
 
         def copies(saved: Report) -> list[Delivery]:
             view = AlertView(saved, self._name_of(saved, config))
             out = [self._new_copy(view, config, recipient, paths, source) for recipient in routed]
+            if replaced and source is not None:  # after the copy to that chat, in its turn
+                copy_key = f"alert:{source.chat_id}:{source.message_id}:{source.chat_id}"
+                out.append(delete_message(source.chat_id, source.message_id, after_key=copy_key))
             if self.federation is not None:  # peers on other deployments, same transaction
                 hashes = [photo.sha256 for photo in stored]
                 out += self.federation.alert_deliveries(saved, config, hashes)
@@ -313,12 +325,13 @@ class AlertService:
         self.metrics.alerts_received.labels(config.slug, str(draft.urgency)).inc()
         self._wake()
         try:
-            return await self._submitted(report, exclude_member=draft.member_id)
+            submitted = await self._submitted(report, exclude_member=draft.member_id)
+            return dataclasses.replace(submitted, replaced=replaced)
         except StorageError:
             # Telling the member "not stored" now would be false, and a second try a
             # second alert: it is stored and on its way, only the counts are missing.
             logger.warning("report %s stored; the log went away before it was counted", report.id)
-            return Submitted(report, routed, counted=False)
+            return Submitted(report, routed, counted=False, replaced=replaced)
 
     # --- the control room ------------------------------------------------------------
 
@@ -642,6 +655,8 @@ class AlertService:
                     {"target": row.id, "text": card.text, "buttons": card.payload_buttons()},
                 )
             )
+        if view.state == ReportStatus.WITHDRAWN or report.urgency != Urgency.NOW:
+            out.extend(_originals_taken_down(rows))
         young = utcnow() - report.created_at < timedelta(hours=config.chat_ttl_hours)
         missing = [r for chat, r in wanted.items() if chat not in have]
         if missing and young:
@@ -722,6 +737,28 @@ def _live_copies(rows: Sequence[OutboxRow]) -> list[OutboxRow]:
         if row.kind == OutboxKind.ALERT and row.state != OutboxState.FAILED and row.id not in gone:
             live[row.chat_id] = row
     return list(live.values())
+
+
+def _originals_taken_down(rows: Sequence[OutboxRow]) -> list[Delivery]:
+    """Wrong person, or log only: the member's own message leaves a scheme chat too.
+
+    It is named by its copies' dedupe keys (`alert:<chat>:<message>:<recipient>`); a
+    message already taken down (or on its way down) is not asked for again.
+    """
+    asked = {row.dedupe_key for row in rows if row.kind == OutboxKind.DELETE_MESSAGE}
+    out: list[Delivery] = []
+    for row in rows:
+        parts = (row.dedupe_key or "").split(":")
+        if row.kind != OutboxKind.ALERT or len(parts) != 4 or parts[0] != "alert":
+            continue
+        chat_id, message_id = int(parts[1]), int(parts[2])
+        if chat_id >= 0:  # a private chat with the bot: the member's own business
+            continue
+        delivery = delete_message(chat_id, message_id)
+        if delivery.dedupe_key not in asked:
+            asked.add(delivery.dedupe_key)
+            out.append(delivery)
+    return out
 
 
 def _album_of(rows: Sequence[OutboxRow], copy_id: int) -> list[int]:

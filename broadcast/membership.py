@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 
 from broadcast import texts
 from broadcast.callbacks import CallbackSigner
+from broadcast.chat_guard import ChatGuard, MissingRightError, stamp
 from config.errors import AccessDeniedError, DuplicateError, NotFoundError, ShopWatchError
-from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
+from config.schemes import SchemesFile
+from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrigin
 from storage.members import Applicant
-from storage.models import Invite, Member, Scheme, utcnow
+from storage.models import Invite, Member, Scheme
 from storage.outbox import Delivery
 from storage.store import Store
 
@@ -40,10 +42,6 @@ INVITABLE_ROLES = (Role.MEMBER, Role.OPERATOR, Role.POLICE, Role.COORDINATOR)
 
 MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 PAGE_SIZE = 8
-
-STRANGER_NOTICE_WINDOW = timedelta(minutes=10)
-"""Telegram reports one arrival twice (a service message and a chat_member update), and
-someone may hop in and out: within this window the coordinators hear of a person once."""
 
 LISTED = (MemberStatus.PENDING, MemberStatus.ACTIVE, MemberStatus.SUSPENDED)
 
@@ -132,15 +130,6 @@ class Outcome:
     changed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    """Someone Telegram says joined a scheme's chat."""
-
-    user_id: int
-    name: str
-    username: str | None
-
-
 def local_time(when: datetime, timezone: str) -> str:
     """A moment as the scheme's people read it: "3 Dec 2026, 14:02" in their timezone."""
     moment = when.astimezone(ZoneInfo(timezone))
@@ -148,7 +137,7 @@ def local_time(when: datetime, timezone: str) -> str:
 
 
 def _stamp(when: datetime | None) -> str:
-    return (when or datetime.min.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    return stamp(when or datetime.min.replace(tzinfo=UTC))
 
 
 def card_prefix(member: Member) -> str:
@@ -177,31 +166,62 @@ def manager_for(actors: Iterable[Member], scheme_id: int) -> Member:
     return actor
 
 
+REVOKING = (Decision.SUSPEND, Decision.REINSTATE, Decision.REMOVE)
+
+
+def may_revoke(actor: Member, target: Member) -> bool:
+    """Who may suspend, reinstate or remove a coordinator (or administrator).
+
+    An administrator may; so may a coordinator the schemes file names, about a
+    coordinator who came by invite. A coordinator by invite may not revoke
+    another: whoever runs the deployment (the file) stays above the invited.
+    """
+    if target.role not in MANAGERS:
+        return True
+    if actor.role == Role.ADMIN:
+        return True
+    return (
+        actor.role == Role.COORDINATOR
+        and actor.role_origin == RoleOrigin.FILE
+        and target.role == Role.COORDINATOR
+        and target.role_origin == RoleOrigin.INVITE
+    )
+
+
 def authorise(actors: Iterable[Member], target: Member, decision: Decision) -> Member:
     """The membership a person decides about `target` under, or `AccessDeniedError(reason)`.
 
     Checked at every press, whatever the button says: nobody decides about
     themselves, and suspending, reinstating or removing a coordinator takes an
-    administrator.
+    administrator or a coordinator from the schemes file (`may_revoke`).
     """
     actor = manager_for(actors, target.scheme_id)
     if actor.telegram_user_id == target.telegram_user_id:
         raise AccessDeniedError("own_membership")
-    if (
-        decision in (Decision.SUSPEND, Decision.REINSTATE, Decision.REMOVE)
-        and target.role in MANAGERS
-        and actor.role != Role.ADMIN
-    ):
+    if decision in REVOKING and not may_revoke(actor, target):
         raise AccessDeniedError("needs_admin")
     return actor
+
+
+SYSTEM = Member(
+    id=None,
+    scheme_id=0,
+    telegram_user_id=0,
+    display_name="the system",
+    role=Role.ADMIN,
+    role_origin=RoleOrigin.FILE,
+    status=MemberStatus.ACTIVE,
+)
+"""Whoever runs the deployment, at its command line: audited with no Telegram id."""
 
 
 class MembershipDesk:
     """The coordinator's desk: one instance per call is fine, it holds no state of its own."""
 
-    def __init__(self, store: Store, signer: CallbackSigner) -> None:
+    def __init__(self, store: Store, signer: CallbackSigner, schemes: SchemesFile) -> None:
         self.store = store
         self.signer = signer
+        self.guard = ChatGuard(store, schemes)
 
     # --- invites and joining -------------------------------------------------------------
 
@@ -320,41 +340,113 @@ class MembershipDesk:
         """Approve, reject, suspend, reinstate or remove, once, and tell whoever must know.
 
         `NotFoundError` for a member who is not in the log; `AccessDeniedError` when
-        the presser may not decide this. A press that finds the decision already
-        made (two coordinators, or one pressing twice) changes nothing.
+        the presser may not decide this (`MissingRightError` when the bot may not do
+        in the scheme's chats what it takes). A press that finds the decision already
+        made (two coordinators, or one pressing twice) changes nothing. The bans and
+        links the decision brings are queued with it, in one transaction.
         """
         target = await self.store.members.get_by_id(member_id)
         actor = authorise(actors, target, decision)
-        rule = RULES[decision]
-        member, changed = await self.store.members.transition(
-            member_id, rule.to, allowed_from=rule.allowed_from, by=actor.telegram_user_id, now=now
-        )
-        scheme = await self.store.schemes.get(member.scheme_id)
+        return await self._decide(actor, target, decision, by_name, now)
+
+    async def decide_as_system(
+        self, scheme: Scheme, telegram_user_id: int, decision: Decision, now: datetime, who: str
+    ) -> Outcome:
+        """The deployment's own decision (`shopwatch member`): every rule but who decides.
+
+        Audited with no Telegram id, naming `who` (the system user and host) instead.
+        """
+        assert scheme.id is not None
+        target = await self.store.members.get(scheme.id, telegram_user_id)
+        if target is None:
+            detail = {"telegram_id": telegram_user_id, "by": who}
+            await self._refused(scheme.id, decision, detail, "not_member")
+            raise NotFoundError(f"{telegram_user_id} is not a member of {scheme.slug}")
+        system = SYSTEM.model_copy(update={"display_name": who})
+        try:
+            return await self._decide(system, target, decision, who, now)
+        except MissingRightError as missing:
+            detail = {
+                "member_id": target.id,
+                "chat_id": missing.chat_id,
+                "right": missing.right,
+                "by": who,
+            }
+            await self._refused(scheme.id, decision, detail, str(missing))
+            raise
+        except AccessDeniedError as denied:
+            detail = {"member_id": target.id, "by": who}
+            await self._refused(scheme.id, decision, detail, str(denied))
+            raise
+
+    async def _refused(
+        self, scheme_id: int, decision: Decision, detail: Mapping[str, object], reason: str
+    ) -> None:
+        """A refusal at the command line, audited as the system's (no Telegram id)."""
         await self.store.audit.record(
-            actor.telegram_user_id,
+            None,
+            f"member_{decision}",
+            AuditOutcome.REFUSED,
+            scheme_id=scheme_id,
+            detail={**detail, "reason": reason},
+        )
+
+    async def _decide(
+        self, actor: Member, target: Member, decision: Decision, by_name: str, now: datetime
+    ) -> Outcome:
+        assert target.id is not None
+        member_id = target.id
+        scheme = await self.store.schemes.get(target.scheme_id)
+        rule = RULES[decision]
+        if (
+            decision in (Decision.SUSPEND, Decision.REMOVE)
+            and target.role == Role.COORDINATOR
+            and target.status == MemberStatus.ACTIVE
+            and len(await self._coordinators(target.scheme_id)) <= 1
+        ):
+            raise AccessDeniedError("last_coordinator")
+        then = (
+            [
+                self._telling(target, scheme, decision, now),
+                *await self.guard.for_decision(target, scheme, decision, now),
+            ]
+            if target.status in rule.allowed_from
+            else []
+        )
+        member, changed = await self.store.members.transition(
+            member_id,
+            rule.to,
+            allowed_from=rule.allowed_from,
+            by=actor.telegram_user_id,
+            now=now,
+            then=then,
+        )
+        await self.store.audit.record(
+            actor.telegram_user_id or None,
             f"member_{decision}",
             AuditOutcome.ALLOWED if changed else AuditOutcome.REFUSED,
             scheme_id=member.scheme_id,
             actor_member_id=actor.id,
-            detail={"member_id": member_id, "from": str(target.status), "to": str(member.status)}
-            if changed
-            else {"member_id": member_id, "reason": f"already {member.status}"},
+            detail=(
+                {"member_id": member_id, "from": str(target.status), "to": str(member.status)}
+                if changed
+                else {"member_id": member_id, "reason": f"already {member.status}"}
+            )
+            | ({"by": actor.display_name} if actor.id is None else {}),
         )
-        if changed:
-            await self._tell_member(member, scheme, decision)
-            if decision in (Decision.APPROVE, Decision.REJECT):
-                await self._close_cards(member, scheme, by_name, now)
+        if changed and decision in (Decision.APPROVE, Decision.REJECT):
+            await self._close_cards(member, scheme, by_name, now)
         return Outcome(member, scheme, changed)
 
-    async def _tell_member(self, member: Member, scheme: Scheme, decision: Decision) -> None:
-        await self.store.outbox.enqueue(
-            member.scheme_id,
-            Delivery(
-                chat_id=member.telegram_user_id,
-                kind=OutboxKind.MESSAGE,
-                payload={"text": told(decision, scheme.name, member.role)},
-                dedupe_key=f"member:{member.id}:{decision}:{_stamp(member.updated_at)}",
-            ),
+    def _telling(
+        self, member: Member, scheme: Scheme, decision: Decision, now: datetime
+    ) -> Delivery:
+        """What the member hears of it; queued with the decision, before any join links."""
+        return Delivery(
+            chat_id=member.telegram_user_id,
+            kind=OutboxKind.MESSAGE,
+            payload={"text": told(decision, scheme.name, member.role)},
+            dedupe_key=f"member:{member.id}:{decision}:{_stamp(now)}",
         )
 
     async def _close_cards(
@@ -438,48 +530,3 @@ class MembershipDesk:
         buttons: Buttons = [actions] if actions else []
         buttons.append([[texts.BUTTON_BACK, self.signer.sign(LIST, scheme.id, 0)]])
         return text, buttons
-
-    # --- group hygiene -------------------------------------------------------------------
-
-    async def strangers_arrived(
-        self, scheme: Scheme, chat_id: int, chat_title: str, arrivals: Iterable[Arrival]
-    ) -> int:
-        """Tell the coordinators who joined a scheme chat without being an active member.
-
-        Returns how many people they were told of; someone they heard of within
-        `STRANGER_NOTICE_WINDOW` is not told again.
-        """
-        assert scheme.id is not None
-        coordinators = await self._coordinators(scheme.id)
-        told = 0
-        for person in arrivals:
-            member = await self.store.members.get(scheme.id, person.user_id)
-            if member is not None and member.status == MemberStatus.ACTIVE:
-                continue
-            prefix = f"stranger:{chat_id}:{person.user_id}:"
-            now = utcnow()
-            earlier = await self.store.outbox.by_dedupe_prefix(prefix)
-            if any(now - row.created_at < STRANGER_NOTICE_WINDOW for row in earlier):
-                continue
-            told += 1
-            await self.store.audit.record(
-                person.user_id,
-                "group_join",
-                AuditOutcome.REFUSED,
-                scheme_id=scheme.id,
-                detail={"chat_id": chat_id, "reason": "not an active member"},
-            )
-            text = texts.stranger_joined(
-                scheme.name, chat_title, person.name, person.username, person.user_id
-            )
-            for coordinator in coordinators:
-                await self.store.outbox.enqueue(
-                    scheme.id,
-                    Delivery(
-                        chat_id=coordinator.telegram_user_id,
-                        kind=OutboxKind.MESSAGE,
-                        payload={"text": text},
-                        dedupe_key=f"{prefix}{_stamp(now)}:{coordinator.telegram_user_id}",
-                    ),
-                )
-        return told

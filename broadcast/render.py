@@ -227,9 +227,15 @@ def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
 
 
 def confirmation(
-    report: Report, *, shops: int, neighbours: Iterable[str], signer: CallbackSigner
+    report: Report,
+    *,
+    shops: int,
+    neighbours: Iterable[str],
+    signer: CallbackSigner,
+    replaced: bool = False,
 ) -> Card:
-    """What the member reads back: where the alert went, and one tap to correct it."""
+    """What the member reads back: where the alert went, and one tap to correct it;
+    `replaced` says their own message in the chat gives way to the bot's protected copy."""
     assert report.id is not None
     report_id = report.id
     state = str(report.status)
@@ -243,6 +249,8 @@ def confirmation(
         return Card(texts.alert_confirmation_state(report_id, report.category, state), (actions,))
     if report.urgency == Urgency.NOW:
         text = texts.alert_sent(report_id, shops, neighbours)
+        if replaced:
+            text = f"{text}\n\n{texts.MEMBER_ALERT_REPLACED}"
     else:
         text = texts.alert_logged(report_id)
     categories = [

@@ -421,6 +421,12 @@ def told_removed(scheme: str) -> str:
 _DECISIONS_DONE = {
     "approve": "{name} is approved.",
     "reject": "{name}'s request is rejected.",
+    "suspend": "{name} is suspended: the bot removes them from the scheme's chats until they "
+    "are reinstated.",
+    "reinstate": "{name} is active again: the bot sends them fresh links to the chats.",
+    "remove": "{name} is removed from the scheme: the bot removes them from the scheme's chats.",
+}
+_DECISIONS_BY_HAND = _DECISIONS_DONE | {
     "suspend": "{name} is suspended. If they are in the scheme's group chat, remove them "
     "there as well.",
     "reinstate": "{name} is active again.",
@@ -429,8 +435,9 @@ _DECISIONS_DONE = {
 }
 
 
-def decision_done(decision: str, name: str) -> str:
-    return _DECISIONS_DONE[decision].format(name=name)
+def decision_done(decision: str, name: str, *, guarded: bool = True) -> str:
+    """`guarded`: the bot runs the scheme's chats (members-only), else people do by hand."""
+    return (_DECISIONS_DONE if guarded else _DECISIONS_BY_HAND)[decision].format(name=name)
 
 
 def decision_already(name: str, status: str) -> str:
@@ -492,6 +499,93 @@ def stranger_joined(scheme: str, chat: str, name: str, username: str | None, use
         f"Telegram id {user_id}. The bot ignores their messages; remove them from the chat if "
         "they should not be there, or send them an invite."
     )
+
+
+def stranger_removed(scheme: str, chat: str, name: str, username: str | None, user_id: int) -> str:
+    handle = f" (@{username})" if username else ""
+    return (
+        f"Someone who is not an approved member of {scheme} joined {chat}: {name}{handle}, "
+        f"Telegram id {user_id}. The bot removed them from the chat. If they should be there, "
+        "send them an invite: once approved, the bot lets them in."
+    )
+
+
+def join_declined(
+    scheme: str, chat: str, name: str, username: str | None, user_id: int, *, why: str
+) -> str:
+    handle = f" (@{username})" if username else ""
+    return (
+        f"The bot declined a request to join {chat} of {scheme}: {name}{handle}, Telegram id "
+        f"{user_id} ({JOIN_DECLINED_WHY.get(why, why)}). You are told once a day per person."
+    )
+
+
+JOIN_DECLINED_WHY = {
+    "not_member": "not a member of the scheme",
+    "pending": "waiting for approval",
+    "suspended": "suspended",
+    "removed": "removed from the scheme",
+    "wrong_role": "their role does not belong in that chat",
+    "not_their_link": "the link was made for someone else",
+    "stale_link": "the link is no longer valid",
+}
+
+
+def join_links(scheme: str, links: Iterable[tuple[str, str]], expires: str) -> str:
+    """To a member: their personal join links, one per chat their role belongs in."""
+    lines = "\n".join(f"{chat}: {link}" for chat, link in links)
+    return (
+        f"Your personal links to join the chats of {scheme}:\n{lines}\n\nOpen each link and "
+        f"ask to join; the bot lets you in. The links are for you alone and work until "
+        f"{expires}: someone else who uses them is turned away."
+    )
+
+
+RIGHT_NAMES = {
+    "administrator": "be an administrator",
+    "can_invite_users": "invite users via link",
+    "can_restrict_members": "ban users",
+    "can_delete_messages": "delete messages",
+}
+
+
+def bot_lacks_right(scheme: str, chat: str, right: str) -> str:
+    return (
+        f"The bot cannot do that: it may not {RIGHT_NAMES.get(right, right)} in {chat} of "
+        f"{scheme}. Nothing was changed. Ask the chat's owner to make the bot an administrator "
+        "with the rights to invite users via link, ban users and delete messages."
+    )
+
+
+def rights_missing(scheme: str, chat: str, chat_id: int, missing: Iterable[str]) -> str:
+    """To the coordinators, once: what the bot may not do in one of the scheme's chats."""
+    named = ", ".join(RIGHT_NAMES.get(r, r) for r in missing)
+    return (
+        f"The bot lacks rights in {chat} of {scheme} (chat {chat_id}): it may not {named}. "
+        "Until then it cannot let members in, remove those who should not be there or replace "
+        "members' alert messages with protected copies. Please make it an administrator with "
+        "the rights to invite users via link, ban users and delete messages."
+    )
+
+
+GROUP_CHAT = "the group"
+CONTROL_ROOM_CHAT = "the control room"
+
+MEMBER_ALERT_REPLACED = (
+    "Your message in the group is replaced by the bot's protected copy, so it cannot be "
+    "forwarded or saved and leaves the chat with the rest."
+)
+
+_REFUSALS.update(
+    {
+        "own_membership": "You cannot decide about your own membership.",
+        "needs_admin": "Only an administrator, or a coordinator named in the schemes file, can "
+        "suspend, reinstate or remove a coordinator.",
+        "last_coordinator": "This is the scheme's last active coordinator: appoint another "
+        "before suspending or removing them.",
+        "wrong_scheme": "Sorry, you do not manage that scheme.",
+    }
+)
 
 
 # --- Alerts: the card every chat shows, the member's confirmation, operators' statuses ------

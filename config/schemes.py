@@ -139,6 +139,18 @@ class SubjectsConfig(BaseModel):
         return self
 
 
+class ChatPolicy(StrEnum):
+    """Who the bot lets stay in a scheme's group and control room.
+
+    `members-only` (the default): the bot admits active members by join request
+    and removes everyone else. `notify-only`: a scheme that runs its chats by
+    hand; the bot only tells the coordinators of strangers.
+    """
+
+    MEMBERS_ONLY = "members-only"
+    NOTIFY_ONLY = "notify-only"
+
+
 class Defaults(BaseModel):
     """Values every scheme inherits unless it says otherwise."""
 
@@ -150,6 +162,9 @@ class Defaults(BaseModel):
     protect_content: bool = True
     agreement: str = DEFAULT_AGREEMENT
     subjects: SubjectsConfig = Field(default_factory=SubjectsConfig)
+    chat_policy: ChatPolicy = ChatPolicy.MEMBERS_ONLY
+    replace_member_alerts: bool = True
+    join_link_hours: int = Field(default=72, ge=1, le=24 * 30)
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -210,6 +225,9 @@ class SchemeConfig(BaseModel):
     protect_content: bool
     agreement: str
     subjects: SubjectsConfig = Field(default_factory=SubjectsConfig)
+    chat_policy: ChatPolicy = ChatPolicy.MEMBERS_ONLY
+    replace_member_alerts: bool = True
+    join_link_hours: int = Field(default=72, ge=1, le=24 * 30)
     neighbours: list[NeighbourRule] = Field(default_factory=list, alias="neighbour")
     radio: RadioConfig | None = None
 
@@ -217,20 +235,29 @@ class SchemeConfig(BaseModel):
     def radio_on(self) -> bool:
         return self.radio is not None and self.radio.enabled
 
+    @property
+    def guards_chats(self) -> bool:
+        """The bot admits and removes people itself (not a chat run by hand)."""
+        return self.chat_policy is ChatPolicy.MEMBERS_ONLY
+
     _tz = field_validator("timezone")(_check_timezone)
 
     @field_validator("coordinators")
     @classmethod
     def _positive_users(cls, value: list[int]) -> list[int]:
-        if any(not 0 < uid < BIGINT for uid in value):
-            raise ValueError("coordinators are Telegram user ids (positive numbers)")
-        return value
+        return _user_ids(value, "coordinators")
 
     @model_validator(mode="after")
     def _distinct_chats(self) -> SchemeConfig:
         if self.group_chat_id == self.control_room_chat_id:
             raise ValueError("group_chat_id and control_room_chat_id must be different chats")
         return self
+
+
+def _user_ids(value: list[int], what: str) -> list[int]:
+    if any(not 0 < uid < BIGINT for uid in value):
+        raise ValueError(f"{what} are Telegram user ids (positive numbers)")
+    return value
 
 
 ED25519_KEY_BYTES = 32
@@ -284,9 +311,18 @@ class SchemesFile(BaseModel):
 
     model_config = _STRICT
 
+    administrators: list[int] = Field(
+        default_factory=list,
+        description="Telegram user ids of whoever runs the deployment: every scheme's admin",
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     schemes: list[SchemeConfig] = Field(alias="scheme", min_length=1)
     peers: list[PeerConfig] = Field(default_factory=list, alias="peer")
+
+    @field_validator("administrators")
+    @classmethod
+    def _positive_admins(cls, value: list[int]) -> list[int]:
+        return _user_ids(value, "administrators")
 
     @model_validator(mode="after")
     def _consistent(self) -> SchemesFile:
@@ -354,7 +390,16 @@ def _located(loc: tuple[str | int, ...], message: str) -> _LocatedError:
     return _LocatedError(loc, message)
 
 
-_INHERITED = ("timezone", "retention_days", "chat_ttl_hours", "protect_content", "agreement")
+_INHERITED = (
+    "timezone",
+    "retention_days",
+    "chat_ttl_hours",
+    "protect_content",
+    "agreement",
+    "chat_policy",
+    "replace_member_alerts",
+    "join_link_hours",
+)
 
 
 def _apply_defaults(raw: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
+from broadcast.chat_guard import ChatGuard, Person
 from handlers.context import Membership, ShopWatchContext, Viewer
 from storage.enums import AuditOutcome
+from storage.models import utcnow
 from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
 
 logger = logging.getLogger(__name__)
@@ -58,11 +60,12 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
         chat_scheme=chat_scheme,
     )
     if chat_scheme is not None and not any(m.scheme.id == chat_scheme.id for m in viewer.active):
-        if _is_arrival(update):
-            # Someone joining the chat: the coordinators hear of strangers (handlers/membership).
+        if _is_chat_event(update):
+            # Someone joining or asking to join, or the bot's own status changed by the
+            # chat's owner: handlers/membership and handlers/chat_guard decide.
             context.viewer = viewer
             return
-        # Non-members in a scheme's group are never relayed or answered.
+        # Non-members in a scheme's group are never relayed or answered, and are removed.
         await store.audit.record(
             actor_telegram_id=user.id,
             action="group_message",
@@ -70,6 +73,16 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
             scheme_id=chat_scheme.id,
             detail={"chat_id": chat.id, "reason": "not an active member"},
         )
+        message = update.effective_message
+        if message is not None:
+            guard = ChatGuard(store, context.services.schemes)
+            stranger = Person(user.id, user.full_name, user.username)
+            title = chat.title or chat_scheme.name
+            cause = f"msg{message.message_id}"
+            if await guard.strangers(
+                chat_scheme, chat.id, title, [stranger], cause=cause, now=utcnow()
+            ):
+                context.services.outbox.wake()
         raise ApplicationHandlerStop
     context.viewer = viewer
 
@@ -83,9 +96,12 @@ def _plausible(user_id: object, chat_id: object) -> bool:
     )
 
 
-def _is_arrival(update: Update) -> bool:
-    return update.chat_member is not None or bool(
-        update.message is not None and update.message.new_chat_members
+def _is_chat_event(update: Update) -> bool:
+    return (
+        update.chat_member is not None
+        or update.my_chat_member is not None
+        or update.chat_join_request is not None
+        or bool(update.message is not None and update.message.new_chat_members)
     )
 
 

@@ -168,6 +168,7 @@ def _confirmation(context: ShopWatchContext, submitted: Submitted) -> render.Car
         shops=submitted.shops,
         neighbours=submitted.neighbours,
         signer=context.services.signer,
+        replaced=submitted.replaced,
     )
 
 

@@ -49,7 +49,7 @@ Draft = dict[str, Any]
 
 
 def desk(context: ShopWatchContext) -> MembershipDesk:
-    return MembershipDesk(context.store, context.services.signer)
+    return MembershipDesk(context.store, context.services.signer, context.services.schemes)
 
 
 def _user_data(context: ShopWatchContext) -> dict[Any, Any]:

@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from broadcast import texts
+from broadcast.chat_guard import MissingRightError, Person
 from broadcast.membership import (
     DECIDE,
     FROM_VIEW,
@@ -27,7 +28,6 @@ from broadcast.membership import (
     LIST,
     MANAGERS,
     VIEW,
-    Arrival,
     Buttons,
     Decision,
     local_time,
@@ -212,13 +212,18 @@ async def _decide(
     except NotFoundError:
         await refuse(update, context, action, "stale", detail={"member_id": member_id})
         return
+    except MissingRightError as missing:
+        detail = {"member_id": member_id, "chat_id": missing.chat_id, "right": missing.right}
+        await refuse(update, context, action, str(missing), detail=detail, text=missing.text)
+        return
     except AccessDeniedError as denied:
         await refuse(update, context, action, str(denied), detail={"member_id": member_id})
         return
     member = outcome.member
     if outcome.changed:
         context.services.outbox.wake()
-        answer = texts.decision_done(decision, member.display_name)
+        guarded = desk(context).guard.guards(outcome.scheme)
+        answer = texts.decision_done(decision, member.display_name, guarded=guarded)
     else:
         answer = texts.decision_already(member.display_name, member.status)
     if in_view:
@@ -227,18 +232,19 @@ async def _decide(
     await query.answer(answer, show_alert=decision in (Decision.SUSPEND, Decision.REMOVE))
 
 
-def _arrival(user: User) -> Arrival:
-    return Arrival(user.id, user.full_name, user.username)
+def _person(user: User) -> Person:
+    return Person(user.id, user.full_name, user.username)
 
 
 async def strangers_in_the_group(update: Update, context: ShopWatchContext) -> None:
-    """People added to (or joining) a scheme's chat; the coordinators hear of non-members."""
+    """People added to (or joining) a scheme's chat: strangers are removed (or the
+    coordinators only told, in a chat run by hand)."""
     message, chat = update.effective_message, update.effective_chat
     scheme = _viewer(context).chat_scheme
     if message is None or chat is None or scheme is None:
         return
-    arrivals = [_arrival(u) for u in message.new_chat_members or () if u.id != context.bot.id]
-    await _tell_coordinators(context, scheme, chat, arrivals)
+    arrivals = [_person(u) for u in message.new_chat_members or () if u.id != context.bot.id]
+    await _strangers(context, scheme, chat, arrivals, cause=f"msg{message.message_id}")
 
 
 def _joined(change: ChatMemberUpdated) -> bool:
@@ -258,19 +264,17 @@ async def chat_member_changed(update: Update, context: ShopWatchContext) -> None
     user = change.new_chat_member.user
     if user.id == context.bot.id:
         return
-    await _tell_coordinators(context, scheme, change.chat, [_arrival(user)])
+    cause = f"upd{update.update_id}:{int(change.date.timestamp())}"
+    await _strangers(context, scheme, change.chat, [_person(user)], cause=cause)
 
 
-async def _tell_coordinators(
-    context: ShopWatchContext,
-    scheme: Scheme,
-    chat: Chat,
-    arrivals: list[Arrival],
+async def _strangers(
+    context: ShopWatchContext, scheme: Scheme, chat: Chat, people: list[Person], *, cause: str
 ) -> None:
-    told = await desk(context).strangers_arrived(
-        scheme, chat.id, chat.title or scheme.name, arrivals
+    found = await desk(context).guard.strangers(
+        scheme, chat.id, chat.title or scheme.name, people, cause=cause, now=utcnow()
     )
-    if told:
+    if found:
         context.services.outbox.wake()
 
 

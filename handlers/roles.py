@@ -34,11 +34,13 @@ async def refuse(
     *,
     scheme_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
+    text: str | None = None,
 ) -> None:
     """Tell the person no, in one sentence, and audit it.
 
     `scheme_id` and `detail` let a refusal in a private chat name what it was about
-    (the member a forged button pointed at), since the chat itself names no scheme.
+    (the member a forged button pointed at), since the chat itself names no scheme;
+    `text` replaces the reason's usual sentence when the refusal has more to say.
     """
     user = update.effective_user
     scheme = context.viewer.chat_scheme if context.viewer else None
@@ -51,10 +53,11 @@ async def refuse(
         scheme_id=scheme_id,
         detail={**(detail or {}), "reason": reason},
     )
+    said = text or texts.refusal(reason)
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.refusal(reason), show_alert=True)
+        await update.callback_query.answer(said, show_alert=True)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(texts.refusal(reason))
+        await update.effective_message.reply_text(said)
 
 
 def requires(*roles: Role, action: str) -> Callable[[Guarded], Callback]:

@@ -19,6 +19,14 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class RoleOrigin(StrEnum):
+    """Where a coordinator's (or administrator's) role came from: the schemes file, which
+    start-up follows both ways, or an invite, which only a person's decision undoes."""
+
+    FILE = "file"
+    INVITE = "invite"
+
+
 class MemberStatus(StrEnum):
     """Only `active` members may send or receive alerts; the others are kept for the record."""
 
@@ -40,6 +48,11 @@ class ReportSource(StrEnum):
     CHAT = "chat"
     RADIO = "radio"
     FEDERATION = "federation"
+    BAN = "ban"
+    UNBAN = "unban"
+    JOIN_LINK = "join_link"
+    JOIN_ANSWER = "join_answer"
+    DELETE_MESSAGE = "delete_message"
 
 
 class EventKind(StrEnum):
@@ -58,6 +71,11 @@ class OutboxKind(StrEnum):
     VOICE = "voice"
     RADIO = "radio"
     FEDERATION = "federation"
+    BAN = "ban"
+    UNBAN = "unban"
+    JOIN_LINK = "join_link"
+    JOIN_ANSWER = "join_answer"
+    DELETE_MESSAGE = "delete_message"
 
 
 class OutboxState(StrEnum):

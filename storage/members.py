@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.errors import DuplicateError, NotFoundError
 from storage.enums import MemberStatus
 from storage.models import Invite, Member, Scheme, utcnow
+from storage.outbox import Delivery
 from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
 from storage.transaction import transaction
 
@@ -195,12 +196,15 @@ class MemberRepository:
         allowed_from: Collection[MemberStatus],
         by: int,
         now: datetime | None = None,
+        then: Sequence[Delivery] = (),
     ) -> tuple[Member, bool]:
         """Move a member to `status` only from one of `allowed_from`, in one statement.
 
         Returns the member as it now is and whether this call changed it, so two
         coordinators pressing Approve at once approve once and the second is told
         it was done already. Activating records `by` (a Telegram id) as approver.
+        `then` is queued in the same transaction, only if this call changed the
+        member: the bans or join links a decision brings are queued with it or not at all.
         """
         values: dict[str, object] = {"status": status}
         if status is MemberStatus.ACTIVE:
@@ -215,6 +219,9 @@ class MemberRepository:
         async with transaction(self._sessions, "change the member's status") as session:
             changed = (await session.exec(change)).scalars().one_or_none() is not None
             member = await session.get(Member, member_id, populate_existing=True)
+            if changed and member is not None:
+                for delivery in then:
+                    session.add(delivery.to_row(member.scheme_id, None))
         if member is None:
             raise NotFoundError(f"no member {member_id}")
         return member, changed

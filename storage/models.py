@@ -31,6 +31,7 @@ from storage.enums import (
     ReportSource,
     ReportStatus,
     Role,
+    RoleOrigin,
     SourceEvaluation,
 )
 
@@ -99,6 +100,11 @@ class Member(SQLModel, table=True):
     shop_name: str | None = None
     street: str | None = None
     role: Role = Field(default=Role.MEMBER, sa_type=str_enum(Role))
+    role_origin: RoleOrigin = Field(
+        default=RoleOrigin.INVITE,
+        sa_type=str_enum(RoleOrigin),
+        description="The schemes file or an invite: only the file's roles follow the file",
+    )
     status: MemberStatus = Field(default=MemberStatus.PENDING, sa_type=str_enum(MemberStatus))
     agreement_accepted_at: datetime | None = None
     approved_by: int | None = Field(
@@ -123,6 +129,44 @@ class Invite(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by: int | None = Field(default=None, sa_type=BigInteger, description="Telegram user id")
+
+
+class ChatLink(SQLModel, table=True):
+    """A personal join link the bot made for one member and one scheme chat.
+
+    Telegram answers a join request with the link it came by; the bot admits
+    only the member the link was made for, so a forwarded link admits nobody else.
+    """
+
+    __tablename__ = "chat_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id")
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE", index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    invite_link: str = Field(max_length=255, unique=True)
+    outbox_id: int | None = Field(
+        default=None, description="The outbox row that made it, so a retry reuses it"
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class BotRights(SQLModel, table=True):
+    """What the bot may do in one scheme chat, as Telegram last said (getChatMember on
+    itself at start-up, then every my_chat_member update)."""
+
+    __tablename__ = "bot_rights"
+
+    chat_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    status: str = Field(max_length=ENUM_LENGTH)
+    can_invite_users: bool = False
+    can_restrict_members: bool = False
+    can_delete_messages: bool = False
+    checked_at: datetime = Field(default_factory=utcnow)
 
 
 class Report(SQLModel, table=True):

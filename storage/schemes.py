@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, or_, select
@@ -10,13 +11,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
 from config.schemes import SchemeConfig, SchemesFile
-from storage.enums import MemberStatus, Role
-from storage.models import Member, Scheme, utcnow
+from storage.enums import AuditOutcome, MemberStatus, Role, RoleOrigin
+from storage.models import AuditEntry, Member, Scheme, utcnow
 from storage.transaction import transaction
 
 logger = logging.getLogger(__name__)
 
 COORDINATOR_PLACEHOLDER_NAME = "Coordinator"
+PLACEHOLDER_NAMES = {Role.COORDINATOR: COORDINATOR_PLACEHOLDER_NAME, Role.ADMIN: "Administrator"}
+FILE_ROLES = (Role.COORDINATOR, Role.ADMIN)
+"""The roles the schemes file hands out (and takes back)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """The schemes as the file now has them, and whoever lost a role the file gave."""
+
+    schemes: list[Scheme]
+    demoted: list[Member]
 
 
 def _apply(row: Scheme, config: SchemeConfig) -> None:
@@ -36,13 +48,23 @@ class SchemeRepository:
         self._sessions = sessions
 
     async def sync(self, schemes: SchemesFile) -> list[Scheme]:
-        """Make the table match the file; safe to run at every start-up.
+        """Make the table match the file; safe to run at every start-up (see `follow`)."""
+        return (await self.follow(schemes)).schemes
+
+    async def follow(self, schemes: SchemesFile) -> Synced:
+        """Make the table match the file and say whose role the file took away.
 
         Schemes missing from the file are kept: their reports stay in the log until
         retention removes them. Every listed coordinator becomes an active
-        coordinator of the scheme, promoting an existing member if need be, except
-        one who has been suspended or removed: that decision was made by a person.
+        coordinator of the scheme, and every listed administrator an active
+        administrator of every scheme, promoting an existing member if need be,
+        except one who has been suspended or removed: that decision was made by a
+        person. A coordinator or administrator the file made and no longer lists
+        loses the role (a coordinator stays a member shop; an administrator, who
+        was never one, is removed), and the trail says so, as the system's doing.
+        Roles that came by invite are a person's decision and stay.
         """
+        demoted: list[Member] = []
         async with transaction(self._sessions, "update the schemes") as session:
             existing = {row.slug: row for row in (await session.exec(select(Scheme))).all()}
             rows: list[Scheme] = []
@@ -65,48 +87,99 @@ class SchemeRepository:
                     _apply(row, config)
                 rows.append(row)
             await session.flush()
+            admins = list(dict.fromkeys(schemes.administrators))
             for config, row in zip(schemes.schemes, rows, strict=True):
-                await self._ensure_coordinators(session, row, config.coordinators)
-        return rows
+                listed = {uid: Role.COORDINATOR for uid in config.coordinators}
+                listed |= {uid: Role.ADMIN for uid in admins}
+                for user_id, role in listed.items():
+                    await self._ensure_role(session, row, user_id, role)
+                demoted += await self._demote_unlisted(session, row, set(listed))
+        return Synced(rows, demoted)
 
-    async def _ensure_coordinators(
-        self, session: AsyncSession, scheme: Scheme, telegram_user_ids: list[int]
+    async def _ensure_role(
+        self, session: AsyncSession, scheme: Scheme, user_id: int, role: Role
     ) -> None:
         assert scheme.id is not None
-        for user_id in telegram_user_ids:
-            member = (
-                await session.exec(
-                    select(Member).where(
-                        Member.scheme_id == scheme.id, Member.telegram_user_id == user_id
-                    )
+        member = (
+            await session.exec(
+                select(Member).where(
+                    Member.scheme_id == scheme.id, Member.telegram_user_id == user_id
                 )
-            ).one_or_none()
-            if member is None:
-                session.add(
-                    Member(
-                        scheme_id=scheme.id,
-                        telegram_user_id=user_id,
-                        display_name=COORDINATOR_PLACEHOLDER_NAME,
-                        role=Role.COORDINATOR,
-                        status=MemberStatus.ACTIVE,
-                        approved_at=utcnow(),
-                    )
+            )
+        ).one_or_none()
+        if member is None:
+            session.add(
+                Member(
+                    scheme_id=scheme.id,
+                    telegram_user_id=user_id,
+                    display_name=PLACEHOLDER_NAMES[role],
+                    role=role,
+                    role_origin=RoleOrigin.FILE,
+                    status=MemberStatus.ACTIVE,
+                    approved_at=utcnow(),
                 )
-                logger.info("coordinator %s added to %s", user_id, scheme.slug)
-                continue
-            if member.status in (MemberStatus.SUSPENDED, MemberStatus.REMOVED):
-                logger.warning(
-                    "coordinator %s of %s is %s: left as it is",
-                    user_id,
-                    scheme.slug,
-                    member.status,
+            )
+            logger.info("%s %s added to %s", role, user_id, scheme.slug)
+            return
+        if member.status in (MemberStatus.SUSPENDED, MemberStatus.REMOVED):
+            logger.warning(
+                "%s %s of %s is %s: left as it is", role, user_id, scheme.slug, member.status
+            )
+            return
+        # Administrators come only from the file (nobody invites one), so the file's
+        # word on the role is final: listed as both, administrator wins.
+        member.role = role
+        member.role_origin = RoleOrigin.FILE
+        if member.status is MemberStatus.PENDING:
+            member.status = MemberStatus.ACTIVE
+            member.approved_at = utcnow()
+
+    async def _demote_unlisted(
+        self, session: AsyncSession, scheme: Scheme, listed: set[int]
+    ) -> list[Member]:
+        """The file's coordinators and administrators it no longer names lose the role."""
+        assert scheme.id is not None
+        gone = (
+            await session.exec(
+                select(Member).where(
+                    Member.scheme_id == scheme.id,
+                    col(Member.role).in_(list(FILE_ROLES)),
+                    Member.role_origin == RoleOrigin.FILE,
+                    col(Member.telegram_user_id).not_in(listed or {0}),
                 )
-                continue
-            if member.role not in (Role.COORDINATOR, Role.ADMIN):
-                member.role = Role.COORDINATOR
-            if member.status is MemberStatus.PENDING:
-                member.status = MemberStatus.ACTIVE
-                member.approved_at = utcnow()
+            )
+        ).all()
+        for member in gone:
+            before = member.role
+            member.role = Role.MEMBER
+            member.role_origin = RoleOrigin.INVITE
+            if before == Role.ADMIN and member.status != MemberStatus.REMOVED:
+                member.status = MemberStatus.REMOVED
+            session.add(
+                AuditEntry(
+                    actor_telegram_id=None,
+                    scheme_id=scheme.id,
+                    actor_member_id=None,
+                    action="role_withdrawn",
+                    outcome=AuditOutcome.ALLOWED,
+                    detail={
+                        "member_id": member.id,
+                        "from": str(before),
+                        "to": str(member.role),
+                        "status": str(member.status),
+                        "reason": "no longer in the schemes file",
+                    },
+                )
+            )
+            logger.warning(
+                "%s %s of %s is no longer in the schemes file: now %s, %s",
+                before,
+                member.telegram_user_id,
+                scheme.slug,
+                member.role,
+                member.status,
+            )
+        return list(gone)
 
     async def get(self, scheme_id: int) -> Scheme:
         async with transaction(self._sessions, "read the scheme") as session:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import StorageError
 from storage.audit import AuditLog
+from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
 from storage.engine import create_engine, make_session_factory
 from storage.invites import InviteRepository
@@ -38,6 +39,7 @@ class Store:
     search: ReportSearch
     conversations: ConversationRepository
     subjects: SubjectRepository
+    chats: ChatRepository
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -70,6 +72,7 @@ class Store:
             search=ReportSearch(sessions, audit),
             conversations=ConversationRepository(sessions),
             subjects=SubjectRepository(sessions),
+            chats=ChatRepository(sessions),
         )
 
     @property
