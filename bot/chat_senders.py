@@ -86,10 +86,11 @@ class ChatSenders:
 
     async def ban(self, row: OutboxRow) -> int | None:
         """Out of the chat (and with `release`, free to be invited back); the member's
-        links to that chat stop working, so a stale link admits nobody."""
+        links to that chat stop working first, so a stale link admits nobody."""
         user_id = int(row.payload["user_id"])
         release = bool(row.payload.get("release"))
         was = await self._was(row.chat_id, user_id)
+        revoked = await self._revoke_links(row, user_id)
         try:
             await self.bot.ban_chat_member(row.chat_id, user_id)
             if release:
@@ -98,7 +99,6 @@ class ChatSenders:
             if _lacks_rights(exc):
                 raise await self._refused(row, exc, "can_restrict_members") from None
             raise
-        revoked = await self._revoke_links(row, user_id)
         await self._audit(
             row,
             "chat_remove" if release else "chat_ban",

@@ -16,6 +16,9 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from bot.chat_rights import rights_in
+from broadcast import texts
+from broadcast.chat_guard import lacking
 from broadcast.federation.signing import private_key, public_key_text
 from broadcast.radio.checks import radio_checks
 from config.errors import ConfigError, ShopWatchError
@@ -94,6 +97,46 @@ async def _telegram(settings: Settings) -> Finding:
     finally:
         await request.shutdown()
     return Finding("telegram", "OK", f"authorised as @{me.username}")
+
+
+async def _chat_rights(settings: Settings, schemes: SchemesFile) -> list[Finding]:
+    """The bot's administrator rights in every scheme chat (`getChatMember` on itself)."""
+    assert settings.bot_token is not None
+    request = HTTPXRequest(connect_timeout=5, read_timeout=5)
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.telegram_api_url,
+        base_file_url=settings.file_url,
+        request=request,
+    )
+    findings = []
+    try:
+        await bot.initialize()
+        for scheme in schemes.schemes:
+            for label, chat_id in (
+                ("group", scheme.group_chat_id),
+                ("control room", scheme.control_room_chat_id),
+            ):
+                missing = lacking(scheme, await rights_in(bot, chat_id))
+                check = f"rights {scheme.slug} {label}"
+                if missing:
+                    named = ", ".join(texts.RIGHT_NAMES.get(m, m) for m in missing)
+                    findings.append(
+                        Finding(
+                            check,
+                            "FAIL",
+                            f"chat {chat_id}: the bot may not {named}",
+                            "make the bot an administrator of the chat with the rights to "
+                            "invite users via link, ban users and delete messages",
+                        )
+                    )
+                else:
+                    findings.append(Finding(check, "OK", f"chat {chat_id}: administrator"))
+    except TelegramError as exc:
+        findings.append(Finding("chat rights", "FAIL", f"Bot API: {exc}", "run doctor again"))
+    finally:
+        await bot.shutdown()
+    return findings
 
 
 def _disk(settings: Settings) -> Finding:
@@ -187,6 +230,8 @@ async def diagnose() -> list[Finding]:
         )
     findings.append(await _database(settings))
     findings.append(await _telegram(settings))
+    if schemes is not None and findings[-1].status == "OK":
+        findings.extend(await _chat_rights(settings, schemes))
     findings.append(_disk(settings))
     radio = await radio_checks(schemes, settings.opus_library)
     findings.extend(Finding("radio", *found) for found in radio)

@@ -92,6 +92,19 @@ def missing_rights(rights: BotRights) -> list[str]:
     return [name for name in (INVITE, RESTRICT, DELETE) if not getattr(rights, name)]
 
 
+def lacking(config: SchemeConfig, rights: BotRights) -> list[str]:
+    """What the bot lacks of what this scheme needs of it in a chat.
+
+    A scheme that runs its chats by hand (`notify-only`) needs the bot only to delete
+    members' alert messages, and only when it replaces them.
+    """
+    missing = missing_rights(rights)
+    if config.guards_chats:
+        return missing
+    needed = {ADMINISTRATOR, DELETE} if config.replace_member_alerts else set()
+    return [m for m in missing if m in needed]
+
+
 def stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
 
@@ -331,11 +344,8 @@ class ChatGuard:
         (when the scheme replaces them).
         """
         await self.store.chats.record_rights(rights)
-        missing = missing_rights(rights)
         config = self.config(scheme)
-        if config is not None and not config.guards_chats:
-            needed = {ADMINISTRATOR, DELETE} if config.replace_member_alerts else set()
-            missing = [m for m in missing if m in needed]
+        missing = missing_rights(rights) if config is None else lacking(config, rights)
         if missing:
             chat = chat_label(scheme, rights.chat_id)
             await self.tell_coordinators(
@@ -370,9 +380,12 @@ class ChatGuard:
             if member is not None and member.status == MemberStatus.ACTIVE:
                 continue
             found += 1
-            if guarded:
+            if guarded:  # a suspended member stays banned; anyone else may come back invited
+                release = member is None or member.status != MemberStatus.SUSPENDED
                 key = f"stranger-out:{chat_id}:{person.user_id}:{cause}"
-                await self._queue(scheme, [ban(chat_id, person.user_id, release=True, key=key)])
+                await self._queue(
+                    scheme, [ban(chat_id, person.user_id, release=release, key=key)]
+                )
             prefix = f"stranger:{chat_id}:{person.user_id}:"
             earlier = await self.store.outbox.by_dedupe_prefix(prefix)
             if any(now - row.created_at < STRANGER_NOTICE_WINDOW for row in earlier):

@@ -550,10 +550,10 @@ RIGHT_NAMES = {
 
 
 def bot_lacks_right(scheme: str, chat: str, right: str) -> str:
+    """Short enough for a button's answer (Telegram shows at most 200 characters)."""
     return (
         f"The bot cannot do that: it may not {RIGHT_NAMES.get(right, right)} in {chat} of "
-        f"{scheme}. Nothing was changed. Ask the chat's owner to make the bot an administrator "
-        "with the rights to invite users via link, ban users and delete messages."
+        f"{scheme}. Nothing was changed. Ask the chat's owner to give the bot that right."
     )
 
 

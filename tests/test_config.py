@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.errors import ConfigError
-from config.schemes import Category, Urgency, load_schemes, parse_schemes
+from config.schemes import Category, ChatPolicy, Urgency, load_schemes, parse_schemes
 from config.settings import load_settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "schemes.example.toml"
@@ -42,6 +42,30 @@ def test_the_shipped_example_describes_four_norfolk_schemes() -> None:
     assert yarmouth_rule.wants(Category.VIOLENCE, Urgency.NOW)
     assert not yarmouth_rule.wants(Category.THEFT, Urgency.NOW)
     assert not yarmouth_rule.wants(Category.VIOLENCE, Urgency.LOG)
+
+
+def test_the_bot_guards_every_scheme_chat_unless_a_scheme_runs_its_chats_by_hand() -> None:
+    text = (
+        example_text()
+        .replace("administrators = []", "administrators = [700900, 700901]")
+        .replace(
+            "coordinators = [700011]\n",
+            "coordinators = [700011]\n"
+            'chat_policy = "notify-only"\n'
+            "replace_member_alerts = false\n",
+        )
+    )
+
+    schemes = parse_schemes(text, "schemes.toml")
+
+    assert schemes.administrators == [700900, 700901]
+    norwich, wymondham = schemes.scheme("norwich"), schemes.scheme("wymondham")
+    assert (norwich.chat_policy, norwich.guards_chats) == (ChatPolicy.MEMBERS_ONLY, True)
+    assert norwich.replace_member_alerts is True
+    assert norwich.join_link_hours == 72
+    assert (wymondham.chat_policy, wymondham.guards_chats) == (ChatPolicy.NOTIFY_ONLY, False)
+    assert wymondham.replace_member_alerts is False
+    assert load_schemes(EXAMPLE).administrators == []
 
 
 def _line_of(text: str, needle: str, occurrence: int = 0) -> int:
@@ -88,6 +112,18 @@ BAD_SCHEMES = [
         "defaults.chat_ttl_hours: Input should be less than 48",
         ("chat_ttl_hours = 72", 0),
         id="chat copies kept past Telegram's 48h delete window",
+    ),
+    pytest.param(
+        lambda t: t.replace('chat_policy = "members-only"', 'chat_policy = "open-door"'),
+        "defaults.chat_policy: Input should be 'members-only' or 'notify-only'",
+        ('chat_policy = "open-door"', 0),
+        id="unknown chat policy",
+    ),
+    pytest.param(
+        lambda t: t.replace("administrators = []", "administrators = [-5]"),
+        "administrators: administrators are Telegram user ids (positive numbers)",
+        ("administrators = [-5]", 0),
+        id="an administrator who is not a user",
     ),
 ]
 

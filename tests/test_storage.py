@@ -30,6 +30,7 @@ from storage.enums import (
     OutboxKind,
     OutboxState,
     Role,
+    RoleOrigin,
     SourceEvaluation,
 )
 from storage.migrate import current_revision, head_revision, include_name, upgrade
@@ -170,6 +171,63 @@ class TestStorage:
         assert member is not None
         assert (member.role, member.status) == (Role.COORDINATOR, MemberStatus.ACTIVE)
         assert member.display_name == "Priya"
+
+    async def test_the_file_takes_back_the_roles_it_gave_and_only_those(
+        self, store: Store, schemes_file: SchemesFile
+    ) -> None:
+        invited, admin = 5_000_000_002, 5_000_000_003
+        with_admin = schemes_file.model_copy(update={"administrators": [admin]})
+        await store.schemes.sync(with_admin)
+        scheme = await norwich(store)
+        assert scheme.id is not None
+        await store.members.add(
+            Member(
+                scheme_id=scheme.id,
+                telegram_user_id=invited,
+                display_name="Dave",
+                role=Role.COORDINATOR,
+                status=MemberStatus.ACTIVE,
+                approved_by=NORWICH_COORDINATOR,
+            )
+        )
+        carol = await store.members.get(scheme.id, NORWICH_COORDINATOR)
+        by_file = await store.members.get(scheme.id, admin)
+        assert carol is not None
+        assert by_file is not None
+        assert (carol.role, carol.role_origin) == (Role.COORDINATOR, RoleOrigin.FILE)
+        assert (by_file.role, by_file.status) == (Role.ADMIN, MemberStatus.ACTIVE)
+        dropped = schemes_file.model_copy(
+            update={
+                "schemes": [
+                    s.model_copy(update={"coordinators": []}) if s.slug == "norwich" else s
+                    for s in schemes_file.schemes
+                ]
+            }
+        )
+
+        synced = await store.schemes.follow(dropped)
+
+        carol = await store.members.get(scheme.id, NORWICH_COORDINATOR)
+        dave = await store.members.get(scheme.id, invited)
+        gone = await store.members.get(scheme.id, admin)
+        assert carol is not None
+        assert dave is not None
+        assert gone is not None
+        assert (carol.role, carol.status) == (Role.MEMBER, MemberStatus.ACTIVE)
+        assert (dave.role, dave.role_origin) == (Role.COORDINATOR, RoleOrigin.INVITE)
+        assert (gone.role, gone.status) == (Role.MEMBER, MemberStatus.REMOVED)
+        demoted = {(m.scheme_id, m.telegram_user_id) for m in synced.demoted}
+        assert (scheme.id, NORWICH_COORDINATOR) in demoted
+        assert (scheme.id, admin) in demoted
+        assert (scheme.id, invited) not in demoted
+        trail = [e for e in await store.audit.recent(200) if e.action == "role_withdrawn"]
+        assert {(e.actor_telegram_id, e.detail["from"]) for e in trail} == {
+            (None, "coordinator"),
+            (None, "admin"),
+        }
+        assert len(trail) == 1 + len(schemes_file.schemes), "the admin leaves every scheme"
+        again = await store.schemes.follow(dropped)
+        assert again.demoted == [], "the file says it once"
 
     async def test_a_person_is_a_member_of_a_scheme_once(self, synced_store: Store) -> None:
         schemes = await synced_store.schemes.list_all()

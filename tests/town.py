@@ -199,6 +199,8 @@ class Town:
         await coordinator.press(card, texts.BUTTON_APPROVE)
         welcome = texts.welcome_approved(config.name, role)
         await self.bot_message_after(person, last, lambda m: m.body == welcome, what="welcome")
+        if config.guards_chats:
+            await self.join_links(person, after=last)
         person.skip_replies(self.bot)
         coordinator.skip_replies(self.bot)
         scheme_row = await self.runtime.store.schemes.get_by_slug(scheme)
@@ -207,6 +209,30 @@ class Town:
         assert member is not None
         assert member.status == MemberStatus.ACTIVE
         return member
+
+    async def join_links(self, person: Person, *, after: int = 0) -> dict[str, str]:
+        """The newest personal join links the bot sent `person` (after message `after`), by
+        chat: "the group", and for the control room's people "the control room"."""
+
+        def newest() -> MessageView | None:
+            for message in reversed(self.sandbox.chat_messages(self.bot, person)):
+                if message.message_id <= after:
+                    return None
+                if message.from_bot and message.body.startswith("Your personal links"):
+                    return message
+            return None
+
+        found = await self.sandbox.wait_for(newest, message=f"{person.name} got no join links")
+        pattern = r"^(the group|the control room): (https://t\.me/\+\S+)$"
+        return dict(re.findall(pattern, found.body, re.MULTILINE))
+
+    async def enters(self, person: Person, group: Group, link: str) -> None:
+        """`person` opens their link and asks to join; the bot lets them in."""
+        assert await person.ask_to_join(link) == "requested"
+        await self.sandbox.wait_for(
+            lambda: group.holds(person) or None,
+            message=f"{person.name} was not let into {group.title!r}",
+        )
 
     # --- what Telegram can send that the sandbox's people do not -------------------------
 
