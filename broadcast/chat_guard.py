@@ -383,9 +383,7 @@ class ChatGuard:
             if guarded:  # a suspended member stays banned; anyone else may come back invited
                 release = member is None or member.status != MemberStatus.SUSPENDED
                 key = f"stranger-out:{chat_id}:{person.user_id}:{cause}"
-                await self._queue(
-                    scheme, [ban(chat_id, person.user_id, release=release, key=key)]
-                )
+                await self._queue(scheme, [ban(chat_id, person.user_id, release=release, key=key)])
             prefix = f"stranger:{chat_id}:{person.user_id}:"
             earlier = await self.store.outbox.by_dedupe_prefix(prefix)
             if any(now - row.created_at < STRANGER_NOTICE_WINDOW for row in earlier):

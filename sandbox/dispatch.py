@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
+from telegram import CallbackQuery, ChatJoinRequest, ChatMemberUpdated, Message, Update
 
 from sandbox import render
 from sandbox.state import (
     ACTIVE_STATUSES,
+    AdminRights,
     BotRecord,
     CallbackRecord,
+    GroupRecord,
+    InviteLinkRecord,
     MessageRecord,
     SandboxState,
 )
@@ -82,7 +85,80 @@ def membership_changed(
         from_user=render.user(state.users[by_user_id]),
         date=render.timestamp(state.now()),
         old_chat_member=render.member(state, change[0], bot.id),
-        new_chat_member=render.member(state, change[1], bot.id),
+        new_chat_member=render.member(state, change[1], bot.id, _rights(state, chat_id, bot.id)),
     )
     state.push_update(bot, "my_chat_member", lambda uid: Update(uid, my_chat_member=changed))
+    state.touch()
+
+
+def _rights(state: SandboxState, chat_id: int, member_id: int) -> AdminRights | None:
+    group = state.groups.get(chat_id)
+    return group.rights.get(member_id) if group is not None else None
+
+
+def _administrator_bots(state: SandboxState, group: GroupRecord, right: str) -> list[BotRecord]:
+    """The group's bots that are administrators with `right`: Telegram tells only them of
+    other people's membership and join requests."""
+    out = []
+    for member_id in group.members:
+        bot = state.bots.get(member_id)
+        rights = group.rights_of(member_id)
+        if bot is not None and rights is not None and getattr(rights, right):
+            out.append(bot)
+    return out
+
+
+def member_changed(
+    state: SandboxState,
+    group: GroupRecord,
+    user_id: int,
+    *,
+    by_user_id: int,
+    change: tuple[str, str],
+    link: InviteLinkRecord | None = None,
+) -> None:
+    """A `chat_member` update about someone else, to the group's administrator bots."""
+    changed = ChatMemberUpdated(
+        chat=render.group_chat(group),
+        from_user=render.user(state.users[by_user_id]),
+        date=render.timestamp(state.now()),
+        old_chat_member=render.member(state, change[0], user_id),
+        new_chat_member=render.member(state, change[1], user_id),
+        invite_link=render.invite_link(state, link) if link is not None else None,
+    )
+    for bot in _administrator_bots(state, group, "can_restrict_members"):
+        if bot.id != user_id:
+            state.push_update(bot, "chat_member", lambda uid: Update(uid, chat_member=changed))
+    state.touch()
+
+
+def joined(
+    state: SandboxState, group: GroupRecord, user_id: int, link: InviteLinkRecord | None
+) -> None:
+    """Someone joins (by a link, or approved): the chat_member update, then the service
+    message every bot in the group sees."""
+    old = group.members.get(user_id, "left")
+    group.members[user_id] = "member"
+    member_changed(state, group, user_id, by_user_id=user_id, change=(old, "member"), link=link)
+    conv = state.conversation(state.group_key(group.id))
+    record = state.new_message(conv, state.users[user_id])
+    record.new_chat_members = (user_id,)
+    message_posted(state, record)
+
+
+def join_requested(
+    state: SandboxState, group: GroupRecord, user_id: int, link: InviteLinkRecord
+) -> None:
+    """A `chat_join_request` update to the administrator bots that may answer it."""
+    request = ChatJoinRequest(
+        chat=render.group_chat(group),
+        from_user=render.user(state.users[user_id]),
+        date=render.timestamp(state.now()),
+        user_chat_id=user_id,
+        invite_link=render.invite_link(state, link),
+    )
+    for bot in _administrator_bots(state, group, "can_invite_users"):
+        state.push_update(
+            bot, "chat_join_request", lambda uid: Update(uid, chat_join_request=request)
+        )
     state.touch()

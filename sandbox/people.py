@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton
 
@@ -17,6 +17,7 @@ from sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
 from sandbox.formatting import detect_entities
 from sandbox.media import image_size
 from sandbox.state import (
+    AdminRights,
     CallbackAnswer,
     CallbackRecord,
     Conversation,
@@ -120,6 +121,34 @@ class Group:
         record = self._service_message(actor)
         record.new_chat_members = (bot.id,)
         dispatch.message_posted(self._state, record)
+
+    def people(self) -> dict[int, str]:
+        """Who the chat holds now, by user id: ``creator``, ``administrator``, ``member``,
+        ``kicked`` (banned) or ``left``; everyone the chat has ever seen is listed."""
+        return dict(self._record.members)
+
+    def holds(self, person: Person) -> bool:
+        """``person`` is in the chat now (a member, administrator or owner)."""
+        return self._record.is_active(person.id)
+
+    def set_bot_rights(self, bot: BotHandle, *, by: Person | None = None, **rights: bool) -> None:
+        """Change what administrator ``bot`` may do (``can_restrict_members=False``...), as
+        the chat's owner would; the bot gets a my_chat_member update."""
+        if self._record.members.get(bot.id) != "administrator":
+            raise SandboxUsageError(f"{bot.mention} is not an administrator of {self.title!r}")
+        actor = self._actor(by)
+        current = self._record.rights.get(bot.id) or AdminRights()
+        for name in rights:
+            if not hasattr(current, name):
+                raise SandboxUsageError(f"no administrator right {name!r}")
+        self._record.rights[bot.id] = replace(current, **rights)
+        dispatch.membership_changed(
+            self._state,
+            self._state.bots[bot.id],
+            chat_id=self.id,
+            by_user_id=actor.id,
+            change=("administrator", "administrator"),
+        )
 
     def kick_bot(self, bot: BotHandle, *, by: Person | None = None) -> None:
         """Remove ``bot``; it gets a my_chat_member update and 403 on its next send here."""
@@ -398,6 +427,39 @@ class Person:
         found = await wait_until(self._state, probe, timeout, describe)
         self._cursors[key] = found.message_id
         return MessageView.of(found)
+
+    async def ask_to_join(self, link: str) -> str:
+        """Open an invite link as the app does: ``"requested"`` for a link that makes a join
+        request (the group's administrator bots get a chat_join_request), ``"joined"`` for
+        a plain link; ``"expired"`` for a revoked or expired link, ``"banned"`` when banned
+        from the chat, ``"member"`` when already in it. Nothing changes but the request."""
+        found = [
+            (group, group.links[link])
+            for group in self._state.groups.values()
+            if link in group.links
+        ]
+        if not found:
+            raise SandboxUsageError(f"{link!r} is no invite link of this sandbox")
+        group, record = found[0]
+        expired = record.expire_date is not None and record.expire_date <= self._state.now()
+        full = record.member_limit is not None and record.joined >= record.member_limit
+        status = group.members.get(self.id, "left")
+        if record.revoked or expired or full:
+            answer = "expired"
+        elif status == "kicked":
+            answer = "banned"
+        elif group.is_active(self.id):
+            answer = "member"
+        elif record.creates_join_request:
+            group.join_requests[self.id] = link
+            dispatch.join_requested(self._state, group, self.id, record)
+            answer = "requested"
+        else:
+            record.joined += 1
+            dispatch.joined(self._state, group, self.id, record)
+            answer = "joined"
+        await asyncio.sleep(0)
+        return answer
 
     def skip_replies(self, where: Target) -> None:
         """Mark everything so far as read, so next_reply waits for something new."""

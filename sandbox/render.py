@@ -11,6 +11,7 @@ from telegram import (
     AcceptedGiftTypes,
     Chat,
     ChatFullInfo,
+    ChatInviteLink,
     ChatMember,
     ChatMemberAdministrator,
     ChatMemberBanned,
@@ -27,9 +28,11 @@ from telegram import (
 )
 
 from sandbox.state import (
+    AdminRights,
     BotRecord,
     FileRecord,
     GroupRecord,
+    InviteLinkRecord,
     MessageRecord,
     SandboxState,
     UserRecord,
@@ -101,26 +104,31 @@ def chat_full_info(state: SandboxState, chat_id: int) -> ChatFullInfo:
     )
 
 
-def member(state: SandboxState, status: str, member_id: int) -> ChatMember:
+def member(
+    state: SandboxState, status: str, member_id: int, rights: AdminRights | None = None
+) -> ChatMember:
+    """A chat member as Telegram describes them; an administrator with `rights` (all
+    granted when None)."""
     who = user(state.users[member_id])
     if status == "creator":
         return ChatMemberOwner(who, is_anonymous=False)
     if status == "administrator":
+        granted = rights or AdminRights()
         return ChatMemberAdministrator(
             who,
             can_be_edited=False,
             is_anonymous=False,
             can_manage_chat=True,
-            can_delete_messages=True,
+            can_delete_messages=granted.can_delete_messages,
             can_manage_video_chats=True,
-            can_restrict_members=True,
+            can_restrict_members=granted.can_restrict_members,
             can_promote_members=False,
-            can_change_info=True,
-            can_invite_users=True,
+            can_change_info=granted.can_change_info,
+            can_invite_users=granted.can_invite_users,
             can_post_stories=False,
             can_edit_stories=False,
             can_delete_stories=False,
-            can_pin_messages=True,
+            can_pin_messages=granted.can_pin_messages,
         )
     if status == "member":
         return ChatMemberMember(who)
@@ -204,4 +212,20 @@ def message(
             user(state.users[record.left_chat_member]) if record.left_chat_member else None
         ),
         edit_date=timestamp(record.edit_date) if record.edit_date else None,
+    )
+
+
+def invite_link(state: SandboxState, record: InviteLinkRecord) -> ChatInviteLink:
+    group = state.groups[record.chat_id]
+    pending = sum(1 for link in group.join_requests.values() if link == record.invite_link)
+    return ChatInviteLink(
+        invite_link=record.invite_link,
+        creator=user(state.users[record.creator_id]),
+        creates_join_request=record.creates_join_request,
+        is_primary=False,
+        is_revoked=record.revoked,
+        name=record.name,
+        expire_date=timestamp(record.expire_date) if record.expire_date else None,
+        member_limit=record.member_limit,
+        pending_join_request_count=pending if record.creates_join_request else None,
     )

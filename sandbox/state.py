@@ -100,15 +100,53 @@ class BotRecord:
 
 
 @dataclass
+class AdminRights:
+    """What an administrator may do, by the Bot API's names (all granted unless taken away)."""
+
+    can_invite_users: bool = True
+    can_restrict_members: bool = True
+    can_delete_messages: bool = True
+    can_pin_messages: bool = True
+    can_change_info: bool = True
+
+
+@dataclass
+class InviteLinkRecord:
+    invite_link: str
+    chat_id: int
+    creator_id: int
+    name: str | None = None
+    expire_date: int | None = None
+    member_limit: int | None = None
+    creates_join_request: bool = False
+    revoked: bool = False
+    joined: int = 0
+
+
+@dataclass
 class GroupRecord:
     id: int
     title: str
     type: str
     username: str | None = None
     members: dict[int, str] = field(default_factory=dict)
+    rights: dict[int, AdminRights] = field(default_factory=dict)
+    """Administrators' rights where they differ from all granted."""
+    links: dict[str, InviteLinkRecord] = field(default_factory=dict)
+    join_requests: dict[int, str | None] = field(default_factory=dict)
+    """Pending join requests: the user's id and the link they came by."""
 
     def is_active(self, member_id: int) -> bool:
         return self.members.get(member_id) in ACTIVE_STATUSES
+
+    def rights_of(self, member_id: int) -> AdminRights | None:
+        """An administrator's rights (an owner has every one); None for anyone else."""
+        status = self.members.get(member_id)
+        if status == "creator":
+            return AdminRights()
+        if status == "administrator":
+            return self.rights.get(member_id) or AdminRights()
+        return None
 
 
 @dataclass(frozen=True)

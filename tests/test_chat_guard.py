@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.sandbox import Group, MessageView, Person, SandboxUsageError
 from broadcast import texts
 from config.schemes import SchemesFile, parse_schemes
+from sandbox import Group, MessageView, Person, SandboxUsageError
 from storage.enums import AuditOutcome, MemberStatus, Role
 from storage.models import AuditEntry, Member
 from tests.sandbox_fixtures import make_jpeg

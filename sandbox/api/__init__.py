@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.api import chats, editing, sending, updates
+from sandbox.api import chats, editing, members, sending, updates
 from sandbox.api.context import CallContext, Handler, WebhookControl
 
 METHODS: dict[str, Handler] = {
@@ -38,6 +38,12 @@ METHODS: dict[str, Handler] = {
         "getMyCommands": chats.get_my_commands,
         "deleteMyCommands": chats.delete_my_commands,
         "getFile": chats.get_file,
+        "banChatMember": members.ban_chat_member,
+        "unbanChatMember": members.unban_chat_member,
+        "createChatInviteLink": members.create_chat_invite_link,
+        "revokeChatInviteLink": members.revoke_chat_invite_link,
+        "approveChatJoinRequest": members.approve_chat_join_request,
+        "declineChatJoinRequest": members.decline_chat_join_request,
     }.items()
 }
 

@@ -59,7 +59,9 @@ async def get_chat_member(ctx: CallContext, params: Params) -> ChatMember:
     user_id = params.integer("user_id")
     if user_id is None:
         raise ApiError.bad_request("user not found")
-    return render.member(ctx.state, _status(ctx, conv.chat_id, user_id), user_id)
+    group = ctx.state.groups.get(conv.chat_id)
+    rights = group.rights.get(user_id) if group is not None else None
+    return render.member(ctx.state, _status(ctx, conv.chat_id, user_id), user_id, rights)
 
 
 async def get_chat_administrators(ctx: CallContext, params: Params) -> list[ChatMember]:
@@ -68,7 +70,7 @@ async def get_chat_administrators(ctx: CallContext, params: Params) -> list[Chat
     if group is None:
         return []
     return [
-        render.member(ctx.state, status, member_id)
+        render.member(ctx.state, status, member_id, group.rights.get(member_id))
         for member_id, status in group.members.items()
         if status in {"creator", "administrator"}
     ]

@@ -103,8 +103,8 @@ def _delete(ctx: CallContext, chat_id: int | str, message_id: int) -> None:
     if record is None or record.deleted or too_old:
         raise ApiError.bad_request("message to delete not found")
     if conv.is_group and record.sender_id != ctx.bot.id:
-        group = ctx.state.groups[conv.chat_id]
-        if group.members.get(ctx.bot.id) not in {"administrator", "creator"}:
+        rights = ctx.state.groups[conv.chat_id].rights_of(ctx.bot.id)
+        if rights is None or not rights.can_delete_messages:
             raise ApiError.bad_request("message can't be deleted")
     record.deleted = True
 
