@@ -100,8 +100,9 @@ async def _say(person: Person, town: DemoTown, text: str) -> MessageView:
     return await person.next_reply(town.bot, timeout=10)
 
 
-async def _join(town: DemoTown, key: str, role: Role, shop: str, street: str) -> None:
-    """The real path: /invite, the link, three questions, I agree, Approve."""
+async def _join(town: DemoTown, key: str, role: Role, shop: str, street: str) -> dict[str, str]:
+    """The real path: /invite, the link, three questions, I agree, Approve; returns the
+    personal join links the bot then sends, by chat."""
     carol, person = town.people["coordinator"], town.people[key]
     command = "/invite" if role is Role.MEMBER else f"/invite {role}"
     invite = await _say(carol, town, command)
@@ -130,18 +131,36 @@ async def _join(town: DemoTown, key: str, role: Role, shop: str, street: str) ->
         )
 
     await town.sandbox.wait_for(welcomed, timeout=10)
+
+    def links() -> dict[str, str] | None:
+        for message in town.sandbox.chat_messages(town.bot, person):
+            if message.from_bot and message.body.startswith("Your personal links"):
+                pattern = r"^(the group|the control room): (https://t\.me/\+\S+)$"
+                return dict(re.findall(pattern, message.body, re.MULTILINE))
+        return None
+
+    personal = await town.sandbox.wait_for(links, timeout=10)
     person.skip_replies(town.bot)
     carol.skip_replies(town.bot)
+    return personal
+
+
+async def _enter(town: DemoTown, key: str, chat: str, link: str) -> None:
+    """`key` opens their personal link and asks to join; the bot lets them in."""
+    person, group = town.people[key], town.chats[chat]
+    await person.ask_to_join(link)
+    await town.sandbox.wait_for(lambda: group.holds(person) or None, timeout=10)
 
 
 async def _members_approved(town: DemoTown) -> str:
-    await _join(town, "member", Role.MEMBER, "Boots", "Haymarket")
-    await _join(town, "operator", Role.OPERATOR, "CCTV control room", "City Hall")
-    town.chats["norwich-group"].add_member(town.people["member"])
-    town.chats["norwich-control"].add_member(town.people["operator"])
+    alice = await _join(town, "member", Role.MEMBER, "Boots", "Haymarket")
+    dave = await _join(town, "operator", Role.OPERATOR, "CCTV control room", "City Hall")
+    await _enter(town, "member", "norwich-group", alice["the group"])
+    await _enter(town, "operator", "norwich-control", dave["the control room"])
     return (
         "Carol sends /invite; Alice (Boots, Haymarket) and Dave (CCTV control room) open "
-        "their links, answer three questions, accept the agreement and Carol approves them"
+        "their links, answer three questions, accept the agreement and Carol approves them; "
+        "each opens the personal link the bot sends and the bot lets them into their chats"
     )
 
 

@@ -96,14 +96,18 @@ def _rights(state: SandboxState, chat_id: int, member_id: int) -> AdminRights | 
     return group.rights.get(member_id) if group is not None else None
 
 
-def _administrator_bots(state: SandboxState, group: GroupRecord, right: str) -> list[BotRecord]:
-    """The group's bots that are administrators with `right`: Telegram tells only them of
-    other people's membership and join requests."""
+def _administrator_bots(
+    state: SandboxState, group: GroupRecord, right: str | None = None
+) -> list[BotRecord]:
+    """The group's bots that are administrators (holding `right`, if named): Telegram tells
+    only them of other people's membership and join requests."""
     out = []
     for member_id in group.members:
         bot = state.bots.get(member_id)
         rights = group.rights_of(member_id)
-        if bot is not None and rights is not None and getattr(rights, right):
+        if bot is None or rights is None:
+            continue
+        if right is None or getattr(rights, right):
             out.append(bot)
     return out
 
@@ -126,7 +130,7 @@ def member_changed(
         new_chat_member=render.member(state, change[1], user_id),
         invite_link=render.invite_link(state, link) if link is not None else None,
     )
-    for bot in _administrator_bots(state, group, "can_restrict_members"):
+    for bot in _administrator_bots(state, group):
         if bot.id != user_id:
             state.push_update(bot, "chat_member", lambda uid: Update(uid, chat_member=changed))
     state.touch()

@@ -109,6 +109,8 @@ async def test_a_shop_joins_with_an_invite_and_the_coordinator_approves_it(town:
     welcome = await priya.next_reply(town.bot)
     assert welcome.body.startswith("You are approved: welcome to Norwich ShopWatch")
     assert "How to send an alert" in welcome.body
+    assert set(await town.join_links(priya, after=welcome.message_id)) == {"the group"}
+    priya.skip_replies(town.bot)
     closed = await once_decided(town, card)
     assert "Approved by Carol" in closed.body
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from config.schemes import load_schemes
 from sandbox import BotApiSandbox, SandboxLimits
 from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, Town
 
@@ -52,7 +53,11 @@ async def test_doctor_on_a_fresh_checkout_says_what_is_missing_and_how_to_fix_it
 
 async def test_doctor_is_all_ok_for_a_working_deployment(tmp_path: Path) -> None:
     async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
-        sandbox.add_bot(BOT_TOKEN, "shopwatch_bot")
+        bot = sandbox.add_bot(BOT_TOKEN, "shopwatch_bot")
+        chats = {}
+        for scheme in load_schemes(EXAMPLE_SCHEMES).schemes:
+            for chat in (scheme.group_chat_id, scheme.control_room_chat_id):
+                chats[chat] = sandbox.group(chat, f"{scheme.name} {chat}", bots=[bot])
         env = _clean_env(
             SHOPWATCH_BOT_TOKEN=BOT_TOKEN,
             SHOPWATCH_TELEGRAM_API_URL=sandbox.base_url,
@@ -63,11 +68,20 @@ async def test_doctor_is_all_ok_for_a_working_deployment(tmp_path: Path) -> None
         assert main_migrate(env) == 0
 
         code, report = await _doctor(tmp_path, env)
+        owner = sandbox.user(700099, "Olive")
+        chats[-1001000000012].set_bot_rights(bot, by=owner, can_delete_messages=False)
+        lacking, told = await _doctor(tmp_path, env)
 
     assert code == 0, report
     assert "FAIL" not in report
     assert "authorised as @shopwatch_bot" in report
+    assert "rights norwich group" in report
     assert BOT_TOKEN not in report
+    assert lacking == 1
+    failed = [line.split() for line in told.splitlines() if line.startswith("FAIL")]
+    assert [" ".join(words) for words in failed] == [
+        "FAIL rights wymondham control room chat -1001000000012: the bot may not delete messages"
+    ], told
 
 
 def main_migrate(env: dict[str, str]) -> int:
