@@ -284,7 +284,15 @@ class AlertService:
             origin_scheme=draft.origin_scheme,
             occurred_at=draft.occurred_at or utcnow(),
         )
-        routed = tuple(recipients(self.schemes, config.slug, draft.category, draft.urgency))
+        routed = tuple(
+            recipients(
+                self.schemes,
+                config.slug,
+                draft.category,
+                draft.urgency,
+                from_peer=draft.origin_scheme is not None,
+            )
+        )
         paths = [photo.relative_path for photo in stored]
         replaced = (
             source is not None
@@ -633,7 +641,13 @@ class AlertService:
         if view.state == ReportStatus.WITHDRAWN:
             wanted = {row.chat_id: _recipient_of(row, config.slug) for row in live}
         else:
-            routed = recipients(self.schemes, config.slug, report.category, report.urgency)
+            routed = recipients(
+                self.schemes,
+                config.slug,
+                report.category,
+                report.urgency,
+                from_peer=report.origin_scheme is not None,
+            )
             wanted = {recipient.chat_id: recipient for recipient in routed}
         out: list[Delivery] = []
         have: set[int] = set()
@@ -704,7 +718,15 @@ class AlertService:
 
     async def _submitted(self, report: Report, *, exclude_member: int | None) -> Submitted:
         scheme = await self._scheme(report.scheme_id)
-        routed = tuple(recipients(self.schemes, scheme.slug, report.category, report.urgency))
+        routed = tuple(
+            recipients(
+                self.schemes,
+                scheme.slug,
+                report.category,
+                report.urgency,
+                from_peer=report.origin_scheme is not None,
+            )
+        )
         active = await self.store.members.list_by_status(report.scheme_id, MemberStatus.ACTIVE)
         shops = sum(1 for m in active if m.role == Role.MEMBER and m.id != exclude_member)
         neighbours = tuple(

@@ -30,9 +30,19 @@ class Recipient:
 
 
 def recipients(
-    schemes: SchemesFile, scheme_slug: str, category: Category, urgency: Urgency
+    schemes: SchemesFile,
+    scheme_slug: str,
+    category: Category,
+    urgency: Urgency,
+    *,
+    from_peer: bool = False,
 ) -> list[Recipient]:
-    """The chats one report from `scheme_slug` must reach, in delivery order."""
+    """The chats one report from `scheme_slug` must reach, in delivery order.
+
+    A report that came from a peer on another deployment (`from_peer`) reaches the
+    scheme's own chats only: a peer's alert is never passed on to our neighbours,
+    whose agreements are with us, not with the peer.
+    """
     if urgency is not Urgency.NOW:
         return []
     own = schemes.scheme(scheme_slug)
@@ -40,6 +50,8 @@ def recipients(
         Recipient(own.slug, own.control_room_chat_id, Audience.CONTROL_ROOM),
         Recipient(own.slug, own.group_chat_id, Audience.GROUP),
     ]
+    if from_peer:
+        return out
     local = {s.slug for s in schemes.schemes}
     for rule in own.neighbours:
         if rule.slug not in local or not rule.wants(category, urgency):

@@ -86,6 +86,10 @@ group_chat_id = {group}
 control_room_chat_id = {control_room}
 coordinators = [700002]
 
+  [[scheme.neighbour]]                      # the agreement that lets Norwich's alerts in
+  slug = "norwich"
+  categories = ["theft", "violence"]
+
 [[peer]]
 slug = "norwich"
 name = "Norwich ShopWatch"

@@ -50,6 +50,39 @@ class RefusedError(Exception):
         self.peer = peer
 
 
+def _refusal(refused: RefusedError) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error": refused.reason, "time": time.time()}, status=refused.status
+    )
+
+
+class RefusalSampler:
+    """Unauthenticated refusals (401) are audited at most once per reason a minute.
+
+    Anyone can send them, so auditing each would let a stranger grow the audit table
+    without bound; the entry that is written counts the ones left out since the last.
+    Refusals of a peer that signed correctly are each audited.
+    """
+
+    WINDOW_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._left_out: dict[str, int] = {}
+
+    def suppressed(self, refused: RefusedError) -> int | None:
+        """None: leave this one out of the audit; else how many were left out before it."""
+        if refused.status != 401:
+            return 0
+        now = time.monotonic()
+        last = self._last.get(refused.reason)
+        if last is not None and now - last < self.WINDOW_SECONDS:
+            self._left_out[refused.reason] = self._left_out.get(refused.reason, 0) + 1
+            return None
+        self._last[refused.reason] = now
+        return self._left_out.pop(refused.reason, 0)
+
+
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,6 +94,7 @@ class FederationReceiver:
         self.link = link
         self.alerts = alerts
         self.store = link.store
+        self._sampler = RefusalSampler()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -77,14 +111,19 @@ class FederationReceiver:
                 return await handler(request)
             except RefusedError as refused:
                 peer = refused.peer or request.headers.get(signing.PEER_HEADER, "")[:63]
+                # %r throughout: the path and the peer's name are the caller's words, and a
+                # decoded "%0A" in them must not write a line of its own into the log.
                 logger.warning(
-                    "federation %s %s from %r refused (%s): %s",
+                    "federation %r %r from %r refused (%s): %r",
                     request.method,
-                    request.path,
+                    request.path[:200],
                     peer,
                     refused.status,
                     refused.reason,
                 )
+                suppressed = self._sampler.suppressed(refused)
+                if suppressed is None:
+                    return _refusal(refused)
                 await self.store.audit.record(
                     None,
                     "federation.refused",
@@ -94,12 +133,10 @@ class FederationReceiver:
                         "path": request.path,
                         "status": refused.status,
                         "reason": refused.reason,
+                        **({"suppressed": suppressed} if suppressed else {}),
                     },
                 )
-                return web.json_response(
-                    {"ok": False, "error": refused.reason, "time": time.time()},
-                    status=refused.status,
-                )
+                return _refusal(refused)
 
         return guarded
 
@@ -137,6 +174,11 @@ class FederationReceiver:
             raise RefusedError(403, "an alert's origin must be the peer that signs it", peer.slug)
         if alert.to not in {scheme.slug for scheme in self.link.schemes.schemes}:
             raise RefusedError(403, f"no scheme {alert.to} here", peer.slug)
+        target = self.link.schemes.scheme(alert.to)
+        if not any(rule.slug == peer.slug for rule in target.neighbours):
+            # Only a scheme that has an agreement with the peer (a neighbour rule naming
+            # it) takes its alerts; any other scheme of this deployment is not its business.
+            raise RefusedError(403, f"{alert.to} has no agreement with {peer.slug}", peer.slug)
         if alert.category not in peer.config.sends:
             raise RefusedError(403, f"{peer.slug} may not send {alert.category} alerts", peer.slug)
         key = await self._fresh_key(request, peer)
@@ -304,7 +346,8 @@ def _parse(model: type[M], body: bytes, peer: Peer) -> M:
     try:
         data: Any = json.loads(body)
         return model.model_validate(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, ValidationError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, ValidationError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes, a 422 like any other.
         raise RefusedError(
             422, f"not a valid {model.__name__}: {_first_error(exc)}", peer.slug
         ) from None

@@ -1,0 +1,118 @@
+"""A signed peer is still only a neighbour: what it may post, and where it goes no further.
+
+Norwich's deployment also runs King's Lynn, which has no agreement with Thetford.
+Thetford, a peer of Norwich's, tries to post into King's Lynn and to have its alert
+passed on by Norwich to Norwich's own neighbours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_federation import (
+    NORWICH_FILE,
+    SECRET,
+    SHARED_THETFORD,
+    Side,
+    Towns,
+    an,
+    knock,
+    log_of,
+    refusals,
+    running_towns,
+)
+
+KINGS_LYNN_GROUP, KINGS_LYNN_CONTROL_ROOM = -1002000000031, -1002000000032
+NORWICH_AND_KINGS_LYNN = (
+    NORWICH_FILE.replace(
+        '''  [[scheme.neighbour]]
+  slug = "thetford"''',
+        '''  [[scheme.neighbour]]
+  slug = "kings-lynn"
+  categories = ["theft"]
+
+  [[scheme.neighbour]]
+  slug = "thetford"''',
+    )
+    + f"""
+[[scheme]]
+slug = "kings-lynn"
+name = "King's Lynn ShopWatch"
+group_chat_id = {KINGS_LYNN_GROUP}
+control_room_chat_id = {KINGS_LYNN_CONTROL_ROOM}
+coordinators = [700031]
+"""
+)
+
+
+@pytest.fixture
+async def towns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Towns]:
+    monkeypatch.setenv("SHOPWATCH_PEER_THETFORD_SECRET", SECRET)
+    monkeypatch.setenv("SHOPWATCH_PEER_NORWICH_SECRET", SECRET)
+    norwich = Side(NORWICH_AND_KINGS_LYNN, 'secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"')
+    async with running_towns(tmp_path, norwich, SHARED_THETFORD) as both:
+        yield both
+
+
+async def test_a_peer_posts_only_into_a_scheme_that_named_it_and_is_never_passed_on(
+    towns: Towns,
+) -> None:
+    norwich = towns.norwich
+    store = norwich.runtime.store
+
+    answer, said = await knock(
+        norwich,
+        an(9500, origin="thetford", to="kings-lynn"),
+        peer="thetford",
+        key="thetford:9500",
+    )
+
+    assert answer == 403, said
+    assert await log_of(norwich, "kings-lynn") == []
+    [refused] = await refusals(norwich)
+    assert "no agreement" in refused.detail["reason"]
+
+    answer, said = await knock(
+        norwich, an(9501, origin="thetford", to="norwich"), peer="thetford", key="thetford:9501"
+    )
+    assert answer == 201, said
+    [report] = await log_of(norwich, "norwich")
+    assert report.id is not None
+    chats = {row.chat_id for row in await store.outbox.for_report(report.id)}
+    passed_on = chats & {KINGS_LYNN_GROUP, KINGS_LYNN_CONTROL_ROOM}
+    assert passed_on == set(), "a peer's alert is not passed on to our own neighbours"
+    assert {norwich.group.id, norwich.control_room.id} <= chats
+
+
+async def test_json_nested_too_deep_is_a_422_and_audited_not_a_500(towns: Towns) -> None:
+    thetford = towns.thetford
+    deep = b'{"origin": "norwich", "id": 9600, "x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+
+    answer, said = await knock(thetford, deep, key="norwich:9600")
+
+    assert answer == 422, said
+    [refused] = await refusals(thetford)
+    assert refused.detail["status"] == 422
+
+
+async def test_a_forged_path_writes_no_line_of_its_own_and_strangers_cannot_flood_the_audit(
+    towns: Towns, caplog: pytest.LogCaptureFixture
+) -> None:
+    thetford = towns.thetford
+    forged_line = "/federation/v1/alerts/1%0A2026-12-02 INFO shopwatch: peers verified/events"
+
+    with caplog.at_level(logging.WARNING, logger="broadcast.federation.inbound"):
+        for n in range(40):
+            answer, _ = await knock(
+                thetford, an(9700 + n), secret=None, key=f"norwich:{9700 + n}", path=forged_line
+            )
+            assert answer == 401
+
+    logged = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert logged
+    assert all("\n" not in line for line in logged), "the decoded %0A stays inside its line"
+    assert len(await refusals(thetford)) <= 2, "unauthenticated refusals are sampled"
