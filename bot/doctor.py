@@ -66,6 +66,15 @@ async def _database(settings: Settings) -> Finding:
     return Finding("database", "OK", f"reachable, schema at {head}")
 
 
+def _bot(token: str, settings: Settings) -> tuple[Bot, HTTPXRequest]:
+    """A client with short timeouts: the doctor must answer, not wait on a dead network."""
+    request = HTTPXRequest(connect_timeout=5, read_timeout=5)
+    bot = Bot(
+        token, base_url=settings.telegram_api_url, base_file_url=settings.file_url, request=request
+    )
+    return bot, request
+
+
 async def _telegram(settings: Settings) -> Finding:
     if settings.bot_token is None:
         return Finding(
@@ -74,13 +83,7 @@ async def _telegram(settings: Settings) -> Finding:
             "SHOPWATCH_BOT_TOKEN is not set",
             "create a bot with @BotFather and set SHOPWATCH_BOT_TOKEN",
         )
-    request = HTTPXRequest(connect_timeout=5, read_timeout=5)
-    bot = Bot(
-        settings.bot_token.get_secret_value(),
-        base_url=settings.telegram_api_url,
-        base_file_url=settings.file_url,
-        request=request,
-    )
+    bot, request = _bot(settings.bot_token.get_secret_value(), settings)
     try:
         me = await bot.get_me()
     except InvalidToken:
@@ -102,13 +105,7 @@ async def _telegram(settings: Settings) -> Finding:
 async def _chat_rights(settings: Settings, schemes: SchemesFile) -> list[Finding]:
     """The bot's administrator rights in every scheme chat (`getChatMember` on itself)."""
     assert settings.bot_token is not None
-    request = HTTPXRequest(connect_timeout=5, read_timeout=5)
-    bot = Bot(
-        settings.bot_token.get_secret_value(),
-        base_url=settings.telegram_api_url,
-        base_file_url=settings.file_url,
-        request=request,
-    )
+    bot, _ = _bot(settings.bot_token.get_secret_value(), settings)
     findings = []
     try:
         await bot.initialize()

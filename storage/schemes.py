@@ -43,6 +43,20 @@ def _apply(row: Scheme, config: SchemeConfig) -> None:
     row.protect_content = config.protect_content
 
 
+def scheme_row(config: SchemeConfig) -> Scheme:
+    """A new scheme's row, as the file declares it."""
+    return Scheme(
+        slug=config.slug,
+        name=config.name,
+        timezone=config.timezone,
+        group_chat_id=config.group_chat_id,
+        control_room_chat_id=config.control_room_chat_id,
+        retention_days=config.retention_days,
+        chat_ttl_hours=config.chat_ttl_hours,
+        protect_content=config.protect_content,
+    )
+
+
 class SchemeRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -71,16 +85,7 @@ class SchemeRepository:
             for config in schemes.schemes:
                 row = existing.get(config.slug)
                 if row is None:
-                    row = Scheme(
-                        slug=config.slug,
-                        name=config.name,
-                        timezone=config.timezone,
-                        group_chat_id=config.group_chat_id,
-                        control_room_chat_id=config.control_room_chat_id,
-                        retention_days=config.retention_days,
-                        chat_ttl_hours=config.chat_ttl_hours,
-                        protect_content=config.protect_content,
-                    )
+                    row = scheme_row(config)
                     session.add(row)
                     logger.info("scheme %s added", config.slug)
                 else:

@@ -21,6 +21,7 @@ from storage.enums import EventKind, MemberStatus, ReportStatus, Role
 from storage.migrate import upgrade
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.query import parse_query
+from storage.schemes import scheme_row
 from storage.search import FEW_MATCHES, ReportSearch, SearchScope
 from storage.store import Store
 
@@ -349,17 +350,7 @@ class TestSearchIndex:
         try:
             sessions = make_session_factory(engine)
             # The scheme as the log of those days held it: no member table of today's shape.
-            config = schemes_file.scheme("norwich")
-            norwich = Scheme(
-                slug=config.slug,
-                name=config.name,
-                timezone=config.timezone,
-                group_chat_id=config.group_chat_id,
-                control_room_chat_id=config.control_room_chat_id,
-                retention_days=config.retention_days,
-                chat_ttl_hours=config.chat_ttl_hours,
-                protect_content=config.protect_content,
-            )
+            norwich = scheme_row(schemes_file.scheme("norwich"))
             async with sessions() as session:
                 session.add(norwich)
                 await session.commit()
