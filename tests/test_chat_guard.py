@@ -501,3 +501,53 @@ async def test_wrong_person_takes_the_members_message_down_too(tmp_path: Path) -
             lambda: town.sandbox.refresh(original).deleted or None,
             message="the member's message stayed after Wrong person",
         )
+
+
+async def test_log_only_takes_the_members_message_down_with_the_copies(tmp_path: Path) -> None:
+    schemes = schemes_with(**{"replace_member_alerts = true": "replace_member_alerts = false"})
+    async with running_town(tmp_path, schemes=schemes) as town:
+        priya = await member_in_the_group(town, 900493, "Priya")
+        original = await priya.send(town.group, f"/alert {THEFT}")
+        confirmation = await confirmation_in(town, town.group)
+
+        await priya.press(confirmation, texts.URGENCY_BUTTONS["log"])
+
+        await town.sandbox.wait_for(
+            lambda: town.sandbox.refresh(original).deleted or None,
+            message="the member's message stayed after Log only",
+        )
+        await town.sandbox.wait_for(
+            lambda: (
+                not any(texts.ALERT_SIREN in b for b in town.bot_said(town.control_room)) or None
+            ),
+            message="a copy stayed after Log only",
+        )
+
+
+async def test_a_member_of_another_scheme_is_turned_away_and_a_ban_of_one_who_left_is_audited(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    carol = town.coordinator
+    carol.open_chat(town.bot)
+    priya = await member_in_the_group(town, 900494, "Priya")
+    wendy = town.coordinator_of("wymondham")
+    walter = town.person(900495, "Walter")
+    await town.join(walter, scheme="wymondham", by=wendy)
+
+    assert await walter.ask_to_join((await town.join_links(priya))[GROUP]) == "requested"
+
+    told = await notice(town, carol, "The bot declined a request to join the group")
+    assert "Walter, Telegram id 900495" in told.body
+    assert not town.group.holds(walter)
+    town.group.remove_member(priya)  # she leaves of her own accord
+    await carol.press(await members_view(town, carol, "Priya"), texts.BUTTON_SUSPEND)
+
+    async def banned() -> list[AuditEntry] | None:
+        bans = await trail(town, "chat_ban")
+        return bans if len(bans) == 2 else None  # the group and the control room
+
+    await town.sandbox.wait_for(banned)
+    bans = {e.detail["chat_id"]: e.detail["was"] for e in await trail(town, "chat_ban")}
+    assert bans.get(town.group.id) == "left", bans
+    await out_of(town, priya, town.group, status="kicked")
