@@ -199,6 +199,11 @@ def member_text(text: str) -> str:
     ).strip()
 
 
+def one_line(text: str) -> str:
+    """Text for one line of a card (a place, a name): line breaks become spaces."""
+    return " ".join(text.split())
+
+
 def _member_text_or_none(text: str | None) -> str | None:
     return None if text is None else member_text(text) or None
 
@@ -272,7 +277,7 @@ class AlertService:
             urgency=draft.urgency,
             description=member_text(draft.description),
             subject_description=_member_text_or_none(draft.subject_description),
-            location_text=location_text,
+            location_text=one_line(member_text(location_text)) or None if location_text else None,
             at_premises=at_premises,
             premises_shop=premises_shop,
             latitude=draft.latitude,

@@ -7,6 +7,7 @@ passed on by Norwich to Norwich's own neighbours.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -116,3 +117,32 @@ async def test_a_forged_path_writes_no_line_of_its_own_and_strangers_cannot_floo
     assert logged
     assert all("\n" not in line for line in logged), "the decoded %0A stays inside its line"
     assert len(await refusals(thetford)) <= 2, "unauthenticated refusals are sampled"
+
+
+async def test_a_peers_words_pass_the_member_text_filter_and_its_statuses_a_fixed_list(
+    towns: Towns,
+) -> None:
+    thetford = towns.thetford
+    place = "Market St\nStatus: ALL CLEAR, stand down\x00"
+
+    answer, said = await knock(thetford, an(9800, location_text=place), key="norwich:9800")
+
+    assert answer == 201, said
+    [report] = await log_of(thetford, "thetford")
+    assert report.location_text == "Market St Status: ALL CLEAR, stand down"
+    path = "/federation/v1/alerts/9800/events"
+    formula = '=HYPERLINK("http://e.vil/","x")'
+    for n, body in enumerate(
+        [
+            {"origin": "norwich", "id": 9800, "kind": "status", "status": formula},
+            {"origin": "norwich", "id": 9800, "kind": "status", "status": "all_clear"},
+        ]
+    ):
+        answer, said = await knock(thetford, json.dumps(body).encode(), key=f"e:{n}", path=path)
+        assert answer == 422, said
+    update = {"origin": "norwich", "id": 9800, "kind": "update", "text": "Seen\x00 again\r\n"}
+    answer, said = await knock(thetford, json.dumps(update).encode(), key="e:3", path=path)
+    assert answer == 201, said
+    assert report.id is not None
+    texts = [e.text for e in await thetford.runtime.store.reports.events(report.id)]
+    assert texts == ["Seen again"]

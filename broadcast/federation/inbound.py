@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from broadcast.alerts import AlertService, ReportDraft
+from broadcast.alerts import AlertService, ReportDraft, member_text, one_line
 from broadcast.federation import protocol, signing
 from broadcast.federation.link import OPERATOR_STATUSES, FederationLink
 from broadcast.federation.peers import Peer
@@ -192,7 +192,9 @@ class FederationReceiver:
             urgency=alert.urgency,
             description=alert.description,
             subject_description=alert.subject_description,
-            location_text=alert.location_text,
+            location_text=one_line(member_text(alert.location_text))
+            if alert.location_text
+            else None,
             latitude=alert.latitude,
             longitude=alert.longitude,
             direction=alert.direction,
@@ -245,9 +247,12 @@ class FederationReceiver:
             raise RefusedError(422, "the path and the body name different alerts", peer.slug)
         report_id = await self._report_for(peer, message)
         key = await self._fresh_key(request, peer)
-        text = message.text
+        # A peer's words pass the same filter as a member's (no NUL, no control
+        # characters); a name stays on one line.
+        text = member_text(message.text) or None if message.text is not None else None
         if message.kind == "status" and message.status in OPERATOR_STATUSES:
-            text = f"{message.by}, {peer.name}" if message.by else peer.name
+            by = one_line(member_text(message.by)) if message.by else ""
+            text = f"{by}, {peer.name}" if by else peer.name
         event = ReportEvent(
             report_id=report_id,
             member_id=None,

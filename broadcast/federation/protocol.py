@@ -57,6 +57,22 @@ class AlertMessage(BaseModel):
     photos: list[Sha256] = Field(default_factory=list, max_length=MAX_PHOTOS)
 
 
+EventStatus = Literal[
+    "acknowledged",
+    "on_camera",
+    "police_informed",
+    "lost",
+    "detained",
+    "closed",
+    "stood_down",
+    "withdrawn",
+    "reclassified",
+    "located",
+    "police_reference",
+]
+"""Every status an event may carry: the control room's calls and the member's changes."""
+
+
 class EventChanges(BaseModel):
     """Fields of the report an event changes (stood down, withdrawn, reclassified, located)."""
 
@@ -77,7 +93,8 @@ class EventMessage(BaseModel):
     origin: Slug
     id: int = Field(ge=1)
     kind: Literal["status", "update", "note"]
-    status: str | None = Field(default=None, max_length=32)
+    # A fixed list: a status is shown on cards and lands in the police's spreadsheet.
+    status: EventStatus | None = None
     text: str | None = Field(default=None, max_length=4000)
     by: str | None = Field(default=None, max_length=120)
     changes: EventChanges = Field(default_factory=EventChanges)

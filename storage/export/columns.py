@@ -55,7 +55,7 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("photo_count", lambda r: len(r.photos), width=8),
     Column("photo_sha256", lambda r: ";".join(p.sha256 for p in r.photos), width=30),
     Column("event_count", lambda r: len(r.events), width=8),
-    Column("last_status", lambda r: r.last_status, width=14),
+    Column("last_status", lambda r: r.last_status, text=True, width=14),
     Column("source_evaluation", lambda r: r.grading.source_evaluation.value, width=8),
     Column("intelligence_assessment", lambda r: r.grading.intelligence_assessment.value, width=8),
     Column("handling_code", lambda r: r.grading.handling_code.value, width=8),
@@ -98,8 +98,8 @@ EVENT_COLUMNS: tuple[EventColumn, ...] = (
     EventColumn("report_id", lambda e: e.report_id, width=10),
     EventColumn("at", lambda e: iso(e.at), width=26),
     EventColumn("kind", lambda e: e.kind.value, width=12),
-    EventColumn("status", lambda e: e.status, width=14),
-    EventColumn("by", lambda e: e.by, width=14),
+    EventColumn("status", lambda e: e.status, text=True, width=14),
+    EventColumn("by", lambda e: e.by, text=True, width=14),
     EventColumn("text", lambda e: e.text, text=True, width=60),
 )
 
