@@ -7,6 +7,7 @@ fake Telegram beside the real one.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -17,9 +18,16 @@ PRODUCT_PACKAGES = {"bot", "handlers", "storage", "broadcast", "config"}
 
 
 def _wheel(project: Path, out: Path) -> zipfile.ZipFile:
+    """Build from a copy: setuptools leaves build/ and egg-info behind in the tree it builds."""
+    source = out / "source"
+    shutil.copytree(
+        project,
+        source,
+        ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "data"),
+    )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), "."],
-        cwd=project,
+        cwd=source,
         check=True,
         capture_output=True,
         timeout=300,
