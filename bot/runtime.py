@@ -7,6 +7,7 @@ tests prove is what production runs.
 from __future__ import annotations
 
 import logging
+import socket
 
 from aiohttp import web
 
@@ -28,9 +29,17 @@ logger = logging.getLogger(__name__)
 class BotRuntime:
     """One running deployment; `start()` returns once it is receiving updates."""
 
-    def __init__(self, settings: Settings, schemes: SchemesFile) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        schemes: SchemesFile,
+        *,
+        listen_socket: socket.socket | None = None,
+    ) -> None:
+        """`listen_socket`, already bound, is served instead of listen_host:listen_port."""
         self.settings = settings
         self.schemes = schemes
+        self._listen_socket = listen_socket
         self._store: Store | None = None
         self._application: ShopWatchApplication | None = None
         self._runner: web.AppRunner | None = None
@@ -92,7 +101,9 @@ class BotRuntime:
             webhook_secret=secret,
             federation=FederationReceiver(link, services.alerts) if link else None,
         )
-        self._runner, self.port = await serve(web_app, settings.listen_host, settings.listen_port)
+        self._runner, self.port = await serve(
+            web_app, settings.listen_host, settings.listen_port, sock=self._listen_socket
+        )
         if settings.webhook_url:
             await application.bot.set_webhook(
                 settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES

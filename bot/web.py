@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -104,12 +105,19 @@ def build_health_app(readiness: Readiness) -> web.Application:
     return app
 
 
-async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int | None]:
-    """Start `app` on host:port; port 0 takes any free one, returned as bound."""
+async def serve(
+    app: web.Application, host: str, port: int, *, sock: socket.socket | None = None
+) -> tuple[web.AppRunner, int | None]:
+    """Start `app` on host:port; port 0 takes any free one, returned as bound.
+
+    With `sock`, a socket already bound (handed over by whoever started the bot, which
+    knew the port before the bot did), `app` is served on it and host:port are not used.
+    """
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    site = web.TCPSite(runner, host, port) if sock is None else web.SockSite(runner, sock)
     try:
-        await web.TCPSite(runner, host, port).start()
+        await site.start()
     except OSError:
         await runner.cleanup()
         raise

@@ -44,7 +44,7 @@ from storage.enums import (
     Role,
 )
 from storage.models import AuditEntry, Report, utcnow
-from tests.town import Town, free_port, town_settings
+from tests.town import Town, listening_socket, port_of, town_settings
 
 SECRET = "a-shared-secret-for-norwich-and-thetford"
 SHARED = SharedSecret(SecretStr(SECRET))
@@ -133,7 +133,10 @@ async def running_towns(
     tmp_path: Path, norwich_side: Side, thetford_side: Side
 ) -> AsyncIterator[Towns]:
     """Norwich and Thetford: one sandbox, two bots, two logs, two web servers."""
-    norwich_port, thetford_port = free_port(), free_port()
+    # Each town's address is in the other's schemes file before either starts: the
+    # sockets are bound now and handed to the bots' web servers.
+    norwich_socket, thetford_socket = listening_socket(), listening_socket()
+    norwich_port, thetford_port = port_of(norwich_socket), port_of(thetford_socket)
     norwich_file, norwich_schemes = _schemes(
         tmp_path, "norwich", norwich_side.template, group=NORWICH_GROUP,
         control_room=NORWICH_CONTROL_ROOM, peer_port=thetford_port, keys=norwich_side.keys,
@@ -145,12 +148,12 @@ async def running_towns(
     async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
         towns: list[Town] = []
         plans = (
-            (NORWICH_TOKEN, "norwich", norwich_schemes, norwich_file, norwich_port, NORWICH,
+            (NORWICH_TOKEN, "norwich", norwich_schemes, norwich_file, norwich_socket, NORWICH,
              norwich_side),
-            (THETFORD_TOKEN, "thetford", thetford_schemes, thetford_file, thetford_port,
+            (THETFORD_TOKEN, "thetford", thetford_schemes, thetford_file, thetford_socket,
              THETFORD, thetford_side),
         )  # fmt: skip
-        for token, name, schemes, file, port, (group, control_room), side in plans:
+        for token, name, schemes, file, listen, (group, control_room), side in plans:
             bot = sandbox.add_bot(token, f"shopwatch_{name}_bot", "ShopWatch")
             config = schemes.scheme(name)
             carer = sandbox.user(config.coordinators[0], f"Coordinator of {config.name}")
@@ -163,10 +166,10 @@ async def running_towns(
                 tmp_path / name,
                 bot_token=token,
                 schemes_file=file,
-                listen_port=port,
+                listen_port=port_of(listen),
                 federation_private_key=side.private_key,
             )
-            runtime = BotRuntime(settings, schemes)
+            runtime = BotRuntime(settings, schemes, listen_socket=listen)
             await runtime.start()
             towns.append(Town(sandbox, bot, runtime, schemes, carer, *chats))
         try:

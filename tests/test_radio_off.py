@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bench.load import TOKEN, BotProcess, bot_environment, start_process
 from config.schemes import load_schemes
 from sandbox import BotApiSandbox, MessageView, SandboxLimits
-from tests.town import EXAMPLE_SCHEMES, free_port
+from tests.town import EXAMPLE_SCHEMES, closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERT = "/alert Male 30s, grey hoodie, took razor blades. Heading to Haymarket"
@@ -56,10 +58,16 @@ async def healthz(process: BotProcess, port: int) -> bool:
         return False
 
 
+@pytest.fixture
+def radio_port() -> Iterator[int]:
+    """Where Norwich's Mumble server would be: nothing answers there."""
+    with closed_port() as port:
+        yield port
+
+
 async def test_without_libopus_the_bot_starts_alerts_go_out_and_the_log_and_doctor_say_why(
-    tmp_path: Path,
+    tmp_path: Path, radio_port: int
 ) -> None:
-    radio_port = free_port()
     schemes_file = schemes_with_radio(tmp_path, radio_port)
     schemes = load_schemes(schemes_file)
     norwich = schemes.scheme("norwich")

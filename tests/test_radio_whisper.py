@@ -20,7 +20,7 @@ from broadcast.radio.speech import (
     build_transcriber,
 )
 from config.schemes import RadioConfig, SchemesFile, load_schemes
-from tests.town import EXAMPLE_SCHEMES, free_port, running_town
+from tests.town import EXAMPLE_SCHEMES, closed_port, running_town
 
 CALL = "the suspect is a man in a grey hoodie heading down market street"
 
@@ -33,11 +33,11 @@ def tiny_english_model() -> Path:
     return Path(models.get_model_path())
 
 
-def whisper_radio(model: Path | None) -> SchemesFile:
-    """Norwich with its radio transcribed by Whisper; no server answers: none is needed."""
+def whisper_radio(model: Path | None, port: int) -> SchemesFile:
+    """Norwich with its radio transcribed by Whisper on `port`, where nothing answers."""
     schemes = load_schemes(EXAMPLE_SCHEMES)
     radio = RadioConfig(
-        server="127.0.0.1", port=free_port(), stt="whisper", whisper_model=model, tts="piper"
+        server="127.0.0.1", port=port, stt="whisper", whisper_model=model, tts="piper"
     )
     norwich = schemes.scheme("norwich").model_copy(update={"radio": radio})
     return schemes.model_copy(
@@ -82,30 +82,34 @@ async def test_a_missing_whisper_model_turns_the_radio_off_and_leaves_the_chat_w
 ) -> None:
     tiny_english_model()
     missing = tmp_path / "no-such-model"
-    schemes = whisper_radio(missing)
-    problem = (
-        f"the whisper speech engine has no model: radio.whisper_model {missing} is not a directory"
-    )
-    [(status, detail)] = [(s, d) for s, d, fix in await radio_checks(schemes) if fix == MODEL_FIX]
-    assert status == "FAIL"
-    assert detail.endswith(problem)
+    with closed_port() as nowhere:
+        schemes = whisper_radio(missing, nowhere)
+        problem = (
+            "the whisper speech engine has no model: "
+            f"radio.whisper_model {missing} is not a directory"
+        )
+        [(status, detail)] = [
+            (s, d) for s, d, fix in await radio_checks(schemes) if fix == MODEL_FIX
+        ]
+        assert status == "FAIL"
+        assert detail.endswith(problem)
 
-    with caplog.at_level(logging.ERROR, logger="broadcast.radio.bridge"):
-        async with running_town(tmp_path, schemes=schemes) as town:
-            radio = town.runtime.services.radio
-            assert radio is not None
-            assert radio.links == {}
-            assert radio.problems == {"norwich": problem}
-            assert f"radio for norwich is off: {problem}" in caplog.messages
+        with caplog.at_level(logging.ERROR, logger="broadcast.radio.bridge"):
+            async with running_town(tmp_path, schemes=schemes) as town:
+                radio = town.runtime.services.radio
+                assert radio is not None
+                assert radio.links == {}
+                assert radio.problems == {"norwich": problem}
+                assert f"radio for norwich is off: {problem}" in caplog.messages
 
-            carol = town.coordinator
-            sent = await carol.send(town.bot, "/alert Male in a grey hoodie took razor blades")
-            await town.bot_message_after(
-                carol,
-                sent.message_id,
-                lambda message: message.body.startswith("Alert sent to "),
-                what="the alert's confirmation",
-            )
+                carol = town.coordinator
+                sent = await carol.send(town.bot, "/alert Male in a grey hoodie took razor blades")
+                await town.bot_message_after(
+                    carol,
+                    sent.message_id,
+                    lambda message: message.body.startswith("Alert sent to "),
+                    what="the alert's confirmation",
+                )
 
 
 def test_a_scheme_chooses_whisper_in_its_schemes_file(tmp_path: Path) -> None:

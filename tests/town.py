@@ -11,8 +11,8 @@ import asyncio
 import re
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +41,27 @@ BOT_TOKEN = "5550001:sandbox-token-norwich"
 WEBHOOK_SECRET = "test-webhook-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
+def listening_socket() -> socket.socket:
+    """A socket bound now to a free port of 127.0.0.1, to hand to the bot's web server: the
+    port is known before the bot starts (for a webhook URL, or a peer's address), and no
+    other process can take it meanwhile."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A port of 127.0.0.1 where nothing answers, for as long as the block runs: bound by
+    the test and never listening, so a connection is refused and nobody else can take it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield port_of(sock)
 
 
 @dataclass
@@ -290,8 +307,13 @@ class Town:
 
 
 def town_settings(
-    sandbox: BotApiSandbox, directory: Path, *, webhook: bool = False, **overrides: object
+    sandbox: BotApiSandbox,
+    directory: Path,
+    *,
+    webhook_port: int | None = None,
+    **overrides: object,
 ) -> Settings:
+    """The settings of a town's bot; with `webhook_port`, it takes updates by webhook there."""
     values: dict[str, object] = {
         "bot_token": BOT_TOKEN,
         "telegram_api_url": sandbox.base_url,
@@ -302,12 +324,11 @@ def town_settings(
         "listen_host": "127.0.0.1",
         "listen_port": 0,
     }
-    if webhook:
-        port = free_port()
+    if webhook_port is not None:
         values |= {
-            "webhook_url": f"http://127.0.0.1:{port}/telegram",
+            "webhook_url": f"http://127.0.0.1:{webhook_port}/telegram",
             "webhook_secret": WEBHOOK_SECRET,
-            "listen_port": port,
+            "listen_port": webhook_port,
         }
     values |= overrides
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -338,8 +359,11 @@ async def running_town(
             sandbox.group(other.group_chat_id, other.name, bots=[bot])
             sandbox.group(other.control_room_chat_id, f"{other.name} control room", bots=[bot])
         overrides = {} if database_url is None else {"database_url": database_url}
-        settings = town_settings(sandbox, directory, webhook=webhook, **overrides)
-        runtime = BotRuntime(settings, schemes)
+        listen = listening_socket() if webhook else None
+        settings = town_settings(
+            sandbox, directory, webhook_port=port_of(listen) if listen else None, **overrides
+        )
+        runtime = BotRuntime(settings, schemes, listen_socket=listen)
         await runtime.start()
         try:
             yield Town(sandbox, bot, runtime, schemes, coordinator, group, control_room)
