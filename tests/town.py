@@ -51,6 +51,15 @@ def listening_socket() -> socket.socket:
     return sock
 
 
+def free_port() -> int:
+    """A port free a moment ago, only for another process that binds it itself and takes no
+    socket (an installed `shopwatch`'s settings): it can be taken meanwhile. In this
+    process, hand the web server a `listening_socket()` instead."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def port_of(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
