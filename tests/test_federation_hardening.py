@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from tests.test_federation import (
     NORWICH_FILE,
@@ -146,3 +148,39 @@ async def test_a_peers_words_pass_the_member_text_filter_and_its_statuses_a_fixe
     assert report.id is not None
     texts = [e.text for e in await thetford.runtime.store.reports.events(report.id)]
     assert texts == ["Seen again"]
+
+
+async def test_a_photo_fetch_follows_no_redirect_and_tells_the_peer_nothing_of_what_failed(
+    towns: Towns,
+) -> None:
+    """Norwich's address answers Thetford's photo fetch with a 302 to an internal service:
+    Thetford must not call it (with its signed headers), nor say what it found."""
+    norwich, thetford = towns.norwich, towns.thetford
+    port = norwich.runtime.port
+    assert port is not None
+    await norwich.runtime.stop()
+    internal_calls: list[str] = []
+
+    async def internal(request: web.Request) -> web.Response:
+        internal_calls.append(request.path)
+        return web.Response(status=503, text="admin console: redis at 10.0.0.7 is down")
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound(str(inside.make_url("/admin")))
+
+    inside_app = web.Application()
+    inside_app.router.add_route("*", "/{tail:.*}", internal)
+    lure = web.Application()
+    lure.router.add_route("*", "/{tail:.*}", redirect)
+    runner = web.AppRunner(lure)
+    async with TestServer(inside_app) as inside:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            answer, said = await knock(thetford, an(9900, photos=["ab" * 32]), key="norwich:9900")
+        finally:
+            await runner.cleanup()
+
+    assert answer == 503
+    assert said["error"] == "could not fetch a photo; try again later"
+    assert internal_calls == [], "the redirect was not followed"

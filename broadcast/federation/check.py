@@ -51,7 +51,7 @@ async def ping(peer: Peer, sender: str) -> PingResult:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PING_SECONDS)) as session,
-            session.get(peer.url + path, headers=headers) as response,
+            session.get(peer.url + path, headers=headers, allow_redirects=False) as response,
         ):
             answer = await response.json(content_type=None)
             status = response.status

@@ -230,8 +230,11 @@ class FederationReceiver:
             try:
                 data = await self.link.fetch_photo(peer, sha256, sender=alert.to)
             except RetryLaterError as exc:
+                # What went wrong stays here: telling the peer would make us its port
+                # scanner (which address answered what).
+                logger.warning("photo %s from %r not fetched: %r", sha256, peer.slug, str(exc))
                 raise RefusedError(
-                    503, f"could not fetch photo {sha256}: {exc}", peer.slug
+                    503, "could not fetch a photo; try again later", peer.slug
                 ) from None
             except UndeliverableError as exc:
                 raise RefusedError(422, str(exc), peer.slug) from None

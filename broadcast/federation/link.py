@@ -13,6 +13,8 @@ Alerts that came from a peer are never passed on to another peer.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 import uuid
@@ -43,6 +45,8 @@ OPERATOR_STATUSES = frozenset(str(status) for status in OperatorStatus)
 _FORWARDED_CHANGES = ("status", "category", "urgency", "latitude", "longitude")
 REQUEST_SECONDS = 15.0
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+PHOTO_FETCHES = 2
+"""Peer photos fetched (and so re-encoded) at once; more wait their turn."""
 """As the photo store's own bound: a larger answer is not read to the end."""
 
 
@@ -67,6 +71,10 @@ class FederationLink:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+    @functools.cached_property
+    def _photo_fetches(self) -> asyncio.Semaphore:
+        return asyncio.Semaphore(PHOTO_FETCHES)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -332,8 +340,9 @@ class FederationLink:
         if body:
             headers["Content-Type"] = "application/json"
         try:
+            # Never a redirect: it would carry our signed headers to wherever it points.
             async with self._client().request(
-                method, peer.url + path, data=body or None, headers=headers
+                method, peer.url + path, data=body or None, headers=headers, allow_redirects=False
             ) as response:
                 return response.status, await response.text()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -345,7 +354,12 @@ class FederationLink:
         headers = signing.sign(peer.keys, sender, "GET", path)
         data = bytearray()
         try:
-            async with self._client().get(peer.url + path, headers=headers) as response:
+            async with (
+                self._photo_fetches,  # a few at a time: each may be 20 MB to re-encode
+                self._client().get(
+                    peer.url + path, headers=headers, allow_redirects=False
+                ) as response,
+            ):
                 if response.status != 200:
                     raise RetryLaterError(f"{peer.slug} gave no photo: {response.status}")
                 async for chunk in response.content.iter_chunked(64 * 1024):
