@@ -766,21 +766,28 @@ async def test_a_period_that_makes_no_sense_is_explained_and_nothing_is_exported
     assert document_names(town, town.coordinator) == []
 
 
-async def test_a_coordinator_grades_a_report_with_buttons_and_states_conditions(
-    polling_town: Town,
-) -> None:
-    town = polling_town
-    store = town.runtime.store
+async def a_shops_theft(store: Store, description: str) -> Report:
+    """A theft one of Norwich's seeded shops logged."""
     scheme = await norwich(store)
     shops, _ = await seed_shops(store, scheme)
-    report = await store.reports.create(
+    return await store.reports.create(
         Report(
             scheme_id=scheme.id or 0,
             member_id=shops[0].id,
             category=Category.THEFT,
             urgency=Urgency.NOW,
-            description="Grey hoodie took two bottles of gin, heading to Market St",
+            description=description,
         )
+    )
+
+
+async def test_a_coordinator_grades_a_report_with_buttons_and_states_conditions(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    report = await a_shops_theft(
+        store, "Grey hoodie took two bottles of gin, heading to Market St"
     )
     carol = town.coordinator
 
@@ -825,17 +832,7 @@ async def test_a_coordinator_grades_a_report_with_buttons_and_states_conditions(
 async def test_reading_a_report_through_grade_is_audited_like_show(polling_town: Town) -> None:
     town = polling_town
     store = town.runtime.store
-    scheme = await norwich(store)
-    shops, _ = await seed_shops(store, scheme)
-    report = await store.reports.create(
-        Report(
-            scheme_id=scheme.id or 0,
-            member_id=shops[0].id,
-            category=Category.THEFT,
-            urgency=Urgency.NOW,
-            description="Tall man, red cap, took razors",
-        )
-    )
+    report = await a_shops_theft(store, "Tall man, red cap, took razors")
     carol = town.coordinator
 
     await carol.send(town.bot, f"/grade {report.id}")
