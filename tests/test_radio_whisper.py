@@ -77,17 +77,23 @@ async def test_whisper_hears_a_call_carried_as_opus() -> None:
         assert word in words, (word, heard)
 
 
+@pytest.mark.parametrize("there", [False, True], ids=["no such folder", "a folder, no model"])
 async def test_a_missing_whisper_model_turns_the_radio_off_and_leaves_the_chat_working(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, there: bool
 ) -> None:
     tiny_english_model()
-    missing = tmp_path / "no-such-model"
+    missing = tmp_path / "whisper-small"
+    if there:
+        missing.mkdir()
+        (missing / "README.md").write_text("the model was never copied here\n")
+    why = (
+        "has no model.bin or config.json: not a faster-whisper (CTranslate2) model"
+        if there
+        else "is not a directory"
+    )
+    problem = f"the whisper speech engine has no model: radio.whisper_model {missing} {why}"
     with closed_port() as nowhere:
         schemes = whisper_radio(missing, nowhere)
-        problem = (
-            "the whisper speech engine has no model: "
-            f"radio.whisper_model {missing} is not a directory"
-        )
         [(status, detail)] = [
             (s, d) for s, d, fix in await radio_checks(schemes) if fix == MODEL_FIX
         ]
