@@ -7,7 +7,6 @@ reader sees the whole bot in one screen.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -16,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.chat_senders import ChatSenders
 from bot.jobs import schedule_jobs
 from bot.persistence import DatabasePersistence
+from bot.update_order import UPDATES_QUEUED, ChatOrderedUpdates, InHandQueue
 from bot.updates import SkippingUpdatesRequest
 from broadcast import texts
 from broadcast.alerts import AlertService
@@ -44,14 +44,14 @@ from storage.store import Store
 
 ShopWatchApplication = Application[Any, ShopWatchContext, Any, Any, BotData, Any]
 
-UPDATES_TAKEN_AHEAD = 1
-"""Updates taken from Telegram but not yet being handled, at most.
+UPDATES_TAKEN_AHEAD = UPDATES_QUEUED
+"""Updates taken from Telegram and queued before they are in hand, at most.
 
 Polling confirms a batch to Telegram as soon as it asks for the next one, and a
 queue without bound asks at once: a crash then loses the whole batch (up to 100
 members' messages, none of them answered). With this bound the next batch is
 asked for only when the last of this one is in hand, so a crash loses at most the
-update being handled and the one behind it.
+updates in hand (`concurrent_updates`, bot/update_order.py) and the one queued.
 
 Polling only: a webhook that waited for room would keep Telegram waiting behind a
 slow handler (an export) until it timed out and sent the update again. A webhook
@@ -100,11 +100,13 @@ def build_application(
         .post_init(_announce_commands)
         .persistence(DatabasePersistence(store.conversations))
     )
+    processor = ChatOrderedUpdates(settings.concurrent_updates)
+    builder = builder.concurrent_updates(processor)
     if webhook:
-        builder = builder.updater(None)
+        builder = builder.updater(None).update_queue(InHandQueue(processor))
     else:
         builder = builder.get_updates_request(SkippingUpdatesRequest(connection_pool_size=1))
-        builder = builder.update_queue(asyncio.Queue(maxsize=UPDATES_TAKEN_AHEAD))
+        builder = builder.update_queue(InHandQueue(processor, maxsize=UPDATES_TAKEN_AHEAD))
     application: ShopWatchApplication = builder.build()
     photos = PhotoStore(settings.photos_dir)
     metrics = Metrics()

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Processes sending the outbox (`shopwatch run` plus each `shopwatch worker`): they
     # share the bot's 30 messages a second between them.
     outbox_workers: int = Field(default=1, ge=1, le=64)
+    # Updates handled at once, of different chats and senders (bot/update_order.py); a
+    # crash loses at most this many plus one, each unanswered. 1 handles one at a time.
+    concurrent_updates: int = Field(default=8, ge=1, le=256)
     # How long a claimed message is a worker's alone; a dead worker's chats wait this long.
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
     # Where `shopwatch worker` serves /healthz, /readyz and /metrics (on listen_host);

@@ -24,9 +24,10 @@ import pytest
 import telegram
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.app import UPDATES_TAKEN_AHEAD
+from bot.update_order import lost_in_a_crash
 from broadcast import texts
 from config.schemes import SchemesFile, load_schemes
+from config.settings import Settings
 from sandbox import (
     BotApiSandbox,
     BotHandle,
@@ -335,6 +336,7 @@ async def test_thirty_seconds_of_telegram_errors_timeouts_and_flood_limits_delay
 # --- the process is killed mid-burst ---------------------------------------------------------
 
 BURST = 100
+DEFAULT_CONCURRENCY: int = Settings.model_fields["concurrent_updates"].default
 SHOPS = 12
 """Enough shops that none passes the posting limit (ten alerts a minute) in the burst."""
 KILL_AFTER_CONFIRMATIONS = 30
@@ -477,7 +479,8 @@ async def test_killed_mid_burst_and_started_again_the_bot_sends_every_acknowledg
 
     An alert the bot had taken from Telegram (getUpdates confirms a batch when it
     asks for the next) but not yet handled is gone with the process, its shop never
-    told "Alert sent": the bot takes only one update ahead, so at most two are.
+    told "Alert sent": the bot has at most `concurrent_updates` in hand and one queued
+    (`bot/update_order.py`), so at most nine are.
     """
     async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
         bot = sandbox.add_bot(BOT_TOKEN, "shopwatch_bot", "ShopWatch")
@@ -517,8 +520,8 @@ async def test_killed_mid_burst_and_started_again_the_bot_sends_every_acknowledg
         copies = {report_id: copies_in(sandbox, chats, report_id) for report_id in reports}
 
     assert before_kill <= acknowledged
-    assert BURST - len(reports) <= UPDATES_TAKEN_AHEAD + 1, (
-        "lost: only the update in hand and the one queued"
+    assert BURST - len(reports) <= lost_in_a_crash(DEFAULT_CONCURRENCY), (
+        "lost: only the updates in hand and the one queued"
     )
     assert acknowledged <= set(reports), "no shop was told of an alert the log does not have"
     doubled: dict[tuple[int, int], int] = {}
