@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from broadcast import texts
+from broadcast import commands, texts
 from broadcast.alerts import member_text, text_problem
 from broadcast.membership import InviteRefusedError, MembershipDesk, local_time
 from broadcast.outbox import keyboard
@@ -270,6 +270,13 @@ async def button_after_the_end(update: Update, context: ShopWatchContext) -> Non
     await refuse(update, context, "join", "stale" if parts else "forged")
 
 
+async def help_while_joining(update: Update, _context: ShopWatchContext) -> None:
+    """/help half-way through joining: how to go on, not how to get an invite."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(commands.JOINING_HELP)
+
+
 def join_conversation() -> ConversationHandler[ShopWatchContext]:
     private = filters.ChatType.PRIVATE
     answer = filters.TEXT & ~filters.COMMAND & private
@@ -300,6 +307,7 @@ def join_conversation() -> ConversationHandler[ShopWatchContext]:
             fallbacks=[
                 CommandHandler("start", start_again, filters=private),
                 CommandHandler("cancel", cancelled, filters=private),
+                CommandHandler("help", help_while_joining, filters=private),
             ],
             name="join",
             persistent=True,

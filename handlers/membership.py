@@ -90,10 +90,12 @@ async def invite(update: Update, context: ShopWatchContext, membership: Membersh
     assert message is not None
     assert user is not None
     role, slug = Role.MEMBER, None
+    towns = {scheme.slug for scheme in context.services.schemes.schemes}
     for word in (a.lower() for a in context.args or ()):
         if word in {str(r) for r in INVITABLE_ROLES}:
             role = Role(word)
-        elif word in {str(r) for r in Role} or slug is not None:
+        elif word in {str(r) for r in Role} or slug is not None or word not in towns:
+            # "/invite manager": the word is not a role, which says nothing of the person.
             await message.reply_text(texts.invite_usage(str(r) for r in INVITABLE_ROLES))
             return
         else:

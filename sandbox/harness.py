@@ -261,9 +261,12 @@ class BotApiSandbox:
         a long poll waits for this to grow, rather than for time to pass."""
         return self.state.bots[bot.id].poll_generation
 
-    def commands(self, bot: BotHandle) -> list[tuple[str, str]]:
-        """The default-scope command list the bot set with setMyCommands."""
-        return list(self.state.bots[bot.id].commands.get(commands_key(None, None), []))
+    def commands(
+        self, bot: BotHandle, scope: dict[str, object] | None = None
+    ) -> list[tuple[str, str]]:
+        """The command list the bot set with setMyCommands for `scope` (a BotCommandScope
+        as JSON, e.g. {"type": "chat", "chat_id": 42}); the default scope without one."""
+        return list(self.state.bots[bot.id].commands.get(commands_key(scope, None), []))
 
     def webhook_url(self, bot: BotHandle) -> str | None:
         hook = self.state.bots[bot.id].webhook
