@@ -1,5 +1,5 @@
 """`shopwatch`: the command line a deployment uses (run, worker, migrate, check, demo, export,
-member).
+member, subject, sar).
 
 Configuration mistakes end here as one line on stderr and exit status 2, never
 a traceback: the person reading it is setting up a scheme, not debugging Python.
@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.export_cli import add_export_parser, run_export_command
 from bot.federation_cli import add_federation_parser, keygen, run_federation_check
 from bot.member_cli import add_member_parser, run_member_command
+from bot.subject_cli import add_subject_parsers, run_subject_command
 from config.errors import ConfigError, StorageError
 from config.schemes import load_schemes
 from config.settings import Settings, configure_logging, load_settings
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     add_export_parser(commands)
     add_federation_parser(commands)
     add_member_parser(commands)
+    add_subject_parsers(commands)
     return parser
 
 
@@ -168,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_federation_check(settings, args.peer))
         if args.command == "member":
             return asyncio.run(run_member_command(settings, args))
+        if args.command in ("subject", "sar"):
+            return asyncio.run(run_subject_command(settings, args))
         if args.command == "run":
             asyncio.run(_run(settings))
         elif args.command == "worker":

@@ -128,7 +128,18 @@ class SubjectsConfig(BaseModel):
     appeal: str = Field(
         default=DEFAULT_APPEAL, min_length=1, description="How to appeal, on the notice letter"
     )
-    privacy_notice: str = Field(default=DEFAULT_PRIVACY_NOTICE, min_length=1)
+    privacy_notice: str = Field(
+        default=DEFAULT_PRIVACY_NOTICE,
+        min_length=1,
+        description="On the notice letter: for people whose data the scheme did not collect"
+        " from them (UK GDPR article 14)",
+    )
+    address: str = Field(
+        default="",
+        max_length=1000,
+        description="Where appeals and requests go (post or email): printed on letters;"
+        " a notice letter needs it",
+    )
 
     @model_validator(mode="after")
     def _review_before_end(self) -> SubjectsConfig:

@@ -8,6 +8,7 @@ either way, naming records by id. A refusal changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -16,6 +17,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from broadcast.subjects import texts
+from broadcast.subjects.letter import LetterIncident, NoticeLetter, render_letter
 from broadcast.subjects.notices import NoticeTerms, plan_notice
 from broadcast.subjects.text import clean_text
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError, ShopWatchError
@@ -25,14 +28,16 @@ from storage.enums import (
     AuditOutcome,
     MemberStatus,
     NoticeStage,
+    ReportStatus,
     Role,
     SubjectLinkVia,
 )
 from storage.models import Member, Scheme, utcnow
 from storage.photos import PhotoStore
+from storage.places import police_place, scheme_prefix
 from storage.store import Store
 from storage.subject_models import Notice, Subject, SubjectErasure, SubjectIntel
-from storage.subjects import Identification
+from storage.subjects import Identification, in_force
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +65,40 @@ class Actor:
         return self.member.telegram_user_id
 
 
+@dataclass(frozen=True, slots=True)
+class LetterFile:
+    """A notice letter made for serving: its file name, the PDF, and what it says."""
+
+    filename: str
+    data: bytes
+    letter: NoticeLetter
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """Whoever runs the deployment, at its command line: no membership, so no role check.
+
+    Only for the steps a deployment answers for itself (a notice letter, a subject
+    access bundle, an erasure, recording service or an appeal); audited with the
+    system user who ran the command.
+    """
+
+    scheme_id: int
+    description: str
+
+
+Acting = Actor | Deployment
+"""Who a step is done by: a member, or the deployment's own hand."""
+
+
+def _scheme_of(acting: Acting) -> int:
+    return acting.member.scheme_id if isinstance(acting, Actor) else acting.scheme_id
+
+
+def _member_id_of(acting: Acting) -> int | None:
+    return acting.member.id if isinstance(acting, Actor) else None
+
+
 class SubjectService:
     def __init__(self, schemes: SchemesFile, store: Store, photos: PhotoStore) -> None:
         self._schemes = schemes
@@ -74,15 +113,17 @@ class SubjectService:
 
     async def _audit(
         self,
-        actor: Actor | None,
+        actor: Acting | None,
         action: str,
         outcome: AuditOutcome,
         scheme_id: int | None,
         detail: Mapping[str, Any],
     ) -> None:
+        if isinstance(actor, Deployment):
+            detail = {**detail, "by": actor.description}
         await self._store.audit.record(
-            actor_telegram_id=actor.telegram_id if actor else None,
-            actor_member_id=actor.member.id if actor else None,
+            actor_telegram_id=actor.telegram_id if isinstance(actor, Actor) else None,
+            actor_member_id=actor.member.id if isinstance(actor, Actor) else None,
             action=action,
             outcome=outcome,
             scheme_id=scheme_id,
@@ -91,12 +132,14 @@ class SubjectService:
 
     async def _guard(
         self,
-        actor: Actor,
+        actor: Acting,
         action: str,
         roles: Collection[Role],
         scheme_id: int,
         detail: Mapping[str, Any],
     ) -> None:
+        if isinstance(actor, Deployment):
+            return
         member = actor.member
         if (
             member.status is not MemberStatus.ACTIVE
@@ -110,7 +153,7 @@ class SubjectService:
 
     async def _run(
         self,
-        actor: Actor,
+        actor: Acting,
         action: str,
         roles: Collection[Role],
         detail: Mapping[str, Any],
@@ -120,7 +163,7 @@ class SubjectService:
 
         The scheme acted in is the actor's own: a record of another scheme is not found.
         """
-        scheme_id = actor.member.scheme_id
+        scheme_id = _scheme_of(actor)
         await self._guard(actor, action, roles, scheme_id, detail)
         try:
             result = await step()
@@ -264,15 +307,15 @@ class SubjectService:
         )
         return subject
 
-    async def erase(self, actor: Actor, subject_id: int, reason: str) -> SubjectErasure:
-        scheme_id = actor.member.scheme_id
+    async def erase(self, actor: Acting, subject_id: int, reason: str) -> SubjectErasure:
+        scheme_id = _scheme_of(actor)
 
         async def step() -> SubjectErasure:
             clean = clean_text(reason, BASIS_MAX)
             if not clean:
                 raise InvalidInputError("reason_missing")
             erasure, removed = await self._store.subjects.erase(
-                subject_id, scheme_id=scheme_id, by_member_id=actor.member.id, reason=clean
+                subject_id, scheme_id=scheme_id, by_member_id=_member_id_of(actor), reason=clean
             )
             for path in removed.unheld_files:
                 self._photos.delete(path)
@@ -331,9 +374,9 @@ class SubjectService:
         return sorted(set(shops))
 
     async def record_service(
-        self, actor: Actor, notice_id: int, *, served_on: date, how: str
+        self, actor: Acting, notice_id: int, *, served_on: date, how: str
     ) -> Notice:
-        scheme_id = actor.member.scheme_id
+        scheme_id = _scheme_of(actor)
 
         async def step() -> Notice:
             notice = await self._store.subjects.notice(notice_id, scheme_id)
@@ -352,9 +395,9 @@ class SubjectService:
         return served
 
     async def record_appeal(
-        self, actor: Actor, notice_id: int, *, received_on: date, text: str
+        self, actor: Acting, notice_id: int, *, received_on: date, text: str
     ) -> Notice:
-        scheme_id = actor.member.scheme_id
+        scheme_id = _scheme_of(actor)
 
         async def step() -> Notice:
             notice = await self._store.subjects.notice(notice_id, scheme_id)
@@ -374,7 +417,7 @@ class SubjectService:
 
     async def decide_appeal(
         self,
-        actor: Actor,
+        actor: Acting,
         notice_id: int,
         *,
         outcome: AppealOutcome,
@@ -382,7 +425,7 @@ class SubjectService:
         decision_ref: str,
         new_end: date | None = None,
     ) -> Notice:
-        scheme_id = actor.member.scheme_id
+        scheme_id = _scheme_of(actor)
 
         async def step() -> Notice:
             notice = await self._store.subjects.notice(notice_id, scheme_id)
@@ -413,6 +456,60 @@ class SubjectService:
             step,
         )
         return decided
+
+    async def notice_letter(self, actor: Acting, notice_id: int) -> LetterFile:
+        """The letter to serve for a notice in force, as a PDF: audited as a disclosure."""
+        scheme_id = _scheme_of(actor)
+        scheme = await self._scheme(scheme_id)
+        detail: dict[str, Any] = {"notice_id": notice_id}
+
+        async def step() -> LetterFile:
+            notice = await self._store.subjects.notice(notice_id, scheme_id)
+            detail["subject_id"] = notice.subject_id
+            if not in_force(notice):
+                raise InvalidInputError("notice_not_in_force", str(notice_id))
+            policy = self.config(scheme)
+            if not policy.address.strip():
+                raise InvalidInputError("letter_address_missing", scheme.slug)
+            subject = await self._store.subjects.get(notice.subject_id, [scheme_id])
+            zone = ZoneInfo(scheme.timezone)
+            incidents = tuple(
+                LetterIncident(
+                    when=report.occurred_at.astimezone(zone).date(),
+                    category=report.category.value,
+                    place=police_place(report),
+                )
+                for report in await self._store.subjects.reports(notice.subject_id)
+                if report.status is not ReportStatus.WITHDRAWN
+            )
+            assert notice.id is not None
+            reference = texts.notice_reference(scheme_prefix(scheme.slug), notice.id)
+            letter = NoticeLetter(
+                scheme_name=scheme.name,
+                reference=reference,
+                issued_on=notice.issued_at.astimezone(zone).date(),
+                name=subject.name or f"Subject #{subject.id}",
+                aliases=tuple(subject.aliases),
+                stage=notice.stage,
+                decided_by=notice.decided_by,
+                board_decision_ref=notice.board_decision_ref,
+                premises=tuple(notice.premises),
+                starts_on=notice.starts_on,
+                ends_on=notice.ends_on,
+                review_on=notice.review_on,
+                conditions=notice.conditions,
+                served_on=notice.served_on,
+                served_how=notice.served_how,
+                incidents=incidents,
+                appeal=policy.appeal,
+                address=policy.address,
+                privacy_notice=policy.privacy_notice,
+            )
+            data = await asyncio.to_thread(render_letter, letter)
+            return LetterFile(f"{scheme.slug}-notice-{reference}.pdf", data, letter)
+
+        made: LetterFile = await self._run(actor, "notice.letter", DECIDERS, detail, step)
+        return made
 
     # --- reading --------------------------------------------------------------------------
 

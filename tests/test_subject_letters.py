@@ -1,0 +1,258 @@
+"""A notice letter a coordinator can serve: the PDF opened and read as the person would read it.
+
+The stories run on SQLite and, when SHOPWATCH_TEST_POSTGRES_URL is set, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import stat
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from bot.cli import main
+from broadcast.subjects.notices import NoticeTerms
+from broadcast.subjects.service import Deployment, SubjectService
+from config.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from config.schemes import SchemesFile, load_schemes, parse_schemes
+from storage.enums import AppealOutcome, AuditOutcome, NoticeStage
+from storage.store import Store
+from tests.storage_fixtures import EXAMPLE_SCHEMES
+from tests.test_subjects import Norwich, cctv_still, town
+
+TODAY = date(2026, 12, 2)
+NORWICH_ADDRESS = '''  [scheme.subjects]
+  address = """
+The Board, Norwich ShopWatch
+PO Box 1234, Norwich NR1 1AA
+board@norwich-shopwatch.example
+"""
+'''
+
+
+def pdf_text(data: bytes) -> str:
+    """The letter's words in reading order, lines joined (a wrapped sentence reads whole)."""
+    pages = PdfReader(io.BytesIO(data)).pages
+    return " ".join(" ".join(page.extract_text().split()) for page in pages)
+
+
+@pytest.fixture
+async def norwich(synced_store: Store, schemes_file: SchemesFile, tmp_path: Path) -> Norwich:
+    return await town(synced_store, schemes_file, tmp_path)
+
+
+async def excluded_dean(norwich: Norwich, **changes: Any) -> tuple[int, int]:
+    """Dean Smith, named from a photo alert and excluded by the board: (subject, notice)."""
+    boss = norwich.coordinator
+    alert = await norwich.report(photo=cctv_still(7), location_text="Gentleman's Walk")
+    subject = await norwich.service.create_from_report(norwich.operator, alert.id or 0)
+    await norwich.service.identify(
+        boss, subject.id or 0, name="Dean Smith", aliases=["Deano"], basis="Named by PCSO Hale"
+    )
+    terms = NoticeTerms(
+        stage=NoticeStage.EXCLUSION,
+        decided_by="The board of Norwich ShopWatch",
+        board_decision_ref="BD-2026-31",
+        conditions="Not to enter Chapelfield Mall by its Malthouse Road entrance.",
+    )
+    notice = await norwich.service.issue_notice(
+        boss, subject.id or 0, replace(terms, **changes), today=TODAY
+    )
+    return subject.id or 0, notice.id or 0
+
+
+class TestNoticeLetters:
+    async def test_the_letter_says_who_what_where_until_when_and_how_to_appeal(
+        self, norwich: Norwich
+    ) -> None:
+        sid, nid = await excluded_dean(norwich)
+        policy = norwich.service.config(norwich.scheme)
+
+        made = await norwich.service.notice_letter(norwich.coordinator, nid)
+
+        text = pdf_text(made.data)
+        assert made.filename == f"norwich-notice-NOR-N{nid:04d}.pdf"
+        for expected in (
+            "Norwich ShopWatch",
+            "Exclusion notice",
+            f"NOR-N{nid:04d}",
+            "Dean Smith (also known as Deano)",
+            "from 2 December 2026 until the end of 2 December 2027",
+            "The board of Norwich ShopWatch (board decision BD-2026-31)",
+            "review this exclusion on 2 June 2027",
+            "Shop 101, London Street",
+            "Shop 102, London Street",
+            "2 December 2026: theft, Gentleman's Walk",
+            "Not to enter Chapelfield Mall by its Malthouse Road entrance.",
+            "How to appeal",
+            "within 28 days of receiving it",
+            "PO Box 1234, Norwich NR1 1AA",
+            "board@norwich-shopwatch.example",
+            "Served on ______",
+            "How the scheme uses information about you",
+            " ".join(policy.privacy_notice.split()),
+        ):
+            assert expected in text, expected
+        assert "Named by PCSO Hale" not in text, "how they were identified is not the letter's"
+        assert norwich.shopkeeper.member.display_name not in text, "nor who reported"
+        entries = await norwich.store.audit.recent(5, scheme_id=norwich.scheme.id)
+        letter = next(e for e in entries if e.action == "notice.letter")
+        assert (letter.outcome, letter.detail) == (
+            AuditOutcome.ALLOWED,
+            {"notice_id": nid, "subject_id": sid},
+        )
+
+    async def test_once_served_the_letter_says_when_and_how_and_an_appeal_is_decided(
+        self, norwich: Norwich
+    ) -> None:
+        _, nid = await excluded_dean(norwich)
+        boss, service = norwich.coordinator, norwich.service
+        await service.record_service(
+            boss, nid, served_on=date(2026, 12, 3), how="By hand at Norwich police station"
+        )
+
+        served = pdf_text((await service.notice_letter(boss, nid)).data)
+
+        assert "Served on 3 December 2026: By hand at Norwich police station." in served
+        assert "Served on ______" not in served
+        await service.record_appeal(
+            boss, nid, received_on=date(2026, 12, 20), text="I was at work that day"
+        )
+        await service.decide_appeal(
+            boss,
+            nid,
+            outcome=AppealOutcome.OVERTURNED,
+            decided_on=date(2027, 1, 10),
+            decision_ref="BD-2027-02",
+        )
+        with pytest.raises(InvalidInputError, match="notice_not_in_force"):
+            await service.notice_letter(boss, nid)
+        last = (await norwich.store.audit.recent(1, scheme_id=norwich.scheme.id))[0]
+        assert (last.action, last.outcome, last.detail["reason"]) == (
+            "notice.letter",
+            AuditOutcome.REFUSED,
+            "notice_not_in_force",
+        )
+
+    async def test_a_warning_reads_as_a_warning(self, norwich: Norwich) -> None:
+        _, nid = await excluded_dean(norwich, stage=NoticeStage.WARNING, board_decision_ref=None)
+
+        text = pdf_text((await norwich.service.notice_letter(norwich.coordinator, nid)).data)
+
+        assert "Warning notice" in text
+        assert "This warning stands from 2 December 2026 until the end of 2 December 2027" in text
+        assert "Exclusion notice" not in text
+
+    async def test_a_member_another_scheme_or_a_scheme_without_an_address_gets_no_letter(
+        self, norwich: Norwich, schemes_file: SchemesFile
+    ) -> None:
+        _, nid = await excluded_dean(norwich)
+        wymondham = await norwich.store.schemes.get_by_slug("wymondham")
+        assert wymondham.id is not None
+
+        with pytest.raises(AccessDeniedError):
+            await norwich.service.notice_letter(norwich.shopkeeper, nid)
+        with pytest.raises(AccessDeniedError):
+            await norwich.service.notice_letter(norwich.operator, nid)
+        with pytest.raises(NotFoundError):
+            await norwich.service.notice_letter(Deployment(wymondham.id, "tester"), nid)
+        no_address = parse_schemes(EXAMPLE_SCHEMES.read_text().replace(NORWICH_ADDRESS, ""))
+        assert no_address.scheme("norwich").subjects.address == ""
+        bare = SubjectService(no_address, norwich.store, norwich.photos)
+        with pytest.raises(InvalidInputError, match="letter_address_missing"):
+            await bare.notice_letter(norwich.coordinator, nid)
+        refused = [
+            e.detail.get("reason")
+            for e in await norwich.store.audit.recent(10, scheme_id=norwich.scheme.id)
+            if e.action == "notice.letter"
+        ]
+        assert refused == ["letter_address_missing", "role", "role"]
+
+
+def test_a_coordinator_makes_the_letter_and_records_service_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
+    for name, value in {
+        "SHOPWATCH_DATABASE_URL": database_url,
+        "SHOPWATCH_SCHEMES_FILE": str(EXAMPLE_SCHEMES),
+        "SHOPWATCH_DATA_DIR": str(tmp_path / "data"),
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    async def seeded() -> int:
+        store = await Store.open(database_url)
+        try:
+            schemes = load_schemes(EXAMPLE_SCHEMES)
+            await store.schemes.sync(schemes)
+            norwich = await town(store, schemes, tmp_path / "data")
+            return (await excluded_dean(norwich))[1]
+        finally:
+            await store.close()
+
+    nid = asyncio.run(seeded())
+    letter = tmp_path / "letters" / "dean.pdf"
+    base = ["subject", "letter", "--scheme", "norwich", "--notice", str(nid)]
+
+    assert main([*base, "--out", str(letter)]) == 0
+    assert "Exclusion notice NOR-N" in capsys.readouterr().out
+    assert "Dean Smith (also known as Deano)" in pdf_text(letter.read_bytes())
+    assert stat.S_IMODE(letter.stat().st_mode) == 0o600
+    assert main([*base, "--out", str(letter)]) == 2
+    assert "exists already" in capsys.readouterr().err
+
+    served = ["subject", "served", "--scheme", "norwich", "--notice", str(nid)]
+    assert main([*served, "--on", "2026-12-03", "--how", " "]) == 2
+    assert "say how the notice was served" in capsys.readouterr().err
+    assert main([*served, "--on", "2026-12-03", "--how", "By hand, PCSO Hale"]) == 0
+    again = tmp_path / "letters" / "dean-served.pdf"
+    assert main([*base, "--out", str(again)]) == 0
+    assert "Served on 3 December 2026: By hand, PCSO Hale." in pdf_text(again.read_bytes())
+
+    notice = ["--scheme", "norwich", "--notice", str(nid)]
+    assert main(["subject", "decide", *notice, "--outcome", "upheld", "--on", "2027-01-10",
+                 "--ref", "BD-1"]) == 2  # fmt: skip
+    assert "no appeal against this notice is recorded" in capsys.readouterr().err
+    assert (
+        main(["subject", "appeal", *notice, "--received", "2026-12-20", "--text", "Not me"]) == 0
+    )
+    assert main(["subject", "decide", *notice, "--outcome", "varied", "--on", "2027-01-10",
+                 "--ref", "BD-2027-02", "--new-end", "2027-06-02"]) == 0  # fmt: skip
+    assert "appeal varied; the notice ends on 2 June 2027" in capsys.readouterr().out
+    assert main(["subject", "letter", "--scheme", "norwich", "--notice", "999", "--out",
+                 str(tmp_path / "x.pdf")]) == 2  # fmt: skip
+    assert "no notice 999" in capsys.readouterr().err
+
+    async def trail() -> list[tuple[str, str, str]]:
+        store = await Store.open(database_url)
+        try:
+            return [
+                (e.action, e.outcome.value, str(e.detail.get("by", "")))
+                for e in reversed(await store.audit.recent(20))
+                if e.action.startswith("notice.") and e.action != "notice.issue"
+            ]
+        finally:
+            await store.close()
+
+    actions = asyncio.run(trail())
+    assert [(a, o) for a, o, _ in actions] == [
+        ("notice.letter", "allowed"),
+        ("notice.serve", "refused"),
+        ("notice.serve", "allowed"),
+        ("notice.letter", "allowed"),
+        ("notice.appeal_decided", "refused"),
+        ("notice.appeal", "allowed"),
+        ("notice.appeal_decided", "allowed"),
+        ("notice.letter", "refused"),
+    ]
+    assert all(by.endswith("(command line)") for _, _, by in actions)
