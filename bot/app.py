@@ -121,7 +121,12 @@ def build_application(
     )
     ChatSenders(application.bot, store, schemes).register(outbox)
     signer = CallbackSigner.from_token(token)
-    federation = federation_link(schemes, store, settings.federation_private_key)
+    federation = federation_link(
+        schemes,
+        store,
+        settings.federation_private_key,
+        old_signatures_until=settings.federation_old_signatures_until,
+    )
     application.bot_data.services = Services(
         settings=settings,
         schemes=schemes,

@@ -80,7 +80,12 @@ async def run_federation_check(settings: Settings, peer_slug: str) -> int:
     schemes = load_schemes(settings.schemes_file)
     if peer_slug not in {p.slug for p in schemes.peers}:
         raise ConfigError(f"{settings.schemes_file}: no [[peer]] with slug {peer_slug!r}")
-    peer = load_peers(schemes, settings.federation_private_key)[peer_slug]
+    peers = load_peers(
+        schemes,
+        settings.federation_private_key,
+        old_signatures_until=settings.federation_old_signatures_until,
+    )
+    peer = peers[peer_slug]
     result = await ping(peer, sender_for(schemes, peer_slug))
     print(describe(peer, result))
     return 0 if result.ok else 1

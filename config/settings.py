@@ -6,6 +6,7 @@ cannot end up in a log line or a traceback by accident.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     telegram_rate_limit: bool = True
     # This deployment's Ed25519 private key (base64), for peers that know us by public key.
     federation_private_key: SecretStr | None = None
+    # The migration window of the first signature format between deployments: up to and
+    # including this date (UTC) it is sent beside the new one and taken; after, refused.
+    federation_old_signatures_until: date | None = None
     # Processes sending the outbox (`shopwatch run` plus each `shopwatch worker`): they
     # share the bot's 30 messages a second between them.
     outbox_workers: int = Field(default=1, ge=1, le=64)

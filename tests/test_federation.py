@@ -14,9 +14,9 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,7 @@ class Side:
     template: str
     keys: str
     private_key: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 SHARED_NORWICH = Side(NORWICH_FILE, 'secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"')
@@ -168,6 +169,7 @@ async def running_towns(
                 schemes_file=file,
                 listen_port=port_of(listen),
                 federation_private_key=side.private_key,
+                **side.settings,
             )
             runtime = BotRuntime(settings, schemes, listen_socket=listen)
             await runtime.start()
@@ -300,11 +302,16 @@ async def knock(
     key: str = "",
     sent_at: float | None = None,
     path: str = ALERTS_PATH,
+    recipient: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """POST to the town's federation endpoint as `peer`, signed with `secret` (None: unsigned)."""
+    """POST to the town's federation endpoint as `peer`, signed with `secret` (None: unsigned)
+    for `recipient` (the town's own scheme unless said)."""
     headers = {"Content-Type": "application/json", signing.PEER_HEADER: peer}
     if secret is not None:
-        headers |= signing.sign(secret, peer, "POST", path, body, key=key, now=sent_at)
+        to = recipient or town.schemes.schemes[0].slug
+        headers |= signing.sign(
+            secret, peer, "POST", path, body, recipient=to, key=key, now=sent_at
+        )
     elif key:
         headers[signing.IDEMPOTENCY_HEADER] = key
     url = f"http://127.0.0.1:{town.runtime.port}{path}"
@@ -589,13 +596,33 @@ def own_keys() -> signing.Ed25519Keys:
 @pytest.mark.parametrize("keys", [SHARED, own_keys()], ids=["shared secret", "Ed25519"])
 def test_a_signature_binds_the_path_the_key_and_the_body(keys: PeerKeys) -> None:
     body = an(9300)
-    headers = signing.sign(keys, "norwich", "POST", ALERTS_PATH, body, key="norwich:9300")
+    headers = signing.sign(
+        keys, "norwich", "POST", ALERTS_PATH, body, recipient="thetford", key="norwich:9300"
+    )
 
     def problem(path: str = ALERTS_PATH, key: str = "norwich:9300", data: bytes = body) -> str:
         moved = headers | {signing.IDEMPOTENCY_HEADER: key}
-        return str(signing.check(keys, moved, "POST", path, data))
+        return str(signing.check(keys, moved, "POST", path, data, recipients={"thetford"}))
 
     assert problem() == "None"
     assert problem(path="/federation/v1/alerts/1/events") == "bad signature"
     assert problem(key="norwich:9301") == "bad signature", "a replay under a new key"
     assert problem(data=an(9301)) == "bad signature"
+
+
+@pytest.mark.parametrize("keys", [SHARED, own_keys()], ids=["shared secret", "Ed25519"])
+def test_a_signature_cannot_be_read_as_another_split_of_its_fields(keys: PeerKeys) -> None:
+    """Path `/ping.x` with key `k` is not path `/ping` with key `x.k`, nor the key and the
+    body traded, nor the sender's name and the recipient's."""
+    signed = signing.sign(
+        keys, "norwich", "GET", "/federation/v1/ping.x", recipient="thetford", key="k"
+    )
+
+    def check(path: str, key: str, body: bytes = b"", peer: str = "norwich") -> str | None:
+        moved = signed | {signing.IDEMPOTENCY_HEADER: key, signing.PEER_HEADER: peer}
+        return signing.check(keys, moved, "GET", path, body, recipients={"thetford", "norwich"})
+
+    assert check("/federation/v1/ping.x", "k") is None
+    assert check("/federation/v1/ping", "x.k") == "bad signature"
+    assert check("/federation/v1/ping.x", "", b"k") == "bad signature"
+    assert check("/federation/v1/ping.x", "k", peer="thetford") == "bad signature"

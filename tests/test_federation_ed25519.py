@@ -10,9 +10,11 @@ take; an alert that is moved into such a category reaches Thetford then, once.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from bot.doctor import diagnose, render
 from broadcast import texts
 from broadcast.federation import load_peers, signing
 from broadcast.federation.check import describe, ping
-from broadcast.federation.protocol import photo_path
+from broadcast.federation.protocol import ALERTS_PATH, photo_path
 from broadcast.federation.signing import Ed25519Keys, SharedSecret, private_key, public_key
 from config.errors import ConfigError
 from config.schemes import parse_schemes
@@ -107,7 +109,7 @@ async def a_member_and_an_operator(towns: Towns) -> tuple[Any, Any]:
 
 async def fetch(town: Town, sha256: str, keys: signing.PeerKeys) -> tuple[int, bytes]:
     path = photo_path(sha256)
-    headers = signing.sign(keys, "thetford", "GET", path)
+    headers = signing.sign(keys, "thetford", "GET", path, recipient=town.schemes.schemes[0].slug)
     url = f"http://127.0.0.1:{town.runtime.port}{path}"
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
         return response.status, await response.read()
@@ -382,3 +384,87 @@ async def test_doctor_checks_each_peer_has_its_secret_or_our_private_key(
     assert f"ours is {public(NORWICH_KEY)}" in report, "the public key to give to Thetford"
     assert NORWICH_KEY not in report
     assert SECRET not in report
+
+
+# --- what the signature names: the recipient, and the old format's window ------------------
+
+
+async def test_a_request_norwich_signed_for_another_neighbour_is_refused_by_thetford(
+    towns: Towns,
+) -> None:
+    """Norwich signs for all its neighbours with one key. A stood-down it sent Ely about an
+    alert both towns had, replayed to Thetford within the five minutes, is not Thetford's."""
+    thetford = towns.thetford
+    norwich_keys = signed_by(NORWICH_KEY)
+    answer, said = await knock(thetford, an(9450), secret=norwich_keys, key="norwich:9450")
+    assert answer == 201, said
+    path = "/federation/v1/alerts/9450/events"
+    stood_down = {"origin": "norwich", "id": 9450, "kind": "status", "status": "stood_down"}
+    body = json.dumps(stood_down | {"changes": {"status": "closed"}}).encode()
+
+    answer, said = await knock(
+        thetford, body, secret=norwich_keys, key="e:1", path=path, recipient="ely"
+    )
+
+    assert answer == 401, said
+    assert said["error"] == "signed for another recipient"
+    [report] = await log_of(thetford, "thetford")
+    assert report.id is not None
+    assert await thetford.runtime.store.reports.events(report.id) == []
+    answer, said = await knock(thetford, body, secret=norwich_keys, key="e:2", path=path)
+    assert answer == 201, "the same call, signed for Thetford"
+
+
+TODAY = datetime.now(UTC).date()
+
+
+def old_format_only(headers: dict[str, str]) -> dict[str, str]:
+    """What a peer that has not upgraded sends: the first format's signature alone."""
+    return {
+        name: value
+        for name, value in headers.items()
+        if name not in (signing.SIGNATURE_HEADER, signing.RECIPIENT_HEADER)
+    }
+
+
+@pytest.mark.parametrize(
+    ("until", "taken"),
+    [(TODAY + timedelta(days=1), True), (TODAY - timedelta(days=1), False)],
+    ids=["window open", "window closed"],
+)
+async def test_the_old_signature_format_is_taken_only_in_its_migration_window(
+    tmp_path: Path, until: date, taken: bool
+) -> None:
+    window = {"federation_old_signatures_until": until}
+    norwich = Side(NORWICH_FILE, f'public_key = "{public(THETFORD_KEY)}"', NORWICH_KEY, window)
+    thetford = Side(THETFORD_FILE, f'public_key = "{public(NORWICH_KEY)}"', THETFORD_KEY, window)
+    async with running_towns(tmp_path, norwich, thetford) as towns:
+        body = an(9460)
+
+        def signed(old_until: date) -> dict[str, str]:
+            return signing.sign(
+                signed_by(NORWICH_KEY), "norwich", "POST", ALERTS_PATH, body,
+                recipient="thetford", key="norwich:9460", old_until=old_until,
+            )  # fmt: skip
+
+        assert (signing.OLD_SIGNATURE_HEADER in signed(until)) is taken, "sent in the window"
+        # A peer that has not upgraded signs the old way whatever our window says.
+        headers = signed(TODAY)
+        url = f"http://127.0.0.1:{towns.thetford.runtime.port}{ALERTS_PATH}"
+        sent = old_format_only(headers) | {"Content-Type": "application/json"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=sent) as response,
+        ):
+            answer, said = response.status, await response.json()
+
+        if taken:
+            assert answer == 201, said
+            assert len(await log_of(towns.thetford, "thetford")) == 1
+        else:
+            assert answer == 401
+            assert said["error"] == (
+                f"signature in the old format, not taken after {until.isoformat()}: "
+                "the sender must upgrade"
+            )
+            assert await log_of(towns.thetford, "thetford") == []

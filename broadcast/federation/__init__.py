@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import SecretStr
 
 from broadcast.federation.link import FederationLink
@@ -15,16 +17,22 @@ from storage.store import Store
 
 
 def federation_link(
-    schemes: SchemesFile, store: Store, private_key: SecretStr | None = None
+    schemes: SchemesFile,
+    store: Store,
+    private_key: SecretStr | None = None,
+    *,
+    old_signatures_until: date | None = None,
 ) -> FederationLink | None:
     """The link to this deployment's peers, or None when the schemes file declares none.
 
     `private_key` is ours (`SHOPWATCH_FEDERATION_PRIVATE_KEY`), for peers that know
-    us by our public key.
+    us by our public key; `old_signatures_until` the migration window of the first
+    signature format (`SHOPWATCH_FEDERATION_OLD_SIGNATURES_UNTIL`).
     """
     if not schemes.peers:
         return None
-    return FederationLink(schemes, store, load_peers(schemes, private_key))
+    peers = load_peers(schemes, private_key, old_signatures_until=old_signatures_until)
+    return FederationLink(schemes, store, peers)
 
 
 __all__ = ["FederationLink", "Peer", "federation_link", "load_peers"]

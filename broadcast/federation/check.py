@@ -46,7 +46,7 @@ def sender_for(schemes: SchemesFile, peer: str) -> str:
 
 async def ping(peer: Peer, sender: str) -> PingResult:
     path = protocol.PING_PATH
-    headers = signing.sign(peer.keys, sender, "GET", path)
+    headers = peer.sign(sender, "GET", path)
     started = time.time()
     try:
         async with (

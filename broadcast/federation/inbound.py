@@ -95,6 +95,7 @@ class FederationReceiver:
         self.alerts = alerts
         self.store = link.store
         self._sampler = RefusalSampler()
+        self._ours = frozenset(scheme.slug for scheme in link.schemes.schemes)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -148,7 +149,9 @@ class FederationReceiver:
         peer = self.link.peers.get(slug)
         if peer is None:
             raise RefusedError(401, "unknown peer")
-        problem = signing.check(peer.keys, request.headers, request.method, request.path, body)
+        problem = peer.check(
+            request.headers, request.method, request.path, body, recipients=self._ours
+        )
         if problem is not None:
             raise RefusedError(401, problem, peer.slug)
         return peer, body

@@ -27,7 +27,7 @@ import aiohttp
 
 from broadcast import texts
 from broadcast.alerts import OperatorStatus
-from broadcast.federation import protocol, signing
+from broadcast.federation import protocol
 from broadcast.federation.peers import Peer
 from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, UndeliverableError
 from config.schemes import SchemeConfig, SchemesFile
@@ -336,7 +336,7 @@ class FederationLink:
         sender: str,
     ) -> tuple[int, str]:
         """One signed request to the peer; network failures become `RetryLaterError`."""
-        headers = signing.sign(peer.keys, sender, method, path, body, key=key)
+        headers = peer.sign(sender, method, path, body, key=key)
         if body:
             headers["Content-Type"] = "application/json"
         try:
@@ -351,7 +351,7 @@ class FederationLink:
     async def fetch_photo(self, peer: Peer, sha256: str, *, sender: str) -> bytes:
         """A photo of the peer's alert, by authenticated fetch; the caller checks its hash."""
         path = protocol.photo_path(sha256)
-        headers = signing.sign(peer.keys, sender, "GET", path)
+        headers = peer.sign(sender, "GET", path)
         data = bytearray()
         try:
             async with (

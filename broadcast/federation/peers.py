@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import SecretStr
 
+from broadcast.federation import signing
 from broadcast.federation.signing import Ed25519Keys, PeerKeys, SharedSecret
 from broadcast.federation.signing import private_key as read_private_key
 from broadcast.federation.signing import public_key as read_public_key
@@ -27,6 +29,8 @@ _PEER_CHATS = 1 << 60
 class Peer:
     config: PeerConfig
     keys: PeerKeys
+    old_signatures_until: date | None = None
+    """The migration window of the first signature format (`signing`), ours."""
 
     @property
     def slug(self) -> str:
@@ -51,11 +55,48 @@ class Peer:
         """
         return -_PEER_CHATS - zlib.crc32(self.slug.encode())
 
+    def sign(
+        self, sender: str, method: str, path: str, body: bytes = b"", *, key: str = ""
+    ) -> dict[str, str]:
+        """The headers of a request from our scheme `sender` to this peer."""
+        return signing.sign(
+            self.keys,
+            sender,
+            method,
+            path,
+            body,
+            recipient=self.slug,
+            key=key,
+            old_until=self.old_signatures_until,
+        )
+
+    def check(
+        self,
+        headers: Mapping[str, str],
+        method: str,
+        path: str,
+        body: bytes,
+        *,
+        recipients: Collection[str],
+    ) -> str | None:
+        """Why this peer's request to us (one of `recipients`) is not authentic, or None."""
+        return signing.check(
+            self.keys,
+            headers,
+            method,
+            path,
+            body,
+            recipients=recipients,
+            old_until=self.old_signatures_until,
+        )
+
 
 def load_peers(
     schemes: SchemesFile,
     private_key: SecretStr | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    old_signatures_until: date | None = None,
 ) -> dict[str, Peer]:
     """Every `[[peer]]` with its keys; a secret or key that is missing stops start-up."""
     env = os.environ if environ is None else environ
@@ -80,5 +121,5 @@ def load_peers(
                     "(at least 16 characters; `shopwatch federation keygen` makes one)"
                 )
             keys = SharedSecret(SecretStr(secret))
-        peers[config.slug] = Peer(config, keys)
+        peers[config.slug] = Peer(config, keys, old_signatures_until)
     return peers
