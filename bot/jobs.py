@@ -1,8 +1,11 @@
-"""Scheduled work on python-telegram-bot's JobQueue: the weekly export and nightly retention.
+"""Scheduled work on python-telegram-bot's JobQueue: the weekly export, nightly retention and
+the galleries.
 
 Per scheme, in the scheme's own timezone:
 - every Monday at 07:00 last week's export goes to each coordinator;
 - every night at 03:30 what is past the retention period is deleted;
+- every night at 03:45 subjects past their period leave the galleries (their photos
+  with them) and coordinators are reminded of notices coming up for review or ending;
 and every Sunday at 04:30 UTC the database is vacuumed, so no deleted row's
 bytes stay in its free pages.
 At start-up and every hour after, the weekly export is also checked for: a
@@ -22,6 +25,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, JobQueue
 
 from broadcast.exports import run_weekly_exports
+from broadcast.subjects.reminders import run_nightly
 from handlers.context import BotData, ShopWatchContext
 from storage.export.period import WEEKLY_RUN_AT
 from storage.models import utcnow
@@ -32,6 +36,7 @@ logger = logging.getLogger(__name__)
 # python-telegram-bot numbers the days of the week from Sunday (0) to Saturday (6).
 SUNDAY, MONDAY = 0, 1
 RETENTION_AT = time(3, 30)
+SUBJECTS_AT = time(3, 45)
 VACUUM_AT = time(4, 30, tzinfo=UTC)
 CATCH_UP_EVERY = timedelta(hours=1)
 START_UP_JOB = "weekly-export:start-up"
@@ -78,6 +83,20 @@ async def retention_job(context: ShopWatchContext) -> None:
     purge_old_exports(services.settings.exports_dir / slug, now)
 
 
+async def subjects_job(context: ShopWatchContext) -> None:
+    """03:45 in one scheme's timezone: galleries expire, notice reminders are queued."""
+    slug = str(context.job.data) if context.job else ""
+    services = context.services
+    await run_nightly(
+        services.store,
+        services.photos,
+        services.schemes,
+        utcnow(),
+        only=slug,
+        wake=services.outbox.wake,
+    )
+
+
 async def vacuum_job(context: ShopWatchContext) -> None:
     """Sunday 04:30 UTC: rebuild the log's file without its free pages."""
     await compact_log(context.services.store, vacuum=True)
@@ -105,6 +124,12 @@ def schedule_jobs(application: Application[Any, ShopWatchContext, Any, Any, BotD
             data=scheme.slug,
             name=f"retention:{scheme.slug}",
         )
+        queue.run_daily(
+            subjects_job,
+            time=SUBJECTS_AT.replace(tzinfo=zone),
+            data=scheme.slug,
+            name=f"subjects:{scheme.slug}",
+        )
     queue.run_daily(vacuum_job, time=VACUUM_AT, days=(SUNDAY,), name="vacuum")
     # APScheduler cannot start a job "now"; one second on, run however late the start-up is.
     queue.run_once(
@@ -117,5 +142,6 @@ def schedule_jobs(application: Application[Any, ShopWatchContext, Any, Any, BotD
         weekly_catch_up_job, interval=CATCH_UP_EVERY, first=CATCH_UP_EVERY, name=CATCH_UP_JOB
     )
     logger.info(
-        "scheduled the weekly export and retention for %d scheme(s)", len(services.schemes.schemes)
+        "scheduled the weekly export, retention and galleries for %d scheme(s)",
+        len(services.schemes.schemes),
     )
