@@ -308,6 +308,9 @@ class PeerConfig(BaseModel):
     sends: list[Category] = Field(default_factory=list)
     receives: list[Category] = Field(default_factory=list)
     photos: bool = False
+    # What it may send us, all routes together: `burst` at once, then so many a minute.
+    requests_per_minute: int = Field(default=60, ge=1, le=6000)
+    burst: int = Field(default=20, ge=1, le=1000)
 
     @field_validator("public_key")
     @classmethod

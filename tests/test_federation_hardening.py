@@ -12,14 +12,22 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 
+from broadcast.federation import signing
+from broadcast.federation.protocol import ALERTS_PATH
+from broadcast.federation.signing import SharedSecret
 from tests.test_federation import (
     NORWICH_FILE,
     SECRET,
+    SHARED,
+    SHARED_NORWICH,
     SHARED_THETFORD,
+    THETFORD_FILE,
     Side,
     Towns,
     an,
@@ -184,3 +192,71 @@ async def test_a_photo_fetch_follows_no_redirect_and_tells_the_peer_nothing_of_w
     assert answer == 503
     assert said["error"] == "could not fetch a photo; try again later"
     assert internal_calls == [], "the redirect was not followed"
+
+
+# --- a flooding peer ---------------------------------------------------------------------
+
+ELY_SECRET = "a-shared-secret-for-ely-and-thetford"
+THETFORD_WITH_ELY = (
+    THETFORD_FILE.replace(
+        "\n[[peer]]",
+        """
+  [[scheme.neighbour]]
+  slug = "ely"
+  categories = ["theft"]
+
+[[peer]]""",
+        1,
+    ).replace("photos = true", "photos = true\nburst = 5\nrequests_per_minute = 1")
+    + """
+[[peer]]
+slug = "ely"
+name = "Ely ShopWatch"
+url = "https://shopwatch.ely.example/"
+secret_env = "SHOPWATCH_PEER_ELY_SECRET"
+sends = ["theft"]
+receives = ["theft"]
+"""
+)
+
+
+@pytest.fixture
+async def thetford_and_ely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Towns]:
+    monkeypatch.setenv("SHOPWATCH_PEER_THETFORD_SECRET", SECRET)
+    monkeypatch.setenv("SHOPWATCH_PEER_NORWICH_SECRET", SECRET)
+    monkeypatch.setenv("SHOPWATCH_PEER_ELY_SECRET", ELY_SECRET)
+    thetford = Side(THETFORD_WITH_ELY, 'secret_env = "SHOPWATCH_PEER_NORWICH_SECRET"')
+    async with running_towns(tmp_path, SHARED_NORWICH, thetford) as both:
+        yield both
+
+
+async def test_a_flooding_peer_is_told_to_wait_once_audited_and_other_peers_still_get_in(
+    thetford_and_ely: Towns,
+) -> None:
+    """Thetford lets Norwich send five at once, then one a minute; Norwich sends fifteen."""
+    thetford = thetford_and_ely.thetford
+    url = f"http://127.0.0.1:{thetford.runtime.port}{ALERTS_PATH}"
+    answers: list[tuple[int, str | None]] = []
+    async with aiohttp.ClientSession() as session:
+        for n in range(15):
+            body = an(9950 + n)
+            headers = signing.sign(
+                SHARED, "norwich", "POST", ALERTS_PATH, body,
+                recipient="thetford", key=f"norwich:{9950 + n}",
+            )  # fmt: skip
+            async with session.post(url, data=body, headers=headers) as response:
+                answers.append((response.status, response.headers.get("Retry-After")))
+
+    assert [status for status, _ in answers] == [201] * 5 + [429] * 10
+    assert all(wait is not None and int(wait) >= 1 for _, wait in answers[5:])
+    assert len(await log_of(thetford, "thetford")) == 5, "nothing beyond the limit stored"
+    limited = [e for e in await refusals(thetford) if e.detail["status"] == 429]
+    assert len(limited) == 1, "a burst of refusals is audited once"
+    assert limited[0].detail["peer"] == "norwich"
+
+    ely = SharedSecret(SecretStr(ELY_SECRET))
+    answer, said = await knock(thetford, an(1, origin="ely"), peer="ely", secret=ely, key="ely:1")
+
+    assert answer == 201, f"Norwich's flood does not hold up Ely: {said}"

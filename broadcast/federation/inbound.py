@@ -1,9 +1,10 @@
 """The peers' way in: `/federation/v1/...` on the bot's own web server.
 
 Every request is checked in the same order before anything is stored: size
-(413), a known peer and a good, fresh signature (401), JSON that fits the
-protocol (422), what that peer may send (403), and its idempotency key not
-taken before (409). Each refusal is audited and stores nothing else; an alert
+(413), a known peer and a good, fresh signature (401), the peer's rate (429),
+JSON that fits the protocol (422), what that peer may send (403), and its
+idempotency key not taken before (409). Each refusal is audited (a burst of
+429s once) and stores nothing else; an alert
 that passes is stored and routed by `AlertService` like a member's, marked as
 from the peer (source `federation`, `origin_scheme`), with its receipt in the
 same transaction.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,17 +45,68 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 class RefusedError(Exception):
     """A request the receiver will not take: its HTTP status and a short reason."""
 
-    def __init__(self, status: int, reason: str, peer: str | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, peer: str | None = None, *, retry_after: int = 0
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.peer = peer
+        self.retry_after = retry_after
 
 
 def _refusal(refused: RefusedError) -> web.Response:
+    headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
     return web.json_response(
-        {"ok": False, "error": refused.reason, "time": time.time()}, status=refused.status
+        {"ok": False, "error": refused.reason, "time": time.time()},
+        status=refused.status,
+        headers=headers,
     )
+
+
+class PeerRates:
+    """Each peer's requests, a token bucket apiece: `burst` at once, then
+    `requests_per_minute`; one peer's flood leaves the others' buckets alone.
+
+    The first refusal of a burst is audited and logged, with the count of the last
+    burst's others; the rest of the burst only counts, so a flood cannot grow the
+    audit table or the log any more than it can the log of reports.
+    """
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, float] = {}
+        self._at: dict[str, float] = {}
+        self._in_burst: dict[str, int] = {}
+        self._last_burst: dict[str, int] = {}
+
+    def take(self, peer: Peer, now: float | None = None) -> None:
+        """One request's token, or `RefusedError(429)` saying when the next one is due."""
+        moment = time.monotonic() if now is None else now
+        per_second = peer.config.requests_per_minute / 60.0
+        capacity = float(peer.config.burst)
+        tokens = self._tokens.get(peer.slug, capacity)
+        tokens = min(capacity, tokens + (moment - self._at.get(peer.slug, moment)) * per_second)
+        self._at[peer.slug] = moment
+        if tokens >= 1.0:
+            self._tokens[peer.slug] = tokens - 1.0
+            refused = self._in_burst.pop(peer.slug, 0)
+            if refused:
+                self._last_burst[peer.slug] = refused - 1  # the audited first not counted
+            return
+        self._tokens[peer.slug] = tokens
+        self._in_burst[peer.slug] = self._in_burst.get(peer.slug, 0) + 1
+        wait = math.ceil((1.0 - tokens) / per_second)
+        raise RefusedError(
+            429, f"more than {peer.config.burst} requests at once", peer.slug, retry_after=wait
+        )
+
+    def suppressed(self, refused: RefusedError) -> int | None:
+        """For a 429: None when it is not the first of its burst, else how many the
+        last burst left out of the audit."""
+        assert refused.peer is not None
+        if self._in_burst.get(refused.peer, 0) > 1:
+            return None
+        return self._last_burst.pop(refused.peer, 0)
 
 
 class RefusalSampler:
@@ -95,6 +148,7 @@ class FederationReceiver:
         self.alerts = alerts
         self.store = link.store
         self._sampler = RefusalSampler()
+        self._rates = PeerRates()
         self._ours = frozenset(scheme.slug for scheme in link.schemes.schemes)
 
     def routes(self) -> list[web.RouteDef]:
@@ -111,6 +165,12 @@ class FederationReceiver:
             try:
                 return await handler(request)
             except RefusedError as refused:
+                if refused.status == 429:
+                    suppressed = self._rates.suppressed(refused)
+                else:
+                    suppressed = self._sampler.suppressed(refused)
+                if suppressed is None:
+                    return _refusal(refused)
                 peer = refused.peer or request.headers.get(signing.PEER_HEADER, "")[:63]
                 # %r throughout: the path and the peer's name are the caller's words, and a
                 # decoded "%0A" in them must not write a line of its own into the log.
@@ -122,9 +182,6 @@ class FederationReceiver:
                     refused.status,
                     refused.reason,
                 )
-                suppressed = self._sampler.suppressed(refused)
-                if suppressed is None:
-                    return _refusal(refused)
                 await self.store.audit.record(
                     None,
                     "federation.refused",
@@ -134,6 +191,7 @@ class FederationReceiver:
                         "path": request.path,
                         "status": refused.status,
                         "reason": refused.reason,
+                        **({"retry_after": refused.retry_after} if refused.retry_after else {}),
                         **({"suppressed": suppressed} if suppressed else {}),
                     },
                 )
@@ -154,6 +212,7 @@ class FederationReceiver:
         )
         if problem is not None:
             raise RefusedError(401, problem, peer.slug)
+        self._rates.take(peer)
         return peer, body
 
     async def _fresh_key(self, request: web.Request, peer: Peer) -> str:
