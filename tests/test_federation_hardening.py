@@ -7,15 +7,19 @@ passed on by Norwich to Norwich's own neighbours.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from PIL import Image
 from pydantic import SecretStr
 
 from broadcast.federation import signing
@@ -260,3 +264,64 @@ async def test_a_flooding_peer_is_told_to_wait_once_audited_and_other_peers_stil
     answer, said = await knock(thetford, an(1, origin="ely"), peer="ely", secret=ely, key="ely:1")
 
     assert answer == 201, f"Norwich's flood does not hold up Ely: {said}"
+
+
+# --- a peer's hostile photos ---------------------------------------------------------------
+
+
+def image(size: tuple[int, int], kind: str, **options: Any) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (90, 90, 90)).save(out, format=kind, **options)
+    return out.getvalue()
+
+
+def noise_jpeg(side: int) -> bytes:
+    out = io.BytesIO()
+    Image.merge("RGB", [Image.effect_noise((side, side), 120)] * 3).save(
+        out, format="JPEG", quality=100
+    )
+    return out.getvalue()
+
+
+HOSTILE_PHOTOS = [
+    ("a pixel bomb", image((7070, 7070), "PNG"), "is PNG, not JPEG"),
+    ("a small PNG", image((300, 200), "PNG"), "is PNG, not JPEG"),
+    ("a GIF", image((300, 200), "GIF"), "is GIF, not JPEG"),
+    ("a 48-megapixel JPEG", image((8000, 6000), "JPEG"), "8000 x 6000 px, more than 2048"),
+    ("over 4 MiB", noise_jpeg(2000), "a photo over 4 MiB"),
+    ("no image at all", b"<html>hello</html>" * 20, "is not an image"),
+]
+
+
+async def test_a_peers_photo_is_a_jpeg_of_bounded_size_or_the_alert_is_refused(
+    towns: Towns,
+) -> None:
+    """Norwich's address serves, as the photos of its alerts, files no ShopWatch serves:
+    each alert is refused before a pixel of its photo is decoded, and nothing is stored."""
+    norwich, thetford = towns.norwich, towns.thetford
+    port = norwich.runtime.port
+    assert port is not None
+    await norwich.runtime.stop()
+    served = {hashlib.sha256(data).hexdigest(): data for _, data, _ in HOSTILE_PHOTOS}
+
+    async def photo(request: web.Request) -> web.Response:
+        return web.Response(body=served[request.match_info["sha256"]], content_type="image/jpeg")
+
+    hostile = web.Application()
+    hostile.router.add_get("/federation/v1/photos/{sha256}", photo)
+    runner = web.AppRunner(hostile)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        for n, (what, data, problem) in enumerate(HOSTILE_PHOTOS):
+            sha256 = hashlib.sha256(data).hexdigest()
+            answer, said = await knock(
+                thetford, an(9960 + n, photos=[sha256]), key=f"norwich:{9960 + n}"
+            )
+            assert (answer, problem in said["error"]) == (422, True), f"{what}: {said}"
+    finally:
+        await runner.cleanup()
+
+    assert await log_of(thetford, "thetford") == []
+    kept = thetford.runtime.services.photos.root
+    assert not kept.exists() or [p for p in kept.rglob("*") if p.is_file()] == []

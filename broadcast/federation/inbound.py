@@ -13,15 +13,18 @@ same transaction.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import math
 import re
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
+from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
 from broadcast.alerts import AlertService, ReportDraft, member_text, one_line
@@ -285,8 +288,10 @@ class FederationReceiver:
         return web.json_response({"ok": True, "id": report_id}, status=201)
 
     async def _photos(self, peer: Peer, alert: protocol.AlertMessage) -> tuple[bytes, ...]:
-        """Fetched from the sender and checked against the hash it signed; re-encoded on
-        storing (`PhotoStore.ingest`), like every photo."""
+        """Fetched from the sender (a few at a time, stopping at 4 MiB), checked against
+        the hash it signed and against what a ShopWatch serves (a JPEG of at most 2048 px
+        a side, read from its header, before any pixel is decoded); re-encoded on storing
+        in the photo store's own threads (`PhotoStore.ingest_async`), like every photo."""
         out: list[bytes] = []
         for sha256 in alert.photos:
             try:
@@ -302,6 +307,9 @@ class FederationReceiver:
                 raise RefusedError(422, str(exc), peer.slug) from None
             if hashlib.sha256(data).hexdigest() != sha256:
                 raise RefusedError(422, f"photo {sha256} does not match its hash", peer.slug)
+            problem = _not_a_peer_photo(data)
+            if problem is not None:
+                raise RefusedError(422, f"photo {sha256} {problem}", peer.slug)
             out.append(data)
         return tuple(out)
 
@@ -393,6 +401,25 @@ class FederationReceiver:
         """For `shopwatch federation check`: the signature works and what our clock says."""
         peer, _ = await self._authentic(request)
         return web.json_response({"ok": True, "peer": peer.slug, "time": time.time()})
+
+
+def _not_a_peer_photo(data: bytes) -> str | None:
+    """What makes these bytes no photo a ShopWatch serves, from the header alone."""
+    side = protocol.MAX_PHOTO_SIDE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:  # the header only, no pixel
+                kind, (width, height) = opened.format, opened.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"claims more pixels than {side} x {side}"
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return "is not an image"
+    if kind != protocol.PHOTO_FORMAT:
+        return f"is {kind}, not JPEG"
+    if not (0 < width <= side and 0 < height <= side):
+        return f"is {width} x {height} px, more than {side} a side"
+    return None
 
 
 def add_federation_routes(app: web.Application, receiver: FederationReceiver) -> None:

@@ -44,7 +44,7 @@ OPERATOR_STATUSES = frozenset(str(status) for status in OperatorStatus)
 """The only events a receiving scheme sends back: its control room's calls."""
 _FORWARDED_CHANGES = ("status", "category", "urgency", "latitude", "longitude")
 REQUEST_SECONDS = 15.0
-MAX_PHOTO_BYTES = 20 * 1024 * 1024
+MAX_PHOTO_BYTES = protocol.MAX_PHOTO_BYTES
 PHOTO_FETCHES = 2
 """Peer photos fetched (and so re-encoded) at once; more wait their turn."""
 """As the photo store's own bound: a larger answer is not read to the end."""
@@ -365,7 +365,7 @@ class FederationLink:
                 async for chunk in response.content.iter_chunked(64 * 1024):
                     data += chunk
                     if len(data) > MAX_PHOTO_BYTES:
-                        raise UndeliverableError(f"{peer.slug} sent a photo over 20 MB")
+                        raise UndeliverableError(f"{peer.slug} sent a photo over 4 MiB")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RetryLaterError(f"{peer.slug} unreachable: {type(exc).__name__}") from exc
         return bytes(data)

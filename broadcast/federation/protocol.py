@@ -21,6 +21,11 @@ PING_PATH = "/federation/v1/ping"
 MAX_BODY = 1024 * 1024
 """A request body larger than this (1 MiB) is refused with 413 before it is read whole."""
 MAX_PHOTOS = 10
+MAX_PHOTO_BYTES = 4 * 1024 * 1024
+"""A photo fetched from a peer: a ShopWatch photo store keeps JPEGs of at most 1600 px a
+side (under 2 MB even for noise), so anything past this (4 MiB) is not one."""
+MAX_PHOTO_SIDE = 2048
+PHOTO_FORMAT = "JPEG"
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
