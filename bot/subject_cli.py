@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.export_cli import system_user
+from broadcast.subjects.access import write_bundle
 from broadcast.subjects.service import Deployment, SubjectService
 from broadcast.subjects.texts import day, problem
 from config.errors import InvalidInputError, NotFoundError
@@ -73,6 +74,16 @@ def add_subject_parsers(commands: Any) -> None:
     erase.add_argument("--subject", required=True, type=int)
     erase.add_argument("--reason", required=True)
 
+    sar = commands.add_parser(
+        "sar", help="the subject access bundle a person is owed, into a new folder (audited)"
+    )
+    sar.add_argument("--scheme", required=True, help="the scheme's slug, e.g. norwich")
+    sar.add_argument("--subject", required=True, type=int, help="the subject's number")
+    sar.add_argument("--out", required=True, type=Path, help="a new folder to write into")
+    sar.add_argument(
+        "--received", type=_date, help="when the request was received, YYYY-MM-DD (today)"
+    )
+
 
 def _write_new(path: Path, data: bytes) -> None:
     private_dir(path.parent)
@@ -103,6 +114,12 @@ async def run_subject_command(settings: Settings, args: argparse.Namespace) -> i
 
 
 async def _run(service: SubjectService, by: Deployment, args: argparse.Namespace) -> int:
+    if args.command == "sar":
+        bundle = await service.subject_access(by, args.subject, received=args.received)
+        folder = write_bundle(bundle, service.photos, args.out)
+        print(bundle.summary())
+        print(f"  in {folder}")
+        return 0
     command = args.subject_command
     if command == "letter":
         if args.out.exists() or args.out.is_symlink():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.enums import AuditOutcome
@@ -55,5 +55,19 @@ class AuditLog:
         if actor is not None:
             query = query.where(AuditEntry.actor_telegram_id == actor)
         query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
+        async with transaction(self._sessions, "read the audit trail") as session:
+            return list((await session.exec(query)).all())
+
+    async def of_actions(self, scheme_id: int, prefixes: Sequence[str]) -> list[AuditEntry]:
+        """The scheme's entries whose action starts with one of `prefixes`, oldest first:
+        e.g. everything done with its subjects and notices, for a subject access request."""
+        query = (
+            select(AuditEntry)
+            .where(
+                AuditEntry.scheme_id == scheme_id,
+                or_(*(col(AuditEntry.action).startswith(prefix) for prefix in prefixes)),
+            )
+            .order_by(col(AuditEntry.at), col(AuditEntry.id))
+        )
         async with transaction(self._sessions, "read the audit trail") as session:
             return list((await session.exec(query)).all())

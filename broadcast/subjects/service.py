@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from broadcast.subjects import texts
+from broadcast.subjects.access import AUDIT_PREFIXES, SubjectAccess, shape
 from broadcast.subjects.letter import LetterIncident, NoticeLetter, render_letter
 from broadcast.subjects.notices import NoticeTerms, plan_notice
 from broadcast.subjects.text import clean_text
@@ -31,6 +32,7 @@ from storage.enums import (
     ReportStatus,
     Role,
     SubjectLinkVia,
+    SubjectStatus,
 )
 from storage.models import Member, Scheme, utcnow
 from storage.photos import PhotoStore
@@ -104,6 +106,10 @@ class SubjectService:
         self._schemes = schemes
         self._store = store
         self._photos = photos
+
+    @property
+    def photos(self) -> PhotoStore:
+        return self._photos
 
     def config(self, scheme: Scheme) -> SubjectsConfig:
         try:
@@ -510,6 +516,79 @@ class SubjectService:
 
         made: LetterFile = await self._run(actor, "notice.letter", DECIDERS, detail, step)
         return made
+
+    # --- subject access -------------------------------------------------------------------
+
+    async def subject_access(
+        self, actor: Acting, subject_id: int, *, received: date | None = None
+    ) -> SubjectAccess:
+        """Everything held about a subject and every disclosure of it, for the person's request.
+
+        A subject merged into another is answered with the one it became (the same
+        person); an erased subject's request is refused with that answer, audited.
+        """
+        scheme_id = _scheme_of(actor)
+        scheme = await self._scheme(scheme_id)
+        detail: dict[str, Any] = {"subject_id": subject_id}
+
+        async def step() -> SubjectAccess:
+            store = self._store.subjects
+            erasure = await store.erasure(subject_id)
+            if erasure is not None and erasure.scheme_id == scheme_id:
+                when = texts.day(local_today(scheme, erasure.erased_at))
+                raise InvalidInputError("subject_erased", f"{subject_id} on {when}")
+            subject = await store.get(subject_id, [scheme_id])
+            while subject.merged_into_id is not None:
+                subject = await store.get(subject.merged_into_id, [scheme_id])
+            assert subject.id is not None
+            merged = await self._merged_into(scheme_id, subject.id)
+            day = received or local_today(scheme)
+            members = [
+                m
+                for status in MemberStatus
+                for m in await self._store.members.list_by_status(scheme_id, status)
+            ]
+            bundle = shape(
+                scheme=scheme,
+                address=self.config(scheme).address,
+                subject=subject,
+                merged_ids=merged,
+                notices=await store.notices(subject.id),
+                reports=await store.reports(subject.id),
+                intel=await store.intel(subject.id),
+                photos=await store.photos(subject.id),
+                members=members,
+                entries=await self._store.audit.of_actions(scheme_id, AUDIT_PREFIXES),
+                received=day,
+            )
+            detail.update(
+                {
+                    "answered_as": subject.id,
+                    "received": day.isoformat(),
+                    "deadline": bundle.deadline.isoformat(),
+                    "disclosures": len(bundle.disclosures),
+                }
+            )
+            return bundle
+
+        bundle: SubjectAccess = await self._run(actor, "subject.access", DECIDERS, detail, step)
+        return bundle
+
+    async def _merged_into(self, scheme_id: int, kept_id: int) -> tuple[int, ...]:
+        """Every subject folded into this one, directly or through another."""
+        merged = await self._store.subjects.of_scheme(scheme_id, [SubjectStatus.MERGED])
+        found: list[int] = []
+        targets = {kept_id}
+        while True:
+            more = [
+                s.id
+                for s in merged
+                if s.id is not None and s.merged_into_id in targets and s.id not in found
+            ]
+            if not more:
+                return tuple(sorted(found))
+            found.extend(more)
+            targets = set(more)
 
     # --- reading --------------------------------------------------------------------------
 

@@ -7,9 +7,13 @@ Dates are written out the British way ("2 December 2026").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from storage.enums import NoticeStage
+
+if TYPE_CHECKING:
+    from broadcast.subjects.access import SubjectAccess
 
 
 def day(value: date) -> str:
@@ -123,10 +127,173 @@ PROBLEMS = {
     "decision_ref_missing": "give the board decision's reference",
     "varied_end_invalid": "a varied notice needs a new end after its start and before its old end",
     "reason_missing": "give the reason for the erasure (e.g. 'wrong identification')",
-    "subject_erased": "subject {value} was erased",
+    "subject_erased": (
+        "subject {value}: it was erased (a wrong identification), and the scheme holds "
+        "nothing about that person under it but the record that it was erased"
+    ),
 }
 
 
 def problem(reason: str, value: str | None) -> str:
     """A refusal in plain words; an unknown code is shown as it is."""
     return PROBLEMS.get(reason, reason).format(value=value or "")
+
+
+# --- subject access -----------------------------------------------------------------------
+
+
+def sar_summary(  # noqa: PLR0917 - one line of counts
+    scheme: str,
+    reference: str,
+    notices: int,
+    reports: int,
+    photos: int,
+    disclosures: int,
+    deadline: date,
+    extended: date,
+) -> str:
+    return (
+        f"{scheme}, subject {reference}: {notices} notice(s), {reports} report(s), "
+        f"{photos} photo(s), {disclosures} disclosure(s). Answer by {day(deadline)} "
+        f"({day(extended)} if extended for a complex request)."
+    )
+
+
+def _lines(title: str, rows: Sequence[str]) -> list[str]:
+    return ["", title, "-" * len(title), *(rows or ["None."])]
+
+
+SAR_ACTIONS = {
+    "subject.view": "viewed",
+    "subject.card": "shown to member businesses",
+    "subject.digest": "shown in the members' weekly digest",
+    "subject.access": "copied for a request like this one",
+    "notice.letter": "notice letter made",
+    "export": "included in an export for the police",
+}
+
+
+def _when(value: str | None) -> str:
+    """An ISO time from the bundle as `2 December 2026 14:00`."""
+    if not value:
+        return "not recorded"
+    moment = datetime.fromisoformat(value)
+    return f"{day(moment.date())} {moment:%H:%M}"
+
+
+def _notice_line(notice: dict[str, Any]) -> str:
+    line = (
+        f"{notice['reference']}: {notice['stage']} from {notice['starts_on']} to "
+        f"{notice['ends_on']}, decided by {notice['decided_by']}; "
+        f"served {notice['served_on'] or 'not recorded'}"
+    )
+    if notice["appeal_received_on"]:
+        line += f"; appeal {notice['appeal_outcome'] or 'received, not yet decided'}"
+    return line
+
+
+def sar_record(bundle: SubjectAccess) -> str:
+    """The bundle in plain words, for the person to read."""
+    record = bundle.record
+    lines = [
+        f"What {bundle.scheme_name} holds about you (its reference {bundle.reference})",
+        f"Made {day(bundle.generated_at.date())} {bundle.generated_at:%H:%M}",
+    ]
+    about = [
+        f"Name: {record['name']}" if record["name"] else "Name: not known to the scheme",
+        *([f"Also known as: {', '.join(record['aliases'])}"] if record["aliases"] else []),
+        f"Description: {record['description'] or 'none'}",
+        *(
+            [f"Appearance: {record['appearance_descriptor']}"]
+            if record["appearance_descriptor"]
+            else []
+        ),
+        *(
+            [f"How you were identified: {record['identification_basis']}"]
+            if record["identification_basis"]
+            else []
+        ),
+        f"In the scheme's galleries since: {_when(record['created_at'])}",
+        f"Last reported seen: {_when(record['last_seen_at'])}",
+    ]
+    lines += _lines("About you", about)
+    lines += _lines(
+        "Notices",
+        [_notice_line(n) for n in bundle.notices],
+    )
+    lines += _lines(
+        "Incidents reported to the scheme",
+        [
+            f"Report {r['number']}, {_when(r['happened_at'])}, {r['category']}, "
+            f"{r['where'] or 'place not given'}: "
+            f"{r['description']}"
+            + (f" (person described: {r['person_described']})" if r["person_described"] else "")
+            for r in bundle.reports
+        ],
+    )
+    lines += _lines(
+        "What member businesses told the scheme's coordinators",
+        [f"{_when(i['at'])}: {i['text']}" for i in bundle.intel],
+    )
+    lines += _lines(
+        "Photos (in the folder photos/)", [f"{p.width}x{p.height}" for p in bundle.photos]
+    )
+    lines += _lines(
+        "Who has seen your information",
+        [
+            f"{day(d.at.date())} {d.at:%H:%M}: {SAR_ACTIONS.get(d.action, d.action)} by {d.by}"
+            + (f" ({d.how})" if d.how else "")
+            for d in bundle.disclosures
+        ],
+    )
+    return "\n".join(lines) + "\n"
+
+
+def sar_cover_letter(bundle: SubjectAccess) -> str:
+    """A letter to complete and send with the bundle: the placeholders are in [brackets]."""
+    address = "\n".join(line.strip() for line in bundle.address.strip().splitlines())
+    return f"""{bundle.scheme_name}
+{address or "[the scheme's address]"}
+
+[Date]
+
+[Name of the person who asked]
+[Their address]
+
+Your request for your personal data (our reference {bundle.reference})
+
+Dear [name],
+
+Thank you for your request, which we received on {day(bundle.received)}. Enclosed is a copy
+of the personal data {bundle.scheme_name} holds about you:
+
+- what-we-hold.txt: what we hold, in plain words: the description and details we keep, any
+  notices issued to you, the incidents reported to us that we have linked to you, what
+  our member businesses have told us, and everyone who has seen this information;
+- subject-access-{bundle.reference}.json: the same in a form a computer can read;
+- photos/: the images of you we hold ({len(bundle.photos)}).
+
+Why we hold it: to prevent and detect crime in our member businesses (our legitimate
+interests, UK GDPR article 6(1)(f)). It came from our member businesses and their staff,
+and from the police where noted. We share it only with our member businesses, our
+control room and the police. We keep it while a notice runs and for the period our
+policy sets after it, then delete it.
+
+To protect the people who reported incidents, we have left out who reported them and
+the names of the businesses involved, as the law allows (Data Protection Act 2018,
+schedule 2, paragraph 16).
+
+You may ask us to correct anything wrong, object to our holding it, or complain to the
+Information Commissioner's Office (ico.org.uk, 0303 123 1113).
+
+Yours sincerely,
+
+[Name], [role], for {bundle.scheme_name}
+
+----
+For the coordinator (delete before sending): the request was received on
+{day(bundle.received)}; the answer is due by {day(bundle.deadline)}, or by
+{day(bundle.extended_deadline)} if it is extended as complex (tell the person within the first
+month, and why). Read every file before sending: check that nothing in the free text
+identifies who reported or who told us what.
+"""
