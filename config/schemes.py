@@ -10,10 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import ipaddress
 import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -308,6 +310,9 @@ class PeerConfig(BaseModel):
     sends: list[Category] = Field(default_factory=list)
     receives: list[Category] = Field(default_factory=list)
     photos: bool = False
+    # A peer on this machine or a private network (tests, a trial, a VPN): plain http and a
+    # loopback, private or link-local address are allowed for it; never for an open one.
+    allow_private_address: bool = False
     # What it may send us, all routes together: `burst` at once, then so many a minute.
     requests_per_minute: int = Field(default=60, ge=1, le=6000)
     burst: int = Field(default=20, ge=1, le=1000)
@@ -368,6 +373,9 @@ class SchemesFile(BaseModel):
                     ("peer", index, "public_key"),
                     "give secret_env or public_key, not both",
                 )
+            problem = _peer_url_problem(peer)
+            if problem is not None:
+                raise _located(("peer", index, "url"), problem)
             if peer.secret_env is None and peer.public_key is None:
                 raise _located(
                     ("peer", index),
@@ -390,6 +398,36 @@ class SchemesFile(BaseModel):
             if scheme.slug == slug:
                 return scheme
         raise KeyError(slug)
+
+
+def private_address(host: str) -> bool:
+    """An address that is not on the open internet: loopback, private, link-local
+    (the clouds' metadata service), reserved, multicast or unspecified."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+def _peer_url_problem(peer: PeerConfig) -> str | None:
+    if peer.allow_private_address:
+        return None
+    parts = urlsplit(peer.url)
+    if parts.scheme != "https":
+        return (
+            "must be https:// (plain http only for a peer on this machine or a private "
+            "network, marked allow_private_address = true)"
+        )
+    host = parts.hostname or ""
+    if private_address(host):  # a name is checked when it is resolved (federation.addresses)
+        return (
+            f"{host} is not a public address (for a peer on this machine or a private "
+            "network, set allow_private_address = true)"
+        )
+    return None
 
 
 class _LocatedError(ValueError):

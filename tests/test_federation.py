@@ -72,6 +72,7 @@ coordinators = [700001]
 slug = "thetford"
 name = "Thetford ShopWatch"
 url = "http://127.0.0.1:{peer_port}/"
+allow_private_address = true   # both towns on this machine
 {keys}
 sends = ["theft", "violence"]
 receives = ["theft", "violence", "fraud"]   # Thetford has not agreed to fraud: see below
@@ -94,6 +95,7 @@ coordinators = [700002]
 slug = "norwich"
 name = "Norwich ShopWatch"
 url = "http://127.0.0.1:{peer_port}"
+allow_private_address = true   # both towns on this machine
 {keys}
 sends = ["theft", "violence"]
 receives = ["theft", "violence"]

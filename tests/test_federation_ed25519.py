@@ -74,6 +74,7 @@ coordinators = [700001]
 slug = "thetford"
 name = "Thetford ShopWatch"
 url = "http://127.0.0.1:{peer_port}/"
+allow_private_address = true   # both towns on this machine
 {keys}
 sends = ["theft", "violence"]
 receives = ["theft", "violence"]

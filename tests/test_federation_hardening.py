@@ -7,6 +7,7 @@ passed on by Norwich to Norwich's own neighbours.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -25,6 +26,10 @@ from pydantic import SecretStr
 from broadcast.federation import signing
 from broadcast.federation.protocol import ALERTS_PATH
 from broadcast.federation.signing import SharedSecret
+from config.errors import ConfigError
+from config.schemes import parse_schemes
+from storage.enums import OutboxKind
+from storage.models import OutboxRow
 from tests.test_federation import (
     NORWICH_FILE,
     SECRET,
@@ -325,3 +330,79 @@ async def test_a_peers_photo_is_a_jpeg_of_bounded_size_or_the_alert_is_refused(
     assert await log_of(thetford, "thetford") == []
     kept = thetford.runtime.services.photos.root
     assert not kept.exists() or [p for p in kept.rglob("*") if p.is_file()] == []
+
+
+# --- where requests to peers may go --------------------------------------------------------
+
+PEER_AT = """[[scheme]]
+slug = "norwich"
+name = "Norwich ShopWatch"
+group_chat_id = -1002000000001
+control_room_chat_id = -1002000000002
+
+[[peer]]
+slug = "thetford"
+secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"
+url = "{url}"
+{more}"""
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://shopwatch.thetford.example/", "must be https://"),
+        ("https://10.0.0.7/", "10.0.0.7 is not a public address"),
+        ("https://169.254.169.254/latest/", "169.254.169.254 is not a public address"),
+        ("https://[::ffff:127.0.0.1]:8443/", "::ffff:127.0.0.1 is not a public address"),
+    ],
+)
+def test_a_peer_is_at_a_public_https_address_unless_marked_private(url: str, problem: str) -> None:
+    text = PEER_AT.format(url=url, more="")
+    line = text.splitlines().index(f'url = "{url}"') + 1
+
+    with pytest.raises(ConfigError) as error:
+        parse_schemes(text, "schemes.toml")
+
+    assert str(error.value).startswith(f"schemes.toml:{line}: peer[0].url: {problem}")
+    allowed = parse_schemes(PEER_AT.format(url=url, more="allow_private_address = true\n"))
+    assert allowed.peers[0].allow_private_address
+
+
+async def test_a_peer_whose_name_points_inside_our_network_is_never_called(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Thetford's DNS says it is at 127.0.0.1 (`localhost`), where a service of ours
+    listens: Norwich's alert is not sent there, and the log says why."""
+    monkeypatch.setenv("SHOPWATCH_PEER_THETFORD_SECRET", SECRET)
+    monkeypatch.setenv("SHOPWATCH_PEER_NORWICH_SECRET", SECRET)
+    called: list[str] = []
+
+    async def inside(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        called.append(str(writer.get_extra_info("peername")))
+        writer.close()
+
+    service = await asyncio.start_server(inside, "127.0.0.1", 0)
+    port = service.sockets[0].getsockname()[1]
+    pointed_inside = NORWICH_FILE.replace(
+        'url = "http://127.0.0.1:{peer_port}/"\nallow_private_address = true',
+        f'url = "https://localhost:{port}/"',
+    )
+    assert pointed_inside != NORWICH_FILE
+    norwich_side = Side(pointed_inside, 'secret_env = "SHOPWATCH_PEER_THETFORD_SECRET"')
+    async with service, running_towns(tmp_path, norwich_side, SHARED_THETFORD) as towns:
+        norwich = towns.norwich
+        alice = norwich.person(5_000_000_101, "Alice")
+        await norwich.join(alice)
+        await alice.send(norwich.bot, "/alert Took two bottles of whisky, ran towards the A11")
+        store = norwich.runtime.store
+
+        async def tried() -> OutboxRow | None:
+            rows = await store.outbox.for_report(1, kind=OutboxKind.FEDERATION)
+            return rows[0] if rows and rows[0].last_error else None
+
+        row = await norwich.sandbox.wait_for(tried, message="a try to send to Thetford")
+
+    assert called == [], "nothing inside was called"
+    assert "unreachable" in str(row.last_error), "tried again later, then given up"
+    said = [r.getMessage() for r in caplog.records if r.name == "broadcast.federation.addresses"]
+    assert "peer host 'localhost' resolves only to private addresses: not called" in said

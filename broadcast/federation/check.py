@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from broadcast.federation import protocol, signing
+from broadcast.federation.addresses import peer_connector
 from broadcast.federation.peers import Peer
 from config.schemes import SchemesFile
 
@@ -50,7 +51,10 @@ async def ping(peer: Peer, sender: str) -> PingResult:
     started = time.time()
     try:
         async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PING_SECONDS)) as session,
+            aiohttp.ClientSession(
+                connector=peer_connector([peer.config]),
+                timeout=aiohttp.ClientTimeout(total=PING_SECONDS),
+            ) as session,
             session.get(peer.url + path, headers=headers, allow_redirects=False) as response,
         ):
             answer = await response.json(content_type=None)

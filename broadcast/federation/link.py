@@ -28,6 +28,7 @@ import aiohttp
 from broadcast import texts
 from broadcast.alerts import OperatorStatus
 from broadcast.federation import protocol
+from broadcast.federation.addresses import peer_connector
 from broadcast.federation.peers import Peer
 from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, UndeliverableError
 from config.schemes import SchemeConfig, SchemesFile
@@ -79,7 +80,8 @@ class FederationLink:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=REQUEST_SECONDS)
+                connector=peer_connector(peer.config for peer in self.peers.values()),
+                timeout=aiohttp.ClientTimeout(total=REQUEST_SECONDS),
             )
         return self._session
 
