@@ -11,9 +11,13 @@ witness-contact export alone names the shop.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from storage.models import Member, Report
 
 AT_PREMISES = "at the reporting shop"
+STRUCK = "[member business]"
 
 
 def scheme_prefix(slug: str) -> str:
@@ -54,3 +58,20 @@ def police_place(report: Report) -> str | None:
     if report.at_premises:
         return f"{report.location_text} ({AT_PREMISES})" if report.location_text else AT_PREMISES
     return report.location_text
+
+
+def shop_names_pattern(names: Iterable[str | None]) -> re.Pattern[str] | None:
+    """A pattern matching any of these shop names (three letters or more), longest first."""
+    kept = {name.strip() for name in names if name and len(name.strip()) >= 3}
+    if not kept:
+        return None
+    ordered = sorted(kept, key=len, reverse=True)
+    return re.compile("|".join(re.escape(name) for name in ordered), re.IGNORECASE)
+
+
+def strike(text: str | None, pattern: re.Pattern[str] | None) -> str | None:
+    """Free text with every name `pattern` matches struck out: what a coordinator typed
+    about a subject must not tell a reader outside the scheme which shop was involved."""
+    if text is None or pattern is None:
+        return text
+    return pattern.sub(STRUCK, text)

@@ -33,7 +33,13 @@ from storage.export.files import fresh_dir
 from storage.files import write_private
 from storage.models import AuditEntry, Member, Report, Scheme, utcnow
 from storage.photos import PhotoStore
-from storage.places import member_reference, police_place, scheme_prefix
+from storage.places import (
+    member_reference,
+    police_place,
+    scheme_prefix,
+    shop_names_pattern,
+    strike,
+)
 from storage.subject_models import Notice, Subject, SubjectIntel, SubjectPhoto
 
 DISCLOSURES = frozenset(
@@ -48,7 +54,6 @@ DISCLOSURES = frozenset(
 )
 """Audit actions that showed the subject to someone; the rest are changes to its record."""
 AUDIT_PREFIXES = ("subject", "notice", "export")
-STRUCK = "[member business]"
 WITHDRAWN = "(withdrawn by the reporting member as the wrong person: its text is not held here)"
 
 
@@ -147,20 +152,9 @@ def deadlines(received: date) -> tuple[date, date]:
 
 
 def _striker(members: list[Member], reports: list[Report]) -> re.Pattern[str] | None:
-    names = {m.shop_name.strip() for m in members if m.shop_name}
-    names |= {r.premises_shop.strip() for r in reports if r.premises_shop}
-    names = {name for name in names if len(name) >= 3}
-    if not names:
-        return None
-    ordered = sorted(names, key=len, reverse=True)
-    return re.compile("|".join(re.escape(name) for name in ordered), re.IGNORECASE)
-
-
-def strike(text: str | None, pattern: re.Pattern[str] | None) -> str | None:
-    """Free text with every member business's name struck out."""
-    if text is None or pattern is None:
-        return text
-    return pattern.sub(STRUCK, text)
+    return shop_names_pattern(
+        [*(m.shop_name for m in members), *(r.premises_shop for r in reports)]
+    )
 
 
 def _record(subject: Subject, zone: ZoneInfo) -> dict[str, Any]:

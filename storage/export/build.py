@@ -75,9 +75,9 @@ def render_export(
         ThreadPoolExecutor(max_workers=1) as background,
     ):
         # Photos shrink in C code that frees the GIL, so they overlap the Python below.
-        thumbnails = background.submit(
-            prepare_thumbnails, [photo for photo, _ in data.photos.values()], photos, Path(scratch)
-        )
+        shown = [photo for photo, _ in data.photos.values()]
+        shown += list(data.subject_photos.values())
+        thumbnails = background.submit(prepare_thumbnails, shown, photos, Path(scratch))
         write_csv(data, paths["csv"])
         write_xlsx(data, paths["xlsx"])
         write_json(data, paths["json"])
@@ -129,6 +129,8 @@ async def build_export(
             "reports": len(data.reports),
             "photos": len(data.photos),
             "witness_contact": witness_contact,
+            "subject_ids": [s.id for s in data.subjects],
+            "notice_ids": [n.id for n in data.notices],
             "files": [f.name for f in files],
             "manifest_sha256": manifest.sha256,
         },

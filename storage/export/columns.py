@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
-from storage.export.records import ExportEvent, ExportReport
+from storage.export.records import ExportEvent, ExportNotice, ExportReport, ExportSubject
 
 Value = str | int | float | Decimal | None
+T = TypeVar("T")
 
 
 def iso(moment: datetime) -> str:
@@ -101,6 +103,67 @@ EVENT_COLUMNS: tuple[EventColumn, ...] = (
     EventColumn("status", lambda e: e.status, text=True, width=14),
     EventColumn("by", lambda e: e.by, text=True, width=14),
     EventColumn("text", lambda e: e.text, text=True, width=60),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RowColumn(Generic[T]):
+    """A column of the Subjects or Notices sheet."""
+
+    name: str
+    value: Callable[[T], Value]
+    width: int = 14
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _moment(value: datetime | None) -> str | None:
+    return iso(value) if value is not None else None
+
+
+SUBJECT_COLUMNS: tuple[RowColumn[ExportSubject], ...] = (
+    RowColumn("subject_id", lambda s: s.id, width=10),
+    RowColumn("reference", lambda s: s.reference, width=12),
+    RowColumn("kind", lambda s: s.kind, width=10),
+    RowColumn("status", lambda s: s.status, width=10),
+    RowColumn("name", lambda s: s.name, width=20),
+    RowColumn("aliases", lambda s: "; ".join(s.aliases), width=20),
+    RowColumn("description", lambda s: s.description, width=50),
+    RowColumn("appearance", lambda s: s.appearance, width=16),
+    RowColumn("identification_basis", lambda s: s.identification_basis, width=40),
+    RowColumn("identified_at", lambda s: _moment(s.identified_at), width=26),
+    RowColumn("created_at", lambda s: iso(s.created_at), width=26),
+    RowColumn("last_seen_at", lambda s: iso(s.last_seen_at), width=26),
+    RowColumn("left_galleries_at", lambda s: _moment(s.left_galleries_at), width=26),
+    RowColumn("merged_into", lambda s: s.merged_into, width=10),
+    RowColumn("excluded_until", lambda s: _day(s.excluded_until), width=12),
+    RowColumn("report_ids", lambda s: ";".join(str(i) for i in s.report_ids), width=20),
+    RowColumn("photo_sha256", lambda s: ";".join(p.sha256 for p in s.photos), width=30),
+)
+
+NOTICE_COLUMNS: tuple[RowColumn[ExportNotice], ...] = (
+    RowColumn("notice_id", lambda n: n.id, width=10),
+    RowColumn("reference", lambda n: n.reference, width=12),
+    RowColumn("subject_id", lambda n: n.subject_id, width=10),
+    RowColumn("subject_reference", lambda n: n.subject_reference, width=12),
+    RowColumn("stage", lambda n: n.stage, width=10),
+    RowColumn("in_force", lambda n: "yes" if n.in_force else "no", width=8),
+    RowColumn("decided_by", lambda n: n.decided_by, width=24),
+    RowColumn("board_decision_ref", lambda n: n.board_decision_ref, width=14),
+    RowColumn("premises_count", lambda n: n.premises_count, width=8),
+    RowColumn("starts_on", lambda n: n.starts_on.isoformat(), width=12),
+    RowColumn("ends_on", lambda n: n.ends_on.isoformat(), width=12),
+    RowColumn("review_on", lambda n: n.review_on.isoformat(), width=12),
+    RowColumn("conditions", lambda n: n.conditions, width=40),
+    RowColumn("issued_at", lambda n: iso(n.issued_at), width=26),
+    RowColumn("served_on", lambda n: _day(n.served_on), width=12),
+    RowColumn("served_how", lambda n: n.served_how, width=24),
+    RowColumn("appeal_received_on", lambda n: _day(n.appeal_received_on), width=12),
+    RowColumn("appeal_outcome", lambda n: n.appeal_outcome, width=12),
+    RowColumn("appeal_decided_on", lambda n: _day(n.appeal_decided_on), width=12),
+    RowColumn("appeal_decision_ref", lambda n: n.appeal_decision_ref, width=14),
 )
 
 # A cell starting with one of these is a formula to Excel and LibreOffice.

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from storage.export.columns import iso
 from storage.export.files import open_private
-from storage.export.records import ExportData, ExportReport
+from storage.export.records import ExportData, ExportNotice, ExportReport, ExportSubject
 
 FORMAT = "shopwatch-export"
 VERSION = 1
@@ -79,6 +80,66 @@ def report_json(report: ExportReport) -> dict[str, Any]:
     return shaped
 
 
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _moment(value: datetime | None) -> str | None:
+    return iso(value) if value is not None else None
+
+
+def subject_json(subject: ExportSubject) -> dict[str, Any]:
+    return {
+        "id": subject.id,
+        "reference": subject.reference,
+        "kind": subject.kind,
+        "status": subject.status,
+        "name": subject.name,
+        "aliases": list(subject.aliases),
+        "description": subject.description,
+        "appearance": subject.appearance,
+        "identification_basis": subject.identification_basis,
+        "identified_at": _moment(subject.identified_at),
+        "created_at": iso(subject.created_at),
+        "last_seen_at": iso(subject.last_seen_at),
+        "left_galleries_at": _moment(subject.left_galleries_at),
+        "merged_into": subject.merged_into,
+        "excluded_until": _day(subject.excluded_until),
+        "report_ids": list(subject.report_ids),
+        "photos": [
+            {"sha256": p.sha256, "phash": p.phash, "width": p.width, "height": p.height}
+            for p in subject.photos
+        ],
+    }
+
+
+def notice_json(notice: ExportNotice) -> dict[str, Any]:
+    return {
+        "id": notice.id,
+        "reference": notice.reference,
+        "subject_id": notice.subject_id,
+        "subject_reference": notice.subject_reference,
+        "stage": notice.stage,
+        "in_force": notice.in_force,
+        "decided_by": notice.decided_by,
+        "board_decision_ref": notice.board_decision_ref,
+        "premises_count": notice.premises_count,
+        "starts_on": notice.starts_on.isoformat(),
+        "ends_on": notice.ends_on.isoformat(),
+        "review_on": notice.review_on.isoformat(),
+        "conditions": notice.conditions,
+        "issued_at": iso(notice.issued_at),
+        "served_on": _day(notice.served_on),
+        "served_how": notice.served_how,
+        "appeal": {
+            "received_on": _day(notice.appeal_received_on),
+            "outcome": notice.appeal_outcome,
+            "decided_on": _day(notice.appeal_decided_on),
+            "decision_ref": notice.appeal_decision_ref,
+        },
+    }
+
+
 def header_json(data: ExportData) -> dict[str, Any]:
     period = data.period
     return {
@@ -104,6 +165,8 @@ def header_json(data: ExportData) -> dict[str, Any]:
             "photos": len(data.photos),
             "events": sum(len(r.events) for r in data.reports),
             "by_category": dict(data.counts_by_category),
+            "subjects": len(data.subjects),
+            "notices": len(data.notices),
         },
     }
 
@@ -116,4 +179,12 @@ def write_json(data: ExportData, path: Path) -> None:
         for number, report in enumerate(data.reports):
             out.write(",\n  " if number else "\n  ")
             out.write(json.dumps(report_json(report), ensure_ascii=False))
+        out.write('\n ],\n "subjects": [')
+        for number, subject in enumerate(data.subjects):
+            out.write(",\n  " if number else "\n  ")
+            out.write(json.dumps(subject_json(subject), ensure_ascii=False))
+        out.write('\n ],\n "notices": [')
+        for number, notice in enumerate(data.notices):
+            out.write(",\n  " if number else "\n  ")
+            out.write(json.dumps(notice_json(notice), ensure_ascii=False))
         out.write("\n ]\n}\n")

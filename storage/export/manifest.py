@@ -1,10 +1,10 @@
 """The manifest: the evidence chain of one export.
 
 It lists every file of the export with its SHA-256 and size, every photo the
-export shows with the SHA-256 recorded when it was stored (and whether the file
-on disk still has that hash), who exported and when. The manifest's own SHA-256
-goes into the audit trail, so the trail vouches for the manifest and the
-manifest for everything else.
+export shows (the reports' and the subjects') with the SHA-256 recorded when it
+was stored (and whether the file on disk still has that hash), who exported and
+when. The manifest's own SHA-256 goes into the audit trail, so the trail vouches
+for the manifest and the manifest for everything else.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from storage.export.columns import iso
 from storage.export.files import open_private, sha256_file
-from storage.export.records import ExportData
+from storage.export.records import ExportData, ExportPhoto
 from storage.photos import PhotoStore
 
 FORMAT = "shopwatch-export-manifest"
@@ -51,6 +51,26 @@ def _stored_file(store: PhotoStore, relative_path: str, sha256: str) -> str:
         return "missing"
 
 
+def _photos(data: ExportData, store: PhotoStore) -> list[dict[str, Any]]:
+    """Every photo the export shows, once: the reports' and the subjects'."""
+    shown: dict[str, tuple[ExportPhoto, list[int], list[int]]] = {
+        sha: (photo, report_ids, []) for sha, (photo, report_ids) in data.photos.items()
+    }
+    for subject in data.subjects:
+        for photo in subject.photos:
+            shown.setdefault(photo.sha256, (photo, [], []))[2].append(subject.id)
+    return [
+        {
+            "sha256": photo.sha256,
+            "size": photo.size,
+            "reports": report_ids,
+            "subjects": subject_ids,
+            "stored_file": _stored_file(store, photo.relative_path, photo.sha256),
+        }
+        for photo, report_ids, subject_ids in shown.values()
+    ]
+
+
 def write_manifest(
     data: ExportData, files: list[ExportFile], store: PhotoStore, path: Path
 ) -> dict[str, Any]:
@@ -73,15 +93,7 @@ def write_manifest(
             {"name": f.name, "sha256": f.sha256, "size": f.size, "media_type": f.media_type}
             for f in files
         ],
-        "photos": [
-            {
-                "sha256": photo.sha256,
-                "size": photo.size,
-                "reports": report_ids,
-                "stored_file": _stored_file(store, photo.relative_path, photo.sha256),
-            }
-            for photo, report_ids in data.photos.values()
-        ],
+        "photos": _photos(data, store),
     }
     with open_private(path) as out:
         out.write(json.dumps(manifest, ensure_ascii=False, indent=1).encode())

@@ -1,4 +1,5 @@
-"""The PDF the police read: a cover page with the week at a glance, then one page per report.
+"""The PDF the police read: a cover page with the week at a glance, then one page per report,
+then the scheme's subjects and their notices (when it has any).
 
 The cover names the scheme and the period, counts reports by category and
 grading, and charts incidents by day and by weekday and hour (when they
@@ -35,7 +36,13 @@ from reportlab.pdfgen.canvas import Canvas
 
 from storage.export.columns import iso
 from storage.export.files import open_private
-from storage.export.records import ExportData, ExportPhoto, ExportReport
+from storage.export.records import (
+    ExportData,
+    ExportNotice,
+    ExportPhoto,
+    ExportReport,
+    ExportSubject,
+)
 from storage.photos import PhotoStore
 
 logger = logging.getLogger(__name__)
@@ -424,16 +431,22 @@ def _grading_words(report: ExportReport) -> str:
 
 
 def _photos(pages: _Pages, report: ExportReport, thumbnails: dict[str, Thumbnail]) -> None:
-    if not report.photos:
+    _photo_rows(pages, report.photos, thumbnails)
+
+
+def _photo_rows(
+    pages: _Pages, shown: tuple[ExportPhoto, ...], thumbnails: dict[str, Thumbnail]
+) -> None:
+    if not shown:
         return
     pages.gap(4)
-    pages.text(f"Photos ({len(report.photos)})", BOLD, 10.5)
+    pages.text(f"Photos ({len(shown)})", BOLD, 10.5)
     box_w, box_h = PHOTO_BOX
     c = pages.canvas
-    for start in range(0, len(report.photos), 2):
+    for start in range(0, len(shown), 2):
         pages.room(box_h + 16)
         top = pages.y - 4
-        for column, photo in enumerate(report.photos[start : start + 2]):
+        for column, photo in enumerate(shown[start : start + 2]):
             x = MARGIN + column * (box_w + 12)
             thumbnail = thumbnails.get(photo.sha256, Thumbnail(None))
             if thumbnail.path is None:
@@ -506,6 +519,87 @@ def _report(pages: _Pages, report: ExportReport, thumbnails: dict[str, Thumbnail
         pages.text(f"{_local(event.at)} · {what}{by}{said}", size=9)
 
 
+def _subjects(pages: _Pages, data: ExportData, thumbnails: dict[str, Thumbnail]) -> None:
+    """The galleries as they stand at the export, and subjects linked to its reports."""
+    pages.new_page()
+    pages.text(f"Subjects ({len(data.subjects)})", BOLD, 15)
+    pages.text(
+        "People in the scheme's galleries when this export was made, and any other person "
+        "linked to a report in it. Descriptions have member shops' names struck out.",
+        size=9,
+    )
+    pages.continued = "Subjects"
+    for subject in data.subjects:
+        _subject(pages, subject, thumbnails)
+
+
+def _subject(pages: _Pages, subject: ExportSubject, thumbnails: dict[str, Thumbnail]) -> None:
+    pages.room(80)
+    pages.gap(10)
+    heading = f"Subject {subject.reference}"
+    if subject.name:
+        heading = f"{heading}: {subject.name}"
+    pages.text(heading, BOLD, 12)
+    kind = "Known" if subject.kind == "known" else "ID sought"
+    pages.field("Kind", f"{kind}, {subject.status.replace('_', ' ')}")
+    if subject.excluded_until is not None:
+        pages.field("EXCLUDED", f"until {_day(subject.excluded_until)}")
+    if subject.aliases:
+        pages.field("Also known as", ", ".join(subject.aliases))
+    pages.field("Description", subject.description)
+    pages.field("Appearance", subject.appearance)
+    pages.field("Identified", subject.identification_basis)
+    pages.field("In galleries", f"since {_local(subject.created_at)}")
+    pages.field("Last seen", _local(subject.last_seen_at))
+    if subject.left_galleries_at is not None:
+        pages.field("Left galleries", _local(subject.left_galleries_at))
+    if subject.merged_into is not None:
+        pages.field("Merged into", f"subject {subject.merged_into}")
+    if subject.report_ids:
+        pages.field("Reports", ", ".join(str(i) for i in subject.report_ids))
+    _photo_rows(pages, subject.photos, thumbnails)
+
+
+def _notices(pages: _Pages, notices: tuple[ExportNotice, ...]) -> None:
+    pages.new_page()
+    pages.text(f"Notices ({len(notices)})", BOLD, 15)
+    pages.text(
+        "Warnings and exclusions the scheme's board issued on these subjects. The premises "
+        "covered are the scheme's member shops at issue, named on the letter served.",
+        size=9,
+    )
+    pages.continued = "Notices"
+    for notice in notices:
+        pages.room(60)
+        pages.gap(8)
+        state = "in force" if notice.in_force else "not in force"
+        pages.text(
+            f"Notice {notice.reference} · {notice.stage} · {state} · "
+            f"subject {notice.subject_reference}",
+            BOLD,
+            11,
+        )
+        decided = notice.decided_by
+        if notice.board_decision_ref:
+            decided = f"{decided} (board decision {notice.board_decision_ref})"
+        pages.field("Decided by", decided)
+        pages.field("Runs", f"{_day(notice.starts_on)} to {_day(notice.ends_on)}")
+        pages.field("Review", _day(notice.review_on))
+        pages.field("Premises", f"{notice.premises_count} member premises")
+        pages.field("Conditions", notice.conditions)
+        if notice.served_on is not None:
+            pages.field("Served", f"{_day(notice.served_on)}, {notice.served_how or ''}")
+        if notice.appeal_received_on is not None:
+            outcome = notice.appeal_outcome or "not yet decided"
+            decided_day = notice.appeal_decided_on
+            decided_on = f" on {_day(decided_day)}" if decided_day else ""
+            ref = f" ({notice.appeal_decision_ref})" if notice.appeal_decision_ref else ""
+            pages.field(
+                "Appeal",
+                f"received {_day(notice.appeal_received_on)}; {outcome}{decided_on}{ref}",
+            )
+
+
 def write_pdf(data: ExportData, path: Path, thumbnails: dict[str, Thumbnail]) -> int:
     """Write the PDF; returns its number of pages."""
     with open_private(path) as out:
@@ -517,6 +611,10 @@ def write_pdf(data: ExportData, path: Path, thumbnails: dict[str, Thumbnail]) ->
         _cover(pages, data)
         for report in data.reports:
             _report(pages, report, thumbnails)
+        if data.subjects:
+            _subjects(pages, data, thumbnails)
+        if data.notices:
+            _notices(pages, data.notices)
         pages.finish_page()
         canvas.save()
     return pages.page

@@ -10,18 +10,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import col, or_, select
 
 from config.schemes import Category, Urgency
-from storage.enums import EventKind, ReportSource, ReportStatus, Role
+from storage.enums import EventKind, ReportSource, ReportStatus, Role, SubjectStatus
 from storage.export.period import ExportPeriod, utc
 from storage.grading import Grading, effective_grading, is_cctv_confirmed
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
-from storage.places import member_reference, police_place, reporter_premises, scheme_prefix
+from storage.places import (
+    member_reference,
+    police_place,
+    reporter_premises,
+    scheme_prefix,
+    shop_names_pattern,
+    strike,
+)
 from storage.store import Store
+from storage.subject_models import Notice, Subject, SubjectPhoto, SubjectReport
+from storage.subjects import in_force
 from storage.transaction import transaction
 
 __all__ = ["member_reference", "scheme_prefix"]
@@ -94,6 +103,60 @@ class ExportReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportSubject:
+    """A person in the scheme's galleries, or linked to a report exported.
+
+    The free text (description, how they were identified) has every member shop's
+    name struck out; what members told the coordinators is never exported.
+    """
+
+    id: int
+    reference: str
+    kind: str
+    status: str
+    name: str | None
+    aliases: tuple[str, ...]
+    description: str
+    appearance: str | None
+    identification_basis: str | None
+    identified_at: datetime | None
+    created_at: datetime
+    last_seen_at: datetime
+    left_galleries_at: datetime | None
+    merged_into: int | None
+    report_ids: tuple[int, ...]
+    photos: tuple[ExportPhoto, ...]
+    excluded_until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportNotice:
+    """A warning or exclusion on an exported subject; its premises are counted, not named
+    (the letter served names them), and the appeal's own words stay with the board."""
+
+    id: int
+    reference: str
+    subject_id: int
+    subject_reference: str
+    stage: str
+    in_force: bool
+    decided_by: str
+    board_decision_ref: str | None
+    premises_count: int
+    starts_on: date
+    ends_on: date
+    review_on: date
+    conditions: str
+    issued_at: datetime
+    served_on: date | None
+    served_how: str | None
+    appeal_received_on: date | None
+    appeal_outcome: str | None
+    appeal_decided_on: date | None
+    appeal_decision_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ExportedBy:
     """Who asked for the export, for the manifest and the cover page."""
 
@@ -125,6 +188,8 @@ class ExportData:
     witness_contact: bool
     reports: tuple[ExportReport, ...]
     counts_by_category: dict[str, int] = field(default_factory=dict)
+    subjects: tuple[ExportSubject, ...] = ()
+    notices: tuple[ExportNotice, ...] = ()
 
     @property
     def photos(self) -> dict[str, tuple[ExportPhoto, list[int]]]:
@@ -134,6 +199,11 @@ class ExportData:
             for photo in report.photos:
                 found.setdefault(photo.sha256, (photo, []))[1].append(report.id)
         return found
+
+    @property
+    def subject_photos(self) -> dict[str, ExportPhoto]:
+        """Each distinct subject photo (by SHA-256) once."""
+        return {p.sha256: p for subject in self.subjects for p in subject.photos}
 
     @property
     def events(self) -> list[ExportEvent]:
@@ -301,6 +371,7 @@ async def load_export_data(
                 witness=_witness(report, member) if witness_contact else None,
             )
         )
+    subjects, notices = await _load_subjects(store, scheme, [r.id for r in shaped], now, tz)
     return ExportData(
         scheme_slug=scheme.slug,
         scheme_name=scheme.name,
@@ -310,4 +381,146 @@ async def load_export_data(
         witness_contact=witness_contact,
         reports=tuple(shaped),
         counts_by_category=counts,
+        subjects=subjects,
+        notices=notices,
     )
+
+
+async def _load_subjects(
+    store: Store, scheme: Scheme, report_ids: list[int], now: datetime, tz: Any
+) -> tuple[tuple[ExportSubject, ...], tuple[ExportNotice, ...]]:
+    """The scheme's galleries as they stand, and every other subject an exported report
+    is linked to, with their notices."""
+    assert scheme.id is not None
+    async with transaction(store.sessions, "read the subjects for the export") as session:
+        linked_ids = select(SubjectReport.subject_id).where(
+            col(SubjectReport.report_id).in_(report_ids)
+        )
+        subjects = list(
+            (
+                await session.exec(
+                    select(Subject)
+                    .where(
+                        Subject.scheme_id == scheme.id,
+                        or_(
+                            col(Subject.status) == SubjectStatus.ACTIVE,
+                            col(Subject.id).in_(linked_ids),
+                        ),
+                    )
+                    .order_by(col(Subject.id))
+                )
+            ).all()
+        )
+        ids = [s.id for s in subjects if s.id is not None]
+        links = (
+            await session.exec(
+                select(SubjectReport.subject_id, SubjectReport.report_id)
+                .where(col(SubjectReport.subject_id).in_(ids))
+                .order_by(col(SubjectReport.report_id))
+            )
+        ).all()
+        photos = (
+            await session.exec(
+                select(SubjectPhoto)
+                .where(col(SubjectPhoto.subject_id).in_(ids))
+                .order_by(col(SubjectPhoto.id))
+            )
+        ).all()
+        notices = (
+            await session.exec(
+                select(Notice)
+                .where(col(Notice.subject_id).in_(ids))
+                .order_by(col(Notice.subject_id), col(Notice.starts_on), col(Notice.id))
+            )
+        ).all()
+        shops = (
+            await session.exec(select(Member.shop_name).where(Member.scheme_id == scheme.id))
+        ).all()
+        premises = (
+            await session.exec(
+                select(Report.premises_shop).where(
+                    Report.scheme_id == scheme.id, col(Report.premises_shop).is_not(None)
+                )
+            )
+        ).all()
+    pattern = shop_names_pattern([*shops, *premises])
+    prefix = scheme_prefix(scheme.slug)
+    today = now.astimezone(tz).date()
+    reports_of: dict[int, list[int]] = defaultdict(list)
+    for subject_id, report_id in links:
+        reports_of[subject_id].append(report_id)
+    photos_of: dict[int, list[ExportPhoto]] = defaultdict(list)
+    for photo in photos:
+        photos_of[photo.subject_id].append(
+            ExportPhoto(
+                sha256=photo.sha256,
+                phash=photo.phash,
+                width=photo.width,
+                height=photo.height,
+                size=photo.size,
+                relative_path=photo.relative_path,
+            )
+        )
+    excluded: dict[int, date] = {}
+    for notice in notices:
+        if (
+            in_force(notice)
+            and notice.stage.value == "exclusion"
+            and notice.starts_on <= today <= notice.ends_on
+        ):
+            until = excluded.get(notice.subject_id, notice.ends_on)
+            excluded[notice.subject_id] = max(until, notice.ends_on)
+
+    def local(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(tz) if moment is not None else None
+
+    shaped = tuple(
+        ExportSubject(
+            id=s.id,
+            reference=f"{prefix}-S{s.id:04d}",
+            kind=s.kind.value,
+            status=s.status.value,
+            name=s.name,
+            aliases=tuple(s.aliases),
+            description=strike(s.description, pattern) or "",
+            appearance=s.ethnicity_descriptor,
+            identification_basis=strike(s.identification_basis, pattern),
+            identified_at=local(s.identified_at),
+            created_at=s.created_at.astimezone(tz),
+            last_seen_at=s.last_seen_at.astimezone(tz),
+            left_galleries_at=local(s.expired_at),
+            merged_into=s.merged_into_id,
+            report_ids=tuple(reports_of.get(s.id, ())),
+            photos=tuple(photos_of.get(s.id, ())),
+            excluded_until=excluded.get(s.id),
+        )
+        for s in subjects
+        if s.id is not None
+    )
+    shaped_notices = tuple(
+        ExportNotice(
+            id=n.id,
+            reference=f"{prefix}-N{n.id:04d}",
+            subject_id=n.subject_id,
+            subject_reference=f"{prefix}-S{n.subject_id:04d}",
+            stage=n.stage.value,
+            in_force=in_force(n),
+            decided_by=n.decided_by,
+            board_decision_ref=n.board_decision_ref,
+            premises_count=len(n.premises),
+            starts_on=n.starts_on,
+            ends_on=n.ends_on,
+            review_on=n.review_on,
+            conditions=strike(n.conditions, pattern) or "",
+            issued_at=n.issued_at.astimezone(tz),
+            served_on=n.served_on,
+            served_how=n.served_how,
+            appeal_received_on=n.appeal_received_on,
+            appeal_outcome=n.appeal_outcome.value if n.appeal_outcome else None,
+            appeal_decided_on=n.appeal_decided_on,
+            appeal_decision_ref=n.appeal_decision_ref,
+        )
+        for n in notices
+        if n.id is not None
+    )
+    return shaped, shaped_notices

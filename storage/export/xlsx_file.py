@@ -1,4 +1,5 @@
-"""The spreadsheet: the CSV's columns on "Reports", every event on "Events".
+"""The spreadsheet: the CSV's columns on "Reports", every event on "Events", the galleries
+on "Subjects" and their warnings and exclusions on "Notices".
 
 Both sheets have a frozen header row and an auto filter. Written in openpyxl's
 streaming mode, so a week of thousands of reports needs little memory. Strings
@@ -17,12 +18,20 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from storage.export.columns import EVENT_COLUMNS, Value, report_columns
+from storage.export.columns import (
+    EVENT_COLUMNS,
+    NOTICE_COLUMNS,
+    SUBJECT_COLUMNS,
+    Value,
+    report_columns,
+)
 from storage.export.files import open_private
 from storage.export.records import ExportData
 
 REPORTS_SHEET = "Reports"
 EVENTS_SHEET = "Events"
+SUBJECTS_SHEET = "Subjects"
+NOTICES_SHEET = "Notices"
 
 
 def _prepare(
@@ -69,5 +78,23 @@ def write_xlsx(data: ExportData, path: Path) -> None:
     )
     for event in all_events:
         events.append([_cell(events, column.value(event)) for column in EVENT_COLUMNS])
+    subjects = workbook.create_sheet(SUBJECTS_SHEET)
+    _prepare(
+        subjects,
+        [c.name for c in SUBJECT_COLUMNS],
+        [c.width for c in SUBJECT_COLUMNS],
+        len(data.subjects),
+    )
+    for subject in data.subjects:
+        subjects.append([_cell(subjects, column.value(subject)) for column in SUBJECT_COLUMNS])
+    notices = workbook.create_sheet(NOTICES_SHEET)
+    _prepare(
+        notices,
+        [c.name for c in NOTICE_COLUMNS],
+        [c.width for c in NOTICE_COLUMNS],
+        len(data.notices),
+    )
+    for notice in data.notices:
+        notices.append([_cell(notices, column.value(notice)) for column in NOTICE_COLUMNS])
     with open_private(path) as out:
         workbook.save(out)
