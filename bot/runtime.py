@@ -100,6 +100,7 @@ class BotRuntime:
             webhook_url=settings.webhook_url,
             webhook_secret=secret,
             federation=FederationReceiver(link, services.alerts) if link else None,
+            metrics_token=settings.metrics_token,
         )
         self._runner, self.port = await serve(
             web_app, settings.listen_host, settings.listen_port, sock=self._listen_socket

@@ -3,6 +3,12 @@
 `shopwatch worker` serves the same health, readiness and metrics routes
 (`build_health_app`), so every sending process can be probed and scraped alike.
 
+`/healthz` is open: it says only that the process is up. `/readyz` and `/metrics`
+say more (what is failing, how many alerts each scheme sends as they happen), so
+they answer only a caller on this machine (a loopback address, and no proxy's
+forwarding header: a reverse proxy here relays callers from anywhere) or one
+bearing `SHOPWATCH_METRICS_TOKEN`.
+
 Follows python-telegram-bot's custom-webhook example: the route checks Telegram's
 secret header before it reads the body, decodes the Update and hands it to the
 application's queue, so a forged call is refused and changes nothing.
@@ -11,6 +17,7 @@ application's queue, so a forged call is refused and changes nothing.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import socket
 from typing import Any
@@ -18,6 +25,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot.health import Readiness
@@ -91,17 +99,64 @@ def _metrics(readiness: Readiness) -> Any:
     return metrics
 
 
-def add_health_routes(app: web.Application, readiness: Readiness | None) -> None:
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+Route = Any
+
+
+def _from_this_machine(request: web.Request) -> bool:
+    """A loopback caller that no proxy relays (a proxy here may relay anyone)."""
+    if any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def _bears(request: web.Request, token: SecretStr | None) -> bool:
+    if token is None:
+        return False
+    expected = f"Bearer {token.get_secret_value()}".encode()
+    return hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected)
+
+
+def _revealing(route: Route, token: SecretStr | None) -> Route:
+    """`route` for this machine and the token's bearer only; anyone else learns nothing."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if _from_this_machine(request) or _bears(request, token):
+            response: web.StreamResponse = await route(request)
+            return response
+        if token is None:
+            error = "only from this machine (set SHOPWATCH_METRICS_TOKEN to ask from elsewhere)"
+            return web.json_response({"ok": False, "error": error}, status=403)
+        return web.json_response(
+            {"ok": False, "error": "a bearer token is needed"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="shopwatch"'},
+        )
+
+    return guarded
+
+
+def add_health_routes(
+    app: web.Application, readiness: Readiness | None, metrics_token: SecretStr | None = None
+) -> None:
     app.router.add_get("/healthz", healthz)
     if readiness is not None:
-        app.router.add_get("/readyz", _readyz(readiness))
-        app.router.add_get("/metrics", _metrics(readiness))
+        app.router.add_get("/readyz", _revealing(_readyz(readiness), metrics_token))
+        app.router.add_get("/metrics", _revealing(_metrics(readiness), metrics_token))
 
 
-def build_health_app(readiness: Readiness) -> web.Application:
+def build_health_app(
+    readiness: Readiness, metrics_token: SecretStr | None = None
+) -> web.Application:
     """A `shopwatch worker`'s server: no webhook or federation, those stay with `run`."""
     app = web.Application()
-    add_health_routes(app, readiness)
+    add_health_routes(app, readiness, metrics_token)
     return app
 
 
@@ -134,10 +189,11 @@ def build_web_app(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     federation: FederationReceiver | None = None,
+    metrics_token: SecretStr | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[APPLICATION_KEY] = application
-    add_health_routes(app, readiness)
+    add_health_routes(app, readiness, metrics_token)
     if webhook_url and webhook_secret:
         app.router.add_post(webhook_path(webhook_url), _webhook_handler(webhook_secret))
     if federation is not None:

@@ -88,7 +88,9 @@ class OutboxProcess:
         )
         host, port = self.settings.listen_host, self.settings.worker_port
         try:
-            self._runner, self.port = await serve(build_health_app(readiness), host, port)
+            self._runner, self.port = await serve(
+                build_health_app(readiness, self.settings.metrics_token), host, port
+            )
         except OSError as exc:
             await self.stop()
             raise ConfigError(texts.worker_port_taken(host, port, exc.strerror)) from None

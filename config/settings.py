@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=8, ge=1, le=256)
     # How long a claimed message is a worker's alone; a dead worker's chats wait this long.
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    # Lets a caller elsewhere than this machine read /readyz and /metrics (Authorization:
+    # Bearer <token>, e.g. Prometheus); unset, only callers on this machine may.
+    metrics_token: SecretStr | None = None
     # Where `shopwatch worker` serves /healthz, /readyz and /metrics (on listen_host);
     # 0 takes any free port, which the worker logs.
     worker_port: int = Field(default=8081, ge=0, le=65535)
@@ -87,6 +90,13 @@ class Settings(BaseSettings):
             c.isascii() and (c.isalnum() or c in "_-") for c in raw
         ):
             raise ValueError("1-256 characters of letters, digits, _ and -")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("at least 16 characters (`openssl rand -hex 32` makes one)")
         return value
 
     @field_validator("federation_private_key")
@@ -158,6 +168,7 @@ def configure_logging(settings: Settings) -> None:
             settings.bot_token,
             settings.webhook_secret,
             settings.federation_private_key,
+            settings.metrics_token,
         )
         if secret is not None
     ]

@@ -112,6 +112,9 @@ async def test_a_worker_counts_the_copies_it_sends_and_is_not_ready_without_its_
                     COPIES
                 )
                 assert scraped[("shopwatch_outbox_backlog", frozenset())] == 0
+                relayed = {"X-Forwarded-For": "198.51.100.7"}  # a proxy here, for anyone
+                async with http.get(f"{base}/metrics", headers=relayed) as response:
+                    assert response.status == 403, "the worker's metrics stay on this machine"
 
                 port = worker.health_port()
                 second_env = env | {"SHOPWATCH_WORKER_PORT": str(port)}

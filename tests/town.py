@@ -11,10 +11,11 @@ import asyncio
 import re
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from telegram import ChatMemberUpdated, Update
 
@@ -351,8 +352,10 @@ async def running_town(
     limits: SandboxLimits | None = None,
     schemes: SchemesFile | None = None,
     database_url: str | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Town]:
-    """`database_url` puts the log elsewhere than a SQLite file in `directory`."""
+    """`database_url` puts the log elsewhere than a SQLite file in `directory`; `settings`
+    are more of the bot's settings."""
     schemes = schemes or load_schemes(EXAMPLE_SCHEMES)
     norwich = schemes.scheme("norwich")
     async with BotApiSandbox(limits=limits or SandboxLimits.off()) as sandbox:
@@ -368,11 +371,15 @@ async def running_town(
             sandbox.group(other.group_chat_id, other.name, bots=[bot])
             sandbox.group(other.control_room_chat_id, f"{other.name} control room", bots=[bot])
         overrides = {} if database_url is None else {"database_url": database_url}
+        overrides |= settings or {}
         listen = listening_socket() if webhook else None
-        settings = town_settings(
-            sandbox, directory, webhook_port=port_of(listen) if listen else None, **overrides
+        runtime = BotRuntime(
+            town_settings(
+                sandbox, directory, webhook_port=port_of(listen) if listen else None, **overrides
+            ),
+            schemes,
+            listen_socket=listen,
         )
-        runtime = BotRuntime(settings, schemes, listen_socket=listen)
         await runtime.start()
         try:
             yield Town(sandbox, bot, runtime, schemes, coordinator, group, control_room)
