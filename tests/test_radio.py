@@ -67,18 +67,33 @@ def with_radio(port: int) -> SchemesFile:
 
 
 def mumble_channel(
-    port: int, name: str, on_link: Callable[[bool, str], None] | None = None
+    port: int,
+    name: str,
+    on_link: Callable[[bool, str], None] | None = None,
+    idle_seconds: float = 5.0,
 ) -> MumbleChannel:
     """A Mumble client on this test's server; imported once libopus is known to load."""
     from broadcast.radio.mumble import MumbleChannel
 
-    return MumbleChannel("127.0.0.1", port, name, retry_first=0.2, retry_max=1.0, on_link=on_link)
+    return MumbleChannel(
+        "127.0.0.1",
+        port,
+        name,
+        retry_first=0.2,
+        retry_max=1.0,
+        on_link=on_link,
+        idle_seconds=idle_seconds,
+    )
 
 
 @asynccontextmanager
 async def on_the_radio(port: int, name: str) -> AsyncIterator[MumbleChannel]:
-    """Someone else in the channel: a plain Mumble client, as the control room's desk set."""
-    channel = mumble_channel(port, name)
+    """Someone else in the channel: a plain Mumble client, as the control room's desk set.
+
+    It hears a call as ended only when its talker marks the end (an hour's idle never
+    comes in a test), so what it hears never depends on how busy the machine is.
+    """
+    channel = mumble_channel(port, name, idle_seconds=3600)
     await channel.start()
     try:
         async with asyncio.timeout(20):

@@ -1,17 +1,21 @@
-"""A scheme turns its radio on, but libopus cannot be loaded: radio off, chat as before.
+"""A scheme turns its radio on, but a part it needs is missing: radio off, chat as before.
 
 `shopwatch run` runs as its own process, as a deployment runs it, against the
-sandbox. libopus is made unloadable for that process the way a deployment could
-get it wrong: `SHOPWATCH_OPUS_LIBRARY` names a library file that is not there. So
-the story is the same on a machine without Debian's libopus0 and on CI, which has it.
+sandbox. The part is made missing for that process the way a deployment could get
+it wrong: `SHOPWATCH_OPUS_LIBRARY` names a libopus file that is not there, or the
+scheme speaks with espeak-ng and the process's PATH has no espeak-ng on it. So the
+story is the same on a machine without Debian's packages and on CI, which has them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -23,16 +27,17 @@ from sandbox import BotApiSandbox, MessageView, SandboxLimits
 from tests.town import EXAMPLE_SCHEMES, closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
+TOLD = "Norwich ShopWatch: the radio link is off: "
 ALERT = "/alert Male 30s, grey hoodie, took razor blades. Heading to Haymarket"
 
 
-def schemes_with_radio(directory: Path, port: int) -> Path:
+def schemes_with_radio(directory: Path, port: int, tts: str = "piper") -> Path:
     """The example schemes file with Norwich's radio turned on, as its owner turns it on."""
     text = EXAMPLE_SCHEMES.read_text(encoding="utf-8")
     for line, turned in (
         ("  enabled = false ", "  enabled = true  # "),
         ('  server = "radio.norwich-shopwatch.example"', '  server = "127.0.0.1"'),
-        ("  port = 64738", f"  port = {port}"),
+        ("  port = 64738", f'  port = {port}\n  tts = "{tts}"'),
     ):
         assert text.count(line) == 1, line
         text = text.replace(line, turned)
@@ -41,7 +46,7 @@ def schemes_with_radio(directory: Path, port: int) -> Path:
     radio = load_schemes(path).scheme("norwich").radio
     assert radio is not None
     assert radio.enabled
-    assert (radio.server, radio.port) == ("127.0.0.1", port)
+    assert (radio.server, radio.port, radio.tts) == ("127.0.0.1", port, tts)
     return path
 
 
@@ -65,13 +70,20 @@ def radio_port() -> Iterator[int]:
         yield port
 
 
-async def test_without_libopus_the_bot_starts_alerts_go_out_and_the_log_and_doctor_say_why(
-    tmp_path: Path, radio_port: int
-) -> None:
-    schemes_file = schemes_with_radio(tmp_path, radio_port)
+@dataclass
+class RadioOff:
+    """What a run with the radio part missing left behind."""
+
+    problem: str  # what Carol, Norwich's coordinator, was told (once)
+    log: str
+    doctor: subprocess.CompletedProcess[str]
+
+
+async def run_without(schemes_file: Path, directory: Path, settings: dict[str, str]) -> RadioOff:
+    """`shopwatch run` with these settings: it answers /healthz, an alert reaches the group and
+    control room, Carol hears once that the radio is off; then `shopwatch doctor` is asked."""
     schemes = load_schemes(schemes_file)
     norwich = schemes.scheme("norwich")
-    nowhere = tmp_path / "no-such-dir" / "libopus.so.0"
     async with BotApiSandbox(limits=SandboxLimits()) as sandbox:
         bot = sandbox.add_bot(TOKEN, "norwich_shopwatch_bot")
         for scheme in schemes.schemes:
@@ -79,13 +91,11 @@ async def test_without_libopus_the_bot_starts_alerts_go_out_and_the_log_and_doct
             sandbox.group(scheme.control_room_chat_id, f"{scheme.name} control", bots=[bot])
         carol = sandbox.user(norwich.coordinators[0], "Carol")
         carol.open_chat(bot)
-        database = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
-        env = bot_environment(sandbox, database, schemes_file, tmp_path, 0) | {
-            "SHOPWATCH_OPUS_LIBRARY": str(nowhere),
-            "SHOPWATCH_LOG_LEVEL": "INFO",
-        }
+        database = f"sqlite+aiosqlite:///{directory / 'shopwatch.db'}"
+        env = bot_environment(sandbox, database, schemes_file, directory, 0) | settings
+        env["SHOPWATCH_LOG_LEVEL"] = "INFO"
         port = int(env["SHOPWATCH_LISTEN_PORT"])
-        process = await start_process("bot", "run", env, tmp_path)
+        process = await start_process("bot", "run", env, directory)
         try:
             await sandbox.wait_for(
                 lambda: healthz(process, port),
@@ -118,14 +128,13 @@ async def test_without_libopus_the_bot_starts_alerts_go_out_and_the_log_and_doct
                 alert_in_both, timeout=30, message="the alert is not in the group and control room"
             )
 
-            told = f"{norwich.name}: the radio link is off: "
+            assert TOLD.startswith(norwich.name)
             await sandbox.wait_for(
-                lambda: bot_told_carol(told), message="Carol was not told the radio is off"
+                lambda: bot_told_carol(TOLD), message="Carol was not told the radio is off"
             )
-            [problem] = bot_told_carol(told)  # once
+            [problem] = bot_told_carol(TOLD)  # once
         finally:
             await process.stop()
-        log = process.log.read_text(errors="replace")
         # The doctor, asked with the same settings while the Bot API still answers.
         doctor = await asyncio.to_thread(
             subprocess.run,
@@ -137,20 +146,68 @@ async def test_without_libopus_the_bot_starts_alerts_go_out_and_the_log_and_doct
             timeout=120,
             check=False,
         )
+    return RadioOff(problem, process.log.read_text(errors="replace"), doctor)
 
-    # What Carol reads: which scheme, that its radio is off, why, and what to install.
-    opening = f"{told}the Opus codec cannot be loaded ({nowhere}: "
-    assert problem.startswith(opening), problem
-    assert "install Debian's libopus0 (apt-get install libopus0)" in problem
-    assert problem.endswith("Chat alerts are unaffected.")
-    [line] = [line for line in log.splitlines() if "radio for norwich is off" in line]
-    assert "the Opus codec cannot be loaded" in line
-    assert "apt-get install libopus0" in line
-    assert "Traceback" not in log
 
+def doctor_fail(doctor: subprocess.CompletedProcess[str], saying: str) -> tuple[str, str]:
+    """The doctor's FAIL line that says this, and the fix on the line under it."""
     assert doctor.returncode == 1, doctor.stdout + doctor.stderr
     lines = doctor.stdout.splitlines()
-    [at] = [i for i, line in enumerate(lines) if "the Opus codec cannot be loaded" in line]
-    assert lines[at].startswith("FAIL  radio"), lines[at]
-    assert f"norwich: 127.0.0.1:{radio_port}: " in lines[at]
-    assert "fix: apt-get install libopus0" in lines[at + 1]
+    [at] = [i for i, line in enumerate(lines) if saying in line]
+    return lines[at], lines[at + 1]
+
+
+async def test_without_libopus_the_bot_starts_alerts_go_out_and_the_log_and_doctor_say_why(
+    tmp_path: Path, radio_port: int
+) -> None:
+    schemes_file = schemes_with_radio(tmp_path, radio_port)
+    nowhere = tmp_path / "no-such-dir" / "libopus.so.0"
+
+    off = await run_without(schemes_file, tmp_path, {"SHOPWATCH_OPUS_LIBRARY": str(nowhere)})
+
+    # What Carol reads: which scheme, that its radio is off, why, and what to install.
+    opening = (
+        f"Norwich ShopWatch: the radio link is off: the Opus codec cannot be loaded ({nowhere}: "
+    )
+    assert off.problem.startswith(opening), off.problem
+    assert "install Debian's libopus0 (apt-get install libopus0)" in off.problem
+    assert off.problem.endswith("Chat alerts are unaffected.")
+    [line] = [line for line in off.log.splitlines() if "radio for norwich is off" in line]
+    assert "the Opus codec cannot be loaded" in line
+    assert "apt-get install libopus0" in line
+    assert "Traceback" not in off.log
+
+    failed, fix = doctor_fail(off.doctor, "the Opus codec cannot be loaded")
+    assert failed.startswith("FAIL  radio"), failed
+    assert f"norwich: 127.0.0.1:{radio_port}: " in failed
+    assert "fix: apt-get install libopus0" in fix
+
+
+def path_without(program: str) -> str:
+    """This machine's PATH with the folders that hold `program` left out."""
+    folders = os.environ.get("PATH", os.defpath).split(os.pathsep)
+    kept = [f for f in folders if f and shutil.which(program, path=f) is None]
+    assert shutil.which(program, path=os.pathsep.join(kept)) is None
+    return os.pathsep.join(kept)
+
+
+async def test_without_espeak_a_scheme_that_speaks_with_it_keeps_its_chat_and_is_told_the_fix(
+    tmp_path: Path, radio_port: int
+) -> None:
+    schemes_file = schemes_with_radio(tmp_path, radio_port, tts="espeak")
+
+    off = await run_without(schemes_file, tmp_path, {"PATH": path_without("espeak-ng")})
+
+    missing = "the espeak speech engine is not installed"
+    assert off.problem == (
+        f"{TOLD}{missing}: install Debian's espeak-ng "
+        "(apt-get install espeak-ng). Chat alerts are unaffected."
+    )
+    [line] = [line for line in off.log.splitlines() if "radio for norwich is off" in line]
+    assert f"{missing}: install Debian's espeak-ng (apt-get install espeak-ng)" in line
+    assert "Traceback" not in off.log
+
+    failed, fix = doctor_fail(off.doctor, missing)
+    assert failed.startswith("FAIL  radio"), failed
+    assert f"norwich: 127.0.0.1:{radio_port}: {missing}" in failed
+    assert "fix: apt-get install espeak-ng" in fix

@@ -107,7 +107,7 @@ def tone(seconds: float, amplitude: int = 8000) -> bytes:
 
 def test_a_stuck_key_is_cut_at_the_limit_and_an_open_key_with_nobody_talking_is_dropped() -> None:
     start = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    assembler = TransmissionAssembler(max_seconds=5, gap=0.5)
+    assembler = TransmissionAssembler(max_seconds=5, gap=0.5, idle=0.5)
     frame = tone(0.02)
     cut = []
     for n in range(600):  # twelve seconds of someone leaning on the key
@@ -121,6 +121,47 @@ def test_a_stuck_key_is_cut_at_the_limit_and_an_open_key_with_nobody_talking_is_
     for n in range(100):
         assembler.add("Shop 14", bytes(len(frame)), start + timedelta(seconds=n * 0.02))
     assert assembler.flush(start + timedelta(seconds=3)) == []
+
+
+def test_a_call_is_one_call_until_its_talker_marks_the_end_however_late_its_frames_come() -> None:
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    assembler = TransmissionAssembler(gap=0.6, idle=5)
+    frame = tone(0.02)
+    # Two seconds of speech, numbered in the talker's own audio time; the listener is
+    # busy for two seconds in the middle, so half the frames reach it late, in a rush.
+    heard = []
+    for n in range(100):
+        arrived = start + timedelta(seconds=n * 0.02 + (2 if n >= 50 else 0))
+        if n == 50:
+            assert assembler.flush(arrived) == []
+        heard += assembler.add("ShopWatch", frame, arrived, sequence=2 * n, last=n == 99)
+    [call] = heard
+    assert round(call.seconds, 2) == 2.0
+    assert not call.cut
+    assert assembler.flush(start + timedelta(seconds=60)) == []
+
+
+def test_a_talker_who_never_marks_an_end_has_calls_told_apart_by_its_own_silences() -> None:
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    assembler = TransmissionAssembler(gap=0.6, idle=5)
+    frame = tone(0.02)
+    heard = []
+    for n in range(50):  # one second, then 0.7 s of silence in its own time, then another
+        heard += assembler.add("Shop 3", frame, start, sequence=2 * n)
+    assert heard == []
+    heard += assembler.add("Shop 3", frame, start, sequence=100 + 70)
+    [first] = heard
+    assert round(first.seconds, 2) == 1.0
+    for n in range(1, 50):
+        assert assembler.add("Shop 3", frame, start, sequence=170 + 2 * n) == []
+    assert assembler.flush(start + timedelta(seconds=4)) == []
+    [second] = assembler.flush(start + timedelta(seconds=5))
+    assert round(second.seconds, 2) == 1.0
+    # A sequence that begins again is a new call too.
+    for n in range(25):
+        assembler.add("Shop 3", frame, start, sequence=300 + 2 * n)
+    [third] = assembler.add("Shop 3", frame, start, sequence=0)
+    assert round(third.seconds, 2) == 0.5
 
 
 async def test_the_doctor_skips_the_radio_where_no_scheme_has_one() -> None:

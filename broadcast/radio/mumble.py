@@ -6,6 +6,12 @@ pymumble client is one connection: when it drops (or never comes up) this
 adapter throws it away and builds another after a back-off, so a radio server
 that is down at start-up or restarts mid-shift costs a gap, never the bot.
 
+Calls are told apart by the talker's own marks, never by the listener's clock: each
+script goes out with its sequence numbered in audio time and Mumble's terminator flag
+on its last frame (pymumble's sender numbers by wall time and never marks an end, so
+a stall of its thread looked like the end of a call), and what is heard is grouped by
+the same marks (see `broadcast.radio.assembler`).
+
 Import it through `broadcast.radio.codec.mumble_client`, which loads libopus first.
 pymumble 1.6.1 needs protobuf's pure-Python implementation with a recent
 protobuf, so it is selected here before the import (an explicit setting in the
@@ -21,6 +27,8 @@ import logging
 import os
 import socket
 import ssl
+import struct
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,16 +36,19 @@ from typing import Any
 
 os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
 
-from broadcast.radio.assembler import TransmissionAssembler
+from broadcast.radio.assembler import IDLE_SECONDS, TransmissionAssembler
 from broadcast.radio.channel import Arrival, RadioUnavailableError, TextArrival
 from broadcast.radio.codec import CodecMissingError
 from broadcast.radio.speech import EngineMissingError
 
 try:
+    import opuslib
     import pymumble_py3 as pymumble
     from pymumble_py3 import constants as mumble_constants
     from pymumble_py3 import messages as mumble_messages
     from pymumble_py3 import mumble_pb2
+    from pymumble_py3.soundoutput import SoundOutput
+    from pymumble_py3.tools import VarInt
 except ImportError as exc:  # depends on the installed extra
     raise EngineMissingError("Mumble client", "pymumble") from exc
 except Exception as exc:  # opuslib's bare Exception (or OSError) when libopus does not load
@@ -49,11 +60,77 @@ CONNECT_TIMEOUT = 10.0
 FLUSH_EVERY = 0.1
 QUEUE_FRAMES = 20_000  # about 6 minutes of 20 ms frames across all talkers
 
+TERMINATOR = 0x2000
+"""Set in an Opus frame's length header on the last frame of a transmission."""
+
 LinkListener = Callable[[bool, str], None]
+# (talker, 48 kHz PCM, sequence in 10 ms steps, last frame of the call)
+Frame = tuple[str, bytes, int | None, bool]
+
+
+def _opus_header(packet: bytes) -> tuple[int, int, bool] | None:
+    """(session, sequence, terminator) of a legacy Opus voice packet; None for anything else."""
+    if not packet or packet[0] >> 5 != mumble_constants.PYMUMBLE_AUDIO_TYPE_OPUS:
+        return None
+    try:
+        session, sequence, size = VarInt(), VarInt(), VarInt()
+        at = 1
+        at += session.decode(packet[at : at + 10])
+        at += sequence.decode(packet[at : at + 10])
+        size.decode(packet[at : at + 10])
+    except Exception:  # pymumble's VarInt raises bare errors on a short packet
+        return None
+    return int(session.value), int(sequence.value), bool(size.value & TERMINATOR)
+
+
+class _MarkedOutput(SoundOutput):  # type: ignore[misc]
+    """pymumble's sender, numbering frames in audio time and marking each call's end.
+
+    Each `add_sound` is one call: the frame that empties the queue carries the
+    terminator. Sending stays paced at one 20 ms frame per 20 ms; after a stall the
+    pace restarts from now, without a burst and without a jump in the sequence.
+    """
+
+    sequence_last_time: float
+
+    def send_audio(self) -> None:
+        if not self.encoder or not self.pcm:
+            return
+        per_packet = float(self.audio_per_packet)
+        step = round(per_packet / mumble_constants.PYMUMBLE_SEQUENCE_DURATION)
+        samples = int(self.encoder_framesize * mumble_constants.PYMUMBLE_SAMPLERATE)
+        frame_bytes = samples * 2 * self.channels
+        sent_at = self.sequence_last_time
+        if sent_at + 2 * per_packet <= time.time():
+            sent_at = time.time() - per_packet
+        while self.pcm and sent_at + per_packet <= time.time():
+            sent_at = self.sequence_last_time = sent_at + per_packet
+            with self.lock:
+                pcm = self.pcm.pop(0)
+                last = not self.pcm
+            try:
+                encoded = self.encoder.encode(pcm.ljust(frame_bytes, b"\0"), samples)
+            except opuslib.exceptions.OpusError:
+                encoded = b""
+            packet = (
+                struct.pack("!B", self.codec_type << 5 | self.target)
+                + VarInt(self.sequence).encode()
+                + VarInt(len(encoded) | (TERMINATOR if last else 0)).encode()
+                + encoded
+            )
+            if self.mumble_object.positional:
+                packet += struct.pack("fff", *self.mumble_object.positional[:3])
+            self.sequence += step
+            tunnel = mumble_constants.PYMUMBLE_MSG_TYPES_UDPTUNNEL
+            self.mumble_object.control_socket.sendall(
+                struct.pack("!HL", tunnel, len(packet)) + packet
+            )
 
 
 class _Client(pymumble.Mumble):  # type: ignore[misc]
     """One connection; tells the loop when its thread ends, however it ends."""
+
+    sound_output: Any
 
     def __init__(self, *args: Any, on_end: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,6 +141,26 @@ class _Client(pymumble.Mumble):  # type: ignore[misc]
         self.daemon = True
         self._on_end = on_end
         self.control_socket: Any = None
+        self.on_call_end: Callable[[Any], None] = lambda _user: None
+
+    def init_connection(self) -> None:
+        super().init_connection()
+        plain = self.sound_output
+        self.sound_output = _MarkedOutput(
+            self,
+            plain.audio_per_packet,
+            plain.bandwidth,
+            stereo=plain.channels == 2,
+            opus_profile=plain.opus_profile,
+        )
+
+    def sound_received(self, message: bytes) -> None:
+        """pymumble decodes the frame (but reads Opus's terminator flag upside down and
+        keeps it to itself); the call's end is passed on after its last frame."""
+        super().sound_received(message)
+        header = _opus_header(message)
+        if header is not None and header[2] and header[0] in self.users:
+            self.on_call_end(self.users[header[0]])
 
     def connect(self) -> int:
         try:
@@ -133,6 +230,7 @@ class MumbleChannel:
         certfile: Path | None = None,
         keyfile: Path | None = None,
         max_transmission_seconds: float = 60.0,
+        idle_seconds: float = IDLE_SECONDS,
         retry_first: float = 1.0,
         retry_max: float = 60.0,
         on_link: LinkListener | None = None,
@@ -143,9 +241,11 @@ class MumbleChannel:
         self.certfile, self.keyfile = certfile, keyfile
         self.retry_first, self.retry_max = retry_first, retry_max
         self.on_link = on_link
-        self._assembler = TransmissionAssembler(max_seconds=max_transmission_seconds)
+        self._assembler = TransmissionAssembler(
+            max_seconds=max_transmission_seconds, idle=idle_seconds
+        )
         self._arrivals: asyncio.Queue[Arrival | None] = asyncio.Queue()
-        self._frames: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(QUEUE_FRAMES)
+        self._frames: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_FRAMES)
         self._client: _Client | None = None
         self._ended = asyncio.Event()
         self._ready = False
@@ -260,6 +360,7 @@ class MumbleChannel:
         client.callbacks.set_callback(
             mumble_constants.PYMUMBLE_CLBK_SOUNDRECEIVED, self._heard(loop)
         )
+        client.on_call_end = self._call_ended(loop)
         client.callbacks.set_callback(
             mumble_constants.PYMUMBLE_CLBK_TEXTMESSAGERECEIVED, self._read(loop, client)
         )
@@ -304,16 +405,25 @@ class MumbleChannel:
             # empties itself) and hand the frame to the loop.
             while user.sound.is_sound():
                 user.sound.get_sound()
+            frame = (str(user["name"]), bytes(chunk.pcm), int(chunk.sequence), False)
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._frame, str(user["name"]), bytes(chunk.pcm))
+                loop.call_soon_threadsafe(self._frame, frame)
 
         return on_sound
 
-    def _frame(self, speaker: str, pcm: bytes) -> None:
+    def _call_ended(self, loop: asyncio.AbstractEventLoop) -> Callable[[Any], None]:
+        def on_end(user: Any) -> None:
+            # After the last frame's own hand-over, from the same thread: in order.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._frame, (str(user["name"]), b"", None, True))
+
+        return on_end
+
+    def _frame(self, frame: Frame) -> None:
         try:
-            self._frames.put_nowait((speaker, pcm))
+            self._frames.put_nowait(frame)
         except asyncio.QueueFull:
-            logger.warning("radio audio backlog full; a frame from %s was dropped", speaker)
+            logger.warning("radio audio backlog full; a frame from %s was dropped", frame[0])
 
     def _read(self, loop: asyncio.AbstractEventLoop, client: _Client) -> Callable[[Any], None]:
         def on_text(message: Any) -> None:
@@ -329,12 +439,17 @@ class MumbleChannel:
 
     async def _assemble(self) -> None:
         while True:
+            frames: list[Frame] = []
             try:
                 async with asyncio.timeout(FLUSH_EVERY):
-                    speaker, pcm = await self._frames.get()
-                done = self._assembler.add(speaker, pcm)
+                    frames.append(await self._frames.get())
             except TimeoutError:
-                done = []
+                pass
+            while not self._frames.empty():  # all that has arrived, before any idle check
+                frames.append(self._frames.get_nowait())
+            done = []
+            for speaker, pcm, sequence, last in frames:
+                done += self._assembler.add(speaker, pcm, sequence=sequence, last=last)
             done += self._assembler.flush()
             for transmission in done:
                 self._arrivals.put_nowait(transmission)
