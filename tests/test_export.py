@@ -951,10 +951,11 @@ async def test_a_monday_the_bot_was_down_for_is_exported_once_when_it_is_back(
     town = polling_town
     settings = town.runtime.settings
     photos = town.runtime.services.photos
-    queue = town.runtime.application.job_queue
-    assert queue is not None
+    first_queue = town.runtime.application.job_queue
+    assert first_queue is not None
+    started = first_queue
     await town.sandbox.wait_for(
-        lambda: not queue.get_jobs_by_name(START_UP_JOB),
+        lambda: not started.get_jobs_by_name(START_UP_JOB),
         message="the start-up check never ran",
     )
     await town.runtime.stop()  # down over Monday 07:00 (stopping waits for that check)
