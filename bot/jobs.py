@@ -2,14 +2,15 @@
 the galleries.
 
 Per scheme, in the scheme's own timezone:
-- every Monday at 07:00 last week's export goes to each coordinator;
+- every Monday at 07:00 last week's export goes to each coordinator, and at 08:00
+  the weekly digest to each member who has not turned it off;
 - every night at 03:30 what is past the retention period is deleted;
 - every night at 03:45 subjects past their period leave the galleries (their photos
   with them) and coordinators are reminded of notices coming up for review or ending;
 and every Sunday at 04:30 UTC the database is vacuumed, so no deleted row's
 bytes stay in its free pages.
-At start-up and every hour after, the weekly export is also checked for: a
-Monday the bot was down for (or an export that failed) is made then, once.
+At start-up and every hour after, the weekly export and digest are also checked
+for: a Monday the bot was down for (or an export that failed) is made then, once.
 
 Each job's callback only reads the clock and calls a domain function that takes
 `now`, so tests drive the domain functions with any time they choose.
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, JobQueue
 
 from broadcast.exports import run_weekly_exports
+from broadcast.subjects.digest import run_weekly_digests
 from broadcast.subjects.reminders import run_nightly
 from handlers.context import BotData, ShopWatchContext
 from storage.export.period import WEEKLY_RUN_AT
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 SUNDAY, MONDAY = 0, 1
 RETENTION_AT = time(3, 30)
 SUBJECTS_AT = time(3, 45)
+DIGEST_AT = time(8, 0)
 VACUUM_AT = time(4, 30, tzinfo=UTC)
 CATCH_UP_EVERY = timedelta(hours=1)
 START_UP_JOB = "weekly-export:start-up"
@@ -59,7 +62,7 @@ async def weekly_export_job(context: ShopWatchContext) -> None:
 
 
 async def weekly_catch_up_job(context: ShopWatchContext) -> None:
-    """At start-up and hourly: any scheme whose last weekly export is still to be made."""
+    """At start-up and hourly: any scheme whose last weekly export or digest is still due."""
     services = context.services
     await run_weekly_exports(
         services.store,
@@ -68,6 +71,16 @@ async def weekly_catch_up_job(context: ShopWatchContext) -> None:
         services.schemes,
         utcnow(),
         wake=services.outbox.wake,
+    )
+    await run_weekly_digests(services.store, services.schemes, utcnow(), wake=services.outbox.wake)
+
+
+async def digest_job(context: ShopWatchContext) -> None:
+    """Monday 08:00 in one scheme's timezone: last week's digest to its members."""
+    slug = str(context.job.data) if context.job else ""
+    services = context.services
+    await run_weekly_digests(
+        services.store, services.schemes, utcnow(), only=slug, wake=services.outbox.wake
     )
 
 
@@ -117,6 +130,13 @@ def schedule_jobs(application: Application[Any, ShopWatchContext, Any, Any, BotD
             days=(MONDAY,),
             data=scheme.slug,
             name=f"weekly-export:{scheme.slug}",
+        )
+        queue.run_daily(
+            digest_job,
+            time=DIGEST_AT.replace(tzinfo=zone),
+            days=(MONDAY,),
+            data=scheme.slug,
+            name=f"digest:{scheme.slug}",
         )
         queue.run_daily(
             retention_job,

@@ -6,6 +6,7 @@
     shopwatch subject decide --scheme norwich --notice 7 --outcome varied --on 2027-01-10 \\
         --ref BD-2027-02 --new-end 2027-06-02
     shopwatch subject erase --scheme norwich --subject 12 --reason "wrong identification"
+    shopwatch subject digest --scheme norwich --telegram-id 900123 --off
     shopwatch sar --scheme norwich --subject 12 --out DIR [--received 2026-12-02]
 
 The deployment's own hand: every rule of the scheme holds except who may act,
@@ -73,6 +74,11 @@ def add_subject_parsers(commands: Any) -> None:
     erase = action("erase", "erase a subject (a wrong identification), keeping only that record")
     erase.add_argument("--subject", required=True, type=int)
     erase.add_argument("--reason", required=True)
+    digest = action("digest", "turn a member's Monday digest on or off")
+    digest.add_argument("--telegram-id", required=True, type=int, help="the member's")
+    turn = digest.add_mutually_exclusive_group(required=True)
+    turn.add_argument("--on", dest="digest_on", action="store_true")
+    turn.add_argument("--off", dest="digest_on", action="store_false")
 
     sar = commands.add_parser(
         "sar", help="the subject access bundle a person is owed, into a new folder (audited)"
@@ -147,6 +153,10 @@ async def _run(service: SubjectService, by: Deployment, args: argparse.Namespace
         print(
             f"notice {notice.id}: appeal {args.outcome}; the notice ends on {day(notice.ends_on)}"
         )
+    elif command == "digest":
+        member = await service.set_digest(by, on=args.digest_on, telegram_user_id=args.telegram_id)
+        state = "on" if member.weekly_digest else "off"
+        print(f"{member.display_name}: the weekly digest is {state}")
     elif command == "erase":
         erasure = await service.erase(by, args.subject, args.reason)
         print(f"subject {erasure.subject_id} erased; only the record that it was erased is kept")

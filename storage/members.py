@@ -124,6 +124,15 @@ class MemberRepository:
                 member.approved_at = now or utcnow()
         return member
 
+    async def set_weekly_digest(self, member_id: int, on: bool) -> Member:
+        """Turn the member's Monday digest on or off."""
+        async with transaction(self._sessions, "change the member's digest") as session:
+            member = await session.get(Member, member_id, with_for_update=True)
+            if member is None:
+                raise NotFoundError(f"no member {member_id}")
+            member.weekly_digest = on
+        return member
+
     async def list_by_status(self, scheme_id: int, status: MemberStatus) -> list[Member]:
         """Oldest first, so a coordinator approves people in the order they asked."""
         async with transaction(self._sessions, "list the members") as session:

@@ -111,6 +111,9 @@ class Member(SQLModel, table=True):
         default=None, sa_type=BigInteger, description="Telegram user id of the approver"
     )
     approved_at: datetime | None = None
+    weekly_digest: bool = Field(
+        default=True, description="The Monday digest of the galleries; the member may stop it"
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow})
 

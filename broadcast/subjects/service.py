@@ -517,6 +517,39 @@ class SubjectService:
         made: LetterFile = await self._run(actor, "notice.letter", DECIDERS, detail, step)
         return made
 
+    # --- the weekly digest -----------------------------------------------------------------
+
+    async def set_digest(
+        self, actor: Acting, *, on: bool, telegram_user_id: int | None = None
+    ) -> Member:
+        """Stop or restart a member's Monday digest: their own, or (a coordinator, the
+        command line) another member's of the scheme."""
+        scheme_id = _scheme_of(actor)
+        detail: dict[str, Any] = {"on": on}
+
+        async def step() -> Member:
+            if telegram_user_id is None:
+                if not isinstance(actor, Actor):
+                    raise NotFoundError("whose digest? give a member")
+                target = actor.member
+            else:
+                found = await self._store.members.get(scheme_id, telegram_user_id)
+                if found is None:
+                    raise NotFoundError(f"no member {telegram_user_id} in this scheme")
+                target = found
+                if (
+                    isinstance(actor, Actor)
+                    and target.id != actor.member.id
+                    and actor.member.role not in DECIDERS
+                ):
+                    raise AccessDeniedError("only a coordinator changes another's digest")
+            assert target.id is not None
+            detail["member_id"] = target.id
+            return await self._store.members.set_weekly_digest(target.id, on)
+
+        changed: Member = await self._run(actor, "member.digest", VIEWERS, detail, step)
+        return changed
+
     # --- subject access -------------------------------------------------------------------
 
     async def subject_access(

@@ -14,6 +14,7 @@ from storage.enums import NoticeStage
 
 if TYPE_CHECKING:
     from broadcast.subjects.access import SubjectAccess
+    from broadcast.subjects.digest import Digest
 
 
 def day(value: date) -> str:
@@ -297,3 +298,55 @@ For the coordinator (delete before sending): the request was received on
 month, and why). Read every file before sending: check that nothing in the free text
 identifies who reported or who told us what.
 """
+
+
+# --- the weekly digest to members ---------------------------------------------------------
+
+
+def digest_summary(digest: Digest, cards: int) -> str:
+    period = digest.period
+    lines = [
+        f"{digest.scheme_name}: last week, {day(period.first)} to {day(period.last)}",
+        "",
+    ]
+    if digest.sought:
+        lines.append(f"New ID sought: {len(digest.sought)}. Do you know them?")
+        if cards:
+            lines.append("Their photos follow; tell a coordinator privately if you do.")
+        lines += [f"- Subject #{s.id}: {s.description or 'no description'}" for s in digest.sought]
+    else:
+        lines.append("New ID sought: none.")
+    lines.append("")
+    if digest.began:
+        lines.append("New exclusions:")
+        lines += [f"- {e.name} ({e.reference}), until {e.until}" for e in digest.began]
+    else:
+        lines.append("New exclusions: none.")
+    if digest.ended:
+        lines.append("Exclusions ended (no longer excluded):")
+        lines += [f"- {e.name} ({e.reference}), ended {e.until}" for e in digest.ended]
+    else:
+        lines.append("Exclusions ended: none.")
+    lines.append("")
+    total = sum(digest.incidents.values())
+    if total:
+        parts = ", ".join(f"{category} {count}" for category, count in digest.incidents.items())
+        lines.append(f"Incidents logged: {total} ({parts}).")
+    else:
+        lines.append("Incidents logged: none.")
+    shops = "shop" if digest.shops == 1 else "shops"
+    lines.append(f"{digest.shops} member {shops} reported.")
+    lines += [
+        "",
+        "For members only: please do not copy, forward or share. This digest goes every "
+        "Monday; a coordinator can stop it for you.",
+    ]
+    return "\n".join(lines)
+
+
+def digest_card(subject_id: int, description: str, last_seen: datetime) -> str:
+    return (
+        f"ID sought: Subject #{subject_id}\n{description or 'No description.'}\n"
+        f"Last seen {day(last_seen.date())} {last_seen:%H:%M}.\n"
+        "Do you know this person? Tell a coordinator privately."
+    )
