@@ -7,6 +7,8 @@ handlers. Functions take plain values so this module stays free of Telegram.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -492,19 +494,43 @@ def whoami(first_name: str, memberships: Iterable[tuple[str, str, str, str | Non
     return f"{first_name}, your ShopWatch memberships:\n" + "\n".join(lines)
 
 
+_LINK_DOT = re.compile(r"(?<=\w)\.(?=\w)")
+_DEFANGED = str.maketrans({"@": "\uff20", "#": "\uff03", "/": "\uff0f", "$": "\uff04"})
+SELF_NAMED = "their own Telegram name, unchecked"
+
+
+def inert(text: str, limit: int = 64) -> str:
+    """Words someone chose for themselves, made harmless to show: one line, no control or
+    formatting character (a right-to-left override turns text round), and nothing a
+    Telegram app would make a link, a mention, a command, a tag or a cashtag of (the
+    dots of "t.me" become "t[.]me", "@" "/" "#" "$" their full-width look-alikes)."""
+    kept = "".join(c for c in text if unicodedata.category(c)[0] != "C" or c in " \t\n")
+    one_line = " ".join(kept.split())
+    cut = one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+    return _LINK_DOT.sub("[.]", cut).translate(_DEFANGED)
+
+
+def self_named(name: str, username: str | None) -> str:
+    """A Telegram name as the coordinators read it: quoted, made inert and marked as the
+    person's own choice, so "ShopWatch Security: re-verify at t.me/…" cannot read as
+    the bot speaking. The @username (letters, digits and _ only) is Telegram's own."""
+    handle = f"; @{username}" if username else ""
+    return f"“{inert(name)}” ({SELF_NAMED}{handle})"
+
+
 def stranger_joined(scheme: str, chat: str, name: str, username: str | None, user_id: int) -> str:
-    handle = f" (@{username})" if username else ""
     return (
-        f"Someone who is not an approved member of {scheme} joined {chat}: {name}{handle}, "
+        f"Someone who is not an approved member of {scheme} joined {chat}: "
+        f"{self_named(name, username)}, "
         f"Telegram id {user_id}. The bot ignores their messages; remove them from the chat if "
         "they should not be there, or send them an invite."
     )
 
 
 def stranger_removed(scheme: str, chat: str, name: str, username: str | None, user_id: int) -> str:
-    handle = f" (@{username})" if username else ""
     return (
-        f"Someone who is not an approved member of {scheme} joined {chat}: {name}{handle}, "
+        f"Someone who is not an approved member of {scheme} joined {chat}: "
+        f"{self_named(name, username)}, "
         f"Telegram id {user_id}. The bot removed them from the chat. If they should be there, "
         "send them an invite: once approved, the bot lets them in."
     )
@@ -513,9 +539,9 @@ def stranger_removed(scheme: str, chat: str, name: str, username: str | None, us
 def join_declined(
     scheme: str, chat: str, name: str, username: str | None, user_id: int, *, why: str
 ) -> str:
-    handle = f" (@{username})" if username else ""
     return (
-        f"The bot declined a request to join {chat} of {scheme}: {name}{handle}, Telegram id "
+        f"The bot declined a request to join {chat} of {scheme}: {self_named(name, username)}, "
+        "Telegram id "
         f"{user_id} ({JOIN_DECLINED_WHY.get(why, why)}). You are told once a day per person."
     )
 

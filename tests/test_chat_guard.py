@@ -18,6 +18,7 @@ from bot.cli import main
 from broadcast import texts
 from config.schemes import SchemesFile, parse_schemes
 from sandbox import Group, MessageView, Person, SandboxUsageError
+from sandbox.formatting import detect_entities
 from storage.enums import AuditOutcome, MemberStatus, Role
 from storage.models import AuditEntry, Member
 from tests.sandbox_fixtures import make_jpeg
@@ -126,7 +127,7 @@ async def test_a_newcomer_is_let_in_by_their_link_and_a_stranger_with_it_is_turn
     mallory = town.person(900401, "Mallory")
     assert await mallory.ask_to_join(links[GROUP]) == "requested"
     told = await notice(town, carol, "The bot declined a request to join the group")
-    assert "Mallory, Telegram id 900401" in told.body
+    assert f"“Mallory” ({texts.SELF_NAMED}), Telegram id 900401" in told.body
     assert "the link was made for someone else" in told.body
     assert not town.group.holds(mallory)
     assert await mallory.ask_to_join(links[GROUP]) == "requested", "she tries again"
@@ -239,7 +240,7 @@ async def test_a_stranger_added_to_the_group_is_removed_and_the_coordinators_tol
 
     await out_of(town, larry, town.group, status="left")
     told = await notice(town, carol, "Someone who is not an approved member")
-    assert "Larry, Telegram id 900441" in told.body
+    assert f"“Larry” ({texts.SELF_NAMED}), Telegram id 900441" in told.body
     assert "The bot removed them from the chat" in told.body
     assert town.group.holds(priya), "members stay"
 
@@ -248,6 +249,42 @@ async def test_a_stranger_added_to_the_group_is_removed_and_the_coordinators_tol
 
     removed = await town.sandbox.wait_for(removal, message="the removal is not audited")
     assert [(e.detail["user_id"], e.detail["was"]) for e in removed] == [(larry.id, "member")]
+
+
+LURE = "ShopWatch Security: re-verify now at https://t.me/sw_verify @carol_coord /verify"
+
+
+def clickable(text: str) -> list[str]:
+    """What a Telegram app would make a link, mention, command or tag of in `text`."""
+    return [
+        text[entity.offset : entity.offset + entity.length]
+        for entity in detect_entities(text)
+        if entity.type != "mention" or text[entity.offset - 2 : entity.offset] != "; "
+    ]
+
+
+async def test_a_strangers_name_reads_as_theirs_and_nothing_in_it_is_a_link(
+    town: Town,
+) -> None:
+    """Mallory names herself as the bot's own voice, with a link, a mention and a command;
+    the coordinators read it quoted, marked as her own choice, and can tap nothing in it."""
+    carol = town.coordinator
+    carol.open_chat(town.bot)
+    priya = town.person(900402, "Priya")
+    await town.join(priya)
+    links = await town.join_links(priya)
+    mallory = town.sandbox.user(900403, LURE, username="mallory_m")
+
+    assert await mallory.ask_to_join(links[GROUP]) == "requested"
+    declined = await notice(town, carol, "The bot declined a request to join the group")
+    town.group.add_member(mallory)
+    removed = await notice(town, carol, "Someone who is not an approved member")
+
+    for told in (declined, removed):
+        assert f"({texts.SELF_NAMED}; @mallory_m), Telegram id 900403" in told.body
+        assert "“ShopWatch Security: re-verify now at https:" in told.body
+        assert clickable(told.body) == [], told.body
+        assert "https://" not in told.body
 
 
 async def test_a_stranger_who_writes_in_the_group_is_removed(polling_town: Town) -> None:
@@ -538,7 +575,7 @@ async def test_a_member_of_another_scheme_is_turned_away_and_a_ban_of_one_who_le
     assert await walter.ask_to_join((await town.join_links(priya))[GROUP]) == "requested"
 
     told = await notice(town, carol, "The bot declined a request to join the group")
-    assert "Walter, Telegram id 900495" in told.body
+    assert f"“Walter” ({texts.SELF_NAMED}), Telegram id 900495" in told.body
     assert not town.group.holds(walter)
     town.group.remove_member(priya)  # she leaves of her own accord
     await carol.press(await members_view(town, carol, "Priya"), texts.BUTTON_SUSPEND)

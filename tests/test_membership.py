@@ -607,7 +607,7 @@ async def test_the_coordinators_hear_of_a_stranger_joining_the_group(town: Town)
     assert notice.body.startswith(
         "Someone who is not an approved member of Norwich ShopWatch joined Norwich ShopWatch"
     )
-    assert "Larry (@larry_l), Telegram id 900201" in notice.body
+    assert f"“Larry” ({texts.SELF_NAMED}; @larry_l), Telegram id 900201" in notice.body
     await carol.send(town.bot, "/whoami")
     assert "Norwich ShopWatch: coordinator" in (await carol.next_reply(town.bot)).body
     assert not any("Priya" in b for b in town.bot_said(carol) if b.startswith("Someone"))
@@ -628,7 +628,7 @@ async def test_a_stranger_reported_twice_by_telegram_is_reported_once(
     await carol.send(town.bot, "/whoami")
     await carol.next_reply(town.bot)
 
-    assert "Larry, Telegram id 900205" in notice.body
+    assert f"“Larry” ({texts.SELF_NAMED}), Telegram id 900205" in notice.body
     notices = [b for b in town.bot_said(carol) if b.startswith("Someone")]
     assert len(notices) == 1
     joins = [e for e in await audit_of(town, lurker) if e.action == "group_join"]
