@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
+from broadcast import texts
 from broadcast.chat_guard import ChatGuard, Person
 from handlers.context import Membership, ShopWatchContext, Viewer
 from storage.enums import AuditOutcome
@@ -65,6 +66,22 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
             # chat's owner: handlers/membership and handlers/chat_guard decide.
             context.viewer = viewer
             return
+        query = update.callback_query
+        if query is not None:
+            # A press on one of the bot's own cards by someone no longer active here (a
+            # suspended operator still in a chat run by hand): answered, so the spinner
+            # stops, audited, and nothing else happens.
+            here = [m.member for m in memberships if m.scheme.id == chat_scheme.id]
+            reason = str(here[0].status) if here else "not_member"
+            await store.audit.record(
+                actor_telegram_id=user.id,
+                action="group_press",
+                outcome=AuditOutcome.REFUSED,
+                scheme_id=chat_scheme.id,
+                detail={"chat_id": chat.id, "reason": reason},
+            )
+            await query.answer(texts.refusal(reason), show_alert=True)
+            raise ApplicationHandlerStop
         # Non-members in a scheme's group are never relayed or answered, and are removed.
         await store.audit.record(
             actor_telegram_id=user.id,

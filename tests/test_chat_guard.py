@@ -588,3 +588,38 @@ async def test_a_member_of_another_scheme_is_turned_away_and_a_ban_of_one_who_le
     bans = {e.detail["chat_id"]: e.detail["was"] for e in await trail(town, "chat_ban")}
     assert bans.get(town.group.id) == "left", bans
     await out_of(town, priya, town.group, status="kicked")
+
+
+async def test_a_suspended_operators_press_in_a_chat_run_by_hand_is_answered_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    schemes = schemes_with(**{'chat_policy = "members-only"': 'chat_policy = "notify-only"'})
+    async with running_town(tmp_path, schemes=schemes) as town:
+        carol = town.coordinator
+        eve = town.person(900447, "Eve")
+        await town.join(eve, role=Role.OPERATOR)
+        town.control_room.add_member(eve)  # the scheme's people let her in by hand
+        priya = town.person(900448, "Priya")
+        await town.join(priya)
+        await carol.press(await members_view(town, carol, "Eve"), texts.BUTTON_SUSPEND)
+        await priya.send(town.bot, f"/alert {THEFT}")
+
+        def copy() -> MessageView | None:
+            for message in town.sandbox.chat_messages(town.bot, town.control_room):
+                if message.from_bot and "On camera" in message.button_texts:
+                    return message
+            return None
+
+        card = await town.sandbox.wait_for(copy, message="the control room's copy")
+        assert town.control_room.holds(eve), "nobody took her out of a chat run by hand"
+
+        answer = await eve.press(card, "On camera")
+
+        assert answer == texts.refusal("suspended")
+        norwich = await town.runtime.store.schemes.get_by_slug("norwich")
+        assert norwich.id is not None
+        [report] = await town.runtime.store.reports.recent(norwich.id)
+        assert report.id is not None
+        assert await town.runtime.store.reports.events(report.id) == []
+        [press] = await trail(town, "group_press")
+        assert (press.actor_telegram_id, press.detail["reason"]) == (eve.id, "suspended")
