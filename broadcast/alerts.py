@@ -34,7 +34,7 @@ from broadcast import render, texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.chat_guard import delete_message
 from broadcast.metrics import Metrics
-from broadcast.posting_limit import PostingLimit
+from broadcast.posting_limit import MEMBER_ACTIONS_PER_MINUTE, PostingLimit
 from broadcast.radio.script import radio_deliveries, radio_status_deliveries
 from broadcast.render import AlertView, StatusMark, UpdateMark
 from broadcast.routing import Audience, Recipient, recipients
@@ -224,6 +224,8 @@ class AlertService:
         posting_limit: PostingLimit | None = None,
     ) -> None:
         self.posting_limit = posting_limit or PostingLimit()
+        self.action_limit = PostingLimit(MEMBER_ACTIONS_PER_MINUTE)
+        """Presses, updates, locations and calls on alerts: a member's, a minute."""
         self.schemes = schemes
         self.store = store
         self.photos = photos

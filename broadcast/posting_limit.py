@@ -1,9 +1,11 @@
-"""How many alerts one member may send in a minute.
+"""How many alerts, and how many changes to them, one member may send in a minute.
 
 A real incident is one alert and a few updates; ten alerts a minute from one shop
 is a stuck phone or a misuse, and it would crowd every other shop out of the
-group, the control room and Telegram's rate limits. The window lives in the
-process, which is the one that receives updates.
+group, the control room and Telegram's rate limits. So is twenty presses,
+updates, locations or calls a minute: each edits (or sends) a copy in every
+chat the alert reaches, neighbours included. The window lives in the process,
+which is the one that receives updates.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+
+MEMBER_ACTIONS_PER_MINUTE = 20
 
 
 class PostingLimit:

@@ -1323,3 +1323,7 @@ TOO_MANY_ALERTS = (
     "That is more than 10 alerts in a minute, so this one was not sent. If the incident "
     "is still going on, add to your last alert by replying to it, or use the radio."
 )
+TOO_MANY_CHANGES = (
+    "That is more than 20 changes in a minute, so this one was not made and nothing was "
+    "sent. Wait a minute, then try again."
+)

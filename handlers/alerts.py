@@ -202,6 +202,9 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
             await message.reply_text(texts.alert_too_long(MAX_TEXT), do_quote=True)
         return
     assert report.id is not None
+    if not _within_limit(context, membership):
+        await message.reply_text(texts.TOO_MANY_CHANGES, do_quote=True)
+        return
     try:
         await context.services.alerts.update(report.id, message.text, by=membership.member)
     except ReportClosedError:
@@ -227,6 +230,9 @@ async def _police_reference(
 ) -> None:
     """An operator's "ref 36/12345/26" in reply to a copy: the police reference, logged."""
     assert report.id is not None
+    if not _within_limit(context, operator):
+        await message.reply_text(texts.TOO_MANY_CHANGES, do_quote=True)
+        return
     try:
         await context.services.alerts.set_police_reference(
             report.id, reference, by=operator.member
@@ -254,6 +260,9 @@ async def location(update: Update, context: ShopWatchContext) -> None:
             await message.reply_text(texts.ALERT_LOCATION_NO_REPORT, do_quote=True)
         return
     assert report.id is not None
+    if not _within_limit(context, membership):
+        await message.reply_text(texts.TOO_MANY_CHANGES, do_quote=True)
+        return
     where = message.location
     try:
         await context.services.alerts.locate(
@@ -307,6 +316,13 @@ def _signed_report_id(context: ShopWatchContext, target: Message) -> int | None:
     return None
 
 
+def _within_limit(context: ShopWatchContext, acting: Membership) -> bool:
+    """Counts one change to an alert for the member, unless they are over the limit: then
+    nothing is stored or sent, and they are told."""
+    member_id = acting.member.id
+    return member_id is None or context.services.alerts.action_limit.allow(member_id)
+
+
 def _acting_for(
     viewer: Viewer | None, report: Report, roles: Collection[Role]
 ) -> Membership | None:
@@ -353,6 +369,9 @@ async def operator_pressed(
         return
     status = OperatorStatus(parts[2])
     assert report.id is not None
+    if not _within_limit(context, acting):
+        await query.answer(texts.TOO_MANY_CHANGES, show_alert=True)
+        return
     try:
         await context.services.alerts.set_status(report.id, status, by=acting.member)
     except ReportClosedError:
@@ -386,6 +405,9 @@ async def member_pressed(
     alerts = context.services.alerts
     assert report.id is not None
     by = acting.member
+    if not _within_limit(context, acting):
+        await query.answer(texts.TOO_MANY_CHANGES, show_alert=True)
+        return
     try:
         if kind == render.CATEGORY_PREFIX and value in tuple(Category):
             submitted = await alerts.reclassify(report.id, by=by, category=Category(value))

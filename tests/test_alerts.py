@@ -673,3 +673,46 @@ async def test_an_eleventh_alert_in_a_minute_is_refused_and_nothing_is_stored(
     refusal = await shopkeeper.next_reply(town.bot)
     assert refusal.body == texts.TOO_MANY_ALERTS
     assert len(await the_log(town)) == 10
+
+
+async def test_a_member_pressing_again_and_again_is_stopped_and_nothing_more_is_sent(
+    polling_town: Town,
+) -> None:
+    """Log only, Happening now, over and over: past twenty changes in a minute Alice is
+    told to wait, and neither the log nor any chat gets anything more from her presses."""
+    town = polling_town
+    shopkeeper = await alice(town)
+    await shopkeeper.send(town.bot, f"/alert {THEFT}")
+    confirmation = await shopkeeper.next_reply(town.bot)
+    await copies(town, NORWICH)
+
+    async def press_when_shown(button: str) -> str | None:
+        def offered() -> MessageView | None:
+            card = town.sandbox.refresh(confirmation)
+            return card if button in card.button_texts else None
+
+        card = await town.sandbox.wait_for(offered, message=f"{button!r} offered")
+        return await shopkeeper.press(card, button)
+
+    answers = [
+        await press_when_shown("Log only" if press % 2 == 0 else "Happening now")
+        for press in range(20)
+    ]
+    answers += [await press_when_shown("Log only") for _ in range(4)]
+
+    assert texts.TOO_MANY_CHANGES not in answers[:20]
+    assert answers[20:] == [texts.TOO_MANY_CHANGES] * 4
+    [report] = await the_log(town)
+    assert report.id is not None
+    await drained(town, report.id)
+    events = await town.runtime.store.reports.events(report.id)
+    assert len(events) == 20, "only the changes within the limit are stored"
+    rows = len(await town.runtime.store.outbox.for_report(report.id))
+
+    answer = await press_when_shown("Log only")
+    await shopkeeper.send(town.bot, "He is back, by the tills", reply_to=confirmation)
+
+    assert answer == texts.TOO_MANY_CHANGES
+    assert (await shopkeeper.next_reply(town.bot)).body == texts.TOO_MANY_CHANGES
+    assert len(await town.runtime.store.reports.events(report.id)) == 20
+    assert len(await town.runtime.store.outbox.for_report(report.id)) == rows
