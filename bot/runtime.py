@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
 from bot.chat_rights import check_rights, roles_withdrawn
 from bot.health import Readiness
+from bot.miniapp import add_miniapp_routes, miniapp_for
 from bot.web import build_web_app, serve
 from broadcast.federation.inbound import FederationReceiver
 from broadcast.outbox import OutboxWorker
@@ -102,6 +103,8 @@ class BotRuntime:
             federation=FederationReceiver(link, services.alerts) if link else None,
             metrics_token=settings.metrics_token,
         )
+        if (miniapp := miniapp_for(settings, services)) is not None:
+            add_miniapp_routes(web_app, miniapp)
         self._runner, self.port = await serve(
             web_app, settings.listen_host, settings.listen_port, sock=self._listen_socket
         )

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # Where `shopwatch worker` serves /healthz, /readyz and /metrics (on listen_host);
     # 0 takes any free port, which the worker logs.
     worker_port: int = Field(default=8081, ge=0, le=65535)
+    # The Mini App gallery's public HTTPS address (bot/miniapp): the bot serves it at this
+    # URL's path and offers it to members; unset, there is no Mini App. Its domain must be
+    # the one set with @BotFather (/setdomain) and TLS must end in front of listen_port.
+    miniapp_url: str | None = Field(default=None, pattern=r"^https://[^/?#]+(/[^?#]*)?$")
+    # How old a Telegram `initData` may be before the Mini App refuses it (its auth_date).
+    miniapp_max_age_seconds: int = Field(default=3600, ge=60, le=86400)
+    # How long an image URL the Mini App hands out works.
+    miniapp_image_seconds: int = Field(default=120, ge=1, le=3600)
     # The Opus library the radio loads (a path or a loader name); unset: the system's libopus.
     opus_library: str | None = None
 

@@ -10,7 +10,7 @@ import asyncio
 import secrets
 from dataclasses import dataclass, replace
 
-from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardButton, MenuButtonWebApp
 
 from sandbox import dispatch
 from sandbox.errors import ApiError, SandboxTimeoutError, SandboxUsageError
@@ -30,6 +30,7 @@ from sandbox.state import (
 )
 from sandbox.views import MessageView
 from sandbox.waiting import wait_until
+from sandbox.web_apps import WebAppLaunch, init_data_for, launch
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -394,6 +395,31 @@ class Person:
             ) from None
         self.last_answer = answer
         return answer.text
+
+    def open_web_app(
+        self, message: MessageView, button: str, *, theme: str = "light"
+    ) -> WebAppLaunch:
+        """Tap a web-app button (by text) on a bot's message in my private chat: the page
+        to load, with `initData` signed for that bot as Telegram signs it."""
+        record = self._record_of(message)
+        if record.key[0] == 0 or record.key[1] != self.id:
+            raise SandboxUsageError("web-app buttons open only in one's own private chat")
+        chosen = self._button(record, button)
+        if chosen.web_app is None:
+            raise SandboxUsageError(f"button {chosen.text!r} is not a web-app button")
+        return self._launch(record.sender_id, chosen.web_app.url, theme)
+
+    def open_menu_app(self, bot: BotHandle, *, theme: str = "light") -> WebAppLaunch:
+        """Tap the menu button of my chat with `bot`, where the bot made it a web app."""
+        record = self._state.bots[bot.id]
+        button = record.menu_buttons.get(self.id, record.menu_buttons.get(None))
+        if not isinstance(button, MenuButtonWebApp):
+            raise SandboxUsageError(f"{bot.mention}'s menu button in this chat opens no web app")
+        return self._launch(bot.id, button.web_app.url, theme)
+
+    def _launch(self, bot_id: int, url: str, theme: str) -> WebAppLaunch:
+        token = self._state.bots[bot_id].token
+        return launch(url, init_data_for(token, self._record, self._state.now()), theme)
 
     async def next_reply(
         self,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from telegram import InlineKeyboardMarkup, MessageEntity, Update
+from telegram import InlineKeyboardMarkup, MenuButton, MessageEntity, Update
 
 from sandbox.media import photo_sizes
 
@@ -91,6 +91,8 @@ class BotRecord:
     allowed_updates: frozenset[str] | None = None
     webhook: WebhookConfig | None = None
     commands: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    menu_buttons: dict[int | None, MenuButton] = field(default_factory=dict)
+    """setChatMenuButton's buttons by private chat (None: the bot's default)."""
     poll_generation: int = 0
     updates_signal: Signal = field(default_factory=Signal)
 

@@ -136,6 +136,19 @@ def test_the_installed_wheel_plays_the_demo_outside_the_project(installed: Insta
     assert not (installed.elsewhere / "schemes.example.toml").exists(), "no copy was needed"
 
 
+def test_the_installed_wheel_carries_the_mini_apps_page(installed: Installed) -> None:
+    shown = subprocess.run(
+        [str(installed.venv / "bin" / "python"), "-c",
+         "import importlib.resources as r; s = r.files('bot.miniapp') / 'static'; "
+         "print(*sorted(p.name for p in s.iterdir()))"],
+        cwd=installed.elsewhere, env=installed.env(), capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["app.css", "app.js", "index.html"]
+
+
 def test_the_installed_wheel_checks_the_example_schemes_file_it_carries(
     installed: Installed,
 ) -> None:

@@ -38,6 +38,8 @@ METHODS: dict[str, Handler] = {
         "getMyCommands": chats.get_my_commands,
         "deleteMyCommands": chats.delete_my_commands,
         "getFile": chats.get_file,
+        "setChatMenuButton": chats.set_chat_menu_button,
+        "getChatMenuButton": chats.get_chat_menu_button,
         "banChatMember": members.ban_chat_member,
         "unbanChatMember": members.unban_chat_member,
         "createChatInviteLink": members.create_chat_invite_link,

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import re
 
-from telegram import BotCommand, ChatFullInfo, ChatMember, File, User
+from telegram import (
+    BotCommand,
+    ChatFullInfo,
+    ChatMember,
+    File,
+    MenuButton,
+    MenuButtonCommands,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    User,
+    WebAppInfo,
+)
 
 from sandbox import render
-from sandbox.api.context import CallContext, open_chat
+from sandbox.api.context import CallContext, open_chat, web_app_url
 from sandbox.errors import ApiError
 from sandbox.params import Params
 from sandbox.state import commands_key
@@ -137,3 +148,51 @@ async def get_file(ctx: CallContext, params: Params) -> File:
         file_size=record.size,
         file_path=record.path,
     )
+
+
+def _menu_chat(ctx: CallContext, params: Params) -> int | None:
+    """The private chat named by ``chat_id``, or None for the bot's default menu button."""
+    if not params.has("chat_id"):
+        return None
+    chat_id = params.chat_id()
+    if isinstance(chat_id, str) or chat_id < 0:
+        raise ApiError.bad_request("chat not found")
+    return open_chat(ctx, chat_id, sending=False).chat_id
+
+
+def _menu_button(data: object) -> MenuButton:
+    if data is None:
+        return MenuButtonDefault()
+    if not isinstance(data, dict):
+        raise ApiError.bad_request("can't parse menu button JSON object")
+    kind = data.get("type")
+    if kind == "commands":
+        return MenuButtonCommands()
+    if kind == "default":
+        return MenuButtonDefault()
+    if kind == "web_app":
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError.bad_request("menu button text is empty")
+        return MenuButtonWebApp(text, WebAppInfo(web_app_url(data.get("web_app"), "menu button")))
+    raise ApiError.bad_request("unsupported menu button type")
+
+
+async def set_chat_menu_button(ctx: CallContext, params: Params) -> bool:
+    chat = _menu_chat(ctx, params)
+    button = _menu_button(params.structured("menu_button"))
+    if isinstance(button, MenuButtonDefault):
+        ctx.bot.menu_buttons.pop(chat, None)
+    else:
+        ctx.bot.menu_buttons[chat] = button
+    ctx.state.touch()
+    return True
+
+
+async def get_chat_menu_button(ctx: CallContext, params: Params) -> MenuButton:
+    """The chat's own button, else the bot's default, else Telegram's (the commands)."""
+    chat = _menu_chat(ctx, params)
+    buttons = ctx.bot.menu_buttons
+    if chat is not None and chat in buttons:
+        return buttons[chat]
+    return buttons.get(None, MenuButtonCommands())

@@ -76,11 +76,12 @@ def open_chat(ctx: CallContext, chat_id: int | str, *, sending: bool) -> Convers
     return conv
 
 
-def inline_markup(params: Params) -> InlineKeyboardMarkup | None:
+def inline_markup(params: Params, *, private: bool) -> InlineKeyboardMarkup | None:
     """The inline keyboard of ``reply_markup``; other keyboard kinds are accepted and dropped.
 
     Reply keyboards, ForceReply and ReplyKeyboardRemove change the person's input field,
-    not the message, so Telegram's Message carries none of them.
+    not the message, so Telegram's Message carries none of them. A Mini App button
+    (``web_app``) needs an HTTPS URL and a private chat (``private``), as on Telegram.
     """
     data = params.structured("reply_markup")
     if data is None:
@@ -106,7 +107,27 @@ def inline_markup(params: Params) -> InlineKeyboardMarkup | None:
                 0 < len(str(data_value).encode()) <= MAX_CALLBACK_DATA_BYTES
             ):
                 raise ApiError.bad_request("BUTTON_DATA_INVALID")
+            if "web_app" in button:
+                _check_web_app(button["web_app"], private=private)
     try:
         return InlineKeyboardMarkup.de_json(data)
     except (KeyError, TypeError, ValueError):
         raise ApiError.bad_request("can't parse reply keyboard markup JSON object") from None
+
+
+def web_app_url(web_app: object, what: str) -> str:
+    """The URL of a ``WebAppInfo``; Telegram opens only HTTPS pages in a web view."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url:
+        raise ApiError.bad_request(f"can't parse {what} Web App JSON object")
+    if not url.lower().startswith("https://"):
+        raise ApiError.bad_request(
+            f"{what} Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+        )
+    return url
+
+
+def _check_web_app(web_app: object, *, private: bool) -> None:
+    if not private:
+        raise ApiError.bad_request("BUTTON_TYPE_INVALID")
+    web_app_url(web_app, "inline keyboard button")

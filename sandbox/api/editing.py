@@ -59,7 +59,7 @@ def _apply(
 async def edit_message_text(ctx: CallContext, params: Params) -> Message:
     record = _editable(ctx, params)
     text, entities, source = message_text(params)
-    markup = inline_markup(params)
+    markup = inline_markup(params, private=record.key[0] != 0)
     if record.text is None:
         raise ApiError.bad_request("there is no text in the message to edit")
     unchanged = record.text == text and _entities_dicts(record.entities) == _entities_dicts(
@@ -78,7 +78,7 @@ async def edit_message_caption(ctx: CallContext, params: Params) -> Message:
         params.string("parse_mode"),
         explicit_entities(params, "caption_entities"),
     )
-    markup = inline_markup(params)
+    markup = inline_markup(params, private=record.key[0] != 0)
     if not record.has_media:
         raise ApiError.bad_request("there is no caption in the message to edit")
     unchanged = record.caption == caption and _entities_dicts(
@@ -92,7 +92,7 @@ async def edit_message_caption(ctx: CallContext, params: Params) -> Message:
 
 async def edit_message_reply_markup(ctx: CallContext, params: Params) -> Message:
     record = _editable(ctx, params)
-    _apply(ctx, record, True, inline_markup(params))
+    _apply(ctx, record, True, inline_markup(params, private=record.key[0] != 0))
     return render.message(ctx.state, record, ctx.bot.id)
 
 

@@ -106,7 +106,7 @@ def _reply_to(params: Params, conv: Conversation) -> int | None:
 
 def _new_message(ctx: CallContext, conv: Conversation, params: Params) -> MessageRecord:
     """Count the message against the limits, then create it with the common options."""
-    markup = inline_markup(params)
+    markup = inline_markup(params, private=not conv.is_group)
     reply_to = _reply_to(params, conv)
     ctx.limiter.acquire(ctx.bot.id, conv.chat_id, is_group=conv.is_group)
     record = ctx.state.new_message(conv, ctx.bot.user)
