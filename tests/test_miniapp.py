@@ -23,9 +23,11 @@ from telegram import MenuButtonWebApp, WebAppInfo
 from bot.export_cli import system_user
 from broadcast.callbacks import CallbackSigner
 from broadcast.membership import Decision, MembershipDesk
+from broadcast.subjects.notices import NoticeTerms
+from broadcast.subjects.service import Actor, SubjectService
 from sandbox import SandboxUsageError
 from sandbox.web_apps import init_data_for
-from storage.enums import AuditOutcome, Role
+from storage.enums import AuditOutcome, NoticeStage, Role
 from storage.models import AuditEntry, utcnow
 from tests.browser_needs import REQUIRE_BROWSER, missing
 from tests.gallery_town import DESCRIPTION, MINIAPP_URL, GalleryTown, enrol, gallery_town
@@ -340,3 +342,40 @@ def test_without_chromium_the_browser_tests_skip_saying_what_to_install_but_not_
     monkeypatch.setenv(REQUIRE_BROWSER, "1")
     with pytest.raises(pytest.fail.Exception, match="may not skip"):
         missing("chromium is not installed")
+
+
+async def test_a_named_subject_under_an_exclusion_is_in_the_excluded_gallery(
+    norwich: GalleryTown,
+) -> None:
+    services = norwich.town.runtime.services
+    subjects = SubjectService(services.schemes, services.store, services.photos)
+    carol = Actor(await norwich.member(norwich.town.coordinator))
+    await subjects.identify(
+        carol, norwich.subject_id, name="Dean Smith", basis="Named by two shops; PCSO Hale"
+    )
+    notice = await subjects.issue_notice(
+        carol,
+        norwich.subject_id,
+        NoticeTerms(
+            NoticeStage.EXCLUSION,
+            decided_by="the board",
+            board_decision_ref="B-2026-14",
+            conditions="Not to enter any member shop in the city centre",
+        ),
+    )
+    opened = await norwich.opens(norwich.alice)
+
+    _, body, _ = await norwich.get("/api/galleries", opened.init_data)
+
+    assert entries_of(body, "id_sought") == entries_of(body, "known") == []
+    (entry,) = entries_of(body, "excluded")
+    assert entry["title"] == "Dean Smith"
+    ends = notice.ends_on
+    assert entry["excluded_until"] == f"{ends.day} {ends:%b %Y}"
+    _, page, _ = await norwich.get(f"/api/subjects/{norwich.subject_id}", opened.init_data)
+    (line,) = page["notices"]
+    assert line["stage"] == "exclusion"
+    assert line["running"] is True
+    assert line["conditions"] == "Not to enter any member shop in the city centre"
+    review = notice.review_on
+    assert line["review_on"] == f"{review.day} {review:%b %Y}"

@@ -337,7 +337,7 @@ class MiniApp:
             )
             data = self._photos.read(photo.relative_path)
         except AccessDeniedError:
-            return _refusal(403, "suspended")
+            return _refusal(403, _status_reason(member))
         except (NotFoundError, FileNotFoundError, StopIteration):
             return _refusal(404, "not_found")
         reference = viewer_reference(scheme.slug, member.id or 0)
