@@ -21,12 +21,13 @@ from PIL import Image, ImageChops, ImageStat
 from telegram import MenuButtonWebApp, WebAppInfo
 
 from bot.export_cli import system_user
+from bot.miniapp.init_data import InitDataChecker, InitDataError
 from broadcast.callbacks import CallbackSigner
 from broadcast.membership import Decision, MembershipDesk
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.service import Actor, SubjectService
 from sandbox import SandboxUsageError
-from sandbox.web_apps import init_data_for
+from sandbox.web_apps import init_data_for, sign_init_data
 from storage.enums import AuditOutcome, NoticeStage, Role
 from storage.models import AuditEntry, utcnow
 from tests.browser_needs import REQUIRE_BROWSER, missing
@@ -379,3 +380,25 @@ async def test_a_named_subject_under_an_exclusion_is_in_the_excluded_gallery(
     assert line["conditions"] == "Not to enter any member shop in the city centre"
     review = notice.review_on
     assert line["review_on"] == f"{review.day} {review:%b %Y}"
+
+
+def test_init_data_signed_right_but_saying_nonsense_is_refused_as_malformed() -> None:
+    checker = InitDataChecker(BOT_TOKEN, 3600)
+    now = 1_800_000_000
+    alice = '{"id":5000000201,"first_name":"Alice"}'
+    assert checker.check(sign_init_data(BOT_TOKEN, {"user": alice, "auth_date": str(now)}), now)
+
+    for fields in (
+        {"user": alice, "auth_date": "yesterday"},
+        {"user": '{"id":-5,"first_name":"Nobody"}', "auth_date": str(now)},
+        {"user": '{"id":true,"first_name":"Nobody"}', "auth_date": str(now)},
+        {"user": "[5000000201]", "auth_date": str(now)},
+        {"auth_date": str(now)},
+    ):
+        with pytest.raises(InitDataError, match="malformed"):
+            checker.check(sign_init_data(BOT_TOKEN, fields), now)
+    signed = sign_init_data(BOT_TOKEN, {"user": alice, "auth_date": str(now)})
+    with pytest.raises(InitDataError, match="malformed"):
+        checker.check(f"{signed}&hash={'0' * 64}", now)  # which hash was meant?
+    with pytest.raises(InitDataError, match="malformed"):
+        checker.check("a" * 5000, now)
