@@ -173,7 +173,7 @@ async def test_a_suspended_member_and_a_member_of_another_scheme_do_not_see_the_
 async def test_a_picture_address_used_again_after_its_time_is_refused(
     tmp_path: Path, browser: Browser
 ) -> None:
-    async with gallery_town(tmp_path, miniapp_image_seconds=5) as norwich:
+    async with gallery_town(tmp_path, miniapp_image_seconds=8) as norwich:
         opened = await norwich.opens(norwich.alice)
         await browser.open(norwich.local(opened.url))
         await browser.click(await browser.shown(".card"))
@@ -185,7 +185,7 @@ async def test_a_picture_address_used_again_after_its_time_is_refused(
             status, _, _ = await norwich.get(address.split("/gallery", 1)[1])
             return status == 410
 
-        await norwich.town.sandbox.wait_for(gone, timeout=20, message="it never expired")
+        await norwich.town.sandbox.wait_for(gone, timeout=30, message="it never expired")
         await browser.open(address)
 
         page = await browser.shown("body")
