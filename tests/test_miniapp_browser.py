@@ -23,7 +23,7 @@ from selenium import webdriver
 from bot.export_cli import system_user
 from broadcast.callbacks import CallbackSigner
 from broadcast.membership import Decision, MembershipDesk
-from sandbox.web_apps import DARK_THEME, launch
+from sandbox.web_apps import DARK_THEME, LIGHT_THEME, launch
 from storage.models import utcnow
 from tests.browser import PHONE, Browser
 from tests.browser import chromium as start_chromium
@@ -115,6 +115,18 @@ async def test_dave_in_the_dark_theme_sees_the_linked_reports(
     )
     assert colours == [rgb(DARK_THEME["section_bg_color"]), rgb(DARK_THEME["text_color"])]
     await browser.screenshot(ARTIFACTS / "miniapp-subject-dark.png")
+
+    # Dave's phone turns to the day theme: Telegram tells the open page so.
+    await browser.script(
+        "window.Telegram.WebView.receiveEvent('theme_changed', {theme_params: arguments[0]})",
+        dict(LIGHT_THEME),
+    )
+    assert await browser.script("return document.documentElement.dataset.scheme") == "light"
+    colours = await browser.script(
+        "var s = getComputedStyle(document.querySelector('.subject'));"
+        "return [s.backgroundColor, s.color]"
+    )
+    assert colours == [rgb(LIGHT_THEME["section_bg_color"]), rgb(LIGHT_THEME["text_color"])]
 
 
 async def test_the_page_refuses_what_telegram_did_not_sign_for_this_bot_now(
