@@ -6,6 +6,7 @@ cannot end up in a log line or a traceback by accident.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
     # The Mini App gallery's public HTTPS address (bot/miniapp): the bot serves it at this
     # URL's path and offers it to members; unset, there is no Mini App. Its domain must be
     # the one set with @BotFather (/setdomain) and TLS must end in front of listen_port.
-    miniapp_url: str | None = Field(default=None, pattern=r"^https://[^/?#]+(/[^?#]*)?$")
+    miniapp_url: str | None = None
     # How old a Telegram `initData` may be before the Mini App refuses it (its auth_date).
     miniapp_max_age_seconds: int = Field(default=3600, ge=60, le=86400)
     # How long an image URL the Mini App hands out works.
@@ -106,6 +107,18 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().strip()) < 16:
             raise ValueError("at least 16 characters (`openssl rand -hex 32` makes one)")
         return value
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _an_https_page(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"https://[^/?#\s]+(/[^?#\s]*)?", value.strip()):
+            raise ValueError(
+                "an https:// address without query or fragment (Telegram opens only HTTPS "
+                "pages), e.g. https://shopwatch.example.org/gallery"
+            )
+        return value.strip()
 
     @field_validator("federation_private_key")
     @classmethod

@@ -173,6 +173,11 @@ def test_settings_come_from_shopwatch_variables(monkeypatch: pytest.MonkeyPatch)
             "https://bot.example/hook",
             "SHOPWATCH_WEBHOOK_SECRET is required",
         ),
+        (
+            "SHOPWATCH_MINIAPP_URL",
+            "http://gallery.example/app",
+            "SHOPWATCH_MINIAPP_URL: an https:// address",
+        ),
     ],
 )
 def test_bad_settings_are_one_clear_line(
