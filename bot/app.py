@@ -17,13 +17,13 @@ from bot.jobs import schedule_jobs
 from bot.persistence import DatabasePersistence
 from bot.update_order import UPDATES_QUEUED, ChatOrderedUpdates, InHandQueue
 from bot.updates import SkippingUpdatesRequest
-from broadcast import texts
 from broadcast.alerts import AlertService
 from broadcast.callbacks import CallbackSigner
 from broadcast.federation import federation_link
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
 from broadcast.radio.bridge import radio_bridge
+from broadcast.texts import commands as command_texts
 from config.schemes import SchemesFile
 from config.settings import Settings
 from handlers.access import ACCESS_GROUP, access_handlers
@@ -62,7 +62,9 @@ TELEGRAM_MESSAGES_PER_SECOND = 30.0
 
 
 async def _announce_commands(application: ShopWatchApplication) -> None:
-    await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.BOT_COMMANDS])
+    await application.bot.set_my_commands(
+        [BotCommand(c, d) for c, d in command_texts.BOT_COMMANDS]
+    )
 
 
 def _rate_limiter(settings: Settings) -> AIORateLimiter:

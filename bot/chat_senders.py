@@ -15,10 +15,10 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import BadRequest
 
-from broadcast import texts
 from broadcast.chat_guard import ChatGuard, chat_label
 from broadcast.membership import local_time
 from broadcast.outbox import OutboxWorker, RetryLaterError, UndeliverableError
+from broadcast.texts import chats as chat_texts
 from config.schemes import SchemesFile
 from storage.enums import AuditOutcome, OutboxKind, OutboxState
 from storage.models import ChatLink, OutboxRow, Scheme, utcnow
@@ -64,7 +64,7 @@ class ChatSenders:
         chat = chat_label(scheme, row.chat_id)
         await self.guard.tell_coordinators(
             scheme,
-            texts.rights_missing(scheme.name, chat, row.chat_id, [right]),
+            chat_texts.rights_missing(scheme.name, chat, row.chat_id, [right]),
             key=f"rights:{row.chat_id}:{row.kind}:{right}",
         )
         return UndeliverableError(f"not enough rights ({right}): {error.message}")
@@ -166,7 +166,7 @@ class ChatSenders:
             )
         shown = [(str(c["label"]), made[int(c["chat_id"])].invite_link) for c in payload["chats"]]
         until = min(link.expires_at for link in made.values())
-        text = texts.join_links(
+        text = chat_texts.join_links(
             str(payload["scheme"]), shown, local_time(until, str(payload["timezone"]))
         )
         sent = await self.bot.send_message(

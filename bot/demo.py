@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 from pydantic import SecretStr
 
 from bot.runtime import BotRuntime
-from broadcast import texts
+from broadcast.texts import membership as membership_texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
 from sandbox import BotApiSandbox, BotHandle, Group, MessageView, Person, SandboxLimits
@@ -113,17 +113,19 @@ async def _join(town: DemoTown, key: str, role: Role, shop: str, street: str) ->
     await _say(person, town, person.name)
     await _say(person, town, shop)
     agreement = await _say(person, town, street)
-    await person.press(agreement, texts.BUTTON_AGREE)
+    await person.press(agreement, membership_texts.BUTTON_AGREE)
 
     def card() -> MessageView | None:
         for message in reversed(town.sandbox.chat_messages(town.bot, carol)):
-            if message.from_bot and texts.BUTTON_APPROVE in message.button_texts:
+            if message.from_bot and membership_texts.BUTTON_APPROVE in message.button_texts:
                 return message
         return None
 
-    await carol.press(await town.sandbox.wait_for(card, timeout=10), texts.BUTTON_APPROVE)
+    await carol.press(
+        await town.sandbox.wait_for(card, timeout=10), membership_texts.BUTTON_APPROVE
+    )
 
-    welcome = texts.welcome_approved(town.schemes.scheme("norwich").name, role)
+    welcome = membership_texts.welcome_approved(town.schemes.scheme("norwich").name, role)
 
     def welcomed() -> bool:
         return any(

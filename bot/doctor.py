@@ -17,10 +17,10 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.chat_rights import rights_in
-from broadcast import texts
 from broadcast.chat_guard import lacking
 from broadcast.federation.signing import private_key, public_key_text
 from broadcast.radio.checks import radio_checks
+from broadcast.texts import chats as chat_texts
 from config.errors import ConfigError, ShopWatchError
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings, load_settings
@@ -117,7 +117,7 @@ async def _chat_rights(settings: Settings, schemes: SchemesFile) -> list[Finding
                 missing = lacking(scheme, await rights_in(bot, chat_id))
                 check = f"rights {scheme.slug} {label}"
                 if missing:
-                    named = ", ".join(texts.RIGHT_NAMES.get(m, m) for m in missing)
+                    named = ", ".join(chat_texts.RIGHT_NAMES.get(m, m) for m in missing)
                     findings.append(
                         Finding(
                             check,

@@ -19,10 +19,11 @@ import sys
 from typing import Any
 
 from bot.export_cli import system_user
-from broadcast import texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.chat_guard import MissingRightError
 from broadcast.membership import Decision, MembershipDesk
+from broadcast.texts import membership as membership_texts
+from broadcast.texts import refusals as refusal_texts
 from config.errors import AccessDeniedError, NotFoundError
 from config.schemes import load_schemes
 from config.settings import Settings
@@ -84,14 +85,14 @@ async def run_member_command(settings: Settings, args: argparse.Namespace) -> in
             print(f"shopwatch: {missing.text}", file=sys.stderr)
             return 1
         except AccessDeniedError as denied:
-            print(f"shopwatch: {texts.refusal(str(denied))}", file=sys.stderr)
+            print(f"shopwatch: {refusal_texts.refusal(denied.reason)}", file=sys.stderr)
             return 1
     finally:
         await store.close()
     member = outcome.member
     if not outcome.changed:
-        print(texts.decision_already(member.display_name, member.status))
+        print(membership_texts.decision_already(member.display_name, member.status))
         return 1
     guarded = desk.guard.guards(outcome.scheme)
-    print(texts.decision_done(decision, member.display_name, guarded=guarded))
+    print(membership_texts.decision_done(decision, member.display_name, guarded=guarded))
     return 0

@@ -20,10 +20,10 @@ import logging
 
 from aiohttp import web
 
+from bot import cli_texts
 from bot.app import ShopWatchApplication, build_application
 from bot.health import Readiness
 from bot.web import build_health_app, serve
-from broadcast import texts
 from broadcast.outbox import OutboxWorker
 from config.errors import ConfigError
 from config.schemes import SchemesFile
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 def refuse_sqlite(settings: Settings) -> None:
     if not settings.database_url.startswith("postgresql"):
-        raise ConfigError(texts.WORKER_NEEDS_POSTGRESQL)
+        raise ConfigError(cli_texts.WORKER_NEEDS_POSTGRESQL)
 
 
 class OutboxProcess:
@@ -93,7 +93,7 @@ class OutboxProcess:
             )
         except OSError as exc:
             await self.stop()
-            raise ConfigError(texts.worker_port_taken(host, port, exc.strerror)) from None
+            raise ConfigError(cli_texts.worker_port_taken(host, port, exc.strerror)) from None
         logger.info("worker health, readiness and metrics on port %s", self.port)
 
     async def stop(self) -> None:

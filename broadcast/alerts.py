@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from broadcast import render, texts
+from broadcast import render
 from broadcast.callbacks import CallbackSigner
 from broadcast.chat_guard import delete_message
 from broadcast.metrics import Metrics
@@ -38,10 +38,12 @@ from broadcast.posting_limit import MEMBER_ACTIONS_PER_MINUTE, PostingLimit
 from broadcast.radio.script import radio_deliveries, radio_status_deliveries
 from broadcast.render import AlertView, StatusMark, UpdateMark
 from broadcast.routing import Audience, Recipient, recipients
+from broadcast.texts import control_room as control_room_texts
 from config.errors import (
     AccessDeniedError,
     DuplicateError,
     NotFoundError,
+    Refusal,
     ReportClosedError,
     StorageError,
     TooManyAlertsError,
@@ -354,7 +356,9 @@ class AlertService:
         """An operator's call ("On camera"), shown with their name on every copy."""
         report = await self._open_report(report_id, by)
         if by.role not in _OPERATOR_ROLES:
-            raise AccessDeniedError("only the control room sets an alert's status")
+            raise AccessDeniedError(
+                Refusal.WRONG_ROLE, "only the control room sets an alert's status"
+            )
         event = ReportEvent(
             report_id=report_id, member_id=by.id, kind=EventKind.STATUS, status=status
         )
@@ -376,7 +380,7 @@ class AlertService:
         reporter = await self.store.members.get_by_id(report.member_id)
         if reporter.status != MemberStatus.ACTIVE:
             return []
-        text = texts.reporter_status_note(report.id, status, by.display_name)
+        text = control_room_texts.reporter_status_note(report.id, status, by.display_name)
         return [Delivery(reporter.telegram_user_id, OutboxKind.MESSAGE, {"text": text})]
 
     async def set_police_reference(
@@ -389,7 +393,9 @@ class AlertService:
         """
         report = await self._open_report(report_id, by)
         if by.role not in _OPERATOR_ROLES:
-            raise AccessDeniedError("only the control room gives the police reference")
+            raise AccessDeniedError(
+                Refusal.WRONG_ROLE, "only the control room gives the police reference"
+            )
         if report.police_reference == reference:
             return await self._submitted(report, exclude_member=None)
         event = ReportEvent(
@@ -513,7 +519,9 @@ class AlertService:
     async def _open_report(self, report_id: int, by: Member) -> Report:
         report = await self.store.reports.get(report_id)
         if by.scheme_id != report.scheme_id or by.status != MemberStatus.ACTIVE:
-            raise AccessDeniedError("not an active member of the report's scheme")
+            raise AccessDeniedError(
+                Refusal.OTHER_SCHEME, "not an active member of the report's scheme"
+            )
         if report.status == ReportStatus.WITHDRAWN:
             raise ReportClosedError(f"report {report_id} was withdrawn")
         return report
@@ -521,7 +529,9 @@ class AlertService:
     async def _own_report(self, report_id: int, by: Member) -> Report:
         report = await self._open_report(report_id, by)
         if report.member_id is None or report.member_id != by.id:
-            raise AccessDeniedError("only the member who sent a report can change it")
+            raise AccessDeniedError(
+                Refusal.NOT_YOURS, "only the member who sent a report can change it"
+            )
         return report
 
     async def record_from_peer(

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from broadcast import texts
-from config.errors import AccessDeniedError
+from broadcast.texts import chats as chat_texts
+from config.errors import AccessDeniedError, Refusal
 from config.schemes import SchemeConfig, SchemesFile
 from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
 from storage.models import BotRights, Member, Scheme
@@ -64,10 +64,10 @@ class MissingRightError(AccessDeniedError):
     """
 
     def __init__(self, scheme: Scheme, chat_id: int, right: str) -> None:
-        super().__init__("bot_lacks_rights")
+        super().__init__(Refusal.BOT_LACKS_RIGHTS)
         self.chat_id = chat_id
         self.right = right
-        self.text = texts.bot_lacks_right(scheme.name, chat_label(scheme, chat_id), right)
+        self.text = chat_texts.bot_lacks_right(scheme.name, chat_label(scheme, chat_id), right)
 
 
 def chats_for(scheme: Scheme, role: Role) -> list[int]:
@@ -80,7 +80,11 @@ def chats_for(scheme: Scheme, role: Role) -> list[int]:
 
 
 def chat_label(scheme: Scheme, chat_id: int) -> str:
-    return texts.CONTROL_ROOM_CHAT if chat_id == scheme.control_room_chat_id else texts.GROUP_CHAT
+    return (
+        chat_texts.CONTROL_ROOM_CHAT
+        if chat_id == scheme.control_room_chat_id
+        else chat_texts.GROUP_CHAT
+    )
 
 
 def missing_rights(rights: BotRights) -> list[str]:
@@ -306,7 +310,7 @@ class ChatGuard:
         if not approve:
             assert reason is not None
             day = now.astimezone(ZoneInfo(scheme.timezone)).strftime("%Y%m%d")
-            text = texts.join_declined(
+            text = chat_texts.join_declined(
                 scheme.name,
                 chat_label(scheme, chat_id),
                 person.name,
@@ -350,7 +354,7 @@ class ChatGuard:
             chat = chat_label(scheme, rights.chat_id)
             await self.tell_coordinators(
                 scheme,
-                texts.rights_missing(scheme.name, chat, rights.chat_id, missing),
+                chat_texts.rights_missing(scheme.name, chat, rights.chat_id, missing),
                 key=f"rights:{rights.chat_id}:{'+'.join(missing)}",
             )
         return missing
@@ -399,7 +403,7 @@ class ChatGuard:
                     "removed": guarded,
                 },
             )
-            notice = texts.stranger_removed if guarded else texts.stranger_joined
+            notice = chat_texts.stranger_removed if guarded else chat_texts.stranger_joined
             text = notice(scheme.name, chat_title, person.name, person.username, person.user_id)
             await self.tell_coordinators(scheme, text, key=f"{prefix}{stamp(now)}")
         return found

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from broadcast import texts
+from broadcast.texts import export as export_texts
 from config.schemes import SchemesFile
 from config.settings import Settings
 from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
@@ -70,7 +70,7 @@ async def queue_export(
                 delivery = Delivery(
                     chat_id=chat_id,
                     kind=OutboxKind.MESSAGE,
-                    payload={"text": texts.export_too_large(file.name, file.size / 2**20)},
+                    payload={"text": export_texts.export_too_large(file.name, file.size / 2**20)},
                     dedupe_key=key,
                 )
             else:
@@ -80,7 +80,7 @@ async def queue_export(
                     payload={
                         "path": str(file.path.relative_to(data_dir)),
                         "filename": file.name,
-                        "caption": texts.export_caption(
+                        "caption": export_texts.export_caption(
                             file.kind,
                             result.scheme_name,
                             first,

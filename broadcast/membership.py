@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from broadcast import texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.chat_guard import ChatGuard, MissingRightError, stamp
-from config.errors import AccessDeniedError, DuplicateError, NotFoundError, ShopWatchError
+from broadcast.texts import membership as membership_texts
+from config.errors import AccessDeniedError, DuplicateError, NotFoundError, Refusal, ShopWatchError
 from config.schemes import SchemesFile
 from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrigin
 from storage.members import Applicant
@@ -72,21 +72,21 @@ class Rule:
 
 RULES: dict[Decision, Rule] = {
     Decision.APPROVE: Rule(
-        frozenset({MemberStatus.PENDING}), MemberStatus.ACTIVE, texts.BUTTON_APPROVE
+        frozenset({MemberStatus.PENDING}), MemberStatus.ACTIVE, membership_texts.BUTTON_APPROVE
     ),
     Decision.REJECT: Rule(
-        frozenset({MemberStatus.PENDING}), MemberStatus.REMOVED, texts.BUTTON_REJECT
+        frozenset({MemberStatus.PENDING}), MemberStatus.REMOVED, membership_texts.BUTTON_REJECT
     ),
     Decision.SUSPEND: Rule(
-        frozenset({MemberStatus.ACTIVE}), MemberStatus.SUSPENDED, texts.BUTTON_SUSPEND
+        frozenset({MemberStatus.ACTIVE}), MemberStatus.SUSPENDED, membership_texts.BUTTON_SUSPEND
     ),
     Decision.REINSTATE: Rule(
-        frozenset({MemberStatus.SUSPENDED}), MemberStatus.ACTIVE, texts.BUTTON_REINSTATE
+        frozenset({MemberStatus.SUSPENDED}), MemberStatus.ACTIVE, membership_texts.BUTTON_REINSTATE
     ),
     Decision.REMOVE: Rule(
         frozenset({MemberStatus.ACTIVE, MemberStatus.SUSPENDED}),
         MemberStatus.REMOVED,
-        texts.BUTTON_REMOVE,
+        membership_texts.BUTTON_REMOVE,
     ),
 }
 
@@ -101,14 +101,14 @@ _OFFERED: dict[MemberStatus, tuple[Decision, ...]] = {
 def told(decision: Decision, scheme: str, role: str) -> str:
     """What the member hears of a decision about them."""
     if decision is Decision.APPROVE:
-        return texts.welcome_approved(scheme, role)
+        return membership_texts.welcome_approved(scheme, role)
     if decision is Decision.REINSTATE:
-        return texts.told_reinstated(scheme)
+        return membership_texts.told_reinstated(scheme)
     if decision is Decision.SUSPEND:
-        return texts.told_suspended(scheme)
+        return membership_texts.told_suspended(scheme)
     if decision is Decision.REJECT:
-        return texts.told_rejected(scheme)
-    return texts.told_removed(scheme)
+        return membership_texts.told_rejected(scheme)
+    return membership_texts.told_removed(scheme)
 
 
 class InviteRefusedError(ShopWatchError):
@@ -156,13 +156,13 @@ def manager_for(actors: Iterable[Member], scheme_id: int) -> Member:
     """
     active = [a for a in actors if a.status == MemberStatus.ACTIVE]
     if not active:
-        raise AccessDeniedError("not_member")
+        raise AccessDeniedError(Refusal.NOT_MEMBER)
     own = [a for a in active if a.scheme_id == scheme_id and a.role in MANAGERS]
     admins = [a for a in active if a.role == Role.ADMIN]
     actor = next(iter(own + admins), None)
     if actor is None:
         managing = any(a.role == Role.COORDINATOR for a in active)
-        raise AccessDeniedError("wrong_scheme" if managing else "wrong_role")
+        raise AccessDeniedError(Refusal.WRONG_SCHEME if managing else Refusal.WRONG_ROLE)
     return actor
 
 
@@ -197,9 +197,9 @@ def authorise(actors: Iterable[Member], target: Member, decision: Decision) -> M
     """
     actor = manager_for(actors, target.scheme_id)
     if actor.telegram_user_id == target.telegram_user_id:
-        raise AccessDeniedError("own_membership")
+        raise AccessDeniedError(Refusal.OWN_MEMBERSHIP)
     if decision in REVOKING and not may_revoke(actor, target):
-        raise AccessDeniedError("needs_admin")
+        raise AccessDeniedError(Refusal.NEEDS_ADMIN)
     return actor
 
 
@@ -248,12 +248,12 @@ class MembershipDesk:
         )
         if invite is None:
             await self._refuse_join(user_id, None, "invite_unusable")
-            raise InviteRefusedError(texts.INVITE_UNUSABLE)
+            raise InviteRefusedError(membership_texts.INVITE_UNUSABLE)
         scheme = await self.store.schemes.get(invite.scheme_id)
         existing = await self.store.members.get(invite.scheme_id, user_id)
         if existing is not None and existing.status != MemberStatus.REMOVED:
             await self._refuse_join(user_id, invite.scheme_id, "already_member")
-            raise InviteRefusedError(texts.already_member(scheme.name, existing.status))
+            raise InviteRefusedError(membership_texts.already_member(scheme.name, existing.status))
         return OpenInvite(invite, scheme)
 
     async def join(
@@ -266,12 +266,14 @@ class MembershipDesk:
             member = await self.store.members.join(invite_id, applicant, now)
         except NotFoundError:
             await self._refuse_join(user_id, scheme_id, "invite_used_meanwhile")
-            raise InviteRefusedError(texts.INVITE_USED_MEANWHILE) from None
+            raise InviteRefusedError(membership_texts.INVITE_USED_MEANWHILE) from None
         except DuplicateError:
             await self._refuse_join(user_id, scheme_id, "already_member")
             existing = await self.store.members.get(scheme_id, user_id)
             status = existing.status if existing else MemberStatus.PENDING
-            raise InviteRefusedError(texts.already_member(scheme.name, status)) from None
+            raise InviteRefusedError(
+                membership_texts.already_member(scheme.name, status)
+            ) from None
         await self.store.audit.record(
             user_id,
             "join_request",
@@ -290,7 +292,7 @@ class MembershipDesk:
 
     def card_text(self, member: Member, scheme: Scheme) -> str:
         agreed = member.agreement_accepted_at
-        return texts.approval_card(
+        return membership_texts.approval_card(
             scheme=scheme.name,
             name=member.display_name,
             shop=member.shop_name or "",
@@ -360,7 +362,7 @@ class MembershipDesk:
         target = await self.store.members.get(scheme.id, telegram_user_id)
         if target is None:
             detail = {"telegram_id": telegram_user_id, "by": who}
-            await self._refused(scheme.id, decision, detail, "not_member")
+            await self._refused(scheme.id, decision, detail, Refusal.NOT_MEMBER)
             raise NotFoundError(f"{telegram_user_id} is not a member of {scheme.slug}")
         system = SYSTEM.model_copy(update={"display_name": who})
         try:
@@ -372,15 +374,15 @@ class MembershipDesk:
                 "right": missing.right,
                 "by": who,
             }
-            await self._refused(scheme.id, decision, detail, str(missing))
+            await self._refused(scheme.id, decision, detail, missing.reason)
             raise
         except AccessDeniedError as denied:
             detail = {"member_id": target.id, "by": who}
-            await self._refused(scheme.id, decision, detail, str(denied))
+            await self._refused(scheme.id, decision, detail, denied.reason)
             raise
 
     async def _refused(
-        self, scheme_id: int, decision: Decision, detail: Mapping[str, object], reason: str
+        self, scheme_id: int, decision: Decision, detail: Mapping[str, object], reason: Refusal
     ) -> None:
         """A refusal at the command line, audited as the system's (no Telegram id)."""
         await self.store.audit.record(
@@ -404,7 +406,7 @@ class MembershipDesk:
             and target.status == MemberStatus.ACTIVE
             and len(await self._coordinators(target.scheme_id)) <= 1
         ):
-            raise AccessDeniedError("last_coordinator")
+            raise AccessDeniedError(Refusal.LAST_COORDINATOR)
         then = (
             [
                 self._telling(target, scheme, decision, now),
@@ -453,7 +455,7 @@ class MembershipDesk:
         self, member: Member, scheme: Scheme, by_name: str, now: datetime
     ) -> None:
         """Every coordinator's copy of the card shows the decision and loses its buttons."""
-        text = texts.card_decided(
+        text = membership_texts.card_decided(
             self.card_text(member, scheme),
             member.status,
             by_name,
@@ -480,13 +482,13 @@ class MembershipDesk:
         listed = {s: await self.store.members.list_by_status(scheme.id, s) for s in LISTED}
         everyone = [m for status in LISTED for m in listed[status]]
         if not everyone:
-            return texts.members_none(scheme.name), []
+            return membership_texts.members_none(scheme.name), []
         pages = math.ceil(len(everyone) / PAGE_SIZE)
         page = min(max(page, 0), pages - 1)
         buttons: Buttons = [
             [
                 [
-                    texts.member_button(m.display_name, m.shop_name, m.role, m.status),
+                    membership_texts.member_button(m.display_name, m.shop_name, m.role, m.status),
                     self.signer.sign(VIEW, m.id or 0),
                 ]
             ]
@@ -494,13 +496,17 @@ class MembershipDesk:
         ]
         turn: list[list[str]] = []
         if page > 0:
-            turn.append([texts.BUTTON_PREVIOUS, self.signer.sign(LIST, scheme.id, page - 1)])
+            turn.append(
+                [membership_texts.BUTTON_PREVIOUS, self.signer.sign(LIST, scheme.id, page - 1)]
+            )
         if page < pages - 1:
-            turn.append([texts.BUTTON_NEXT, self.signer.sign(LIST, scheme.id, page + 1)])
+            turn.append(
+                [membership_texts.BUTTON_NEXT, self.signer.sign(LIST, scheme.id, page + 1)]
+            )
         if turn:
             buttons.append(turn)
         counts = {str(status): len(listed[status]) for status in LISTED}
-        return texts.members_overview(scheme.name, counts, page, pages), buttons
+        return membership_texts.members_overview(scheme.name, counts, page, pages), buttons
 
     def details(
         self, actors: Sequence[Member], member: Member, scheme: Scheme
@@ -508,7 +514,7 @@ class MembershipDesk:
         """One member with the decisions this person may take about them now."""
         assert member.id is not None
         assert scheme.id is not None
-        text = texts.member_details(
+        text = membership_texts.member_details(
             scheme=scheme.name,
             name=member.display_name,
             role=member.role,
@@ -528,5 +534,5 @@ class MembershipDesk:
                 [RULES[decision].label, self.signer.sign(DECIDE, decision, member.id, FROM_VIEW)]
             )
         buttons: Buttons = [actions] if actions else []
-        buttons.append([[texts.BUTTON_BACK, self.signer.sign(LIST, scheme.id, 0)]])
+        buttons.append([[membership_texts.BUTTON_BACK, self.signer.sign(LIST, scheme.id, 0)]])
         return text, buttons

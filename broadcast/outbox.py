@@ -56,8 +56,8 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from broadcast import texts
 from broadcast.metrics import Metrics
+from broadcast.texts import chats as chat_texts
 from config.errors import NotFoundError, StorageError
 from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import OutboxRow, utcnow
@@ -475,7 +475,7 @@ class OutboxWorker:
                 Delivery(
                     chat_id=coordinator.telegram_user_id,
                     kind=OutboxKind.MESSAGE,
-                    payload={"text": texts.chat_unreachable(row.chat_id, error)},
+                    payload={"text": chat_texts.chat_unreachable(row.chat_id, error)},
                     dedupe_key=f"unreachable:{row.chat_id}:{coordinator.telegram_user_id}",
                 ),
             )

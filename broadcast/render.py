@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from broadcast import texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.routing import Audience
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import control_room as control_room_texts
 from config.schemes import Category, Urgency
 from storage.enums import ReportStatus
 from storage.models import Report
@@ -28,6 +29,7 @@ from storage.places import members_place
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
+TRUNCATION_MARK = "…"
 
 # Lines other than the description are bounded, so a long location or update can
 # never squeeze the description out of a caption entirely.
@@ -118,7 +120,7 @@ def shorten(text: str, limit: int) -> str:
         return text
     if limit <= 0:
         return ""
-    mark = texts.TRUNCATION_MARK
+    mark = TRUNCATION_MARK
     budget = limit - utf16_len(mark)
     kept: list[str] = []
     used = 0
@@ -155,27 +157,33 @@ def alert_card(
     limit = CAPTION_LIMIT if has_photo else TEXT_LIMIT
     caps = _CAPS_CAPTION if has_photo else _CAPS_TEXT
     withdrawn = view.state == ReportStatus.WITHDRAWN
-    head = [texts.alert_headline(report.category, report.urgency, view.state)]
+    head = [alert_texts.alert_headline(report.category, report.urgency, view.state)]
     details: list[str] = []
     if withdrawn:
-        head.append(texts.ALERT_WITHDRAWN_NOTE)
+        head.append(alert_texts.ALERT_WITHDRAWN_NOTE)
     else:
         if report.subject_description:
-            details.append(texts.alert_who(shorten(report.subject_description, caps["subject"])))
+            details.append(
+                alert_texts.alert_who(shorten(report.subject_description, caps["subject"]))
+            )
         if report.direction:
-            details.append(texts.alert_direction(shorten(report.direction, caps["direction"])))
+            details.append(
+                alert_texts.alert_direction(shorten(report.direction, caps["direction"]))
+            )
         if report.value_pence is not None:
-            details.append(texts.alert_value(report.value_pence))
+            details.append(alert_texts.alert_value(report.value_pence))
         if report.police_reference:
             details.append(
-                texts.alert_police_reference(shorten(report.police_reference, caps["reference"]))
+                alert_texts.alert_police_reference(
+                    shorten(report.police_reference, caps["reference"])
+                )
             )
     where = members_place(report)
     place = shorten(where, caps["place"]) if where else None
     tail = [
-        texts.alert_where(place, report.latitude, report.longitude),
-        texts.alert_when(local_time(report.occurred_at, timezone, with_date=True)),
-        texts.alert_reference(
+        alert_texts.alert_where(place, report.latitude, report.longitude),
+        alert_texts.alert_when(local_time(report.occurred_at, timezone, with_date=True)),
+        alert_texts.alert_reference(
             view.report_id,
             view.scheme_name,
             neighbour=audience in (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
@@ -186,7 +194,7 @@ def alert_card(
         tail.append(_status_line(view, timezone))
         if view.update is not None:
             tail.append(
-                texts.alert_update(
+                alert_texts.alert_update(
                     local_time(view.update.at, timezone), shorten(view.update.text, caps["update"])
                 )
             )
@@ -200,8 +208,8 @@ def alert_card(
 
 def _status_line(view: AlertView, timezone: str) -> str:
     if view.status is None:
-        return texts.ALERT_STATUS_WAITING
-    return texts.alert_status(
+        return control_room_texts.ALERT_STATUS_WAITING
+    return control_room_texts.alert_status(
         view.status.status, view.status.by, local_time(view.status.at, timezone)
     )
 
@@ -220,7 +228,10 @@ def _assemble(head: Sequence[str], description: str, rest: Sequence[str], limit:
 def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
     """Acknowledge / On camera / Police informed / Lost / Detained / Closed, two to a row."""
     labelled = [
-        (texts.OPERATOR_BUTTONS[status], signer.sign(OPERATOR_PREFIX, report_id, status))
+        (
+            control_room_texts.OPERATOR_BUTTONS[status],
+            signer.sign(OPERATOR_PREFIX, report_id, status),
+        )
         for status in OPERATOR_STATUSES
     ]
     return tuple(tuple(labelled[i : i + 2]) for i in range(0, len(labelled), 2))
@@ -240,34 +251,36 @@ def confirmation(
     report_id = report.id
     state = str(report.status)
     if state == ReportStatus.WITHDRAWN:
-        return Card(texts.alert_confirmation_state(report_id, report.category, state))
+        return Card(alert_texts.alert_confirmation_state(report_id, report.category, state))
     actions = (
-        (texts.BUTTON_ADD_UPDATE, signer.sign(UPDATE_PREFIX, report_id)),
-        (texts.BUTTON_WRONG_PERSON, signer.sign(WRONG_PERSON_PREFIX, report_id)),
+        (alert_texts.BUTTON_ADD_UPDATE, signer.sign(UPDATE_PREFIX, report_id)),
+        (alert_texts.BUTTON_WRONG_PERSON, signer.sign(WRONG_PERSON_PREFIX, report_id)),
     )
     if state == ReportStatus.CLOSED:
-        return Card(texts.alert_confirmation_state(report_id, report.category, state), (actions,))
+        return Card(
+            alert_texts.alert_confirmation_state(report_id, report.category, state), (actions,)
+        )
     if report.urgency == Urgency.NOW:
-        text = texts.alert_sent(report_id, shops, neighbours)
+        text = alert_texts.alert_sent(report_id, shops, neighbours)
         if replaced:
-            text = f"{text}\n\n{texts.MEMBER_ALERT_REPLACED}"
+            text = f"{text}\n\n{alert_texts.MEMBER_ALERT_REPLACED}"
     else:
-        text = texts.alert_logged(report_id)
+        text = alert_texts.alert_logged(report_id)
     categories = [
         (
-            _chosen(texts.CATEGORY_BUTTONS[c], c == report.category),
+            _chosen(alert_texts.CATEGORY_BUTTONS[c], c == report.category),
             signer.sign(CATEGORY_PREFIX, report_id, c),
         )
         for c in Category
     ]
     urgencies = tuple(
         (
-            _chosen(texts.URGENCY_BUTTONS[u], u == report.urgency),
+            _chosen(alert_texts.URGENCY_BUTTONS[u], u == report.urgency),
             signer.sign(URGENCY_PREFIX, report_id, u),
         )
         for u in Urgency
     )
-    stand_down = (texts.BUTTON_STAND_DOWN, signer.sign(STAND_DOWN_PREFIX, report_id))
+    stand_down = (alert_texts.BUTTON_STAND_DOWN, signer.sign(STAND_DOWN_PREFIX, report_id))
     return Card(
         text,
         (
@@ -280,4 +293,4 @@ def confirmation(
 
 
 def _chosen(label: str, chosen: bool) -> str:
-    return f"{texts.CHOSEN_MARK}{label}" if chosen else label
+    return f"{alert_texts.CHOSEN_MARK}{label}" if chosen else label

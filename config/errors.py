@@ -6,6 +6,38 @@ that is not one of these is a bug and reaches the global error handler.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Refusal(StrEnum):
+    """Why a person may not do what they asked: each has its own sentence
+    (`broadcast.texts.refusals`) and is what the audit trail records."""
+
+    NOT_MEMBER = "not_member"
+    PENDING = "pending"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+    WRONG_ROLE = "wrong_role"
+    WRONG_SCHEME = "wrong_scheme"
+    """A coordinator managing a scheme that is not theirs."""
+    NOT_YOUR_SCHEME = "not_your_scheme"
+    """An export of a scheme where the person is neither coordinator nor police contact."""
+    OTHER_SCHEME = "other_scheme"
+    """A button on another scheme's alert."""
+    NOT_YOURS = "not_yours"
+    """A change to an alert someone else sent."""
+    STALE = "stale"
+    """A button whose member, invite or list has changed since it was shown."""
+    FORGED = "forged"
+    """A button whose signature does not check out."""
+    FORGED_BUTTON = "forged_button"
+    """A /grade button that does not check out: the grading starts again."""
+    OWN_MEMBERSHIP = "own_membership"
+    NEEDS_ADMIN = "needs_admin"
+    LAST_COORDINATOR = "last_coordinator"
+    WITNESS_CONTACT = "witness_contact"
+    BOT_LACKS_RIGHTS = "bot_lacks_rights"
+
 
 class ShopWatchError(Exception):
     """Base of the errors a person can be told about in plain words."""
@@ -24,7 +56,15 @@ class NotFoundError(StorageError):
 
 
 class AccessDeniedError(ShopWatchError):
-    """The sender may not do this: not a member, wrong role, wrong scheme."""
+    """The sender may not do this: not a member, wrong role, wrong scheme.
+
+    `reason` is what the person is told and the audit records; `why` is for the
+    text log only.
+    """
+
+    def __init__(self, reason: Refusal, why: str = "") -> None:
+        super().__init__(f"{reason}: {why}" if why else str(reason))
+        self.reason = reason
 
 
 class InvalidPhotoError(ShopWatchError):
@@ -55,7 +95,7 @@ class QueryError(ShopWatchError):
     """A search the person typed that we cannot run: a bad date, an unknown filter value.
 
     `reason` names what is wrong and `value` quotes the part at fault, so
-    `broadcast.texts` can say it in plain words without this module knowing them.
+    `broadcast.texts.search` can say it in plain words without this module knowing them.
     """
 
     def __init__(self, reason: str, value: str = "") -> None:

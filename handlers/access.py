@@ -14,9 +14,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
-from broadcast import texts
 from broadcast.chat_guard import ChatGuard, Person
+from broadcast.texts import refusals as refusal_texts
+from config.errors import Refusal
 from handlers.context import Membership, ShopWatchContext, Viewer
+from handlers.roles import not_active
 from storage.enums import AuditOutcome
 from storage.models import utcnow
 from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
@@ -72,7 +74,7 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
             # suspended operator still in a chat run by hand): answered, so the spinner
             # stops, audited, and nothing else happens.
             here = [m.member for m in memberships if m.scheme.id == chat_scheme.id]
-            reason = str(here[0].status) if here else "not_member"
+            reason = not_active(here[0].status) if here else Refusal.NOT_MEMBER
             await store.audit.record(
                 actor_telegram_id=user.id,
                 action="group_press",
@@ -80,7 +82,7 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
                 scheme_id=chat_scheme.id,
                 detail={"chat_id": chat.id, "reason": reason},
             )
-            await query.answer(texts.refusal(reason), show_alert=True)
+            await query.answer(refusal_texts.refusal(reason), show_alert=True)
             raise ApplicationHandlerStop
         # Non-members in a scheme's group are never relayed or answered, and are removed.
         await store.audit.record(

@@ -20,7 +20,7 @@ from telegram import Document, Message, PhotoSize, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from broadcast import render, texts
+from broadcast import render
 from broadcast.alerts import (
     MAX_TEXT,
     MessageRef,
@@ -32,9 +32,12 @@ from broadcast.alerts import (
 from broadcast.keywords import guess_category
 from broadcast.outbox import keyboard
 from broadcast.police_refs import police_reference_in
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import control_room as control_room_texts
 from config.errors import (
     InvalidPhotoError,
     NotFoundError,
+    Refusal,
     ReportClosedError,
     StorageError,
     TooManyAlertsError,
@@ -64,7 +67,7 @@ async def photo_alert(update: Update, context: ShopWatchContext, membership: Mem
         return
     caption = message.caption or ""
     if text_problem(caption) == "empty":
-        await message.reply_text(texts.ALERT_EMPTY_CAPTION, do_quote=True)
+        await message.reply_text(alert_texts.ALERT_EMPTY_CAPTION, do_quote=True)
         return
     size = evidence_size(message.photo, context.services.photos.limits)
     await _send_alert(message, context, membership, caption, size)
@@ -81,7 +84,7 @@ async def document_alert(
         return
     caption = message.caption or ""
     if text_problem(caption) == "empty":
-        await message.reply_text(texts.ALERT_EMPTY_CAPTION, do_quote=True)
+        await message.reply_text(alert_texts.ALERT_EMPTY_CAPTION, do_quote=True)
         return
     await _send_alert(message, context, membership, caption, message.document)
 
@@ -94,7 +97,7 @@ async def alert_command(update: Update, context: ShopWatchContext, membership: M
     parts = message.text.split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
     if text_problem(text) == "empty":
-        await message.reply_text(texts.ALERT_EMPTY_COMMAND, do_quote=True)
+        await message.reply_text(alert_texts.ALERT_EMPTY_COMMAND, do_quote=True)
         return
     await _send_alert(message, context, membership, text, None)
 
@@ -107,13 +110,13 @@ async def _send_alert(
     photo: PhotoSize | Document | None,
 ) -> None:
     if text_problem(text) == "too_long":
-        await message.reply_text(texts.alert_too_long(MAX_TEXT), do_quote=True)
+        await message.reply_text(alert_texts.alert_too_long(MAX_TEXT), do_quote=True)
         return
     scheme_id = membership.scheme.id
     assert scheme_id is not None
     member_id = membership.member.id
     if member_id is not None and context.services.alerts.posting_limit.exhausted(member_id):
-        await message.reply_text(texts.TOO_MANY_ALERTS, do_quote=True)  # before any download
+        await message.reply_text(alert_texts.TOO_MANY_ALERTS, do_quote=True)  # before any download
         return
     try:
         photos = () if photo is None else (await _download(photo, context),)
@@ -129,19 +132,19 @@ async def _send_alert(
             draft, source=MessageRef(message.chat_id, message.message_id)
         )
     except InvalidPhotoError as exc:
-        await message.reply_text(texts.photo_refused(str(exc)), do_quote=True)
+        await message.reply_text(alert_texts.photo_refused(str(exc)), do_quote=True)
         return
     except TooManyAlertsError:
-        await message.reply_text(texts.TOO_MANY_ALERTS, do_quote=True)
+        await message.reply_text(alert_texts.TOO_MANY_ALERTS, do_quote=True)
         return
     except StorageError:
         logger.exception("an alert from chat %s could not be stored", message.chat_id)
-        await message.reply_text(texts.ALERT_NOT_STORED, do_quote=True)
+        await message.reply_text(alert_texts.ALERT_NOT_STORED, do_quote=True)
         return
     if not submitted.counted:
         assert submitted.report.id is not None
         await message.reply_text(
-            texts.alert_saved_sending_shortly(submitted.report.id), do_quote=True
+            alert_texts.alert_saved_sending_shortly(submitted.report.id), do_quote=True
         )
         return
     card = _confirmation(context, submitted)
@@ -199,18 +202,18 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
     problem = text_problem(message.text)
     if problem is not None:
         if problem == "too_long":
-            await message.reply_text(texts.alert_too_long(MAX_TEXT), do_quote=True)
+            await message.reply_text(alert_texts.alert_too_long(MAX_TEXT), do_quote=True)
         return
     assert report.id is not None
     if not _within_limit(context, membership):
-        await message.reply_text(texts.TOO_MANY_CHANGES, do_quote=True)
+        await message.reply_text(alert_texts.TOO_MANY_CHANGES, do_quote=True)
         return
     try:
         await context.services.alerts.update(report.id, message.text, by=membership.member)
     except ReportClosedError:
-        await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
+        await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
-    await message.reply_text(texts.alert_update_added(report.id), do_quote=True)
+    await message.reply_text(alert_texts.alert_update_added(report.id), do_quote=True)
 
 
 async def _police_just_informed(context: ShopWatchContext, report: Report) -> bool:
@@ -231,16 +234,18 @@ async def _police_reference(
     """An operator's "ref 36/12345/26" in reply to a copy: the police reference, logged."""
     assert report.id is not None
     if not _within_limit(context, operator):
-        await message.reply_text(texts.TOO_MANY_CHANGES, do_quote=True)
+        await message.reply_text(alert_texts.TOO_MANY_CHANGES, do_quote=True)
         return
     try:
         await context.services.alerts.set_police_reference(
             report.id, reference, by=operator.member
         )
     except ReportClosedError:
-        await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
+        await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
-    await message.reply_text(texts.police_reference_added(report.id, reference), do_quote=True)
+    await message.reply_text(
+        control_room_texts.police_reference_added(report.id, reference), do_quote=True
+    )
 
 
 async def location(update: Update, context: ShopWatchContext) -> None:
@@ -257,11 +262,11 @@ async def location(update: Update, context: ShopWatchContext) -> None:
     membership = _acting_for(context.viewer, report, REPORTERS) if report else None
     if report is None or membership is None or report.member_id != membership.member.id:
         if private and context.viewer is not None and context.viewer.active:
-            await message.reply_text(texts.ALERT_LOCATION_NO_REPORT, do_quote=True)
+            await message.reply_text(alert_texts.ALERT_LOCATION_NO_REPORT, do_quote=True)
         return
     assert report.id is not None
     if not _within_limit(context, membership):
-        await message.reply_text(texts.TOO_MANY_CHANGES, do_quote=True)
+        await message.reply_text(alert_texts.TOO_MANY_CHANGES, do_quote=True)
         return
     where = message.location
     try:
@@ -269,9 +274,9 @@ async def location(update: Update, context: ShopWatchContext) -> None:
             report.id, where.latitude, where.longitude, by=membership.member
         )
     except ReportClosedError:
-        await message.reply_text(texts.ALERT_NO_MORE_CHANGES, do_quote=True)
+        await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
-    await message.reply_text(texts.alert_location_added(report.id), do_quote=True)
+    await message.reply_text(alert_texts.alert_location_added(report.id), do_quote=True)
 
 
 async def _latest_own_report(context: ShopWatchContext) -> Report | None:
@@ -358,26 +363,26 @@ async def operator_pressed(
     assert query is not None
     parts = _verified(context, query.data, (render.OPERATOR_PREFIX,))
     if parts is None or len(parts) != 3 or parts[2] not in tuple(OperatorStatus):
-        await refuse(update, context, "alert_status", "forged")
+        await refuse(update, context, "alert_status", Refusal.FORGED)
         return
     report = await _report(int(parts[1]), update, context)
     if report is None:
         return
     acting = _acting_for(context.viewer, report, OPERATORS)
     if acting is None:
-        await refuse(update, context, "alert_status", "other_scheme")
+        await refuse(update, context, "alert_status", Refusal.OTHER_SCHEME)
         return
     status = OperatorStatus(parts[2])
     assert report.id is not None
     if not _within_limit(context, acting):
-        await query.answer(texts.TOO_MANY_CHANGES, show_alert=True)
+        await query.answer(alert_texts.TOO_MANY_CHANGES, show_alert=True)
         return
     try:
         await context.services.alerts.set_status(report.id, status, by=acting.member)
     except ReportClosedError:
-        await query.answer(texts.ALERT_NO_MORE_CHANGES, show_alert=True)
+        await query.answer(alert_texts.ALERT_NO_MORE_CHANGES, show_alert=True)
         return
-    await query.answer(texts.operator_status_recorded(status))
+    await query.answer(control_room_texts.operator_status_recorded(status))
 
 
 @requires(*REPORTERS, action="alert_change")
@@ -389,45 +394,45 @@ async def member_pressed(
     assert query is not None
     parts = _verified(context, query.data, render.MEMBER_PREFIXES)
     if parts is None:
-        await refuse(update, context, "alert_change", "forged")
+        await refuse(update, context, "alert_change", Refusal.FORGED)
         return
     kind, value = parts[0], parts[2] if len(parts) > 2 else None
     if kind == render.UPDATE_PREFIX:
-        await query.answer(texts.ALERT_HOW_TO_UPDATE, show_alert=True)
+        await query.answer(alert_texts.ALERT_HOW_TO_UPDATE, show_alert=True)
         return
     report = await _report(int(parts[1]), update, context)
     if report is None:
         return
     acting = _acting_for(context.viewer, report, REPORTERS)
     if acting is None or report.member_id != acting.member.id:
-        await refuse(update, context, "alert_change", "not_yours")
+        await refuse(update, context, "alert_change", Refusal.NOT_YOURS)
         return
     alerts = context.services.alerts
     assert report.id is not None
     by = acting.member
     if not _within_limit(context, acting):
-        await query.answer(texts.TOO_MANY_CHANGES, show_alert=True)
+        await query.answer(alert_texts.TOO_MANY_CHANGES, show_alert=True)
         return
     try:
         if kind == render.CATEGORY_PREFIX and value in tuple(Category):
             submitted = await alerts.reclassify(report.id, by=by, category=Category(value))
-            label = texts.category_name(value)
+            label = alert_texts.category_name(value)
         elif kind == render.URGENCY_PREFIX and value in tuple(Urgency):
             submitted = await alerts.reclassify(report.id, by=by, urgency=Urgency(value))
-            label = texts.URGENCY_BUTTONS[value]
+            label = alert_texts.URGENCY_BUTTONS[value]
         elif kind == render.STAND_DOWN_PREFIX:
             submitted = await alerts.stand_down(report.id, by=by)
-            label = texts.BUTTON_STAND_DOWN
+            label = alert_texts.BUTTON_STAND_DOWN
         elif kind == render.WRONG_PERSON_PREFIX:
             submitted = await alerts.withdraw(report.id, by=by)
-            label = texts.BUTTON_WRONG_PERSON
+            label = alert_texts.BUTTON_WRONG_PERSON
         else:
-            await refuse(update, context, "alert_change", "forged")
+            await refuse(update, context, "alert_change", Refusal.FORGED)
             return
     except ReportClosedError:
-        await query.answer(texts.ALERT_NO_MORE_CHANGES, show_alert=True)
+        await query.answer(alert_texts.ALERT_NO_MORE_CHANGES, show_alert=True)
         return
-    await query.answer(texts.alert_changed(label))
+    await query.answer(alert_texts.alert_changed(label))
     card = _confirmation(context, submitted)
     try:
         await query.edit_message_text(card.text, reply_markup=keyboard(card.payload_buttons()))
@@ -443,7 +448,7 @@ async def _report(report_id: int, update: Update, context: ShopWatchContext) -> 
     except NotFoundError:
         query = update.callback_query
         if query is not None:
-            await query.answer(texts.ALERT_GONE, show_alert=True)
+            await query.answer(alert_texts.ALERT_GONE, show_alert=True)
         return None
 
 

@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from broadcast import texts
+from broadcast.texts import common as common_texts
 from config.errors import StorageError
 from handlers.context import ShopWatchContext
 
@@ -33,14 +33,14 @@ async def on_error(update: object, context: ShopWatchContext) -> None:
         return
     chat = update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE:
-        text = texts.LOG_UNAVAILABLE if isinstance(error, StorageError) else None
-        await _tell(context, chat.id, text or texts.SOMETHING_WENT_WRONG)
+        text = common_texts.LOG_UNAVAILABLE if isinstance(error, StorageError) else None
+        await _tell(context, chat.id, text or common_texts.SOMETHING_WENT_WRONG)
     elif chat is not None and isinstance(error, StorageError) and _for_the_bot(update):
         # In a group the member's alert is there for all to read, so without this
         # they would think the control room and the neighbours have it too.
         message = update.effective_message
         assert message is not None
-        await _tell(context, chat.id, texts.LOG_UNAVAILABLE, reply_to=message.message_id)
+        await _tell(context, chat.id, common_texts.LOG_UNAVAILABLE, reply_to=message.message_id)
     raise ApplicationHandlerStop
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from broadcast import texts
 from broadcast.exports import export_directory, queue_export
-from config.errors import InvalidInputError, ShopWatchError
+from broadcast.texts import export as export_texts
+from config.errors import InvalidInputError, Refusal, ShopWatchError
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import refuse, requires
 from storage.enums import Role
@@ -96,7 +96,7 @@ async def _make_and_queue(
         await queue_export(services.store, services.settings.data_dir, result, [chat_id])
     except (ShopWatchError, OSError):
         logger.exception("export of %s for %s failed", membership.scheme.slug, period.key)
-        await context.bot.send_message(chat_id, texts.EXPORT_FAILED)
+        await context.bot.send_message(chat_id, export_texts.EXPORT_FAILED)
         return
     services.outbox.wake()
 
@@ -112,20 +112,20 @@ async def export_command(
     try:
         request = parse_request(context.args or [])
     except InvalidInputError as exc:
-        await message.reply_text(texts.export_bad_period(exc.reason, exc.value))
+        await message.reply_text(export_texts.export_bad_period(exc.reason, exc.value))
         return
     allowed = [m for m in viewer.active if m.member.role in (*EXPORTERS, Role.ADMIN)]
     if request.scheme_slug is not None:
         allowed = [m for m in allowed if m.scheme.slug == request.scheme_slug]
         if not allowed:
-            await refuse(update, context, "export", "not_your_scheme")
+            await refuse(update, context, "export", Refusal.NOT_YOUR_SCHEME)
             return
     elif len({m.scheme.id for m in allowed}) > 1:
-        await message.reply_text(texts.export_choose_scheme(m.scheme.slug for m in allowed))
+        await message.reply_text(export_texts.export_choose_scheme(m.scheme.slug for m in allowed))
         return
     chosen = allowed[0] if allowed else membership
     if request.witness_contact and chosen.member.role not in WITNESS_ROLES:
-        await refuse(update, context, "export_witness_contact", "witness_contact")
+        await refuse(update, context, "export_witness_contact", Refusal.WITNESS_CONTACT)
         return
     timezone = chosen.scheme.timezone
     try:
@@ -135,10 +135,10 @@ async def export_command(
             else last_full_week(utcnow(), timezone)
         )
     except InvalidInputError as exc:
-        await message.reply_text(texts.export_bad_period(exc.reason, exc.value))
+        await message.reply_text(export_texts.export_bad_period(exc.reason, exc.value))
         return
     await message.reply_text(
-        texts.export_preparing(
+        export_texts.export_preparing(
             chosen.scheme.name,
             period.first.isoformat(),
             period.last.isoformat(),
@@ -157,7 +157,7 @@ async def export_command(
 async def export_in_group(update: Update, context: ShopWatchContext) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_text(texts.EXPORT_IN_PRIVATE)
+        await message.reply_text(export_texts.EXPORT_IN_PRIVATE)
 
 
 def export_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:

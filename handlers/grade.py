@@ -15,9 +15,9 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from broadcast import texts
 from broadcast.outbox import keyboard
-from config.errors import InvalidInputError, NotFoundError
+from broadcast.texts import grading as grading_texts
+from config.errors import InvalidInputError, NotFoundError, Refusal
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import refuse, requires
 from storage.enums import AuditOutcome, Role
@@ -36,7 +36,7 @@ def _card(
 ) -> tuple[str, list[list[list[str]]]]:
     assert report.id is not None
     logged = report.created_at.astimezone(ZoneInfo(timezone))
-    text = texts.grade_card(
+    text = grading_texts.grade_card(
         report.id,
         category=report.category.value,
         logged=f"{logged:%a} {logged.day} {logged:%b %Y %H:%M}",
@@ -50,18 +50,20 @@ def _card(
     def row(part: GradingPart, labels: dict[str, str], current: str) -> list[list[str]]:
         return [
             [
-                (texts.GRADE_CHOSEN if value == current else "") + label,
+                (grading_texts.GRADE_CHOSEN if value == current else "") + label,
                 sign(CALLBACK_PREFIX, report.id or 0, part.value, value),
             ]
             for value, label in labels.items()
         ]
 
     buttons = [
-        row(GradingPart.SOURCE, texts.GRADE_SOURCE_LABELS, grading.source_evaluation),
+        row(GradingPart.SOURCE, grading_texts.GRADE_SOURCE_LABELS, grading.source_evaluation),
         row(
-            GradingPart.ASSESSMENT, texts.GRADE_ASSESSMENT_LABELS, grading.intelligence_assessment
+            GradingPart.ASSESSMENT,
+            grading_texts.GRADE_ASSESSMENT_LABELS,
+            grading.intelligence_assessment,
         ),
-        row(GradingPart.HANDLING, texts.GRADE_HANDLING_LABELS, grading.handling_code),
+        row(GradingPart.HANDLING, grading_texts.GRADE_HANDLING_LABELS, grading.handling_code),
     ]
     return text, buttons
 
@@ -101,7 +103,7 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
     args = context.args or []
     # ASCII digits, at most 12: "²" is a digit to Python but no number, 10**20 fits no column.
     if not args or not (args[0].isascii() and args[0].isdigit() and len(args[0]) <= 12):
-        await message.reply_text(texts.GRADE_USAGE)
+        await message.reply_text(grading_texts.GRADE_USAGE)
         return
     found = await _report_for(context, int(args[0]))
     if found is None:
@@ -113,7 +115,7 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
             actor_member_id=membership.member.id,
             detail={"report": int(args[0]), "via": "grade", "reason": "not_found"},
         )
-        await message.reply_text(texts.grade_not_found(args[0]))
+        await message.reply_text(grading_texts.grade_not_found(args[0]))
         return
     report, grading, grader = found
     assert report.id is not None
@@ -130,7 +132,7 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
         words = (message.text or "").split(maxsplit=3)
         conditions = words[3] if len(words) == 4 else ""
         if not conditions.strip():
-            await message.reply_text(texts.grade_conditions_needed(report.id))
+            await message.reply_text(grading_texts.grade_conditions_needed(report.id))
             return
         await regrade(
             context.store,
@@ -154,12 +156,12 @@ async def grade_pressed(update: Update, context: ShopWatchContext, membership: M
         return
     parts = context.services.signer.verify(query.data)
     if parts is None or len(parts) != 4 or parts[0] != CALLBACK_PREFIX or not parts[1].isdigit():
-        await refuse(update, context, "grade", "forged_button")
+        await refuse(update, context, "grade", Refusal.FORGED_BUTTON)
         return
     report_id, part_name, value = int(parts[1]), parts[2], parts[3]
     found = await _report_for(context, report_id)
     if found is None:
-        await query.answer(texts.grade_not_found(str(report_id)), show_alert=True)
+        await query.answer(grading_texts.grade_not_found(str(report_id)), show_alert=True)
         return
     _, _, grader = found
     try:
@@ -175,11 +177,11 @@ async def grade_pressed(update: Update, context: ShopWatchContext, membership: M
         )
     except InvalidInputError as exc:
         if exc.reason == "conditions_required":
-            await query.answer(texts.grade_conditions_needed(report_id), show_alert=True)
+            await query.answer(grading_texts.grade_conditions_needed(report_id), show_alert=True)
             return
         raise
     except (ValueError, NotFoundError):
-        await query.answer(texts.grade_not_found(str(report_id)), show_alert=True)
+        await query.answer(grading_texts.grade_not_found(str(report_id)), show_alert=True)
         return
     report, grading = await grading_of(context.store, report_id)
     text, buttons = _card(context, report, grading, grader.scheme.timezone)
@@ -189,7 +191,7 @@ async def grade_pressed(update: Update, context: ShopWatchContext, membership: M
         except BadRequest as exc:  # the same button pressed twice: nothing to change
             if "not modified" not in exc.message.lower():
                 raise
-    await query.answer(texts.grade_saved(grading.code))
+    await query.answer(grading_texts.grade_saved(grading.code))
 
 
 def grade_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:

@@ -26,10 +26,12 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from broadcast import commands, texts
+from broadcast import commands
 from broadcast.alerts import member_text, text_problem
 from broadcast.membership import InviteRefusedError, MembershipDesk, local_time
 from broadcast.outbox import keyboard
+from broadcast.texts import membership as membership_texts
+from config.errors import Refusal
 from handlers.context import ShopWatchContext
 from handlers.roles import refuse
 from storage.members import Applicant
@@ -66,9 +68,9 @@ def _draft(context: ShopWatchContext) -> Draft | None:
 
 def _buttons(context: ShopWatchContext, invite_id: int, *, agree: bool) -> InlineKeyboardMarkup:
     signer = context.services.signer
-    row = [[texts.BUTTON_CANCEL, signer.sign(CALLBACK, CANCEL, invite_id)]]
+    row = [[membership_texts.BUTTON_CANCEL, signer.sign(CALLBACK, CANCEL, invite_id)]]
     if agree:
-        row.insert(0, [texts.BUTTON_AGREE, signer.sign(CALLBACK, AGREE, invite_id)])
+        row.insert(0, [membership_texts.BUTTON_AGREE, signer.sign(CALLBACK, AGREE, invite_id)])
     markup = keyboard([row])
     assert markup is not None
     return markup
@@ -102,7 +104,7 @@ async def begin(update: Update, context: ShopWatchContext) -> int:
     assert invite.id is not None
     _user_data(context)[DRAFT] = _new_draft(invite.id, invite.role, invite.expires_at, scheme)
     await message.reply_text(
-        texts.join_welcome(user.first_name, scheme.name, invite.role),
+        membership_texts.join_welcome(user.first_name, scheme.name, invite.role),
         reply_markup=_buttons(context, invite.id, agree=False),
     )
     return ASK_NAME
@@ -129,12 +131,12 @@ async def _answer(
     assert message is not None
     draft = _draft(context)
     if draft is None:
-        await message.reply_text(texts.JOIN_TIMED_OUT)
+        await message.reply_text(membership_texts.JOIN_TIMED_OUT)
         return None
     answer = " ".join(member_text(message.text or "").split())
     if text_problem(answer) is not None or len(answer) > limit:
         await message.reply_text(
-            texts.answer_too_long(limit),
+            membership_texts.answer_too_long(limit),
             reply_markup=_buttons(context, draft["invite_id"], agree=False),
         )
         return None
@@ -156,13 +158,13 @@ async def _ask_next(
 
 async def got_name(update: Update, context: ShopWatchContext) -> int | None:
     return await _ask_next(
-        update, context, "name", NAME_LIMIT, ask=texts.JOIN_ASK_SHOP, then=ASK_SHOP
+        update, context, "name", NAME_LIMIT, ask=membership_texts.JOIN_ASK_SHOP, then=ASK_SHOP
     )
 
 
 async def got_shop(update: Update, context: ShopWatchContext) -> int | None:
     return await _ask_next(
-        update, context, "shop", SHOP_LIMIT, ask=texts.JOIN_ASK_STREET, then=ASK_STREET
+        update, context, "shop", SHOP_LIMIT, ask=membership_texts.JOIN_ASK_STREET, then=ASK_STREET
     )
 
 
@@ -172,7 +174,7 @@ async def got_street(update: Update, context: ShopWatchContext) -> int | None:
         return None if _draft(context) else ConversationHandler.END
     message, draft = answered
     await message.reply_text(
-        texts.join_agreement(draft["scheme"], _agreement(context, draft["slug"])),
+        membership_texts.join_agreement(draft["scheme"], _agreement(context, draft["slug"])),
         reply_markup=_buttons(context, draft["invite_id"], agree=True),
     )
     return ASK_AGREEMENT
@@ -185,10 +187,10 @@ async def _press_is_current(update: Update, context: ShopWatchContext, action: s
     parts = context.services.signer.verify(query.data)
     draft = _draft(context)
     if parts is None:
-        await refuse(update, context, "join", "forged")
+        await refuse(update, context, "join", Refusal.FORGED)
         return False
     if draft is None or parts != [CALLBACK, action, str(draft["invite_id"])]:
-        await refuse(update, context, "join", "stale")
+        await refuse(update, context, "join", Refusal.STALE)
         return False
     return True
 
@@ -221,17 +223,17 @@ async def agreed(update: Update, context: ShopWatchContext) -> int | None:
     context.services.outbox.wake()
     if isinstance(query.message, Message) and query.message.text:
         await query.edit_message_text(
-            texts.join_agreed(query.message.text, local_time(now, scheme.timezone))
+            membership_texts.join_agreed(query.message.text, local_time(now, scheme.timezone))
         )
     await query.answer()
-    await chat.send_message(texts.join_sent(scheme.name))
+    await chat.send_message(membership_texts.join_sent(scheme.name))
     return ConversationHandler.END
 
 
 async def text_instead_of_agreeing(update: Update, context: ShopWatchContext) -> None:
     message = update.effective_message
     assert message is not None
-    await message.reply_text(texts.JOIN_PRESS_A_BUTTON)
+    await message.reply_text(membership_texts.JOIN_PRESS_A_BUTTON)
 
 
 async def cancelled(update: Update, context: ShopWatchContext) -> int | None:
@@ -245,21 +247,21 @@ async def cancelled(update: Update, context: ShopWatchContext) -> int | None:
         await query.answer()
     draft = _user_data(context).pop(DRAFT, None)
     if isinstance(draft, dict):
-        await chat.send_message(texts.join_cancelled(_expiry(draft)))
+        await chat.send_message(membership_texts.join_cancelled(_expiry(draft)))
     return ConversationHandler.END
 
 
 async def start_again(update: Update, context: ShopWatchContext) -> None:
     message = update.effective_message
     assert message is not None
-    await message.reply_text(texts.JOIN_ALREADY_JOINING)
+    await message.reply_text(membership_texts.JOIN_ALREADY_JOINING)
 
 
 async def timed_out(update: Update, context: ShopWatchContext) -> None:
     _user_data(context).pop(DRAFT, None)
     chat = update.effective_chat
     if chat is not None:
-        await context.bot.send_message(chat.id, texts.JOIN_TIMED_OUT)
+        await context.bot.send_message(chat.id, membership_texts.JOIN_TIMED_OUT)
 
 
 async def button_after_the_end(update: Update, context: ShopWatchContext) -> None:
@@ -267,7 +269,7 @@ async def button_after_the_end(update: Update, context: ShopWatchContext) -> Non
     parts = context.services.signer.verify(
         update.callback_query.data if update.callback_query else None
     )
-    await refuse(update, context, "join", "stale" if parts else "forged")
+    await refuse(update, context, "join", Refusal.STALE if parts else Refusal.FORGED)
 
 
 async def help_while_joining(update: Update, _context: ShopWatchContext) -> None:

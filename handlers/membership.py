@@ -19,7 +19,6 @@ from telegram.ext import (
     filters,
 )
 
-from broadcast import texts
 from broadcast.chat_guard import MissingRightError, Person
 from broadcast.membership import (
     DECIDE,
@@ -34,7 +33,9 @@ from broadcast.membership import (
     manager_for,
 )
 from broadcast.outbox import keyboard
-from config.errors import AccessDeniedError, NotFoundError
+from broadcast.texts import common as common_texts
+from broadcast.texts import membership as membership_texts
+from config.errors import AccessDeniedError, NotFoundError, Refusal
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.join import desk, join_handlers
 from handlers.roles import refuse, requires
@@ -76,11 +77,11 @@ async def _scheme_asked_for(
                 return await context.store.schemes.get_by_slug(slug)
             except NotFoundError:
                 pass
-        await refuse(update, context, command, "wrong_scheme", detail={"scheme": slug})
+        await refuse(update, context, command, Refusal.WRONG_SCHEME, detail={"scheme": slug})
         return None
     if len(managed) == 1:
         return next(iter(managed.values()))
-    await message.reply_text(texts.which_scheme(command, sorted(managed)))
+    await message.reply_text(membership_texts.which_scheme(command, sorted(managed)))
     return None
 
 
@@ -96,7 +97,9 @@ async def invite(update: Update, context: ShopWatchContext, membership: Membersh
             role = Role(word)
         elif word in {str(r) for r in Role} or slug is not None or word not in towns:
             # "/invite manager": the word is not a role, which says nothing of the person.
-            await message.reply_text(texts.invite_usage(str(r) for r in INVITABLE_ROLES))
+            await message.reply_text(
+                membership_texts.invite_usage(str(r) for r in INVITABLE_ROLES)
+            )
             return
         else:
             slug = word
@@ -106,7 +109,9 @@ async def invite(update: Update, context: ShopWatchContext, membership: Membersh
     code, made = await desk(context).invite(scheme, role, user.id, utcnow())
     link = f"https://t.me/{context.bot.username}?start={code}"
     await message.reply_text(
-        texts.invite_link(scheme.name, role, link, local_time(made.expires_at, scheme.timezone)),
+        membership_texts.invite_link(
+            scheme.name, role, link, local_time(made.expires_at, scheme.timezone)
+        ),
         disable_web_page_preview=True,
     )
 
@@ -129,7 +134,7 @@ async def whoami(update: Update, context: ShopWatchContext) -> None:
     assert message is not None
     viewer = _viewer(context)
     await message.reply_text(
-        texts.whoami(
+        membership_texts.whoami(
             viewer.first_name,
             (
                 (m.scheme.name, m.member.role, m.member.status, m.member.shop_name)
@@ -142,7 +147,7 @@ async def whoami(update: Update, context: ShopWatchContext) -> None:
 async def only_in_private(update: Update, context: ShopWatchContext) -> None:
     message = update.effective_message
     assert message is not None
-    await message.reply_text(texts.ONLY_IN_PRIVATE)
+    await message.reply_text(common_texts.ONLY_IN_PRIVATE)
 
 
 async def on_button(update: Update, context: ShopWatchContext) -> None:
@@ -151,7 +156,7 @@ async def on_button(update: Update, context: ShopWatchContext) -> None:
     assert query is not None
     parts = context.services.signer.verify(query.data)
     if parts is None:
-        await refuse(update, context, "member_button", "forged")
+        await refuse(update, context, "member_button", Refusal.FORGED)
         return
     try:
         kind, *rest = parts
@@ -162,9 +167,9 @@ async def on_button(update: Update, context: ShopWatchContext) -> None:
         elif kind == DECIDE:
             await _decide(update, context, Decision(rest[0]), int(rest[1]), rest[2] == FROM_VIEW)
         else:
-            await refuse(update, context, "member_button", "stale")
+            await refuse(update, context, "member_button", Refusal.STALE)
     except (ValueError, IndexError):
-        await refuse(update, context, "member_button", "stale")
+        await refuse(update, context, "member_button", Refusal.STALE)
 
 
 async def _show(update: Update, text: str, buttons: Buttons) -> None:
@@ -179,10 +184,10 @@ async def _show_list(update: Update, context: ShopWatchContext, scheme_id: int, 
         scheme = await context.store.schemes.get(scheme_id)
         manager_for(_actors(context), scheme_id)
     except NotFoundError:
-        await refuse(update, context, "members", "stale")
+        await refuse(update, context, "members", Refusal.STALE)
         return
     except AccessDeniedError as denied:
-        await refuse(update, context, "members", str(denied), scheme_id=scheme_id)
+        await refuse(update, context, "members", denied.reason, scheme_id=scheme_id)
         return
     await _show(update, *await desk(context).overview(scheme, page))
 
@@ -192,10 +197,10 @@ async def _show_member(update: Update, context: ShopWatchContext, member_id: int
         member = await context.store.members.get_by_id(member_id)
         manager_for(_actors(context), member.scheme_id)
     except NotFoundError:
-        await refuse(update, context, "members", "stale")
+        await refuse(update, context, "members", Refusal.STALE)
         return
     except AccessDeniedError as denied:
-        await refuse(update, context, "members", str(denied), detail={"member_id": member_id})
+        await refuse(update, context, "members", denied.reason, detail={"member_id": member_id})
         return
     scheme = await context.store.schemes.get(member.scheme_id)
     await _show(update, *desk(context).details(_actors(context), member, scheme))
@@ -212,22 +217,22 @@ async def _decide(
             _actors(context), member_id, decision, _viewer(context).first_name, utcnow()
         )
     except NotFoundError:
-        await refuse(update, context, action, "stale", detail={"member_id": member_id})
+        await refuse(update, context, action, Refusal.STALE, detail={"member_id": member_id})
         return
     except MissingRightError as missing:
         detail = {"member_id": member_id, "chat_id": missing.chat_id, "right": missing.right}
-        await refuse(update, context, action, str(missing), detail=detail, text=missing.text)
+        await refuse(update, context, action, missing.reason, detail=detail, text=missing.text)
         return
     except AccessDeniedError as denied:
-        await refuse(update, context, action, str(denied), detail={"member_id": member_id})
+        await refuse(update, context, action, denied.reason, detail={"member_id": member_id})
         return
     member = outcome.member
     if outcome.changed:
         context.services.outbox.wake()
         guarded = desk(context).guard.guards(outcome.scheme)
-        answer = texts.decision_done(decision, member.display_name, guarded=guarded)
+        answer = membership_texts.decision_done(decision, member.display_name, guarded=guarded)
     else:
-        answer = texts.decision_already(member.display_name, member.status)
+        answer = membership_texts.decision_already(member.display_name, member.status)
     if in_view:
         text, buttons = desk(context).details(_actors(context), member, outcome.scheme)
         await query.edit_message_text(text, reply_markup=keyboard(buttons))

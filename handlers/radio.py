@@ -10,9 +10,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from broadcast import texts
 from broadcast.radio.bridge import CALLBACK_PREFIX
-from config.errors import NotFoundError
+from broadcast.texts import radio as radio_texts
+from broadcast.texts import refusals as refusal_texts
+from config.errors import NotFoundError, Refusal
 from handlers.context import ShopWatchContext
 from storage.enums import OutboxKind, Role
 from storage.outbox import Delivery
@@ -26,12 +27,12 @@ async def file_call(update: Update, context: ShopWatchContext) -> None:
     assert query is not None
     parts = context.services.signer.verify(query.data)
     if parts is None or len(parts) != 3 or not parts[1].isdigit():
-        await query.answer(texts.refusal("forged"))
+        await query.answer(refusal_texts.refusal(Refusal.FORGED))
         return
     viewer = context.viewer
     acting = viewer.acting_as(_FILERS) if viewer is not None else None
     if acting is None:
-        await query.answer(texts.refusal("wrong_role"))
+        await query.answer(refusal_texts.refusal(Refusal.WRONG_ROLE))
         return
     event_id, choice = int(parts[1]), parts[2]
     calls = RadioCallRepository(context.store.sessions)
@@ -45,13 +46,13 @@ async def file_call(update: Update, context: ShopWatchContext) -> None:
                 event_id, int(choice), member_id=acting.member.id
             )
     except (NotFoundError, ValueError):
-        await query.answer(texts.RADIO_CALL_GONE)
+        await query.answer(radio_texts.RADIO_CALL_GONE)
         return
     if not changed:
-        await query.answer(texts.RADIO_CALL_GONE)
+        await query.answer(radio_texts.RADIO_CALL_GONE)
         return
     await _update_cards(context, stand_in, choice)
-    await query.answer(texts.RADIO_CALL_DONE)
+    await query.answer(radio_texts.RADIO_CALL_DONE)
 
 
 async def _update_cards(context: ShopWatchContext, stand_in: int, choice: str) -> None:
@@ -62,9 +63,9 @@ async def _update_cards(context: ShopWatchContext, stand_in: int, choice: str) -
             continue
         caption = str(row.payload.get("caption") or row.payload.get("text") or "")
         text = (
-            texts.radio_call_kept(caption)
+            radio_texts.radio_call_kept(caption)
             if choice == "new"
-            else texts.radio_call_attached(caption, int(choice))
+            else radio_texts.radio_call_attached(caption, int(choice))
         )
         await store.outbox.enqueue(
             row.scheme_id,

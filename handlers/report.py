@@ -37,9 +37,11 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from broadcast import render, texts
+from broadcast import render
 from broadcast.alerts import MessageRef, ReportDraft
 from broadcast.outbox import keyboard
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import report as report_texts
 from config.errors import InvalidPhotoError, StorageError, TooManyAlertsError
 from handlers.context import Membership, ShopWatchContext
 from handlers.photo_size import evidence_size
@@ -71,24 +73,24 @@ Callback = Callable[[Update, ShopWatchContext], Coroutine[Any, Any, object]]
 
 _END = ConversationHandler.END
 _QUESTIONS: dict[Step, str] = {
-    Step.CATEGORY: texts.REPORT_ASK_CATEGORY,
-    Step.URGENCY: texts.REPORT_ASK_URGENCY,
-    Step.DESCRIPTION: texts.REPORT_ASK_DESCRIPTION,
-    Step.GENDER: texts.REPORT_ASK_GENDER,
-    Step.AGE: texts.REPORT_ASK_AGE,
-    Step.CLOTHING: texts.REPORT_ASK_CLOTHING,
-    Step.DIRECTION: texts.REPORT_ASK_DIRECTION,
-    Step.VALUE: texts.REPORT_ASK_VALUE,
-    Step.POLICE_REFERENCE: texts.REPORT_ASK_POLICE_REFERENCE,
-    Step.PHOTOS: texts.REPORT_ASK_PHOTOS,
+    Step.CATEGORY: report_texts.REPORT_ASK_CATEGORY,
+    Step.URGENCY: report_texts.REPORT_ASK_URGENCY,
+    Step.DESCRIPTION: report_texts.REPORT_ASK_DESCRIPTION,
+    Step.GENDER: report_texts.REPORT_ASK_GENDER,
+    Step.AGE: report_texts.REPORT_ASK_AGE,
+    Step.CLOTHING: report_texts.REPORT_ASK_CLOTHING,
+    Step.DIRECTION: report_texts.REPORT_ASK_DIRECTION,
+    Step.VALUE: report_texts.REPORT_ASK_VALUE,
+    Step.POLICE_REFERENCE: report_texts.REPORT_ASK_POLICE_REFERENCE,
+    Step.PHOTOS: report_texts.REPORT_ASK_PHOTOS,
 }
 _OPTIONS: dict[Step, tuple[tuple[str, str], ...]] = {
-    Step.CATEGORY: tuple(texts.CATEGORY_NAMES.items()),
-    Step.URGENCY: texts.REPORT_URGENCIES,
-    Step.GENDER: (*texts.REPORT_GENDERS, (SKIP, texts.REPORT_BUTTON_NOT_SURE)),
-    Step.AGE: (*texts.REPORT_AGES, (SKIP, texts.REPORT_BUTTON_NOT_SURE)),
-    Step.PHOTOS: ((SKIP, texts.REPORT_BUTTON_SKIP),),
-    **{step: ((SKIP, texts.REPORT_BUTTON_SKIP),) for step in TYPED_STEPS},
+    Step.CATEGORY: tuple(alert_texts.CATEGORY_NAMES.items()),
+    Step.URGENCY: report_texts.REPORT_URGENCIES,
+    Step.GENDER: (*report_texts.REPORT_GENDERS, (SKIP, report_texts.REPORT_BUTTON_NOT_SURE)),
+    Step.AGE: (*report_texts.REPORT_AGES, (SKIP, report_texts.REPORT_BUTTON_NOT_SURE)),
+    Step.PHOTOS: ((SKIP, report_texts.REPORT_BUTTON_SKIP),),
+    **{step: ((SKIP, report_texts.REPORT_BUTTON_SKIP),) for step in TYPED_STEPS},
 }
 _PER_ROW = {Step.GENDER: 3, Step.AGE: 3}
 
@@ -121,7 +123,7 @@ def _keyboard(
     ]
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     cancel = signer.sign(PREFIX, draft.token, CANCEL)
-    rows.append([InlineKeyboardButton(texts.REPORT_BUTTON_CANCEL, callback_data=cancel)])
+    rows.append([InlineKeyboardButton(report_texts.REPORT_BUTTON_CANCEL, callback_data=cancel)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -161,23 +163,23 @@ async def _ask(
     options: tuple[tuple[str, str], ...]
     if step is Step.SUMMARY:
         text = _summary(draft)
-        options = ((SEND, texts.REPORT_BUTTON_SEND),)
+        options = ((SEND, report_texts.REPORT_BUTTON_SEND),)
     else:
         text = _QUESTIONS[step]
         options = _OPTIONS.get(step, ())
         if step is Step.PHOTOS and draft.photos:
-            options = ((DONE, texts.REPORT_BUTTON_DONE),)
+            options = ((DONE, report_texts.REPORT_BUTTON_DONE),)
     markup = _keyboard(context, draft, options, _PER_ROW.get(step, 1))
     await _show(context, message, draft, f"{problem}\n\n{text}" if problem else text, markup)
     return step
 
 
 def _summary(draft: Draft) -> str:
-    return texts.report_summary(
-        what=texts.category_name(draft.category_value),
+    return report_texts.report_summary(
+        what=alert_texts.category_name(draft.category_value),
         urgency=draft.urgency_value,
         description=draft.description,
-        subject=texts.subject_description(draft.gender, draft.age, draft.clothing),
+        subject=report_texts.subject_description(draft.gender, draft.age, draft.clothing),
         direction=draft.direction,
         value_pence=draft.value_pence,
         police_reference=draft.police_reference,
@@ -190,7 +192,7 @@ def _answered(step: Step, value: str) -> str | None:
     label = dict(_OPTIONS.get(step, ())).get(value)
     if step is Step.PHOTOS or label is None:
         return None
-    return texts.report_answered(_QUESTIONS[step], label)
+    return report_texts.report_answered(_QUESTIONS[step], label)
 
 
 # --- ending ---------------------------------------------------------------------------
@@ -210,15 +212,15 @@ async def _current(update: Update, context: ShopWatchContext) -> Draft | int:
     """The draft to continue, or END (with a word to the member) if there is none to continue."""
     draft = _load(context)
     if draft is None:
-        return await _end(update, context, None, texts.REPORT_LOST)
+        return await _end(update, context, None, report_texts.REPORT_LOST)
     if draft.is_stale(TIMEOUT.total_seconds()):
-        return await _end(update, context, draft, texts.REPORT_TIMED_OUT)
+        return await _end(update, context, draft, report_texts.REPORT_TIMED_OUT)
     return draft
 
 
 async def timed_out(update: Update, context: ShopWatchContext) -> None:
     """The conversation's timeout: the member is told, the draft goes."""
-    await _end(update, context, _load(context), texts.REPORT_TIMED_OUT)
+    await _end(update, context, _load(context), report_texts.REPORT_TIMED_OUT)
     if update.effective_user is not None:
         # A timeout runs as a job, after which the application saves no one's data.
         context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
@@ -227,7 +229,7 @@ async def timed_out(update: Update, context: ShopWatchContext) -> None:
 async def cancel(update: Update, context: ShopWatchContext) -> int:
     if update.callback_query is not None:
         await update.callback_query.answer()
-    return await _end(update, context, _load(context), texts.REPORT_CANCELLED)
+    return await _end(update, context, _load(context), report_texts.REPORT_CANCELLED)
 
 
 # --- the steps ------------------------------------------------------------------------
@@ -256,7 +258,7 @@ def _pressed(step: Step) -> Callback:
             return draft
         parts = context.services.signer.verify(query.data)
         if parts is None or len(parts) != 3 or parts[1] != draft.token:
-            await query.answer(texts.REPORT_OLD_BUTTON)
+            await query.answer(report_texts.REPORT_OLD_BUTTON)
             return None
         value = parts[2]
         if value == CANCEL:
@@ -266,7 +268,7 @@ def _pressed(step: Step) -> Callback:
         try:
             draft.choose(step, value)
         except AnswerError as problem:
-            await query.answer(texts.report_answer_problem(problem.reason), show_alert=True)
+            await query.answer(report_texts.report_answer_problem(problem.reason), show_alert=True)
             return None
         await query.answer()
         await _put_away(context, query.message.chat_id, draft, _answered(step, value))
@@ -286,7 +288,7 @@ def _typed(step: Step) -> Callback:
         try:
             draft.type_in(step, message.text)
         except AnswerError as problem:
-            reason = texts.report_answer_problem(problem.reason, LIMITS.get(step))
+            reason = report_texts.report_answer_problem(problem.reason, LIMITS.get(step))
             return await _ask(context, message, draft, step, reason)
         return await _ask(context, message, draft, draft.next_step(step))
 
@@ -307,14 +309,14 @@ def _photo_added(step: Step) -> Callback:
             size = evidence_size(message.photo, context.services.photos.limits)
             draft.add_photo(size.file_id)
         except AnswerError:
-            text = texts.report_too_many_photos(MAX_PHOTOS)
+            text = report_texts.report_too_many_photos(MAX_PHOTOS)
         else:
-            text = texts.report_photo_added(len(draft.photos), MAX_PHOTOS)
+            text = report_texts.report_photo_added(len(draft.photos), MAX_PHOTOS)
             if step is not Step.PHOTOS:
-                text = texts.report_photo_kept(len(draft.photos))
+                text = report_texts.report_photo_kept(len(draft.photos))
         if step is not Step.PHOTOS:
             return await _ask(context, message, draft, step, text)
-        markup = _keyboard(context, draft, ((DONE, texts.REPORT_BUTTON_DONE),))
+        markup = _keyboard(context, draft, ((DONE, report_texts.REPORT_BUTTON_DONE),))
         await _show(context, message, draft, text, markup)
         return Step.PHOTOS
 
@@ -332,11 +334,11 @@ def _not_expected(step: Step) -> Callback:
         if isinstance(draft, int):
             return draft
         if step is Step.PHOTOS:
-            problem = texts.REPORT_SEND_PHOTO
+            problem = report_texts.REPORT_SEND_PHOTO
         elif step in TYPED_STEPS:
-            problem = texts.report_answer_problem("empty")
+            problem = report_texts.report_answer_problem("empty")
         else:
-            problem = texts.REPORT_USE_BUTTONS
+            problem = report_texts.REPORT_USE_BUTTONS
         return await _ask(context, message, draft, step, problem)
 
     return not_expected
@@ -359,13 +361,13 @@ async def _submit(update: Update, context: ShopWatchContext, membership: Members
         )
     except (StorageError, TelegramError) as exc:
         logger.warning("report not stored: %s", exc)
-        await summary.reply_text(texts.REPORT_NOT_STORED)
+        await summary.reply_text(report_texts.REPORT_NOT_STORED)
         return Step.SUMMARY
     except InvalidPhotoError as exc:
-        await summary.reply_text(texts.photo_refused(str(exc)))
+        await summary.reply_text(alert_texts.photo_refused(str(exc)))
         return Step.SUMMARY
     except TooManyAlertsError:
-        await summary.reply_text(texts.TOO_MANY_ALERTS)
+        await summary.reply_text(alert_texts.TOO_MANY_ALERTS)
         return Step.SUMMARY
     _forget(context)  # stored: from here on, a second Send could only repeat it
     report = submitted.report
@@ -373,7 +375,7 @@ async def _submit(update: Update, context: ShopWatchContext, membership: Members
     try:
         await _put_away(context, summary.chat_id, draft, None)
         if not submitted.counted:
-            await summary.reply_text(texts.alert_saved_sending_shortly(report.id))
+            await summary.reply_text(alert_texts.alert_saved_sending_shortly(report.id))
         elif submitted.recipients:
             card = render.confirmation(
                 report,
@@ -383,7 +385,7 @@ async def _submit(update: Update, context: ShopWatchContext, membership: Members
             )
             await summary.reply_text(card.text, reply_markup=keyboard(card.buttons))
         else:
-            await summary.reply_text(texts.report_logged(report.id))
+            await summary.reply_text(report_texts.report_logged(report.id))
     except TelegramError as exc:
         logger.warning("report %s stored but its confirmation failed: %s", report.id, exc)
     return _END
@@ -398,8 +400,10 @@ def _report_draft(draft: Draft, membership: Membership, photos: Sequence[bytes])
         category=category,
         urgency=draft.urgency_value,
         # The log needs words; with everything else structured, the category will do.
-        description=draft.description or texts.category_name(category),
-        subject_description=texts.subject_description(draft.gender, draft.age, draft.clothing),
+        description=draft.description or alert_texts.category_name(category),
+        subject_description=report_texts.subject_description(
+            draft.gender, draft.age, draft.clothing
+        ),
         direction=draft.direction,
         value_pence=draft.value_pence,
         police_reference=draft.police_reference,
@@ -427,7 +431,7 @@ async def old_button(update: Update, context: ShopWatchContext) -> None:
             await query.message.edit_reply_markup(reply_markup=None)
         except BadRequest as exc:
             logger.debug("could not tidy an old report question: %s", exc)
-    await query.answer(texts.REPORT_OLD_BUTTON)
+    await query.answer(report_texts.REPORT_OLD_BUTTON)
 
 
 # --- the handlers ---------------------------------------------------------------------

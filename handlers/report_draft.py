@@ -63,7 +63,7 @@ CANCEL = "cancel"
 
 
 class AnswerError(ValueError):
-    """An answer that cannot be taken; its `reason` names a sentence in `broadcast.texts`."""
+    """An answer that cannot be taken; its `reason` names a sentence of `texts.report`."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

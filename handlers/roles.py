@@ -13,9 +13,10 @@ from typing import Any
 
 from telegram import Update
 
-from broadcast import texts
-from handlers.context import Membership, ShopWatchContext
-from storage.enums import AuditOutcome, Role
+from broadcast.texts import refusals as refusal_texts
+from config.errors import Refusal
+from handlers.context import Membership, ShopWatchContext, Viewer
+from storage.enums import AuditOutcome, MemberStatus, Role
 
 logger = logging.getLogger(__name__)
 
@@ -24,13 +25,18 @@ Callback = Callable[[Update, ShopWatchContext], Coroutine[Any, Any, object]]
 Guarded = Callable[[Update, ShopWatchContext, Membership], Coroutine[Any, Any, object]]
 
 EVERYONE_ACTIVE = (Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
+_NOT_ACTIVE = {
+    MemberStatus.PENDING: Refusal.PENDING,
+    MemberStatus.SUSPENDED: Refusal.SUSPENDED,
+    MemberStatus.REMOVED: Refusal.REMOVED,
+}
 
 
 async def refuse(
     update: Update,
     context: ShopWatchContext,
     action: str,
-    reason: str,
+    reason: Refusal,
     *,
     scheme_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
@@ -53,7 +59,7 @@ async def refuse(
         scheme_id=scheme_id,
         detail={**(detail or {}), "reason": reason},
     )
-    said = text or texts.refusal(reason)
+    said = text or refusal_texts.refusal(reason)
     if update.callback_query is not None:
         await update.callback_query.answer(said, show_alert=True)
     elif update.effective_message is not None:
@@ -69,13 +75,25 @@ def requires(*roles: Role, action: str) -> Callable[[Guarded], Callback]:
             viewer = context.viewer
             membership = viewer.acting_as(roles) if viewer else None
             if membership is None:
-                reason = "not_member" if viewer is None or not viewer.active else "wrong_role"
-                if viewer is not None and not viewer.active and viewer.memberships:
-                    reason = str(viewer.memberships[0].member.status)
-                await refuse(update, context, action, reason)
+                await refuse(update, context, action, _refusal_for(viewer))
                 return None
             return await callback(update, context, membership)
 
         return guarded
 
     return decorate
+
+
+def _refusal_for(viewer: Viewer | None) -> Refusal:
+    """Why someone with no fitting membership is refused: not a member, not active (yet,
+    or any more), or active with a role that does not allow it."""
+    if viewer is None or not viewer.memberships:
+        return Refusal.NOT_MEMBER
+    if not viewer.active:
+        return not_active(viewer.memberships[0].member.status)
+    return Refusal.WRONG_ROLE
+
+
+def not_active(status: MemberStatus) -> Refusal:
+    """Why a member who is not active is refused: waiting, suspended or removed."""
+    return _NOT_ACTIVE.get(status, Refusal.NOT_MEMBER)

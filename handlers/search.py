@@ -1,7 +1,7 @@
 """`/search`, `/show` and their buttons: the log, searched and read in a private chat.
 
 Thin on purpose: who may search and what they may see is `storage.search`'s
-scope, the language is `storage.query`, the words are `broadcast.texts`. Every
+scope, the language is `storage.query`, the words are `broadcast.texts.search`. Every
 answer is sent with protect_content, since it is the log itself.
 """
 
@@ -12,9 +12,10 @@ import logging
 from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from broadcast import texts
+from broadcast import search_cards
 from broadcast.outbox import keyboard
-from config.errors import InvalidPhotoError, NotFoundError, QueryError
+from broadcast.texts import search as search_texts
+from config.errors import InvalidPhotoError, NotFoundError, QueryError, Refusal
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import requires
 from storage.enums import AuditOutcome, Role
@@ -47,12 +48,16 @@ def _buttons(context: ShopWatchContext, page: SearchPage) -> Buttons:
     rows: Buttons = []
     for hit in page.hits:
         number = hit.report.id or 0
-        rows.append([(texts.search_open_button(number), sign(CALLBACK, OPEN, number))])
+        rows.append([(search_texts.search_open_button(number), sign(CALLBACK, OPEN, number))])
     turns = []
     if page.has_previous:
-        turns.append((texts.SEARCH_PREVIOUS, sign(CALLBACK, PAGE, page.search_id, page.page - 1)))
+        turns.append(
+            (search_texts.SEARCH_PREVIOUS, sign(CALLBACK, PAGE, page.search_id, page.page - 1))
+        )
     if page.has_next:
-        turns.append((texts.SEARCH_NEXT, sign(CALLBACK, PAGE, page.search_id, page.page + 1)))
+        turns.append(
+            (search_texts.SEARCH_NEXT, sign(CALLBACK, PAGE, page.search_id, page.page + 1))
+        )
     if turns:
         rows.append(turns)
     return rows
@@ -68,7 +73,7 @@ async def search_command(
     assert user is not None
     _, _, text = (message.text or "").partition(" ")
     if not text.strip():
-        await message.reply_text(texts.SEARCH_USAGE)
+        await message.reply_text(search_texts.SEARCH_USAGE)
         return
     now = utcnow()
     try:
@@ -82,13 +87,13 @@ async def search_command(
             actor_member_id=membership.member.id,
             detail={"reason": error.reason, "query": clean_text(text)[:MAX_QUERY_CHARS]},
         )
-        await message.reply_text(texts.search_problem(error.reason, error.value))
+        await message.reply_text(search_texts.search_problem(error.reason, error.value))
         return
     page = await context.store.search.search(
         query, _scope(membership), actor=user.id, actor_member_id=membership.member.id, now=now
     )
     await message.reply_text(
-        texts.search_results(page, membership.scheme.timezone, police=_police(membership)),
+        search_cards.search_results(page, membership.scheme.timezone, police=_police(membership)),
         reply_markup=keyboard(_buttons(context, page)),
         protect_content=True,
     )
@@ -100,7 +105,7 @@ async def show_command(update: Update, context: ShopWatchContext, membership: Me
     assert message is not None
     number = (context.args or [""])[0].removeprefix("#")
     if not (number.isascii() and number.isdigit() and len(number) <= 12):
-        await message.reply_text(texts.SHOW_USAGE)
+        await message.reply_text(search_texts.SHOW_USAGE)
         return
     await _show_report(update, context, membership, int(number), via="show")
 
@@ -122,9 +127,9 @@ async def on_button(update: Update, context: ShopWatchContext, membership: Membe
             AuditOutcome.REFUSED,
             scheme_id=membership.scheme.id,
             actor_member_id=membership.member.id,
-            detail={"reason": "forged"},
+            detail={"reason": Refusal.FORGED},
         )
-        await query.answer(texts.SEARCH_EXPIRED, show_alert=True)
+        await query.answer(search_texts.SEARCH_EXPIRED, show_alert=True)
         return
     if kind == OPEN:
         await query.answer()
@@ -158,10 +163,10 @@ async def _turn_page(
             actor_member_id=membership.member.id,
             detail={"reason": "not_found", "search": search_id, "page": number},
         )
-        await query.answer(texts.SEARCH_EXPIRED, show_alert=True)
+        await query.answer(search_texts.SEARCH_EXPIRED, show_alert=True)
         return
     await query.edit_message_text(
-        texts.search_results(page, membership.scheme.timezone, police=_police(membership)),
+        search_cards.search_results(page, membership.scheme.timezone, police=_police(membership)),
         reply_markup=keyboard(_buttons(context, page)),
     )
     await query.answer()
@@ -188,10 +193,10 @@ async def _show_report(
             via=via,
         )
     except NotFoundError:
-        await chat.send_message(texts.report_not_found(report_id))
+        await chat.send_message(search_texts.report_not_found(report_id))
         return
     card = await chat.send_message(
-        texts.report_card(file, membership.scheme.timezone, police=_police(membership)),
+        search_cards.report_card(file, membership.scheme.timezone, police=_police(membership)),
         protect_content=True,
     )
     pictures, missing = _read_photos(context, file.photos[:ALBUM_LIMIT])
@@ -202,7 +207,7 @@ async def _show_report(
             [InputMediaPhoto(picture) for picture in pictures], protect_content=True
         )
     if missing:
-        await chat.send_message(texts.SEARCH_PHOTOS_MISSING)
+        await chat.send_message(search_texts.SEARCH_PHOTOS_MISSING)
 
 
 def _read_photos(context: ShopWatchContext, photos: list[Photo]) -> tuple[list[bytes], int]:
@@ -221,7 +226,7 @@ def _read_photos(context: ShopWatchContext, photos: list[Photo]) -> tuple[list[b
 async def only_in_private(update: Update, _context: ShopWatchContext) -> None:
     message = update.effective_message
     assert message is not None
-    await message.reply_text(texts.SEARCH_ONLY_IN_PRIVATE)
+    await message.reply_text(search_texts.SEARCH_ONLY_IN_PRIVATE)
 
 
 def search_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:

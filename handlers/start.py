@@ -15,7 +15,8 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from broadcast import commands, texts
+from broadcast import commands
+from broadcast.texts import common as common_texts
 from handlers.context import ShopWatchContext
 from storage.enums import Role
 
@@ -47,9 +48,9 @@ async def start(update: Update, context: ShopWatchContext) -> None:
     first_name, schemes, roles = _viewer(context)
     await _own_menu(context, message.chat_id, roles)
     if schemes:
-        await message.reply_text(texts.welcome_member(first_name, schemes))
+        await message.reply_text(common_texts.welcome_member(first_name, schemes))
     else:
-        await message.reply_text(texts.welcome_stranger(first_name))
+        await message.reply_text(common_texts.welcome_stranger(first_name))
 
 
 async def help_command(update: Update, context: ShopWatchContext) -> None:

@@ -16,10 +16,10 @@ import uuid
 from telegram import Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
-from broadcast import texts
 from broadcast.radio import audio
 from broadcast.radio.channel import Transmission
 from broadcast.radio.script import RADIO_CHAT
+from broadcast.texts import radio as radio_texts
 from handlers.context import ShopWatchContext
 from storage.enums import EventKind, OutboxKind, Role
 from storage.models import ReportEvent, utcnow
@@ -87,7 +87,7 @@ async def relay_voice(update: Update, context: ShopWatchContext) -> None:
         assert logged.report.id is not None
         report_id = logged.report.id
     context.services.outbox.wake()
-    await message.reply_text(texts.voice_note_transcribed(report_id, transcript))
+    await message.reply_text(radio_texts.voice_note_transcribed(report_id, transcript))
 
 
 def voice_handlers() -> list[BaseHandler[Update, ShopWatchContext, None]]:

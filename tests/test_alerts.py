@@ -17,7 +17,10 @@ from datetime import timedelta
 
 from PIL import ExifTags, Image
 
-from broadcast import texts
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import control_room as control_room_texts
+from broadcast.texts import refusals as refusal_texts
+from config.errors import Refusal
 from config.schemes import Category, Urgency
 from sandbox import Group, MessageView, Person
 from storage.enums import (
@@ -204,7 +207,7 @@ async def test_a_photo_alert_reaches_every_chat_and_the_operators_call_shows_on_
 
     answer = await operator.press(received[NORWICH_CONTROL_ROOM], "On camera")
 
-    assert answer == texts.operator_status_recorded("on_camera")
+    assert answer == control_room_texts.operator_status_recorded("on_camera")
     told = await shopkeeper.next_reply(town.bot)
     assert re.fullmatch(r"Control room on your alert #\d+: On camera \(Dave\)\.", told.body)
     updated = await every_copy_says(town, NORWICH + WYMONDHAM, "Status: On camera (Dave, ")
@@ -299,9 +302,9 @@ async def test_strangers_pending_members_and_police_cannot_send_alerts(
     police = await enrol(town, 900_103, "PC Plod", role=Role.POLICE, shop=None, street=None)
 
     for person, refusal in (
-        (stranger, texts.refusal("not_member")),
-        (pending, texts.refusal("pending")),
-        (police, texts.refusal("wrong_role")),
+        (stranger, refusal_texts.refusal(Refusal.NOT_MEMBER)),
+        (pending, refusal_texts.refusal(Refusal.PENDING)),
+        (police, refusal_texts.refusal(Refusal.WRONG_ROLE)),
     ):
         await person.send_photo(town.bot, phone_photo(), caption=THEFT)
         assert (await person.next_reply(town.bot)).body == refusal
@@ -325,11 +328,11 @@ async def test_empty_overlong_and_fake_photo_alerts_are_answered_and_change_noth
     truncated = photo[: photo.find(b"\xff\xda") + 20]  # a JPEG's header, no picture behind it
 
     await shopkeeper.send(town.bot, "/alert")
-    assert (await shopkeeper.next_reply(town.bot)).body == texts.ALERT_EMPTY_COMMAND
+    assert (await shopkeeper.next_reply(town.bot)).body == alert_texts.ALERT_EMPTY_COMMAND
     await shopkeeper.send(town.bot, "/alert " + "very long description " * 200)
-    assert (await shopkeeper.next_reply(town.bot)).body == texts.alert_too_long(4000)
+    assert (await shopkeeper.next_reply(town.bot)).body == alert_texts.alert_too_long(4000)
     await shopkeeper.send_photo(town.bot, phone_photo())
-    assert (await shopkeeper.next_reply(town.bot)).body == texts.ALERT_EMPTY_CAPTION
+    assert (await shopkeeper.next_reply(town.bot)).body == alert_texts.ALERT_EMPTY_CAPTION
     await shopkeeper.send_photo(town.bot, truncated, caption=THEFT)
     refused = await shopkeeper.next_reply(town.bot)
 
@@ -358,11 +361,13 @@ async def test_a_forged_or_unauthorised_press_is_refused_audited_and_changes_not
 
     forged = f"aop:{report.id}:lost:{'0' * 12}"
     answer = await town.press_forged(operator, forged, on=control)
-    assert answer == texts.refusal("forged")
+    assert answer == refusal_texts.refusal(Refusal.FORGED)
     tampered = real.replace("on_camera", "lost")
-    assert await town.press_forged(operator, tampered, on=control) == texts.refusal("forged")
+    assert await town.press_forged(operator, tampered, on=control) == refusal_texts.refusal(
+        Refusal.FORGED
+    )
     by_a_member = await shopkeeper.press(control, "On camera")
-    assert by_a_member == texts.refusal("wrong_role")
+    assert by_a_member == refusal_texts.refusal(Refusal.WRONG_ROLE)
 
     assert report.id is not None
     assert await town.runtime.store.reports.events(report.id) == []
@@ -442,7 +447,7 @@ async def test_a_new_category_reroutes_the_copies_and_log_only_takes_them_down(
 
     answer = await shopkeeper.press(confirmation, "Violence")
 
-    assert answer == texts.alert_changed("Violence or abuse to staff")
+    assert answer == alert_texts.alert_changed("Violence or abuse to staff")
     await copies(town, WYMONDHAM + YARMOUTH)
     await every_copy_says(town, NORWICH + WYMONDHAM + YARMOUTH, "Violence or abuse to staff")
     confirmation = town.sandbox.refresh(confirmation)
@@ -457,7 +462,7 @@ async def test_a_new_category_reroutes_the_copies_and_log_only_takes_them_down(
     await town.sandbox.wait_for(all_taken_down, message="copies deleted")
     report = (await the_log(town))[0]
     assert (report.category, report.urgency) == (Category.VIOLENCE, Urgency.LOG)
-    assert town.sandbox.refresh(confirmation).body == texts.alert_logged(report.id or 0)
+    assert town.sandbox.refresh(confirmation).body == alert_texts.alert_logged(report.id or 0)
 
 
 async def test_wrong_person_withdraws_the_alert_on_every_copy(polling_town: Town) -> None:
@@ -482,7 +487,7 @@ async def test_wrong_person_withdraws_the_alert_on_every_copy(polling_town: Town
         town.runtime.services.signer.sign("aop", report.id or 0, "lost"),
         on=withdrawn[NORWICH_CONTROL_ROOM],
     )
-    assert late == texts.ALERT_NO_MORE_CHANGES
+    assert late == alert_texts.ALERT_NO_MORE_CHANGES
 
 
 async def test_stood_down_is_shown_on_every_copy(polling_town: Town) -> None:
@@ -512,7 +517,9 @@ async def test_only_the_member_who_sent_it_can_change_an_alert(polling_town: Tow
     await shopkeeper.send(town.group, f"/alert {THEFT}")
     confirmation = await shopkeeper.next_reply(town.group)
 
-    assert await bob.press(confirmation, "Wrong person") == texts.refusal("not_yours")
+    assert await bob.press(confirmation, "Wrong person") == refusal_texts.refusal(
+        Refusal.NOT_YOURS
+    )
     await bob.send(town.group, "seen him too", reply_to=confirmation)
     await shopkeeper.send(town.group, "gone into Primark", reply_to=confirmation)
     await said_in(town, town.group, "Update added to report #")
@@ -568,7 +575,7 @@ async def test_the_control_room_calls_detained_and_the_report_is_closed_on_every
 
     await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Detained (Dave, ")
     answer = await operator.press(town.sandbox.refresh(received[NORWICH_CONTROL_ROOM]), "Closed")
-    assert answer == texts.operator_status_recorded("closed")
+    assert answer == control_room_texts.operator_status_recorded("closed")
     await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Closed (Dave, ")
     report = (await the_log(town))[0]
     assert report.status == ReportStatus.CLOSED
@@ -583,7 +590,7 @@ async def test_police_informed_then_the_operators_reference_reaches_every_copy_a
     operator, received = await vodka_alert_before_dave(town)
 
     answer = await operator.press(received[NORWICH_CONTROL_ROOM], "Police informed")
-    assert answer == texts.operator_status_recorded("police_informed")
+    assert answer == control_room_texts.operator_status_recorded("police_informed")
     assert "Reply to the alert with “ref”" in answer
     await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Police informed (Dave, ")
 
@@ -671,7 +678,7 @@ async def test_an_eleventh_alert_in_a_minute_is_refused_and_nothing_is_stored(
     await shopkeeper.send(town.bot, "/alert Male in a red cap at the tills, sighting 10")
 
     refusal = await shopkeeper.next_reply(town.bot)
-    assert refusal.body == texts.TOO_MANY_ALERTS
+    assert refusal.body == alert_texts.TOO_MANY_ALERTS
     assert len(await the_log(town)) == 10
 
 
@@ -700,8 +707,8 @@ async def test_a_member_pressing_again_and_again_is_stopped_and_nothing_more_is_
     ]
     answers += [await press_when_shown("Log only") for _ in range(4)]
 
-    assert texts.TOO_MANY_CHANGES not in answers[:20]
-    assert answers[20:] == [texts.TOO_MANY_CHANGES] * 4
+    assert alert_texts.TOO_MANY_CHANGES not in answers[:20]
+    assert answers[20:] == [alert_texts.TOO_MANY_CHANGES] * 4
     [report] = await the_log(town)
     assert report.id is not None
     await drained(town, report.id)
@@ -712,7 +719,7 @@ async def test_a_member_pressing_again_and_again_is_stopped_and_nothing_more_is_
     answer = await press_when_shown("Log only")
     await shopkeeper.send(town.bot, "He is back, by the tills", reply_to=confirmation)
 
-    assert answer == texts.TOO_MANY_CHANGES
-    assert (await shopkeeper.next_reply(town.bot)).body == texts.TOO_MANY_CHANGES
+    assert answer == alert_texts.TOO_MANY_CHANGES
+    assert (await shopkeeper.next_reply(town.bot)).body == alert_texts.TOO_MANY_CHANGES
     assert len(await town.runtime.store.reports.events(report.id)) == 20
     assert len(await town.runtime.store.outbox.for_report(report.id)) == rows

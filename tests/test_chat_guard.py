@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from broadcast import texts
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import chats as chat_texts
+from broadcast.texts import membership as membership_texts
+from broadcast.texts import refusals as refusal_texts
+from config.errors import Refusal
 from config.schemes import SchemesFile, parse_schemes
 from sandbox import Group, MessageView, Person, SandboxUsageError
 from sandbox.formatting import detect_entities
@@ -64,7 +68,7 @@ async def confirmation_in(town: Town, chat: Group) -> MessageView:
 
     def probe() -> MessageView | None:
         for message in town.sandbox.chat_messages(town.bot, chat):
-            if message.from_bot and texts.BUTTON_WRONG_PERSON in message.button_texts:
+            if message.from_bot and alert_texts.BUTTON_WRONG_PERSON in message.button_texts:
                 return message
         return None
 
@@ -127,7 +131,7 @@ async def test_a_newcomer_is_let_in_by_their_link_and_a_stranger_with_it_is_turn
     mallory = town.person(900401, "Mallory")
     assert await mallory.ask_to_join(links[GROUP]) == "requested"
     told = await notice(town, carol, "The bot declined a request to join the group")
-    assert f"“Mallory” ({texts.SELF_NAMED}), Telegram id 900401" in told.body
+    assert f"“Mallory” ({chat_texts.SELF_NAMED}), Telegram id 900401" in told.body
     assert "the link was made for someone else" in told.body
     assert not town.group.holds(mallory)
     assert await mallory.ask_to_join(links[GROUP]) == "requested", "she tries again"
@@ -178,9 +182,9 @@ async def test_a_suspended_member_is_out_of_both_chats_and_let_back_in_when_rein
     priya = await member_in_the_group(town, 900421, "Priya")
     details = await members_view(town, carol, "Eve")
 
-    answer = await carol.press(details, texts.BUTTON_SUSPEND)
+    answer = await carol.press(details, membership_texts.BUTTON_SUSPEND)
 
-    assert answer == texts.decision_done("suspend", "Eve")
+    assert answer == membership_texts.decision_done("suspend", "Eve")
     await out_of(town, eve, town.group, town.control_room, status="kicked")
     with pytest.raises(SandboxUsageError):
         await eve.send(town.group, "still here?")
@@ -189,7 +193,10 @@ async def test_a_suspended_member_is_out_of_both_chats_and_let_back_in_when_rein
 
         def copy_in(where: Group = chat) -> bool | None:
             return (
-                any(texts.ALERT_SIREN in b and "grey hoodie" in b for b in town.bot_said(where))
+                any(
+                    alert_texts.ALERT_SIREN in b and "grey hoodie" in b
+                    for b in town.bot_said(where)
+                )
                 or None
             )
 
@@ -198,7 +205,7 @@ async def test_a_suspended_member_is_out_of_both_chats_and_let_back_in_when_rein
     assert await eve.ask_to_join(old_links[GROUP]) == "expired", "her old link is revoked"
 
     last = town.sandbox.chat_messages(town.bot, eve)[-1].message_id
-    await carol.press(town.sandbox.refresh(details), texts.BUTTON_REINSTATE)
+    await carol.press(town.sandbox.refresh(details), membership_texts.BUTTON_REINSTATE)
     fresh = await town.join_links(eve, after=last)
 
     assert fresh[GROUP] != old_links[GROUP]
@@ -217,7 +224,7 @@ async def test_a_removed_member_is_out_now_and_may_be_invited_back(polling_town:
     sam = await member_in_the_group(town, 900430, "Sam")
     links = await town.join_links(sam)
 
-    await carol.press(await members_view(town, carol, "Sam"), texts.BUTTON_REMOVE)
+    await carol.press(await members_view(town, carol, "Sam"), membership_texts.BUTTON_REMOVE)
 
     await out_of(town, sam, town.group, town.control_room, status="left")
     assert await sam.ask_to_join(links[GROUP]) == "expired", "a stale link admits nobody"
@@ -240,7 +247,7 @@ async def test_a_stranger_added_to_the_group_is_removed_and_the_coordinators_tol
 
     await out_of(town, larry, town.group, status="left")
     told = await notice(town, carol, "Someone who is not an approved member")
-    assert f"“Larry” ({texts.SELF_NAMED}), Telegram id 900441" in told.body
+    assert f"“Larry” ({chat_texts.SELF_NAMED}), Telegram id 900441" in told.body
     assert "The bot removed them from the chat" in told.body
     assert town.group.holds(priya), "members stay"
 
@@ -281,7 +288,7 @@ async def test_a_strangers_name_reads_as_theirs_and_nothing_in_it_is_a_link(
     removed = await notice(town, carol, "Someone who is not an approved member")
 
     for told in (declined, removed):
-        assert f"({texts.SELF_NAMED}; @mallory_m), Telegram id 900403" in told.body
+        assert f"({chat_texts.SELF_NAMED}; @mallory_m), Telegram id 900403" in told.body
         assert "“ShopWatch Security: re-verify now at https:" in told.body
         assert clickable(told.body) == [], told.body
         assert "https://" not in told.body
@@ -347,7 +354,7 @@ async def test_a_coordinator_dropped_from_the_file_is_a_member_after_a_restart(
         assert row is not None
         assert (row.role, row.status) == (Role.MEMBER, MemberStatus.ACTIVE)
         await fiona.send(town.bot, "/export witness")
-        assert (await fiona.next_reply(town.bot)).body == texts.refusal("wrong_role")
+        assert (await fiona.next_reply(town.bot)).body == refusal_texts.refusal(Refusal.WRONG_ROLE)
         withdrawn = await trail(town, "role_withdrawn")
         assert [(e.actor_telegram_id, e.detail["from"]) for e in withdrawn] == [
             (None, "coordinator")
@@ -357,9 +364,9 @@ async def test_a_coordinator_dropped_from_the_file_is_a_member_after_a_restart(
         admin = town.person(ADMINISTRATOR, "Ada")
         dave = town.person(900450, "Dave")
         details = await members_view(town, admin, "Dave", "norwich")
-        assert await admin.press(details, texts.BUTTON_SUSPEND) == texts.decision_done(
-            "suspend", "Dave"
-        )
+        assert await admin.press(
+            details, membership_texts.BUTTON_SUSPEND
+        ) == membership_texts.decision_done("suspend", "Dave")
         suspended = await member_row(town, dave)
         assert suspended is not None
         assert suspended.status == MemberStatus.SUSPENDED
@@ -379,11 +386,15 @@ async def test_who_may_revoke_a_coordinator(polling_town: Town) -> None:
         carol, signer.sign("mb", "remove", carol_row.id or 0, "v")
     )
 
-    assert by_invite == texts.refusal("needs_admin"), "an invited coordinator is below the file"
-    assert themselves == texts.refusal("own_membership")
+    assert by_invite == refusal_texts.refusal(Refusal.NEEDS_ADMIN), (
+        "an invited coordinator is below the file"
+    )
+    assert themselves == refusal_texts.refusal(Refusal.OWN_MEMBERSHIP)
     details = await members_view(town, carol, "Dave")
-    assert texts.BUTTON_SUSPEND in details.button_texts, "the file's coordinator may"
-    assert await carol.press(details, texts.BUTTON_REMOVE) == texts.decision_done("remove", "Dave")
+    assert membership_texts.BUTTON_SUSPEND in details.button_texts, "the file's coordinator may"
+    assert await carol.press(
+        details, membership_texts.BUTTON_REMOVE
+    ) == membership_texts.decision_done("remove", "Dave")
     gone = await member_row(town, dave)
     assert gone is not None
     assert gone.status == MemberStatus.REMOVED
@@ -434,7 +445,7 @@ async def test_the_deployment_suspends_a_member_from_the_command_line(
     assert "700001\tcoordinator, file\tactive" in listed
     carol = ["--scheme", "norwich", "--telegram-id", "700001"]
     assert await shopwatch("member", "remove", *carol) == 1
-    assert texts.refusal("last_coordinator") in capsys.readouterr().err
+    assert refusal_texts.refusal(Refusal.LAST_COORDINATOR) in capsys.readouterr().err
     assert await shopwatch("member", "reinstate", "--scheme", "norwich", "--telegram-id", "1") == 2
 
     decided = await trail(town, "member_suspend") + await trail(town, "member_remove")
@@ -463,7 +474,7 @@ async def test_without_the_right_to_ban_a_suspension_is_refused_whole(polling_to
     told = await notice(town, carol, "The bot lacks rights in the control room")
     assert "ban users" in told.body
     details = await members_view(town, carol, "Priya")
-    answer = await carol.press(details, texts.BUTTON_SUSPEND)
+    answer = await carol.press(details, membership_texts.BUTTON_SUSPEND)
     assert answer is not None
     assert answer.startswith("The bot cannot do that: it may not ban users in the control room")
     row = await member_row(town, priya)
@@ -489,7 +500,7 @@ async def test_a_members_photo_alert_in_the_group_is_replaced_by_the_protected_c
     original = await priya.send_photo(town.group, make_jpeg(), THEFT)
 
     confirmation = await confirmation_in(town, town.group)
-    assert texts.MEMBER_ALERT_REPLACED in confirmation.body
+    assert alert_texts.MEMBER_ALERT_REPLACED in confirmation.body
     await town.sandbox.wait_for(
         lambda: town.sandbox.refresh(original).deleted or None,
         message="the member's message stayed",
@@ -513,7 +524,7 @@ async def test_with_the_setting_off_the_members_message_stays_beside_the_copy(
         original = await priya.send_photo(town.group, make_jpeg(), THEFT)
         confirmation = await confirmation_in(town, town.group)
 
-        assert texts.MEMBER_ALERT_REPLACED not in confirmation.body
+        assert alert_texts.MEMBER_ALERT_REPLACED not in confirmation.body
 
         def copy() -> MessageView | None:
             for message in town.sandbox.chat_messages(town.bot, town.group):
@@ -532,7 +543,7 @@ async def test_wrong_person_takes_the_members_message_down_too(tmp_path: Path) -
         original = await priya.send(town.group, f"/alert {THEFT}")
         confirmation = await confirmation_in(town, town.group)
 
-        await priya.press(confirmation, texts.BUTTON_WRONG_PERSON)
+        await priya.press(confirmation, alert_texts.BUTTON_WRONG_PERSON)
 
         await town.sandbox.wait_for(
             lambda: town.sandbox.refresh(original).deleted or None,
@@ -547,7 +558,7 @@ async def test_log_only_takes_the_members_message_down_with_the_copies(tmp_path:
         original = await priya.send(town.group, f"/alert {THEFT}")
         confirmation = await confirmation_in(town, town.group)
 
-        await priya.press(confirmation, texts.URGENCY_BUTTONS["log"])
+        await priya.press(confirmation, alert_texts.URGENCY_BUTTONS["log"])
 
         await town.sandbox.wait_for(
             lambda: town.sandbox.refresh(original).deleted or None,
@@ -555,7 +566,8 @@ async def test_log_only_takes_the_members_message_down_with_the_copies(tmp_path:
         )
         await town.sandbox.wait_for(
             lambda: (
-                not any(texts.ALERT_SIREN in b for b in town.bot_said(town.control_room)) or None
+                not any(alert_texts.ALERT_SIREN in b for b in town.bot_said(town.control_room))
+                or None
             ),
             message="a copy stayed after Log only",
         )
@@ -575,10 +587,10 @@ async def test_a_member_of_another_scheme_is_turned_away_and_a_ban_of_one_who_le
     assert await walter.ask_to_join((await town.join_links(priya))[GROUP]) == "requested"
 
     told = await notice(town, carol, "The bot declined a request to join the group")
-    assert f"“Walter” ({texts.SELF_NAMED}), Telegram id 900495" in told.body
+    assert f"“Walter” ({chat_texts.SELF_NAMED}), Telegram id 900495" in told.body
     assert not town.group.holds(walter)
     town.group.remove_member(priya)  # she leaves of her own accord
-    await carol.press(await members_view(town, carol, "Priya"), texts.BUTTON_SUSPEND)
+    await carol.press(await members_view(town, carol, "Priya"), membership_texts.BUTTON_SUSPEND)
 
     async def banned() -> list[AuditEntry] | None:
         bans = await trail(town, "chat_ban")
@@ -601,7 +613,7 @@ async def test_a_suspended_operators_press_in_a_chat_run_by_hand_is_answered_and
         town.control_room.add_member(eve)  # the scheme's people let her in by hand
         priya = town.person(900448, "Priya")
         await town.join(priya)
-        await carol.press(await members_view(town, carol, "Eve"), texts.BUTTON_SUSPEND)
+        await carol.press(await members_view(town, carol, "Eve"), membership_texts.BUTTON_SUSPEND)
         await priya.send(town.bot, f"/alert {THEFT}")
 
         def copy() -> MessageView | None:
@@ -615,7 +627,7 @@ async def test_a_suspended_operators_press_in_a_chat_run_by_hand_is_answered_and
 
         answer = await eve.press(card, "On camera")
 
-        assert answer == texts.refusal("suspended")
+        assert answer == refusal_texts.refusal(Refusal.SUSPENDED)
         norwich = await town.runtime.store.schemes.get_by_slug("norwich")
         assert norwich.id is not None
         [report] = await town.runtime.store.reports.recent(norwich.id)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from broadcast import commands, texts
+from broadcast import commands
+from broadcast.texts import refusals as refusal_texts
+from config.errors import Refusal
 from sandbox import Person
 from storage.enums import Role
 from tests.town import Town
@@ -138,7 +140,7 @@ async def test_invite_with_a_word_that_is_no_role_lists_the_roles(polling_town: 
 
     reply = await town.coordinator.next_reply(town.bot)
     assert reply.body.startswith("To invite someone, send /invite")
-    assert reply.body != texts.refusal("wrong_role")
+    assert reply.body != refusal_texts.refusal(Refusal.WRONG_ROLE)
 
 
 async def test_help_half_way_through_joining_says_how_to_go_on(polling_town: Town) -> None:

@@ -21,7 +21,10 @@ import pytest
 from PIL import Image
 
 from bot.web import MAX_UPDATE_BYTES, SECRET_HEADER
-from broadcast import texts
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import common as common_texts
+from broadcast.texts import membership as membership_texts
+from broadcast.texts import report as report_texts
 from handlers.join import NAME_LIMIT, SHOP_LIMIT
 from sandbox import Group, MessageView
 from sandbox.raw_updates import push_raw_update
@@ -169,7 +172,7 @@ class BadImage:
     mime_type: str
     data: bytes = field(repr=False)
     why: str
-    """The reason the member reads in `texts.photo_refused`."""
+    """The reason the member reads in `alert_texts.photo_refused`."""
 
 
 def _png_bomb() -> bytes:
@@ -239,7 +242,9 @@ async def test_a_bad_image_sent_as_an_alert_is_refused_with_the_reason_and_nothi
         )
         answers[kind] = (await priya.next_reply(town.bot)).body
 
-    assert answers == {kind: texts.photo_refused(image.why) for kind, image in bad_images.items()}
+    assert answers == {
+        kind: alert_texts.photo_refused(image.why) for kind, image in bad_images.items()
+    }
     assert await _settled(town) == before
     assert town.chat(town.group) == group
     assert town.chat(town.control_room) == control_room
@@ -324,7 +329,7 @@ async def test_hostile_texts_as_alerts_are_stored_as_sent_and_every_copy_shows_t
         answer = await member.next_reply(town.bot)
 
         if path.name == "only_invisible.txt":
-            assert answer.body == texts.ALERT_EMPTY_COMMAND
+            assert answer.body == alert_texts.ALERT_EMPTY_COMMAND
             continue
         assert answer.body.startswith("Alert sent to"), f"{path.name}: {answer.body}"
         report_id = int(answer.body.split("Report #")[1].split(".")[0])
@@ -353,17 +358,17 @@ async def test_hostile_answers_to_report_are_kept_as_typed_or_asked_again(
     question = await tap(await priya.next_reply(town.bot), "Theft")
     await tap(question, "Happening now – alert everyone")
     asked_again = await say(hostile("only_invisible.txt"))
-    assert texts.report_answer_problem("empty") in asked_again.body
+    assert report_texts.report_answer_problem("empty") in asked_again.body
     too_long = await say(hostile("emoji_flood.txt"))
-    assert too_long.body.startswith(texts.report_answer_problem("too_long", 1000))
+    assert too_long.body.startswith(report_texts.report_answer_problem("too_long", 1000))
     question = await say(hostile("html_injection.txt"))
     question = await tap(question, "Male")
     question = await tap(question, "25–40")
     question = await say(hostile("markdown_injection.txt"))
     question = await say(hostile("rtl_override.txt"))
-    question = await tap(question, texts.REPORT_BUTTON_SKIP)
-    question = await tap(question, texts.REPORT_BUTTON_SKIP)
-    summary = await tap(question, texts.REPORT_BUTTON_SKIP)
+    question = await tap(question, report_texts.REPORT_BUTTON_SKIP)
+    question = await tap(question, report_texts.REPORT_BUTTON_SKIP)
+    summary = await tap(question, report_texts.REPORT_BUTTON_SKIP)
     assert summary.body.startswith("Please check your report:")
     confirmation = await tap(summary, "Send")
 
@@ -391,12 +396,16 @@ async def test_hostile_answers_when_joining_are_asked_again_or_kept_as_a_screen_
         return await newcomer.next_reply(town.bot)
 
     await say(f"/start {code}")
-    assert (await say(hostile("only_invisible.txt"))).body == texts.answer_too_long(NAME_LIMIT)
-    assert (await say(hostile("rtl_override.txt"))).body == texts.JOIN_ASK_SHOP
-    assert (await say(hostile("html_injection.txt"))).body == texts.answer_too_long(SHOP_LIMIT)
-    assert (await say(hostile("nul_bytes.txt"))).body == texts.JOIN_ASK_STREET
+    assert (await say(hostile("only_invisible.txt"))).body == membership_texts.answer_too_long(
+        NAME_LIMIT
+    )
+    assert (await say(hostile("rtl_override.txt"))).body == membership_texts.JOIN_ASK_SHOP
+    assert (await say(hostile("html_injection.txt"))).body == membership_texts.answer_too_long(
+        SHOP_LIMIT
+    )
+    assert (await say(hostile("nul_bytes.txt"))).body == membership_texts.JOIN_ASK_STREET
     agreement = await say(hostile("zero_width.txt"))
-    await newcomer.press(agreement, texts.BUTTON_AGREE)
+    await newcomer.press(agreement, membership_texts.BUTTON_AGREE)
 
     card = await town.approval_card(newcomer, town.coordinator)
     scheme = await town.runtime.store.schemes.get_by_slug("norwich")
@@ -482,7 +491,7 @@ async def test_absurd_command_arguments_get_an_answer_and_nothing_breaks(
     for command in ABSURD_COMMANDS:
         await town.coordinator.send(town.bot, command)
         answer = await town.coordinator.next_reply(town.bot)
-        assert answer.body != texts.SOMETHING_WENT_WRONG, command
+        assert answer.body != common_texts.SOMETHING_WENT_WRONG, command
 
     errors = _described([r for r in caplog.records if r.levelno >= logging.ERROR])
     assert not errors, "\n".join(errors)

@@ -26,9 +26,10 @@ from sqlmodel import col, select
 from bot.cli import main
 from bot.jobs import START_UP_JOB
 from bot.runtime import BotRuntime
-from broadcast import texts
 from broadcast.exports import run_weekly_exports
-from config.errors import InvalidInputError, NotFoundError
+from broadcast.texts import grading as grading_texts
+from broadcast.texts import refusals as refusal_texts
+from config.errors import InvalidInputError, NotFoundError, Refusal
 from config.schemes import Category, Urgency, load_schemes
 from sandbox import MessageView, Person
 from storage.enums import (
@@ -732,9 +733,11 @@ async def test_a_shopkeeper_asking_for_an_export_is_refused_and_gets_no_files(
     await shopkeeper.send(town.bot, "/export")
 
     reply = await shopkeeper.next_reply(town.bot)
-    assert reply.body == texts.refusal("wrong_role")
+    assert reply.body == refusal_texts.refusal(Refusal.WRONG_ROLE)
     await shopkeeper.send(town.bot, "/export 2026-11-01 2026-11-07")
-    assert (await shopkeeper.next_reply(town.bot)).body == texts.refusal("wrong_role")
+    assert (await shopkeeper.next_reply(town.bot)).body == refusal_texts.refusal(
+        Refusal.WRONG_ROLE
+    )
     assert document_names(town, shopkeeper) == []
     refused = await exports_audited(town.runtime.store, AuditOutcome.REFUSED)
     assert [e.actor_telegram_id for e in refused] == [shopkeeper.id, shopkeeper.id]
@@ -750,9 +753,13 @@ async def test_police_get_their_own_schemes_log_and_never_another_schemes(
     officer = await enrol(town, "PC Daniels", 6_000_000_011, Role.POLICE, "wymondham")
 
     await officer.send(town.bot, "/export norwich")
-    assert (await officer.next_reply(town.bot)).body == texts.refusal("not_your_scheme")
+    assert (await officer.next_reply(town.bot)).body == refusal_texts.refusal(
+        Refusal.NOT_YOUR_SCHEME
+    )
     await officer.send(town.bot, "/export witness wymondham")
-    assert (await officer.next_reply(town.bot)).body == texts.refusal("witness_contact")
+    assert (await officer.next_reply(town.bot)).body == refusal_texts.refusal(
+        Refusal.WITNESS_CONTACT
+    )
     assert document_names(town, officer) == []
 
     await officer.send(town.bot, "/export")
@@ -825,7 +832,7 @@ async def test_a_coordinator_grades_a_report_with_buttons_and_states_conditions(
     assert await carol.press(card, "B") == "Graded 1/B/P."
 
     answer = await carol.press(town.sandbox.refresh(card), "C with conditions")
-    assert answer == texts.grade_conditions_needed(report.id or 0)
+    assert answer == grading_texts.grade_conditions_needed(report.id or 0)
     await carol.send(town.bot, f"/grade {report.id} conditions Norfolk Constabulary only")
     card = await carol.next_reply(town.bot)
     assert "Grading now: 1/B/C (set by a coordinator)" in card.body
@@ -841,12 +848,14 @@ async def test_a_coordinator_grades_a_report_with_buttons_and_states_conditions(
     assert [e.detail["to"] for e in reversed(graded)] == ["1", "B", "C"]
 
     await carol.send(town.bot, "/grade 999999")
-    assert (await carol.next_reply(town.bot)).body == texts.grade_not_found("999999")
+    assert (await carol.next_reply(town.bot)).body == grading_texts.grade_not_found("999999")
     forged = f"grade:{report.id}:s:3:000000000000"
-    assert await town.press_forged(carol, forged) == texts.refusal("forged_button")
+    assert await town.press_forged(carol, forged) == refusal_texts.refusal(Refusal.FORGED_BUTTON)
     shopkeeper = await enrol(town, "Priya", 5_000_000_401, Role.MEMBER, "norwich")
     await shopkeeper.send(town.bot, f"/grade {report.id}")
-    assert (await shopkeeper.next_reply(town.bot)).body == texts.refusal("wrong_role")
+    assert (await shopkeeper.next_reply(town.bot)).body == refusal_texts.refusal(
+        Refusal.WRONG_ROLE
+    )
     assert (await store.reports.get(report.id or 0)).source_evaluation == "1"
 
 

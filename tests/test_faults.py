@@ -25,7 +25,8 @@ import telegram
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.update_order import lost_in_a_crash
-from broadcast import texts
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import common as common_texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
 from sandbox import (
@@ -231,10 +232,10 @@ async def test_while_the_log_is_away_alice_is_told_to_try_again_and_her_earlier_
         cut_at = time.monotonic()
 
         assert confirmation.startswith("Alert sent to"), confirmation
-        assert await alert(town, alice, VIOLENCE) == texts.LOG_UNAVAILABLE
-        assert await answer_to(town, alice, "/start") == texts.LOG_UNAVAILABLE
+        assert await alert(town, alice, VIOLENCE) == common_texts.LOG_UNAVAILABLE
+        assert await answer_to(town, alice, "/start") == common_texts.LOG_UNAVAILABLE
         in_the_group = await alice.send(town.group, f"/alert {FRAUD}")
-        assert (await bot_answer_in_group(town, in_the_group)) == texts.LOG_UNAVAILABLE
+        assert (await bot_answer_in_group(town, in_the_group)) == common_texts.LOG_UNAVAILABLE
         await asyncio.sleep(max(0.0, cut_at + LOG_OUTAGE_SECONDS - time.monotonic()))
         line.restore()
 
@@ -282,7 +283,7 @@ async def test_a_log_locked_past_its_busy_timeout_refuses_the_alert_whole_and_ta
         finally:
             shell.close()
 
-        assert refused == texts.ALERT_NOT_STORED
+        assert refused == alert_texts.ALERT_NOT_STORED
         assert await town.runtime.store.reports.recent(norwich.id) == [], "nothing half-stored"
         assert photos_kept(town) == [], "no photo outlives its refused report"
         assert not said_in_scheme_chats(town, "razor blades"), "nothing went out"

@@ -28,11 +28,11 @@ from pydantic import SecretStr
 
 from bot.cli import main
 from bot.runtime import BotRuntime
-from broadcast import texts
 from broadcast.federation import Peer, load_peers, signing
 from broadcast.federation.check import describe, ping, sender_for
 from broadcast.federation.protocol import ALERTS_PATH
 from broadcast.federation.signing import PeerKeys, SharedSecret
+from broadcast.texts import alerts as alert_texts
 from config.schemes import SchemesFile, load_schemes
 from sandbox import BotApiSandbox, MessageView, SandboxLimits
 from storage.enums import (
@@ -266,7 +266,7 @@ async def test_a_photo_alert_crosses_to_the_next_town_and_its_control_room_answe
         every_norwich_copy_says_on_camera, message="Norwich's copies saying On camera"
     )
 
-    await alice.press(confirmation, texts.BUTTON_STAND_DOWN)
+    await alice.press(confirmation, alert_texts.BUTTON_STAND_DOWN)
 
     def every_thetford_copy_is_stood_down() -> bool:
         shown = [copies_in(thetford, chat) for chat in THETFORD]
@@ -463,7 +463,7 @@ async def test_an_alert_moved_to_a_category_the_other_town_does_not_take_leaves_
     confirmation = await alice.next_reply(norwich.bot)
     await copies(thetford, THETFORD)
 
-    await alice.press(confirmation, texts.CATEGORY_BUTTONS["asb"])
+    await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["asb"])
 
     def gone() -> bool:
         return all(copies_in(thetford, chat) == [] for chat in THETFORD)
@@ -496,7 +496,7 @@ async def test_an_alert_the_other_town_refused_reaches_it_once_moved_to_a_catego
 
     assert await norwich.sandbox.wait_for(given_up, message="the refused alert given up")
 
-    await alice.press(confirmation, texts.CATEGORY_BUTTONS["theft"])
+    await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["theft"])
 
     received = await copies(thetford, THETFORD)
     assert all("counterfeit" in copy.body for copy in received.values())

@@ -24,11 +24,11 @@ from pydantic import SecretStr
 
 from bot.cli import main
 from bot.doctor import diagnose, render
-from broadcast import texts
 from broadcast.federation import load_peers, signing
 from broadcast.federation.check import describe, ping
 from broadcast.federation.protocol import ALERTS_PATH, photo_path
 from broadcast.federation.signing import Ed25519Keys, SharedSecret, private_key, public_key
+from broadcast.texts import alerts as alert_texts
 from config.errors import ConfigError
 from config.schemes import parse_schemes
 from config.settings import load_settings
@@ -229,7 +229,7 @@ async def test_an_alert_moved_into_a_category_the_other_town_takes_reaches_it_th
     assert sent.category == "asb"
     assert await norwich.runtime.store.outbox.for_report(sent.id, kind=OutboxKind.FEDERATION) == []
 
-    await alice.press(confirmation, texts.CATEGORY_BUTTONS["theft"])
+    await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["theft"])
 
     received = await copies(thetford, THETFORD)
     assert all(RUCKUS in copy.body for copy in received.values())
@@ -237,7 +237,7 @@ async def test_an_alert_moved_into_a_category_the_other_town_takes_reaches_it_th
     assert arrived.category == "theft"
 
     await dave.press(received[THETFORD_CONTROL_ROOM], "On camera")
-    await alice.press(confirmation, texts.CATEGORY_BUTTONS["violence"])
+    await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["violence"])
 
     def norwich_says_on_camera() -> bool:
         return all("On camera (Dave" in copies_in(norwich, chat)[-1].body for chat in NORWICH)
@@ -259,7 +259,7 @@ async def test_an_alert_moved_into_a_category_the_other_town_takes_reaches_it_th
     outgoing = await norwich.runtime.store.outbox.for_report(sent.id, kind=OutboxKind.FEDERATION)
     assert [row.payload["op"] for row in outgoing].count("alert") == 1
 
-    await alice.press(confirmation, texts.CATEGORY_BUTTONS["asb"])
+    await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["asb"])
 
     def gone() -> bool:
         return all(copies_in(thetford, chat) == [] for chat in THETFORD)

@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from broadcast import texts
 from broadcast.membership import card_prefix
-from config.errors import DuplicateError, NotFoundError
+from broadcast.texts import chats as chat_texts
+from broadcast.texts import common as common_texts
+from broadcast.texts import membership as membership_texts
+from broadcast.texts import refusals as refusal_texts
+from config.errors import DuplicateError, NotFoundError, Refusal
 from sandbox import MessageView, Person
 from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
 from storage.members import Applicant
@@ -74,17 +77,20 @@ async def test_a_shop_joins_with_an_invite_and_the_coordinator_approves_it(town:
     question = await priya.next_reply(town.bot)
     assert "invited to join Norwich ShopWatch as a member shop" in question.body
     assert "what is your full name?" in question.body
-    assert question.button_texts == [texts.BUTTON_CANCEL]
+    assert question.button_texts == [membership_texts.BUTTON_CANCEL]
     await priya.send(town.bot, "Priya Shah")
-    assert (await priya.next_reply(town.bot)).body == texts.JOIN_ASK_SHOP
+    assert (await priya.next_reply(town.bot)).body == membership_texts.JOIN_ASK_SHOP
     await priya.send(town.bot, "Corner Books")
-    assert (await priya.next_reply(town.bot)).body == texts.JOIN_ASK_STREET
+    assert (await priya.next_reply(town.bot)).body == membership_texts.JOIN_ASK_STREET
     await priya.send(town.bot, "London Street")
     agreement = await priya.next_reply(town.bot)
     assert NORWICH_AGREEMENT_START in agreement.body
-    assert agreement.button_texts == [texts.BUTTON_AGREE, texts.BUTTON_CANCEL]
+    assert agreement.button_texts == [
+        membership_texts.BUTTON_AGREE,
+        membership_texts.BUTTON_CANCEL,
+    ]
 
-    await priya.press(agreement, texts.BUTTON_AGREE)
+    await priya.press(agreement, membership_texts.BUTTON_AGREE)
     sent = await priya.next_reply(town.bot)
     assert "has gone to the coordinator" in sent.body
     assert town.sandbox.refresh(agreement).button_texts == [], "one can agree only once"
@@ -103,9 +109,9 @@ async def test_a_shop_joins_with_an_invite_and_the_coordinator_approves_it(town:
     assert "Name: Priya Shah" in card.body
     assert "Shop: Corner Books, London Street" in card.body
     assert f"id {priya.id}" in card.body
-    assert card.button_texts == [texts.BUTTON_APPROVE, texts.BUTTON_REJECT]
+    assert card.button_texts == [membership_texts.BUTTON_APPROVE, membership_texts.BUTTON_REJECT]
 
-    assert await carol.press(card, texts.BUTTON_APPROVE) == "Priya Shah is approved."
+    assert await carol.press(card, membership_texts.BUTTON_APPROVE) == "Priya Shah is approved."
     welcome = await priya.next_reply(town.bot)
     assert welcome.body.startswith("You are approved: welcome to Norwich ShopWatch")
     assert "How to send an alert" in welcome.body
@@ -172,7 +178,10 @@ async def test_every_coordinator_sees_the_card_and_a_rejection_closes_every_copy
     daves_card = await town.approval_card(sam, dave)
     assert "Shop: Sam's Vapes, London Street" in daves_card.body
 
-    assert await carol.press(carols_card, texts.BUTTON_REJECT) == "Sam's request is rejected."
+    assert (
+        await carol.press(carols_card, membership_texts.BUTTON_REJECT)
+        == "Sam's request is rejected."
+    )
 
     told = await sam.next_reply(town.bot)
     assert told.body.startswith("Your request to join Norwich ShopWatch was not approved")
@@ -183,7 +192,7 @@ async def test_every_coordinator_sees_the_card_and_a_rejection_closes_every_copy
     assert rejected is not None
     assert rejected.status == MemberStatus.REMOVED
     await sam.send(town.bot, "/members")
-    assert (await sam.next_reply(town.bot)).body == texts.refusal("removed")
+    assert (await sam.next_reply(town.bot)).body == refusal_texts.refusal(Refusal.REMOVED)
 
 
 async def test_a_pending_member_is_told_to_wait_for_approval(polling_town: Town) -> None:
@@ -194,7 +203,7 @@ async def test_a_pending_member_is_told_to_wait_for_approval(polling_town: Town)
 
     await nina.send(town.bot, "/members")
 
-    assert (await nina.next_reply(town.bot)).body == texts.refusal("pending")
+    assert (await nina.next_reply(town.bot)).body == refusal_texts.refusal(Refusal.PENDING)
     await nina.send(town.bot, "/whoami")
     assert "member shop, waiting for approval" in (await nina.next_reply(town.bot)).body
     refused = [e for e in await audit_of(town, nina) if e.outcome == AuditOutcome.REFUSED]
@@ -221,7 +230,7 @@ async def test_unknown_expired_used_and_malformed_codes_are_refused(polling_town
 
     for code in ("NoSuchCode1234567890", "expired-code-0001", used, "ab$cd"):
         await eve.send(town.bot, f"/start {code}")
-        assert (await eve.next_reply(town.bot)).body == texts.INVITE_UNUSABLE, code
+        assert (await eve.next_reply(town.bot)).body == membership_texts.INVITE_UNUSABLE, code
 
     assert await member_row(town, eve) is None
     refusals = [e.detail["reason"] for e in await audit_of(town, eve)]
@@ -243,7 +252,7 @@ async def test_a_member_who_opens_another_invite_is_told_they_belong_already(
     await priya.send(town.bot, f"/start {code}")
 
     reply = await priya.next_reply(town.bot)
-    assert reply.body == texts.already_member("Norwich ShopWatch", "active")
+    assert reply.body == membership_texts.already_member("Norwich ShopWatch", "active")
     assert await town.runtime.store.invites.find_usable(code, now()) is not None
 
 
@@ -257,8 +266,8 @@ async def test_cancelling_half_way_keeps_the_link_usable(polling_town: Town) -> 
     await tom.next_reply(town.bot)
 
     await tom.send(town.bot, f"/start {code}")
-    assert (await tom.next_reply(town.bot)).body == texts.JOIN_ALREADY_JOINING
-    await tom.press(question, texts.BUTTON_CANCEL)
+    assert (await tom.next_reply(town.bot)).body == membership_texts.JOIN_ALREADY_JOINING
+    await tom.press(question, membership_texts.BUTTON_CANCEL)
     cancelled = await tom.next_reply(town.bot)
     assert cancelled.body.startswith("Joining cancelled; nothing was saved.")
     assert "still works until" in cancelled.body
@@ -283,11 +292,11 @@ async def test_of_two_people_on_one_link_only_the_first_to_agree_gets_in(
     anna_agreement = await anna.next_reply(town.bot)
     ben_agreement = await ben.next_reply(town.bot)
 
-    await anna.press(anna_agreement, texts.BUTTON_AGREE)
-    await ben.press(ben_agreement, texts.BUTTON_AGREE)
+    await anna.press(anna_agreement, membership_texts.BUTTON_AGREE)
+    await ben.press(ben_agreement, membership_texts.BUTTON_AGREE)
 
     assert "has gone to the coordinator" in (await anna.next_reply(town.bot)).body
-    assert (await ben.next_reply(town.bot)).body == texts.INVITE_USED_MEANWHILE
+    assert (await ben.next_reply(town.bot)).body == membership_texts.INVITE_USED_MEANWHILE
     assert await member_row(town, ben) is None
     assert [e.detail.get("reason") for e in await audit_of(town, ben)] == ["invite_used_meanwhile"]
 
@@ -302,13 +311,13 @@ async def test_a_button_from_an_earlier_join_changes_nothing(polling_town: Town)
     await tom.send(town.bot, f"/start {await town.invite()}")
     await tom.next_reply(town.bot)
 
-    answer = await tom.press(earlier, texts.BUTTON_CANCEL)
+    answer = await tom.press(earlier, membership_texts.BUTTON_CANCEL)
     forged = await town.press_forged(tom, "join:agree:1:0123456789ab")
 
-    assert answer == texts.refusal("stale")
-    assert forged == texts.refusal("forged")
+    assert answer == refusal_texts.refusal(Refusal.STALE)
+    assert forged == refusal_texts.refusal(Refusal.FORGED)
     await tom.send(town.bot, "Tom Baker")
-    assert (await tom.next_reply(town.bot)).body == texts.JOIN_ASK_SHOP, "still joining"
+    assert (await tom.next_reply(town.bot)).body == membership_texts.JOIN_ASK_SHOP, "still joining"
     assert [e.detail["reason"] for e in await audit_of(town, tom)] == ["stale", "forged"]
 
 
@@ -322,7 +331,7 @@ async def test_an_operator_may_not_invite(polling_town: Town) -> None:
 
     await omar.send(town.bot, "/invite")
 
-    assert (await omar.next_reply(town.bot)).body == texts.refusal("wrong_role")
+    assert (await omar.next_reply(town.bot)).body == refusal_texts.refusal(Refusal.WRONG_ROLE)
     refused = [e for e in await audit_of(town, omar) if e.action == "invite"]
     assert [(e.outcome, e.detail["reason"]) for e in refused] == [
         (AuditOutcome.REFUSED, "wrong_role")
@@ -335,7 +344,7 @@ async def test_invites_and_the_member_list_stay_out_of_the_group(polling_town: T
 
     reply = await town.coordinator.next_reply(town.group)
 
-    assert reply.body == texts.ONLY_IN_PRIVATE
+    assert reply.body == common_texts.ONLY_IN_PRIVATE
     assert "start=" not in "".join(town.bot_said(town.group))
 
 
@@ -347,19 +356,22 @@ async def test_a_forged_approval_from_a_non_coordinator_changes_nothing(
     sam = town.person(900171, "Sam")
     await town.apply(sam, await town.invite())
     card = await town.approval_card(sam, town.coordinator)
-    approve = button_data(card, texts.BUTTON_APPROVE)
+    approve = button_data(card, membership_texts.BUTTON_APPROVE)
     await mallory.send(town.bot, "/whoami")
     await mallory.next_reply(town.bot)
 
     copied = await town.press_forged(mallory, approve)
     altered = await town.press_forged(mallory, approve[:-1] + ("0" if approve[-1] != "0" else "1"))
 
-    assert copied == texts.refusal("wrong_role")
-    assert altered == texts.refusal("forged")
+    assert copied == refusal_texts.refusal(Refusal.WRONG_ROLE)
+    assert altered == refusal_texts.refusal(Refusal.FORGED)
     pending = await member_row(town, sam)
     assert pending is not None
     assert pending.status == MemberStatus.PENDING
-    assert town.sandbox.refresh(card).button_texts == [texts.BUTTON_APPROVE, texts.BUTTON_REJECT]
+    assert town.sandbox.refresh(card).button_texts == [
+        membership_texts.BUTTON_APPROVE,
+        membership_texts.BUTTON_REJECT,
+    ]
     refused = [e for e in await audit_of(town, mallory) if e.outcome == AuditOutcome.REFUSED]
     assert [(e.action, e.detail["reason"]) for e in refused] == [
         ("member_approve", "wrong_role"),
@@ -377,9 +389,9 @@ async def test_a_coordinator_of_another_scheme_cannot_approve_here(polling_town:
     await town.apply(sam, await town.invite())
     card = await town.approval_card(sam, town.coordinator)
 
-    answer = await town.press_forged(wendy, button_data(card, texts.BUTTON_APPROVE))
+    answer = await town.press_forged(wendy, button_data(card, membership_texts.BUTTON_APPROVE))
 
-    assert answer == texts.refusal("wrong_scheme")
+    assert answer == refusal_texts.refusal(Refusal.WRONG_SCHEME)
     pending = await member_row(town, sam)
     assert pending is not None
     assert pending.status == MemberStatus.PENDING
@@ -393,13 +405,15 @@ async def test_approving_twice_approves_once(polling_town: Town) -> None:
     sam = town.person(900180, "Sam")
     await town.apply(sam, await town.invite())
     card = await town.approval_card(sam, carol)
-    approve = button_data(card, texts.BUTTON_APPROVE)
-    await carol.press(card, texts.BUTTON_APPROVE)
+    approve = button_data(card, membership_texts.BUTTON_APPROVE)
+    await carol.press(card, membership_texts.BUTTON_APPROVE)
     await sam.next_reply(town.bot)
     sam.skip_replies(town.bot)
 
     replayed = await town.press_forged(carol, approve, on=card)
-    rejected_late = await town.press_forged(carol, button_data(card, texts.BUTTON_REJECT), on=card)
+    rejected_late = await town.press_forged(
+        carol, button_data(card, membership_texts.BUTTON_REJECT), on=card
+    )
 
     assert replayed == "Nothing changed: Sam is active already."
     assert rejected_late == "Nothing changed: Sam is active already."
@@ -441,7 +455,7 @@ async def test_an_administrator_approves_for_any_scheme(polling_town: Town) -> N
     await town.apply(sam, await town.invite())
     card = await town.approval_card(sam, town.coordinator)
 
-    answer = await town.press_forged(ada, button_data(card, texts.BUTTON_APPROVE))
+    answer = await town.press_forged(ada, button_data(card, membership_texts.BUTTON_APPROVE))
 
     assert answer == "Sam is approved."
     await town.sandbox.wait_for(lambda: "Approved by Ada" in town.sandbox.refresh(card).body)
@@ -464,22 +478,26 @@ async def test_a_suspended_member_is_refused_until_reinstated(polling_town: Town
     await carol.press(overview, "✅ Priya – Corner Books")
     details = town.sandbox.refresh(overview)
     assert "Priya, member shop of Norwich ShopWatch" in details.body
-    assert details.button_texts == [texts.BUTTON_SUSPEND, texts.BUTTON_REMOVE, texts.BUTTON_BACK]
+    assert details.button_texts == [
+        membership_texts.BUTTON_SUSPEND,
+        membership_texts.BUTTON_REMOVE,
+        membership_texts.BUTTON_BACK,
+    ]
 
-    answer = await carol.press(details, texts.BUTTON_SUSPEND)
-    assert answer == texts.decision_done("suspend", "Priya")
+    answer = await carol.press(details, membership_texts.BUTTON_SUSPEND)
+    assert answer == membership_texts.decision_done("suspend", "Priya")
     assert carol.last_answer is not None
     assert carol.last_answer.show_alert
     told = await priya.next_reply(town.bot)
     assert told.body.startswith("Your membership of Norwich ShopWatch has been suspended")
     assert town.sandbox.refresh(details).button_texts == [
-        texts.BUTTON_REINSTATE,
-        texts.BUTTON_REMOVE,
-        texts.BUTTON_BACK,
+        membership_texts.BUTTON_REINSTATE,
+        membership_texts.BUTTON_REMOVE,
+        membership_texts.BUTTON_BACK,
     ]
 
     await priya.send(town.bot, "/members")
-    assert (await priya.next_reply(town.bot)).body == texts.refusal("suspended")
+    assert (await priya.next_reply(town.bot)).body == refusal_texts.refusal(Refusal.SUSPENDED)
     await town.sandbox.wait_for(
         lambda: town.group.people()[priya.id] == "kicked" or None,
         message="she is still in the group",
@@ -487,7 +505,7 @@ async def test_a_suspended_member_is_refused_until_reinstated(polling_town: Town
     refused = [e for e in await audit_of(town, priya) if e.outcome == AuditOutcome.REFUSED]
     assert [e.action for e in refused] == ["members"]
 
-    await carol.press(town.sandbox.refresh(details), texts.BUTTON_REINSTATE)
+    await carol.press(town.sandbox.refresh(details), membership_texts.BUTTON_REINSTATE)
     back = await priya.next_reply(town.bot)
     assert back.body.startswith("Your membership of Norwich ShopWatch is active again.")
     member = await member_row(town, priya)
@@ -504,12 +522,12 @@ async def test_a_removed_member_is_refused_and_may_be_invited_back(polling_town:
     overview = await carol.next_reply(town.bot)
     await carol.press(overview, next(b for b in overview.button_texts if "Priya" in b))
 
-    await carol.press(town.sandbox.refresh(overview), texts.BUTTON_REMOVE)
+    await carol.press(town.sandbox.refresh(overview), membership_texts.BUTTON_REMOVE)
 
     assert (await priya.next_reply(town.bot)).body.startswith("You are no longer a member")
     await priya.send(town.bot, "/members")
-    assert (await priya.next_reply(town.bot)).body == texts.refusal("removed")
-    await carol.press(town.sandbox.refresh(overview), texts.BUTTON_BACK)
+    assert (await priya.next_reply(town.bot)).body == refusal_texts.refusal(Refusal.REMOVED)
+    await carol.press(town.sandbox.refresh(overview), membership_texts.BUTTON_BACK)
     assert "Priya" not in " ".join(town.sandbox.refresh(overview).button_texts)
 
     member = await town.join(priya, shop="New Shop")
@@ -530,19 +548,19 @@ async def test_an_invited_coordinator_may_not_revoke_one_from_the_schemes_file(
         overview, next(b for b in overview.button_texts if "Carol" in b or "Coordinator" in b)
     )
 
-    assert town.sandbox.refresh(overview).button_texts == [texts.BUTTON_BACK]
+    assert town.sandbox.refresh(overview).button_texts == [membership_texts.BUTTON_BACK]
     carols = await member_row(town, carol)
     assert carols is not None
     answer = await town.press_forged(
         dave, town.runtime.services.signer.sign("mb", "suspend", carols.id or 0, "v")
     )
-    assert answer == texts.refusal("needs_admin")
+    assert answer == refusal_texts.refusal(Refusal.NEEDS_ADMIN)
     own = await member_row(town, dave)
     assert own is not None
     answer = await town.press_forged(
         dave, town.runtime.services.signer.sign("mb", "suspend", own.id or 0, "v")
     )
-    assert answer == texts.refusal("own_membership")
+    assert answer == refusal_texts.refusal(Refusal.OWN_MEMBERSHIP)
     still = await member_row(town, carol)
     assert still is not None
     assert still.status == MemberStatus.ACTIVE
@@ -570,12 +588,12 @@ async def test_a_long_member_list_comes_a_page_at_a_time(polling_town: Town) -> 
 
     assert "11 active" in first.body
     assert "(page 1 of 2)" in first.body
-    assert first.button_texts[-1] == texts.BUTTON_NEXT
+    assert first.button_texts[-1] == membership_texts.BUTTON_NEXT
     assert len(first.button_texts) == 9
-    await carol.press(first, texts.BUTTON_NEXT)
+    await carol.press(first, membership_texts.BUTTON_NEXT)
     second = town.sandbox.refresh(first)
     assert "(page 2 of 2)" in second.body
-    assert second.button_texts[-1] == texts.BUTTON_PREVIOUS
+    assert second.button_texts[-1] == membership_texts.BUTTON_PREVIOUS
     assert len(second.button_texts) == 4
 
 
@@ -607,7 +625,7 @@ async def test_the_coordinators_hear_of_a_stranger_joining_the_group(town: Town)
     assert notice.body.startswith(
         "Someone who is not an approved member of Norwich ShopWatch joined Norwich ShopWatch"
     )
-    assert f"“Larry” ({texts.SELF_NAMED}; @larry_l), Telegram id 900201" in notice.body
+    assert f"“Larry” ({chat_texts.SELF_NAMED}; @larry_l), Telegram id 900201" in notice.body
     await carol.send(town.bot, "/whoami")
     assert "Norwich ShopWatch: coordinator" in (await carol.next_reply(town.bot)).body
     assert not any("Priya" in b for b in town.bot_said(carol) if b.startswith("Someone"))
@@ -628,7 +646,7 @@ async def test_a_stranger_reported_twice_by_telegram_is_reported_once(
     await carol.send(town.bot, "/whoami")
     await carol.next_reply(town.bot)
 
-    assert f"“Larry” ({texts.SELF_NAMED}), Telegram id 900205" in notice.body
+    assert f"“Larry” ({chat_texts.SELF_NAMED}), Telegram id 900205" in notice.body
     notices = [b for b in town.bot_said(carol) if b.startswith("Someone")]
     assert len(notices) == 1
     joins = [e for e in await audit_of(town, lurker) if e.action == "group_join"]

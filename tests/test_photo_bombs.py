@@ -19,7 +19,7 @@ import io
 from PIL import Image
 from PIL import _imaging as pillow_core  # Pillow's C core, where its allocator counts
 
-from broadcast import texts
+from broadcast.texts import alerts as alert_texts
 from sandbox import MessageView, Person
 from storage.photos import TOO_MANY_PIXELS
 from tests.test_alerts import alice
@@ -66,7 +66,7 @@ async def test_a_pixel_bomb_sent_as_a_file_is_refused_before_a_pixel_is_decoded(
         town, priya, bomb, "IMG_0001.png", "image/png"
     )
 
-    assert reply.body == texts.photo_refused(TOO_MANY_PIXELS)
+    assert reply.body == alert_texts.photo_refused(TOO_MANY_PIXELS)
     assert allocated == 0, "the bomb was refused by its header, before any decoding"
     assert town.bot_said(town.control_room) == []
 
@@ -101,7 +101,7 @@ async def test_a_member_over_the_posting_limit_costs_no_download(polling_town: T
         town, priya, _one_colour("JPEG"), "IMG_0003.jpg", "image/jpeg"
     )
 
-    assert reply.body == texts.TOO_MANY_ALERTS
+    assert reply.body == alert_texts.TOO_MANY_ALERTS
     assert town.sandbox.downloads(sent) == {"IMG_0003.jpg": 0}
     assert allocated == 0
 

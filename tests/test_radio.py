@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING
 import pytest
 from PIL import Image
 
-from broadcast import texts
 from broadcast.radio import audio
 from broadcast.radio.channel import Arrival, TextArrival, Transmission
 from broadcast.radio.checks import SERVER_FIX, radio_checks
 from broadcast.radio.script import alert_script
 from broadcast.radio.speech import PiperSynthesizer, build_synthesizer
+from broadcast.texts import radio as radio_texts
+from broadcast.texts import refusals as refusal_texts
+from broadcast.texts import search as search_texts
+from config.errors import Refusal
 from config.schemes import Category, RadioConfig, SchemesFile, Urgency, load_schemes
 from sandbox import MessageView, Person
 from storage.enums import MemberStatus, Role
@@ -205,7 +208,7 @@ async def test_a_shops_photo_alert_goes_out_on_the_radio_and_so_does_the_detenti
         await dave.press(card, "Detained")
 
         heard = await hear(control_room, 2)
-        detained = texts.radio_status("Norwich", report.id, "detained")
+        detained = radio_texts.radio_status("Norwich", report.id, "detained")
         assert [a.text for a in heard if isinstance(a, TextArrival)] == [detained]
         [spoken] = [a for a in heard if isinstance(a, Transmission)]
         plausible_speech(detained, spoken)
@@ -256,7 +259,10 @@ async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_tr
         assert note.voice.startswith(b"OggS")
         caption = note.body
         buttons = [button.text for row in note.buttons for button in row]
-        assert buttons == [texts.button_attach(earlier.id or 0), texts.BUTTON_NEW_REPORT]
+        assert buttons == [
+            radio_texts.button_attach(earlier.id or 0),
+            radio_texts.BUTTON_NEW_REPORT,
+        ]
         assert caption.startswith("Radio call from ControlRoom")
         transcript = caption.split("\n", 1)[1]
         print(f"\nround trip: said {CALL!r}\n            heard {transcript!r}")
@@ -282,16 +288,16 @@ async def test_a_radio_call_reaches_the_control_room_as_a_voice_note_with_its_tr
         await olive.send(town.bot, "/search suspect market")
         results = await olive.next_reply(town.bot)
         assert "Results 1–1" in results.body
-        assert results.button_texts[0] == texts.search_open_button(logged.id)
+        assert results.button_texts[0] == search_texts.search_open_button(logged.id)
 
         # The operator says which alert the call is about: it moves there, in one tap.
-        answer = await olive.press(note, texts.button_attach(earlier.id or 0))
-        assert answer == texts.RADIO_CALL_DONE
+        answer = await olive.press(note, radio_texts.button_attach(earlier.id or 0))
+        assert answer == radio_texts.RADIO_CALL_DONE
         assert earlier.id is not None
         [moved] = await store.reports.events(earlier.id)
         assert moved.id == event.id
         assert (await store.reports.get(logged.id)).status == "closed"
-        filed = texts.radio_call_attached(caption, earlier.id)
+        filed = radio_texts.radio_call_attached(caption, earlier.id)
 
         def card_filed() -> bool:
             now = [m for m in town.sandbox.chat_messages(town.bot, town.control_room) if m.voice]
@@ -350,11 +356,15 @@ async def test_a_members_voice_note_goes_out_on_the_radio_and_into_the_log_as_wo
             return None
 
         card = await town.sandbox.wait_for(call_card, message="no voice note in the control room")
-        assert card.button_texts == [texts.BUTTON_NEW_REPORT]
+        assert card.button_texts == [radio_texts.BUTTON_NEW_REPORT]
         town.control_room.add_member(sam)  # a shop in the control room's chat may not file it
-        assert await sam.press(card, texts.BUTTON_NEW_REPORT) == texts.refusal("wrong_role")
-        assert await olive.press(card, texts.BUTTON_NEW_REPORT) == texts.RADIO_CALL_DONE
-        kept = texts.radio_call_kept(card.body)
+        assert await sam.press(card, radio_texts.BUTTON_NEW_REPORT) == refusal_texts.refusal(
+            Refusal.WRONG_ROLE
+        )
+        assert (
+            await olive.press(card, radio_texts.BUTTON_NEW_REPORT) == radio_texts.RADIO_CALL_DONE
+        )
+        kept = radio_texts.radio_call_kept(card.body)
         await town.sandbox.wait_for(
             lambda: (now := call_card()) is not None and now.body == kept and not now.buttons,
             message="the call's card does not say it was kept",
@@ -364,7 +374,7 @@ async def test_a_members_voice_note_goes_out_on_the_radio_and_into_the_log_as_wo
         await olive.send(town.bot, "/search suspect market")
         results = await olive.next_reply(town.bot)
         assert "Results 1–1" in results.body
-        assert results.button_texts[0] == texts.search_open_button(report_id)
+        assert results.button_texts[0] == search_texts.search_open_button(report_id)
 
 
 async def test_the_radio_link_comes_back_after_the_server_restarts(murmur: Murmur) -> None:
@@ -417,7 +427,7 @@ async def test_coordinators_hear_once_that_the_radio_is_down_and_once_that_it_is
         assert "cannot reach the radio server 127.0.0.1" in down.body
         murmur.start()
         back = await town.coordinator.next_reply(town.bot, timeout=30)
-        assert back.body == texts.radio_link_up("Norwich ShopWatch", "127.0.0.1")
+        assert back.body == radio_texts.radio_link_up("Norwich ShopWatch", "127.0.0.1")
         told = [b for b in town.bot_said(town.coordinator) if "radio" in b]
         assert told == [down.body, back.body]
 

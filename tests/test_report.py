@@ -14,7 +14,10 @@ from datetime import UTC, datetime, timedelta
 from telegram.ext import ConversationHandler
 
 from bot.runtime import BotRuntime
-from broadcast import texts
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import refusals as refusal_texts
+from broadcast.texts import report as report_texts
+from config.errors import Refusal
 from config.schemes import Category, Urgency
 from sandbox import MessageView, Person
 from storage.enums import MemberStatus, Role
@@ -106,7 +109,7 @@ async def test_a_full_theft_report_with_two_photos_alerts_everyone(town: Town) -
     question = await say(town, priya, "Towards Market St")
     question = await say(town, priya, "£60")
     question = await say(town, priya, "NC-12345-24")
-    assert question.body == texts.REPORT_ASK_PHOTOS
+    assert question.body == report_texts.REPORT_ASK_PHOTOS
     added = await priya.send_photo(town.bot, make_jpeg(640, 480, "red"))
     question = await priya.next_reply(town.bot)
     assert question.body == "Photo 1 added. Send another, or press Done."
@@ -122,7 +125,9 @@ async def test_a_full_theft_report_with_two_photos_alerts_everyone(town: Town) -
     confirmation = await tap(town, priya, summary, "Send")
 
     [stored] = await norwich_reports(town)
-    assert confirmation.body == texts.alert_sent(stored.id or 0, 1, ["Wymondham Business Watch"])
+    assert confirmation.body == alert_texts.alert_sent(
+        stored.id or 0, 1, ["Wymondham Business Watch"]
+    )
     assert f"Report #{stored.id}." in confirmation.body
     assert (stored.category, stored.urgency) == (Category.THEFT, Urgency.NOW)
     assert stored.description == GIN
@@ -149,10 +154,10 @@ async def test_a_log_only_report_is_stored_and_nobody_is_alerted(town: Town) -> 
     question = await tap(town, priya, question, "Male")
     question = await tap(town, priya, question, "18–25")
     question = await say(town, priya, "Both in tracksuits")
-    assert question.body == texts.REPORT_ASK_DIRECTION
+    assert question.body == report_texts.REPORT_ASK_DIRECTION
     await priya.send_photo(town.bot, make_jpeg(320, 240, "green"))  # a still, sent early
     question = await priya.next_reply(town.bot)
-    assert question.body == f"Photo 1 added to your report.\n\n{texts.REPORT_ASK_DIRECTION}"
+    assert question.body == f"Photo 1 added to your report.\n\n{report_texts.REPORT_ASK_DIRECTION}"
     question = await tap(town, priya, question, "Skip")
     question = await say(town, priya, "120")
     question = await tap(town, priya, question, "Skip")
@@ -162,7 +167,7 @@ async def test_a_log_only_report_is_stored_and_nobody_is_alerted(town: Town) -> 
     confirmation = await tap(town, priya, summary, "Send")
 
     [stored] = await norwich_reports(town)
-    assert confirmation.body == texts.report_logged(stored.id or 0)
+    assert confirmation.body == report_texts.report_logged(stored.id or 0)
     assert confirmation.body.startswith(f"Report #{stored.id} logged.")
     assert (stored.category, stored.urgency) == (Category.FRAUD, Urgency.LOG)
     assert stored.value_pence == 12000
@@ -181,13 +186,13 @@ async def test_everything_optional_can_be_skipped(polling_town: Town) -> None:
     question = await tap(town, priya, question, "Suspicious behaviour")
     question = await tap(town, priya, question, "Already over – log it only")
     for step in (
-        texts.REPORT_ASK_DESCRIPTION,
-        texts.REPORT_ASK_GENDER,
-        texts.REPORT_ASK_AGE,
-        texts.REPORT_ASK_CLOTHING,
-        texts.REPORT_ASK_DIRECTION,
-        texts.REPORT_ASK_POLICE_REFERENCE,
-        texts.REPORT_ASK_PHOTOS,
+        report_texts.REPORT_ASK_DESCRIPTION,
+        report_texts.REPORT_ASK_GENDER,
+        report_texts.REPORT_ASK_AGE,
+        report_texts.REPORT_ASK_CLOTHING,
+        report_texts.REPORT_ASK_DIRECTION,
+        report_texts.REPORT_ASK_POLICE_REFERENCE,
+        report_texts.REPORT_ASK_PHOTOS,
     ):
         assert question.body == step
         skip = "Not sure" if "Not sure" in question.button_texts else "Skip"
@@ -197,7 +202,7 @@ async def test_everything_optional_can_be_skipped(polling_town: Town) -> None:
     confirmation = await tap(town, priya, question, "Send")
 
     [stored] = await norwich_reports(town)
-    assert confirmation.body == texts.report_logged(stored.id or 0)
+    assert confirmation.body == report_texts.report_logged(stored.id or 0)
     assert stored.description == "Suspicious behaviour"
     assert stored.subject_description is None
     assert (stored.direction, stored.value_pence, stored.police_reference) == (None, None, None)
@@ -208,18 +213,18 @@ async def test_cancelling_midway_stores_nothing(town: Town) -> None:
     priya = await active_member(town, PRIYA, "Priya")
 
     question = await report(town, priya)
-    assert question.body == texts.REPORT_ASK_CATEGORY
+    assert question.body == report_texts.REPORT_ASK_CATEGORY
     assert question.button_texts[-1] == "Cancel"
     question = await tap(town, priya, question, "Theft")
-    assert question.body == texts.REPORT_ASK_URGENCY
+    assert question.body == report_texts.REPORT_ASK_URGENCY
     question = await tap(town, priya, question, "Happening now – alert everyone")
-    assert question.body == texts.REPORT_ASK_DESCRIPTION
+    assert question.body == report_texts.REPORT_ASK_DESCRIPTION
     question = await say(town, priya, GIN)
-    assert question.body == texts.REPORT_ASK_GENDER
+    assert question.body == report_texts.REPORT_ASK_GENDER
 
     farewell = await tap(town, priya, question, "Cancel")
 
-    assert farewell.body == texts.REPORT_CANCELLED
+    assert farewell.body == report_texts.REPORT_CANCELLED
     assert town.sandbox.refresh(question).buttons == ()
     scheme = await town.runtime.store.schemes.get_by_slug("norwich")
     assert await town.runtime.store.reports.recent(scheme.id or 0) == []
@@ -235,7 +240,7 @@ async def test_answered_taps_stay_in_the_chat_without_their_buttons(polling_town
     await tap(town, priya, first, "Criminal damage")
 
     shown = town.sandbox.refresh(first)
-    assert shown.body == f"{texts.REPORT_ASK_CATEGORY}\n→ Criminal damage"
+    assert shown.body == f"{report_texts.REPORT_ASK_CATEGORY}\n→ Criminal damage"
     assert shown.buttons == ()
 
 
@@ -245,7 +250,7 @@ async def test_a_police_member_is_refused(polling_town: Town) -> None:
 
     reply = await report(town, pc_jones)
 
-    assert reply.body == texts.refusal("wrong_role")
+    assert reply.body == refusal_texts.refusal(Refusal.WRONG_ROLE)
     assert reply.buttons == ()
 
 
@@ -265,7 +270,7 @@ async def test_a_stranger_is_refused(polling_town: Town) -> None:
 
     reply = await report(town, stranger)
 
-    assert reply.body == texts.REFUSED_NOT_MEMBER
+    assert reply.body == refusal_texts.REFUSED_NOT_MEMBER
 
 
 async def test_absurd_answers_are_explained_and_the_question_asked_again(
@@ -276,7 +281,7 @@ async def test_absurd_answers_are_explained_and_the_question_asked_again(
     question = await report(town, omar)
 
     again = await say(town, omar, "theft")  # typed where a tap is wanted
-    assert again.body == f"{texts.REPORT_USE_BUTTONS}\n\n{texts.REPORT_ASK_CATEGORY}"
+    assert again.body == f"{report_texts.REPORT_USE_BUTTONS}\n\n{report_texts.REPORT_ASK_CATEGORY}"
     assert town.sandbox.refresh(question).buttons == (), "only the newest question has buttons"
     question = await tap(town, omar, again, "Theft")
     question = await tap(town, omar, question, "Already over – log it only")
@@ -284,30 +289,30 @@ async def test_absurd_answers_are_explained_and_the_question_asked_again(
     again = await say(town, omar, "gin " * 1250)  # 5000 characters
     assert again.body == (
         "That is too long: please keep it under 1000 characters.\n\n"
-        f"{texts.REPORT_ASK_DESCRIPTION}"
+        f"{report_texts.REPORT_ASK_DESCRIPTION}"
     )
     question = await say(town, omar, GIN)
-    assert question.body == texts.REPORT_ASK_GENDER
+    assert question.body == report_texts.REPORT_ASK_GENDER
     question = await tap(town, omar, question, "Male")
     question = await tap(town, omar, question, "25–40")
     question = await say(town, omar, "Grey hoodie, black cap")
     question = await say(town, omar, "Towards Market St")
-    assert question.body == texts.REPORT_ASK_VALUE
+    assert question.body == report_texts.REPORT_ASK_VALUE
 
     again = await say(town, omar, "lots")
     assert again.body == (
-        f"Please type the amount in pounds, like £60 or 60.50.\n\n{texts.REPORT_ASK_VALUE}"
+        f"Please type the amount in pounds, like £60 or 60.50.\n\n{report_texts.REPORT_ASK_VALUE}"
     )
     question = await say(town, omar, "£60.50")
-    assert question.body == texts.REPORT_ASK_POLICE_REFERENCE
+    assert question.body == report_texts.REPORT_ASK_POLICE_REFERENCE
 
     again = await say(town, omar, "<script>alert(1)</script>")
     assert again.body.startswith("A police reference has only letters, numbers")
     question = await say(town, omar, "NC-12345-24")
-    assert question.body == texts.REPORT_ASK_PHOTOS
+    assert question.body == report_texts.REPORT_ASK_PHOTOS
 
     again = await say(town, omar, "here is the photo")
-    assert again.body == f"{texts.REPORT_SEND_PHOTO}\n\n{texts.REPORT_ASK_PHOTOS}"
+    assert again.body == f"{report_texts.REPORT_SEND_PHOTO}\n\n{report_texts.REPORT_ASK_PHOTOS}"
     summary = await tap(town, omar, again, "Skip")
     assert "Value: £60.50" in summary.body
     assert "Police reference: NC-12345-24" in summary.body
@@ -322,7 +327,7 @@ async def test_a_second_report_command_starts_again_cleanly(polling_town: Town) 
 
     fresh = await report(town, priya)
 
-    assert fresh.body == texts.REPORT_ASK_CATEGORY
+    assert fresh.body == report_texts.REPORT_ASK_CATEGORY
     assert town.sandbox.refresh(old).buttons == (), "the abandoned question loses its buttons"
     question = await tap(town, priya, fresh, "Anti-social behaviour")
     question = await tap(town, priya, question, "Already over – log it only")
@@ -332,7 +337,7 @@ async def test_a_second_report_command_starts_again_cleanly(polling_town: Town) 
     question = await tap(town, priya, question, "Skip")
     question = await tap(town, priya, question, "Skip")
     # No loss to value for anti-social behaviour: straight on to the police reference.
-    assert question.body == texts.REPORT_ASK_POLICE_REFERENCE
+    assert question.body == report_texts.REPORT_ASK_POLICE_REFERENCE
 
 
 async def test_a_question_from_a_report_forgotten_in_a_restart_answers_its_button(
@@ -352,7 +357,7 @@ async def test_a_question_from_a_report_forgotten_in_a_restart_answers_its_butto
     async with restarted(town):
         answer = await priya.press(question, "Theft")
 
-        assert answer == texts.REPORT_OLD_BUTTON
+        assert answer == report_texts.REPORT_OLD_BUTTON
         assert town.sandbox.refresh(question).buttons == ()
 
 
@@ -367,7 +372,7 @@ async def test_a_report_left_unanswered_times_out_with_a_message(polling_town: T
     timeout = await town.sandbox.wait_for(lambda: jobs.get((PRIYA, PRIYA)))
     await timeout.run(town.runtime.application)
 
-    assert (await priya.next_reply(town.bot)).body == texts.REPORT_TIMED_OUT
+    assert (await priya.next_reply(town.bot)).body == report_texts.REPORT_TIMED_OUT
     assert town.sandbox.refresh(question).buttons == ()
     await town.runtime.application.update_persistence()
     assert await town.runtime.store.conversations.states("report") == {}
@@ -379,14 +384,14 @@ async def test_a_half_finished_report_survives_a_restart(town: Town) -> None:
     question = await report(town, priya)
     question = await tap(town, priya, question, "Theft")
     question = await tap(town, priya, question, "Happening now – alert everyone")
-    assert question.body == texts.REPORT_ASK_DESCRIPTION
+    assert question.body == report_texts.REPORT_ASK_DESCRIPTION
 
     async with restarted(town):
         question = await say(town, priya, GIN)
 
-        assert question.body == texts.REPORT_ASK_GENDER
+        assert question.body == report_texts.REPORT_ASK_GENDER
         question = await tap(town, priya, question, "Female")
-        assert question.body == texts.REPORT_ASK_AGE
+        assert question.body == report_texts.REPORT_ASK_AGE
         question = await tap(town, priya, question, "40–60")
         question = await say(town, priya, "Long beige coat")
         question = await tap(town, priya, question, "Skip")
@@ -423,4 +428,4 @@ async def test_a_report_abandoned_before_a_restart_still_times_out(
     async with restarted(town):
         reply = await say(town, priya, "Happening now")
 
-    assert reply.body == texts.REPORT_TIMED_OUT
+    assert reply.body == report_texts.REPORT_TIMED_OUT

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
-from broadcast import texts
+from broadcast.texts import search as search_texts
 from config.schemes import Category, Urgency
 from sandbox import MessageView, Person
 from storage.enums import AuditOutcome, EventKind, MemberStatus, Role
@@ -322,7 +322,7 @@ async def test_a_page_of_someone_elses_search_or_a_forged_button_shows_nothing(
         await town.press_forged(other, "search:p:1:1"),
     ]
 
-    assert answers == [texts.SEARCH_EXPIRED] * 3
+    assert answers == [search_texts.SEARCH_EXPIRED] * 3
     refusals = [
         e.detail["reason"]
         for e in await store.audit.recent(actor=SAM)

@@ -29,9 +29,9 @@ import pytest
 import telegram
 from sqlalchemy import text
 
+from bot import cli_texts
 from bot.cli import main
 from bot.runtime import BotRuntime
-from broadcast import texts
 from broadcast.outbox import OutboxWorker
 from config.schemes import Category, SchemesFile, Urgency, load_schemes
 from sandbox import BotApiSandbox, BotHandle, SandboxLimits
@@ -257,7 +257,7 @@ def test_shopwatch_worker_on_sqlite_refuses_in_one_line(
     monkeypatch.setenv("SHOPWATCH_SCHEMES_FILE", str(EXAMPLE_SCHEMES))
 
     assert main(["worker"]) == 2
-    assert capsys.readouterr().err == f"shopwatch: {texts.WORKER_NEEDS_POSTGRESQL}\n"
+    assert capsys.readouterr().err == f"shopwatch: {cli_texts.WORKER_NEEDS_POSTGRESQL}\n"
     assert not (tmp_path / "shopwatch.db").exists(), "refused before touching the log"
 
     monkeypatch.setenv("SHOPWATCH_OUTBOX_WORKERS", "2")

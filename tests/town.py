@@ -20,7 +20,7 @@ from typing import Any
 from telegram import ChatMemberUpdated, Update
 
 from bot.runtime import BotRuntime
-from broadcast import texts
+from broadcast.texts import membership as membership_texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
 from sandbox import (
@@ -174,10 +174,10 @@ class Town:
         await self._say(person, person.name)
         await self._say(person, shop or f"{person.first_name}'s Shop")
         agreement = await self._say(person, street)
-        if texts.BUTTON_AGREE not in agreement.button_texts:
+        if membership_texts.BUTTON_AGREE not in agreement.button_texts:
             raise AssertionError(f"expected the agreement, got {agreement.body!r}")
         last = self._last_message_id(person)
-        await person.press(agreement, texts.BUTTON_AGREE)
+        await person.press(agreement, membership_texts.BUTTON_AGREE)
         answer = await self.bot_message_after(person, last, what="the answer to I agree")
         person.skip_replies(self.bot)
         return answer
@@ -191,7 +191,7 @@ class Town:
                     message.from_bot
                     and message.body.startswith("Request to join")
                     and f"id {person.id}\n" in message.body
-                    and texts.BUTTON_APPROVE in message.button_texts
+                    and membership_texts.BUTTON_APPROVE in message.button_texts
                 ):
                     return message
             return None
@@ -223,8 +223,8 @@ class Town:
         await self.apply(person, code, shop=shop, street=street)
         card = await self.approval_card(person, coordinator)
         last = self._last_message_id(person)
-        await coordinator.press(card, texts.BUTTON_APPROVE)
-        welcome = texts.welcome_approved(config.name, role)
+        await coordinator.press(card, membership_texts.BUTTON_APPROVE)
+        welcome = membership_texts.welcome_approved(config.name, role)
         await self.bot_message_after(person, last, lambda m: m.body == welcome, what="welcome")
         if config.guards_chats:
             await self.join_links(person, after=last)

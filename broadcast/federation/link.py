@@ -25,12 +25,12 @@ from typing import Any
 
 import aiohttp
 
-from broadcast import texts
 from broadcast.alerts import OperatorStatus
 from broadcast.federation import protocol
 from broadcast.federation.addresses import peer_connector
 from broadcast.federation.peers import Peer
 from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, UndeliverableError
+from broadcast.texts import federation as federation_texts
 from config.schemes import SchemeConfig, SchemesFile
 from storage import federation as log
 from storage.enums import EventKind, MemberStatus, OutboxKind, ReportStatus, Role
@@ -321,7 +321,9 @@ class FederationLink:
                 Delivery(
                     chat_id=coordinator.telegram_user_id,
                     kind=OutboxKind.MESSAGE,
-                    payload={"text": texts.peer_not_reached(peer.name, row.report_id, error)},
+                    payload={
+                        "text": federation_texts.peer_not_reached(peer.name, row.report_id, error)
+                    },
                     dedupe_key=f"fedlost:{row.id}:{coordinator.telegram_user_id}",
                 ),
             )

@@ -29,7 +29,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from broadcast import texts
 from broadcast.callbacks import CallbackSigner
 from broadcast.outbox import OutboxWorker, RetryLaterError
 from broadcast.radio import audio
@@ -42,6 +41,7 @@ from broadcast.radio.speech import (
     build_synthesizer,
     build_transcriber,
 )
+from broadcast.texts import radio as radio_texts
 from config.errors import NotFoundError
 from config.schemes import RadioConfig, SchemeConfig, SchemesFile
 from storage.enums import OutboxKind
@@ -162,7 +162,7 @@ class RadioBridge:
             await self._tell_coordinators(
                 config,
                 scheme.id,
-                texts.radio_engine_missing(config.name, str(exc)),
+                radio_texts.radio_engine_missing(config.name, str(exc)),
                 # Once per problem, however often the bot restarts with it.
                 f"engine:{hashlib.sha256(str(exc).encode()).hexdigest()[:12]}",
             )
@@ -209,10 +209,10 @@ class RadioBridge:
         def changed(up: bool, reason: str) -> None:
             if up and outage.told:
                 outage.told = False
-                message = texts.radio_link_up(config.name, server)
+                message = radio_texts.radio_link_up(config.name, server)
             elif not up and not outage.told:
                 outage.told = True
-                message = texts.radio_link_down(config.name, server, reason)
+                message = radio_texts.radio_link_down(config.name, server, reason)
             else:
                 return
             tag = f"{'up' if up else 'down'}:{utcnow().isoformat()}"
@@ -295,7 +295,9 @@ class RadioBridge:
         def deliveries(logged: RadioCall) -> list[Delivery]:
             assert logged.report.id is not None
             assert logged.recording is not None
-            caption = texts.radio_call_caption(call.speaker, call.seconds, heard, logged.report.id)
+            caption = radio_texts.radio_call_caption(
+                call.speaker, call.seconds, heard, logged.report.id
+            )
             return [
                 Delivery(
                     chat_id=link.config.control_room_chat_id,
@@ -344,7 +346,7 @@ class RadioBridge:
                     chat_id=link.config.control_room_chat_id,
                     kind=OutboxKind.MESSAGE,
                     payload={
-                        "text": texts.radio_text_caption(
+                        "text": radio_texts.radio_text_caption(
                             message.speaker, message.text, logged.report.id
                         ),
                         "buttons": self._buttons(logged, candidates),
@@ -374,7 +376,7 @@ class RadioBridge:
         rows = [
             [
                 [
-                    texts.button_attach(report.id),
+                    radio_texts.button_attach(report.id),
                     self.signer.sign(CALLBACK_PREFIX, event_id, report.id),
                 ]
             ]
@@ -382,7 +384,7 @@ class RadioBridge:
             if report.id is not None
         ]
         rows.append(
-            [[texts.BUTTON_NEW_REPORT, self.signer.sign(CALLBACK_PREFIX, event_id, "new")]]
+            [[radio_texts.BUTTON_NEW_REPORT, self.signer.sign(CALLBACK_PREFIX, event_id, "new")]]
         )
         return rows
 

@@ -3,7 +3,7 @@
 A radio script is heard once, by someone serving a customer: the town, what
 happened, who, where and which way, and the report number to find it in the
 chat, in that order and nothing else. Anything that does not read aloud well
-(links, @names, emoji) is left out. The wording itself lives in `broadcast.texts`.
+(links, @names, emoji) is left out. The wording itself lives in `broadcast.texts.radio`.
 
 Light on purpose: the alert path imports this module, so it needs none of the
 radio extra.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from broadcast import texts
+from broadcast.texts import radio as radio_texts
 from config.schemes import SchemeConfig, Urgency
 from storage.enums import OutboxKind
 from storage.models import Report
@@ -23,7 +23,7 @@ from storage.places import members_place
 RADIO_CHAT = 0
 """Outbox rows for the radio carry chat 0: the scheme's radio channel, not a Telegram chat."""
 
-SPOKEN_STATUSES = frozenset(texts.RADIO_STATUSES)
+SPOKEN_STATUSES = frozenset(radio_texts.RADIO_STATUSES)
 MAX_WORDS = 14
 
 _UNSPEAKABLE = re.compile(r"https?://\S+|@\w+|#(?=\d)|[^\w\s,.'&/-]", re.UNICODE)
@@ -58,7 +58,7 @@ def alert_script(scheme: SchemeConfig, report: Report) -> str:
     heading = speakable(report.direction)
     if heading and heading.lower().startswith("heading "):
         heading = heading[len("heading ") :]
-    return texts.radio_alert(
+    return radio_texts.radio_alert(
         spoken_town(scheme),
         str(report.category),
         who=who,
@@ -92,7 +92,7 @@ def radio_status_deliveries(
     """A status change worth hearing ("detained", "stood down"); the others stay in the chat."""
     if not scheme.radio_on or status not in SPOKEN_STATUSES or report.id is None:
         return []
-    script = texts.radio_status(spoken_town(scheme), report.id, status)
+    script = radio_texts.radio_status(spoken_town(scheme), report.id, status)
     return [
         Delivery(
             chat_id=RADIO_CHAT,

@@ -22,7 +22,13 @@ from broadcast.subjects.access import AUDIT_PREFIXES, SubjectAccess, shape
 from broadcast.subjects.letter import LetterIncident, NoticeLetter, render_letter
 from broadcast.subjects.notices import NoticeTerms, plan_notice
 from broadcast.subjects.text import clean_text
-from config.errors import AccessDeniedError, InvalidInputError, NotFoundError, ShopWatchError
+from config.errors import (
+    AccessDeniedError,
+    InvalidInputError,
+    NotFoundError,
+    Refusal,
+    ShopWatchError,
+)
 from config.schemes import SchemesFile, SubjectsConfig
 from storage.enums import (
     AppealOutcome,
@@ -155,7 +161,7 @@ class SubjectService:
             await self._audit(
                 actor, action, AuditOutcome.REFUSED, scheme_id, {**detail, "reason": "role"}
             )
-            raise AccessDeniedError(f"{action} is not open to this member")
+            raise AccessDeniedError(Refusal.WRONG_ROLE, f"{action} is not open to this member")
 
     async def _run(
         self,
@@ -542,7 +548,9 @@ class SubjectService:
                     and target.id != actor.member.id
                     and actor.member.role not in DECIDERS
                 ):
-                    raise AccessDeniedError("only a coordinator changes another's digest")
+                    raise AccessDeniedError(
+                        Refusal.WRONG_ROLE, "only a coordinator changes another's digest"
+                    )
             assert target.id is not None
             detail["member_id"] = target.id
             return await self._store.members.set_weekly_digest(target.id, on)

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from broadcast.subjects.service import MAKERS, VIEWERS, Actor, SubjectService, local_today
-from config.errors import AccessDeniedError, NotFoundError
+from config.errors import AccessDeniedError, NotFoundError, Refusal
 from storage.enums import AuditOutcome, MemberStatus, NoticeStage, SubjectKind, SubjectStatus
 from storage.models import Scheme
 from storage.store import Store
@@ -112,7 +112,7 @@ class GalleryViewer:
         member = actor.member
         if member.status is not MemberStatus.ACTIVE or member.role not in VIEWERS:
             await self._refuse(actor, action, {**detail, "reason": "role"})
-            raise AccessDeniedError(f"{action} is not open to this member")
+            raise AccessDeniedError(Refusal.WRONG_ROLE, f"{action} is not open to this member")
 
     async def galleries(self, actor: Actor, scheme: Scheme, *, how: str) -> Galleries:
         """The galleries of the actor's scheme (with neighbours sharing theirs): audited."""
@@ -207,7 +207,9 @@ class GalleryViewer:
         """
         member = actor.member
         if member.status is not MemberStatus.ACTIVE or member.role not in VIEWERS:
-            raise AccessDeniedError("the galleries are not open to this member")
+            raise AccessDeniedError(
+                Refusal.WRONG_ROLE, "the galleries are not open to this member"
+            )
         photo = await self._store.subjects.photo(photo_id)
         subject = await self._store.subjects.get(photo.subject_id)
         visible = await self._service.visible_schemes(member.scheme_id)

@@ -1,0 +1,220 @@
+"""Alerts: the card every chat shows, and what the member who sent it reads back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from broadcast.texts.formats import money
+
+ALERT_SIREN = "🚨"
+
+
+CATEGORY_NAMES = {
+    "theft": "Theft",
+    "suspicious": "Suspicious behaviour",
+    "violence": "Violence or abuse to staff",
+    "asb": "Anti-social behaviour",
+    "fraud": "Fraud or distraction",
+    "damage": "Criminal damage",
+    "other": "Other",
+}
+
+
+CATEGORY_BUTTONS = {
+    "theft": "Theft",
+    "suspicious": "Suspicious",
+    "violence": "Violence",
+    "asb": "ASB",
+    "fraud": "Fraud",
+    "damage": "Damage",
+    "other": "Other",
+}
+
+
+URGENCY_BUTTONS = {"now": "Happening now", "log": "Log only"}
+
+
+CHOSEN_MARK = "✓ "
+
+
+BUTTON_ADD_UPDATE = "Add update"
+
+
+BUTTON_STAND_DOWN = "Stood down"
+
+
+BUTTON_WRONG_PERSON = "Wrong person"
+
+
+def category_name(category: str) -> str:
+    return CATEGORY_NAMES.get(category, category)
+
+
+def alert_headline(category: str, urgency: str, state: str) -> str:
+    """The first line, what a phone's notification shows: what, and whether it is live."""
+    name = category_name(category)
+    if state == "withdrawn":
+        return f"WITHDRAWN: {name} – please disregard this alert"
+    if state == "closed":
+        return f"{name} – stood down"
+    if urgency == "now":
+        return f"{ALERT_SIREN} {name} – happening now"
+    return f"{name} – for the log"
+
+
+ALERT_WITHDRAWN_NOTE = "The member who sent it says it was the wrong person."
+
+
+def alert_where(place: str | None, latitude: float | None, longitude: float | None) -> str:
+    parts = [place] if place else []
+    if latitude is not None and longitude is not None:
+        parts.append(f"map https://maps.google.com/?q={latitude:.5f},{longitude:.5f}")
+    return "Where: " + (" – ".join(parts) if parts else "not given")
+
+
+def alert_who(subject: str) -> str:
+    return f"Who: {subject}"
+
+
+def alert_direction(direction: str) -> str:
+    return f"Went: {direction}"
+
+
+def alert_value(pence: int) -> str:
+    return f"Value: {money(pence)}"
+
+
+def alert_police_reference(reference: str) -> str:
+    return f"Police ref: {reference}"
+
+
+def alert_when(time: str) -> str:
+    return f"When: {time}"
+
+
+def alert_reference(report_id: int, scheme: str, *, neighbour: bool) -> str:
+    if neighbour:
+        return f"Report #{report_id} from {scheme}, a neighbouring scheme"
+    return f"Report #{report_id} · {scheme}"
+
+
+def alert_update(time: str, text: str) -> str:
+    return f"Update {time}: {text}"
+
+
+def alert_sent(report_id: int, shops: int, neighbours: Iterable[str]) -> str:
+    """The member's confirmation: sent only once the report is in the log."""
+    group = f"{shops} shop" + ("" if shops == 1 else "s") if shops else "the group"
+    reached = [group, "the control room", *neighbours]
+    where = ", ".join(reached[:-1]) + " and " + reached[-1]
+    return (
+        f"Alert sent to {where}. Report #{report_id}.\n"
+        "To add what happens next, reply to this message (e.g. “left towards Market St”) "
+        "or send your location. Wrong category? Tap it below."
+    )
+
+
+MEMBER_ALERT_REPLACED = (
+    "Your message in the group is replaced by the bot's protected copy, so it cannot be "
+    "forwarded or saved and leaves the chat with the rest."
+)
+
+
+def alert_logged(report_id: int) -> str:
+    return (
+        f"Report #{report_id} is in the log only: nobody is alerted, and any copies already "
+        "sent are being taken down. Tap Happening now to alert everyone after all."
+    )
+
+
+def alert_confirmation_state(report_id: int, category: str, state: str) -> str:
+    """The confirmation after the member stood the alert down or withdrew it."""
+    if state == "withdrawn":
+        return (
+            f"Report #{report_id} ({category_name(category)}) is withdrawn as the wrong "
+            "person. Every copy now says so."
+        )
+    return (
+        f"Report #{report_id} ({category_name(category)}) is stood down. Every copy now says "
+        "so. You can still reply here to add an update."
+    )
+
+
+def alert_saved_sending_shortly(report_id: int) -> str:
+    return (
+        f"Your alert is saved as Report #{report_id} and will be sent to the scheme's chats "
+        "shortly. The bot could not count them just now; no need to send it again."
+    )
+
+
+ALERT_EMPTY_CAPTION = (
+    "To send this as an alert, send the photo again with a caption: who, what they did, "
+    "and which way they went. Nothing was sent."
+)
+
+
+ALERT_EMPTY_COMMAND = (
+    "Type /alert followed by what you saw, for example:\n"
+    "/alert Male 30s, grey hoodie, took razor blades, heading to Haymarket"
+)
+
+
+def alert_too_long(limit: int) -> str:
+    return (
+        f"That is too long for an alert: please keep it under {limit} characters and send "
+        "it again. Nothing was sent."
+    )
+
+
+def photo_refused(reason: str) -> str:
+    return (
+        f"Sorry, that photo cannot be used ({reason}). Nothing was stored or sent. Please "
+        "send an ordinary photo, or type /alert with a description."
+    )
+
+
+ALERT_NOT_STORED = (
+    "Sorry, your alert could not be stored, so it was NOT sent. Please try again in a "
+    "minute; if it is urgent, use the radio."
+)
+
+
+ALERT_HOW_TO_UPDATE = (
+    "Reply to your alert, or to the message with these buttons, with what happened next "
+    "(e.g. “left towards Market St”). You can also send your location."
+)
+
+
+ALERT_LOCATION_NO_REPORT = (
+    "To show where an alert is happening, send your location straight after the alert, "
+    "or as a reply to it."
+)
+
+
+ALERT_NO_MORE_CHANGES = "That report was withdrawn: it takes no more changes."
+
+
+ALERT_GONE = "That report is no longer in the log."
+
+
+def alert_update_added(report_id: int) -> str:
+    return f"Update added to report #{report_id}: every copy is being updated."
+
+
+def alert_location_added(report_id: int) -> str:
+    return f"Location added to report #{report_id}: every copy is being updated."
+
+
+def alert_changed(label: str) -> str:
+    """The short answer to a member's tap (at most 200 characters, as Telegram allows)."""
+    return f"{label}: every copy is being updated."
+
+
+TOO_MANY_ALERTS = (
+    "That is more than 10 alerts in a minute, so this one was not sent. If the incident "
+    "is still going on, add to your last alert by replying to it, or use the radio."
+)
+TOO_MANY_CHANGES = (
+    "That is more than 20 changes in a minute, so this one was not made and nothing was "
+    "sent. Wait a minute, then try again."
+)
