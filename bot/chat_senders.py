@@ -16,9 +16,9 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 from broadcast.chat_guard import ChatGuard, chat_label
-from broadcast.membership import local_time
 from broadcast.outbox import OutboxWorker, RetryLaterError, UndeliverableError
 from broadcast.texts import chats as chat_texts
+from broadcast.texts import formats
 from config.schemes import SchemesFile
 from storage.enums import AuditOutcome, OutboxKind, OutboxState
 from storage.models import ChatLink, OutboxRow, Scheme, utcnow
@@ -167,7 +167,7 @@ class ChatSenders:
         shown = [(str(c["label"]), made[int(c["chat_id"])].invite_link) for c in payload["chats"]]
         until = min(link.expires_at for link in made.values())
         text = chat_texts.join_links(
-            str(payload["scheme"]), shown, local_time(until, str(payload["timezone"]))
+            str(payload["scheme"]), shown, formats.moment(until, str(payload["timezone"]))
         )
         sent = await self.bot.send_message(
             row.chat_id, text, protect_content=True, disable_web_page_preview=True

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from broadcast.texts import export as export_texts
+from broadcast.texts import formats
 from config.schemes import SchemesFile
 from config.settings import Settings
 from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
@@ -44,7 +45,7 @@ def export_directory(settings: Settings, slug: str, period: ExportPeriod, now: d
 
 
 def _first_last(period: ExportPeriod) -> tuple[str, str]:
-    return period.first.isoformat(), period.last.isoformat()
+    return formats.day(period.first), formats.day(period.last)
 
 
 async def queue_export(

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from broadcast.callbacks import CallbackSigner
 from broadcast.chat_guard import ChatGuard, MissingRightError, stamp
+from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, DuplicateError, NotFoundError, Refusal, ShopWatchError
 from config.schemes import SchemesFile
@@ -128,12 +128,6 @@ class Outcome:
     member: Member
     scheme: Scheme
     changed: bool
-
-
-def local_time(when: datetime, timezone: str) -> str:
-    """A moment as the scheme's people read it: "3 Dec 2026, 14:02" in their timezone."""
-    moment = when.astimezone(ZoneInfo(timezone))
-    return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
 def _stamp(when: datetime | None) -> str:
@@ -300,7 +294,7 @@ class MembershipDesk:
             role=member.role,
             username=member.username,
             user_id=member.telegram_user_id,
-            agreed=local_time(agreed, scheme.timezone) if agreed else "",
+            agreed=formats.moment(agreed, scheme.timezone) if agreed else "",
         )
 
     async def _coordinators(self, scheme_id: int) -> list[Member]:
@@ -459,7 +453,7 @@ class MembershipDesk:
             self.card_text(member, scheme),
             member.status,
             by_name,
-            local_time(now, scheme.timezone),
+            formats.moment(now, scheme.timezone),
         )
         for card in await self.store.outbox.by_dedupe_prefix(card_prefix(member)):
             if card.kind != OutboxKind.MESSAGE:

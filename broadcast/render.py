@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from broadcast.callbacks import CallbackSigner
 from broadcast.routing import Audience
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
+from broadcast.texts import formats
 from config.schemes import Category, Urgency
 from storage.enums import ReportStatus
 from storage.models import Report
@@ -137,13 +137,6 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + mark
 
 
-def local_time(moment: datetime, timezone: str, *, with_date: bool = False) -> str:
-    here = moment.astimezone(ZoneInfo(timezone))
-    if with_date:
-        return f"{here:%H:%M}, {here:%a} {here.day} {here:%b}"
-    return f"{here:%H:%M}"
-
-
 def alert_card(
     view: AlertView,
     audience: Audience,
@@ -182,7 +175,7 @@ def alert_card(
     place = shorten(where, caps["place"]) if where else None
     tail = [
         alert_texts.alert_where(place, report.latitude, report.longitude),
-        alert_texts.alert_when(local_time(report.occurred_at, timezone, with_date=True)),
+        alert_texts.alert_when(formats.moment(report.occurred_at, timezone)),
         alert_texts.alert_reference(
             view.report_id,
             view.scheme_name,
@@ -195,7 +188,8 @@ def alert_card(
         if view.update is not None:
             tail.append(
                 alert_texts.alert_update(
-                    local_time(view.update.at, timezone), shorten(view.update.text, caps["update"])
+                    formats.time_of_day(view.update.at, timezone),
+                    shorten(view.update.text, caps["update"]),
                 )
             )
     description = "" if withdrawn else report.description
@@ -210,7 +204,7 @@ def _status_line(view: AlertView, timezone: str) -> str:
     if view.status is None:
         return control_room_texts.ALERT_STATUS_WAITING
     return control_room_texts.alert_status(
-        view.status.status, view.status.by, local_time(view.status.at, timezone)
+        view.status.status, view.status.by, formats.time_of_day(view.status.at, timezone)
     )
 
 

@@ -6,11 +6,10 @@ and what gives way when a report would not fit in one Telegram message.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from broadcast.render import TRUNCATION_MARK
+from broadcast.texts import formats
 from broadcast.texts import search as search_texts
 from storage.places import member_reference, members_place, police_place, reporter_premises
 
@@ -19,10 +18,6 @@ if TYPE_CHECKING:
     from storage.search import ReportFile, SearchPage
 
 REPORT_CARD_LIMIT = 4000  # Telegram allows 4096 characters in a message
-
-
-def _local(moment: datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %Y %H:%M")
 
 
 def _shortened(text: str, limit: int) -> str:
@@ -64,7 +59,7 @@ def search_results(page: SearchPage, timezone: str, *, police: str | None = None
             "",
             search_texts.result_line(
                 report.id,
-                _local(report.occurred_at, timezone),
+                formats.moment(report.occurred_at, timezone),
                 report.category,
                 _who(hit.reporter, police, report),
                 hit.photos,
@@ -84,8 +79,8 @@ def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -
     head = [
         search_texts.card_heading(report.id, report.category, str(report.status)),
         search_texts.card_seen(
-            _local(report.occurred_at, timezone),
-            _local(report.created_at, timezone) if late else None,
+            formats.moment(report.occurred_at, timezone),
+            formats.moment(report.created_at, timezone) if late else None,
         ),
         search_texts.card_reported_by(_who(file.reporter, police, report)),
     ]
@@ -106,12 +101,12 @@ def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -
     if report.subject_description:
         body.append(search_texts.card_subject(_shortened(report.subject_description, 500)))
     if report.value_pence:
-        body.append(search_texts.card_value(f"£{report.value_pence / 100:.2f}"))
+        body.append(search_texts.card_value(formats.money(report.value_pence)))
     if file.photos:
         body.append(search_texts.card_photos(len(file.photos)))
     timeline = [
         search_texts.timeline_entry(
-            _local(entry.event.created_at, timezone),
+            formats.moment(entry.event.created_at, timezone),
             entry.event.kind,
             entry.event.status,
             _who(entry.by, police),

@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from broadcast.exports import export_directory, queue_export
 from broadcast.texts import export as export_texts
+from broadcast.texts import formats
 from config.errors import InvalidInputError, Refusal, ShopWatchError
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import refuse, requires
@@ -140,8 +141,8 @@ async def export_command(
     await message.reply_text(
         export_texts.export_preparing(
             chosen.scheme.name,
-            period.first.isoformat(),
-            period.last.isoformat(),
+            formats.day(period.first),
+            formats.day(period.last),
             witness_contact=request.witness_contact,
         )
     )

@@ -9,13 +9,13 @@ are typed: `/grade 123 conditions share only with Norfolk Constabulary`.
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from broadcast.outbox import keyboard
+from broadcast.texts import formats
 from broadcast.texts import grading as grading_texts
 from config.errors import InvalidInputError, NotFoundError, Refusal
 from handlers.context import Membership, ShopWatchContext
@@ -35,11 +35,10 @@ def _card(
     context: ShopWatchContext, report: Report, grading: Grading, timezone: str
 ) -> tuple[str, list[list[list[str]]]]:
     assert report.id is not None
-    logged = report.created_at.astimezone(ZoneInfo(timezone))
     text = grading_texts.grade_card(
         report.id,
         category=report.category.value,
-        logged=f"{logged:%a} {logged.day} {logged:%b %Y %H:%M}",
+        logged=formats.moment(report.created_at, timezone),
         description=report.description,
         code=grading.code,
         basis=grading.basis.value,

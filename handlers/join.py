@@ -28,8 +28,9 @@ from telegram.warnings import PTBUserWarning
 
 from broadcast import commands
 from broadcast.alerts import member_text, text_problem
-from broadcast.membership import InviteRefusedError, MembershipDesk, local_time
+from broadcast.membership import InviteRefusedError, MembershipDesk
 from broadcast.outbox import keyboard
+from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import Refusal
 from handlers.context import ShopWatchContext
@@ -87,7 +88,7 @@ def _agreement(context: ShopWatchContext, slug: str) -> str:
 
 
 def _expiry(draft: Draft) -> str:
-    return local_time(datetime.fromisoformat(draft["expires"]), draft["timezone"])
+    return formats.moment(datetime.fromisoformat(draft["expires"]), draft["timezone"])
 
 
 async def begin(update: Update, context: ShopWatchContext) -> int:
@@ -223,7 +224,7 @@ async def agreed(update: Update, context: ShopWatchContext) -> int | None:
     context.services.outbox.wake()
     if isinstance(query.message, Message) and query.message.text:
         await query.edit_message_text(
-            membership_texts.join_agreed(query.message.text, local_time(now, scheme.timezone))
+            membership_texts.join_agreed(query.message.text, formats.moment(now, scheme.timezone))
         )
     await query.answer()
     await chat.send_message(membership_texts.join_sent(scheme.name))

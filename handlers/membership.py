@@ -29,11 +29,11 @@ from broadcast.membership import (
     VIEW,
     Buttons,
     Decision,
-    local_time,
     manager_for,
 )
 from broadcast.outbox import keyboard
 from broadcast.texts import common as common_texts
+from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, NotFoundError, Refusal
 from handlers.context import Membership, ShopWatchContext, Viewer
@@ -110,7 +110,7 @@ async def invite(update: Update, context: ShopWatchContext, membership: Membersh
     link = f"https://t.me/{context.bot.username}?start={code}"
     await message.reply_text(
         membership_texts.invite_link(
-            scheme.name, role, link, local_time(made.expires_at, scheme.timezone)
+            scheme.name, role, link, formats.moment(made.expires_at, scheme.timezone)
         ),
         disable_web_page_preview=True,
     )

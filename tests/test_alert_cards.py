@@ -19,9 +19,12 @@ from broadcast.render import (
     utf16_len,
 )
 from broadcast.routing import Audience
+from broadcast.search_cards import report_card
+from broadcast.texts import report as report_texts
 from config.schemes import Category, Urgency
 from storage.enums import ReportStatus
 from storage.models import Report
+from storage.search import ReportFile
 
 SIGNER = CallbackSigner(b"a test key of sixteen bytes or more")
 AT = datetime(2026, 7, 3, 13, 35, tzinfo=UTC)  # 14:35 in Norwich (BST)
@@ -99,7 +102,7 @@ def test_a_card_says_what_where_when_which_report_and_the_latest_status() -> Non
         "🚨 Theft – happening now",
         "Male 30s, grey hoodie, took razor blades, heading to Haymarket",
         "Where: Boots, Haymarket",
-        "When: 14:35, Fri 3 Jul",
+        "When: 3 Jul 2026, 14:35",
         "Report #123 · Norwich ShopWatch",
         "Status: On camera (Dave, 14:35)",
         "Update 14:35: left towards Market St",
@@ -151,7 +154,7 @@ def test_a_long_description_gives_way_and_the_lines_people_act_on_stay(
     assert lines[1].startswith("Tall male")
     assert lines[1].endswith("…")
     assert lines[3:6] == [
-        "When: 14:35, Fri 3 Jul",
+        "When: 3 Jul 2026, 14:35",
         "Report #123 · Norwich ShopWatch",
         "Status: waiting for the control room",
     ]
@@ -185,3 +188,33 @@ def test_the_confirmation_marks_the_guess_and_offers_the_rest() -> None:
         ["Add update", "Stood down", "Wrong person"],
     ]
     assert all(SIGNER.verify(data) for row in shown.buttons for _, data in row)
+
+
+@pytest.mark.parametrize(
+    ("pence", "written"), [(6000, "£60"), (6050, "£60.50"), (120050, "£1,200.50"), (5, "£0.05")]
+)
+def test_an_amount_reads_the_same_on_the_alert_the_summary_and_the_opened_report(
+    pence: int, written: str
+) -> None:
+    """The card, the guided report's summary and /show once wrote £1,200.50 as £1200.50."""
+    lost = report(value_pence=pence)
+    summary = report_texts.report_summary(
+        what="Theft",
+        urgency="now",
+        description=lost.description,
+        subject=None,
+        direction=None,
+        value_pence=pence,
+        police_reference=None,
+        photos=0,
+    )
+    opened = report_card(ReportFile(lost, None, [], []), "Europe/London")
+    for text in (card(AlertView(lost, "Norwich ShopWatch")), summary, opened):
+        assert f"Value: {written}" in text.splitlines()
+
+
+def test_a_moment_reads_the_same_on_the_alert_and_the_opened_report() -> None:
+    seen = report()
+    opened = report_card(ReportFile(seen, None, [], []), "Europe/London")
+    assert "When: 3 Jul 2026, 14:35" in card(AlertView(seen, "Norwich ShopWatch")).splitlines()
+    assert "Seen: 3 Jul 2026, 14:35" in opened.splitlines()

@@ -921,7 +921,7 @@ async def test_on_monday_at_seven_the_coordinator_gets_last_weeks_export_even_as
     ]
     files = await export_files(town, town.coordinator, "2026-10-19-to-2026-10-25")
     assert received_name(files[0]) == "shopwatch-norwich-2026-10-19-to-2026-10-25.csv"
-    assert files[0].body.startswith("Weekly export, Norwich ShopWatch, 2026-10-19 to 2026-10-25")
+    assert files[0].body.startswith("Weekly export, Norwich ShopWatch, 19 Oct 2026 to 25 Oct 2026")
     assert all(m.protect_content for m in files)
     assert [(r["description"], r["logged_at"]) for r in rows_of(files[0])] == [
         ("Monday 00:00 BST", "2026-10-19T00:00:00+01:00"),
