@@ -58,16 +58,14 @@ class AuditLog:
         async with transaction(self._sessions, "read the audit trail") as session:
             return list((await session.exec(query)).all())
 
-    async def of_actions(self, scheme_id: int, prefixes: Sequence[str]) -> list[AuditEntry]:
-        """The scheme's entries whose action starts with one of `prefixes`, oldest first:
-        e.g. everything done with its subjects and notices, for a subject access request."""
-        query = (
-            select(AuditEntry)
-            .where(
-                AuditEntry.scheme_id == scheme_id,
-                or_(*(col(AuditEntry.action).startswith(prefix) for prefix in prefixes)),
-            )
-            .order_by(col(AuditEntry.at), col(AuditEntry.id))
+    async def of_actions(self, scheme_id: int | None, prefixes: Sequence[str]) -> list[AuditEntry]:
+        """The entries (of one scheme, or of all) whose action starts with one of `prefixes`,
+        oldest first: e.g. everything done with subjects, for a subject access request."""
+        query = select(AuditEntry).where(
+            or_(*(col(AuditEntry.action).startswith(prefix) for prefix in prefixes))
         )
+        if scheme_id is not None:
+            query = query.where(AuditEntry.scheme_id == scheme_id)
+        query = query.order_by(col(AuditEntry.at), col(AuditEntry.id))
         async with transaction(self._sessions, "read the audit trail") as session:
             return list((await session.exec(query)).all())

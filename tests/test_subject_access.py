@@ -17,15 +17,18 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from broadcast.subjects import texts
 from broadcast.subjects.access import write_bundle
 from broadcast.subjects.notices import NoticeTerms
+from broadcast.subjects.service import SubjectService
+from broadcast.subjects.viewing import GalleryViewer
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError
-from config.schemes import SchemesFile, load_schemes
-from storage.enums import AuditOutcome, NoticeStage, SuggestionReason
+from config.schemes import SchemesFile, load_schemes, parse_schemes
+from storage.enums import AuditOutcome, NoticeStage, Role, SuggestionReason
 from storage.places import member_reference
 from storage.store import Store
 from tests.storage_fixtures import EXAMPLE_SCHEMES
-from tests.test_subjects import Norwich, cctv_still, town
+from tests.test_subjects import Norwich, cctv_still, member, town
 
 
 @pytest.fixture
@@ -174,6 +177,39 @@ class TestSubjectAccess:
             AuditOutcome.REFUSED,
             "subject_erased",
         )
+
+    async def test_a_neighbours_view_and_a_gallery_listing_are_disclosures_too(
+        self, norwich: Norwich
+    ) -> None:
+        sid = await dean(norwich)
+        sharing = parse_schemes(
+            EXAMPLE_SCHEMES.read_text().replace("galleries = false ", "galleries = true  ", 1)
+        )
+        wymondham = await norwich.store.schemes.get_by_slug("wymondham")
+        neighbour = await member(norwich.store, wymondham, 5_000_000_201, Role.MEMBER)
+        await SubjectService(sharing, norwich.store, norwich.photos).view(
+            neighbour, sid, how="gallery"
+        )
+        await GalleryViewer(norwich.service, norwich.store).galleries(
+            norwich.shopkeeper, norwich.scheme, how="mini app"
+        )
+
+        bundle = await norwich.service.subject_access(norwich.coordinator, sid)
+
+        shown = [(d.action, d.by, d.how) for d in bundle.disclosures][-2:]
+        assert shown == [
+            (
+                "subject.view",
+                f"member {member_reference('wymondham', neighbour.member.id or 0)}",
+                "gallery",
+            ),
+            (
+                "subject.gallery",
+                f"member {member_reference('norwich', norwich.shopkeeper.member.id or 0)}",
+                "mini app",
+            ),
+        ]
+        assert f"WYM-M{neighbour.member.id or 0:04d}" in texts.sar_record(bundle)
 
 
 def test_an_administrator_answers_a_request_and_erases_from_the_command_line(

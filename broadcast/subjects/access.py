@@ -45,6 +45,7 @@ from storage.subject_models import Notice, Subject, SubjectIntel, SubjectPhoto
 DISCLOSURES = frozenset(
     {
         "subject.view",
+        "subject.gallery",
         "subject.card",
         "subject.digest",
         "subject.access",
@@ -227,9 +228,9 @@ def _intel(intel: SubjectIntel, zone: ZoneInfo, pattern: re.Pattern[str] | None)
     return {"at": _local(intel.created_at, zone), "text": strike(intel.text, pattern)}
 
 
-def _who(entry: AuditEntry, members: dict[int, Member], slug: str) -> str:
-    if entry.actor_member_id is not None and entry.actor_member_id in members:
-        member = members[entry.actor_member_id]
+def _who(entry: AuditEntry, people: dict[int, tuple[Member, str]]) -> str:
+    if entry.actor_member_id is not None and entry.actor_member_id in people:
+        member, slug = people[entry.actor_member_id]
         return f"{member.role.value} {member_reference(slug, entry.actor_member_id)}"
     if entry.action == "export":
         return f"police export ({entry.detail.get('via', 'unknown')})"
@@ -254,16 +255,18 @@ def trail_of(
     entries: list[AuditEntry],
     subject_ids: set[int],
     notice_ids: set[int],
-    members: dict[int, Member],
+    people: dict[int, tuple[Member, str]],
     scheme: Scheme,
 ) -> tuple[Disclosure, ...]:
+    """The entries naming the subject, whichever scheme's member made them (a neighbour
+    that sees our galleries audits its views under its own scheme)."""
     zone = ZoneInfo(scheme.timezone)
     return tuple(
         Disclosure(
             at=entry.at.astimezone(zone),
             action=entry.action,
             outcome=entry.outcome.value,
-            by=_who(entry, members, scheme.slug),
+            by=_who(entry, people),
             how=str(entry.detail["how"]) if "how" in entry.detail else None,
             disclosure=entry.action in DISCLOSURES and entry.outcome.value == "allowed",
         )
@@ -283,6 +286,7 @@ def shape(
     intel: list[SubjectIntel],
     photos: list[SubjectPhoto],
     members: list[Member],
+    people: dict[int, tuple[Member, str]],
     entries: list[AuditEntry],
     received: date,
     now: datetime | None = None,
@@ -293,7 +297,6 @@ def shape(
     deadline, extended = deadlines(received)
     ids = {subject.id, *merged_ids}
     notice_ids = {n.id for n in notices if n.id is not None}
-    by_id = {m.id: m for m in members if m.id is not None}
     return SubjectAccess(
         scheme_slug=scheme.slug,
         scheme_name=scheme.name,
@@ -310,7 +313,7 @@ def shape(
         reports=tuple(_report(r, zone, pattern) for r in reports),
         intel=tuple(_intel(i, zone, pattern) for i in intel),
         photos=tuple(photos),
-        trail=trail_of(entries, ids, notice_ids, by_id, scheme),
+        trail=trail_of(entries, ids, notice_ids, people, scheme),
     )
 
 

@@ -584,11 +584,15 @@ class SubjectService:
             assert subject.id is not None
             merged = await self._merged_into(scheme_id, subject.id)
             day = received or local_today(scheme)
-            members = [
-                m
-                for status in MemberStatus
-                for m in await self._store.members.list_by_status(scheme_id, status)
-            ]
+            entries = await self._store.audit.of_actions(None, AUDIT_PREFIXES)
+            slugs = {s.id: s.slug for s in await self._store.schemes.list_all()}
+            people: dict[int, tuple[Member, str]] = {}
+            for other in sorted({scheme_id, *(e.scheme_id for e in entries if e.scheme_id)}):
+                for status in MemberStatus:
+                    for m in await self._store.members.list_by_status(other, status):
+                        if m.id is not None:
+                            people[m.id] = (m, slugs.get(other, scheme.slug))
+            members = [m for m, _ in people.values() if m.scheme_id == scheme_id]
             bundle = shape(
                 scheme=scheme,
                 address=self.config(scheme).address,
@@ -599,7 +603,8 @@ class SubjectService:
                 intel=await store.intel(subject.id),
                 photos=await store.photos(subject.id),
                 members=members,
-                entries=await self._store.audit.of_actions(scheme_id, AUDIT_PREFIXES),
+                people=people,
+                entries=entries,
                 received=day,
             )
             detail.update(

@@ -166,6 +166,7 @@ def _lines(title: str, rows: Sequence[str]) -> list[str]:
 
 SAR_ACTIONS = {
     "subject.view": "viewed",
+    "subject.gallery": "shown in the gallery",
     "subject.card": "shown to member businesses",
     "subject.digest": "shown in the members' weekly digest",
     "subject.access": "copied for a request like this one",
