@@ -25,7 +25,7 @@ from typing import Any
 from bot.export_cli import system_user
 from broadcast.subjects.access import write_bundle
 from broadcast.subjects.service import Deployment, SubjectService
-from broadcast.subjects.texts import day, problem
+from broadcast.texts.subjects import day, problem
 from config.errors import InvalidInputError, NotFoundError
 from config.schemes import load_schemes
 from config.settings import Settings

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from broadcast.subjects import texts
 from broadcast.subjects.access import write_bundle
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.service import SubjectService
 from broadcast.subjects.viewing import GalleryViewer
+from broadcast.texts import subjects as texts
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from config.schemes import SchemesFile, load_schemes, parse_schemes
 from storage.enums import AuditOutcome, NoticeStage, Role, SuggestionReason

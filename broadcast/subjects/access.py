@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from broadcast.subjects import texts
 from broadcast.subjects.notices import add_months
+from broadcast.texts import subjects as texts
 from storage.enums import ReportStatus
 from storage.export.files import fresh_dir
 from storage.files import write_private

@@ -20,8 +20,8 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from broadcast.subjects import texts
 from broadcast.subjects.service import VIEWERS
+from broadcast.texts import subjects as texts
 from config.schemes import Category, SchemeConfig, SchemesFile
 from storage.enums import (
     AuditOutcome,

@@ -18,7 +18,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from broadcast.subjects import texts
+from broadcast.texts import subjects as texts
 from storage.enums import NoticeStage
 from storage.export.pdf_file import wrap
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from broadcast.subjects import texts
 from broadcast.subjects.galleries import ExpiryCounts, expire_galleries
+from broadcast.texts import subjects as texts
 from config.schemes import SchemesFile, SubjectsConfig
 from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role, SubjectStatus
 from storage.models import Scheme

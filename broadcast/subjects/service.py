@@ -17,11 +17,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from broadcast.subjects import texts
 from broadcast.subjects.access import AUDIT_PREFIXES, SubjectAccess, shape
 from broadcast.subjects.letter import LetterIncident, NoticeLetter, render_letter
 from broadcast.subjects.notices import NoticeTerms, plan_notice
 from broadcast.subjects.text import clean_text
+from broadcast.texts import subjects as texts
 from config.errors import (
     AccessDeniedError,
     InvalidInputError,
