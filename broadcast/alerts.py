@@ -24,7 +24,7 @@ import logging
 import re
 import unicodedata
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 from broadcast import render
 from broadcast.callbacks import CallbackSigner
 from broadcast.chat_guard import delete_message
+from broadcast.descriptors import FIELDS as DESCRIPTOR_FIELDS
+from broadcast.descriptors import Descriptors, subject_summary
 from broadcast.metrics import Metrics
 from broadcast.posting_limit import MEMBER_ACTIONS_PER_MINUTE, PostingLimit
 from broadcast.radio.script import radio_deliveries, radio_status_deliveries
@@ -42,6 +44,7 @@ from broadcast.texts import control_room as control_room_texts
 from config.errors import (
     AccessDeniedError,
     DuplicateError,
+    InvalidInputError,
     NotFoundError,
     Refusal,
     ReportClosedError,
@@ -84,6 +87,9 @@ WITHDRAWN = "withdrawn"
 RECLASSIFIED = "reclassified"
 LOCATED = "located"
 POLICE_REFERENCE = "police_reference"
+DESCRIBED = "described"
+"""An event: the member's further answers to a guided report already sent."""
+AMENDABLE = DESCRIPTOR_FIELDS | {"description", "direction", "value_pence", "police_reference"}
 
 MAX_REFERENCE = 60
 """A police or CAD reference is a short code; anything longer is a message, not a reference."""
@@ -132,6 +138,9 @@ class ReportDraft:
     source: ReportSource = ReportSource.CHAT
     origin_scheme: str | None = None
     occurred_at: datetime | None = None
+    descriptors: Descriptors = dataclasses.field(default_factory=Descriptors)
+    """The guided report's structured answers; `subject_description` is made from them
+    when it is not given."""
 
 
 @dataclass(frozen=True)
@@ -273,14 +282,17 @@ class AlertService:
                 await self.store.members.get_by_id(draft.member_id)
             )
             at_premises = premises_shop is not None or location_text is not None
+        details = _descriptor_columns(draft.descriptors, config)
+        subject = draft.subject_description or subject_summary(details)
         stored = [await self.photos.ingest_async(data) for data in draft.photos]
         report = Report(
+            **details,
             scheme_id=draft.scheme_id,
             member_id=draft.member_id,
             category=draft.category,
             urgency=draft.urgency,
             description=member_text(draft.description),
-            subject_description=_member_text_or_none(draft.subject_description),
+            subject_description=_member_text_or_none(subject),
             location_text=one_line(member_text(location_text)) or None if location_text else None,
             at_premises=at_premises,
             premises_shop=premises_shop,
@@ -419,6 +431,52 @@ class AlertService:
             report_id=report_id, member_id=by.id, kind=EventKind.UPDATE, text=member_text(text)
         )
         return await self._record(report, event)
+
+    async def amend(self, report_id: int, changes: Mapping[str, Any], *, by: Member) -> Submitted:
+        """The member's further answers to a guided report whose alert is already out.
+
+        `changes` names report columns: the description, direction, value, police
+        reference and the descriptors (`broadcast.descriptors`). Every copy is edited to
+        show them, and the compact person line follows. An answer that changes nothing
+        records nothing.
+        """
+        unknown = set(changes) - AMENDABLE
+        if unknown:
+            raise ValueError(f"a guided answer cannot change {sorted(unknown)}")
+        report = await self._own_report(report_id, by)
+        scheme = await self._scheme(report.scheme_id)
+        config = self.schemes.scheme(scheme.slug)
+        wanted = dict(changes)
+        description = wanted.pop("description", None)
+        if description is not None:
+            problem = text_problem(description)
+            if problem is not None:
+                raise ValueError(f"the description is {problem}")
+            wanted["description"] = member_text(description)
+        for name in ("direction", "police_reference"):
+            if name in wanted:
+                wanted[name] = _member_text_or_none(wanted[name])
+        details = {name: wanted.pop(name) for name in list(wanted) if name in DESCRIPTOR_FIELDS}
+        now = report.model_dump(include=set(DESCRIPTOR_FIELDS))
+        now.update(_descriptor_columns(Descriptors(**{**now, **details}), config, only=details))
+        wanted.update({name: now[name] for name in details})
+        if details:
+            wanted["subject_description"] = subject_summary(now)
+        changed = {name: value for name, value in wanted.items() if getattr(report, name) != value}
+        if not changed:
+            return await self._submitted(report, exclude_member=by.id)
+        event = ReportEvent(
+            report_id=report_id,
+            member_id=by.id,
+            kind=EventKind.UPDATE,
+            status=DESCRIBED,
+            text="; ".join(
+                f"{name}: {'–' if value is None else value}"
+                for name, value in changed.items()
+                if name != "subject_description"
+            ),
+        )
+        return await self._record(report, event, changed)
 
     async def locate(
         self, report_id: int, latitude: float, longitude: float, *, by: Member
@@ -814,6 +872,22 @@ def _recipient_of(row: OutboxRow, default_scheme: str) -> Recipient:
         row.chat_id,
         Audience(row.payload.get("audience", Audience.GROUP)),
     )
+
+
+def _descriptor_columns(
+    descriptors: Descriptors, config: SchemeConfig, *, only: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The descriptors as the log keeps them: typed words cleaned as descriptions are; the
+    appearance descriptor touching ethnicity refused unless the scheme turned it on."""
+    columns = descriptors.columns()
+    if only is not None:
+        columns = {name: columns[name] for name in only}
+    if columns.get("subject_appearance") is not None and not config.subjects.ethnicity_descriptor:
+        raise InvalidInputError("ethnicity_descriptor_off")
+    return {
+        name: _member_text_or_none(value) if isinstance(value, str) else value
+        for name, value in columns.items()
+    }
 
 
 def _photo_row(photo: StoredPhoto) -> Photo:

@@ -33,8 +33,22 @@ TRUNCATION_MARK = "…"
 
 # Lines other than the description are bounded, so a long location or update can
 # never squeeze the description out of a caption entirely.
-_CAPS_CAPTION = {"place": 120, "subject": 200, "direction": 80, "reference": 40, "update": 200}
-_CAPS_TEXT = {"place": 300, "subject": 600, "direction": 200, "reference": 60, "update": 800}
+_CAPS_CAPTION = {
+    "place": 120,
+    "subject": 200,
+    "direction": 80,
+    "property": 80,
+    "reference": 40,
+    "update": 200,
+}
+_CAPS_TEXT = {
+    "place": 300,
+    "subject": 600,
+    "direction": 200,
+    "property": 300,
+    "reference": 60,
+    "update": 800,
+}
 
 OPERATOR_STATUSES = (
     "acknowledged",
@@ -163,7 +177,10 @@ def alert_card(
             details.append(
                 alert_texts.alert_direction(shorten(report.direction, caps["direction"]))
             )
-        if report.value_pence is not None:
+        if report.property_description:
+            taken = shorten(report.property_description, caps["property"])
+            details.append(alert_texts.alert_taken(taken, report.value_pence))
+        elif report.value_pence is not None:
             details.append(alert_texts.alert_value(report.value_pence))
         if report.police_reference:
             details.append(
@@ -171,6 +188,9 @@ def alert_card(
                     shorten(report.police_reference, caps["reference"])
                 )
             )
+        evidence = alert_texts.alert_evidence(report.cctv_held, report.statement_willing)
+        if evidence is not None and audience is Audience.CONTROL_ROOM:
+            details.append(evidence)
     where = members_place(report)
     place = shorten(where, caps["place"]) if where else None
     tail = [

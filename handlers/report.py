@@ -1,9 +1,16 @@
 """The guided `/report`: one question at a time, a tap where a tap will do, in a private chat.
 
 For the member who has a minute after the event (or during it) and wants the
-report complete: what happened, now or log only, the person, which way they
-went, the loss, a police reference, photos, then a summary to send or cancel.
-Every optional question has Skip and every question has Cancel.
+report complete: what happened, now or log only, when, what happened in words,
+the people (how many, sex, age, height, build, hair, clothing, marks, a name),
+which way they went, a vehicle, the loss, CCTV, a statement, a police reference,
+photos. Every optional question has Skip (or Not sure) and every question has
+Cancel.
+
+A live report ("Happening now") does not wait for all that: its alert goes out
+as soon as there is a description or a photo, and each later answer is added to
+every copy at once (`AlertService.amend`); Cancel becomes Finish, since the
+alert is out. A log-only report ends with a summary to send or cancel.
 
 The conversation is named and persistent: its state and the draft (in
 `user_data`, see `handlers.report_draft`) are kept in the database by
@@ -12,8 +19,10 @@ in memory and are not restored, so the draft also carries the time of its last
 answer and a conversation that outlived its timeout across a restart ends at
 the next message, as it would have without the restart.
 
-Buttons carry signed callback data tied to the draft (`r:<token>:<value>:<mac>`):
-a button left on screen from an earlier question or report cannot answer this one.
+Buttons carry signed callback data tied to the draft and to their question
+(`r:<token>:<question>:<value>:<mac>`): a button left on screen from an earlier
+report cannot answer this one, and a second tap on Skip cannot answer the
+question after it.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -38,11 +47,18 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from broadcast import render
-from broadcast.alerts import MessageRef, ReportDraft
+from broadcast.alerts import MessageRef, ReportDraft, Submitted
+from broadcast.descriptors import subject_summary
 from broadcast.outbox import keyboard
 from broadcast.texts import alerts as alert_texts
+from broadcast.texts import formats
 from broadcast.texts import report as report_texts
-from config.errors import InvalidPhotoError, StorageError, TooManyAlertsError
+from config.errors import (
+    InvalidPhotoError,
+    ReportClosedError,
+    StorageError,
+    TooManyAlertsError,
+)
 from handlers.context import Membership, ShopWatchContext
 from handlers.photo_size import evidence_size
 from handlers.report_draft import (
@@ -50,9 +66,11 @@ from handlers.report_draft import (
     DONE,
     LIMITS,
     MAX_PHOTOS,
+    NOT_SURE_STEPS,
     SEND,
     SKIP,
     TYPED_STEPS,
+    UNSKIPPABLE,
     USER_DATA_KEY,
     AnswerError,
     Draft,
@@ -75,24 +93,67 @@ _END = ConversationHandler.END
 _QUESTIONS: dict[Step, str] = {
     Step.CATEGORY: report_texts.REPORT_ASK_CATEGORY,
     Step.URGENCY: report_texts.REPORT_ASK_URGENCY,
+    Step.WHEN: report_texts.REPORT_ASK_WHEN,
+    Step.WHEN_TIME: report_texts.REPORT_ASK_WHEN_TIME,
     Step.DESCRIPTION: report_texts.REPORT_ASK_DESCRIPTION,
+    Step.PEOPLE: report_texts.REPORT_ASK_PEOPLE,
     Step.GENDER: report_texts.REPORT_ASK_GENDER,
     Step.AGE: report_texts.REPORT_ASK_AGE,
+    Step.HEIGHT: report_texts.REPORT_ASK_HEIGHT,
+    Step.BUILD: report_texts.REPORT_ASK_BUILD,
+    Step.HAIR: report_texts.REPORT_ASK_HAIR,
+    Step.APPEARANCE: report_texts.REPORT_ASK_APPEARANCE,
     Step.CLOTHING: report_texts.REPORT_ASK_CLOTHING,
+    Step.MARKS: report_texts.REPORT_ASK_MARKS,
+    Step.NAME: report_texts.REPORT_ASK_NAME,
     Step.DIRECTION: report_texts.REPORT_ASK_DIRECTION,
+    Step.VEHICLE: report_texts.REPORT_ASK_VEHICLE,
+    Step.PROPERTY: report_texts.REPORT_ASK_PROPERTY,
     Step.VALUE: report_texts.REPORT_ASK_VALUE,
+    Step.CCTV: report_texts.REPORT_ASK_CCTV,
+    Step.STATEMENT: report_texts.REPORT_ASK_STATEMENT,
     Step.POLICE_REFERENCE: report_texts.REPORT_ASK_POLICE_REFERENCE,
     Step.PHOTOS: report_texts.REPORT_ASK_PHOTOS,
 }
-_OPTIONS: dict[Step, tuple[tuple[str, str], ...]] = {
+LABELS: dict[Step, tuple[tuple[str, str], ...]] = {
     Step.CATEGORY: tuple(alert_texts.CATEGORY_NAMES.items()),
     Step.URGENCY: report_texts.REPORT_URGENCIES,
-    Step.GENDER: (*report_texts.REPORT_GENDERS, (SKIP, report_texts.REPORT_BUTTON_NOT_SURE)),
-    Step.AGE: (*report_texts.REPORT_AGES, (SKIP, report_texts.REPORT_BUTTON_NOT_SURE)),
-    Step.PHOTOS: ((SKIP, report_texts.REPORT_BUTTON_SKIP),),
-    **{step: ((SKIP, report_texts.REPORT_BUTTON_SKIP),) for step in TYPED_STEPS},
+    Step.WHEN: report_texts.REPORT_WHENS,
+    Step.WHEN_TIME: report_texts.REPORT_PARTS_OF_DAY,
+    Step.PEOPLE: report_texts.REPORT_PEOPLE,
+    Step.GENDER: report_texts.REPORT_GENDERS,
+    Step.AGE: report_texts.REPORT_AGES,
+    Step.HEIGHT: report_texts.REPORT_HEIGHTS,
+    Step.BUILD: report_texts.REPORT_BUILDS,
+    Step.HAIR: report_texts.REPORT_HAIR,
+    Step.APPEARANCE: report_texts.REPORT_APPEARANCES,
+    Step.CCTV: report_texts.REPORT_YES_NO,
+    Step.STATEMENT: report_texts.REPORT_YES_NO,
 }
-_PER_ROW = {Step.GENDER: 3, Step.AGE: 3}
+"""The labels of each question's buttons, value by value (the values: `BUTTONS`)."""
+_PER_ROW = {
+    Step.WHEN: 3,
+    Step.WHEN_TIME: 3,
+    Step.PEOPLE: 5,
+    Step.GENDER: 3,
+    Step.AGE: 3,
+    Step.BUILD: 2,
+    Step.HAIR: 2,
+    Step.CCTV: 3,
+    Step.STATEMENT: 3,
+}
+
+
+def _options(step: Step, draft: Draft) -> tuple[tuple[str, str], ...]:
+    if step is Step.SUMMARY:
+        return ((SEND, report_texts.REPORT_BUTTON_SEND),)
+    if step is Step.PHOTOS and draft.photos:
+        return ((DONE, report_texts.REPORT_BUTTON_DONE),)
+    options = LABELS.get(step, ())
+    if step in UNSKIPPABLE:
+        return options
+    skip = report_texts.REPORT_BUTTON_NOT_SURE if step in NOT_SURE_STEPS else None
+    return (*options, (SKIP, skip or report_texts.REPORT_BUTTON_SKIP))
 
 
 # --- the draft and the question on screen ------------------------------------------
@@ -113,17 +174,17 @@ def _forget(context: ShopWatchContext) -> None:
         context.user_data.pop(USER_DATA_KEY, None)
 
 
-def _keyboard(
-    context: ShopWatchContext, draft: Draft, options: Sequence[tuple[str, str]], per_row: int = 1
-) -> InlineKeyboardMarkup:
+def _keyboard(context: ShopWatchContext, draft: Draft, step: Step) -> InlineKeyboardMarkup:
     signer = context.services.signer
+    per_row = _PER_ROW.get(step, 1)
     buttons = [
-        InlineKeyboardButton(label, callback_data=signer.sign(PREFIX, draft.token, value))
-        for value, label in options
+        InlineKeyboardButton(label, callback_data=signer.sign(PREFIX, draft.token, step, value))
+        for value, label in _options(step, draft)
     ]
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-    cancel = signer.sign(PREFIX, draft.token, CANCEL)
-    rows.append([InlineKeyboardButton(report_texts.REPORT_BUTTON_CANCEL, callback_data=cancel)])
+    cancel = signer.sign(PREFIX, draft.token, step, CANCEL)
+    label = report_texts.REPORT_BUTTON_FINISH if draft.sent else report_texts.REPORT_BUTTON_CANCEL
+    rows.append([InlineKeyboardButton(label, callback_data=cancel)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -143,54 +204,48 @@ async def _put_away(
         logger.debug("could not tidy question %s: %s", message_id, exc)
 
 
-async def _show(
-    context: ShopWatchContext,
-    message: Message,
-    draft: Draft,
-    text: str,
-    markup: InlineKeyboardMarkup,
-) -> None:
-    await _put_away(context, message.chat_id, draft, None)
-    sent = await message.reply_text(text, reply_markup=markup)
-    draft.asked = sent.message_id
-    _save(context, draft)
-
-
 async def _ask(
     context: ShopWatchContext, message: Message, draft: Draft, step: Step, problem: str = ""
 ) -> Step:
     """Put `step`'s question on screen (after `problem`, if the last answer was not taken)."""
-    options: tuple[tuple[str, str], ...]
-    if step is Step.SUMMARY:
-        text = _summary(draft)
-        options = ((SEND, report_texts.REPORT_BUTTON_SEND),)
-    else:
-        text = _QUESTIONS[step]
-        options = _OPTIONS.get(step, ())
-        if step is Step.PHOTOS and draft.photos:
-            options = ((DONE, report_texts.REPORT_BUTTON_DONE),)
-    markup = _keyboard(context, draft, options, _PER_ROW.get(step, 1))
-    await _show(context, message, draft, f"{problem}\n\n{text}" if problem else text, markup)
+    text = _summary(draft) if step is Step.SUMMARY else _QUESTIONS[step]
+    await _put_away(context, message.chat_id, draft, None)
+    sent = await message.reply_text(
+        f"{problem}\n\n{text}" if problem else text, reply_markup=_keyboard(context, draft, step)
+    )
+    draft.asked = sent.message_id
+    _save(context, draft)
     return step
+
+
+def _when(draft: Draft) -> str | None:
+    moment = draft.occurred
+    if moment is None:
+        return report_texts.report_label(report_texts.REPORT_WHENS, draft.when)
+    return formats.moment(moment, draft.timezone)
 
 
 def _summary(draft: Draft) -> str:
     return report_texts.report_summary(
         what=alert_texts.category_name(draft.category_value),
         urgency=draft.urgency_value,
+        when=_when(draft),
         description=draft.description,
-        subject=report_texts.subject_description(draft.gender, draft.age, draft.clothing),
+        subject=subject_summary(draft.descriptors().columns()),
         direction=draft.direction,
-        value_pence=draft.value_pence,
+        taken=draft.taken if draft.asks_value else None,
+        value_pence=draft.value_pence if draft.asks_value else None,
+        cctv=draft.cctv,
+        statement=draft.statement,
         police_reference=draft.police_reference,
         photos=len(draft.photos),
     )
 
 
-def _answered(step: Step, value: str) -> str | None:
+def _answered(step: Step, value: str, draft: Draft) -> str | None:
     """The question with its tapped answer, as it stays in the chat; None to just drop buttons."""
-    label = dict(_OPTIONS.get(step, ())).get(value)
-    if step is Step.PHOTOS or label is None:
+    label = dict(_options(step, draft)).get(value)
+    if step in (Step.PHOTOS, Step.SUMMARY) or label is None:
         return None
     return report_texts.report_answered(_QUESTIONS[step], label)
 
@@ -208,19 +263,29 @@ async def _end(update: Update, context: ShopWatchContext, draft: Draft | None, t
     return _END
 
 
+def _farewell(draft: Draft | None) -> str:
+    """Cancel before the alert went out stores nothing; after, the alert stays as it is."""
+    if draft is not None and draft.report_id is not None:
+        return report_texts.report_finished(draft.report_id)
+    return report_texts.REPORT_CANCELLED
+
+
 async def _current(update: Update, context: ShopWatchContext) -> Draft | int:
     """The draft to continue, or END (with a word to the member) if there is none to continue."""
     draft = _load(context)
     if draft is None:
         return await _end(update, context, None, report_texts.REPORT_LOST)
     if draft.is_stale(TIMEOUT.total_seconds()):
-        return await _end(update, context, draft, report_texts.REPORT_TIMED_OUT)
+        text = _farewell(draft) if draft.sent else report_texts.REPORT_TIMED_OUT
+        return await _end(update, context, draft, text)
     return draft
 
 
 async def timed_out(update: Update, context: ShopWatchContext) -> None:
-    """The conversation's timeout: the member is told, the draft goes."""
-    await _end(update, context, _load(context), report_texts.REPORT_TIMED_OUT)
+    """The conversation's timeout: the member is told, the draft goes (a sent alert stays)."""
+    draft = _load(context)
+    text = _farewell(draft) if draft and draft.sent else report_texts.REPORT_TIMED_OUT
+    await _end(update, context, draft, text)
     if update.effective_user is not None:
         # A timeout runs as a job, after which the application saves no one's data.
         context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
@@ -229,14 +294,15 @@ async def timed_out(update: Update, context: ShopWatchContext) -> None:
 async def cancel(update: Update, context: ShopWatchContext) -> int:
     if update.callback_query is not None:
         await update.callback_query.answer()
-    return await _end(update, context, _load(context), report_texts.REPORT_CANCELLED)
+    draft = _load(context)
+    return await _end(update, context, draft, _farewell(draft))
 
 
 # --- the steps ------------------------------------------------------------------------
 
 
 @requires(*REPORTERS, action="report")
-async def start(update: Update, context: ShopWatchContext, _membership: Membership) -> State:
+async def start(update: Update, context: ShopWatchContext, membership: Membership) -> State:
     """`/report`, also in the middle of one: the earlier draft is dropped and its buttons go."""
     message = update.effective_message
     if message is None:
@@ -244,11 +310,54 @@ async def start(update: Update, context: ShopWatchContext, _membership: Membersh
     old = _load(context)
     if old is not None:
         await _put_away(context, message.chat_id, old, None)
-    return await _ask(context, message, Draft(), Step.CATEGORY)
+    config = context.services.schemes.scheme(membership.scheme.slug)
+    draft = Draft(timezone=config.timezone, appearance_on=config.subjects.ethnicity_descriptor)
+    return await _ask(context, message, draft, Step.CATEGORY)
+
+
+async def _advance(
+    update: Update,
+    context: ShopWatchContext,
+    membership: Membership,
+    *,
+    message: Message,
+    draft: Draft,
+    step: Step,
+) -> State:
+    """After an answer to `step`: the alert out if it is due, the answer onto a sent
+    alert's copies, then the next question (or the end of a sent report's questions)."""
+    prefix = ""
+    if draft.sent:
+        changes = draft.changes_for(step)
+        if changes:
+            try:
+                await context.services.alerts.amend(
+                    draft.report_id or 0, changes, by=membership.member
+                )
+            except ReportClosedError:
+                closed = report_texts.report_closed_meanwhile(draft.report_id or 0)
+                return await _end(update, context, draft, closed)
+            except StorageError as exc:
+                logger.warning("report %s: answer not added: %s", draft.report_id, exc)
+                return await _ask(context, message, draft, step, report_texts.REPORT_NOT_UPDATED)
+    elif draft.live and (step is Step.DESCRIPTION or (draft.photos and step is Step.URGENCY)):
+        problem = await _alert_now(context, membership, message, draft)
+        if problem is not None:
+            return await _ask(context, message, draft, step, problem)
+        prefix = report_texts.REPORT_KEEP_ASKING
+        if step is Step.URGENCY:  # the photo went out; the words can still follow
+            return await _ask(context, message, draft, Step.DESCRIPTION, prefix)
+    following = draft.next_step(step)
+    if following is None:
+        return await _end(update, context, draft, _farewell(draft))
+    return await _ask(context, message, draft, following, prefix)
 
 
 def _pressed(step: Step) -> Callback:
-    async def pressed(update: Update, context: ShopWatchContext) -> State | None:
+    @requires(*REPORTERS, action="report")
+    async def pressed(
+        update: Update, context: ShopWatchContext, membership: Membership
+    ) -> State | None:
         query = update.callback_query
         if query is None or not isinstance(query.message, Message):
             return None
@@ -257,28 +366,34 @@ def _pressed(step: Step) -> Callback:
             await query.answer()
             return draft
         parts = context.services.signer.verify(query.data)
-        if parts is None or len(parts) != 3 or parts[1] != draft.token:
+        if parts is None or len(parts) != 4 or parts[1] != draft.token or parts[2] != step:
+            # Another report's button, or this one's earlier question (a second tap).
             await query.answer(report_texts.REPORT_OLD_BUTTON)
             return None
-        value = parts[2]
+        value = parts[3]
         if value == CANCEL:
             return await cancel(update, context)
         if step is Step.SUMMARY and value == SEND:
-            return await _send(update, context)
+            return await _send(update, context, membership, draft)
         try:
-            draft.choose(step, value)
+            draft.choose(step, value, datetime.now(UTC))
         except AnswerError as problem:
             await query.answer(report_texts.report_answer_problem(problem.reason), show_alert=True)
             return None
         await query.answer()
-        await _put_away(context, query.message.chat_id, draft, _answered(step, value))
-        return await _ask(context, query.message, draft, draft.next_step(step))
+        await _put_away(context, query.message.chat_id, draft, _answered(step, value, draft))
+        return await _advance(
+            update, context, membership, message=query.message, draft=draft, step=step
+        )
 
     return pressed
 
 
 def _typed(step: Step) -> Callback:
-    async def typed(update: Update, context: ShopWatchContext) -> State | None:
+    @requires(*REPORTERS, action="report")
+    async def typed(
+        update: Update, context: ShopWatchContext, membership: Membership
+    ) -> State | None:
         message = update.effective_message
         if message is None or message.text is None:
             return None
@@ -286,39 +401,46 @@ def _typed(step: Step) -> Callback:
         if isinstance(draft, int):
             return draft
         try:
-            draft.type_in(step, message.text)
+            draft.type_in(step, message.text, datetime.now(UTC))
         except AnswerError as problem:
             reason = report_texts.report_answer_problem(problem.reason, LIMITS.get(step))
             return await _ask(context, message, draft, step, reason)
-        return await _ask(context, message, draft, draft.next_step(step))
+        return await _advance(update, context, membership, message=message, draft=draft, step=step)
 
     return typed
 
 
 def _photo_added(step: Step) -> Callback:
-    """A photo goes with the report whenever it comes; the question on screen stays."""
+    """A photo goes with the report whenever it comes, the question on screen stays; for a
+    live report at its description, the photo is enough for the alert to go out."""
 
-    async def photo_added(update: Update, context: ShopWatchContext) -> State | None:
+    @requires(*REPORTERS, action="report")
+    async def photo_added(
+        update: Update, context: ShopWatchContext, membership: Membership
+    ) -> State | None:
         message = update.effective_message
         if message is None or not message.photo:
             return None
         draft = await _current(update, context)
         if isinstance(draft, int):
             return draft
+        if draft.sent:
+            return await _ask(context, message, draft, step, report_texts.REPORT_PHOTO_AFTER_ALERT)
         try:
             size = evidence_size(message.photo, context.services.photos.limits)
             draft.add_photo(size.file_id)
         except AnswerError:
             text = report_texts.report_too_many_photos(MAX_PHOTOS)
         else:
+            if draft.live and step is Step.DESCRIPTION:
+                problem = await _alert_now(context, membership, message, draft)
+                if problem is not None:
+                    return await _ask(context, message, draft, step, problem)
+                return await _ask(context, message, draft, step, report_texts.REPORT_KEEP_ASKING)
             text = report_texts.report_photo_added(len(draft.photos), MAX_PHOTOS)
             if step is not Step.PHOTOS:
                 text = report_texts.report_photo_kept(len(draft.photos))
-        if step is not Step.PHOTOS:
-            return await _ask(context, message, draft, step, text)
-        markup = _keyboard(context, draft, ((DONE, report_texts.REPORT_BUTTON_DONE),))
-        await _show(context, message, draft, text, markup)
-        return Step.PHOTOS
+        return await _ask(context, message, draft, step, text)
 
     return photo_added
 
@@ -344,38 +466,35 @@ def _not_expected(step: Step) -> Callback:
     return not_expected
 
 
-@requires(*REPORTERS, action="report")
-async def _submit(update: Update, context: ShopWatchContext, membership: Membership) -> State:
-    """Send: the photos are fetched, the report stored and queued, and only then confirmed."""
-    query = update.callback_query
-    draft = _load(context)
-    if query is None or not isinstance(query.message, Message) or draft is None:
-        return _END
-    await query.answer()
-    summary = query.message
+# --- sending --------------------------------------------------------------------------
+
+
+async def _store(
+    context: ShopWatchContext, membership: Membership, message: Message, draft: Draft
+) -> Submitted | str:
+    """The report stored and its copies queued; or the sentence saying why not."""
     try:
         photos = [await _download(context, file_id) for file_id in draft.photos]
-        submitted = await context.services.alerts.submit(
+        return await context.services.alerts.submit(
             _report_draft(draft, membership, photos),
-            source=MessageRef(summary.chat_id, summary.message_id),
+            source=MessageRef(message.chat_id, message.message_id),
         )
     except (StorageError, TelegramError) as exc:
         logger.warning("report not stored: %s", exc)
-        await summary.reply_text(report_texts.REPORT_NOT_STORED)
-        return Step.SUMMARY
+        return report_texts.REPORT_NOT_SENT_YET if draft.live else report_texts.REPORT_NOT_STORED
     except InvalidPhotoError as exc:
-        await summary.reply_text(alert_texts.photo_refused(str(exc)))
-        return Step.SUMMARY
+        return alert_texts.photo_refused(str(exc))
     except TooManyAlertsError:
-        await summary.reply_text(alert_texts.TOO_MANY_ALERTS)
-        return Step.SUMMARY
-    _forget(context)  # stored: from here on, a second Send could only repeat it
+        return alert_texts.TOO_MANY_ALERTS
+
+
+async def _confirm(context: ShopWatchContext, message: Message, submitted: Submitted) -> None:
+    """What the member reads back once the report is stored: where it went."""
     report = submitted.report
     assert report.id is not None
     try:
-        await _put_away(context, summary.chat_id, draft, None)
         if not submitted.counted:
-            await summary.reply_text(alert_texts.alert_saved_sending_shortly(report.id))
+            await message.reply_text(alert_texts.alert_saved_sending_shortly(report.id))
         elif submitted.recipients:
             card = render.confirmation(
                 report,
@@ -383,17 +502,54 @@ async def _submit(update: Update, context: ShopWatchContext, membership: Members
                 neighbours=submitted.neighbours,
                 signer=context.services.signer,
             )
-            await summary.reply_text(card.text, reply_markup=keyboard(card.buttons))
+            await message.reply_text(card.text, reply_markup=keyboard(card.buttons))
         else:
-            await summary.reply_text(report_texts.report_logged(report.id))
+            await message.reply_text(report_texts.report_logged(report.id))
     except TelegramError as exc:
         logger.warning("report %s stored but its confirmation failed: %s", report.id, exc)
+
+
+async def _alert_now(
+    context: ShopWatchContext, membership: Membership, message: Message, draft: Draft
+) -> str | None:
+    """A live report's alert, out as soon as it has words or a photo; None once it is."""
+    submitted = await _store(context, membership, message, draft)
+    if isinstance(submitted, str):
+        return submitted
+    draft.report_id = submitted.report.id
+    _save(context, draft)  # stored: from here on, each answer changes the report
+    await _put_away(context, message.chat_id, draft, None)
+    await _confirm(context, message, submitted)
+    return None
+
+
+async def _send(
+    update: Update, context: ShopWatchContext, membership: Membership, draft: Draft
+) -> State | None:
+    """Send on the summary: the photos are fetched, the report stored and queued, and only
+    then confirmed."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return None
+    await query.answer()
+    summary = query.message
+    submitted = await _store(context, membership, summary, draft)
+    if isinstance(submitted, str):
+        await summary.reply_text(submitted)
+        return Step.SUMMARY
+    _forget(context)  # stored: from here on, a second Send could only repeat it
+    try:
+        await _put_away(context, summary.chat_id, draft, None)
+    except TelegramError as exc:
+        logger.debug("could not tidy the summary: %s", exc)
+    await _confirm(context, summary, submitted)
     return _END
 
 
 def _report_draft(draft: Draft, membership: Membership, photos: Sequence[bytes]) -> ReportDraft:
     assert membership.scheme.id is not None
     category = draft.category_value
+    fields = draft.report_fields()
     return ReportDraft(
         scheme_id=membership.scheme.id,
         member_id=membership.member.id,
@@ -401,24 +557,18 @@ def _report_draft(draft: Draft, membership: Membership, photos: Sequence[bytes])
         urgency=draft.urgency_value,
         # The log needs words; with everything else structured, the category will do.
         description=draft.description or alert_texts.category_name(category),
-        subject_description=report_texts.subject_description(
-            draft.gender, draft.age, draft.clothing
-        ),
         direction=draft.direction,
-        value_pence=draft.value_pence,
+        value_pence=fields["value_pence"],
         police_reference=draft.police_reference,
         photos=tuple(photos),
+        occurred_at=None if draft.live else draft.occurred,
+        descriptors=draft.descriptors(),
     )
 
 
 async def _download(context: ShopWatchContext, file_id: str) -> bytes:
     file = await context.bot.get_file(file_id)
     return bytes(await file.download_as_bytearray())
-
-
-async def _send(update: Update, context: ShopWatchContext) -> State | None:
-    result = await _submit(update, context)
-    return result if isinstance(result, Step | int) else None
 
 
 async def old_button(update: Update, context: ShopWatchContext) -> None:

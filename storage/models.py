@@ -202,6 +202,25 @@ class Report(SQLModel, table=True):
     direction: str | None = None
     value_pence: int | None = None
     police_reference: str | None = None
+    # What the guided report asks, field by field (`broadcast.descriptors`); the compact
+    # `subject_description` is made from them. No special-category field, ever.
+    people_count: int | None = None
+    subject_sex: str | None = Field(default=None, sa_type=Text)
+    subject_age: str | None = Field(default=None, sa_type=Text)
+    subject_height: str | None = Field(default=None, sa_type=Text)
+    subject_build: str | None = Field(default=None, sa_type=Text)
+    subject_hair: str | None = Field(default=None, sa_type=Text)
+    subject_appearance: str | None = Field(
+        default=None, sa_type=Text, description="IC code; only where the scheme turns it on"
+    )
+    subject_clothing: str | None = Field(default=None, sa_type=Text)
+    subject_marks: str | None = Field(default=None, sa_type=Text)
+    subject_name: str | None = Field(default=None, sa_type=Text)
+    vehicle: str | None = Field(default=None, sa_type=Text)
+    vehicle_registration: str | None = Field(default=None, sa_type=Text)
+    property_description: str | None = Field(default=None, sa_type=Text)
+    cctv_held: bool | None = None
+    statement_willing: bool | None = None
     status: ReportStatus = Field(default=ReportStatus.OPEN, sa_type=str_enum(ReportStatus))
     source: ReportSource = Field(default=ReportSource.CHAT, sa_type=str_enum(ReportSource))
     origin_scheme: str | None = Field(
@@ -215,6 +234,32 @@ class Report(SQLModel, table=True):
     )
     handling_code: HandlingCode | None = Field(default=None, sa_type=str_enum(HandlingCode))
     handling_conditions: str | None = Field(default=None, sa_type=Text)
+
+
+DESCRIPTOR_COLUMNS = (
+    "people_count",
+    "subject_sex",
+    "subject_age",
+    "subject_height",
+    "subject_build",
+    "subject_hair",
+    "subject_appearance",
+    "subject_clothing",
+    "subject_marks",
+    "subject_name",
+    "vehicle",
+    "vehicle_registration",
+    "property_description",
+    "cctv_held",
+    "statement_willing",
+)
+"""The guided report's structured answers, in the order the police export lists them."""
+PERSON_COLUMNS = frozenset(DESCRIPTOR_COLUMNS) - {
+    "property_description",
+    "cctv_held",
+    "statement_willing",
+}
+"""Those that describe the people: a withdrawn report's export leaves them out."""
 
 
 class Photo(SQLModel, table=True):

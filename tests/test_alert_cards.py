@@ -201,10 +201,14 @@ def test_an_amount_reads_the_same_on_the_alert_the_summary_and_the_opened_report
     summary = report_texts.report_summary(
         what="Theft",
         urgency="now",
+        when=None,
         description=lost.description,
         subject=None,
         direction=None,
+        taken=None,
         value_pence=pence,
+        cctv=None,
+        statement=None,
         police_reference=None,
         photos=0,
     )

@@ -16,10 +16,12 @@ import re
 import stat
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from pypdf import PdfReader
 from sqlmodel import col, select
 
@@ -38,6 +40,7 @@ from storage.enums import (
     HandlingCode,
     IntelligenceAssessment,
     ReportSource,
+    ReportStatus,
     Role,
     SourceEvaluation,
 )
@@ -55,7 +58,15 @@ from storage.export.period import (
 from storage.export.records import ExportedBy
 from storage.export.xlsx_file import EVENTS_SHEET, REPORTS_SHEET
 from storage.grading import GradingPart, grading_of, regrade
-from storage.models import AuditEntry, Report, ReportEvent, Scheme, utcnow
+from storage.models import (
+    DESCRIPTOR_COLUMNS,
+    PERSON_COLUMNS,
+    AuditEntry,
+    Report,
+    ReportEvent,
+    Scheme,
+    utcnow,
+)
 from storage.photos import PhotoStore
 from storage.retention import purge_expired
 from storage.store import Store
@@ -160,7 +171,8 @@ class TestTheExportOfAWeek:
         assert header == [c.name for c in REPORT_COLUMNS]
         assert reports_sheet.max_row == 201
         assert reports_sheet.freeze_panes == "A2"
-        assert reports_sheet.auto_filter.ref == f"A1:AA{201}"
+        last = get_column_letter(len(REPORT_COLUMNS))
+        assert reports_sheet.auto_filter.ref == f"A1:{last}201"
         grading_column = header.index("grading") + 1
         assert {reports_sheet.cell(row=n, column=grading_column).value for n in range(2, 202)} == {
             "1/A/P",
@@ -397,6 +409,71 @@ class TestTheExportOfAWeek:
             ("handling", "P"),
         ]
         assert {e.actor_telegram_id for e in trail} == {700001}
+
+    async def test_the_guided_reports_answers_are_columns_and_a_withdrawn_report_hides_the_people(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        scheme = await norwich(store)
+        described: dict[str, Any] = {
+            "people_count": 2,
+            "subject_sex": "male",
+            "subject_age": "25-40",
+            "subject_height": "tall",
+            "subject_build": "slim",
+            "subject_hair": "dark",
+            "subject_clothing": "grey hoodie",
+            "subject_marks": "neck tattoo",
+            "subject_name": "Dazza",
+            "vehicle": "silver Ford Focus AB12 CDE",
+            "vehicle_registration": "AB12 CDE",
+            "property_description": "2 bottles of gin",
+            "cctv_held": True,
+            "statement_willing": False,
+        }
+        for status in (ReportStatus.OPEN, ReportStatus.WITHDRAWN):
+            await store.reports.create(
+                Report(
+                    scheme_id=scheme.id or 0,
+                    created_at=datetime(2026, 11, 3, 10, 0, tzinfo=UTC),
+                    occurred_at=datetime(2026, 11, 2, 15, 0, tzinfo=UTC),
+                    category=Category.THEFT,
+                    urgency=Urgency.LOG,
+                    description="Two men took gin",
+                    status=status,
+                    **described,
+                )
+            )
+
+        result = await export(
+            store, PhotoStore(tmp_path / "p"), scheme, NOVEMBER_WEEK, tmp_path / "o"
+        )
+
+        kept, withdrawn = csv_rows(result)
+        assert kept["occurred_at"] == "2026-11-02T15:00:00+00:00"
+        assert kept["logged_at"] == "2026-11-03T10:00:00+00:00"
+        shown = {
+            name: "yes" if value is True else "no" if value is False else str(value)
+            for name, value in described.items()
+        }
+        assert {name: kept[name] for name in described} == shown
+        assert kept["subject_appearance"] == ""
+        assert csv_header(result)[-len(DESCRIPTOR_COLUMNS) :] == list(DESCRIPTOR_COLUMNS)
+        people = {name for name in described if name in PERSON_COLUMNS}
+        assert {name: withdrawn[name] for name in people} == dict.fromkeys(people, "")
+        assert withdrawn["property_description"] == "2 bottles of gin"
+        document = json.loads(result.file("json").path.read_text(encoding="utf-8"))
+        schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))["$defs"]["report"]
+        for report in document["reports"]:
+            assert report["descriptors"].keys() == set(
+                schema["properties"]["descriptors"]["required"]
+            )
+        assert document["reports"][0]["descriptors"] == {**described, "subject_appearance": None}
+        assert document["reports"][1]["descriptors"]["subject_name"] is None
+        page = PdfReader(result.file("pdf").path).pages[1].extract_text()
+        assert "Subject name" in page
+        assert "Dazza" in page
+        assert "Vehicle registration" in page
 
     async def test_free_text_cannot_become_a_spreadsheet_formula(
         self, synced_store: Store, tmp_path: Path

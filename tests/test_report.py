@@ -2,7 +2,8 @@
 
 The bot is the real application against the sandbox; answers are taps on the
 question's buttons or typed messages, and what the member reads is what the
-sandbox's chat holds.
+sandbox's chat holds. Interactions are counted from the sandbox's transcript of
+her chat (her messages and her presses), never timed.
 """
 
 from __future__ import annotations
@@ -10,26 +11,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from telegram.ext import ConversationHandler
 
 from bot.runtime import BotRuntime
 from broadcast.texts import alerts as alert_texts
+from broadcast.texts import formats
 from broadcast.texts import refusals as refusal_texts
 from broadcast.texts import report as report_texts
 from config.errors import Refusal
-from config.schemes import Category, Urgency
+from config.schemes import Category, Urgency, load_schemes
 from sandbox import MessageView, Person
 from storage.enums import MemberStatus, Role
 from storage.models import Member, Report
 from storage.store import Store
 from tests.sandbox_fixtures import make_jpeg
-from tests.town import Town
+from tests.town import EXAMPLE_SCHEMES, Town, running_town
 
 PRIYA = 5_000_000_101
 OMAR = 5_000_000_102
 PC_JONES = 5_000_000_103
 GIN = "Took two bottles of gin from the front display and walked out"
+LONDON = ZoneInfo("Europe/London")
 
 
 async def active_member(town: Town, user_id: int, name: str, role: Role = Role.MEMBER) -> Person:
@@ -67,6 +72,24 @@ async def say(town: Town, person: Person, text: str) -> MessageView:
     return await person.next_reply(town.bot)
 
 
+def interactions(town: Town, person: Person) -> int:
+    """What she has done in her chat with the bot: messages sent and buttons pressed."""
+    mine = [m for m in town.sandbox.chat_messages(town.bot, person) if not m.from_bot]
+    if not mine:
+        return 0
+    presses = town.sandbox.state.conversations[mine[0].chat_key].presses
+    return len(mine) + len([p for p in presses if p.user_id == person.id])
+
+
+def data_of(question: MessageView, button: str) -> str:
+    """The callback data of a button as it was on screen (for a second tap on it later)."""
+    for row in question.buttons:
+        for shown in row:
+            if shown.text == button and isinstance(shown.callback_data, str):
+                return shown.callback_data
+    raise AssertionError(f"no button {button!r} on {question.body!r}")
+
+
 def report_conversation(town: Town) -> ConversationHandler[object]:  # type: ignore[type-var]
     for handlers in town.runtime.application.handlers.values():
         for handler in handlers:
@@ -95,87 +118,303 @@ async def norwich_reports(town: Town) -> list[Report]:
     return await town.runtime.store.reports.recent(scheme.id or 0)
 
 
-async def test_a_full_theft_report_with_two_photos_alerts_everyone(town: Town) -> None:
+def showing(town: Town, message: MessageView, words: str) -> MessageView | None:
+    """The message as it is now, once it shows `words` (after the outbox's edit)."""
+    shown = town.sandbox.refresh(message)
+    return shown if words in shown.body else None
+
+
+def alerts_in(town: Town, where: object) -> list[MessageView]:
+    return [
+        m
+        for m in town.sandbox.chat_messages(town.bot, where)  # type: ignore[arg-type]
+        if m.from_bot and not m.deleted
+    ]
+
+
+# --- a live report: the alert first, the details after -----------------------------
+
+
+async def test_a_live_report_alerts_after_three_answers_and_each_answer_updates_every_copy(
+    town: Town,
+) -> None:
     priya = await active_member(town, PRIYA, "Priya")
     await active_member(town, OMAR, "Omar")
 
     question = await report(town, priya)
     question = await tap(town, priya, question, "Theft")
     question = await tap(town, priya, question, "Happening now – alert everyone")
-    question = await say(town, priya, GIN)
-    question = await tap(town, priya, question, "Male")
-    question = await tap(town, priya, question, "25–40")
-    question = await say(town, priya, "Grey hoodie, black cap, red rucksack")
-    question = await say(town, priya, "Towards Market St")
-    question = await say(town, priya, "£60")
-    question = await say(town, priya, "NC-12345-24")
-    assert question.body == report_texts.REPORT_ASK_PHOTOS
-    added = await priya.send_photo(town.bot, make_jpeg(640, 480, "red"))
-    question = await priya.next_reply(town.bot)
-    assert question.body == "Photo 1 added. Send another, or press Done."
-    await priya.send_photo(town.bot, make_jpeg(480, 640, "blue"))
-    question = await priya.next_reply(town.bot)
-    assert question.button_texts == ["Done", "Cancel"]
-    summary = await tap(town, priya, question, "Done")
-    assert summary.body.startswith("Please check your report:")
-    assert "Person: Male, 25–40, Grey hoodie, black cap, red rucksack" in summary.body
-    assert "Photos: 2" in summary.body
-    assert summary.button_texts == ["Send", "Cancel"]
+    assert question.body == report_texts.REPORT_ASK_DESCRIPTION
+    assert await norwich_reports(town) == [], "nothing goes out before there is something to say"
+    confirmation = await say(town, priya, GIN)
 
-    confirmation = await tap(town, priya, summary, "Send")
-
+    # /report, then three interactions: Theft, Happening now, the description.
+    assert interactions(town, priya) == 4
     [stored] = await norwich_reports(town)
     assert confirmation.body == alert_texts.alert_sent(
         stored.id or 0, 1, ["Wymondham Business Watch"]
     )
-    assert f"Report #{stored.id}." in confirmation.body
-    assert (stored.category, stored.urgency) == (Category.THEFT, Urgency.NOW)
-    assert stored.description == GIN
-    assert stored.subject_description == "Male, 25–40, Grey hoodie, black cap, red rucksack"
-    assert (stored.direction, stored.value_pence) == ("Towards Market St", 6000)
-    assert stored.police_reference == "NC-12345-24"
-    assert len(await town.runtime.store.reports.photos(stored.id or 0)) == 2
-    alert = await town.coordinator.next_reply(town.group)
-    assert "Towards Market St" in alert.body
+    assert (stored.category, stored.urgency, stored.description) == (
+        Category.THEFT,
+        Urgency.NOW,
+        GIN,
+    )
+    [alert] = await town.sandbox.wait_for(lambda: alerts_in(town, town.group) or None)
+    assert GIN in alert.body
+    [operators] = await town.sandbox.wait_for(lambda: alerts_in(town, town.control_room) or None)
+    question = await priya.next_reply(town.bot)
+    assert question.body == (
+        f"{report_texts.REPORT_KEEP_ASKING}\n\n{report_texts.REPORT_ASK_PEOPLE}"
+    )
+    assert question.button_texts[-1] == "Finish"
+
+    question = await tap(town, priya, question, "1")
+    question = await tap(town, priya, question, "Male")
+    question = await tap(town, priya, question, "25–40")
+    question = await tap(town, priya, question, "Tall (over 6′)")
+    question = await tap(town, priya, question, "Slim")
+    question = await tap(town, priya, question, "Dark")
+    assert question.body == report_texts.REPORT_ASK_CLOTHING, "no ethnicity question by default"
+    question = await say(town, priya, "Grey hoodie, black cap, red rucksack")
+    question = await say(town, priya, "Spider-web tattoo on his neck")
+    question = await say(town, priya, "Dazza")
+    question = await say(town, priya, "Towards Market St")
+    question = await say(town, priya, "silver Ford Focus ab12cde")
+    question = await say(town, priya, "2 bottles of Gordon's gin")
+    question = await say(town, priya, "£60")
+    question = await tap(town, priya, question, "Yes")
+    question = await tap(town, priya, question, "Yes")
+    assert question.body == report_texts.REPORT_ASK_POLICE_REFERENCE
+    farewell = await say(town, priya, "NC-12345-24")
+
+    assert farewell.body == report_texts.report_finished(stored.id or 0)
+    [stored] = await norwich_reports(town)
+    assert stored.people_count == 1
+    assert (stored.subject_sex, stored.subject_age) == ("male", "25-40")
+    assert (stored.subject_height, stored.subject_build, stored.subject_hair) == (
+        "tall",
+        "slim",
+        "dark",
+    )
+    assert stored.subject_appearance is None
+    assert stored.subject_clothing == "Grey hoodie, black cap, red rucksack"
+    assert stored.subject_marks == "Spider-web tattoo on his neck"
+    assert stored.subject_name == "Dazza"
+    assert stored.vehicle == "silver Ford Focus ab12cde"
+    assert stored.vehicle_registration == "AB12 CDE"
+    assert (stored.property_description, stored.value_pence) == ("2 bottles of Gordon's gin", 6000)
+    assert (stored.cctv_held, stored.statement_willing) == (True, True)
+    assert (stored.direction, stored.police_reference) == ("Towards Market St", "NC-12345-24")
+    assert stored.subject_description == (
+        "Male, 25–40, tall, slim build, dark hair, Grey hoodie, black cap, red rucksack; "
+        "marks: Spider-web tattoo on his neck; known as Dazza; "
+        "vehicle: silver Ford Focus ab12cde (AB12 CDE)"
+    )
+    # Still one message in each chat, edited as each answer came.
+    group_copy = await town.sandbox.wait_for(lambda: showing(town, alert, "NC-12345-24"))
+    assert alerts_in(town, town.group) == [group_copy]
+    assert f"Who: {stored.subject_description}" in group_copy.body
+    assert "Went: Towards Market St" in group_copy.body
+    assert "Taken: 2 bottles of Gordon's gin (£60)" in group_copy.body
+    room_copy = await town.sandbox.wait_for(lambda: showing(town, operators, "NC-12345-24"))
+    assert [m.message_id for m in alerts_in(town, town.control_room)] == [operators.message_id]
+    assert "CCTV held · will give a statement" in room_copy.body
+    events = await town.runtime.store.reports.events(stored.id or 0)
+    assert [e.status for e in events] == ["described"] * 16, "one event per answer given"
+
+
+async def test_a_live_report_goes_out_with_its_photo_and_the_words_follow(town: Town) -> None:
+    priya = await active_member(town, PRIYA, "Priya")
+
+    question = await report(town, priya)
+    question = await tap(town, priya, question, "Theft")
+    question = await tap(town, priya, question, "Happening now – alert everyone")
+    await priya.send_photo(town.bot, make_jpeg(640, 480, "red"))
+    confirmation = await priya.next_reply(town.bot)
+
+    assert interactions(town, priya) == 4
+    [stored] = await norwich_reports(town)
+    assert confirmation.body.startswith("Alert sent to")
+    assert len(await town.runtime.store.reports.photos(stored.id or 0)) == 1
+    [alert] = await town.sandbox.wait_for(lambda: alerts_in(town, town.group) or None)
     assert alert.photo is not None
-    in_control_room = await town.sandbox.wait_for(lambda: town.bot_said(town.control_room))
-    assert any(GIN in body for body in in_control_room)
-    assert town.sandbox.refresh(summary).buttons == ()
-    assert added.photo is not None
+    question = await priya.next_reply(town.bot)
+    assert question.body == (
+        f"{report_texts.REPORT_KEEP_ASKING}\n\n{report_texts.REPORT_ASK_DESCRIPTION}"
+    )
+
+    question = await say(town, priya, GIN)
+    assert question.body == report_texts.REPORT_ASK_PEOPLE
+    caption = await town.sandbox.wait_for(lambda: showing(town, alert, GIN))
+    assert caption.photo is not None
+    assert alerts_in(town, town.group) == [caption]
+    await priya.send_photo(town.bot, make_jpeg(320, 240, "blue"))
+    again = await priya.next_reply(town.bot)
+    assert again.body == (
+        f"{report_texts.REPORT_PHOTO_AFTER_ALERT}\n\n{report_texts.REPORT_ASK_PEOPLE}"
+    )
+    farewell = await tap(town, priya, again, "Finish")
+    assert farewell.body == report_texts.report_finished(stored.id or 0)
+    [stored] = await norwich_reports(town)
+    assert stored.description == GIN
+    assert len(await town.runtime.store.reports.photos(stored.id or 0)) == 1
 
 
-async def test_a_log_only_report_is_stored_and_nobody_is_alerted(town: Town) -> None:
+# --- a button answers only its own question -----------------------------------------
+
+
+async def test_a_second_tap_on_not_sure_or_skip_answers_nothing_else(polling_town: Town) -> None:
+    town = polling_town
+    priya = await active_member(town, PRIYA, "Priya")
+    question = await report(town, priya)
+    question = await tap(town, priya, question, "Theft")
+    question = await tap(town, priya, question, "Happening now – alert everyone")
+    await say(town, priya, GIN)
+    question = await priya.next_reply(town.bot)
+    question = await tap(town, priya, question, "2")
+    sex = question
+    assert sex.body == report_texts.REPORT_ASK_GENDER
+    not_sure = data_of(sex, "Not sure")
+
+    age = await tap(town, priya, sex, "Not sure")
+    assert age.body == report_texts.REPORT_ASK_AGE
+    # Her thumb lands on the same spot again: the press carries the question it was for.
+    answer = await town.press_forged(priya, not_sure, on=sex)
+
+    assert answer == report_texts.REPORT_OLD_BUTTON
+    assert town.sandbox.refresh(age).buttons == age.buttons, "the age question still waits"
+    question = await tap(town, priya, age, "40–60")
+    assert question.body == report_texts.REPORT_ASK_HEIGHT
+    question = await tap(town, priya, question, "Not sure")
+    question = await tap(town, priya, question, "Not sure")
+    question = await tap(town, priya, question, "Not sure")
+    clothing = question
+    assert clothing.body == report_texts.REPORT_ASK_CLOTHING
+    skip = data_of(clothing, "Skip")
+    marks = await tap(town, priya, clothing, "Skip")
+    assert await town.press_forged(priya, skip, on=clothing) == report_texts.REPORT_OLD_BUTTON
+    question = await say(town, priya, "Scar over his left eye")
+    assert question.body == report_texts.REPORT_ASK_NAME
+    assert town.sandbox.refresh(marks).buttons == ()
+
+    [stored] = await norwich_reports(town)
+    assert (stored.people_count, stored.subject_sex, stored.subject_age) == (2, None, "40-60")
+    assert stored.subject_marks == "Scar over his left eye"
+    assert stored.subject_description == "2 people: 40–60; marks: Scar over his left eye"
+    events = await town.runtime.store.reports.events(stored.id or 0)
+    assert len(events) == 3, "people, age, marks: the second taps recorded nothing"
+
+
+async def test_a_button_of_an_abandoned_report_answers_nothing(polling_town: Town) -> None:
+    town = polling_town
+    priya = await active_member(town, PRIYA, "Priya")
+    first = await report(town, priya)
+    theft = data_of(first, "Theft")
+    fresh = await report(town, priya)
+
+    answer = await town.press_forged(priya, theft, on=first)
+
+    assert answer == report_texts.REPORT_OLD_BUTTON
+    assert town.sandbox.refresh(fresh).buttons == fresh.buttons
+
+
+# --- a report for the log: when, and everything else -------------------------------
+
+
+async def test_a_log_only_report_asks_when_and_search_and_export_use_it(town: Town) -> None:
     priya = await active_member(town, PRIYA, "Priya")
 
     question = await report(town, priya)
     question = await tap(town, priya, question, "Fraud or distraction")
     question = await tap(town, priya, question, "Already over – log it only")
+    assert question.body == report_texts.REPORT_ASK_WHEN
+    assert question.button_texts == ["Just now", "Earlier today", "Yesterday", "Cancel"]
+    question = await tap(town, priya, question, "Yesterday")
+    assert question.body == report_texts.REPORT_ASK_WHEN_TIME
+    question = await say(town, priya, "3pm")
     question = await say(town, priya, "Two men, one distracted me at the till with a £50 note")
+    question = await tap(town, priya, question, "2")
     question = await tap(town, priya, question, "Male")
     question = await tap(town, priya, question, "18–25")
-    question = await say(town, priya, "Both in tracksuits")
+    for _ in range(4):  # height, build, hair: not sure; clothing: skip
+        question = await tap(town, priya, question, question.button_texts[-2])
+    assert question.body == report_texts.REPORT_ASK_MARKS
+    for _ in range(2):  # marks, name
+        question = await tap(town, priya, question, "Skip")
     assert question.body == report_texts.REPORT_ASK_DIRECTION
     await priya.send_photo(town.bot, make_jpeg(320, 240, "green"))  # a still, sent early
     question = await priya.next_reply(town.bot)
     assert question.body == f"Photo 1 added to your report.\n\n{report_texts.REPORT_ASK_DIRECTION}"
-    question = await tap(town, priya, question, "Skip")
-    question = await say(town, priya, "120")
+    for _ in range(2):  # direction, vehicle
+        question = await tap(town, priya, question, "Skip")
+    question = await say(town, priya, "£50 from the till")
+    question = await say(town, priya, "50")
+    question = await tap(town, priya, question, "Yes")
+    question = await tap(town, priya, question, "No")
     question = await tap(town, priya, question, "Skip")
     summary = await tap(town, priya, question, "Done")
+    yesterday = (datetime.now(LONDON) - timedelta(days=1)).replace(
+        hour=15, minute=0, second=0, microsecond=0
+    )
+    assert f"When: {formats.moment(yesterday, 'Europe/London')}" in summary.body
+    assert "Person: 2 people: Male, 18–25" in summary.body
+    assert "Taken: £50 from the till" in summary.body
+    assert "CCTV: held" in summary.body
+    assert "Statement: no" in summary.body
     assert "nobody is alerted" in summary.body
 
     confirmation = await tap(town, priya, summary, "Send")
 
     [stored] = await norwich_reports(town)
     assert confirmation.body == report_texts.report_logged(stored.id or 0)
-    assert confirmation.body.startswith(f"Report #{stored.id} logged.")
     assert (stored.category, stored.urgency) == (Category.FRAUD, Urgency.LOG)
-    assert stored.value_pence == 12000
+    assert stored.occurred_at == yesterday.astimezone(UTC)
+    assert stored.created_at - stored.occurred_at > timedelta(hours=1)
+    assert (stored.cctv_held, stored.statement_willing) == (True, False)
+    assert stored.value_pence == 5000
     assert len(await town.runtime.store.reports.photos(stored.id or 0)) == 1
     assert await town.runtime.store.outbox.for_report(stored.id or 0) == []
-    assert (await town.runtime.store.outbox.backlog()).due == 0
     assert town.bot_said(town.group) == []
     assert town.bot_said(town.control_room) == []
+
+    # The log is searched by when it happened: yesterday, not today.
+    omar = await active_member(town, OMAR, "Omar", role=Role.OPERATOR)
+    day = f"{yesterday:%d/%m/%Y}"
+    found = await say(town, omar, f"/search till from:{day} to:{day}")
+    assert "Results 1–1, newest first:" in found.body
+    assert f"\n{stored.id} · {formats.moment(yesterday, 'Europe/London')} · Fraud" in found.body
+    today = f"{datetime.now(LONDON):%d/%m/%Y}"
+    nothing = await say(town, omar, f"/search till from:{today} to:{today}")
+    assert nothing.body.startswith("Nothing in the log matches")
+
+
+async def test_when_is_asked_with_buttons_or_typed(polling_town: Town) -> None:
+    town = polling_town
+    priya = await active_member(town, PRIYA, "Priya")
+    question = await report(town, priya)
+    question = await tap(town, priya, question, "Suspicious behaviour")
+    question = await tap(town, priya, question, "Already over – log it only")
+
+    tomorrow = datetime.now(LONDON) + timedelta(days=1)
+    again = await say(town, priya, f"{tomorrow:%d/%m/%Y} 10:00")
+    assert again.body == (
+        f"That time is still to come: please check it.\n\n{report_texts.REPORT_ASK_WHEN}"
+    )
+    again = await say(town, priya, "sometime")
+    assert again.body.startswith("Please type a time like 14:30")
+    question = await say(town, priya, "yesterday 09:15")
+    assert question.body == report_texts.REPORT_ASK_DESCRIPTION
+
+    assert await norwich_reports(town) == []
+    while question.body != report_texts.REPORT_ASK_PHOTOS:
+        question = await tap(town, priya, question, question.button_texts[-2])
+    summary = await tap(town, priya, question, "Skip")
+    await tap(town, priya, summary, "Send")
+    [stored] = await norwich_reports(town)
+    yesterday = (datetime.now(LONDON) - timedelta(days=1)).replace(
+        hour=9, minute=15, second=0, microsecond=0
+    )
+    assert stored.occurred_at == yesterday.astimezone(UTC)
 
 
 async def test_everything_optional_can_be_skipped(polling_town: Town) -> None:
@@ -185,28 +424,76 @@ async def test_everything_optional_can_be_skipped(polling_town: Town) -> None:
     question = await report(town, priya)
     question = await tap(town, priya, question, "Suspicious behaviour")
     question = await tap(town, priya, question, "Already over – log it only")
-    for step in (
-        report_texts.REPORT_ASK_DESCRIPTION,
-        report_texts.REPORT_ASK_GENDER,
-        report_texts.REPORT_ASK_AGE,
-        report_texts.REPORT_ASK_CLOTHING,
-        report_texts.REPORT_ASK_DIRECTION,
-        report_texts.REPORT_ASK_POLICE_REFERENCE,
-        report_texts.REPORT_ASK_PHOTOS,
-    ):
-        assert question.body == step
+    question = await tap(town, priya, question, "Just now")
+    asked = []
+    while question.body != report_texts.REPORT_ASK_PHOTOS:
+        asked.append(question.body)
         skip = "Not sure" if "Not sure" in question.button_texts else "Skip"
         question = await tap(town, priya, question, skip)
-    assert "Person: –" in question.body
+    assert asked == [
+        report_texts.REPORT_ASK_DESCRIPTION,
+        report_texts.REPORT_ASK_PEOPLE,
+        report_texts.REPORT_ASK_GENDER,
+        report_texts.REPORT_ASK_AGE,
+        report_texts.REPORT_ASK_HEIGHT,
+        report_texts.REPORT_ASK_BUILD,
+        report_texts.REPORT_ASK_HAIR,
+        report_texts.REPORT_ASK_CLOTHING,
+        report_texts.REPORT_ASK_MARKS,
+        report_texts.REPORT_ASK_NAME,
+        report_texts.REPORT_ASK_DIRECTION,
+        report_texts.REPORT_ASK_VEHICLE,
+        # Nothing lost in suspicious behaviour: no property, no value.
+        report_texts.REPORT_ASK_CCTV,
+        report_texts.REPORT_ASK_STATEMENT,
+        report_texts.REPORT_ASK_POLICE_REFERENCE,
+    ]
+    summary = await tap(town, priya, question, "Skip")
+    assert "Person: –" in summary.body
 
-    confirmation = await tap(town, priya, question, "Send")
+    confirmation = await tap(town, priya, summary, "Send")
 
     [stored] = await norwich_reports(town)
     assert confirmation.body == report_texts.report_logged(stored.id or 0)
     assert stored.description == "Suspicious behaviour"
     assert stored.subject_description is None
+    assert abs(stored.occurred_at - stored.created_at) < timedelta(seconds=5)
     assert (stored.direction, stored.value_pence, stored.police_reference) == (None, None, None)
+    assert (stored.people_count, stored.cctv_held, stored.vehicle) == (None, None, None)
     assert await town.runtime.store.reports.photos(stored.id or 0) == []
+
+
+async def test_the_appearance_question_is_asked_only_where_the_scheme_turns_it_on(
+    tmp_path: Path,
+) -> None:
+    # Norwich's DPIA decided to hold it: its schemes file says so.
+    example = EXAMPLE_SCHEMES.read_text(encoding="utf-8")
+    turned_on = tmp_path / "schemes.toml"
+    turned_on.write_text(
+        example.replace("ethnicity_descriptor = false", "ethnicity_descriptor = true", 1),
+        encoding="utf-8",
+    )
+    schemes = load_schemes(turned_on)
+    assert schemes.scheme("norwich").subjects.ethnicity_descriptor
+    async with running_town(tmp_path, schemes=schemes) as town:
+        priya = await active_member(town, PRIYA, "Priya")
+        question = await report(town, priya)
+        question = await tap(town, priya, question, "Theft")
+        question = await tap(town, priya, question, "Happening now – alert everyone")
+        await say(town, priya, GIN)
+        question = await priya.next_reply(town.bot)
+        while question.body != report_texts.REPORT_ASK_APPEARANCE:
+            question = await tap(town, priya, question, "Not sure")
+        assert "IC1 White – northern European" in question.button_texts
+        question = await tap(town, priya, question, "IC3 Black")
+        assert question.body == report_texts.REPORT_ASK_CLOTHING
+
+        [stored] = await norwich_reports(town)
+        assert stored.subject_appearance == "ic3"
+        assert stored.subject_description == "IC3"
+
+
+# --- the rest of the conversation -----------------------------------------------------
 
 
 async def test_cancelling_midway_stores_nothing(town: Town) -> None:
@@ -217,10 +504,10 @@ async def test_cancelling_midway_stores_nothing(town: Town) -> None:
     assert question.button_texts[-1] == "Cancel"
     question = await tap(town, priya, question, "Theft")
     assert question.body == report_texts.REPORT_ASK_URGENCY
-    question = await tap(town, priya, question, "Happening now – alert everyone")
-    assert question.body == report_texts.REPORT_ASK_DESCRIPTION
+    question = await tap(town, priya, question, "Already over – log it only")
+    question = await tap(town, priya, question, "Just now")
     question = await say(town, priya, GIN)
-    assert question.body == report_texts.REPORT_ASK_GENDER
+    assert question.body == report_texts.REPORT_ASK_PEOPLE
 
     farewell = await tap(town, priya, question, "Cancel")
 
@@ -285,18 +572,25 @@ async def test_absurd_answers_are_explained_and_the_question_asked_again(
     assert town.sandbox.refresh(question).buttons == (), "only the newest question has buttons"
     question = await tap(town, omar, again, "Theft")
     question = await tap(town, omar, question, "Already over – log it only")
+    question = await tap(town, omar, question, "Earlier today")
 
+    again = await say(town, omar, "25:99")
+    assert again.body.startswith("Please type a time like 14:30")
+    question = await tap(town, omar, again, "Not sure")
     again = await say(town, omar, "gin " * 1250)  # 5000 characters
     assert again.body == (
         "That is too long: please keep it under 1000 characters.\n\n"
         f"{report_texts.REPORT_ASK_DESCRIPTION}"
     )
     question = await say(town, omar, GIN)
-    assert question.body == report_texts.REPORT_ASK_GENDER
-    question = await tap(town, omar, question, "Male")
-    question = await tap(town, omar, question, "25–40")
-    question = await say(town, omar, "Grey hoodie, black cap")
-    question = await say(town, omar, "Towards Market St")
+    again = await say(town, omar, "a few")
+    assert again.body == (
+        f"Please type the number of people, like 6.\n\n{report_texts.REPORT_ASK_PEOPLE}"
+    )
+    question = await say(town, omar, "7")
+    while question.body != report_texts.REPORT_ASK_PROPERTY:
+        question = await tap(town, omar, question, question.button_texts[-2])
+    question = await say(town, omar, "Gin")
     assert question.body == report_texts.REPORT_ASK_VALUE
 
     again = await say(town, omar, "lots")
@@ -304,6 +598,8 @@ async def test_absurd_answers_are_explained_and_the_question_asked_again(
         f"Please type the amount in pounds, like £60 or 60.50.\n\n{report_texts.REPORT_ASK_VALUE}"
     )
     question = await say(town, omar, "£60.50")
+    question = await tap(town, omar, question, "Skip")
+    question = await tap(town, omar, question, "Skip")
     assert question.body == report_texts.REPORT_ASK_POLICE_REFERENCE
 
     again = await say(town, omar, "<script>alert(1)</script>")
@@ -316,7 +612,7 @@ async def test_absurd_answers_are_explained_and_the_question_asked_again(
     summary = await tap(town, omar, again, "Skip")
     assert "Value: £60.50" in summary.body
     assert "Police reference: NC-12345-24" in summary.body
-    assert "Person: Male, 25–40, Grey hoodie, black cap" in summary.body
+    assert "Person: 7 people" in summary.body
 
 
 async def test_a_second_report_command_starts_again_cleanly(polling_town: Town) -> None:
@@ -331,13 +627,14 @@ async def test_a_second_report_command_starts_again_cleanly(polling_town: Town) 
     assert town.sandbox.refresh(old).buttons == (), "the abandoned question loses its buttons"
     question = await tap(town, priya, fresh, "Anti-social behaviour")
     question = await tap(town, priya, question, "Already over – log it only")
+    question = await tap(town, priya, question, "Just now")
     question = await say(town, priya, "Group of teenagers throwing food at staff")
-    question = await tap(town, priya, question, "Not sure")
-    question = await tap(town, priya, question, "Under 18")
+    question = await tap(town, priya, question, "4")
+    while question.body != report_texts.REPORT_ASK_VEHICLE:
+        question = await tap(town, priya, question, question.button_texts[-2])
     question = await tap(town, priya, question, "Skip")
-    question = await tap(town, priya, question, "Skip")
-    # No loss to value for anti-social behaviour: straight on to the police reference.
-    assert question.body == report_texts.REPORT_ASK_POLICE_REFERENCE
+    # No loss to value for anti-social behaviour: straight on to CCTV.
+    assert question.body == report_texts.REPORT_ASK_CCTV
 
 
 async def test_a_question_from_a_report_forgotten_in_a_restart_answers_its_button(
@@ -379,33 +676,28 @@ async def test_a_report_left_unanswered_times_out_with_a_message(polling_town: T
     assert "report" not in await town.runtime.store.conversations.user_data(PRIYA)
 
 
-async def test_a_half_finished_report_survives_a_restart(town: Town) -> None:
+async def test_a_half_finished_live_report_survives_a_restart(town: Town) -> None:
     priya = await active_member(town, PRIYA, "Priya")
     question = await report(town, priya)
     question = await tap(town, priya, question, "Theft")
     question = await tap(town, priya, question, "Happening now – alert everyone")
-    assert question.body == report_texts.REPORT_ASK_DESCRIPTION
+    await say(town, priya, GIN)
+    question = await priya.next_reply(town.bot)
+    assert question.body.endswith(report_texts.REPORT_ASK_PEOPLE)
 
     async with restarted(town):
-        question = await say(town, priya, GIN)
+        question = await tap(town, priya, question, "1")
 
         assert question.body == report_texts.REPORT_ASK_GENDER
         question = await tap(town, priya, question, "Female")
-        assert question.body == report_texts.REPORT_ASK_AGE
         question = await tap(town, priya, question, "40–60")
-        question = await say(town, priya, "Long beige coat")
-        question = await tap(town, priya, question, "Skip")
-        question = await say(town, priya, "45")
-        question = await tap(town, priya, question, "Skip")
-        summary = await tap(town, priya, question, "Skip")
-        confirmation = await tap(town, priya, summary, "Send")
+        farewell = await tap(town, priya, question, "Finish")
 
         [stored] = await norwich_reports(town)
-        assert confirmation.body.startswith("Alert sent to")
-        assert f"Report #{stored.id}." in confirmation.body
+        assert farewell.body == report_texts.report_finished(stored.id or 0)
         assert stored.description == GIN
-        assert stored.subject_description == "Female, 40–60, Long beige coat"
-        assert stored.value_pence == 4500
+        assert stored.subject_description == "Female, 40–60"
+        assert "report" not in town.runtime.application.user_data.get(PRIYA, {})
 
 
 async def test_a_report_abandoned_before_a_restart_still_times_out(

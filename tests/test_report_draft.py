@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from broadcast.descriptors import Descriptors
+from handlers.report import LABELS
 from handlers.report_draft import (
+    BUTTONS,
+    SKIP,
     AnswerError,
     Draft,
     Step,
@@ -65,17 +73,135 @@ def test_police_references_take_their_usual_shapes() -> None:
 def test_the_value_question_is_asked_only_where_something_was_lost() -> None:
     draft = Draft()
     draft.choose(Step.CATEGORY, "theft")
-    assert draft.next_step(Step.DIRECTION) is Step.VALUE
+    assert draft.next_step(Step.VEHICLE) is Step.PROPERTY
+    assert draft.next_step(Step.PROPERTY) is Step.VALUE
 
     draft.choose(Step.CATEGORY, "asb")
-    assert draft.next_step(Step.DIRECTION) is Step.POLICE_REFERENCE
+    assert draft.next_step(Step.VEHICLE) is Step.CCTV
 
 
 def test_a_button_that_the_question_did_not_offer_is_refused() -> None:
     draft = Draft()
-    for step, value in ((Step.CATEGORY, "murder"), (Step.URGENCY, "later"), (Step.AGE, "old")):
+    for step, value in (
+        (Step.CATEGORY, "murder"),
+        (Step.URGENCY, "later"),
+        (Step.AGE, "old"),
+        (Step.WHEN, "tomorrow"),
+        (Step.HEIGHT, "giant"),
+        (Step.CCTV, "maybe"),
+        (Step.APPEARANCE, "ic9"),
+    ):
         with pytest.raises(AnswerError):
             draft.choose(step, value)
+
+
+def test_every_button_value_has_a_label_and_every_label_a_value() -> None:
+    for step, values in BUTTONS.items():
+        assert [value for value, _ in LABELS[step]] == [str(v) for v in values], step
+
+
+def test_a_live_report_is_not_asked_when_and_a_sent_one_no_photos_or_summary() -> None:
+    draft = Draft()
+    draft.choose(Step.CATEGORY, "theft")
+    draft.choose(Step.URGENCY, "now")
+    assert draft.next_step(Step.URGENCY) is Step.DESCRIPTION
+    assert draft.next_step(Step.POLICE_REFERENCE) is Step.PHOTOS
+
+    draft.report_id = 12
+    assert draft.next_step(Step.POLICE_REFERENCE) is None
+
+    draft.choose(Step.URGENCY, "log")
+    assert draft.next_step(Step.URGENCY) is Step.WHEN
+
+
+def test_the_ethnicity_descriptor_is_asked_only_when_the_scheme_turned_it_on() -> None:
+    off = Draft()
+    assert off.next_step(Step.HAIR) is Step.CLOTHING
+    off.appearance = "ic1"  # even if something put it there, it is not kept
+    assert off.descriptors().subject_appearance is None
+
+    on = Draft(appearance_on=True)
+    assert on.next_step(Step.HAIR) is Step.APPEARANCE
+    on.choose(Step.APPEARANCE, "ic1")
+    assert on.descriptors().subject_appearance == "ic1"
+
+
+def test_no_field_for_religion_health_or_sexual_orientation() -> None:
+    names = " ".join(f.name for f in fields(Descriptors)) + " " + " ".join(Step)
+    for word in ("religion", "faith", "health", "disab", "medical", "sexual", "orientation"):
+        assert word not in names
+
+
+NOW = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)  # a Wednesday; 14:00 in London
+
+
+@pytest.mark.parametrize(
+    ("typed", "local"),
+    [
+        ("13:30", datetime(2026, 12, 2, 13, 30)),
+        ("9am", datetime(2026, 12, 2, 9, 0)),
+        ("1.15pm", datetime(2026, 12, 2, 13, 15)),
+        ("yesterday 15:00", datetime(2026, 12, 1, 15, 0)),
+        ("28/11 18:45", datetime(2026, 11, 28, 18, 45)),
+        ("28/11/2026", datetime(2026, 11, 28, 12, 0)),
+        ("30/12", datetime(2025, 12, 30, 12, 0)),
+    ],
+)
+def test_a_typed_time_is_read_in_the_schemes_time(typed: str, local: datetime) -> None:
+    draft = Draft(timezone="Europe/London", urgency="log")
+    draft.type_in(Step.WHEN, typed, NOW)
+    assert draft.occurred == local.replace(tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
+    assert draft.next_step(Step.WHEN) is Step.DESCRIPTION
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("soon", "not_a_time"),
+        ("14", "not_a_time"),
+        ("25:00", "not_a_time"),
+        ("13pm", "not_a_time"),
+        ("31/02 10:00", "not_a_time"),
+        ("16:00", "in_future"),
+        ("2.15pm", "in_future"),
+        ("01/01/2025 10:00", "too_old"),
+    ],
+)
+def test_a_time_that_cannot_be_meant_is_refused(typed: str, reason: str) -> None:
+    draft = Draft(urgency="log")
+    with pytest.raises(AnswerError) as refused:
+        draft.type_in(Step.WHEN, typed, NOW)
+    assert refused.value.reason == reason
+
+
+def test_earlier_today_or_yesterday_asks_about_what_time() -> None:
+    draft = Draft(urgency="log")
+    draft.choose(Step.WHEN, "yesterday", NOW)
+    assert draft.next_step(Step.WHEN) is Step.WHEN_TIME
+    draft.choose(Step.WHEN_TIME, "evening", NOW)
+    assert draft.occurred == datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
+
+    draft.choose(Step.WHEN, "today", NOW)
+    with pytest.raises(AnswerError):
+        draft.choose(Step.WHEN_TIME, "evening", NOW)  # still to come
+    draft.choose(Step.WHEN_TIME, SKIP, NOW)  # not sure: midday
+    assert draft.occurred == datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed", "plate"),
+    [
+        ("silver Ford Focus ab12cde", "AB12 CDE"),
+        ("white van, AB12 CDE, ladder on the roof", "AB12 CDE"),
+        ("old red Fiesta K123 ABC", "K123 ABC"),
+        ("classic Mini ABC 123D", "ABC 123D"),
+        ("a black BMW, didn't get the plate", None),
+    ],
+)
+def test_a_registration_is_found_in_the_vehicles_words(typed: str, plate: str | None) -> None:
+    draft = Draft()
+    draft.type_in(Step.VEHICLE, typed)
+    assert (draft.vehicle, draft.registration) == (typed, plate)
 
 
 def test_a_draft_comes_back_from_json_and_anything_else_is_none() -> None:

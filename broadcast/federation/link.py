@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from broadcast.alerts import OperatorStatus
+from broadcast.alerts import DESCRIBED, OperatorStatus
 from broadcast.federation import protocol
 from broadcast.federation.addresses import peer_connector
 from broadcast.federation.peers import Peer
@@ -206,6 +206,8 @@ class FederationLink:
         from_peer: str | None,
     ) -> list[Delivery]:
         assert report.id is not None
+        if event.status == DESCRIBED:
+            return []  # the protocol has no word for the guided report's later answers
         origin, origin_id = local.slug, report.id
         if report.origin_scheme is not None:
             if event.kind != EventKind.STATUS or event.status not in OPERATOR_STATUSES:

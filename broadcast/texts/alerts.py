@@ -84,6 +84,22 @@ def alert_value(pence: int) -> str:
     return f"Value: {money(pence)}"
 
 
+def alert_taken(what: str, pence: int | None) -> str:
+    return f"Taken: {what} ({money(pence)})" if pence is not None else f"Taken: {what}"
+
+
+def alert_evidence(cctv: bool | None, statement: bool | None) -> str | None:
+    """For the control room: what the shop can give the police, from the guided report."""
+    said = [
+        {True: "CCTV held", False: "no CCTV"}.get(cctv) if cctv is not None else None,
+        {True: "will give a statement", False: "no statement"}.get(statement)
+        if statement is not None
+        else None,
+    ]
+    shown = [part for part in said if part]
+    return " · ".join(shown) if shown else None
+
+
 def alert_police_reference(reference: str) -> str:
     return f"Police ref: {reference}"
 

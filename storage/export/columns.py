@@ -6,6 +6,7 @@ police system importing the CSV by position keeps working; docs/exports.md lists
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from storage.export.records import ExportEvent, ExportNotice, ExportReport, ExportSubject
+from storage.models import DESCRIPTOR_COLUMNS
 
 Value = str | int | float | Decimal | None
 T = TypeVar("T")
@@ -21,6 +23,14 @@ T = TypeVar("T")
 def iso(moment: datetime) -> str:
     """ISO-8601 to the second with the UTC offset: `2026-10-25T01:30:00+01:00`."""
     return moment.isoformat(timespec="seconds")
+
+
+def descriptor(report: ExportReport, *, name: str) -> Value:
+    """A structured answer as a cell: yes/no for the questions answered so."""
+    value = report.descriptors.get(name)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
 
 
 def pounds(pence: int | None) -> Decimal | None:
@@ -64,6 +74,15 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("handling_conditions", lambda r: r.grading.handling_conditions, text=True, width=30),
     Column("grading", lambda r: r.grading.code, width=9),
     Column("grading_basis", lambda r: r.grading.basis.value, width=18),
+    *(
+        Column(
+            name,
+            functools.partial(descriptor, name=name),
+            text=name not in ("people_count", "cctv_held", "statement_willing"),
+            width=8 if name in ("people_count", "cctv_held", "statement_willing") else 16,
+        )
+        for name in DESCRIPTOR_COLUMNS
+    ),
 )
 
 WITNESS_COLUMNS: tuple[Column, ...] = (

@@ -44,6 +44,7 @@ def report_json(report: ExportReport) -> dict[str, Any]:
         "subject_description": report.subject_description,
         "value_pence": report.value_pence,
         "police_reference": report.police_reference,
+        "descriptors": dict(report.descriptors),
         "grading": {
             "source_evaluation": grading.source_evaluation.value,
             "intelligence_assessment": grading.intelligence_assessment.value,

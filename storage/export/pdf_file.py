@@ -506,6 +506,12 @@ def _report(pages: _Pages, report: ExportReport, thumbnails: dict[str, Thumbnail
         pages.gap(2)
         pages.text("Subject", BOLD, 10.5)
         pages.text(report.subject_description)
+    given = [(name, value) for name, value in report.descriptors.items() if value is not None]
+    if given:
+        pages.gap(2)
+        for name, value in given:
+            shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            pages.field(name.replace("_", " ").capitalize(), shown)
     _photos(pages, report, thumbnails)
     pages.gap(4)
     pages.text("Timeline", BOLD, 10.5)

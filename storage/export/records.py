@@ -19,7 +19,15 @@ from config.schemes import Category, Urgency
 from storage.enums import EventKind, ReportSource, ReportStatus, Role, SubjectStatus
 from storage.export.period import ExportPeriod, utc
 from storage.grading import Grading, effective_grading, is_cctv_confirmed
-from storage.models import Member, Photo, Report, ReportEvent, Scheme
+from storage.models import (
+    DESCRIPTOR_COLUMNS,
+    PERSON_COLUMNS,
+    Member,
+    Photo,
+    Report,
+    ReportEvent,
+    Scheme,
+)
 from storage.places import (
     member_reference,
     police_place,
@@ -91,6 +99,8 @@ class ExportReport:
     subject_description: str | None
     value_pence: int | None
     police_reference: str | None
+    descriptors: dict[str, str | int | bool | None]
+    """The guided report's structured answers (`storage.models.DESCRIPTOR_COLUMNS`)."""
     grading: Grading
     photos: tuple[ExportPhoto, ...]
     events: tuple[ExportEvent, ...]
@@ -353,6 +363,10 @@ async def load_export_data(
                 subject_description=None if withdrawn else report.subject_description,
                 value_pence=report.value_pence,
                 police_reference=report.police_reference,
+                descriptors={
+                    name: None if withdrawn and name in PERSON_COLUMNS else getattr(report, name)
+                    for name in DESCRIPTOR_COLUMNS
+                },
                 grading=effective_grading(
                     report, cctv_confirmed=is_cctv_confirmed(own_events, roles)
                 ),

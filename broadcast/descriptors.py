@@ -1,0 +1,112 @@
+"""What a member can say about the people and the incident beyond the description.
+
+The guided report asks for each with buttons where they fit; each is kept in its
+own column of the record, so the police export can sort and filter on them instead of
+reading a sentence. The card and the search read them as one compact line, the
+report's `subject_description`, made here from the fields whenever they change.
+
+There is no field for religion, health or sexual orientation, and none will be
+added: they are special-category data a ShopWatch scheme has no lawful need for.
+The one appearance descriptor touching ethnicity (`subject_appearance`, the police's
+IC codes) is refused unless the scheme's `[scheme.subjects] ethnicity_descriptor`
+turns it on, the decision of its DPIA; it is off by default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from broadcast.texts import report as report_texts
+
+SEXES = ("male", "female")
+AGE_RANGES = ("under18", "18-25", "25-40", "40-60", "over60")
+HEIGHTS = ("short", "average", "tall")
+BUILDS = ("slim", "medium", "heavy", "muscular")
+HAIR = ("dark", "brown", "fair", "ginger", "grey", "bald")
+APPEARANCES = ("ic1", "ic2", "ic3", "ic4", "ic5", "ic6")
+"""The police's identity codes, as officers read them over the radio."""
+
+MAX_PEOPLE = 50
+
+_REGISTRATION = re.compile(
+    r"(?<![A-Z0-9])(?:"
+    r"(?P<current>[A-Z]{2}[0-9]{2}) ?(?P<current_tail>[A-Z]{3})"  # AB12 CDE (2001 on)
+    r"|(?P<prefix>[A-Z][0-9]{1,3}) ?(?P<prefix_tail>[A-Z]{3})"  # A123 BCD (1983-2001)
+    r"|(?P<suffix>[A-Z]{3}) ?(?P<suffix_tail>[0-9]{1,3}[A-Z])"  # ABC 123D (1963-1983)
+    r")(?![A-Z0-9])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Descriptors:
+    """The structured answers, named as the report's columns; None is "not said"."""
+
+    people_count: int | None = None
+    subject_sex: str | None = None
+    subject_age: str | None = None
+    subject_height: str | None = None
+    subject_build: str | None = None
+    subject_hair: str | None = None
+    subject_appearance: str | None = None
+    subject_clothing: str | None = None
+    subject_marks: str | None = None
+    subject_name: str | None = None
+    vehicle: str | None = None
+    vehicle_registration: str | None = None
+    property_description: str | None = None
+    cctv_held: bool | None = None
+    statement_willing: bool | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+FIELDS = frozenset(f.name for f in dataclasses.fields(Descriptors))
+SUBJECT_FIELDS = (
+    "people_count",
+    "subject_sex",
+    "subject_age",
+    "subject_height",
+    "subject_build",
+    "subject_hair",
+    "subject_appearance",
+    "subject_clothing",
+    "subject_marks",
+    "subject_name",
+    "vehicle",
+    "vehicle_registration",
+)
+"""The fields the compact line of the card (and the search) is made from."""
+
+
+def registration_in(text: str) -> str | None:
+    """A UK number plate in "silver Ford Focus ab12cde", written as plates are: AB12 CDE."""
+    found = _REGISTRATION.search(text)
+    if found is None:
+        return None
+    for head, tail in (("current", "current_tail"), ("prefix", "prefix_tail")):
+        if found[head]:
+            return f"{found[head]} {found[tail]}".upper()
+    return f"{found['suffix']} {found['suffix_tail']}".upper()
+
+
+def subject_summary(values: dict[str, Any]) -> str | None:
+    """The compact line for `subject_description`, from the report's descriptor columns."""
+    return report_texts.subject_line(
+        people=values.get("people_count"),
+        sex=values.get("subject_sex"),
+        age=values.get("subject_age"),
+        height=values.get("subject_height"),
+        build=values.get("subject_build"),
+        hair=values.get("subject_hair"),
+        appearance=values.get("subject_appearance"),
+        clothing=values.get("subject_clothing"),
+        marks=values.get("subject_marks"),
+        name=values.get("subject_name"),
+        vehicle=values.get("vehicle"),
+        registration=values.get("vehicle_registration"),
+    )
