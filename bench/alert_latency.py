@@ -21,6 +21,16 @@ Every photo is a different picture (a numbered patch on a noisy scene), made bef
 its clock starts, so no step is saved by a cache. Three alerts of each kind go first,
 unmeasured (the bot's first photo pays for imports).
 
+And one kind under load, `busy`: four shops send a pixel bomb each (a 7070 x 7070
+JPEG of one colour, 50 megapixels in 0.6 MB, sent as a file, each with its own bytes
+so nothing is deduplicated) and the coordinator asks for the export of a busy week
+(`--export-reports` reports with `--export-photos` photos, seeded as `bench/export.py`
+seeds them); once the bot has fetched all four pictures and answered the export
+request, another shop sends a text alert, and that alert is measured as `text` is.
+Then the driver waits for the four shops' answers and the export's last file before
+the next round, so every round meets the same load. Its p99 against the idle text
+p99 is the issue's goal: under twice.
+
 Where the time goes: the sandbox logs every request the bot makes, so for each alert
 the driver knows when the update was taken (getUpdates), when the file was fetched,
 when the confirmation and each copy were asked for and answered; the median of each
@@ -48,7 +58,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from bench.load import BotProcess, bot_environment
+from bench.export import WEEK
+from bench.export import seed as seed_export_week
+from bench.load import BotProcess, bot_environment, setting
 from bench.machine import describe
 from config.schemes import SchemesFile, load_schemes
 from sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
@@ -63,9 +75,13 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SCHEMES = ROOT / "schemes.example.toml"
 TOKEN = "5559998:bench-latency-token"
 USERNAME = "shopwatch_latency_bot"
-FIRST_MEMBER = 5_100_000_000
+FIRST_MEMBER = 5_200_000_000  # clear of bench/export.py's shops and operator
 WARM_UP = 3
-KINDS = ("text", "file", "photo")
+KINDS = ("text", "file", "photo", "busy")
+BOMBS = 4
+BOMB_SIDE = 7070
+BOMB_CAPTION = "Male 30s, grey hoodie, took two bottles of gin, heading to Haymarket"
+COORDINATOR = 700001  # Norwich's, in the example schemes file
 TEXT = "Man with a knife in his waistband, grey beanie, camouflage jacket, left to Magdalen St"
 CHATS_OF = ("norwich", "wymondham", "great-yarmouth")
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "copyMessage"})
@@ -93,6 +109,19 @@ class Camera:
         return out.getvalue()
 
 
+def pixel_bomb() -> bytes:
+    """50 megapixels of one colour: 0.6 MB on the wire, 150 MB decoded whole."""
+    out = io.BytesIO()
+    Image.new("RGB", (BOMB_SIDE, BOMB_SIDE), (200, 30, 30)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def numbered(jpeg: bytes, number: int) -> bytes:
+    """The same picture with bytes of its own: a JPEG comment right after the start marker."""
+    text = f"bench bomb {number}".encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -116,6 +145,10 @@ class KindResult:
     size: int
     samples: list[Sample]
     chats: frozenset[int]
+
+    def p99(self) -> float:
+        ordered = sorted(s.latency for s in self.samples)
+        return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
     def latency(self) -> str:
         ordered = sorted(s.latency for s in self.samples)
@@ -191,6 +224,8 @@ class Bench:
     chats: frozenset[int]
     camera: Camera
     next_member: int = 0
+    bombs: int = BOMBS
+    export: bool = True
 
     def member(self) -> Person:
         person = self.sandbox.user(FIRST_MEMBER + self.next_member, f"Shop {self.next_member}")
@@ -210,6 +245,8 @@ class Bench:
         member = self.member()
         tag = f"(bench {kind} {number})"
         caption = f"{TEXT} {tag}"
+        if kind == "busy":
+            kind = "text"
         photo = b"" if kind == "text" else self.camera.photo(number)
         if kind == "photo":
             photo_sizes(photo)  # the sandbox's own re-encoding, done before the clock
@@ -230,6 +267,52 @@ class Bench:
         done = time.perf_counter()
         return Sample(posted, done, member.id, calls[first_call:]), len(photo)
 
+    def _bot_messages(self, person: Person, starting: str) -> int:
+        return sum(
+            1
+            for m in self.sandbox.chat_messages(self.bot, person)
+            if m.from_bot and m.body.startswith(starting)
+        )
+
+    async def busy_alert(self, number: int, bomb: bytes, coordinator: Person) -> Sample:
+        """A text alert sent while four pixel bombs and an export are in the bot's hands."""
+        shops = [self.member() for _ in range(self.bombs)]
+        calls = self.sandbox.state.calls
+        assert calls is not None
+        first_call = len(calls)
+        preparing = self._bot_messages(coordinator, "Preparing the export")
+        manifests = self._bot_messages(coordinator, "Export, ")
+        for index, shop in enumerate(shops):
+            await shop.send_document(
+                self.bot,
+                numbered(bomb, number * self.bombs + index),
+                f"IMG_{number:04d}_{index}.jpg",
+                BOMB_CAPTION,
+                mime_type="image/jpeg",
+            )
+        if self.export:
+            period = f"{WEEK.first:%d/%m/%Y} {WEEK.last:%d/%m/%Y}"
+            await coordinator.send(self.bot, f"/export {period}")
+
+        def under_way() -> bool:
+            fetched = sum(1 for c in calls[first_call:] if c.method == "file")
+            asked = self._bot_messages(coordinator, "Preparing") > preparing or not self.export
+            return fetched >= self.bombs and asked
+
+        await self.sandbox.wait_for(under_way, timeout=120)
+        sample, _ = await self.alert("busy", number)
+        files = len(EXPORT_FILES) if self.export else 0
+
+        def finished() -> bool:
+            answered = all(self._bot_messages(shop, "") > 0 for shop in shops)
+            return answered and self._bot_messages(coordinator, "Export, ") >= manifests + files
+
+        await self.sandbox.wait_for(finished, timeout=600)
+        return sample
+
+
+EXPORT_FILES = ("csv", "xlsx", "pdf", "json", "manifest")
+
 
 async def run(args: argparse.Namespace, directory: Path) -> list[KindResult]:
     schemes = load_schemes(EXAMPLE_SCHEMES)
@@ -239,6 +322,12 @@ async def run(args: argparse.Namespace, directory: Path) -> list[KindResult]:
         for chat in (schemes.scheme(slug).group_chat_id, schemes.scheme(slug).control_room_chat_id)
     )
     url = f"sqlite+aiosqlite:///{directory / 'latency.db'}"
+    members = sum(
+        (args.busy_alerts + 1) * (args.bombs + 1) if kind == "busy" else args.alerts + WARM_UP
+        for kind in args.kinds
+    )
+    if "busy" in args.kinds and args.export_reports:
+        url = await seed_export_week(directory, args.export_reports, args.export_photos)
     results: list[KindResult] = []
     async with BotApiSandbox(limits=SandboxLimits.off()) as sandbox:
         bot = sandbox.add_bot(TOKEN, USERNAME)
@@ -247,19 +336,25 @@ async def run(args: argparse.Namespace, directory: Path) -> list[KindResult]:
             sandbox.group(scheme.control_room_chat_id, f"{scheme.name} control", bots=[bot])
         store = await Store.open(url, migrate=True)
         try:
-            await _seed(store, schemes, len(args.kinds) * (args.alerts + WARM_UP))
+            await _seed(store, schemes, members)
         finally:
             await store.close()
-        env = bot_environment(sandbox, url, EXAMPLE_SCHEMES, directory, 0) | {
-            "SHOPWATCH_BOT_TOKEN": TOKEN,
-            "SHOPWATCH_TELEGRAM_RATE_LIMIT": "false",
-        }
+        env = (
+            bot_environment(sandbox, url, EXAMPLE_SCHEMES, directory, 0)
+            | {"SHOPWATCH_BOT_TOKEN": TOKEN, "SHOPWATCH_TELEGRAM_RATE_LIMIT": "false"}
+            | dict(args.bot_env)
+        )
         process = await _start(args, env, directory)
-        bench = Bench(sandbox, bot, chats, Camera())
+        bench = Bench(
+            sandbox, bot, chats, Camera(), bombs=args.bombs, export=args.export_reports > 0
+        )
         try:
             await _until_answering(sandbox, bot, process)
             sandbox.state.calls = []
             for kind in args.kinds:
+                if kind == "busy":
+                    results.append(await _busy(args, bench))
+                    continue
                 for number in range(WARM_UP):
                     await bench.alert(kind, -1 - number)
                     sandbox.state.calls.clear()
@@ -272,6 +367,20 @@ async def run(args: argparse.Namespace, directory: Path) -> list[KindResult]:
         finally:
             await process.stop()
     return results
+
+
+async def _busy(args: argparse.Namespace, bench: Bench) -> KindResult:
+    bomb = pixel_bomb()
+    coordinator = bench.sandbox.user(COORDINATOR, "Carol")
+    calls = bench.sandbox.state.calls
+    assert calls is not None
+    samples = []
+    for number in range(-1, args.busy_alerts):  # the first round unmeasured
+        sample = await bench.busy_alert(number, bomb, coordinator)
+        if number >= 0:
+            samples.append(sample)
+        calls.clear()
+    return KindResult("busy", 0, samples, bench.chats)
 
 
 async def _start(args: argparse.Namespace, env: dict[str, str], directory: Path) -> BotProcess:
@@ -325,8 +434,27 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--alerts", type=int, default=int(os.environ.get("BENCH_ALERTS", "200")))
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    parser.add_argument(
+        "--busy-alerts",
+        type=int,
+        default=int(os.environ.get("BENCH_BUSY_ALERTS", "20")),
+        help="rounds of the busy kind (four pixel bombs and an export each)",
+    )
+    parser.add_argument("--bombs", type=int, default=BOMBS, help="pixel bombs a busy round")
+    parser.add_argument(
+        "--export-reports", type=int, default=2000, help="0: a busy round has no export"
+    )
+    parser.add_argument("--export-photos", type=int, default=200)
     parser.add_argument("--profile", action="store_true", help="run the bot under cProfile")
     parser.add_argument("--bot-root", type=Path, default=ROOT, help="run the bot from here")
+    parser.add_argument(
+        "--bot-env",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the bot's process, e.g. SHOPWATCH_CONCURRENT_UPDATES=1 for before",
+    )
     return parser.parse_args(argv)
 
 
@@ -337,12 +465,23 @@ async def main(argv: list[str] | None = None) -> None:
     print(
         f"alert to the last of 7 copies, bot in its own process ({args.bot_root}), "
         "sandbox with zero latency and no limits, bot rate limiter off"
+        + "".join(f", {name}={value}" for name, value in args.bot_env)
     )
     with tempfile.TemporaryDirectory() as tmp:
         results = await run(args, Path(tmp))
         for result in results:
             print(f"  {result.latency()}")
+        by_kind = {result.kind: result for result in results}
+        if "busy" in by_kind and "text" in by_kind:
+            busy, idle = by_kind["busy"].p99(), by_kind["text"].p99()
+            print(
+                f"  busy: {args.bombs} pixel bombs ({BOMB_SIDE} x {BOMB_SIDE}) and an export of "
+                f"{args.export_reports} reports in hand; its p99 is {busy / idle:.1f} x the "
+                f"idle text p99 (goal: under 2)"
+            )
         for result in results:
+            if result.kind == "busy":  # its chats carry the bombs' copies too: no timeline
+                continue
             print(f"  where the time goes, median {result.kind} alert (from the update posted):")
             print("\n".join(result.timeline()))
         profile = Path(tmp) / "bot.prof"

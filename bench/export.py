@@ -63,7 +63,8 @@ def camera_photo(number: int) -> bytes:
     return out.getvalue()
 
 
-async def seed(directory: Path) -> str:
+async def seed(directory: Path, reports: int = REPORTS, photos_wanted: int = PHOTOS) -> str:
+    """A week of Norwich's log in `directory` (bench.db, data/photos); returns its URL."""
     url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
     store = await Store.open(url)
     try:
@@ -94,16 +95,16 @@ async def seed(directory: Path) -> str:
         )
         photos = PhotoStore(directory / "data" / "photos")
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # Pillow frees the GIL
-            stored = list(pool.map(lambda n: photos.ingest(camera_photo(n)), range(PHOTOS)))
+            stored = list(pool.map(lambda n: photos.ingest(camera_photo(n)), range(photos_wanted)))
         texts = sighting_texts()
         categories = list(Category)
         start = WEEK.start.astimezone(UTC)
-        step = (WEEK.end.astimezone(UTC) - start) / REPORTS
-        photo_every = max(1, REPORTS // max(1, PHOTOS))
-        for batch in range(0, REPORTS, 500):
+        step = (WEEK.end.astimezone(UTC) - start) / reports
+        photo_every = max(1, reports // max(1, photos_wanted))
+        for batch in range(0, reports, 500):
             async with transaction(store.sessions, "seed") as session:
                 made: list[tuple[int, Report]] = []
-                for n in range(batch, min(batch + 500, REPORTS)):
+                for n in range(batch, min(batch + 500, reports)):
                     logged = start + step * n
                     report = Report(
                         scheme_id=scheme.id,
@@ -123,7 +124,7 @@ async def seed(directory: Path) -> str:
                 await session.flush()
                 for n, report in made:
                     assert report.id is not None
-                    if n % photo_every == 0 and n // photo_every < PHOTOS:
+                    if n % photo_every == 0 and n // photo_every < photos_wanted:
                         p = stored[n // photo_every]
                         session.add(
                             Photo(

@@ -15,8 +15,11 @@ What it prints, and why it measures it so:
   a second copy of the same report in a chat (or a copy where none was due) is
   duplicated. Either makes the exit status non-zero.
 - latency is from the update being handed to the sandbox to the last of that alert's
-  copies arriving in its chat, as the sandbox saw it; throughput is copies delivered
-  per second from the first alert to the last copy.
+  copies arriving in its chat, as the sandbox saw it; the confirmation's, from the
+  same moment to the member's "Alert sent" (which names the report) arriving in their
+  private chat; throughput is copies delivered per second from the first alert to the
+  last copy, and messages a second counts the confirmations too (the token's 30 a
+  second is shared by both).
 - the backlog is sampled from the log every half second: rows due and not yet sent.
 - 429s are the sandbox's own count of requests it refused for the flood limits.
 - peak RSS is each bot process's high-water mark (`VmHWM` in /proc), read just before
@@ -67,6 +70,8 @@ TOKEN = "5557777:bench-load-token"
 USERNAME = "shopwatch_load_bot"
 FIRST_USER_ID = 6_000_000_000
 SAMPLE_SECONDS = 0.5
+TOKEN_LIMIT = 30
+"""Messages a second Telegram lets one bot token send, all chats together."""
 STARTUP_SECONDS = 90.0
 STOP_SECONDS = 30.0
 TAG = re.compile(r"\(load (\d+)\)")
@@ -97,6 +102,8 @@ class LoadPlan:
     workers: int = 0
     drain_seconds: float = 300.0
     seed: int = 8
+    bot_env: tuple[tuple[str, str], ...] = ()
+    """Settings for the bot's processes beyond the deployment's (for before-and-after runs)."""
 
     @property
     def alerts(self) -> int:
@@ -116,6 +123,7 @@ class LoadResult:
     drive_seconds: float = 0.0
     busy_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    confirmations: list[float] = field(default_factory=list)
     max_backlog: int = 0
     max_updates_waiting: int = 0
     flood_refusals: int = 0
@@ -137,7 +145,8 @@ class LoadResult:
         lines = [
             f"load: {plan.schemes} schemes x {plan.members} members, {plan.rate:g} alerts/s "
             f"for {plan.seconds:g} s, {plan.database}, bot process{workers}, "
-            "sandbox enforcing Telegram's limits",
+            "sandbox enforcing Telegram's limits"
+            + "".join(f", {name}={value}" for name, value in plan.bot_env),
             f"  {self.machine_before}",
             f"  alerts sent {self.alerts_sent} in {self.drive_seconds:.1f} s, stored "
             f"{self.alerts_stored}",
@@ -145,7 +154,8 @@ class LoadResult:
             f"lost {self.lost}, duplicated {self.duplicated}"
             + ("" if self.drained else " (the outbox did NOT drain in time)"),
             f"  throughput {self._throughput()}",
-            f"  alert to last copy: {self._latency()}",
+            f"  alert to last copy: {_percentiles(self.latencies)}",
+            f"  alert to the member's confirmation: {_percentiles(self.confirmations)}",
             f"  max outbox backlog {self.max_backlog} rows, max updates waiting for the bot "
             f"{self.max_updates_waiting}; 429s from the sandbox {self.flood_refusals}",
             "  peak RSS (CPU): "
@@ -162,24 +172,28 @@ class LoadResult:
     def _throughput(self) -> str:
         if not self.busy_seconds:
             return "n/a"
+        messages = self.copies_delivered + len(self.confirmations)
         return (
             f"{self.copies_delivered / self.busy_seconds:.1f} copies/s, "
+            f"{messages / self.busy_seconds:.1f} messages/s with the confirmations "
+            f"({messages / self.busy_seconds / TOKEN_LIMIT:.0%} of the token's {TOKEN_LIMIT}), "
             f"{self.alerts_stored / self.busy_seconds:.2f} alerts/s "
             f"(first alert to last copy {self.busy_seconds:.1f} s)"
         )
 
-    def _latency(self) -> str:
-        if not self.latencies:
-            return "n/a"
-        ordered = sorted(self.latencies)
 
-        def at(share: float) -> float:
-            return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+def _percentiles(seconds: list[float]) -> str:
+    if not seconds:
+        return "n/a"
+    ordered = sorted(seconds)
 
-        return (
-            f"p50 {at(0.5) * 1000:.0f} ms, p99 {at(0.99) * 1000:.0f} ms, "
-            f"max {ordered[-1] * 1000:.0f} ms (n={len(ordered)})"
-        )
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+    return (
+        f"p50 {at(0.5) * 1000:.0f} ms, p99 {at(0.99) * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms (n={len(ordered)})"
+    )
 
 
 # --- the towns ------------------------------------------------------------------------
@@ -397,10 +411,29 @@ class CopyWatch:
         self.chats = chats
         self.read_up_to = dict.fromkeys(chats, 0)
         self.last_copy: dict[int, float] = {}
+        self.awaiting: dict[int, int] = {}
+        """Private chats with an alert not yet confirmed: member's id -> messages read."""
+        self.confirmed: dict[int, float] = {}
+        """When each report's confirmation reached its member, by report id."""
+
+    def expect_confirmation(self, member: int) -> None:
+        self.awaiting.setdefault(member, 0)
 
     def scan(self) -> None:
         now = time.perf_counter()
         state = self.sandbox.state
+        for member, read in list(self.awaiting.items()):
+            conv = state.conversations.get(state.private_key(self.bot.id, member))
+            if conv is None or conv.next_message_id - 1 == read:
+                continue
+            for message_id in range(read + 1, conv.next_message_id):
+                record = conv.messages.get(message_id)
+                if record is None or record.sender_id != self.bot.id:
+                    continue
+                report = REPORT.search(record.text or "")
+                if report is not None and (record.text or "").startswith("Alert sent"):
+                    self.confirmed.setdefault(int(report.group(1)), now)
+            self.awaiting[member] = conv.next_message_id - 1
         for chat in self.chats:
             conv = state.conversations.get(state.group_key(chat))
             if conv is None or conv.next_message_id - 1 == self.read_up_to[chat]:
@@ -500,7 +533,9 @@ async def run_load(plan: LoadPlan, directory: Path) -> LoadResult:
         try:
             await store.schemes.sync(schemes)
             await seed_members(store, plan)
-            env = bot_environment(sandbox, url, schemes_file, directory, workers)
+            env = bot_environment(sandbox, url, schemes_file, directory, workers) | dict(
+                plan.bot_env
+            )
             processes.append(await start_process("bot", "run", env, directory))
             for number in range(workers):
                 own = env | {"SHOPWATCH_WORKER_PORT": str(_free_port())}  # each its health port
@@ -559,6 +594,7 @@ async def _drive(plan: LoadPlan, town: _Town, store: Store, result: LoadResult) 
             if delay > 0:
                 await asyncio.sleep(delay)
             member = rng.choice(rng.choice(town.people))
+            watch.expect_confirmation(member.id)
             sent_at[number] = time.perf_counter()
             await member.send(bot, f"/alert {rng.choice(SIGHTINGS)} (load {number})")
         result.drive_seconds = loop.time() - began
@@ -613,11 +649,20 @@ async def _count(
     for number, report in reports.items():
         if report in complete and number in watch.last_copy:
             result.latencies.append(watch.last_copy[number] - sent_at[number])
+        if report in watch.confirmed:
+            result.confirmations.append(watch.confirmed[report] - sent_at[number])
     if watch.last_copy and sent_at:
         result.busy_seconds = max(watch.last_copy.values()) - min(sent_at.values())
 
 
 # --- the command ------------------------------------------------------------------------
+
+
+def setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.startswith("SHOPWATCH_"):
+        raise argparse.ArgumentTypeError("a setting is SHOPWATCH_NAME=VALUE")
+    return name, value
 
 
 def _arguments(argv: list[str] | None) -> LoadPlan:
@@ -635,6 +680,14 @@ def _arguments(argv: list[str] | None) -> LoadPlan:
     )
     parser.add_argument("--drain-seconds", type=float, default=defaults.drain_seconds)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--bot-env",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the bot's processes (for a before-and-after run)",
+    )
     args = parser.parse_args(argv)
     return LoadPlan(
         schemes=args.schemes,
@@ -645,6 +698,7 @@ def _arguments(argv: list[str] | None) -> LoadPlan:
         workers=args.workers,
         drain_seconds=args.drain_seconds,
         seed=args.seed,
+        bot_env=tuple(args.bot_env),
     )
 
 

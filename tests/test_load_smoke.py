@@ -26,4 +26,5 @@ async def test_alerts_from_three_towns_reach_every_chat_once_with_telegrams_limi
     assert result.lost == 0
     assert result.duplicated == 0
     assert len(result.latencies) == 4, "every alert's last copy was seen arriving"
+    assert len(result.confirmations) == 4, "every member's confirmation was seen arriving"
     assert result.peak_rss["bot"] > 0, "the bot's own process was measured"
