@@ -23,6 +23,7 @@ from broadcast.federation import federation_link
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
 from broadcast.radio.bridge import radio_bridge
+from broadcast.subjects.service import SubjectService
 from broadcast.texts import commands as command_texts
 from config.schemes import SchemesFile
 from config.settings import Settings
@@ -39,6 +40,7 @@ from handlers.radio import radio_handlers
 from handlers.report import report_handlers
 from handlers.search import search_handlers
 from handlers.start import start_handlers
+from handlers.subjects import subject_handlers
 from handlers.voice import voice_handlers
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -130,6 +132,15 @@ def build_application(
         settings.federation_private_key,
         old_signatures_until=settings.federation_old_signatures_until,
     )
+    alerts = AlertService(
+        schemes,
+        store,
+        photos,
+        signer,
+        wake=outbox.wake,
+        metrics=metrics,
+        federation=federation,
+    )
     application.bot_data.services = Services(
         settings=settings,
         schemes=schemes,
@@ -138,15 +149,8 @@ def build_application(
         outbox=outbox,
         signer=signer,
         metrics=metrics,
-        alerts=AlertService(
-            schemes,
-            store,
-            photos,
-            signer,
-            wake=outbox.wake,
-            metrics=metrics,
-            federation=federation,
-        ),
+        alerts=alerts,
+        subjects=SubjectService(schemes, store, photos, on_linked=alerts.refresh),
         radio=radio_bridge(
             schemes,
             store,
@@ -161,6 +165,7 @@ def build_application(
         application.add_handler(handler, group=ACCESS_GROUP)
     application.add_handlers(membership_handlers())
     application.add_handlers(chat_guard_handlers())
+    application.add_handlers(subject_handlers())
     application.add_handlers(start_handlers())
     application.add_handlers(radio_handlers() + voice_handlers())
     application.add_handlers(search_handlers())

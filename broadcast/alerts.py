@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from broadcast import render
 from broadcast.callbacks import CallbackSigner
@@ -40,6 +41,7 @@ from broadcast.posting_limit import MEMBER_ACTIONS_PER_MINUTE, PostingLimit
 from broadcast.radio.script import radio_deliveries, radio_status_deliveries
 from broadcast.render import AlertView, StatusMark, UpdateMark
 from broadcast.routing import Audience, Recipient, recipients
+from broadcast.subjects.service import exclusion_of
 from broadcast.texts import control_room as control_room_texts
 from config.errors import (
     AccessDeniedError,
@@ -699,7 +701,24 @@ class AlertService:
                 status = StatusMark(str(event.status), by, at)
             elif event.kind == EventKind.UPDATE and event.status is None and event.text:
                 update = UpdateMark(event.text, at)
-        return AlertView(report, self._name_of(report, config), status, update)
+        today = utcnow().astimezone(ZoneInfo(config.timezone)).date()
+        excluded = await exclusion_of(self.store, report.id, today) if report.id else None
+        return AlertView(report, self._name_of(report, config), status, update, excluded)
+
+    async def refresh(self, report_id: int) -> None:
+        """Bring the report's copies up to date with what is known beside its history (a
+        subject linked to it, and that subject's exclusion): edits only, no new event."""
+        lock = self._recording.setdefault(report_id, asyncio.Lock())
+        async with lock:
+            report = await self.store.reports.get(report_id)
+            scheme = await self._scheme(report.scheme_id)
+            config = self.schemes.scheme(scheme.slug)
+            view = await self._view(report, config, await self.store.reports.events(report_id))
+            edits = [d for d in await self._follow(view, config) if d.kind is OutboxKind.EDIT]
+            for edit in edits:
+                await self.store.outbox.enqueue(report.scheme_id, edit, report_id=report_id)
+        logger.info("report %s: %d copies brought up to date", report_id, len(edits))
+        self._wake()
 
     def _name_of(self, report: Report, config: SchemeConfig) -> str:
         """The scheme a report is from: ours, or the peer's it came from."""

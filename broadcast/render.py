@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from broadcast.callbacks import CallbackSigner
 from broadcast.routing import Audience
+from broadcast.subjects import texts as subject_texts
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
@@ -65,6 +66,8 @@ URGENCY_PREFIX = "aurg"
 UPDATE_PREFIX = "aupd"
 STAND_DOWN_PREFIX = "adown"
 WRONG_PERSON_PREFIX = "awrong"
+SUBJECT_PREFIX = "subj"
+NEW_SUBJECT = "new"
 MEMBER_PREFIXES = (
     CATEGORY_PREFIX,
     URGENCY_PREFIX,
@@ -102,6 +105,8 @@ class AlertView:
     scheme_name: str
     status: StatusMark | None = None
     update: UpdateMark | None = None
+    excluded: tuple[int, date] | None = None
+    """A linked subject's exclusion in force: (subject id, last day)."""
 
     @property
     def report_id(self) -> int:
@@ -168,7 +173,10 @@ def alert_card(
     details: list[str] = []
     if withdrawn:
         head.append(alert_texts.ALERT_WITHDRAWN_NOTE)
-    else:
+    elif view.excluded is not None and audience is Audience.CONTROL_ROOM:
+        subject_id, until = view.excluded
+        head.append(subject_texts.alert_excluded(until, subject_id))
+    if not withdrawn:
         if report.subject_description:
             details.append(
                 alert_texts.alert_who(shorten(report.subject_description, caps["subject"]))
@@ -240,7 +248,8 @@ def _assemble(head: Sequence[str], description: str, rest: Sequence[str], limit:
 
 
 def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
-    """Acknowledge / On camera / Police informed / Lost / Detained / Closed, two to a row."""
+    """Acknowledge / On camera / Police informed / Lost / Detained / Closed, two to a row;
+    then New subject, for the person in the picture."""
     labelled = [
         (
             control_room_texts.OPERATOR_BUTTONS[status],
@@ -248,7 +257,16 @@ def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
         )
         for status in OPERATOR_STATUSES
     ]
-    return tuple(tuple(labelled[i : i + 2]) for i in range(0, len(labelled), 2))
+    statuses = tuple(tuple(labelled[i : i + 2]) for i in range(0, len(labelled), 2))
+    return (*statuses, (new_subject_button(report_id, signer),))
+
+
+def new_subject_button(report_id: int, signer: CallbackSigner) -> Button:
+    """Make an ID-sought subject from the report (the control room's card, `/show`)."""
+    return (
+        subject_texts.BUTTON_NEW_SUBJECT,
+        signer.sign(SUBJECT_PREFIX, NEW_SUBJECT, report_id),
+    )
 
 
 def confirmation(

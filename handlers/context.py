@@ -17,6 +17,7 @@ from broadcast.alerts import AlertService
 from broadcast.callbacks import CallbackSigner
 from broadcast.metrics import Metrics
 from broadcast.outbox import OutboxWorker
+from broadcast.subjects.service import SubjectService
 from config.schemes import SchemesFile
 from config.settings import Settings
 from storage.enums import MemberStatus, Role
@@ -76,6 +77,7 @@ class Services:
     signer: CallbackSigner
     metrics: Metrics
     alerts: AlertService
+    subjects: SubjectService
     radio: RadioBridge | None = None
     federation: FederationLink | None = None
 

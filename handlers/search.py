@@ -12,13 +12,14 @@ import logging
 from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from broadcast import search_cards
+from broadcast import render, search_cards
 from broadcast.outbox import keyboard
+from broadcast.subjects.service import MAKERS
 from broadcast.texts import search as search_texts
 from config.errors import InvalidPhotoError, NotFoundError, QueryError, Refusal
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import requires
-from storage.enums import AuditOutcome, Role
+from storage.enums import AuditOutcome, ReportStatus, Role
 from storage.models import Photo, utcnow
 from storage.query import MAX_QUERY_CHARS, clean_text, parse_query
 from storage.search import SEARCH_ACTION, VIEW_ACTION, SearchPage, SearchScope
@@ -195,9 +196,18 @@ async def _show_report(
     except NotFoundError:
         await chat.send_message(search_texts.report_not_found(report_id))
         return
+    report = file.report
+    makes = (
+        membership.member.role in MAKERS
+        and report.scheme_id == membership.scheme.id
+        and report.status is not ReportStatus.WITHDRAWN
+        and report.id is not None
+    )
+    buttons = [[render.new_subject_button(report.id or 0, context.services.signer)]]
     card = await chat.send_message(
         search_cards.report_card(file, membership.scheme.timezone, police=_police(membership)),
         protect_content=True,
+        reply_markup=keyboard(buttons) if makes else None,
     )
     pictures, missing = _read_photos(context, file.photos[:ALBUM_LIMIT])
     if len(pictures) == 1:

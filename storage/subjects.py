@@ -122,7 +122,10 @@ class SubjectRepository:
             subject = Subject(
                 scheme_id=scheme_id,
                 kind=SubjectKind.ID_SOUGHT,
-                description=description or (report.subject_description or ""),
+                # Whom the report describes; a quick alert says so only in its text.
+                description=description
+                or report.subject_description
+                or (report.description or "")[:2000],
                 ethnicity_descriptor=ethnicity_descriptor,
                 created_by_member_id=by_member_id,
                 last_seen_at=report.occurred_at,

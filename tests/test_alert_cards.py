@@ -132,6 +132,7 @@ def test_only_the_schemes_own_control_room_gets_the_operators_buttons() -> None:
         "Lost",
         "Detained",
         "Closed",
+        "New subject",
     ]
     assert labels[Audience.GROUP] == labels[Audience.NEIGHBOUR_CONTROL_ROOM] == []
 

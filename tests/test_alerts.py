@@ -50,7 +50,15 @@ VIOLENCE = (
     "Threatened staff with a bottle, male 40s, bald, grey tracksuit, heading to Gentleman's Walk"
 )
 LOITERING = "Three youths hanging round the door, one keeps looking at the CCTV camera"
-OPERATOR_BUTTONS = ["Acknowledge", "On camera", "Police informed", "Lost", "Detained", "Closed"]
+OPERATOR_BUTTONS = [
+    "Acknowledge",
+    "On camera",
+    "Police informed",
+    "Lost",
+    "Detained",
+    "Closed",
+    "New subject",
+]
 
 
 # --- the people of the story -------------------------------------------------------------

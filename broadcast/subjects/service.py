@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -35,12 +35,14 @@ from storage.enums import (
     AuditOutcome,
     MemberStatus,
     NoticeStage,
+    OutboxKind,
     ReportStatus,
     Role,
     SubjectLinkVia,
     SubjectStatus,
 )
 from storage.models import Member, Scheme, utcnow
+from storage.outbox import Delivery
 from storage.photos import PhotoStore
 from storage.places import police_place, scheme_prefix
 from storage.store import Store
@@ -56,6 +58,8 @@ DECIDERS = frozenset({Role.COORDINATOR, Role.ADMIN})
 VIEWERS = frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
 """Who sees the galleries (the police see subjects in the export)."""
 
+GALLERY = "subjg"
+"""Callback prefix of the chat gallery's Previous/Next: `subjg:<position>`."""
 INTEL_MAX = 1000
 NAME_MAX = 120
 BASIS_MAX = 1000
@@ -80,6 +84,19 @@ class LetterFile:
     filename: str
     data: bytes
     letter: NoticeLetter
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryCard:
+    """One subject of the galleries as a viewer may see it, and where it stands among them."""
+
+    subject: Subject
+    photo: str | None
+    excluded_until: date | None
+    reports: tuple[int, ...] | None
+    position: int
+    total: int
+    neighbour: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +125,28 @@ def _member_id_of(acting: Acting) -> int | None:
 
 
 class SubjectService:
-    def __init__(self, schemes: SchemesFile, store: Store, photos: PhotoStore) -> None:
+    def __init__(
+        self,
+        schemes: SchemesFile,
+        store: Store,
+        photos: PhotoStore,
+        *,
+        on_linked: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        """`on_linked(report_id)` brings a report's chat copies up to date once a subject
+        is linked to it or the linked subject's notice changes (the control room's card
+        shows an exclusion)."""
         self._schemes = schemes
         self._store = store
         self._photos = photos
+        self._on_linked = on_linked
+
+    async def _linked(self, subject_id: int, only: int | None = None) -> None:
+        if self._on_linked is None:
+            return
+        for report in await self._store.subjects.reports(subject_id):
+            if report.id is not None and only in (None, report.id):
+                await self._on_linked(report.id)
 
     @property
     def photos(self) -> PhotoStore:
@@ -197,7 +232,10 @@ class SubjectService:
         *,
         description: str = "",
         ethnicity_descriptor: str | None = None,
+        first_only: bool = False,
     ) -> Subject:
+        """A new ID-sought subject from the report; `first_only` (a button pressed by
+        two operators at once, or twice) refuses a report some subject already holds."""
         scheme_id = actor.member.scheme_id
         scheme = await self._scheme(scheme_id)
         detail: dict[str, Any] = {"report_id": report_id}
@@ -205,6 +243,14 @@ class SubjectService:
         async def step() -> Subject:
             if ethnicity_descriptor and not self.config(scheme).ethnicity_descriptor:
                 raise InvalidInputError("ethnicity_descriptor_off")
+            if first_only:
+                held = [
+                    s.id
+                    for s in await self._store.subjects.of_report(report_id)
+                    if s.scheme_id == scheme_id and s.status is SubjectStatus.ACTIVE
+                ]
+                if held:
+                    raise InvalidInputError("report_has_subject", str(held[0]))
             subject = await self._store.subjects.create_from_report(
                 report_id,
                 scheme_id=scheme_id,
@@ -236,6 +282,8 @@ class SubjectService:
                 subject_id, report_id, scheme_id=scheme_id, by_member_id=actor.member.id, via=via
             ),
         )
+        if linked:
+            await self._linked(subject_id, report_id)
         return linked
 
     async def merge(self, actor: Actor, keep_id: int, gone_id: int) -> Subject:
@@ -249,6 +297,7 @@ class SubjectService:
                 keep_id, gone_id, scheme_id=scheme_id, by_member_id=actor.member.id
             ),
         )
+        await self._linked(keep_id)
         return kept
 
     async def identify(
@@ -319,6 +368,84 @@ class SubjectService:
         )
         return subject
 
+    async def gallery_card(self, actor: Actor, position: int) -> GalleryCard | None:
+        """The subject at `position` (from 1) of the galleries the viewer may see, newest
+        seen first; None when there are none. Shown is audited as a view ("chat")."""
+        scheme_ids = await self.visible_schemes(actor.member.scheme_id)
+        subjects = await self._store.subjects.gallery(scheme_ids)
+        if not subjects:
+            return None
+        position = min(max(position, 1), len(subjects))
+        chosen = subjects[position - 1]
+        assert chosen.id is not None
+        subject = await self.view(actor, chosen.id, how="chat")
+        assert subject.id is not None
+        scheme = await self._scheme(subject.scheme_id)
+        photos = await self._store.subjects.photos(subject.id)
+        notice = await self._store.subjects.running_notice(subject.id, local_today(scheme))
+        excluded = (
+            notice.ends_on
+            if notice is not None and notice.stage is NoticeStage.EXCLUSION
+            else None
+        )
+        reports = None
+        if actor.member.role in MAKERS and subject.scheme_id == actor.member.scheme_id:
+            reports = tuple(r.id for r in await self._store.subjects.reports(subject.id) if r.id)
+        return GalleryCard(
+            subject=subject,
+            photo=photos[0].relative_path if photos else None,
+            excluded_until=excluded,
+            reports=reports,
+            position=position,
+            total=len(subjects),
+            neighbour=scheme.name if subject.scheme_id != actor.member.scheme_id else None,
+        )
+
+    async def show_gallery(
+        self, actor: Actor, chat_id: int, position: int, sign: Callable[..., str]
+    ) -> GalleryCard | None:
+        """Queue the gallery card at `position` to the viewer's private chat: protected,
+        deleted with the scheme's chat TTL, Previous/Next signed with `sign`."""
+        card = await self.gallery_card(actor, position)
+        if card is None:
+            return None
+        subject = card.subject
+        assert subject.id is not None
+        turns = []
+        if card.position > 1:
+            turns.append([texts.BUTTON_GALLERY_PREVIOUS, sign(GALLERY, card.position - 1)])
+        if card.position < card.total:
+            turns.append([texts.BUTTON_GALLERY_NEXT, sign(GALLERY, card.position + 1)])
+        scheme = await self._scheme(actor.member.scheme_id)
+        payload: dict[str, Any] = {
+            "text": texts.gallery_card(
+                subject_id=subject.id,
+                kind=subject.kind.value,
+                name=subject.name,
+                description=subject.description,
+                last_seen=subject.last_seen_at,
+                excluded_until=card.excluded_until,
+                reports=card.reports,
+                position=card.position,
+                total=card.total,
+                neighbour=card.neighbour,
+            ),
+            "photos": [card.photo] if card.photo else [],
+            "buttons": [turns] if turns else [],
+            "protect_content": True,
+            "delete_after_hours": self._chat_ttl(scheme),
+        }
+        await self._store.outbox.enqueue(
+            scheme.id or 0, Delivery(chat_id=chat_id, kind=OutboxKind.MESSAGE, payload=payload)
+        )
+        return card
+
+    def _chat_ttl(self, scheme: Scheme) -> int:
+        try:
+            return self._schemes.scheme(scheme.slug).chat_ttl_hours
+        except KeyError:
+            return self._schemes.defaults.chat_ttl_hours
+
     async def erase(self, actor: Acting, subject_id: int, reason: str) -> SubjectErasure:
         scheme_id = _scheme_of(actor)
 
@@ -375,6 +502,7 @@ class SubjectService:
             return notice
 
         notice: Notice = await self._run(actor, "notice.issue", DECIDERS, detail, step)
+        await self._linked(subject_id)
         return notice
 
     async def _premises(self, scheme_id: int) -> list[str]:
@@ -663,13 +791,23 @@ class SubjectService:
 
     async def excluded_until(self, report_id: int, today: date) -> date | None:
         """The end of the exclusion in force for any subject linked to the report."""
-        ends = []
-        for subject in await self._store.subjects.of_report(report_id):
-            assert subject.id is not None
-            notice = await self._store.subjects.running_notice(subject.id, today)
-            if notice is not None and notice.stage is NoticeStage.EXCLUSION:
-                ends.append(notice.ends_on)
-        return max(ends) if ends else None
+        found = await exclusion_of(self._store, report_id, today)
+        return found[1] if found else None
+
+
+async def exclusion_of(store: Store, report_id: int, today: date) -> tuple[int, date] | None:
+    """The subject linked to the report whose exclusion in force runs longest, and its end:
+    what the control room's card warns of."""
+    found: list[tuple[date, int]] = []
+    for subject in await store.subjects.of_report(report_id):
+        assert subject.id is not None
+        notice = await store.subjects.running_notice(subject.id, today)
+        if notice is not None and notice.stage is NoticeStage.EXCLUSION:
+            found.append((notice.ends_on, subject.id))
+    if not found:
+        return None
+    ends, subject_id = max(found)
+    return subject_id, ends
 
 
 def local_today(scheme: Scheme, now: datetime | None = None) -> date:

@@ -351,3 +351,109 @@ def digest_card(subject_id: int, description: str, last_seen: datetime) -> str:
         f"Last seen {day(last_seen.date())} {last_seen:%H:%M}.\n"
         "Do you know this person? Tell a coordinator privately."
     )
+
+
+# --- subjects in the chats: the buttons, the answers, the gallery ---------------------------
+
+BUTTON_NEW_SUBJECT = "New subject"
+BUTTON_GALLERY_PREVIOUS = "◀ Previous"
+BUTTON_GALLERY_NEXT = "Next ▶"
+SUBJECT_PRESS_GONE = "That report is no longer in the log."
+SUBJECT_PRESS_EXPIRED = "That button has expired: use /gallery again."
+GALLERY_EMPTY = "The galleries are empty: no one is sought, known or excluded just now."
+GALLERY_ONLY_IN_PRIVATE = "Ask for /gallery in your private chat with the bot."
+KIND_NAMES = {"id_sought": "ID sought", "known": "Known"}
+
+
+def subject_made(subject_id: int, report_id: int, photos: int) -> str:
+    with_photos = f" with its {photos} photo{'s' if photos != 1 else ''}" if photos else ""
+    return (
+        f"Subject #{subject_id} (ID sought) made from report #{report_id}{with_photos}. "
+        "It is in the scheme's galleries now."
+    )
+
+
+def subject_report_withdrawn(report_id: int) -> str:
+    return (
+        f"Report #{report_id} was withdrawn by its sender, so it is nobody's evidence: "
+        "no subject can be made from it."
+    )
+
+
+def subject_report_has_subject(report_id: int, subject_id: str) -> str:
+    return f"Report #{report_id} is Subject #{subject_id} already: nothing new was made."
+
+
+def gallery_card(
+    *,
+    subject_id: int,
+    kind: str,
+    name: str | None,
+    description: str,
+    last_seen: datetime,
+    excluded_until: date | None,
+    reports: Sequence[int] | None,
+    position: int,
+    total: int,
+    neighbour: str | None,
+) -> str:
+    """One subject as the chat gallery shows it; `reports` only for the control room's
+    people and the coordinators, `neighbour` names the scheme a neighbour's subject is of."""
+    head = "EXCLUDED" if excluded_until is not None else KIND_NAMES.get(kind, kind)
+    lines = [f"{head} · Subject #{subject_id} ({position} of {total})"]
+    if neighbour:
+        lines.append(f"From {neighbour}, a neighbouring scheme")
+    if name:
+        lines.append(f"Name: {name}")
+    if excluded_until is not None:
+        lines.append(f"Excluded until {day(excluded_until)}")
+    if description:
+        lines.append(description)
+    lines.append(f"Last seen {day(last_seen.date())}")
+    if reports:
+        lines.append("Reports: " + ", ".join(f"#{n}" for n in reports))
+    return "\n".join(lines)
+
+
+def alert_excluded(until: date, subject_id: int) -> str:
+    """The control room's card of a report linked to an excluded subject."""
+    return f"⛔ EXCLUDED until {day(until)} (Subject #{subject_id})"
+
+
+LINK_USAGE = "Link a report to a subject: /link <subject> <report>, e.g. /link 12 40"
+MERGE_USAGE = (
+    "Merge two subjects (the same person): /merge <kept> <merged>, e.g. /merge 12 15 folds "
+    "Subject #15 into Subject #12"
+)
+PROBLEMS.update(
+    {
+        "subject_not_active": "that subject is {value}: it takes no more reports",
+        "merge_same_subject": "Subject #{value} cannot be merged into itself",
+        "report_has_subject": "the report is Subject #{value} already",
+    }
+)
+
+
+def linked(subject_id: int, report_id: int) -> str:
+    return f"Report #{report_id} is linked to Subject #{subject_id}, with its photos."
+
+
+def already_linked(subject_id: int, report_id: int) -> str:
+    return f"Report #{report_id} was linked to Subject #{subject_id} already: nothing changed."
+
+
+def merged(kept_id: int, gone_id: int) -> str:
+    return (
+        f"Subject #{gone_id} is merged into Subject #{kept_id}: its reports, photos, answers "
+        f"and notices are Subject #{kept_id}'s now."
+    )
+
+
+def refused(reason: str, value: str | None) -> str:
+    """A refusal as a sentence of its own."""
+    said = problem(reason, value)
+    return f"{said[:1].upper()}{said[1:]}."
+
+
+def not_found(what: str) -> str:
+    return f"No {what} in this scheme."

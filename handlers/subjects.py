@@ -1,0 +1,202 @@
+"""Subjects in the chats: New subject on a report's card, and `/gallery` in a private chat.
+
+Thin on purpose: each handler authorises, parses the signed button or the command, and
+makes one call into `SubjectService`, which checks the role again, refuses what the
+scheme's policy does not allow and audits either way.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from broadcast import render
+from broadcast.subjects import texts as subject_texts
+from broadcast.subjects.service import DECIDERS, GALLERY, MAKERS, VIEWERS, Actor
+from broadcast.texts import refusals
+from config.errors import (
+    AccessDeniedError,
+    InvalidInputError,
+    NotFoundError,
+    Refusal,
+    ReportClosedError,
+)
+from handlers.context import Membership, ShopWatchContext
+from handlers.roles import refuse, requires
+
+logger = logging.getLogger(__name__)
+
+
+@requires(*MAKERS, action="subject.create")
+async def new_subject_pressed(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """New subject, on the control room's card or under `/show`: the report's person
+    becomes an ID-sought subject with the report's photos."""
+    query = update.callback_query
+    assert query is not None
+    parts = context.services.signer.verify(query.data)
+    if not parts or len(parts) != 3 or parts[1] != render.NEW_SUBJECT or not parts[2].isdigit():
+        await refuse(update, context, "subject.create", Refusal.FORGED)
+        return
+    report_id = int(parts[2])
+    try:
+        report = await context.store.reports.get(report_id)
+    except NotFoundError:
+        await query.answer(subject_texts.SUBJECT_PRESS_GONE, show_alert=True)
+        return
+    viewer = context.viewer
+    acting = next(
+        (
+            m
+            for m in (viewer.active if viewer else ())
+            if m.scheme.id == report.scheme_id and m.member.role in MAKERS
+        ),
+        None,
+    )
+    if acting is None:
+        await refuse(
+            update,
+            context,
+            "subject.create",
+            Refusal.OTHER_SCHEME,
+            detail={"report_id": report_id},
+        )
+        return
+    try:
+        subject = await context.services.subjects.create_from_report(
+            Actor(acting.member), report_id, first_only=True
+        )
+    except ReportClosedError:
+        await query.answer(subject_texts.subject_report_withdrawn(report_id), show_alert=True)
+        return
+    except InvalidInputError as exc:
+        if exc.reason == "report_has_subject":
+            said = subject_texts.subject_report_has_subject(report_id, exc.value)
+        else:
+            said = subject_texts.problem(exc.reason, exc.value)
+        await query.answer(said, show_alert=True)
+        return
+    except AccessDeniedError:
+        await query.answer(refusals.refusal(Refusal.WRONG_ROLE), show_alert=True)
+        return
+    assert subject.id is not None
+    photos = await context.store.subjects.photos(subject.id)
+    await query.answer(subject_texts.subject_made(subject.id, report_id, len(photos)))
+
+
+@requires(*VIEWERS, action="subject.view")
+async def gallery_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/gallery`: the first card of the galleries the member may see."""
+    await _show(update, context, membership, 1)
+
+
+@requires(*VIEWERS, action="subject.view")
+async def gallery_pressed(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """Previous / Next under a gallery card: the card at that position, as a new message."""
+    query = update.callback_query
+    assert query is not None
+    parts = context.services.signer.verify(query.data)
+    if not parts or len(parts) != 2 or parts[0] != GALLERY or not parts[1].isdigit():
+        await refuse(update, context, "subject.view", Refusal.FORGED)
+        return
+    await query.answer()
+    await _show(update, context, membership, int(parts[1]))
+
+
+async def _show(
+    update: Update, context: ShopWatchContext, membership: Membership, position: int
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    services = context.services
+    shown = await services.subjects.show_gallery(
+        Actor(membership.member), chat.id, position, services.signer.sign
+    )
+    if shown is None:
+        await chat.send_message(subject_texts.GALLERY_EMPTY)
+        return
+    services.outbox.wake()
+
+
+def _numbers(context: ShopWatchContext) -> tuple[int, int] | None:
+    args = [a.removeprefix("#") for a in context.args or []]
+    if len(args) != 2 or not all(a.isascii() and a.isdigit() and len(a) <= 12 for a in args):
+        return None
+    return int(args[0]), int(args[1])
+
+
+@requires(*DECIDERS, action="subject.link")
+async def link_command(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+    """`/link 12 40`: report #40 is (also) Subject #12."""
+    message = update.effective_message
+    assert message is not None
+    numbers = _numbers(context)
+    if numbers is None:
+        await message.reply_text(subject_texts.LINK_USAGE)
+        return
+    subject_id, report_id = numbers
+    try:
+        done = await context.services.subjects.link(
+            Actor(membership.member), subject_id, report_id
+        )
+    except ReportClosedError:
+        await message.reply_text(subject_texts.subject_report_withdrawn(report_id))
+        return
+    except NotFoundError:
+        await message.reply_text(
+            subject_texts.not_found(f"Subject #{subject_id} or report #{report_id}")
+        )
+        return
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return
+    said = subject_texts.linked if done else subject_texts.already_linked
+    await message.reply_text(said(subject_id, report_id))
+
+
+@requires(*DECIDERS, action="subject.merge")
+async def merge_command(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+    """`/merge 12 15`: Subject #15 is the same person as Subject #12, and folds into it."""
+    message = update.effective_message
+    assert message is not None
+    numbers = _numbers(context)
+    if numbers is None:
+        await message.reply_text(subject_texts.MERGE_USAGE)
+        return
+    kept, gone = numbers
+    try:
+        await context.services.subjects.merge(Actor(membership.member), kept, gone)
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(f"Subject #{kept} or #{gone}"))
+        return
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return
+    await message.reply_text(subject_texts.merged(kept, gone))
+
+
+async def gallery_only_in_private(update: Update, _context: ShopWatchContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(subject_texts.GALLERY_ONLY_IN_PRIVATE)
+
+
+def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("gallery", gallery_command, filters=private),
+        CommandHandler("gallery", gallery_only_in_private, filters=~private),
+        CommandHandler("link", link_command, filters=private),
+        CommandHandler("merge", merge_command, filters=private),
+        CallbackQueryHandler(
+            new_subject_pressed, pattern=f"^{render.SUBJECT_PREFIX}:{render.NEW_SUBJECT}:"
+        ),
+        CallbackQueryHandler(gallery_pressed, pattern=f"^{GALLERY}:"),
+    ]
