@@ -70,6 +70,24 @@ COMMANDS: tuple[Command, ...] = (
         frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.POLICE, Role.ADMIN}),
     ),
     Command(
+        "gallery",
+        "The scheme's galleries",
+        "– the people sought, known and excluded, one card at a time",
+        REPORTERS,
+    ),
+    Command(
+        "link",
+        "Link a report to a subject",
+        "12 40 – report 40 is (also) Subject #12",
+        MANAGERS,
+    ),
+    Command(
+        "merge",
+        "Merge two subjects",
+        "12 15 – Subject #15 is the same person as Subject #12 and folds into it",
+        MANAGERS,
+    ),
+    Command(
         "export",
         "The log for the police",
         "– last week's log as CSV, XLSX, PDF and JSON; /export 23/11/2026 29/11/2026 for "

@@ -102,7 +102,7 @@ _KNOWN = re.compile(
     r"^/(?:" + "|".join(sorted(commands.KNOWN)) + r")(?:@\w+)?(?:\s|$)", re.IGNORECASE
 )
 
-WRONG_CHAT_ANSWERED = ("report", "help", "start", "grade")
+WRONG_CHAT_ANSWERED = ("report", "help", "start", "grade", "gallery", "link", "merge")
 """Private commands with no answer of their own in a group (the rest have one)."""
 
 

@@ -1,4 +1,5 @@
-"""Subjects in the chats: New subject on a report's card, and `/gallery` in a private chat.
+"""Subjects in the chats: New subject on a report's card, `/link` and `/merge`, and
+`/gallery`, all in a private chat (in a group `handlers.start` says where they work).
 
 Thin on purpose: each handler authorises, parses the signed button or the command, and
 makes one call into `SubjectService`, which checks the role again, refuses what the
@@ -182,17 +183,10 @@ async def merge_command(update: Update, context: ShopWatchContext, membership: M
     await message.reply_text(subject_texts.merged(kept, gone))
 
 
-async def gallery_only_in_private(update: Update, _context: ShopWatchContext) -> None:
-    message = update.effective_message
-    assert message is not None
-    await message.reply_text(subject_texts.GALLERY_ONLY_IN_PRIVATE)
-
-
 def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("gallery", gallery_command, filters=private),
-        CommandHandler("gallery", gallery_only_in_private, filters=~private),
         CommandHandler("link", link_command, filters=private),
         CommandHandler("merge", merge_command, filters=private),
         CallbackQueryHandler(

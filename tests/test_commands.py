@@ -37,7 +37,16 @@ async def test_a_shop_reads_its_own_help_and_menu(polling_town: Town) -> None:
     assert all(f"/{name} " in said for name in ("alert", "report", "search", "show"))
     assert not any(f"/{name} " in said for name in ("invite", "export", "grade"))
     assert "ref 36/12345/26" not in said, "a shop does not give police references"
-    assert menu(town, priya) == ["alert", "report", "search", "show", "whoami", "help", "start"]
+    assert menu(town, priya) == [
+        "alert",
+        "report",
+        "search",
+        "show",
+        "gallery",
+        "whoami",
+        "help",
+        "start",
+    ]
 
 
 async def test_an_operator_is_told_of_search_and_the_ref_reply(polling_town: Town) -> None:
@@ -61,7 +70,9 @@ async def test_the_coordinator_sees_every_desk_command(polling_town: Town) -> No
 
     for name in ("/invite", "/members", "/export", "/grade", "/search", "/show", "/alert"):
         assert name in said
-    assert {"invite", "members", "export", "grade"} <= set(menu(town, town.coordinator))
+    assert {"invite", "members", "export", "grade", "link", "merge"} <= set(
+        menu(town, town.coordinator)
+    )
 
 
 async def test_the_police_see_search_and_export_but_send_no_alerts(polling_town: Town) -> None:

@@ -361,7 +361,6 @@ BUTTON_GALLERY_NEXT = "Next ▶"
 SUBJECT_PRESS_GONE = "That report is no longer in the log."
 SUBJECT_PRESS_EXPIRED = "That button has expired: use /gallery again."
 GALLERY_EMPTY = "The galleries are empty: no one is sought, known or excluded just now."
-GALLERY_ONLY_IN_PRIVATE = "Ask for /gallery in your private chat with the bot."
 KIND_NAMES = {"id_sought": "ID sought", "known": "Known"}
 
 
