@@ -19,10 +19,10 @@ from datetime import date, datetime
 
 from broadcast.callbacks import CallbackSigner
 from broadcast.routing import Audience
-from broadcast.subjects import texts as subject_texts
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
+from broadcast.texts import subjects as subject_texts
 from config.schemes import Category, Urgency
 from storage.enums import ReportStatus
 from storage.models import Report

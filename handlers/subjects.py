@@ -14,9 +14,9 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from broadcast import render
-from broadcast.subjects import texts as subject_texts
 from broadcast.subjects.service import DECIDERS, GALLERY, MAKERS, VIEWERS, Actor
 from broadcast.texts import refusals
+from broadcast.texts import subjects as subject_texts
 from config.errors import (
     AccessDeniedError,
     InvalidInputError,

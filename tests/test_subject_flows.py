@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from broadcast.subjects import texts as subject_texts
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.service import Actor
 from broadcast.texts import refusals
+from broadcast.texts import subjects as subject_texts
 from config.errors import Refusal
 from sandbox import MessageView
 from storage.enums import AuditOutcome, MemberStatus, NoticeStage, Role, SubjectKind
