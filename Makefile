@@ -1,6 +1,6 @@
 # Every target builds the virtual environment it needs first, so a fresh clone needs
 # nothing but Python 3.11+ and make. Two environments, so each installs only what it uses:
-#   .venv      test, lint, typecheck, bench: the product with its test, radio and whisper extras
+#   .venv      test, lint, typecheck, bench: the product with its test, radio, whisper and video extras
 #   .venv-app  demo, serve, run: the product alone and the sandbox for the demo
 #              (`make run EXTRAS=radio` adds an extra)
 PYTHON ?= python3
@@ -21,7 +21,7 @@ APP_TARGET := .$(if $(EXTRAS),[$(EXTRAS)])
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,radio,whisper]' -e ./sandbox
+	$(BIN)/python -m pip install --quiet -e '.[test,radio,whisper,video]' -e ./sandbox
 	touch $(STAMP)
 
 $(APP_STAMP): pyproject.toml sandbox/pyproject.toml

@@ -34,6 +34,7 @@ from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
 from handlers.export import export_handlers
 from handlers.grade import grade_handlers
+from handlers.intake import intake_handlers, schedule_intake
 from handlers.membership import membership_handlers
 from handlers.miniapp import MINIAPP_GROUP, miniapp_handlers
 from handlers.radio import radio_handlers
@@ -170,13 +171,15 @@ def build_application(
     application.add_handlers(radio_handlers() + voice_handlers())
     application.add_handlers(search_handlers())
     application.add_handlers(report_handlers())
-    application.add_handlers(alert_handlers())  # after /report: its questions come first
+    application.add_handlers(intake_handlers())  # after /report: its questions come first
+    application.add_handlers(alert_handlers())
     application.add_handlers(export_handlers())
     application.add_handlers(grade_handlers())
     application.add_handlers(miniapp_handlers(), group=MINIAPP_GROUP)
     application.add_error_handler(on_error)
     if jobs:
         schedule_jobs(application)
+        schedule_intake(application)
     return application
 
 

@@ -16,153 +16,38 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from telegram import Document, Message, PhotoSize, Update
+from telegram import Message, Update
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from broadcast import render
 from broadcast.alerts import (
     MAX_TEXT,
     MessageRef,
     OperatorStatus,
-    ReportDraft,
     Submitted,
     text_problem,
 )
-from broadcast.keywords import guess_category
 from broadcast.outbox import keyboard
 from broadcast.police_refs import police_reference_in
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from config.errors import (
-    InvalidPhotoError,
     NotFoundError,
     Refusal,
     ReportClosedError,
-    StorageError,
-    TooManyAlertsError,
 )
 from config.schemes import Category, Urgency
 from handlers.context import Membership, ShopWatchContext, Viewer
-from handlers.photo_size import evidence_size
 from handlers.roles import EVERYONE_ACTIVE, refuse, requires
 from storage.enums import Role
 from storage.models import Report
-from storage.photos import TOO_LARGE, check_size
 
 logger = logging.getLogger(__name__)
 
 REPORTERS = EVERYONE_ACTIVE
 """Who may send an alert: every active role but the police, who receive and do not post."""
 OPERATORS = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
-
-
-# --- sending an alert -------------------------------------------------------------------
-
-
-@requires(*REPORTERS, action="alert")
-async def photo_alert(update: Update, context: ShopWatchContext, membership: Membership) -> None:
-    message = update.effective_message
-    if message is None or not message.photo:
-        return
-    caption = message.caption or ""
-    if text_problem(caption) == "empty":
-        await message.reply_text(alert_texts.ALERT_EMPTY_CAPTION, do_quote=True)
-        return
-    size = evidence_size(message.photo, context.services.photos.limits)
-    await _send_alert(message, context, membership, caption, size)
-
-
-@requires(*REPORTERS, action="alert")
-async def document_alert(
-    update: Update, context: ShopWatchContext, membership: Membership
-) -> None:
-    """A picture sent as a file (phones offer it, to keep it sharp) is a photo alert; any
-    other file gets the same clear refusal as a bad photo rather than silence."""
-    message = update.effective_message
-    if message is None or message.document is None:
-        return
-    caption = message.caption or ""
-    if text_problem(caption) == "empty":
-        await message.reply_text(alert_texts.ALERT_EMPTY_CAPTION, do_quote=True)
-        return
-    await _send_alert(message, context, membership, caption, message.document)
-
-
-@requires(*REPORTERS, action="alert")
-async def alert_command(update: Update, context: ShopWatchContext, membership: Membership) -> None:
-    message = update.effective_message
-    if message is None or message.text is None:
-        return
-    parts = message.text.split(maxsplit=1)
-    text = parts[1] if len(parts) > 1 else ""
-    if text_problem(text) == "empty":
-        await message.reply_text(alert_texts.ALERT_EMPTY_COMMAND, do_quote=True)
-        return
-    await _send_alert(message, context, membership, text, None)
-
-
-async def _send_alert(
-    message: Message,
-    context: ShopWatchContext,
-    membership: Membership,
-    text: str,
-    photo: PhotoSize | Document | None,
-) -> None:
-    if text_problem(text) == "too_long":
-        await message.reply_text(alert_texts.alert_too_long(MAX_TEXT), do_quote=True)
-        return
-    scheme_id = membership.scheme.id
-    assert scheme_id is not None
-    member_id = membership.member.id
-    if member_id is not None and context.services.alerts.posting_limit.exhausted(member_id):
-        await message.reply_text(alert_texts.TOO_MANY_ALERTS, do_quote=True)  # before any download
-        return
-    try:
-        photos = () if photo is None else (await _download(photo, context),)
-        draft = ReportDraft(
-            scheme_id=scheme_id,
-            member_id=membership.member.id,
-            category=guess_category(text),
-            urgency=Urgency.NOW,
-            description=text,
-            photos=photos,
-        )
-        submitted = await context.services.alerts.submit(
-            draft, source=MessageRef(message.chat_id, message.message_id)
-        )
-    except InvalidPhotoError as exc:
-        await message.reply_text(alert_texts.photo_refused(str(exc)), do_quote=True)
-        return
-    except TooManyAlertsError:
-        await message.reply_text(alert_texts.TOO_MANY_ALERTS, do_quote=True)
-        return
-    except StorageError:
-        logger.exception("an alert from chat %s could not be stored", message.chat_id)
-        await message.reply_text(alert_texts.ALERT_NOT_STORED, do_quote=True)
-        return
-    if not submitted.counted:
-        assert submitted.report.id is not None
-        await message.reply_text(
-            alert_texts.alert_saved_sending_shortly(submitted.report.id), do_quote=True
-        )
-        return
-    card = _confirmation(context, submitted)
-    await message.reply_text(
-        card.text, reply_markup=keyboard(card.payload_buttons()), do_quote=True
-    )
-
-
-async def _download(attachment: PhotoSize | Document, context: ShopWatchContext) -> bytes:
-    """The file's bytes; one too big to re-encode is refused by its size, unfetched."""
-    check_size(attachment.file_size, context.services.photos.limits)
-    try:
-        file = await attachment.get_file()
-    except BadRequest as exc:
-        if "too big" in exc.message.lower():  # Bot API downloads stop at 20 MB
-            raise InvalidPhotoError(TOO_LARGE) from None
-        raise
-    return bytes(await file.download_as_bytearray())
 
 
 def _confirmation(context: ShopWatchContext, submitted: Submitted) -> render.Card:
@@ -461,12 +346,6 @@ def alert_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
     chats = (filters.ChatType.PRIVATE | filters.ChatType.GROUPS) & filters.UpdateType.MESSAGE
     member_buttons = "|".join(render.MEMBER_PREFIXES)
     return [
-        CommandHandler("alert", alert_command, filters=chats),
-        MessageHandler(chats & filters.PHOTO, photo_alert),
-        MessageHandler(
-            chats & filters.Document.ALL & (filters.ChatType.PRIVATE | filters.CAPTION),
-            document_alert,
-        ),
         MessageHandler(chats & filters.LOCATION, location),
         MessageHandler(chats & filters.REPLY & filters.TEXT & ~filters.COMMAND, reply_update),
         CallbackQueryHandler(operator_pressed, pattern=f"^{render.OPERATOR_PREFIX}:"),

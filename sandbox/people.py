@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton, MenuButtonWebApp
@@ -33,6 +34,8 @@ from sandbox.waiting import wait_until
 from sandbox.web_apps import WebAppLaunch, init_data_for, launch
 
 DEFAULT_TIMEOUT = 5.0
+ALBUM_MAX = 10
+"""Telegram's largest album."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,65 @@ class Person:
         if caption:
             record.caption = caption
             record.caption_entities = detect_entities(caption)
+        return await self._post(record)
+
+    async def send_album(
+        self, where: Target, photos: Sequence[bytes], caption: str | None = None
+    ) -> list[MessageView]:
+        """Photos sent together, as the app sends an album: one message (one update) a
+        photo, back to back, sharing a ``media_group_id``; the caption is on the first."""
+        if not 2 <= len(photos) <= ALBUM_MAX:
+            raise SandboxUsageError(f"an album holds 2 to {ALBUM_MAX} items")
+        group = self._state.new_media_group_id()
+        sent: list[MessageView] = []
+        for number, data in enumerate(photos):
+            _, _, extension = _image_size(data)
+            record = self._new(where, None)
+            record.photo = self._state.store_photo(data, extension=extension)
+            record.media_group_id = group
+            if caption and number == 0:
+                record.caption = caption
+                record.caption_entities = detect_entities(caption)
+            sent.append(await self._post(record))
+        return sent
+
+    async def send_video(
+        self,
+        where: Target,
+        data: bytes,
+        caption: str | None = None,
+        *,
+        width: int = 640,
+        height: int = 480,
+        duration: int = 1,
+        file_name: str = "video.mp4",
+    ) -> MessageView:
+        """A video as the app sends one (an MP4 it has compressed), with its size and length
+        as the app reports them (the sandbox does not decode it)."""
+        record = self._new(where, None)
+        record.video = self._state.store_file(
+            "video",
+            data,
+            extension=".mp4",
+            width=width,
+            height=height,
+            file_name=file_name,
+            mime_type="video/mp4",
+            duration=duration,
+        )
+        if caption:
+            record.caption = caption
+            record.caption_entities = detect_entities(caption)
+        return await self._post(record)
+
+    async def send_video_note(
+        self, where: Target, data: bytes, *, length: int = 384, duration: int = 1
+    ) -> MessageView:
+        """A round video message: square, no caption (the app offers none)."""
+        record = self._new(where, None)
+        record.video_note = self._state.store_file(
+            "video_note", data, extension=".mp4", width=length, height=length, duration=duration
+        )
         return await self._post(record)
 
     async def send_voice(self, where: Target, data: bytes, *, duration: int = 1) -> MessageView:

@@ -24,6 +24,8 @@ from telegram import (
     MessageOriginUser,
     PhotoSize,
     User,
+    Video,
+    VideoNote,
     Voice,
 )
 
@@ -171,6 +173,30 @@ def voice(state: SandboxState, record: FileRecord, viewer: int) -> Voice:
     )
 
 
+def video(state: SandboxState, record: FileRecord, viewer: int) -> Video:
+    return Video(
+        file_id=state.file_id_for(record, viewer),
+        file_unique_id=record.unique_id,
+        width=record.width or 0,
+        height=record.height or 0,
+        duration=record.duration or 0,
+        file_name=record.file_name,
+        mime_type=record.mime_type,
+        file_size=record.size,
+    )
+
+
+def video_note(state: SandboxState, record: FileRecord, viewer: int) -> VideoNote:
+    """A round video: square, its side as `length`."""
+    return VideoNote(
+        file_id=state.file_id_for(record, viewer),
+        file_unique_id=record.unique_id,
+        length=record.width or 0,
+        duration=record.duration or 0,
+        file_size=record.size,
+    )
+
+
 def message(
     state: SandboxState, record: MessageRecord, viewer: int, *, nested: bool = True
 ) -> Message:
@@ -197,6 +223,8 @@ def message(
         photo=photo_sizes(state, record.photo, viewer) if record.photo else None,
         document=document(state, record.document, viewer) if record.document else None,
         voice=voice(state, record.voice, viewer) if record.voice else None,
+        video=video(state, record.video, viewer) if record.video else None,
+        video_note=video_note(state, record.video_note, viewer) if record.video_note else None,
         location=(
             Location(latitude=record.location[0], longitude=record.location[1])
             if record.location

@@ -28,7 +28,13 @@ GROUP_KEY = 0
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 ACTIVE_STATUSES = frozenset({"creator", "administrator", "member"})
 
-_FILE_ID_PREFIX = {"photo": "AgACAgQAAxkB", "document": "BQACAgQAAxkB", "voice": "AwACAgQAAxkB"}
+_FILE_ID_PREFIX = {
+    "photo": "AgACAgQAAxkB",
+    "document": "BQACAgQAAxkB",
+    "voice": "AwACAgQAAxkB",
+    "video": "BAACAgQAAxkB",
+    "video_note": "DQACAgQAAxkB",
+}
 
 
 class Signal:
@@ -210,6 +216,8 @@ class MessageRecord:
     photo: FileRecord | None = None
     document: FileRecord | None = None
     voice: FileRecord | None = None
+    video: FileRecord | None = None
+    video_note: FileRecord | None = None
     location: tuple[float, float] | None = None
     reply_markup: InlineKeyboardMarkup | None = None
     protect_content: bool = False
@@ -226,7 +234,8 @@ class MessageRecord:
 
     @property
     def has_media(self) -> bool:
-        return any(f is not None for f in (self.photo, self.document, self.voice))
+        files = (self.photo, self.document, self.voice, self.video, self.video_note)
+        return any(f is not None for f in files)
 
 
 @dataclass(frozen=True)
@@ -343,7 +352,12 @@ class SandboxState:
         duration: int | None = None,
     ) -> FileRecord:
         number = next(self._file_counter)
-        folder = {"photo": "photos", "voice": "voice"}.get(kind, "documents")
+        folder = {
+            "photo": "photos",
+            "voice": "voice",
+            "video": "videos",
+            "video_note": "video_notes",
+        }.get(kind, "documents")
         record = FileRecord(
             kind=kind,
             data=data,

@@ -33,6 +33,13 @@ def _body(state: SandboxState, record: MessageRecord) -> list[str]:
         tags.append(f"[document {record.document.file_name}, {_size(record.document)}]")
     if record.voice is not None:
         tags.append(f"[voice {record.voice.duration}s]")
+    if record.video is not None:
+        video = record.video
+        tags.append(f"[video {video.width}x{video.height} {video.duration}s, {_size(video)}]")
+    if record.video_note is not None:
+        tags.append(f"[video note {record.video_note.duration}s]")
+    if record.media_group_id is not None and not record.sender_is_bot:
+        tags.append(f"[album {record.media_group_id}]")
     if record.location is not None:
         tags.append(f"[location {record.location[0]:.5f}, {record.location[1]:.5f}]")
     if record.new_chat_members:

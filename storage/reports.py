@@ -145,6 +145,16 @@ class ReportRepository:
         async with transaction(self._sessions, "read the member's reports") as session:
             return (await session.exec(query)).first()
 
+    async def by_member_since(self, member_id: int, since: datetime) -> list[Report]:
+        """The member's reports made after `since`, newest first (the doubles check)."""
+        query = (
+            select(Report)
+            .where(Report.member_id == member_id, col(Report.created_at) >= since)
+            .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        )
+        async with transaction(self._sessions, "read the member's reports") as session:
+            return list((await session.exec(query)).all())
+
     async def events(self, report_id: int) -> list[ReportEvent]:
         """In the order they happened."""
         query = (

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from PIL import ExifTags, Image
 
+from broadcast import intake_texts
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import refusals as refusal_texts
@@ -340,7 +341,7 @@ async def test_empty_overlong_and_fake_photo_alerts_are_answered_and_change_noth
     await shopkeeper.send(town.bot, "/alert " + "very long description " * 200)
     assert (await shopkeeper.next_reply(town.bot)).body == alert_texts.alert_too_long(4000)
     await shopkeeper.send_photo(town.bot, phone_photo())
-    assert (await shopkeeper.next_reply(town.bot)).body == alert_texts.ALERT_EMPTY_CAPTION
+    assert (await shopkeeper.next_reply(town.bot)).body == intake_texts.photo_question(1)
     await shopkeeper.send_photo(town.bot, truncated, caption=THEFT)
     refused = await shopkeeper.next_reply(town.bot)
 

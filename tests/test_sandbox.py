@@ -7,6 +7,7 @@ import datetime as dtm
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -269,6 +270,48 @@ async def test_media_group_and_document(
     assert held[0].caption == "front"
     assert held[2].document is not None
     assert (held[2].document.file_name, held[2].document.data) == ("weekly.csv", b"date,shop\n")
+
+
+async def test_a_persons_album_arrives_as_one_update_a_photo_sharing_its_group(
+    client: telegram.Bot, shop_bot: BotHandle, alice: Person
+) -> None:
+    front, side = make_jpeg(colour="blue"), make_jpeg(colour="green")
+    await alice.send_album(shop_bot, [front, side], caption="two of him")
+    updates = await client.get_updates()
+    messages = [u.message for u in updates if u.message is not None]
+    assert len(updates) == len(messages) == 2, "Telegram sends each album item on its own"
+    assert messages[0].media_group_id is not None
+    assert messages[0].media_group_id == messages[1].media_group_id
+    assert [m.caption for m in messages] == ["two of him", None]
+    fetched = [
+        bytes(await (await client.get_file(m.photo[-1].file_id)).download_as_bytearray())
+        for m in messages
+    ]
+    assert fetched == [front, side]
+    with pytest.raises(SandboxUsageError):
+        await alice.send_album(shop_bot, [front])
+
+
+async def test_a_persons_video_and_round_video_arrive_as_telegram_describes_them(
+    client: telegram.Bot, shop_bot: BotHandle, alice: Person
+) -> None:
+    await alice.send_video(shop_bot, b"mp4 bytes", "him again", width=320, duration=4)
+    await alice.send_video_note(shop_bot, b"round", length=240, duration=2)
+    video, note = [u.message for u in await client.get_updates()]
+    assert video is not None
+    assert video.video is not None
+    assert (video.video.width, video.video.duration, video.video.mime_type) == (
+        320,
+        timedelta(seconds=4),
+        "video/mp4",
+    )
+    assert video.caption == "him again"
+    assert note is not None
+    assert note.video_note is not None
+    assert (note.video_note.length, note.video_note.duration) == (240, timedelta(seconds=2))
+    assert note.caption is None
+    data = await (await client.get_file(note.video_note.file_id)).download_as_bytearray()
+    assert bytes(data) == b"round"
 
 
 async def test_edits_change_what_the_chat_holds(

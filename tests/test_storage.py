@@ -370,6 +370,26 @@ class TestStorage:
         assert stored.created_at.tzinfo is not None
         assert scheme.created_at.tzinfo is not None
 
+    async def test_a_members_reports_of_the_last_minutes_are_read_newest_first(
+        self, synced_store: Store
+    ) -> None:
+        """What the doubles check reads: this member's reports since a moment, no one else's."""
+        scheme = await norwich(synced_store)
+        alice = await synced_store.members.get(scheme.id or 0, NORWICH_COORDINATOR)
+        assert alice is not None
+        assert alice.id is not None
+        old = await synced_store.reports.create(
+            sighting(scheme, member_id=alice.id, created_at=now() - timedelta(minutes=30))
+        )
+        first = await synced_store.reports.create(sighting(scheme, member_id=alice.id))
+        second = await synced_store.reports.create(sighting(scheme, member_id=alice.id))
+        await synced_store.reports.create(sighting(scheme))  # nobody's
+
+        recent = await synced_store.reports.by_member_since(alice.id, now() - timedelta(minutes=5))
+
+        assert [r.id for r in recent] == [second.id, first.id]
+        assert old.id not in {r.id for r in recent}
+
     async def test_an_operator_update_is_recorded_with_edits_for_every_copy(
         self, synced_store: Store
     ) -> None:
