@@ -34,7 +34,7 @@ from handlers.context import BotData, Services, ShopWatchContext
 from handlers.errors import on_error
 from handlers.export import export_handlers
 from handlers.grade import grade_handlers
-from handlers.intake import intake_handlers, schedule_intake
+from handlers.intake import intake_handlers, schedule_intake, voice_note_handlers
 from handlers.membership import membership_handlers
 from handlers.miniapp import MINIAPP_GROUP, miniapp_handlers
 from handlers.radio import radio_handlers
@@ -168,7 +168,7 @@ def build_application(
     application.add_handlers(chat_guard_handlers())
     application.add_handlers(subject_handlers())
     application.add_handlers(start_handlers())
-    application.add_handlers(radio_handlers() + voice_handlers())
+    application.add_handlers(radio_handlers() + voice_note_handlers() + voice_handlers())
     application.add_handlers(search_handlers())
     application.add_handlers(report_handlers())
     application.add_handlers(intake_handlers())  # after /report: its questions come first

@@ -40,8 +40,8 @@ from broadcast.alerts import (
 )
 from broadcast.keywords import guess_category
 from config.schemes import Urgency
-from storage.enums import ReportSource
-from storage.models import Report, utcnow
+from storage.enums import EventKind, ReportSource
+from storage.models import Report, ReportEvent, utcnow
 from storage.photos import reencode
 
 JOIN_WINDOW = timedelta(minutes=2)
@@ -53,6 +53,8 @@ DOUBLE_WINDOW = timedelta(minutes=5)
 KEEP_DONE = timedelta(hours=1)
 """A finished offer is remembered this long, so a late second press is answered truly."""
 USER_DATA_KEY = "intake"
+VOICE_NOTE = "voice_note"
+"""The timeline note that names a voice note's recording."""
 
 _ALERT_WORD = re.compile(
     r"^\s*(?:(?:🚨\s*)+(?:(?:alert|urgent)\b)?|(?:alert|urgent)\b)[\s:!.,\-–—]*",
@@ -119,6 +121,8 @@ class Offer:
     """None while open; then "sent:<report>", "logged:<report>", "cancelled" or "expired"."""
     double_of: int | None = None
     urgency: Urgency = Urgency.NOW
+    recording: str | None = None
+    """A voice note's recording (under the data directory), kept with the report made of it."""
 
     @property
     def made_at(self) -> datetime:
@@ -331,6 +335,16 @@ class IntakeDesk:
         )
         submitted = await self.alerts.submit(draft, source=offer.source)
         assert submitted.report.id is not None
+        if offer.recording is not None and already is None:
+            await self.store.reports.add_event(
+                ReportEvent(
+                    report_id=submitted.report.id,
+                    member_id=offer.member_id,
+                    kind=EventKind.NOTE,
+                    status=VOICE_NOTE,
+                    text=f"Voice note, recording {offer.recording}: {offer.text}",
+                )
+            )
         word = "sent" if urgency == Urgency.NOW else "logged"
         done = replace(offer, outcome=f"{word}:{submitted.report.id}", urgency=urgency)
         box.put(done)

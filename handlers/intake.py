@@ -36,7 +36,7 @@ from telegram.ext import (
 )
 
 from broadcast import intake_texts as words
-from broadcast import render, stills
+from broadcast import render, stills, voice_notes
 from broadcast.alerts import MAX_TEXT, MessageRef, text_problem
 from broadcast.intake import (
     CHOICES,
@@ -66,6 +66,7 @@ from config.errors import (
 from config.schemes import Urgency
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import EVERYONE_ACTIVE, requires
+from handlers.voice import relay_voice
 from storage.enums import OutboxKind, RoleOrigin
 from storage.models import utcnow
 from storage.outbox import Delivery
@@ -440,6 +441,45 @@ def _seen_private(context: ShopWatchContext) -> None:
         context.user_data[SEEN_PRIVATE] = True
 
 
+# --- a voice note, with the radio off ------------------------------------------------------
+
+
+@requires(*REPORTERS, action="alert")
+async def voice_arrived(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+    """Heard and offered as an alert with its transcript; on the radio if the scheme has one."""
+    message = update.effective_message
+    if message is None or message.voice is None:
+        return
+    radio = context.services.radio
+    assert membership.scheme.id is not None
+    if radio is not None and radio.link_for(membership.scheme.id) is not None:
+        await relay_voice(update, context)  # the radio's own way: relayed and filed
+        return
+    _seen_private(context)
+    config = context.services.schemes.scheme(membership.scheme.slug)
+    size = message.voice.file_size
+    if size is not None and size > voice_notes.MAX_VOICE_BYTES:
+        await message.reply_text(words.VOICE_UNREADABLE, do_quote=True)
+        return
+    data = bytes(await (await message.voice.get_file()).download_as_bytearray())
+    try:
+        transcript, pcm = await voice_notes.hear(config, data)
+    except voice_notes.NoEngineError:
+        await message.reply_text(words.VOICE_NO_ENGINE, do_quote=True)
+        return
+    except ValueError:
+        await message.reply_text(words.VOICE_UNREADABLE, do_quote=True)
+        return
+    if text_problem(transcript) is not None:
+        await message.reply_text(words.VOICE_NOT_HEARD, do_quote=True)
+        return
+    offer = _offer(Kind.TEXT, message, membership, text=transcript)
+    offer.recording = await voice_notes.keep(
+        context.services.settings.data_dir, membership.scheme.slug, pcm
+    )
+    await _ask(message, context, offer, words.voice_offer(transcript))
+
+
 # --- the offer's buttons ------------------------------------------------------------------
 
 
@@ -593,6 +633,13 @@ def intake_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
         ),
         CallbackQueryHandler(offer_pressed, pattern=f"^{PREFIX}:"),
     ]
+
+
+def voice_note_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
+    """Register before the radio's voice handler, which this one hands over to when the
+    scheme's radio is on."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    return [MessageHandler(private & filters.VOICE, voice_arrived)]
 
 
 def schedule_intake(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -9,6 +9,7 @@ to do (messages sent, buttons pressed) and what reaches the log and the chats.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from datetime import timedelta
 
@@ -16,11 +17,16 @@ import av
 from PIL import Image
 
 from broadcast import intake_texts as words
+from broadcast import voice_notes
+from broadcast.intake import VOICE_NOTE
+from broadcast.radio import audio
+from broadcast.radio.speech import EspeakSynthesizer
 from config.schemes import Urgency
 from handlers.intake import expire_offers
 from sandbox import MessageView, Person
 from storage.enums import MemberStatus, Role, RoleOrigin
 from storage.models import Member, Report, utcnow
+from tests.radio_needs import missing, need_espeak
 from tests.test_alerts import (
     NORWICH,
     NORWICH_CONTROL_ROOM,
@@ -37,6 +43,8 @@ from tests.town import Town
 
 PHOTO_BUTTONS = [words.BUTTON_SEND_AS_ALERT, words.BUTTON_ADD_WORDS, words.BUTTON_CANCEL]
 TEXT_BUTTONS = [words.BUTTON_SEND_NOW, words.BUTTON_LOG_ONLY, words.BUTTON_CANCEL]
+HEARING = 60.0
+"""Seconds the bot may take to load its speech engine and hear a note on a busy machine."""
 RED_COAT = "man in red coat stealing from my shop right now heading to market"
 
 
@@ -383,3 +391,51 @@ async def test_an_mp4_sent_as_a_file_or_a_round_video_is_a_video_not_that_photo(
     assert "photo cannot be used" not in broken.body
     [report] = await the_log(town)
     assert await photos_of(town, report) == 1
+
+
+# --- a voice note, with the radio off -------------------------------------------------------
+
+
+async def test_a_voice_note_is_heard_offered_with_its_words_and_kept_with_the_report(
+    polling_town: Town,
+) -> None:
+    need_espeak()
+    if not voice_notes.can_read_audio() or importlib.util.find_spec("pocketsphinx") is None:
+        missing("the radio extra (soundfile, numpy, pocketsphinx) is not installed")
+    town = polling_town
+    shopkeeper = await alice(town)
+    speech = await EspeakSynthesizer().synthesize("man in a red coat stealing razor blades")
+    note = audio.ogg_opus_bytes(audio.silence(0.3) + speech + audio.silence(0.3))
+
+    await shopkeeper.send_voice(town.bot, note, duration=3)
+    offer = await shopkeeper.next_reply(town.bot, timeout=HEARING)
+    await shopkeeper.press(offer, words.BUTTON_SEND_NOW)
+    await now_reads(town, offer, "Alert sent")
+
+    [report] = await the_log(town)
+    assert report.description, "the words as heard"
+    assert offer.body == words.voice_offer(report.description)
+    assert labels(offer) == TEXT_BUTTONS
+    assert report.id is not None
+    [kept] = [
+        e for e in await town.runtime.store.reports.events(report.id) if e.status == VOICE_NOTE
+    ]
+    assert kept.text is not None
+    path = kept.text.split("recording ", 1)[1].split(":", 1)[0]
+    recording = town.runtime.settings.data_dir / path
+    assert recording.is_file()
+    assert audio.read_audio(recording.read_bytes()), "the recording plays"
+    await copies(town, NORWICH)
+
+
+async def test_a_voice_note_that_is_not_sound_is_answered_and_nothing_is_kept(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper = await alice(town)
+
+    await shopkeeper.send_voice(town.bot, b"OggS not really a voice note", duration=2)
+    answer = await shopkeeper.next_reply(town.bot)
+
+    assert answer.body in (words.VOICE_UNREADABLE, words.VOICE_NO_ENGINE)
+    assert await the_log(town) == []
