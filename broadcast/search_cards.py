@@ -44,11 +44,16 @@ def _who(member: Member | None, police: str | None, report: Report | None = None
     return search_texts.STAFF_ROLE_NAMES.get(str(member.role), search_texts.MEMBER_SHOP)
 
 
-def search_results(page: SearchPage, timezone: str, *, police: str | None = None) -> str:
-    """`police`: the scheme's slug when the reader is police (sources by reference)."""
+def search_results(
+    page: SearchPage, timezone: str, *, police: str | None = None, own: bool = False
+) -> str:
+    """`police`: the scheme's slug when the reader is police (sources by reference);
+    `own`: a member shop, who searches only its own reports."""
     if not page.hits:
         if page.has_previous:
             return search_texts.no_more_results(page.query.text)
+        if own:
+            return search_texts.nothing_of_yours_matches(page.query.text)
         return search_texts.nothing_matches(page.query.text)
     last = page.first_number + len(page.hits) - 1
     lines = [search_texts.results_heading(page.query.text, page.first_number, last)]

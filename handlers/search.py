@@ -94,7 +94,12 @@ async def search_command(
         query, _scope(membership), actor=user.id, actor_member_id=membership.member.id, now=now
     )
     await message.reply_text(
-        search_cards.search_results(page, membership.scheme.timezone, police=_police(membership)),
+        search_cards.search_results(
+            page,
+            membership.scheme.timezone,
+            police=_police(membership),
+            own=_scope(membership).member_id is not None,
+        ),
         reply_markup=keyboard(_buttons(context, page)),
         protect_content=True,
     )
@@ -167,7 +172,12 @@ async def _turn_page(
         await query.answer(search_texts.SEARCH_EXPIRED, show_alert=True)
         return
     await query.edit_message_text(
-        search_cards.search_results(page, membership.scheme.timezone, police=_police(membership)),
+        search_cards.search_results(
+            page,
+            membership.scheme.timezone,
+            police=_police(membership),
+            own=_scope(membership).member_id is not None,
+        ),
         reply_markup=keyboard(_buttons(context, page)),
     )
     await query.answer()

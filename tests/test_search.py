@@ -183,12 +183,16 @@ async def test_a_shopkeeper_finds_and_opens_only_their_own_reports(polling_town:
     results = await ask(priya, town, "/search grey hoodie")
     refused = await ask(priya, town, f"/show {theirs.id}")
     shown = await ask(priya, town, f"/show {mine.id}")
+    none_of_hers = await ask(priya, town, "/search perfume")
 
     assert numbers(results) == [mine.id]
     assert "Jarrold, London Street" in results.body
     assert refused.body == f"There is no report {theirs.id} that you can see."
     assert shown.body.startswith(f"Report {mine.id} · Theft")
     assert "Timeline: nothing since it was reported." in shown.body
+    assert none_of_hers.body.startswith("Nothing in your own reports matches “perfume”."), (
+        "Sam's perfume report is in the log; Priya searches her own"
+    )
 
 
 async def test_police_of_another_scheme_see_nothing_of_this_one(polling_town: Town) -> None:

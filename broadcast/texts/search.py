@@ -112,6 +112,14 @@ def nothing_matches(query: str) -> str:
     return f"Nothing in the log matches “{query}”."
 
 
+def nothing_of_yours_matches(query: str) -> str:
+    """A member shop searches only the reports it sent."""
+    return (
+        f"Nothing in your own reports matches “{query}”. A member shop's search covers the "
+        "reports it sent; the control room searches the whole log."
+    )
+
+
 def results_heading(query: str, first: int, last: int) -> str:
     return f"Search: {query}\nResults {first}–{last}, newest first:"
 
