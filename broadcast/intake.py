@@ -39,6 +39,7 @@ from broadcast.alerts import (
     text_problem,
 )
 from broadcast.keywords import guess_category
+from broadcast.stills import NoDecoderError
 from config.schemes import Urgency
 from storage.enums import EventKind, ReportSource
 from storage.models import Report, ReportEvent, utcnow
@@ -310,7 +311,8 @@ class IntakeDesk:
 
         `anyway`: the member has seen the double and sends it again. Raises what
         `AlertService.submit` raises (a photo that is not one, the posting limit,
-        the log unreachable); the offer then stays open for another try.
+        the log unreachable) and `NoDecoderError` for a video on an installation that
+        cannot decode one; the offer then stays open for another try.
         """
         if offer.outcome is not None:
             return Done(offer)
@@ -355,7 +357,7 @@ class IntakeDesk:
         data = await fetch(ref)
         if ref.kind == "video":
             if self.still is None:
-                raise LookupError("no video decoder")
+                raise NoDecoderError("no video decoder is installed")
             return await self.still(data)
         return data
 

@@ -23,6 +23,10 @@ DARK = 16
 UNREADABLE = "no picture could be taken from that video"
 
 
+class NoDecoderError(Exception):
+    """This installation cannot decode video (PyAV is not installed)."""
+
+
 def _still(data: bytes) -> bytes:
     import av
     from av.error import FFmpegError

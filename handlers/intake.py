@@ -14,6 +14,7 @@ through the outbox).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -194,7 +195,7 @@ async def _go(
             anyway=anyway,
             without_words=words.PHOTO_WITHOUT_WORDS,
         )
-    except LookupError:
+    except stills.NoDecoderError:
         return words.VIDEO_NO_DECODER, None, None
     except InvalidPhotoError as exc:
         if videos:
@@ -335,7 +336,7 @@ async def _album_settled(context: ShopWatchContext) -> None:
     bot = context.bot
     reply = ReplyParameters(offer.message_id, allow_sending_without_reply=True)
     if text_problem(offer.text) == "empty":
-        photos = Offer(**{**offer.__dict__, "kind": Kind.PHOTO})
+        photos = replace(offer, kind=Kind.PHOTO)
         box.put(photos)
         asked = await bot.send_message(
             job.chat_id,
@@ -515,6 +516,8 @@ async def offer_pressed(update: Update, context: ShopWatchContext, membership: M
         await _edit(context.bot, offer, words.ASK_FOR_WORDS, None)
         return
     urgency = Urgency.LOG if choice == Choice.LOG else Urgency.NOW
+    if offer.kind == Kind.DOUBLE:
+        urgency = offer.urgency  # sent again as it was meant the first time
     text, markup, sent = await _go(context, offer, urgency=urgency, anyway=choice == Choice.AGAIN)
     await query.answer(text if sent is None else None)
     await _edit(context.bot, offer, text, markup)
