@@ -348,8 +348,9 @@ class IntakeDesk:
                 )
             )
         word = "sent" if urgency == Urgency.NOW else "logged"
-        done = replace(offer, outcome=f"{word}:{submitted.report.id}", urgency=urgency)
-        box.put(done)
+        done = finished(replace(offer, urgency=urgency), f"{word}:{submitted.report.id}")
+        if box.get(offer.id) is not None:  # asked about: its buttons may be pressed again
+            box.put(done)
         box.tidy(now)
         return Sent(done, submitted)
 
@@ -389,7 +390,7 @@ class IntakeDesk:
         return None
 
     def close(self, box: OfferBox, offer: Offer, outcome: str) -> Offer:
-        closed = replace(offer, outcome=outcome)
+        closed = finished(offer, outcome)
         box.put(closed)
         return closed
 
@@ -399,12 +400,18 @@ class IntakeDesk:
         return joined
 
 
+def finished(offer: Offer, outcome: str) -> Offer:
+    """The offer as remembered once answered: what it became, none of the member's words or
+    files (those are in the report now, under its retention period, or nowhere)."""
+    return replace(offer, outcome=outcome, text="", files=[], recording=None)
+
+
 def expire(box: OfferBox, now: datetime) -> list[Offer]:
     """Open offers past their lifetime, marked expired: nothing went out for them."""
     gone = []
     for offer in box.offers():
         if offer.outcome is None and now - offer.made_at > OFFER_LIFETIME:
-            closed = replace(offer, outcome="expired")
+            closed = finished(offer, "expired")
             box.put(closed)
             gone.append(closed)
     box.tidy(now)

@@ -66,12 +66,13 @@ from config.errors import (
 )
 from config.schemes import Urgency
 from handlers.context import Membership, ShopWatchContext
+from handlers.photo_size import evidence_size
 from handlers.roles import EVERYONE_ACTIVE, requires
 from handlers.voice import relay_voice
 from storage.enums import OutboxKind, RoleOrigin
 from storage.models import utcnow
 from storage.outbox import Delivery
-from storage.photos import TOO_LARGE, check_size
+from storage.photos import TOO_LARGE, PhotoLimits, check_size
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ async def photo_arrived(update: Update, context: ShopWatchContext, membership: M
     message = update.effective_message
     if message is None:
         return
-    ref = _picture_of(message)
+    ref = _picture_of(message, context.services.photos.limits)
     if ref is None:
         if message.chat.type == message.chat.PRIVATE or message.caption:
             await message.reply_text(words.FILE_NOT_A_PICTURE, do_quote=True)
@@ -271,12 +272,12 @@ async def photo_arrived(update: Update, context: ShopWatchContext, membership: M
     )
 
 
-def _picture_of(message: Message) -> FileRef | None:
-    """The message's picture: a photo (its largest size), a video (a still is taken), or a
-    file that is one of those; None for any other file."""
+def _picture_of(message: Message, limits: PhotoLimits) -> FileRef | None:
+    """The message's picture: a photo (the size kept as evidence), a video (a still is
+    taken), or a file that is one of those; None for any other file."""
     if message.photo:
-        largest = message.photo[-1]
-        return FileRef(largest.file_id, largest.file_size, "photo")
+        size = evidence_size(message.photo, limits)
+        return FileRef(size.file_id, size.file_size, "photo")
     video = message.video or message.video_note or message.animation
     if video is not None:
         return FileRef(video.file_id, video.file_size, "video")
@@ -600,7 +601,8 @@ async def expire_offers(
         box = OfferBox(data)
         for offer in expire(box, now):
             count += 1
-            what = words.EXPIRED_PHOTO if offer.files else words.EXPIRED_TEXT
+            photos = offer.kind in (Kind.PHOTO, Kind.ALBUM)
+            what = words.EXPIRED_PHOTO if photos else words.EXPIRED_TEXT
             try:
                 if offer.asked_id is not None:
                     await _edit(application.bot, offer, words.expired(what), None)
