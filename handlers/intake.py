@@ -36,7 +36,6 @@ from telegram.ext import (
     filters,
 )
 
-from broadcast import intake_texts as words
 from broadcast import render, stills, voice_notes
 from broadcast.alerts import MAX_TEXT, MessageRef, text_problem
 from broadcast.intake import (
@@ -56,6 +55,7 @@ from broadcast.intake import (
 )
 from broadcast.outbox import keyboard
 from broadcast.texts import alerts as alert_texts
+from broadcast.texts import intake as words
 from broadcast.texts import refusals as refusal_texts
 from config.errors import (
     InvalidPhotoError,

@@ -17,9 +17,9 @@ from datetime import timedelta
 
 from PIL import ExifTags, Image
 
-from broadcast import intake_texts
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
+from broadcast.texts import intake as intake_texts
 from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
 from config.schemes import Category, Urgency

@@ -16,11 +16,11 @@ from datetime import timedelta
 import av
 from PIL import Image
 
-from broadcast import intake_texts as words
 from broadcast import voice_notes
 from broadcast.intake import VOICE_NOTE
 from broadcast.radio import audio
 from broadcast.radio.speech import EspeakSynthesizer
+from broadcast.texts import intake as words
 from config.schemes import Urgency
 from handlers.intake import expire_offers
 from sandbox import MessageView, Person
