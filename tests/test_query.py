@@ -15,7 +15,6 @@ from storage.enums import ReportStatus
 from storage.query import (
     FILTER_NAMES,
     SearchQuery,
-    is_word_char,
     matches,
     parse_query,
     words_of,
@@ -187,12 +186,25 @@ def test_words_are_runs_of_letters_and_decimal_digits_lower_cased(
     assert words_of(text) == words
 
 
+# Runs of characters that need no lower-casing: lower-case and caseless letters, and
+# decimal digits, in every script; and characters that are never part of a word.
+word_runs = st.text(st.characters(categories=("Ll", "Lo", "Nd")), min_size=1, max_size=20)
+no_words = st.text(st.characters(categories=("Zs", "P", "S", "Cc")), min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(word_runs, min_size=1, max_size=6), no_words)
+def test_words_are_the_letter_and_digit_runs_between_spaces_punctuation_and_symbols(
+    runs: list[str], between: str
+) -> None:
+    assert words_of(between.join(runs)) == runs
+    assert words_of(between) == []
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
-def test_words_are_cut_by_the_definition_whatever_the_script(text: str) -> None:
+def test_the_words_of_any_text_are_lower_case_and_read_back_as_themselves(text: str) -> None:
     words = words_of(text)
 
-    assert all(word and all(is_word_char(char) for char in word) for word in words)
     assert all(word == word.lower() for word in words)
-    # Every letter and digit of the text is in exactly one word: none lost, none made.
-    assert sum(map(len, words)) == sum(1 for char in text.lower() if is_word_char(char))
+    assert words_of(" ".join(words)) == words
