@@ -28,6 +28,7 @@ from tests.test_alerts import (
     phone_photo,
     the_log,
 )
+from tests.test_intake import another_photo
 from tests.town import Town
 
 NEW_SUBJECT = "New subject"
@@ -146,8 +147,12 @@ async def test_gallery_shows_one_protected_card_at_a_time_per_role_and_goes_with
     )
 
     made = []
-    for count, caption in enumerate((THEFT, "Female 20s, green coat, took a bottle of gin"), 1):
-        await shopkeeper.send_photo(town.bot, phone_photo(), caption=caption)
+    # Two different pictures: the same one again so soon would be caught as a double.
+    pictures = (phone_photo(), another_photo((30, 160, 60)))
+    for count, (caption, picture) in enumerate(
+        zip((THEFT, "Female 20s, green coat, took a bottle of gin"), pictures, strict=True), 1
+    ):
+        await shopkeeper.send_photo(town.bot, picture, caption=caption)
         await shopkeeper.next_reply(town.bot)
         card = (await copies(town, NORWICH, count))[NORWICH_CONTROL_ROOM]
         found = MADE.fullmatch(await operator.press(card, NEW_SUBJECT) or "")
@@ -244,7 +249,10 @@ async def test_a_report_linked_to_an_excluded_subject_says_so_on_the_control_roo
     assert "EXCLUDED" not in town.sandbox.refresh(first[NORWICH_GROUP]).body
 
     # Seen again: a new alert, which Carol links to the subject from her chat.
-    await shopkeeper.send_photo(town.bot, phone_photo(), caption="Same man again, by the tills")
+    # Seen again later on another camera: a picture of its own, not the first one resent.
+    await shopkeeper.send_photo(
+        town.bot, another_photo((160, 60, 30)), caption="Same man again, by the tills"
+    )
     await shopkeeper.next_reply(town.bot)
     second = await copies(town, NORWICH, 2)
     assert "EXCLUDED" not in second[NORWICH_CONTROL_ROOM].body
@@ -270,7 +278,9 @@ async def test_a_report_linked_to_an_excluded_subject_says_so_on_the_control_roo
     assert (await carol.next_reply(town.bot)).body.startswith("Link a report to a subject:")
 
     # Made a subject of its own by the control room, then found to be the same person.
-    await shopkeeper.send_photo(town.bot, phone_photo(), caption="Male, grey hoodie, by the door")
+    await shopkeeper.send_photo(
+        town.bot, another_photo((40, 40, 160)), caption="Male, grey hoodie, by the door"
+    )
     await shopkeeper.next_reply(town.bot)
     third = await copies(town, NORWICH, 3)
     other = MADE.fullmatch(await operator.press(third[NORWICH_CONTROL_ROOM], NEW_SUBJECT) or "")
