@@ -19,8 +19,8 @@ from bench.deployment import start_bot
 from bench.machine import describe, percentiles
 from bot.runtime import BotRuntime
 from sandbox import BotApiSandbox, BotHandle, SandboxLimits
-from storage.enums import OutboxKind
 from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "5559999:bench-token"
@@ -65,7 +65,7 @@ async def outbox_drain(directory: Path, limits: SandboxLimits, label: str) -> st
                 assert scheme_id is not None
                 await store.outbox.enqueue(
                     scheme_id,
-                    Delivery(chat, OutboxKind.MESSAGE, {"text": f"bench message {number}"}),
+                    Delivery(chat, MessagePayload(text=f"bench message {number}")),
                 )
             runtime.outbox.wake()
             queued = time.perf_counter() - began

@@ -15,8 +15,9 @@ from bot.app import ALLOWED_UPDATES, ShopWatchApplication, build_application
 from bot.chat_rights import check_rights, roles_withdrawn
 from bot.health import Readiness
 from bot.miniapp import add_miniapp_routes, miniapp_for
+from bot.plugins import P, Plugin, find
+from bot.services import Sending, build_sending, build_services, telegram_bot
 from bot.web import build_web_app, serve
-from broadcast.federation.inbound import FederationReceiver
 from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile
 from config.settings import Settings
@@ -43,6 +44,7 @@ class BotRuntime:
         self._listen_socket = listen_socket
         self._store: Store | None = None
         self._application: ShopWatchApplication | None = None
+        self._sending: Sending | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -69,6 +71,16 @@ class BotRuntime:
     def outbox(self) -> OutboxWorker:
         return self.services.outbox
 
+    @property
+    def plugins(self) -> tuple[Plugin, ...]:
+        if self._sending is None:
+            raise RuntimeError("the runtime is not started")
+        return self._sending.plugins
+
+    def plugin(self, kind: type[P]) -> P | None:
+        """The running feature of that class, if this deployment has it."""
+        return find(self.plugins, kind)
+
     async def start(self) -> None:
         settings = self.settings
         private_dir(settings.data_dir)
@@ -76,7 +88,14 @@ class BotRuntime:
         self._store = await Store.open(settings.database_url, migrate=True)
         synced = await self._store.schemes.follow(self.schemes)
         webhook = settings.webhook_url is not None
-        self._application = build_application(settings, self.schemes, self._store, webhook=webhook)
+        bot = telegram_bot(settings, polling=not webhook)
+        sending = self._sending = build_sending(
+            settings, self.schemes, self._store, bot, receiving=True
+        )
+        services = build_services(settings, self.schemes, sending)
+        self._application = build_application(
+            settings, self._store, bot, services, sending.plugins, webhook=webhook
+        )
         application = self._application
         await application.initialize()
         if application.post_init is not None:
@@ -86,21 +105,15 @@ class BotRuntime:
         await roles_withdrawn(self._store, self.schemes, synced.demoted)
         if self._store.backend == "sqlite":
             await self._requeue_dead_claims(self._store)
-        self.outbox.start()
-        if self.services.radio is not None:
-            await self.services.radio.start(self.outbox)
-        if self.services.federation is not None:
-            self.services.federation.start(self.outbox)
+        await sending.start()
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        services = self.services
         readiness = Readiness(services.store, application.bot, services.metrics)
-        link = services.federation
         web_app = build_web_app(
             application,
             readiness=readiness,
             webhook_url=settings.webhook_url,
             webhook_secret=secret,
-            federation=FederationReceiver(link, services.alerts) if link else None,
+            routes=[r for plugin in sending.plugins for r in plugin.routes(services.alerts)],
             metrics_token=settings.metrics_token,
         )
         if (miniapp := miniapp_for(settings, services)) is not None:
@@ -133,13 +146,10 @@ class BotRuntime:
 
     async def stop(self) -> None:
         application = self._application
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            await sending.stop()
         if application is not None:
-            if application.bot_data.services is not None:
-                if application.bot_data.services.radio is not None:
-                    await application.bot_data.services.radio.stop()
-                await application.bot_data.services.outbox.stop()
-                if application.bot_data.services.federation is not None:
-                    await application.bot_data.services.federation.stop()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:

@@ -20,6 +20,7 @@ import hmac
 import ipaddress
 import logging
 import socket
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +31,6 @@ from telegram.ext import Application
 
 from bot.health import Readiness
 from bot.updates import decode_update, update_id_of
-from broadcast.federation.inbound import FederationReceiver, add_federation_routes
 
 logger = logging.getLogger(__name__)
 
@@ -188,14 +188,14 @@ def build_web_app(
     readiness: Readiness | None = None,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
-    federation: FederationReceiver | None = None,
     metrics_token: SecretStr | None = None,
+    routes: Sequence[web.RouteDef] = (),
 ) -> web.Application:
+    """`routes` are the features' own (`bot.plugins`), e.g. the federation's inbound."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[APPLICATION_KEY] = application
     add_health_routes(app, readiness, metrics_token)
     if webhook_url and webhook_secret:
         app.router.add_post(webhook_path(webhook_url), _webhook_handler(webhook_secret))
-    if federation is not None:
-        add_federation_routes(app, federation)
+    app.router.add_routes(routes)
     return app

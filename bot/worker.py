@@ -1,11 +1,11 @@
 """`shopwatch worker`: one more outbox sender beside the process that receives updates.
 
-It builds the bot exactly as `shopwatch run` does (`bot.app.build_application`),
-so its senders, rate limiter and settings are the same, but it starts nothing
-of the Application: no polling or webhook, no scheduled jobs, no conversation
-persistence (its writes would race the receiving process's). Only the outbox
-worker runs, with the federation sender; the radio's rows stay with the
-receiving process, which holds the radio links.
+It builds its bot and its sending side as `shopwatch run` does (`bot.services`),
+so its senders, rate limiter, connection pool and settings are the same, and
+nothing else: no Application, no handlers, no polling or webhook, no scheduled
+jobs, no conversation persistence (its writes would race the receiving
+process's), no radio. The radio's rows stay with the receiving process, which
+holds the radio links.
 
 It serves `/healthz`, `/readyz` and `/metrics` on `SHOPWATCH_WORKER_PORT`, so an
 orchestrator can probe it and Prometheus can count the copies it sends: its
@@ -21,14 +21,13 @@ import logging
 from aiohttp import web
 
 from bot import cli_texts
-from bot.app import ShopWatchApplication, build_application
 from bot.health import Readiness
+from bot.services import Sending, ShopWatchBot, build_sending, telegram_bot
 from bot.web import build_health_app, serve
 from broadcast.outbox import OutboxWorker
 from config.errors import ConfigError
 from config.schemes import SchemesFile
 from config.settings import Settings
-from handlers.context import Services
 from storage.files import private_dir
 from storage.store import Store
 
@@ -48,44 +47,35 @@ class OutboxProcess:
         self.settings = settings
         self.schemes = schemes
         self._store: Store | None = None
-        self._application: ShopWatchApplication | None = None
+        self._bot: ShopWatchBot | None = None
+        self._sending: Sending | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         """Where its health, readiness and metrics are served, once started."""
 
     @property
-    def services(self) -> Services:
-        services = None if self._application is None else self._application.bot_data.services
-        if services is None:
+    def sending(self) -> Sending:
+        if self._sending is None:
             raise RuntimeError("the worker is not started")
-        return services
+        return self._sending
 
     @property
     def outbox(self) -> OutboxWorker:
-        return self.services.outbox
+        return self.sending.outbox
 
     async def start(self) -> None:
         private_dir(self.settings.data_dir)
         # The receiving process migrates; a worker on an older or newer schema stops here.
-        self._store = await Store.open(self.settings.database_url, migrate=False)
-        self._application = build_application(
-            self.settings, self.schemes, self._store, webhook=True, jobs=False
-        )
-        await self._application.bot.initialize()
-        await self._serve_health()  # a taken port stops it before it sends anything
-        outbox = self.outbox
-        outbox.beside_receiver()
-        if self.services.federation is not None:
-            self.services.federation.start(outbox)
-        outbox.start()
-        logger.info("outbox worker %s is running", outbox.worker_id)
+        store = self._store = await Store.open(self.settings.database_url, migrate=False)
+        bot = self._bot = telegram_bot(self.settings, polling=False)
+        self._sending = build_sending(self.settings, self.schemes, store, bot, receiving=False)
+        await bot.initialize()
+        await self._serve_health(store, bot)  # a taken port stops it before it sends anything
+        await self.sending.start()
+        logger.info("outbox worker %s is running", self.outbox.worker_id)
 
-    async def _serve_health(self) -> None:
-        services = self.services
-        assert self._application is not None
-        readiness = Readiness(
-            services.store, self._application.bot, services.metrics, shards=self.outbox.shards
-        )
+    async def _serve_health(self, store: Store, bot: ShopWatchBot) -> None:
+        readiness = Readiness(store, bot, self.sending.metrics, shards=self.outbox.shards)
         host, port = self.settings.listen_host, self.settings.worker_port
         try:
             self._runner, self.port = await serve(
@@ -101,14 +91,12 @@ class OutboxProcess:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-        application, self._application = self._application, None
-        if application is not None:
-            services = application.bot_data.services
-            if services is not None:
-                await services.outbox.stop()
-                if services.federation is not None:
-                    await services.federation.stop()
-            await application.bot.shutdown()
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            await sending.stop()
+        bot, self._bot = self._bot, None
+        if bot is not None:
+            await bot.shutdown()
         store, self._store = self._store, None
         if store is not None:
             await store.close()

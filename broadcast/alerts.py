@@ -21,26 +21,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 import unicodedata
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from broadcast import render
-from broadcast.callbacks import CallbackSigner
-from broadcast.chat_guard import delete_message
 from broadcast.descriptors import FIELDS as DESCRIPTOR_FIELDS
 from broadcast.descriptors import Descriptors, subject_summary
+from broadcast.fanout import FanOut, MessageRef, NewReport, ReportChanged
 from broadcast.metrics import Metrics
 from broadcast.posting_limit import MEMBER_ACTIONS_PER_MINUTE, PostingLimit
-from broadcast.radio.script import radio_deliveries, radio_status_deliveries
 from broadcast.render import AlertView, StatusMark, UpdateMark
-from broadcast.routing import Audience, Recipient, recipients
+from broadcast.routing import Recipient, recipients
 from broadcast.subjects.service import exclusion_of
 from broadcast.texts import control_room as control_room_texts
 from config.errors import (
@@ -54,23 +49,20 @@ from config.errors import (
     TooManyAlertsError,
 )
 from config.schemes import Category, SchemeConfig, SchemesFile, Urgency
+from config.vocabulary import ENDING_CALLS, OperatorStatus, ReportChange
 from storage.enums import (
     EventKind,
     MemberStatus,
-    OutboxKind,
-    OutboxState,
     ReportSource,
     ReportStatus,
     Role,
 )
-from storage.models import Member, OutboxRow, Photo, Report, ReportEvent, Scheme, utcnow
+from storage.models import Member, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
 from storage.photos import PhotoStore, StoredPhoto
 from storage.places import premises_of
 from storage.store import Store
-
-if TYPE_CHECKING:
-    from broadcast.federation.link import FederationLink
 
 logger = logging.getLogger(__name__)
 
@@ -84,40 +76,9 @@ _DROPPED = frozenset({"Cc", "Cs"})
 LOCATION_WINDOW = timedelta(minutes=10)
 """A location sent within this long after an alert belongs to that alert."""
 
-STOOD_DOWN = "stood_down"
-WITHDRAWN = "withdrawn"
-RECLASSIFIED = "reclassified"
-LOCATED = "located"
-POLICE_REFERENCE = "police_reference"
-DESCRIBED = "described"
-"""An event: the member's further answers to a guided report already sent."""
 AMENDABLE = DESCRIPTOR_FIELDS | {"description", "direction", "value_pence", "police_reference"}
 
-MAX_REFERENCE = 60
-"""A police or CAD reference is a short code; anything longer is a message, not a reference."""
-
-_REFERENCE = re.compile(
-    r"^\s*(?:police\s+|crime\s+|incident\s+)?(?:ref(?:erence)?|number|no\.?|cad|log)"
-    r"(?:\s+(?:no\.?|number))?\s*[:#.\-]?\s*(?P<reference>\S.*?)\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-
 _OPERATOR_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
-
-
-class OperatorStatus(StrEnum):
-    """What the control room reports back; stored as a status event, shown on every copy."""
-
-    ACKNOWLEDGED = "acknowledged"
-    ON_CAMERA = "on_camera"
-    POLICE_INFORMED = "police_informed"
-    LOST = "lost"
-    DETAINED = "detained"
-    CLOSED = "closed"
-
-
-# The control room's calls that end an alert: the report is closed with them.
-_ENDING_CALLS = frozenset({OperatorStatus.DETAINED.value, OperatorStatus.CLOSED.value})
 
 
 @dataclass(frozen=True)
@@ -164,14 +125,6 @@ class Submitted:
     """The member's own message in a scheme chat goes once the bot's protected copy is there."""
 
 
-@dataclass(frozen=True)
-class MessageRef:
-    """A Telegram message: where a report came from, or what a member replied to."""
-
-    chat_id: int
-    message_id: int
-
-
 def text_problem(text: str) -> str | None:
     """Why a description or update cannot be taken: "empty", "too_long", or None.
 
@@ -182,21 +135,6 @@ def text_problem(text: str) -> str | None:
     if len(text) > MAX_TEXT:
         return "too_long"
     return None
-
-
-def police_reference_in(text: str) -> str | None:
-    """The reference in an operator's "ref 36/12345/26" (or "CAD 1234", "crime no. …").
-
-    Operators reply to a copy with what the police gave them; anything not shaped
-    like that is conversation in the control room and is left alone.
-    """
-    found = _REFERENCE.match(text)
-    if found is None:
-        return None
-    reference = " ".join(found.group("reference").split())
-    if not any(ch.isdigit() for ch in reference) or len(reference) > MAX_REFERENCE:
-        return None
-    return reference
 
 
 def member_text(text: str) -> str:
@@ -229,23 +167,23 @@ class AlertService:
         schemes: SchemesFile,
         store: Store,
         photos: PhotoStore,
-        signer: CallbackSigner,
         *,
-        wake: Callable[[], None] = lambda: None,
-        metrics: Metrics | None = None,
-        federation: FederationLink | None = None,
-        posting_limit: PostingLimit | None = None,
+        fan_outs: Sequence[FanOut],
+        wake: Callable[[], None],
+        metrics: Metrics,
+        posting_limit: PostingLimit,
     ) -> None:
-        self.posting_limit = posting_limit or PostingLimit()
+        """`fan_outs` are the ways out a report takes (the chats first), in the order their
+        rows are queued; `wake` tells the outbox worker that rows are waiting."""
+        self.posting_limit = posting_limit
         self.action_limit = PostingLimit(MEMBER_ACTIONS_PER_MINUTE)
         """Presses, updates, locations and calls on alerts: a member's, a minute."""
         self.schemes = schemes
         self.store = store
         self.photos = photos
-        self.signer = signer
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics
         self._wake = wake
-        self.federation = federation
+        self.fan_outs = tuple(fan_outs)
         self._rows: dict[int, Scheme] = {}
         self._recording: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -316,7 +254,6 @@ class AlertService:
                 from_peer=draft.origin_scheme is not None,
             )
         )
-        paths = [photo.relative_path for photo in stored]
         replaced = (
             source is not None
             and config.replace_member_alerts
@@ -325,14 +262,8 @@ class AlertService:
 
         def copies(saved: Report) -> list[Delivery]:
             view = AlertView(saved, self._name_of(saved, config))
-            out = [self._new_copy(view, config, recipient, paths, source) for recipient in routed]
-            if replaced and source is not None:  # after the copy to that chat, in its turn
-                copy_key = f"alert:{source.chat_id}:{source.message_id}:{source.chat_id}"
-                out.append(delete_message(source.chat_id, source.message_id, after_key=copy_key))
-            if self.federation is not None:  # peers on other deployments, same transaction
-                hashes = [photo.sha256 for photo in stored]
-                out += self.federation.alert_deliveries(saved, config, hashes)
-            out += radio_deliveries(config, saved)  # read out on the scheme's radio, if any
+            new = NewReport(saved, config, view, tuple(stored), source, bool(replaced))
+            out = [row for fan_out in self.fan_outs for row in fan_out.new_report(new)]
             return [*out, *also]
 
         try:
@@ -395,7 +326,7 @@ class AlertService:
         if reporter.status != MemberStatus.ACTIVE:
             return []
         text = control_room_texts.reporter_status_note(report.id, status, by.display_name)
-        return [Delivery(reporter.telegram_user_id, OutboxKind.MESSAGE, {"text": text})]
+        return [Delivery(reporter.telegram_user_id, MessagePayload(text=text))]
 
     async def set_police_reference(
         self, report_id: int, reference: str, *, by: Member
@@ -416,7 +347,7 @@ class AlertService:
             report_id=report_id,
             member_id=by.id,
             kind=EventKind.NOTE,
-            status=POLICE_REFERENCE,
+            status=ReportChange.POLICE_REFERENCE,
             text=reference,
         )
         return await self._record(report, event, {"police_reference": reference})
@@ -471,7 +402,7 @@ class AlertService:
             report_id=report_id,
             member_id=by.id,
             kind=EventKind.UPDATE,
-            status=DESCRIBED,
+            status=ReportChange.DESCRIBED,
             text="; ".join(
                 f"{name}: {'–' if value is None else value}"
                 for name, value in changed.items()
@@ -489,7 +420,7 @@ class AlertService:
             report_id=report_id,
             member_id=by.id,
             kind=EventKind.UPDATE,
-            status=LOCATED,
+            status=ReportChange.LOCATED,
             text=f"{latitude:.5f},{longitude:.5f}",
         )
         changes = {"latitude": latitude, "longitude": longitude}
@@ -520,7 +451,7 @@ class AlertService:
             report_id=report_id,
             member_id=by.id,
             kind=EventKind.NOTE,
-            status=RECLASSIFIED,
+            status=ReportChange.RECLASSIFIED,
             text=f"{before} -> {after}",
         )
         return await self._record(report, event, changes)
@@ -531,7 +462,10 @@ class AlertService:
         if report.status == ReportStatus.CLOSED:
             return await self._submitted(report, exclude_member=by.id)
         event = ReportEvent(
-            report_id=report_id, member_id=by.id, kind=EventKind.STATUS, status=STOOD_DOWN
+            report_id=report_id,
+            member_id=by.id,
+            kind=EventKind.STATUS,
+            status=ReportChange.STOOD_DOWN,
         )
         return await self._record(report, event, {"status": ReportStatus.CLOSED})
 
@@ -548,7 +482,7 @@ class AlertService:
             report_id=report_id,
             member_id=by.id,
             kind=EventKind.STATUS,
-            status=WITHDRAWN,
+            status=ReportChange.WITHDRAWN,
             text=reason,
         )
         return await self._record(report, event, {"status": ReportStatus.WITHDRAWN})
@@ -647,7 +581,7 @@ class AlertService:
         report = await self.store.reports.get(report_id)
         if (
             event.kind == EventKind.STATUS
-            and event.status in _ENDING_CALLS
+            and event.status in ENDING_CALLS
             and report.status == ReportStatus.OPEN
             and not (changes or {}).get("status")
         ):
@@ -658,13 +592,10 @@ class AlertService:
         scheme = await self._scheme(report.scheme_id)
         config = self.schemes.scheme(scheme.slug)
         view = await self._view(now, config, history)
-        deliveries = await self._follow(view, config)
-        if self.federation is not None:  # peers that got the alert, or sent it
-            deliveries += await self.federation.event_deliveries(
-                now, config, event, changes, from_peer=from_peer
-            )
-        if event.status:
-            deliveries += radio_status_deliveries(config, now, str(event.status))
+        change = ReportChanged(now, config, view, event, changes, from_peer)
+        deliveries: list[Delivery] = []
+        for fan_out in self.fan_outs:
+            deliveries += await fan_out.report_changed(change)
         deliveries += also
         await self.store.reports.add_event(event, deliveries, changes=changes)
         logger.info(
@@ -696,7 +627,10 @@ class AlertService:
         update: UpdateMark | None = None
         for event in history:
             at = event.created_at
-            if event.kind == EventKind.STATUS and event.status in (*OperatorStatus, STOOD_DOWN):
+            if event.kind == EventKind.STATUS and event.status in (
+                *OperatorStatus,
+                ReportChange.STOOD_DOWN,
+            ):
                 by = await name(event.member_id) or event.text  # a peer's operator: text
                 status = StatusMark(str(event.status), by, at)
             elif event.kind == EventKind.UPDATE and event.status is None and event.text:
@@ -714,7 +648,9 @@ class AlertService:
             scheme = await self._scheme(report.scheme_id)
             config = self.schemes.scheme(scheme.slug)
             view = await self._view(report, config, await self.store.reports.events(report_id))
-            edits = [d for d in await self._follow(view, config) if d.kind is OutboxKind.EDIT]
+            edits: list[Delivery] = []
+            for fan_out in self.fan_outs:
+                edits += await fan_out.refreshed(view, config)
             for edit in edits:
                 await self.store.outbox.enqueue(report.scheme_id, edit, report_id=report_id)
         logger.info("report %s: %d copies brought up to date", report_id, len(edits))
@@ -722,93 +658,8 @@ class AlertService:
 
     def _name_of(self, report: Report, config: SchemeConfig) -> str:
         """The scheme a report is from: ours, or the peer's it came from."""
-        origin = self.federation.origin_name(report) if self.federation is not None else None
-        return origin or config.name
-
-    async def _follow(self, view: AlertView, config: SchemeConfig) -> list[Delivery]:
-        """Edits for the copies that stay, deletes for chats no longer routed, new copies
-        for chats newly routed (while the report is younger than the chat TTL)."""
-        report = view.report
-        assert report.id is not None
-        rows = await self.store.outbox.for_report(report.id)
-        live = _live_copies(rows)
-        if view.state == ReportStatus.WITHDRAWN:
-            wanted = {row.chat_id: _recipient_of(row, config.slug) for row in live}
-        else:
-            routed = recipients(
-                self.schemes,
-                config.slug,
-                report.category,
-                report.urgency,
-                from_peer=report.origin_scheme is not None,
-            )
-            wanted = {recipient.chat_id: recipient for recipient in routed}
-        out: list[Delivery] = []
-        have: set[int] = set()
-        for row in live:
-            assert row.id is not None
-            recipient = wanted.get(row.chat_id)
-            if recipient is None:
-                also = _album_of(rows, row.id)
-                out.append(
-                    Delivery(row.chat_id, OutboxKind.DELETE, {"target": row.id, "also": also})
-                )
-                continue
-            have.add(row.chat_id)
-            card = self._card(view, recipient, has_photo=bool(row.payload.get("photos")))
-            out.append(
-                Delivery(
-                    row.chat_id,
-                    OutboxKind.EDIT,
-                    {"target": row.id, "text": card.text, "buttons": card.payload_buttons()},
-                )
-            )
-        if view.state == ReportStatus.WITHDRAWN or report.urgency != Urgency.NOW:
-            out.extend(_originals_taken_down(rows))
-        young = utcnow() - report.created_at < timedelta(hours=config.chat_ttl_hours)
-        missing = [r for chat, r in wanted.items() if chat not in have]
-        if missing and young:
-            photos = [photo.relative_path for photo in await self.store.reports.photos(report.id)]
-            out.extend(self._new_copy(view, config, r, photos, None) for r in missing)
-        return out
-
-    def _card(self, view: AlertView, recipient: Recipient, *, has_photo: bool) -> render.Card:
-        return render.alert_card(
-            view,
-            recipient.audience,
-            timezone=self.schemes.scheme(recipient.scheme_slug).timezone,
-            has_photo=has_photo,
-            signer=self.signer,
-        )
-
-    def _new_copy(
-        self,
-        view: AlertView,
-        origin: SchemeConfig,
-        recipient: Recipient,
-        photos: list[str],
-        source: MessageRef | None,
-    ) -> Delivery:
-        """One chat's copy: protected and deleted after the TTL by the stricter scheme's rule."""
-        there = self.schemes.scheme(recipient.scheme_slug)
-        card = self._card(view, recipient, has_photo=bool(photos))
-        key = None
-        if source is not None:
-            key = f"alert:{source.chat_id}:{source.message_id}:{recipient.chat_id}"
-        return Delivery(
-            chat_id=recipient.chat_id,
-            kind=OutboxKind.ALERT,
-            payload={
-                "text": card.text,
-                "photos": photos,
-                "buttons": card.payload_buttons(),
-                "protect_content": origin.protect_content or there.protect_content,
-                "delete_after_hours": min(origin.chat_ttl_hours, there.chat_ttl_hours),
-                "audience": str(recipient.audience),
-                "scheme": recipient.scheme_slug,
-            },
-            dedupe_key=key,
-        )
+        names = (fan_out.origin_name(report) for fan_out in self.fan_outs)
+        return next((name for name in names if name), config.name)
 
     async def _submitted(self, report: Report, *, exclude_member: int | None) -> Submitted:
         scheme = await self._scheme(report.scheme_id)
@@ -823,74 +674,11 @@ class AlertService:
         )
         active = await self.store.members.list_by_status(report.scheme_id, MemberStatus.ACTIVE)
         shops = sum(1 for m in active if m.role == Role.MEMBER and m.id != exclude_member)
-        neighbours = tuple(
-            dict.fromkeys(
-                self.schemes.scheme(r.scheme_slug).name
-                for r in routed
-                if r.audience in (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
-            )
-        )
-        if self.federation is not None:  # peers on other deployments it went to
-            neighbours += tuple(await self.federation.names_sent(report))
+        config = self.schemes.scheme(scheme.slug)
+        neighbours: tuple[str, ...] = ()
+        for fan_out in self.fan_outs:
+            neighbours += tuple(await fan_out.reached(report, config))
         return Submitted(report, routed, shops, neighbours)
-
-
-def _live_copies(rows: Sequence[OutboxRow]) -> list[OutboxRow]:
-    """Alert copies still in (or on their way to) their chat, one per chat, newest kept.
-
-    A copy is gone once its delete has been sent or is due; the TTL delete waits
-    its turn, so until then the copy counts as live and is edited.
-    """
-    now = utcnow()
-    gone = {
-        int(row.payload["target"])
-        for row in rows
-        if row.kind == OutboxKind.DELETE
-        and (row.state == OutboxState.SENT or row.next_attempt_at <= now)
-    }
-    live: dict[int, OutboxRow] = {}
-    for row in rows:
-        if row.kind == OutboxKind.ALERT and row.state != OutboxState.FAILED and row.id not in gone:
-            live[row.chat_id] = row
-    return list(live.values())
-
-
-def _originals_taken_down(rows: Sequence[OutboxRow]) -> list[Delivery]:
-    """Wrong person, or log only: the member's own message leaves a scheme chat too.
-
-    It is named by its copies' dedupe keys (`alert:<chat>:<message>:<recipient>`); a
-    message already taken down (or on its way down) is not asked for again.
-    """
-    asked = {row.dedupe_key for row in rows if row.kind == OutboxKind.DELETE_MESSAGE}
-    out: list[Delivery] = []
-    for row in rows:
-        parts = (row.dedupe_key or "").split(":")
-        if row.kind != OutboxKind.ALERT or len(parts) != 4 or parts[0] != "alert":
-            continue
-        chat_id, message_id = int(parts[1]), int(parts[2])
-        if chat_id >= 0:  # a private chat with the bot: the member's own business
-            continue
-        delivery = delete_message(chat_id, message_id)
-        if delivery.dedupe_key not in asked:
-            asked.add(delivery.dedupe_key)
-            out.append(delivery)
-    return out
-
-
-def _album_of(rows: Sequence[OutboxRow], copy_id: int) -> list[int]:
-    """The further photos sent under a copy, which the worker noted on its TTL delete."""
-    for row in rows:
-        if row.kind == OutboxKind.DELETE and row.dedupe_key == f"ttl:{copy_id}":
-            return [int(extra) for extra in row.payload.get("also") or []]
-    return []
-
-
-def _recipient_of(row: OutboxRow, default_scheme: str) -> Recipient:
-    return Recipient(
-        str(row.payload.get("scheme", default_scheme)),
-        row.chat_id,
-        Audience(row.payload.get("audience", Audience.GROUP)),
-    )
 
 
 def _descriptor_columns(

@@ -5,7 +5,7 @@ within 48 hours) rests on its group and control room holding only its active
 members. This module decides, free of Telegram, what must happen in a chat:
 a ban, an unban, a member's personal join links, the answer to a join request,
 a member's own alert message taken down. Each is an outbox row of its own kind
-(sent by `bot/chat_senders.py`), queued with the decision that causes it.
+(sent by `bot/senders.py`), queued with the decision that causes it.
 
 A scheme whose `chat_policy` is `notify-only` runs its chats by hand: the bot
 then only tells the coordinators of strangers, as it always did.
@@ -18,12 +18,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from broadcast.notices import tell_coordinators
 from broadcast.texts import chats as chat_texts
 from config.errors import AccessDeniedError, Refusal
 from config.schemes import SchemeConfig, SchemesFile
-from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
+from storage.enums import AuditOutcome, MemberStatus, Role
 from storage.models import BotRights, Member, Scheme
 from storage.outbox import Delivery
+from storage.outbox_payloads import (
+    BanPayload,
+    DeleteMessagePayload,
+    JoinAnswerPayload,
+    JoinChat,
+    JoinLinkPayload,
+    UnbanPayload,
+)
 from storage.store import Store
 
 CONTROL_ROOM_ROLES = frozenset({Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
@@ -119,40 +128,32 @@ def stamp(when: datetime) -> str:
 def ban(chat_id: int, user_id: int, *, release: bool, key: str) -> Delivery:
     """Out of the chat; `release` unbans at once (removed, may be invited back later),
     otherwise they stay banned until an unban (suspended)."""
-    return Delivery(
-        chat_id, OutboxKind.BAN, {"user_id": user_id, "release": release}, dedupe_key=key
-    )
+    return Delivery(chat_id, BanPayload(user_id=user_id, release=release), dedupe_key=key)
 
 
 def unban(chat_id: int, user_id: int, *, key: str) -> Delivery:
-    return Delivery(chat_id, OutboxKind.UNBAN, {"user_id": user_id}, dedupe_key=key)
+    return Delivery(chat_id, UnbanPayload(user_id=user_id), dedupe_key=key)
 
 
 def join_link(member: Member, scheme: Scheme, hours: int, *, key: str) -> Delivery:
     """The member's personal links (one per chat their role belongs in), in their chat."""
     assert member.id is not None
-    chats = [
-        {"chat_id": chat, "label": chat_label(scheme, chat)}
+    chats = tuple(
+        JoinChat(chat_id=chat, label=chat_label(scheme, chat))
         for chat in chats_for(scheme, member.role)
-    ]
-    return Delivery(
-        member.telegram_user_id,
-        OutboxKind.JOIN_LINK,
-        {
-            "member_id": member.id,
-            "scheme": scheme.name,
-            "timezone": scheme.timezone,
-            "chats": chats,
-            "hours": hours,
-        },
-        dedupe_key=key,
     )
+    payload = JoinLinkPayload(
+        member_id=member.id,
+        scheme=scheme.name,
+        timezone=scheme.timezone,
+        chats=chats,
+        hours=hours,
+    )
+    return Delivery(member.telegram_user_id, payload, dedupe_key=key)
 
 
 def join_answer(chat_id: int, user_id: int, *, approve: bool, key: str) -> Delivery:
-    return Delivery(
-        chat_id, OutboxKind.JOIN_ANSWER, {"user_id": user_id, "approve": approve}, dedupe_key=key
-    )
+    return Delivery(chat_id, JoinAnswerPayload(user_id=user_id, approve=approve), dedupe_key=key)
 
 
 def delete_message(chat_id: int, message_id: int, *, after_key: str | None = None) -> Delivery:
@@ -160,8 +161,7 @@ def delete_message(chat_id: int, message_id: int, *, after_key: str | None = Non
     (the bot's copy) that must be in the chat first. One per message, however often asked."""
     return Delivery(
         chat_id,
-        OutboxKind.DELETE_MESSAGE,
-        {"message_id": message_id, "after_key": after_key},
+        DeleteMessagePayload(message_id=message_id, after_key=after_key),
         dedupe_key=f"original:{chat_id}:{message_id}",
     )
 
@@ -324,21 +324,9 @@ class ChatGuard:
         return JoinVerdict(approve, reason, member)
 
     async def tell_coordinators(self, scheme: Scheme, text: str, *, key: str) -> int:
-        """A notice to every active coordinator, once per `key` (one row each)."""
+        """A notice to every active coordinator of the scheme, once per `key`."""
         assert scheme.id is not None
-        active = await self.store.members.list_by_status(scheme.id, MemberStatus.ACTIVE)
-        coordinators = [m for m in active if m.role == Role.COORDINATOR]
-        for coordinator in coordinators:
-            await self.store.outbox.enqueue(
-                scheme.id,
-                Delivery(
-                    coordinator.telegram_user_id,
-                    OutboxKind.MESSAGE,
-                    {"text": text},
-                    dedupe_key=f"{key}:{coordinator.telegram_user_id}",
-                ),
-            )
-        return len(coordinators)
+        return await tell_coordinators(self.store, scheme.id, text, key=key)
 
     async def rights_checked(self, scheme: Scheme, rights: BotRights) -> list[str]:
         """Record what the bot may do in one of the scheme's chats; returns what it lacks.

@@ -21,12 +21,13 @@ from broadcast.texts import export as export_texts
 from broadcast.texts import formats
 from config.schemes import SchemesFile
 from config.settings import Settings
-from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
+from storage.enums import AuditOutcome, MemberStatus, Role
 from storage.export.build import ExportResult, base_name, build_export
 from storage.export.period import ExportPeriod, due_week, weekly_run_time
 from storage.export.records import ExportedBy
 from storage.models import AuditEntry, Scheme
 from storage.outbox import Delivery
+from storage.outbox_payloads import DocumentPayload, MessagePayload
 from storage.photos import PhotoStore
 from storage.store import Store
 from storage.transaction import transaction
@@ -70,18 +71,18 @@ async def queue_export(
             if file.size > TELEGRAM_DOCUMENT_LIMIT:
                 delivery = Delivery(
                     chat_id=chat_id,
-                    kind=OutboxKind.MESSAGE,
-                    payload={"text": export_texts.export_too_large(file.name, file.size / 2**20)},
+                    payload=MessagePayload(
+                        text=export_texts.export_too_large(file.name, file.size / 2**20)
+                    ),
                     dedupe_key=key,
                 )
             else:
                 delivery = Delivery(
                     chat_id=chat_id,
-                    kind=OutboxKind.DOCUMENT,
-                    payload={
-                        "path": str(file.path.relative_to(data_dir)),
-                        "filename": file.name,
-                        "caption": export_texts.export_caption(
+                    payload=DocumentPayload(
+                        path=str(file.path.relative_to(data_dir)),
+                        filename=file.name,
+                        caption=export_texts.export_caption(
                             file.kind,
                             result.scheme_name,
                             first,
@@ -89,8 +90,8 @@ async def queue_export(
                             result.reports,
                             weekly=weekly,
                         ),
-                        "protect_content": True,
-                    },
+                        protect_content=True,
+                    ),
                     dedupe_key=key,
                 )
             await store.outbox.enqueue(result.scheme_id, delivery)

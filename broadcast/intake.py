@@ -32,12 +32,12 @@ from typing import Any
 
 from broadcast.alerts import (
     AlertService,
-    MessageRef,
     ReportDraft,
     Submitted,
     member_text,
     text_problem,
 )
+from broadcast.fanout import MessageRef
 from broadcast.keywords import guess_category
 from broadcast.stills import NoDecoderError
 from config.schemes import Urgency

@@ -28,6 +28,7 @@ from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrig
 from storage.members import Applicant
 from storage.models import Invite, Member, Scheme
 from storage.outbox import Delivery
+from storage.outbox_payloads import EditPayload, MessagePayload, as_buttons
 from storage.store import Store
 
 INVITE_LIFETIME = timedelta(days=7)
@@ -317,8 +318,7 @@ class MembershipDesk:
                 scheme.id,
                 Delivery(
                     chat_id=coordinator.telegram_user_id,
-                    kind=OutboxKind.MESSAGE,
-                    payload={"text": text, "buttons": buttons},
+                    payload=MessagePayload(text=text, buttons=as_buttons(buttons)),
                     dedupe_key=f"{prefix}{coordinator.telegram_user_id}",
                 ),
             )
@@ -440,8 +440,7 @@ class MembershipDesk:
         """What the member hears of it; queued with the decision, before any join links."""
         return Delivery(
             chat_id=member.telegram_user_id,
-            kind=OutboxKind.MESSAGE,
-            payload={"text": told(decision, scheme.name, member.role)},
+            payload=MessagePayload(text=told(decision, scheme.name, member.role)),
             dedupe_key=f"member:{member.id}:{decision}:{_stamp(now)}",
         )
 
@@ -456,14 +455,13 @@ class MembershipDesk:
             formats.moment(now, scheme.timezone),
         )
         for card in await self.store.outbox.by_dedupe_prefix(card_prefix(member)):
-            if card.kind != OutboxKind.MESSAGE:
+            if card.kind != OutboxKind.MESSAGE or card.id is None:
                 continue
             await self.store.outbox.enqueue(
                 member.scheme_id,
                 Delivery(
                     chat_id=card.chat_id,
-                    kind=OutboxKind.EDIT,
-                    payload={"target": card.id, "text": text, "buttons": []},
+                    payload=EditPayload(target=card.id, text=text),
                     dedupe_key=f"approval-closed:{card.id}",
                 ),
             )

@@ -5,22 +5,9 @@ worker claims due rows, sends them within Telegram's limits, records each
 copy's message id, and retries what failed with back-off. Within one chat rows
 go in order (an edit never overtakes its alert); chats are served side by side.
 
-Payloads (JSON) by kind:
-  alert / message: {"text", "photos": [store paths], "buttons": [[[label, data], ...], ...],
-                    "protect_content": bool, "delete_after_hours": int | null}
-  edit:            {"target": outbox row id, "text", "buttons"}
-  delete:          {"target": outbox row id, "also": [further message ids, e.g. an album]}
-  document:        {"path": file under the data dir, "filename", "caption", "protect_content"}
-  voice:           {"path": Ogg Opus file under the data dir, "caption", "buttons",
-                    "protect_content", "delete_after_hours"}
-  radio:           {"text": posted in the radio channel, "speak": read out or null,
-                    "audio": Ogg file under the data dir to play or null}; chat_id is 0
-  federation:      {"op": "alert" | "event" | "receipt", "peer", ...}; chat_id is the
-                   peer's own (`broadcast/federation/peers.py`)
-
-Kinds that do not go to Telegram (radio) are sent by a sender registered in
-`senders`; a sender raises `RetryLaterError` when its destination is down for now,
-and `UndeliverableError` when it will never take the row.
+What each kind's payload holds is `storage.outbox_payloads`; who sends it is the
+sender its feature registered (`broadcast.delivery`): this worker knows no
+destination, only when to send, in what order, and what a failure costs.
 
 Bounds: each claim takes at most `batch` rows, at most `PER_CHAT_BATCH` of one
 chat, and the worker has at most `max_chats` chats in hand at once, so memory
@@ -40,83 +27,51 @@ import functools
 import logging
 import time
 import uuid
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    Message,
-    ReplyParameters,
+from broadcast.delivery import (
+    MAX_ATTEMPTS,
+    Delivered,
+    RetryAtError,
+    RetryLaterError,
+    Sender,
+    UndeliverableError,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-
 from broadcast.metrics import Metrics
-from broadcast.texts import chats as chat_texts
+from config.backoff import Backoff
 from config.errors import NotFoundError, StorageError
-from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
+from storage.enums import OutboxKind
 from storage.models import OutboxRow, utcnow
 from storage.outbox import ChatShards, Delivery, ShardFilter, shard_of
 from storage.outbox_notify import OutboxListener
-from storage.photos import PhotoStore
+from storage.outbox_payloads import (
+    AlertPayload,
+    DeletePayload,
+    MessagePayload,
+    OutboxPayload,
+    PayloadError,
+    VoicePayload,
+    payload_of,
+)
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
-MAX_BACKOFF = timedelta(minutes=10)
-TARGET_NOT_SENT_DELAY = timedelta(seconds=1)
+RETRY_BACKOFF = Backoff(first=2.0, most=timedelta(minutes=10).total_seconds())
+"""A row whose destination is away waits about 2, 4, 8 … seconds, at most ten minutes."""
 IDLE_POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 5.0
-RECORD_RETRY_FIRST_SECONDS = 0.25
-RECORD_RETRY_MAX_SECONDS = 4.0
+RECORD_BACKOFF = Backoff(first=0.25, most=4.0)
 
 T = TypeVar("T")
 MAX_CHATS_IN_HAND = 32
 PER_CHAT_BATCH = 10
 REBALANCE_SECONDS = 1.0
-FILE_ID_CACHE = 1024
 RECEIVER_KINDS = frozenset({OutboxKind.RADIO})
 """Sent only by the process that receives updates: it alone holds the radio links."""
-
-
-class RetryLaterError(Exception):
-    """Raised by a registered sender whose destination (the radio) is unreachable for now."""
-
-
-class UndeliverableError(Exception):
-    """Raised by a registered sender whose destination refused the row for good."""
-
-
-Sender = Callable[[OutboxRow], Awaitable[int | None]]
-
-
-class _TargetNotSentError(Exception):
-    """An edit or delete whose message has not gone out yet: try again shortly."""
-
-
-def keyboard(buttons: Any) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in buttons
-        ]
-    )
-
-
-def backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
-
-
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class OutboxWorker:
@@ -124,28 +79,24 @@ class OutboxWorker:
 
     def __init__(
         self,
-        bot: Bot,
         store: Store,
-        photos: PhotoStore,
-        data_dir: Path,
         *,
+        metrics: Metrics,
         batch: int = 50,
         lease_seconds: float = 60.0,
         max_chats: int = MAX_CHATS_IN_HAND,
         processes: int = 1,
-        metrics: Metrics | None = None,
         idle_poll_seconds: float = IDLE_POLL_SECONDS,
     ) -> None:
-        self.bot = bot
+        """Senders are registered (`register`) before it starts, one per outbox kind; a row
+        of a kind nobody registered is given up on."""
         self.store = store
-        self.photos = photos
-        self.data_dir = data_dir
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.max_chats = max_chats
         self.processes = processes
         self._told_crowded = False
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics
         self.worker_id = f"worker-{uuid.uuid4().hex[:8]}"
         self.idle_poll_seconds = idle_poll_seconds
         self.shards: ChatShards | None = None
@@ -160,7 +111,6 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._claims_unknown = False
-        self._file_ids: OrderedDict[str, str] = OrderedDict()
         self._in_hand: dict[int, asyncio.Task[None]] = {}
         self._more_due = False
         self._queued = 0
@@ -168,6 +118,11 @@ class OutboxWorker:
         self._claiming = asyncio.Lock()
         self._rebalanced = -REBALANCE_SECONDS
         self.senders: dict[OutboxKind, Sender] = {}
+
+    def register(self, kind: OutboxKind, sender: Sender) -> None:
+        if kind in self.senders:
+            raise ValueError(f"two senders for outbox kind {kind}")
+        self.senders[kind] = sender
 
     def beside_receiver(self) -> None:
         """This worker runs in a process of its own (`shopwatch worker`): the radio's rows
@@ -388,40 +343,35 @@ class OutboxWorker:
     async def _deliver(self, row: OutboxRow) -> datetime | None:
         """Send one row; returns when it will be tried again, if it was put back."""
         assert row.id is not None
+        sender = self.senders.get(row.kind)
         try:
-            message_id, extra_ids = await self._send(row)
-        except _TargetNotSentError:
-            again = utcnow() + TARGET_NOT_SENT_DELAY
-            await self.store.outbox.mark_retry(row.id, "waiting for the original message", again)
+            if sender is None:
+                raise NotFoundError(f"unknown outbox kind {row.kind}")
+            payload = payload_of(row)  # a row not of its kind is given up before it is sent
+            delivered = await sender.send(row)
+        except RetryAtError as exc:
+            if exc.flood:
+                self.metrics.flood_limits.inc()
+                self.metrics.deliveries.labels(row.kind, "retried").inc()
+                logger.info("outbox row %s: flood limit, retrying in %ss", row.id, exc.seconds)
+            again = utcnow() + timedelta(seconds=exc.seconds)
+            await self.store.outbox.mark_retry(row.id, exc.recorded, again)
             return again
-        except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
-            self.metrics.flood_limits.inc()
-            self.metrics.deliveries.labels(row.kind, "retried").inc()
-            logger.info("outbox row %s: flood limit, retrying in %ss", row.id, wait)
-            again = utcnow() + timedelta(seconds=wait)
-            await self.store.outbox.mark_retry(row.id, f"flood limit: retry after {wait}s", again)
-            return again
-        except Forbidden as exc:
-            await self._give_up(row, f"forbidden: {exc.message}")
-            return None
-        except BadRequest as exc:
-            if row.kind in (OutboxKind.EDIT, OutboxKind.DELETE) and _harmless(exc):
-                await self.store.outbox.mark_sent(row.id, None)
-                return None
-            await self._give_up(row, f"bad request: {exc.message}")
-            return None
-        except (NetworkError, TelegramError) as exc:
-            return await self._retry_or_give_up(row, f"{type(exc).__name__}: {exc.message}")
         except RetryLaterError as exc:
-            return await self._retry_or_give_up(row, f"unavailable: {exc}")
-        except (OSError, NotFoundError, UndeliverableError) as exc:
+            return await self._retry_or_give_up(row, exc.recorded)
+        except UndeliverableError as exc:
+            await self._give_up(row, exc.recorded)
+            return None
+        except (OSError, NotFoundError, PayloadError) as exc:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return None
+        if delivered.unchanged:
+            await self.store.outbox.mark_sent(row.id, None)
+            return None
         row_id = row.id
-        removal = _removal(row, extra_ids)
+        removal = _removal(row, payload, delivered)
         sent = await self._until_stored(
-            lambda: self.store.outbox.mark_sent(row_id, message_id, then=removal)
+            lambda: self.store.outbox.mark_sent(row_id, delivered.message_id, then=removal)
         )
         self.metrics.deliveries.labels(row.kind, "sent").inc()
         if row.kind == OutboxKind.ALERT and sent.sent_at is not None:
@@ -436,7 +386,7 @@ class OutboxWorker:
         out it would be sent again: a log that is away for a while must cost a
         delay, not a second copy in every chat.
         """
-        delay = RECORD_RETRY_FIRST_SECONDS
+        failures = 0
         while True:
             try:
                 return await write()
@@ -444,8 +394,8 @@ class OutboxWorker:
                 raise
             except StorageError as exc:
                 logger.warning("a delivered message is not recorded yet (%s); retrying", exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECORD_RETRY_MAX_SECONDS)
+            failures += 1
+            await asyncio.sleep(RECORD_BACKOFF.seconds(failures))
 
     async def _retry_or_give_up(self, row: OutboxRow, error: str) -> datetime | None:
         assert row.id is not None
@@ -454,7 +404,7 @@ class OutboxWorker:
             return None
         logger.info("outbox row %s failed (%s); attempt %s", row.id, error, row.attempts)
         self.metrics.deliveries.labels(row.kind, "retried").inc()
-        again = utcnow() + backoff(row.attempts)
+        again = utcnow() + RETRY_BACKOFF.delay(row.attempts)
         await self.store.outbox.mark_retry(row.id, error, again)
         return again
 
@@ -463,203 +413,21 @@ class OutboxWorker:
         logger.warning("outbox row %s to chat %s failed for good: %s", row.id, row.chat_id, error)
         await self.store.outbox.mark_failed(row.id, error)
         self.metrics.deliveries.labels(row.kind, "failed").inc()
-        if row.chat_id < 0 and row.kind in (OutboxKind.ALERT, OutboxKind.MESSAGE):
-            await self._tell_coordinators(row, error)
-
-    async def _tell_coordinators(self, row: OutboxRow, error: str) -> None:
-        """A scheme chat the bot cannot post in is told to its coordinators, once."""
-        active = await self.store.members.list_by_status(row.scheme_id, MemberStatus.ACTIVE)
-        for coordinator in (m for m in active if m.role == Role.COORDINATOR):
-            await self.store.outbox.enqueue(
-                row.scheme_id,
-                Delivery(
-                    chat_id=coordinator.telegram_user_id,
-                    kind=OutboxKind.MESSAGE,
-                    payload={"text": chat_texts.chat_unreachable(row.chat_id, error)},
-                    dedupe_key=f"unreachable:{row.chat_id}:{coordinator.telegram_user_id}",
-                ),
-            )
-        self.wake()
-
-    async def _superseded(self, edit: OutboxRow) -> bool:
-        """A newer edit of the same message is on its way or done: this older one would
-        put back what it replaced (after a retry, edits can come out of turn)."""
-        if edit.report_id is None or edit.id is None:
-            return False
-        target = edit.payload.get("target")
-        return any(
-            (other.id or 0) > edit.id
-            and other.payload.get("target") == target
-            and other.state != OutboxState.FAILED
-            for other in await self.store.outbox.for_report(edit.report_id, kind=OutboxKind.EDIT)
-        )
-
-    async def _target(self, row: OutboxRow) -> OutboxRow:
-        target = await self.store.outbox.get(int(row.payload["target"]))
-        if target.state != OutboxState.SENT or target.telegram_message_id is None:
-            if target.state == OutboxState.FAILED:
-                raise NotFoundError("the original message was never delivered")
-            raise _TargetNotSentError
-        return target
-
-    async def _send(self, row: OutboxRow) -> tuple[int | None, list[int]]:
-        """Send one row; returns the message id to record and ids of any extra photos."""
-        payload = row.payload
-        if row.kind in (OutboxKind.ALERT, OutboxKind.MESSAGE):
-            return await self._send_message(row.chat_id, payload)
-        return await self._send_other(row), []
-
-    async def _send_other(self, row: OutboxRow) -> int | None:
-        payload = row.payload
         sender = self.senders.get(row.kind)
-        if sender is not None:
-            return await sender(row)
-        if row.kind == OutboxKind.EDIT:
-            target = await self._target(row)
-            assert target.telegram_message_id is not None
-            if await self._superseded(row):
-                return target.telegram_message_id
-            markup = keyboard(payload.get("buttons"))
-            if target.payload.get("photos") or target.kind == OutboxKind.VOICE:
-                await self.bot.edit_message_caption(
-                    row.chat_id,
-                    target.telegram_message_id,
-                    caption=payload["text"],
-                    reply_markup=markup,
-                )
-            else:
-                await self.bot.edit_message_text(
-                    payload["text"],
-                    row.chat_id,
-                    target.telegram_message_id,
-                    reply_markup=markup,
-                )
-            return target.telegram_message_id
-        if row.kind == OutboxKind.DELETE:
-            target = await self._target(row)
-            assert target.telegram_message_id is not None
-            await self.bot.delete_message(row.chat_id, target.telegram_message_id)
-            for extra in payload.get("also") or []:
-                with contextlib.suppress(BadRequest):
-                    await self.bot.delete_message(row.chat_id, int(extra))
-            return target.telegram_message_id
-        if row.kind == OutboxKind.DOCUMENT:
-            path = (self.data_dir / payload["path"]).resolve()
-            if not path.is_relative_to(self.data_dir.resolve()):
-                raise NotFoundError("document outside the data directory")
-            sent = await self.bot.send_document(
-                row.chat_id,
-                path.read_bytes(),
-                filename=payload.get("filename", path.name),
-                caption=payload.get("caption"),
-                protect_content=bool(payload.get("protect_content", True)),
-            )
-            return sent.message_id
-        if row.kind == OutboxKind.VOICE:
-            path = (self.data_dir / payload["path"]).resolve()
-            if not path.is_relative_to(self.data_dir.resolve()):
-                raise NotFoundError("voice note outside the data directory")
-            sent = await self.bot.send_voice(
-                row.chat_id,
-                path.read_bytes(),
-                caption=payload.get("caption"),
-                reply_markup=keyboard(payload.get("buttons")),
-                protect_content=bool(payload.get("protect_content", True)),
-            )
-            return sent.message_id
-        raise NotFoundError(f"unknown outbox kind {row.kind}")
-
-    def _photo(self, path: str) -> str | bytes:
-        file_id = self._file_ids.get(path)
-        if file_id is None:
-            return self.photos.read(path)
-        self._file_ids.move_to_end(path)
-        return file_id
-
-    def _remember(self, path: str, message: Message) -> None:
-        """Telegram's file id for a photo already uploaded, for the newest few photos."""
-        if message.photo:
-            self._file_ids[path] = message.photo[-1].file_id
-            self._file_ids.move_to_end(path)
-            while len(self._file_ids) > FILE_ID_CACHE:
-                self._file_ids.popitem(last=False)
-
-    async def _send_message(self, chat_id: int, payload: dict[str, Any]) -> tuple[int, list[int]]:
-        """The card (photo with caption and buttons, or text); further photos as an album.
-
-        Telegram cannot put buttons on an album, so the first photo carries the card
-        and its buttons and the rest follow as a media group replying to it.
-        """
-        text = str(payload["text"])
-        markup = keyboard(payload.get("buttons"))
-        protect = bool(payload.get("protect_content", False))
-        photos: list[str] = list(payload.get("photos") or [])
-        if not photos:
-            sent = await self.bot.send_message(
-                chat_id, text, reply_markup=markup, protect_content=protect
-            )
-            return sent.message_id, []
-        first, rest = photos[0], photos[1:]
-        sent = await self.bot.send_photo(
-            chat_id,
-            self._photo(first),
-            caption=text,
-            reply_markup=markup,
-            protect_content=protect,
-        )
-        self._remember(first, sent)
-        extra_ids: list[int] = []
-        if rest:
-            extra_ids = await self._send_extra_photos(chat_id, rest, sent.message_id, protect)
-        return sent.message_id, extra_ids
-
-    async def _send_extra_photos(
-        self, chat_id: int, paths: list[str], reply_to: int, protect: bool
-    ) -> list[int]:
-        """Best effort once the card is out: a failure here must not resend the card."""
-        for _ in range(3):
-            try:
-                if len(paths) == 1:  # an album needs two to ten photos
-                    single = await self.bot.send_photo(
-                        chat_id,
-                        self._photo(paths[0]),
-                        protect_content=protect,
-                        reply_parameters=ReplyParameters(reply_to),
-                    )
-                    self._remember(paths[0], single)
-                    return [single.message_id]
-                album = await self.bot.send_media_group(
-                    chat_id,
-                    [InputMediaPhoto(self._photo(path)) for path in paths[:10]],
-                    protect_content=protect,
-                    reply_parameters=ReplyParameters(reply_to),
-                )
-                for path, message in zip(paths, album, strict=False):
-                    self._remember(path, message)
-                return [message.message_id for message in album]
-            except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
-            except TelegramError as exc:
-                logger.warning("further photos to chat %s not sent: %s", chat_id, exc.message)
-                return []
-        return []
+        if sender is not None and sender.given_up is not None:
+            await sender.given_up(row, error)
 
 
-def _removal(row: OutboxRow, extra_ids: list[int]) -> Delivery | None:
+def _removal(row: OutboxRow, payload: OutboxPayload, delivered: Delivered) -> Delivery | None:
     """The copy's deletion once its time in the chat is up, if its payload asks for one."""
-    hours = row.payload.get("delete_after_hours")
+    if not isinstance(payload, AlertPayload | MessagePayload | VoicePayload):
+        return None
+    hours = payload.delete_after_hours
     if not hours or row.id is None:
         return None
     return Delivery(
         chat_id=row.chat_id,
-        kind=OutboxKind.DELETE,
-        payload={"target": row.id, "also": extra_ids},
+        payload=DeletePayload(target=row.id, also=delivered.extra_ids),
         dedupe_key=f"ttl:{row.id}",
         not_before=utcnow() + timedelta(hours=float(hours)),
     )
-
-
-def _harmless(exc: BadRequest) -> bool:
-    """Edits that change nothing, or deletes of what is already gone, count as done."""
-    message = exc.message.lower()
-    return "not modified" in message or "message to delete not found" in message

@@ -24,6 +24,7 @@ from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
 from broadcast.texts import subjects as subject_texts
 from config.schemes import Category, Urgency
+from config.vocabulary import OperatorStatus
 from storage.enums import ReportStatus
 from storage.models import Report
 from storage.places import members_place
@@ -51,14 +52,6 @@ _CAPS_TEXT = {
     "update": 800,
 }
 
-OPERATOR_STATUSES = (
-    "acknowledged",
-    "on_camera",
-    "police_informed",
-    "lost",
-    "detained",
-    "closed",
-)
 # Callback data of the alert buttons: `<prefix>:<report id>[:<value>]:<signature>`.
 OPERATOR_PREFIX = "aop"
 CATEGORY_PREFIX = "acat"
@@ -122,10 +115,6 @@ class AlertView:
 class Card:
     text: str
     buttons: Buttons = ()
-
-    def payload_buttons(self) -> list[list[list[str]]]:
-        """The buttons as the outbox payload stores them (JSON lists)."""
-        return [[[label, data] for label, data in row] for row in self.buttons]
 
 
 def utf16_len(text: str) -> int:
@@ -255,7 +244,7 @@ def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
             control_room_texts.OPERATOR_BUTTONS[status],
             signer.sign(OPERATOR_PREFIX, report_id, status),
         )
-        for status in OPERATOR_STATUSES
+        for status in OperatorStatus
     ]
     statuses = tuple(tuple(labelled[i : i + 2]) for i in range(0, len(labelled), 2))
     return (*statuses, (new_subject_button(report_id, signer),))

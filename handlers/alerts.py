@@ -21,14 +21,8 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from broadcast import render
-from broadcast.alerts import (
-    MAX_TEXT,
-    MessageRef,
-    OperatorStatus,
-    Submitted,
-    text_problem,
-)
-from broadcast.outbox import keyboard
+from broadcast.alerts import MAX_TEXT, Submitted, text_problem
+from broadcast.fanout import MessageRef
 from broadcast.police_refs import police_reference_in
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
@@ -38,7 +32,9 @@ from config.errors import (
     ReportClosedError,
 )
 from config.schemes import Category, Urgency
+from config.vocabulary import OperatorStatus
 from handlers.context import Membership, ShopWatchContext, Viewer
+from handlers.keyboards import keyboard
 from handlers.roles import EVERYONE_ACTIVE, refuse, requires
 from storage.enums import Role
 from storage.models import Report
@@ -320,7 +316,7 @@ async def member_pressed(
     await query.answer(alert_texts.alert_changed(label))
     card = _confirmation(context, submitted)
     try:
-        await query.edit_message_text(card.text, reply_markup=keyboard(card.payload_buttons()))
+        await query.edit_message_text(card.text, reply_markup=keyboard(card.buttons))
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

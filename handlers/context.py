@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -24,10 +24,6 @@ from storage.enums import MemberStatus, Role
 from storage.models import Member, Scheme
 from storage.photos import PhotoStore
 from storage.store import Store
-
-if TYPE_CHECKING:
-    from broadcast.federation import FederationLink
-    from broadcast.radio.bridge import RadioBridge
 
 
 @dataclass(frozen=True)
@@ -78,8 +74,6 @@ class Services:
     metrics: Metrics
     alerts: AlertService
     subjects: SubjectService
-    radio: RadioBridge | None = None
-    federation: FederationLink | None = None
 
 
 @dataclass
@@ -105,7 +99,7 @@ class ShopWatchContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, A
         services = self.bot_data.services
         if services is None:
             raise RuntimeError(
-                "services are not wired: build the bot with bot.app.build_application"
+                "services are not wired: build the bot with bot.services and bot.app"
             )
         return services
 

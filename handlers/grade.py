@@ -14,11 +14,11 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from broadcast.outbox import keyboard
 from broadcast.texts import formats
 from broadcast.texts import grading as grading_texts
 from config.errors import InvalidInputError, NotFoundError, Refusal
 from handlers.context import Membership, ShopWatchContext
+from handlers.keyboards import keyboard
 from handlers.roles import refuse, requires
 from storage.enums import AuditOutcome, Role
 from storage.grading import Grading, GradingPart, grading_of, regrade

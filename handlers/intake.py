@@ -37,7 +37,8 @@ from telegram.ext import (
 )
 
 from broadcast import render, stills, voice_notes
-from broadcast.alerts import MAX_TEXT, MessageRef, text_problem
+from broadcast.alerts import MAX_TEXT, text_problem
+from broadcast.fanout import MessageRef
 from broadcast.intake import (
     CHOICES,
     Choice,
@@ -53,7 +54,7 @@ from broadcast.intake import (
     plainly_an_alert,
     words_of,
 )
-from broadcast.outbox import keyboard
+from broadcast.radio.bridge import RadioBridge
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import intake as words
 from broadcast.texts import refusals as refusal_texts
@@ -66,12 +67,14 @@ from config.errors import (
 )
 from config.schemes import Urgency
 from handlers.context import Membership, ShopWatchContext
+from handlers.keyboards import keyboard
 from handlers.photo_size import evidence_size
 from handlers.roles import EVERYONE_ACTIVE, requires
 from handlers.voice import relay_voice
-from storage.enums import OutboxKind, RoleOrigin
+from storage.enums import RoleOrigin
 from storage.models import utcnow
 from storage.outbox import Delivery
+from storage.outbox_payloads import Buttons, MessagePayload
 from storage.photos import TOO_LARGE, PhotoLimits, check_size
 
 logger = logging.getLogger(__name__)
@@ -106,12 +109,12 @@ def _box(context: ShopWatchContext) -> OfferBox:
     return OfferBox(context.user_data)
 
 
-def _buttons(context: ShopWatchContext, offer: Offer) -> list[list[tuple[str, str]]]:
+def _buttons(context: ShopWatchContext, offer: Offer) -> Buttons:
     sign = context.services.signer.sign
-    return [
-        [(_LABELS[choice][offer.kind], sign(PREFIX, offer.id, choice))]
+    return tuple(
+        ((_LABELS[choice][offer.kind], sign(PREFIX, offer.id, choice)),)
         for choice in CHOICES[offer.kind]
-    ]
+    )
 
 
 def _fetcher(bot: Bot, context: ShopWatchContext) -> Any:
@@ -174,7 +177,7 @@ def _card(context: ShopWatchContext, sent: Sent) -> tuple[str, InlineKeyboardMar
         signer=context.services.signer,
         replaced=submitted.replaced,
     )
-    return card.text, keyboard(card.payload_buttons())
+    return card.text, keyboard(card.buttons)
 
 
 async def _go(
@@ -422,8 +425,7 @@ async def group_text(update: Update, context: ShopWatchContext) -> None:
         membership.scheme.id,
         Delivery(
             membership.member.telegram_user_id,
-            OutboxKind.MESSAGE,
-            {"text": words.text_offer(text), "buttons": _buttons(context, offer)},
+            MessagePayload(text=words.text_offer(text), buttons=_buttons(context, offer)),
             dedupe_key=f"offer:{message.chat_id}:{message.message_id}",
         ),
     )
@@ -446,16 +448,16 @@ def _seen_private(context: ShopWatchContext) -> None:
 # --- a voice note, with the radio off ------------------------------------------------------
 
 
-@requires(*REPORTERS, action="alert")
-async def voice_arrived(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+async def voice_arrived(
+    update: Update, context: ShopWatchContext, membership: Membership, radio: RadioBridge | None
+) -> None:
     """Heard and offered as an alert with its transcript; on the radio if the scheme has one."""
     message = update.effective_message
     if message is None or message.voice is None:
         return
-    radio = context.services.radio
     assert membership.scheme.id is not None
     if radio is not None and radio.link_for(membership.scheme.id) is not None:
-        await relay_voice(update, context)  # the radio's own way: relayed and filed
+        await relay_voice(update, context, radio)  # the radio's own way: relayed and filed
         return
     _seen_private(context)
     config = context.services.schemes.scheme(membership.scheme.slug)
@@ -640,11 +642,18 @@ def intake_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
     ]
 
 
-def voice_note_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
+def voice_note_handlers(
+    radio: RadioBridge | None,
+) -> list[BaseHandler[Update, ShopWatchContext, object]]:
     """Register before the radio's voice handler, which this one hands over to when the
-    scheme's radio is on."""
+    scheme's radio (`radio`, None when no scheme has one) is on."""
+
+    @requires(*REPORTERS, action="alert")
+    async def heard(update: Update, context: ShopWatchContext, membership: Membership) -> None:
+        await voice_arrived(update, context, membership, radio)
+
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    return [MessageHandler(private & filters.VOICE, voice_arrived)]
+    return [MessageHandler(private & filters.VOICE, heard)]
 
 
 def schedule_intake(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -29,11 +29,11 @@ from telegram.warnings import PTBUserWarning
 from broadcast import commands
 from broadcast.alerts import member_text, text_problem
 from broadcast.membership import InviteRefusedError, MembershipDesk
-from broadcast.outbox import keyboard
 from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import Refusal
 from handlers.context import ShopWatchContext
+from handlers.keyboards import keyboard
 from handlers.roles import refuse
 from storage.members import Applicant
 from storage.models import Scheme, utcnow

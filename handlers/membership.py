@@ -31,13 +31,13 @@ from broadcast.membership import (
     Decision,
     manager_for,
 )
-from broadcast.outbox import keyboard
 from broadcast.texts import common as common_texts
 from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, NotFoundError, Refusal
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.join import desk, join_handlers
+from handlers.keyboards import keyboard
 from handlers.roles import refuse, requires
 from storage.enums import Role
 from storage.models import Member, Scheme, utcnow

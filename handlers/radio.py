@@ -17,6 +17,7 @@ from config.errors import NotFoundError, Refusal
 from handlers.context import ShopWatchContext
 from storage.enums import OutboxKind, Role
 from storage.outbox import Delivery
+from storage.outbox_payloads import EditPayload, MessagePayload, VoicePayload, payload_of
 from storage.radio import RadioCallRepository
 
 _FILERS = (Role.OPERATOR, Role.COORDINATOR)
@@ -61,7 +62,11 @@ async def _update_cards(context: ShopWatchContext, stand_in: int, choice: str) -
     for row in await store.outbox.for_report(stand_in):
         if row.kind not in (OutboxKind.VOICE, OutboxKind.MESSAGE) or row.id is None:
             continue
-        caption = str(row.payload.get("caption") or row.payload.get("text") or "")
+        payload = payload_of(row)
+        said = payload.caption if isinstance(payload, VoicePayload) else None
+        if isinstance(payload, MessagePayload):
+            said = payload.text
+        caption = said or ""
         text = (
             radio_texts.radio_call_kept(caption)
             if choice == "new"
@@ -69,9 +74,7 @@ async def _update_cards(context: ShopWatchContext, stand_in: int, choice: str) -
         )
         await store.outbox.enqueue(
             row.scheme_id,
-            Delivery(
-                row.chat_id, OutboxKind.EDIT, {"target": row.id, "text": text, "buttons": []}
-            ),
+            Delivery(row.chat_id, EditPayload(target=row.id, text=text)),
             report_id=stand_in,
         )
     context.services.outbox.wake()

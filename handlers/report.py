@@ -47,9 +47,9 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from broadcast import render
-from broadcast.alerts import MessageRef, ReportDraft, Submitted
+from broadcast.alerts import ReportDraft, Submitted
 from broadcast.descriptors import subject_summary
-from broadcast.outbox import keyboard
+from broadcast.fanout import MessageRef
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import formats
 from broadcast.texts import report as report_texts
@@ -60,6 +60,7 @@ from config.errors import (
     TooManyAlertsError,
 )
 from handlers.context import Membership, ShopWatchContext
+from handlers.keyboards import keyboard
 from handlers.photo_size import evidence_size
 from handlers.report_draft import (
     CANCEL,

@@ -13,11 +13,11 @@ from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from broadcast import render, search_cards
-from broadcast.outbox import keyboard
 from broadcast.subjects.service import MAKERS
 from broadcast.texts import search as search_texts
 from config.errors import InvalidPhotoError, NotFoundError, QueryError, Refusal
 from handlers.context import Membership, ShopWatchContext
+from handlers.keyboards import keyboard
 from handlers.roles import requires
 from storage.enums import AuditOutcome, ReportStatus, Role
 from storage.models import Photo, utcnow

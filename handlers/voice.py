@@ -17,13 +17,15 @@ from telegram import Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from broadcast.radio import audio
+from broadcast.radio.bridge import RadioBridge
 from broadcast.radio.channel import Transmission
 from broadcast.radio.script import RADIO_CHAT
 from broadcast.texts import radio as radio_texts
 from handlers.context import ShopWatchContext
-from storage.enums import EventKind, OutboxKind, Role
+from storage.enums import EventKind, Role
 from storage.models import ReportEvent, utcnow
 from storage.outbox import Delivery
+from storage.outbox_payloads import RadioPayload
 from storage.radio import NO_WORDS
 
 logger = logging.getLogger(__name__)
@@ -32,10 +34,11 @@ _SENDERS = (Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.POLICE)
 MAX_VOICE_BYTES = 2_000_000  # about four minutes of Telegram's Opus; longer is not a call
 
 
-async def relay_voice(update: Update, context: ShopWatchContext) -> None:
+async def relay_voice(
+    update: Update, context: ShopWatchContext, radio: RadioBridge | None
+) -> None:
     message = update.effective_message
     viewer = context.viewer
-    radio = context.services.radio
     if message is None or message.voice is None or viewer is None or radio is None:
         return
     acting = viewer.acting_as(_SENDERS)
@@ -63,8 +66,7 @@ async def relay_voice(update: Update, context: ShopWatchContext) -> None:
         )
     on_air = Delivery(
         RADIO_CHAT,
-        OutboxKind.RADIO,
-        {"text": f"Voice note from {name}", "speak": None, "audio": relative},
+        RadioPayload(text=f"Voice note from {name}", audio=relative),
         dedupe_key=f"voice:{message.chat_id}:{message.message_id}",
     )
     transcript = await radio.transcribe(scheme.id, pcm)
@@ -90,5 +92,10 @@ async def relay_voice(update: Update, context: ShopWatchContext) -> None:
     await message.reply_text(radio_texts.voice_note_transcribed(report_id, transcript))
 
 
-def voice_handlers() -> list[BaseHandler[Update, ShopWatchContext, None]]:
-    return [MessageHandler(filters.VOICE, relay_voice)]
+def voice_handlers(radio: RadioBridge | None) -> list[BaseHandler[Update, ShopWatchContext, None]]:
+    """Voice notes to the radio; without one (`radio` None) they are left alone."""
+
+    async def relay(update: Update, context: ShopWatchContext) -> None:
+        await relay_voice(update, context, radio)
+
+    return [MessageHandler(filters.VOICE, relay)]

@@ -10,17 +10,20 @@ be taken twice: the second insert fails and nothing of it is stored.
 
 from __future__ import annotations
 
+from typing import Final
+
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.enums import OutboxKind, OutboxState
 from storage.models import OutboxRow, Photo
+from storage.outbox_payloads import read_federation
 from storage.transaction import transaction
 
-RECEIPT = "receipt"
-ALERT = "alert"
-EVENT = "event"
+RECEIPT: Final = "receipt"
+ALERT: Final = "alert"
+EVENT: Final = "event"
 
 
 def receipt_key(peer: str, idempotency_key: str) -> str:
@@ -58,11 +61,8 @@ class FederationLog:
 
     async def peers_of(self, report_id: int) -> set[str]:
         """Peers that got this report or sent it."""
-        return {
-            str(row.payload["peer"])
-            for row in await self.exchanges(report_id)
-            if row.payload.get("op") in (ALERT, RECEIPT) and "peer" in row.payload
-        }
+        payloads = [read_federation(row) for row in await self.exchanges(report_id)]
+        return {payload.peer for payload in payloads if payload.op in (ALERT, RECEIPT)}
 
     async def photo_shared_with(self, sha256: str, peer: str) -> Photo | None:
         """The photo, if it belongs to a report sent to `peer`: nothing else is served."""

@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.errors import DuplicateError, NotFoundError
 from storage.enums import OutboxKind, OutboxState
 from storage.models import OutboxRow, utcnow
+from storage.outbox_payloads import OutboxPayload, stored
 from storage.transaction import transaction
 
 logger = logging.getLogger(__name__)
@@ -56,15 +57,18 @@ _WORKER_LOCKS = 53_571
 class Delivery:
     """What to send where; `dedupe_key` makes a second enqueue of the same thing a no-op.
 
-    `payload` is whatever the sender needs to render the message (JSON-serialisable);
+    `payload` is the kind's model (`storage.outbox_payloads`), which names the kind;
     `not_before` delays the first attempt, e.g. deleting a chat copy after the TTL.
     """
 
     chat_id: int
-    kind: OutboxKind
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    payload: OutboxPayload
     dedupe_key: str | None = None
     not_before: datetime | None = None
+
+    @property
+    def kind(self) -> OutboxKind:
+        return self.payload.kind
 
     def to_row(self, scheme_id: int, report_id: int | None) -> OutboxRow:
         return OutboxRow(
@@ -72,7 +76,7 @@ class Delivery:
             report_id=report_id,
             chat_id=self.chat_id,
             kind=self.kind,
-            payload=dict(self.payload),
+            payload=stored(self.payload),
             dedupe_key=self.dedupe_key,
             next_attempt_at=self.not_before or utcnow(),
         )

@@ -24,11 +24,12 @@ from collections.abc import Callable
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from config.backoff import Backoff
+
 logger = logging.getLogger(__name__)
 
 CHANNEL = "shopwatch_outbox"
-RECONNECT_FIRST_SECONDS = 0.5
-RECONNECT_MAX_SECONDS = 30.0
+RECONNECT = Backoff(first=0.5, most=30.0)
 KEEPALIVE_SECONDS = 30.0
 """How often an idle listening connection is checked: a half-open TCP connection
 tells nobody it is gone, and a listener on it would hear nothing for hours."""
@@ -64,21 +65,22 @@ class OutboxListener:
                 await task
 
     async def _run(self) -> None:
-        delay = RECONNECT_FIRST_SECONDS
+        failures = 0
         while True:
             lost = asyncio.Event()
             try:
                 connection = await self._listen(lost)
             except Exception as exc:  # whatever it is, the idle poll goes on
+                failures += 1
+                delay = RECONNECT.seconds(failures)
                 logger.warning(
-                    "not listening for queued outbox rows (%s); polling, retrying in %ss",
+                    "not listening for queued outbox rows (%s); polling, retrying in %.1fs",
                     exc,
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
                 continue
-            delay = RECONNECT_FIRST_SECONDS
+            failures = 0
             try:
                 self._on_queued(None)
                 await self._until_lost(connection, lost)

@@ -12,8 +12,9 @@ from telegram.request import HTTPXRequest
 
 from bot.health import Readiness
 from bot.web import SECRET_HEADER, build_web_app
-from storage.enums import AuditOutcome, OutboxKind
+from storage.enums import AuditOutcome
 from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
 from tests.town import WEBHOOK_SECRET, Town
 
 
@@ -147,7 +148,7 @@ async def test_metrics_count_deliveries_in_prometheus_format(polling_town: Town)
     scheme = await town.runtime.store.schemes.get_by_slug("norwich")
     assert scheme.id is not None
     await town.runtime.store.outbox.enqueue(
-        scheme.id, Delivery(town.group.id, OutboxKind.MESSAGE, {"text": "Radio check"})
+        scheme.id, Delivery(town.group.id, MessagePayload(text="Radio check"))
     )
     town.runtime.outbox.wake()
     await town.sandbox.wait_for(lambda: "Radio check" in town.bot_said(town.group))

@@ -44,6 +44,7 @@ from storage.enums import (
     Role,
 )
 from storage.models import AuditEntry, Report, utcnow
+from storage.outbox_payloads import read_federation
 from tests.town import Town, listening_socket, port_of, town_settings
 
 SECRET = "a-shared-secret-for-norwich-and-thetford"
@@ -507,7 +508,7 @@ async def test_an_alert_the_other_town_refused_reaches_it_once_moved_to_a_catego
         rows = await norwich.runtime.store.outbox.for_report(
             sent.id or 0, kind=OutboxKind.FEDERATION
         )
-        states = [row.state for row in rows if row.payload["op"] == "alert"]
+        states = [row.state for row in rows if read_federation(row).op == "alert"]
         settled = (OutboxState.FAILED, OutboxState.SENT)
         return states if all(state in settled for state in states) else None
 

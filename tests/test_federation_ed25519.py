@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from bot.cli import main
 from bot.doctor import diagnose, render
+from bot.plugins.federation import FederationPlugin
 from broadcast.federation import load_peers, signing
 from broadcast.federation.check import describe, ping
 from broadcast.federation.protocol import ALERTS_PATH, photo_path
@@ -33,6 +34,7 @@ from config.errors import ConfigError
 from config.schemes import parse_schemes
 from config.settings import load_settings
 from storage.enums import AuditOutcome, OutboxKind, ReportSource, Role
+from storage.outbox_payloads import read_federation
 from tests.test_federation import (
     NORWICH,
     SECRET,
@@ -155,8 +157,9 @@ async def test_with_keys_a_photo_alert_crosses_and_the_control_rooms_call_comes_
 
 
 async def test_check_with_keys_says_the_peer_holds_our_public_key(towns: Towns) -> None:
-    link = towns.norwich.runtime.services.federation
-    assert link is not None
+    federation = towns.norwich.runtime.plugin(FederationPlugin)
+    assert federation is not None
+    link = federation.link
     peer = link.peers["thetford"]
 
     result = await ping(peer, "norwich")
@@ -257,7 +260,7 @@ async def test_an_alert_moved_into_a_category_the_other_town_takes_reaches_it_th
         ]
         assert len(posted) == 1, "one copy in each chat, ever"
     outgoing = await norwich.runtime.store.outbox.for_report(sent.id, kind=OutboxKind.FEDERATION)
-    assert [row.payload["op"] for row in outgoing].count("alert") == 1
+    assert [read_federation(row).op for row in outgoing].count("alert") == 1
 
     await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["asb"])
 

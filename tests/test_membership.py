@@ -17,10 +17,11 @@ from broadcast.texts import membership as membership_texts
 from broadcast.texts import refusals as refusal_texts
 from config.errors import DuplicateError, NotFoundError, Refusal
 from sandbox import MessageView, Person
-from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role
+from storage.enums import AuditOutcome, MemberStatus, Role
 from storage.members import Applicant
 from storage.models import AuditEntry, Member
 from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
 from storage.store import Store
 from tests.town import Town
 
@@ -766,7 +767,8 @@ class TestMembershipStorage:
         assert norwich.id is not None
         for key in ("card:1:a", "card:1:b", "card:12:a", "card_1:a", "other:1"):
             await synced_store.outbox.enqueue(
-                norwich.id, Delivery(chat_id=700001, kind=OutboxKind.MESSAGE, dedupe_key=key)
+                norwich.id,
+                Delivery(chat_id=700001, payload=MessagePayload(text=key), dedupe_key=key),
             )
 
         found = await synced_store.outbox.by_dedupe_prefix("card:1:")

@@ -16,12 +16,13 @@ from bot.runtime import BotRuntime
 from broadcast.outbox import OutboxWorker
 from config.schemes import Category, Urgency
 from sandbox import SandboxLimits
-from storage.enums import OutboxKind, OutboxState
+from storage.enums import OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery
+from storage.outbox_payloads import AlertPayload, EditPayload
 from storage.store import Store
 from tests.sandbox_fixtures import client_for
-from tests.town import Town
+from tests.town import Town, telegram_worker
 
 NORWICH_GROUP = -1001000000001
 NORWICH_CONTROL_ROOM = -1001000000002
@@ -48,7 +49,7 @@ async def queue_report(
 
 
 def alert(chat_id: int, text: str) -> Delivery:
-    return Delivery(chat_id, OutboxKind.ALERT, {"text": text})
+    return Delivery(chat_id, AlertPayload(text=text))
 
 
 async def rows_of(store: Store, report: Report) -> list[OutboxRow]:
@@ -82,7 +83,9 @@ async def plain_worker(town: Town) -> AsyncIterator[OutboxWorker]:
     await town.runtime.outbox.stop()
     services = town.runtime.services
     async with client_for(town.sandbox, town.bot) as client:
-        worker = OutboxWorker(client, services.store, services.photos, services.settings.data_dir)
+        worker = telegram_worker(
+            client, services.store, services.photos, services.settings.data_dir, services.schemes
+        )
         try:
             yield worker
         finally:
@@ -196,13 +199,10 @@ async def test_an_older_edit_retried_late_does_not_undo_a_newer_one(polling_town
     later = utcnow() + timedelta(minutes=1)
     older = Delivery(
         NORWICH_GROUP,
-        OutboxKind.EDIT,
-        {"target": copy.id, "text": "Status: Acknowledged"},
+        EditPayload(target=copy.id, text="Status: Acknowledged"),
         not_before=later,
     )
-    newer = Delivery(
-        NORWICH_GROUP, OutboxKind.EDIT, {"target": copy.id, "text": "Status: On camera"}
-    )
+    newer = Delivery(NORWICH_GROUP, EditPayload(target=copy.id, text="Status: On camera"))
     outbox = store.outbox
     await outbox.enqueue(report.scheme_id, older, report_id=report.id)
     await outbox.enqueue(report.scheme_id, newer, report_id=report.id)

@@ -34,7 +34,7 @@ from storage.models import Member, Report
 from storage.radio import NO_WORDS
 from tests.murmur import Murmur
 from tests.radio_needs import need_espeak, need_mumble_client
-from tests.town import EXAMPLE_SCHEMES, Town, running_town
+from tests.town import EXAMPLE_SCHEMES, Town, radio_of, running_town
 
 if TYPE_CHECKING:
     from broadcast.radio.mumble import MumbleChannel
@@ -107,7 +107,7 @@ async def on_the_radio(port: int, name: str) -> AsyncIterator[MumbleChannel]:
 
 
 async def bot_on_air(town: Town) -> None:
-    radio = town.runtime.services.radio
+    radio = radio_of(town)
     assert radio is not None
     from broadcast.radio.mumble import MumbleChannel
 

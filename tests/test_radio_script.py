@@ -12,8 +12,8 @@ from broadcast.radio.channel import SAMPLE_RATE
 from broadcast.radio.checks import radio_checks
 from broadcast.radio.script import alert_script, radio_deliveries, radio_status_deliveries
 from config.schemes import Category, RadioConfig, SchemeConfig, Urgency, load_schemes
-from storage.enums import OutboxKind
 from storage.models import Report
+from storage.outbox_payloads import RadioPayload
 from tests.town import EXAMPLE_SCHEMES
 
 SCHEMES = load_schemes(EXAMPLE_SCHEMES)
@@ -84,8 +84,8 @@ def test_a_scheme_without_a_spoken_name_is_called_by_its_town() -> None:
 
 def test_only_live_alerts_of_schemes_with_a_radio_go_on_air() -> None:
     [delivery] = radio_deliveries(scheme(), report())
-    assert delivery.kind == OutboxKind.RADIO
-    assert delivery.payload["speak"] == delivery.payload["text"]
+    assert isinstance(delivery.payload, RadioPayload)
+    assert delivery.payload.speak == delivery.payload.text
     assert radio_deliveries(scheme(), report(urgency=Urgency.LOG)) == []
     assert radio_deliveries(scheme(radio=None), report()) == []
     off = RADIO.model_copy(update={"enabled": False})
@@ -94,9 +94,13 @@ def test_only_live_alerts_of_schemes_with_a_radio_go_on_air() -> None:
 
 def test_status_changes_worth_hearing_are_spoken_and_others_stay_in_the_chat() -> None:
     [stood_down] = radio_status_deliveries(scheme(), report(), "stood_down")
-    assert stood_down.payload["speak"] == "ShopWatch Norwich, report 1234: stood down."
+    assert stood_down.payload == RadioPayload(
+        text="ShopWatch Norwich, report 1234: stood down.",
+        speak="ShopWatch Norwich, report 1234: stood down.",
+    )
     [detained] = radio_status_deliveries(scheme(), report(), "detained")
-    assert detained.payload["text"] == "ShopWatch Norwich, report 1234: detained."
+    assert isinstance(detained.payload, RadioPayload)
+    assert detained.payload.text == "ShopWatch Norwich, report 1234: detained."
     assert radio_status_deliveries(scheme(), report(), "acknowledged") == []
 
 

@@ -20,7 +20,7 @@ from broadcast.radio.speech import (
     build_transcriber,
 )
 from config.schemes import RadioConfig, SchemesFile, load_schemes
-from tests.town import EXAMPLE_SCHEMES, closed_port, running_town
+from tests.town import EXAMPLE_SCHEMES, closed_port, radio_of, running_town
 
 CALL = "the suspect is a man in a grey hoodie heading down market street"
 
@@ -102,7 +102,7 @@ async def test_a_missing_whisper_model_turns_the_radio_off_and_leaves_the_chat_w
 
         with caplog.at_level(logging.ERROR, logger="broadcast.radio.bridge"):
             async with running_town(tmp_path, schemes=schemes) as town:
-                radio = town.runtime.services.radio
+                radio = radio_of(town)
                 assert radio is not None
                 assert radio.links == {}
                 assert radio.problems == {"norwich": problem}

@@ -36,6 +36,14 @@ from storage.enums import (
 from storage.migrate import current_revision, head_revision, include_name, upgrade
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.outbox import Delivery
+from storage.outbox_payloads import (
+    AlertPayload,
+    DeletePayload,
+    DocumentPayload,
+    EditPayload,
+    MessagePayload,
+    payload_of,
+)
 from storage.store import Store
 from tests.storage_fixtures import EXAMPLE_SCHEMES
 
@@ -68,14 +76,12 @@ def alert_to_both_chats(key: str | None = None) -> list[Delivery]:
     return [
         Delivery(
             chat_id=NORWICH_GROUP,
-            kind=OutboxKind.ALERT,
-            payload={"text": "heads up"},
+            payload=AlertPayload(text="heads up"),
             dedupe_key=f"{key}:group" if key else None,
         ),
         Delivery(
             chat_id=NORWICH_CONTROL_ROOM,
-            kind=OutboxKind.ALERT,
-            payload={"text": "heads up"},
+            payload=AlertPayload(text="heads up"),
             dedupe_key=f"{key}:control" if key else None,
         ),
     ]
@@ -83,7 +89,7 @@ def alert_to_both_chats(key: str | None = None) -> list[Delivery]:
 
 def messages(count: int) -> list[Delivery]:
     return [
-        Delivery(chat_id=NORWICH_GROUP, kind=OutboxKind.MESSAGE, payload={"n": n})
+        Delivery(chat_id=NORWICH_GROUP, payload=MessagePayload(text=f"message {n}"))
         for n in range(count)
     ]
 
@@ -304,7 +310,7 @@ class TestStorage:
         deliveries = await synced_store.outbox.for_report(report.id)
         assert {d.chat_id for d in deliveries} == {NORWICH_GROUP, NORWICH_CONTROL_ROOM}
         assert all(d.state is OutboxState.PENDING and d.scheme_id == scheme.id for d in deliveries)
-        assert deliveries[0].payload == {"text": "heads up"}
+        assert payload_of(deliveries[0]) == AlertPayload(text="heads up")
         [kept] = await synced_store.reports.photos(report.id)
         assert (kept.sha256, kept.size, kept.relative_path) == (
             photo.sha256,
@@ -406,7 +412,7 @@ class TestStorage:
                 status="on_camera",
             ),
             deliveries=[
-                Delivery(chat_id=NORWICH_GROUP, kind=OutboxKind.EDIT, payload={"status": "cam"})
+                Delivery(chat_id=NORWICH_GROUP, payload=EditPayload(target=1, text="cam"))
             ],
         )
         await synced_store.reports.add_event(
@@ -539,7 +545,7 @@ class TestStorage:
                 scheme.id or 0,
                 Delivery(
                     chat_id=NORWICH_GROUP,
-                    kind=OutboxKind.MESSAGE,
+                    payload=MessagePayload(text=f"{minutes} minutes late"),
                     not_before=start - timedelta(minutes=minutes),
                 ),
             )
@@ -547,7 +553,7 @@ class TestStorage:
             scheme.id or 0,
             Delivery(
                 chat_id=NORWICH_GROUP,
-                kind=OutboxKind.DELETE,
+                payload=DeletePayload(target=1),
                 not_before=start + timedelta(hours=36),
             ),
         )
@@ -559,9 +565,8 @@ class TestStorage:
 
     async def test_queueing_the_same_message_twice_keeps_one(self, synced_store: Store) -> None:
         scheme = await norwich(synced_store)
-        delivery = Delivery(
-            chat_id=NORWICH_GROUP, kind=OutboxKind.DOCUMENT, dedupe_key="export:2024-W27"
-        )
+        document = DocumentPayload(path="exports/norwich/2024-W27.csv")
+        delivery = Delivery(chat_id=NORWICH_GROUP, payload=document, dedupe_key="export:2024-W27")
 
         first = await synced_store.outbox.enqueue(scheme.id or 0, delivery)
         second = await synced_store.outbox.enqueue(scheme.id or 0, delivery)

@@ -20,6 +20,7 @@ from config.errors import AccessDeniedError
 from config.schemes import Category, SchemesFile
 from storage.enums import EventKind, NoticeStage, ReportSource, ReportStatus, Role
 from storage.models import OutboxRow, ReportEvent, Scheme
+from storage.outbox_payloads import MessagePayload, read
 from storage.store import Store
 from storage.subject_models import Subject
 from storage.transaction import transaction
@@ -129,8 +130,9 @@ class TestWeeklyDigest:
             norwich.operator.telegram_id,
             norwich.shopkeeper.telegram_id,
         }
-        summary, card = sent[norwich.shopkeeper.telegram_id]
-        assert summary.payload["text"] == "\n".join(
+        summary_row, card_row = sent[norwich.shopkeeper.telegram_id]
+        summary, card = read(summary_row, MessagePayload), read(card_row, MessagePayload)
+        assert summary.text == "\n".join(
             [
                 "Norwich ShopWatch: last week, 2 November 2026 to 8 November 2026",
                 "",
@@ -151,13 +153,13 @@ class TestWeeklyDigest:
             ]
         )
         [photo] = await norwich.store.subjects.photos(ids["sought"])
-        assert card.payload["photos"] == [photo.relative_path]
-        assert card.payload["text"].startswith(f"ID sought: Subject #{ids['sought']}\n")
-        for row in (summary, card):
-            assert row.payload["protect_content"] is True
-            assert row.payload["delete_after_hours"] == 36
+        assert card.photos == (photo.relative_path,)
+        assert card.text.startswith(f"ID sought: Subject #{ids['sought']}\n")
+        for payload in (summary, card):
+            assert payload.protect_content is True
+            assert payload.delete_after_hours == 36
         for shop in ("Shop 101", "Shop 102", "user 5000000"):
-            assert shop not in summary.payload["text"]
+            assert shop not in summary.text
 
         again = await run_weekly_digests(
             norwich.store, schemes_file, MONDAY_MORNING + timedelta(1), only="norwich"

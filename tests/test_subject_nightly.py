@@ -16,6 +16,7 @@ from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.reminders import run_nightly
 from config.schemes import SchemesFile
 from storage.enums import AppealOutcome, NoticeStage, OutboxKind, Role
+from storage.outbox_payloads import MessagePayload, read
 from storage.retention import purge_expired
 from storage.store import Store
 from tests.test_subjects import NORWICH_COORDINATOR, Norwich, cctv_still, member, town
@@ -38,7 +39,7 @@ async def reminders_to(norwich: Norwich, chat_id: int) -> list[str]:
         if row.chat_id == chat_id
     ]
     assert all(row.kind is OutboxKind.MESSAGE for row in rows)
-    return [str(row.payload["text"]) for row in sorted(rows, key=lambda r: r.id or 0)]
+    return [read(row, MessagePayload).text for row in sorted(rows, key=lambda r: r.id or 0)]
 
 
 async def excluded(norwich: Norwich, seed: int, name: str) -> tuple[int, int, str]:

@@ -32,18 +32,18 @@ from sqlalchemy import text
 from bot import cli_texts
 from bot.cli import main
 from bot.runtime import BotRuntime
-from broadcast.outbox import OutboxWorker
 from config.schemes import Category, SchemesFile, Urgency, load_schemes
 from sandbox import BotApiSandbox, BotHandle, SandboxLimits
-from storage.enums import OutboxKind, OutboxState
+from storage.enums import OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import SHARD_COUNT, ChatShards, Delivery
 from storage.outbox_notify import OutboxListener
+from storage.outbox_payloads import AlertPayload, MessagePayload
 from storage.photos import PhotoStore
 from storage.store import Store
 from tests.scratch import scratch_postgres_database
 from tests.storage_fixtures import POSTGRES_URL_ENV
-from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, town_settings
+from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, telegram_worker, town_settings
 
 SHARED_BUDGET = SandboxLimits(global_per_second=30.0, per_group_per_minute=600)
 """Telegram's overall limit for the token, which the three processes must share; the
@@ -134,9 +134,7 @@ async def queue_alerts(store: Store, alerts: int, chats: Sequence[int]) -> list[
             urgency=Urgency.NOW,
             description=f"Alert {number}: grey hoodie, heading to Haymarket",
         )
-        deliveries = [
-            Delivery(chat, OutboxKind.ALERT, {"text": f"Alert {number}"}) for chat in chats
-        ]
+        deliveries = [Delivery(chat, AlertPayload(text=f"Alert {number}")) for chat in chats]
         reports.append(await store.reports.create(report, deliveries))
     return reports
 
@@ -288,7 +286,7 @@ class TestClaims:
         await store.reports.create(
             backlog,
             [
-                Delivery(chat, OutboxKind.MESSAGE, {"text": f"Norwich {n}"})
+                Delivery(chat, MessagePayload(text=f"Norwich {n}"))
                 for n in range(25)
                 for chat in backlog_chats
             ],
@@ -301,7 +299,7 @@ class TestClaims:
             description="Man shouting at staff in the Co-op",
         )
         await store.reports.create(
-            alert, [Delivery(small_town_chat, OutboxKind.ALERT, {"text": "Wymondham"})]
+            alert, [Delivery(small_town_chat, AlertPayload(text="Wymondham"))]
         )
 
         batch = await store.outbox.claim_due("worker-a", utcnow(), limit=20, per_chat=5)
@@ -324,10 +322,10 @@ class TestClaims:
         assert norwich.id is not None
         chat = -1004000000001
         first = await store.outbox.enqueue(
-            norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "first"})
+            norwich.id, Delivery(chat, MessagePayload(text="first"))
         )
         second = await store.outbox.enqueue(
-            norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "second"})
+            norwich.id, Delivery(chat, MessagePayload(text="second"))
         )
         assert first.id is not None
 
@@ -349,7 +347,7 @@ class TestClaims:
         norwich = await store.schemes.get_by_slug("norwich")
         assert norwich.id is not None
         await store.outbox.enqueue(
-            norwich.id, Delivery(-1004000000002, OutboxKind.MESSAGE, {"text": "slow"})
+            norwich.id, Delivery(-1004000000002, MessagePayload(text="slow"))
         )
         start = utcnow()
         (row,) = await store.outbox.claim_due("worker-a", start, lease_seconds=10)
@@ -387,6 +385,7 @@ class TestClaims:
     async def test_more_sending_processes_than_the_setting_says_are_warned_of(
         self,
         synced_store: Store,
+        schemes_file: SchemesFile,
         client: telegram.Bot,
         tmp_path: Path,
         caplog: pytest.LogCaptureFixture,
@@ -395,7 +394,7 @@ class TestClaims:
             pytest.skip("SQLite is single-process: no shards")
         photos = PhotoStore(tmp_path / "photos")
         first, second = (
-            OutboxWorker(client, synced_store, photos, tmp_path, processes=1) for _ in range(2)
+            telegram_worker(client, synced_store, photos, tmp_path, schemes_file) for _ in range(2)
         )
         try:
             with caplog.at_level(logging.WARNING, logger="broadcast.outbox"):
@@ -436,11 +435,12 @@ class TestWakeUpAcrossProcesses:
         assert norwich.id is not None
         # A `shopwatch worker` that would not poll again for an hour: only a
         # notification from PostgreSQL can make it look at the outbox.
-        worker = OutboxWorker(
+        worker = telegram_worker(
             client,
             synced_store,
             PhotoStore(tmp_path / "photos"),
             tmp_path,
+            load_schemes(EXAMPLE_SCHEMES),
             processes=2,
             idle_poll_seconds=3600,
         )
@@ -459,7 +459,7 @@ class TestWakeUpAcrossProcesses:
                 return any(m.body == text_ for m in sandbox.chat_messages(shop_bot, chat))
 
             await receiving_process.outbox.enqueue(
-                norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "Shoplifter, Jarrolds"})
+                norwich.id, Delivery(chat, MessagePayload(text="Shoplifter, Jarrolds"))
             )
             await eventually(
                 sandbox,
@@ -475,7 +475,7 @@ class TestWakeUpAcrossProcesses:
                 lambda: listener.connections == 2, timeout=10, message="listening again"
             )
             await receiving_process.outbox.enqueue(
-                norwich.id, Delivery(chat, OutboxKind.MESSAGE, {"text": "Same man, Castle Mall"})
+                norwich.id, Delivery(chat, MessagePayload(text="Same man, Castle Mall"))
             )
             await eventually(
                 sandbox,
@@ -513,7 +513,7 @@ class TestWakeUpAcrossProcesses:
             # Chats -5 and -69 share shard 5; -7 is in shard 7.
             await synced_store.reports.create(
                 report,
-                [Delivery(chat, OutboxKind.ALERT, {"text": "x"}) for chat in (-5, -69, -7)],
+                [Delivery(chat, AlertPayload(text="x")) for chat in (-5, -69, -7)],
             )
             await sandbox.wait_for(
                 lambda: len(heard) >= 3, timeout=10, message="both shards heard"
@@ -526,9 +526,7 @@ class TestWakeUpAcrossProcesses:
             await sandbox.wait_for(
                 lambda: listener.connections == 2, timeout=10, message="listening again"
             )
-            await synced_store.outbox.enqueue(
-                norwich.id, Delivery(-9, OutboxKind.MESSAGE, {"text": "y"})
-            )
+            await synced_store.outbox.enqueue(norwich.id, Delivery(-9, MessagePayload(text="y")))
             await sandbox.wait_for(lambda: heard[-1] == 9, timeout=10, message="shard 9 heard")
             assert heard[3:] == [None, 9]
         finally:

@@ -17,9 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import telegram
 from telegram import ChatMemberUpdated, Update
 
+from bot.plugins.radio import RadioPlugin
 from bot.runtime import BotRuntime
+from bot.senders import telegram_senders
+from broadcast.metrics import Metrics
+from broadcast.outbox import IDLE_POLL_SECONDS, OutboxWorker
+from broadcast.radio.bridge import RadioBridge
 from broadcast.texts import membership as membership_texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
@@ -36,6 +42,8 @@ from sandbox import (
 from sandbox.state import CallbackRecord, PressRecord
 from storage.enums import MemberStatus, Role
 from storage.models import Member
+from storage.photos import PhotoStore
+from storage.store import Store
 
 EXAMPLE_SCHEMES = Path(__file__).resolve().parent.parent / "schemes.example.toml"
 BOT_TOKEN = "5550001:sandbox-token-norwich"
@@ -314,6 +322,32 @@ class Town:
             state.bots[self.bot.id], "chat_member", lambda uid: Update(uid, chat_member=change)
         )
         state.touch()
+
+
+def telegram_worker(
+    bot: telegram.Bot,
+    store: Store,
+    photos: PhotoStore,
+    data_dir: Path,
+    schemes: SchemesFile,
+    *,
+    processes: int = 1,
+    idle_poll_seconds: float = IDLE_POLL_SECONDS,
+) -> OutboxWorker:
+    """An outbox worker of its own, sending through `bot` with the bot's Telegram senders."""
+    worker = OutboxWorker(
+        store, metrics=Metrics(), processes=processes, idle_poll_seconds=idle_poll_seconds
+    )
+    senders = telegram_senders(bot, store, photos, data_dir, schemes, wake=worker.wake)
+    for kind, sender in senders.items():
+        worker.register(kind, sender)
+    return worker
+
+
+def radio_of(town: Town) -> RadioBridge | None:
+    """The town's radio bridge, when a scheme of it has its radio on."""
+    radio = town.runtime.plugin(RadioPlugin)
+    return None if radio is None else radio.bridge
 
 
 def town_settings(

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from pydantic import SecretStr
@@ -19,9 +20,10 @@ from storage.store import Store
 def federation_link(
     schemes: SchemesFile,
     store: Store,
-    private_key: SecretStr | None = None,
+    private_key: SecretStr | None,
     *,
-    old_signatures_until: date | None = None,
+    old_signatures_until: date | None,
+    wake: Callable[[], None],
 ) -> FederationLink | None:
     """The link to this deployment's peers, or None when the schemes file declares none.
 
@@ -32,7 +34,7 @@ def federation_link(
     if not schemes.peers:
         return None
     peers = load_peers(schemes, private_key, old_signatures_until=old_signatures_until)
-    return FederationLink(schemes, store, peers)
+    return FederationLink(schemes, store, peers, wake=wake)
 
 
 __all__ = ["FederationLink", "Peer", "federation_link", "load_peers"]

@@ -20,7 +20,7 @@ import math
 import re
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -28,15 +28,17 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
 from broadcast.alerts import AlertService, ReportDraft, member_text, one_line
+from broadcast.delivery import RetryLaterError, UndeliverableError
 from broadcast.federation import protocol, signing
-from broadcast.federation.link import OPERATOR_STATUSES, FederationLink
+from broadcast.federation.link import FederationLink
 from broadcast.federation.peers import Peer
-from broadcast.outbox import RetryLaterError, UndeliverableError
 from config.errors import DuplicateError, InvalidPhotoError, NotFoundError
+from config.vocabulary import OPERATOR_STATUSES
 from storage import federation as log
-from storage.enums import AuditOutcome, EventKind, OutboxKind, ReportSource
+from storage.enums import AuditOutcome, EventKind, ReportSource
 from storage.models import ReportEvent
 from storage.outbox import Delivery
+from storage.outbox_payloads import FederationReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -422,10 +424,6 @@ def _not_a_peer_photo(data: bytes) -> str | None:
     return None
 
 
-def add_federation_routes(app: web.Application, receiver: FederationReceiver) -> None:
-    app.router.add_routes(receiver.routes())
-
-
 async def _read_body(request: web.Request) -> bytes:
     if request.content_length is not None and request.content_length > protocol.MAX_BODY:
         raise RefusedError(413, "body larger than 1 MiB")
@@ -458,15 +456,5 @@ def _first_error(exc: Exception) -> str:
 
 
 def _receipt(peer: Peer, key: str, origin_id: int) -> Delivery:
-    payload: Mapping[str, Any] = {
-        "op": log.RECEIPT,
-        "peer": peer.slug,
-        "key": key,
-        "origin_id": origin_id,
-    }
-    return Delivery(
-        chat_id=peer.chat_id,
-        kind=OutboxKind.FEDERATION,
-        payload=payload,
-        dedupe_key=log.receipt_key(peer.slug, key),
-    )
+    receipt = FederationReceipt(op=log.RECEIPT, peer=peer.slug, key=key, origin_id=origin_id)
+    return Delivery(peer.chat_id, receipt, dedupe_key=log.receipt_key(peer.slug, key))

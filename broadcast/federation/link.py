@@ -25,24 +25,32 @@ from typing import Any
 
 import aiohttp
 
-from broadcast.alerts import DESCRIBED, OperatorStatus
+from broadcast.delivery import (
+    MAX_ATTEMPTS,
+    Delivered,
+    RetryLaterError,
+    Sender,
+    UndeliverableError,
+)
+from broadcast.fanout import NewReport, ReportChanged
 from broadcast.federation import protocol
 from broadcast.federation.addresses import peer_connector
 from broadcast.federation.peers import Peer
-from broadcast.outbox import MAX_ATTEMPTS, OutboxWorker, RetryLaterError, UndeliverableError
+from broadcast.notices import tell_coordinators
+from broadcast.render import AlertView
 from broadcast.texts import federation as federation_texts
 from config.schemes import SchemeConfig, SchemesFile
+from config.vocabulary import OPERATOR_STATUSES, ReportChange
 from storage import federation as log
-from storage.enums import EventKind, MemberStatus, OutboxKind, ReportStatus, Role
+from storage.enums import EventKind, OutboxKind, ReportStatus
 from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
+from storage.outbox_payloads import FederationReceipt, FederationRequest, read_federation
 from storage.places import police_place
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
 
-OPERATOR_STATUSES = frozenset(str(status) for status in OperatorStatus)
-"""The only events a receiving scheme sends back: its control room's calls."""
 _FORWARDED_CHANGES = ("status", "category", "urgency", "latitude", "longitude")
 REQUEST_SECONDS = 15.0
 MAX_PHOTO_BYTES = protocol.MAX_PHOTO_BYTES
@@ -52,21 +60,28 @@ PHOTO_FETCHES = 2
 
 
 class FederationLink:
-    """The peers, their rows in the outbox, and the HTTP client that delivers them."""
+    """The peers, their rows in the outbox, and the HTTP client that delivers them.
 
-    def __init__(self, schemes: SchemesFile, store: Store, peers: Mapping[str, Peer]) -> None:
+    A fan-out of the alert service (`broadcast.fanout.FanOut`) and the outbox's sender
+    of kind `federation`; `wake` tells the outbox worker of rows it queues itself.
+    """
+
+    def __init__(
+        self,
+        schemes: SchemesFile,
+        store: Store,
+        peers: Mapping[str, Peer],
+        *,
+        wake: Callable[[], None],
+    ) -> None:
         self.schemes = schemes
         self.store = store
         self.peers = dict(peers)
         self.log = log.FederationLog(store.sessions)
         self._session: aiohttp.ClientSession | None = None
-        self._wake: Callable[[], None] = lambda: None
+        self._wake = wake
 
-    # --- start and stop ----------------------------------------------------------------
-
-    def start(self, outbox: OutboxWorker) -> None:
-        outbox.senders[OutboxKind.FEDERATION] = self.send
-        self._wake = outbox.wake
+    # --- stop --------------------------------------------------------------------------
 
     async def stop(self) -> None:
         session, self._session = self._session, None
@@ -87,6 +102,22 @@ class FederationLink:
 
     # --- what AlertService stores with a report or an event ---------------------------
 
+    def new_report(self, new: NewReport) -> list[Delivery]:
+        hashes = [photo.sha256 for photo in new.photos]
+        return self.alert_deliveries(new.report, new.scheme, hashes)
+
+    async def report_changed(self, change: ReportChanged) -> list[Delivery]:
+        return await self.event_deliveries(
+            change.report, change.scheme, change.event, change.changes, from_peer=change.from_peer
+        )
+
+    async def reached(self, report: Report, scheme: SchemeConfig) -> list[str]:
+        return await self.names_sent(report)
+
+    async def refreshed(self, view: AlertView, scheme: SchemeConfig) -> list[Delivery]:
+        """A peer keeps its own cards: a subject linked here is not news to it."""
+        return []
+
     def origin_name(self, report: Report) -> str | None:
         """The name of the scheme a federated report came from, for its cards."""
         if report.origin_scheme is None:
@@ -98,17 +129,23 @@ class FederationLink:
         """The peers this report is on its way to (or reached), by name."""
         if report.id is None or report.origin_scheme is not None:
             return []
-        rows = await self.log.exchanges(report.id)
-        slugs = dict.fromkeys(str(r.payload["peer"]) for r in rows if r.payload["op"] == log.ALERT)
+        payloads = [read_federation(row) for row in await self.log.exchanges(report.id)]
+        slugs = dict.fromkeys(p.peer for p in payloads if p.op == log.ALERT)
         return [self.peers[slug].name for slug in slugs if slug in self.peers]
 
     def alert_deliveries(
         self, report: Report, origin: SchemeConfig, photo_hashes: list[str]
     ) -> list[Delivery]:
         """One row per peer that should get this new report (none for a peer's own alert)."""
+        return [delivery for _, delivery in self._alerts(report, origin, photo_hashes)]
+
+    def _alerts(
+        self, report: Report, origin: SchemeConfig, photo_hashes: list[str]
+    ) -> list[tuple[str, Delivery]]:
+        """The peers that should get this new report, each with its row."""
         if report.origin_scheme is not None or report.id is None:
             return []
-        out: list[Delivery] = []
+        out: list[tuple[str, Delivery]] = []
         for rule in origin.neighbours:
             peer = self.peers.get(rule.slug)
             if peer is None or not rule.wants(report.category, report.urgency):
@@ -116,21 +153,17 @@ class FederationLink:
             if report.category not in peer.config.receives:
                 continue
             body = _alert_body(report, origin.slug, peer, photo_hashes)
-            out.append(
-                Delivery(
-                    chat_id=peer.chat_id,
-                    kind=OutboxKind.FEDERATION,
-                    payload={
-                        "op": log.ALERT,
-                        "peer": peer.slug,
-                        "from": origin.slug,
-                        "key": log.alert_key(origin.slug, report.id),
-                        "path": protocol.ALERTS_PATH,
-                        "body": body,
-                    },
-                    dedupe_key=f"fedout:{peer.slug}:{log.alert_key(origin.slug, report.id)}",
-                )
+            key = log.alert_key(origin.slug, report.id)
+            request = FederationRequest(
+                op=log.ALERT,
+                peer=peer.slug,
+                sender=origin.slug,
+                key=key,
+                path=protocol.ALERTS_PATH,
+                body=body,
             )
+            delivery = Delivery(peer.chat_id, request, dedupe_key=f"fedout:{peer.slug}:{key}")
+            out.append((peer.slug, delivery))
         return out
 
     async def event_deliveries(
@@ -170,24 +203,20 @@ class FederationLink:
         if utcnow() - report.created_at >= timedelta(hours=local.chat_ttl_hours):
             return []  # as for local chats: past the TTL it is no longer news
         assert report.id is not None
-        had = {str(r.payload["peer"]) for r in rows if r.payload.get("op") == log.ALERT}
+        had = {p.peer for p in map(read_federation, rows) if p.op == log.ALERT}
         wanted = {
             slug for slug in self.peers if slug not in had and self._wanted(local, slug, report)
         }
         if not wanted:
             return []
         tries = await self.store.outbox.for_report(report.id, kind=OutboxKind.FEDERATION)
+        tried = [read_federation(row) for row in tries]
         hashes = [photo.sha256 for photo in await self.store.reports.photos(report.id)]
         out = []
-        for first in self.alert_deliveries(report, local, hashes):
-            slug = str(first.payload["peer"])
+        for slug, first in self._alerts(report, local, hashes):
             if slug not in wanted:
                 continue
-            failed = sum(
-                1
-                for row in tries
-                if row.payload.get("op") == log.ALERT and row.payload.get("peer") == slug
-            )
+            failed = sum(1 for p in tried if p.op == log.ALERT and p.peer == slug)
             # A row given up on keeps its dedupe key: this try needs another.
             out.append(
                 replace(first, dedupe_key=f"{first.dedupe_key}:{failed}") if failed else first
@@ -206,19 +235,21 @@ class FederationLink:
         from_peer: str | None,
     ) -> list[Delivery]:
         assert report.id is not None
-        if event.status == DESCRIBED:
+        if event.status == ReportChange.DESCRIBED:
             return []  # the protocol has no word for the guided report's later answers
+        payloads = [read_federation(row) for row in rows]
         origin, origin_id = local.slug, report.id
         if report.origin_scheme is not None:
             if event.kind != EventKind.STATUS or event.status not in OPERATOR_STATUSES:
                 return []
-            receipt = next((r for r in rows if r.payload.get("op") == log.RECEIPT), None)
+            receipts = (p for p in payloads if isinstance(p, FederationReceipt))
+            receipt = next(receipts, None)
             if receipt is None:
                 return []
-            origin, origin_id = report.origin_scheme, int(receipt.payload["origin_id"])
+            origin, origin_id = report.origin_scheme, receipt.origin_id
         elif event.kind not in (EventKind.STATUS, EventKind.UPDATE, EventKind.NOTE):
             return []
-        targets = {str(r.payload["peer"]) for r in rows if r.payload.get("op") in (log.ALERT,)}
+        targets = {p.peer for p in payloads if p.op == log.ALERT}
         if report.origin_scheme is not None:
             targets = {report.origin_scheme}
         targets = {slug for slug in targets if slug in self.peers and slug != from_peer}
@@ -254,16 +285,15 @@ class FederationLink:
 
         return [
             Delivery(
-                chat_id=self.peers[slug].chat_id,
-                kind=OutboxKind.FEDERATION,
-                payload={
-                    "op": log.EVENT,
-                    "peer": slug,
-                    "from": local.slug,
-                    "key": key,
-                    "path": protocol.events_path(origin_id),
-                    "body": for_peer(slug),
-                },
+                self.peers[slug].chat_id,
+                FederationRequest(
+                    op=log.EVENT,
+                    peer=slug,
+                    sender=local.slug,
+                    key=key,
+                    path=protocol.events_path(origin_id),
+                    body=for_peer(slug),
+                ),
             )
             for slug in sorted(targets)
         ]
@@ -284,20 +314,24 @@ class FederationLink:
 
     # --- the outbox's sender -----------------------------------------------------------
 
-    async def send(self, row: OutboxRow) -> int | None:
+    @property
+    def sender(self) -> Sender:
+        return Sender(self.send)
+
+    async def send(self, row: OutboxRow) -> Delivered:
         """POST the row's request; 2xx and 409 (already there) are done.
 
         Network errors, 408, 429 and 5xx are tried again later; any other refusal
         is final (the peer will not take it however often it is sent).
         """
-        payload = row.payload
-        if payload.get("op") == log.RECEIPT:
-            return None  # a record of what came in; nothing to send
-        peer = self.peers.get(str(payload.get("peer")))
+        payload = read_federation(row)
+        if isinstance(payload, FederationReceipt):
+            return Delivered()  # a record of what came in; nothing to send
+        peer = self.peers.get(payload.peer)
         if peer is None:
-            raise UndeliverableError(f"{payload.get('peer')} is no longer a peer here")
-        body = json.dumps(payload["body"], separators=(",", ":")).encode()
-        path, key, sender = str(payload["path"]), str(payload["key"]), str(payload["from"])
+            raise UndeliverableError(f"{payload.peer} is no longer a peer here")
+        body = json.dumps(payload.body, separators=(",", ":")).encode()
+        path, key, sender = payload.path, payload.key, payload.sender
         try:
             status, text = await self.request(peer, "POST", path, body, key=key, sender=sender)
             if status in (408, 429) or status >= 500:
@@ -307,28 +341,17 @@ class FederationLink:
                 await self._tell_coordinators(row, peer, str(exc))
             raise
         if status < 300 or status == 409:
-            logger.info("federation %s to %s: %s", payload["op"], peer.slug, status)
-            return None
+            logger.info("federation %s to %s: %s", payload.op, peer.slug, status)
+            return Delivered()
         await self._tell_coordinators(row, peer, f"refused: {status}")
         raise UndeliverableError(f"{peer.slug} refused it: {status} {text[:200]}")
 
     async def _tell_coordinators(self, row: OutboxRow, peer: Peer, error: str) -> None:
         """An alert a peer will never get is told to the sending scheme's coordinators."""
-        if row.payload.get("op") != log.ALERT:
+        if read_federation(row).op != log.ALERT:
             return
-        active = await self.store.members.list_by_status(row.scheme_id, MemberStatus.ACTIVE)
-        for coordinator in (m for m in active if m.role == Role.COORDINATOR):
-            await self.store.outbox.enqueue(
-                row.scheme_id,
-                Delivery(
-                    chat_id=coordinator.telegram_user_id,
-                    kind=OutboxKind.MESSAGE,
-                    payload={
-                        "text": federation_texts.peer_not_reached(peer.name, row.report_id, error)
-                    },
-                    dedupe_key=f"fedlost:{row.id}:{coordinator.telegram_user_id}",
-                ),
-            )
+        text = federation_texts.peer_not_reached(peer.name, row.report_id, error)
+        await tell_coordinators(self.store, row.scheme_id, text, key=f"fedlost:{row.id}")
         self._wake()
 
     async def request(

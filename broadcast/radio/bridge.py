@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.callbacks import CallbackSigner
-from broadcast.outbox import OutboxWorker, RetryLaterError
+from broadcast.delivery import Delivered, RetryLaterError, Sender
 from broadcast.radio import audio
 from broadcast.radio.channel import RadioChannel, TextArrival, Transmission
 from broadcast.radio.codec import mumble_client
@@ -44,9 +44,16 @@ from broadcast.radio.speech import (
 from broadcast.texts import radio as radio_texts
 from config.errors import NotFoundError
 from config.schemes import RadioConfig, SchemeConfig, SchemesFile
-from storage.enums import OutboxKind
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery
+from storage.outbox_payloads import (
+    Button,
+    Buttons,
+    MessagePayload,
+    RadioPayload,
+    VoicePayload,
+    read,
+)
 from storage.radio import RadioCall, RadioCallRepository
 from storage.store import Store
 
@@ -120,16 +127,18 @@ class RadioBridge:
         data_dir: Path,
         signer: CallbackSigner,
         *,
-        opus_library: str | None = None,
-        channel_factory: ChannelFactory | None = None,
+        wake: Callable[[], None],
+        channel_factory: ChannelFactory,
     ) -> None:
+        """`wake` tells the outbox worker of the rows the bridge queues (calls heard, the
+        coordinators' notices); `channel_factory` connects a scheme's radio."""
         self.store = store
         self.calls = RadioCallRepository(store.sessions)
         self.schemes = schemes
         self.data_dir = data_dir
         self.signer = signer
-        self.wake: Callable[[], None] = lambda: None
-        self.channel_factory = channel_factory or mumble_channels(opus_library)
+        self.wake = wake
+        self.channel_factory = channel_factory
         self.links: dict[int, RadioLink] = {}
         self.problems: dict[str, str] = {}
         self._engines: dict[tuple[str, str], Synthesizer | Transcriber] = {}
@@ -137,10 +146,8 @@ class RadioBridge:
 
     # --- start and stop ----------------------------------------------------------------
 
-    async def start(self, outbox: OutboxWorker) -> None:
+    async def start(self) -> None:
         """Join every scheme's radio; returns at once, links come up in the background."""
-        outbox.senders[OutboxKind.RADIO] = self.send
-        self.wake = outbox.wake
         for config in self.schemes.schemes:
             if config.radio_on:
                 await self._start_link(config)
@@ -233,8 +240,7 @@ class RadioBridge:
                 scheme_id,
                 Delivery(
                     chat_id=coordinator,
-                    kind=OutboxKind.MESSAGE,
-                    payload={"text": text},
+                    payload=MessagePayload(text=text),
                     dedupe_key=f"radio-link:{config.slug}:{tag}:{coordinator}",
                 ),
             )
@@ -242,7 +248,11 @@ class RadioBridge:
 
     # --- out: the outbox's sender for kind `radio` ---------------------------------------
 
-    async def send(self, row: OutboxRow) -> int | None:
+    @property
+    def sender(self) -> Sender:
+        return Sender(self.send)
+
+    async def send(self, row: OutboxRow) -> Delivered:
         link = self.links.get(row.scheme_id)
         if link is None:
             raise NotFoundError("this scheme's radio is off")
@@ -250,20 +260,20 @@ class RadioBridge:
             raise NotFoundError("too old to be worth saying on air")
         if not link.channel.connected:
             raise RetryLaterError(f"radio {link.radio.server} not connected")
-        payload = row.payload
-        if payload.get("text"):
-            await link.channel.send_text(str(payload["text"]))
+        payload = read(row, RadioPayload)
+        if payload.text:
+            await link.channel.send_text(payload.text)
         pcm = b""
-        if payload.get("speak"):
-            pcm = await link.synthesizer.synthesize(str(payload["speak"]))
-        elif payload.get("audio"):
-            path = (self.data_dir / str(payload["audio"])).resolve()
+        if payload.speak:
+            pcm = await link.synthesizer.synthesize(payload.speak)
+        elif payload.audio:
+            path = (self.data_dir / payload.audio).resolve()
             if not path.is_relative_to(self.data_dir.resolve()):
                 raise NotFoundError("audio outside the data directory")
             pcm = await asyncio.to_thread(audio.read_audio, path.read_bytes())
         if pcm:
             await link.channel.send_speech(audio.silence(LEAD_IN_SECONDS) + pcm)
-        return None
+        return Delivered()
 
     # --- in: what is heard on the radio ------------------------------------------------
 
@@ -301,14 +311,13 @@ class RadioBridge:
             return [
                 Delivery(
                     chat_id=link.config.control_room_chat_id,
-                    kind=OutboxKind.VOICE,
-                    payload={
-                        "path": logged.recording,
-                        "caption": caption,
-                        "buttons": self._buttons(logged, candidates),
-                        "protect_content": link.config.protect_content,
-                        "delete_after_hours": link.config.chat_ttl_hours,
-                    },
+                    payload=VoicePayload(
+                        path=logged.recording,
+                        caption=caption,
+                        buttons=self._buttons(logged, candidates),
+                        protect_content=link.config.protect_content,
+                        delete_after_hours=link.config.chat_ttl_hours,
+                    ),
                     dedupe_key=f"radio-call:{logged.event.id}",
                 )
             ]
@@ -344,15 +353,14 @@ class RadioBridge:
             return [
                 Delivery(
                     chat_id=link.config.control_room_chat_id,
-                    kind=OutboxKind.MESSAGE,
-                    payload={
-                        "text": radio_texts.radio_text_caption(
+                    payload=MessagePayload(
+                        text=radio_texts.radio_text_caption(
                             message.speaker, message.text, logged.report.id
                         ),
-                        "buttons": self._buttons(logged, candidates),
-                        "protect_content": link.config.protect_content,
-                        "delete_after_hours": link.config.chat_ttl_hours,
-                    },
+                        buttons=self._buttons(logged, candidates),
+                        protect_content=link.config.protect_content,
+                        delete_after_hours=link.config.chat_ttl_hours,
+                    ),
                     dedupe_key=f"radio-call:{logged.event.id}",
                 )
             ]
@@ -370,23 +378,23 @@ class RadioBridge:
         self.wake()
         return logged
 
-    def _buttons(self, logged: RadioCall, candidates: list[Report]) -> list[list[list[str]]]:
+    def _buttons(self, logged: RadioCall, candidates: list[Report]) -> Buttons:
         event_id = logged.event.id
         assert event_id is not None
-        rows = [
-            [
-                [
+        rows: list[tuple[Button, ...]] = [
+            (
+                (
                     radio_texts.button_attach(report.id),
                     self.signer.sign(CALLBACK_PREFIX, event_id, report.id),
-                ]
-            ]
+                ),
+            )
             for report in candidates
             if report.id is not None
         ]
         rows.append(
-            [[radio_texts.BUTTON_NEW_REPORT, self.signer.sign(CALLBACK_PREFIX, event_id, "new")]]
+            ((radio_texts.BUTTON_NEW_REPORT, self.signer.sign(CALLBACK_PREFIX, event_id, "new")),)
         )
-        return rows
+        return tuple(rows)
 
     # --- members' voice notes ----------------------------------------------------------
 
@@ -402,9 +410,12 @@ def radio_bridge(
     store: Store,
     data_dir: Path,
     signer: CallbackSigner,
-    opus_library: str | None = None,
+    *,
+    wake: Callable[[], None],
+    opus_library: str | None,
 ) -> RadioBridge | None:
     """The bridge when any scheme has its radio on; None keeps a chat-only deployment lean."""
     if not any(config.radio_on for config in schemes.schemes):
         return None
-    return RadioBridge(store, schemes, data_dir, signer, opus_library=opus_library)
+    channels = mumble_channels(opus_library)
+    return RadioBridge(store, schemes, data_dir, signer, wake=wake, channel_factory=channels)

@@ -40,6 +40,7 @@ from broadcast.radio.assembler import IDLE_SECONDS, TransmissionAssembler
 from broadcast.radio.channel import Arrival, RadioUnavailableError, TextArrival
 from broadcast.radio.codec import CodecMissingError
 from broadcast.radio.speech import EngineMissingError
+from config.backoff import Backoff
 
 try:
     import opuslib
@@ -239,7 +240,7 @@ class MumbleChannel:
         self.channel_name = channel
         self.password = password
         self.certfile, self.keyfile = certfile, keyfile
-        self.retry_first, self.retry_max = retry_first, retry_max
+        self.retry = Backoff(first=retry_first, most=retry_max)
         self.on_link = on_link
         self._assembler = TransmissionAssembler(
             max_seconds=max_transmission_seconds, idle=idle_seconds
@@ -305,11 +306,11 @@ class MumbleChannel:
     # --- the connection, supervised ----------------------------------------------------
 
     async def _supervise(self) -> None:
-        delay = self.retry_first
+        failures = 0
         while True:
             reason = await self._connect_once()
             if reason is None:
-                delay = self.retry_first
+                failures = 0
                 self._tell(True, "connected")
                 await self._ended.wait()
                 reason = self._end_reason
@@ -317,11 +318,12 @@ class MumbleChannel:
                 self._up.clear()
                 await self._drop()
             self._tell(False, reason)
+            failures += 1
+            delay = self.retry.seconds(failures)
             logger.info(
                 "radio %s:%s down (%s); retrying in %.0fs", self.host, self.port, reason, delay
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self.retry_max)
 
     def _tell(self, up: bool, reason: str) -> None:
         if self.on_link is not None:

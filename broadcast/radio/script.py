@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 
+from broadcast.fanout import NewReport, ReportChanged
+from broadcast.render import AlertView
 from broadcast.texts import radio as radio_texts
 from config.schemes import SchemeConfig, Urgency
-from storage.enums import OutboxKind
 from storage.models import Report
 from storage.outbox import Delivery
+from storage.outbox_payloads import RadioPayload
 from storage.places import members_place
 
 RADIO_CHAT = 0
@@ -79,8 +81,7 @@ def radio_deliveries(scheme: SchemeConfig, report: Report) -> list[Delivery]:
     return [
         Delivery(
             chat_id=RADIO_CHAT,
-            kind=OutboxKind.RADIO,
-            payload={"text": script, "speak": script},
+            payload=RadioPayload(text=script, speak=script),
             dedupe_key=f"radio:{report.id}:alert",
         )
     ]
@@ -96,8 +97,30 @@ def radio_status_deliveries(
     return [
         Delivery(
             chat_id=RADIO_CHAT,
-            kind=OutboxKind.RADIO,
-            payload={"text": script, "speak": script},
+            payload=RadioPayload(text=script, speak=script),
             dedupe_key=f"radio:{report.id}:{status}:{event_id}" if event_id else None,
         )
     ]
+
+
+class RadioScripts:
+    """The radio as a way out for reports (`broadcast.fanout.FanOut`): the scripts above,
+    queued for the schemes whose radio is on; the bridge reads them out."""
+
+    def new_report(self, new: NewReport) -> list[Delivery]:
+        return radio_deliveries(new.scheme, new.report)
+
+    async def report_changed(self, change: ReportChanged) -> list[Delivery]:
+        if not change.event.status:
+            return []
+        return radio_status_deliveries(change.scheme, change.report, str(change.event.status))
+
+    async def refreshed(self, view: AlertView, scheme: SchemeConfig) -> list[Delivery]:
+        """Nothing is read out again: a subject linked is no news on the air."""
+        return []
+
+    def origin_name(self, report: Report) -> str | None:
+        return None
+
+    async def reached(self, report: Report, scheme: SchemeConfig) -> list[str]:
+        return []

@@ -27,7 +27,6 @@ from storage.enums import (
     AuditOutcome,
     MemberStatus,
     NoticeStage,
-    OutboxKind,
     ReportSource,
     ReportStatus,
     SubjectKind,
@@ -36,6 +35,7 @@ from storage.enums import (
 from storage.export.period import ExportPeriod, due_week, utc, weekly_run_time
 from storage.models import AuditEntry, Report, Scheme
 from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
 from storage.places import scheme_prefix
 from storage.store import Store
 from storage.subject_models import Subject
@@ -173,30 +173,23 @@ async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
 
 def deliveries(digest: Digest, chat_id: int, config: SchemeConfig, key: str) -> list[Delivery]:
     """One member's digest: the summary, then a card for each new ID-sought subject."""
-    common = {"protect_content": True, "delete_after_hours": config.chat_ttl_hours}
+    hours = config.chat_ttl_hours
     shown = [s for s in digest.sought if s.photo][:MAX_CARDS]
-    out = [
-        Delivery(
-            chat_id=chat_id,
-            kind=OutboxKind.MESSAGE,
-            payload={"text": texts.digest_summary(digest, len(shown)), **common},
-            dedupe_key=f"{key}:{chat_id}:summary",
-        )
-    ]
+    summary = MessagePayload(
+        text=texts.digest_summary(digest, len(shown)),
+        protect_content=True,
+        delete_after_hours=hours,
+    )
+    out = [Delivery(chat_id, summary, dedupe_key=f"{key}:{chat_id}:summary")]
     for subject in shown:
         assert subject.photo is not None
-        out.append(
-            Delivery(
-                chat_id=chat_id,
-                kind=OutboxKind.MESSAGE,
-                payload={
-                    "text": texts.digest_card(subject.id, subject.description, subject.last_seen),
-                    "photos": [subject.photo],
-                    **common,
-                },
-                dedupe_key=f"{key}:{chat_id}:subject-{subject.id}",
-            )
+        card = MessagePayload(
+            text=texts.digest_card(subject.id, subject.description, subject.last_seen),
+            photos=(subject.photo,),
+            protect_content=True,
+            delete_after_hours=hours,
         )
+        out.append(Delivery(chat_id, card, dedupe_key=f"{key}:{chat_id}:subject-{subject.id}"))
     return out
 
 

@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 from broadcast.subjects.galleries import ExpiryCounts, expire_galleries
 from broadcast.texts import subjects as texts
 from config.schemes import SchemesFile, SubjectsConfig
-from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role, SubjectStatus
+from storage.enums import AuditOutcome, MemberStatus, Role, SubjectStatus
 from storage.models import Scheme
 from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
 from storage.photos import PhotoStore
 from storage.places import scheme_prefix
 from storage.store import Store
@@ -117,8 +118,7 @@ async def _queue(
             scheme_id,
             Delivery(
                 chat_id=chat_id,
-                kind=OutboxKind.MESSAGE,
-                payload={"text": text, "protect_content": True},
+                payload=MessagePayload(text=text, protect_content=True),
                 dedupe_key=f"notice-{what}:{notice.id}:{chat_id}",
             ),
         )

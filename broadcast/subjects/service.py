@@ -35,7 +35,6 @@ from storage.enums import (
     AuditOutcome,
     MemberStatus,
     NoticeStage,
-    OutboxKind,
     ReportStatus,
     Role,
     SubjectLinkVia,
@@ -43,6 +42,7 @@ from storage.enums import (
 )
 from storage.models import Member, Scheme, utcnow
 from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
 from storage.photos import PhotoStore
 from storage.places import police_place, scheme_prefix
 from storage.store import Store
@@ -411,14 +411,14 @@ class SubjectService:
             return None
         subject = card.subject
         assert subject.id is not None
-        turns = []
+        turns: list[tuple[str, str]] = []
         if card.position > 1:
-            turns.append([texts.BUTTON_GALLERY_PREVIOUS, sign(GALLERY, card.position - 1)])
+            turns.append((texts.BUTTON_GALLERY_PREVIOUS, sign(GALLERY, card.position - 1)))
         if card.position < card.total:
-            turns.append([texts.BUTTON_GALLERY_NEXT, sign(GALLERY, card.position + 1)])
+            turns.append((texts.BUTTON_GALLERY_NEXT, sign(GALLERY, card.position + 1)))
         scheme = await self._scheme(actor.member.scheme_id)
-        payload: dict[str, Any] = {
-            "text": texts.gallery_card(
+        payload = MessagePayload(
+            text=texts.gallery_card(
                 subject_id=subject.id,
                 kind=subject.kind.value,
                 name=subject.name,
@@ -430,14 +430,12 @@ class SubjectService:
                 total=card.total,
                 neighbour=card.neighbour,
             ),
-            "photos": [card.photo] if card.photo else [],
-            "buttons": [turns] if turns else [],
-            "protect_content": True,
-            "delete_after_hours": self._chat_ttl(scheme),
-        }
-        await self._store.outbox.enqueue(
-            scheme.id or 0, Delivery(chat_id=chat_id, kind=OutboxKind.MESSAGE, payload=payload)
+            photos=(card.photo,) if card.photo else (),
+            buttons=(tuple(turns),) if turns else (),
+            protect_content=True,
+            delete_after_hours=self._chat_ttl(scheme),
         )
+        await self._store.outbox.enqueue(scheme.id or 0, Delivery(chat_id, payload))
         return card
 
     def _chat_ttl(self, scheme: Scheme) -> int:

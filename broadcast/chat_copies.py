@@ -1,0 +1,215 @@
+"""The scheme's chats as a way out for reports: a card in every chat the routing rules name.
+
+A new report gets one copy per chat (the group, the control room, a neighbour's);
+each event brings every copy up to date: edited in place, taken down from a chat
+no longer routed (a report moved to log only leaves every chat), sent to a chat
+newly routed while the report is younger than the chat TTL. A member's own message
+that the bot's protected copy replaces goes once that copy is in the chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from broadcast import render
+from broadcast.callbacks import CallbackSigner
+from broadcast.chat_guard import delete_message
+from broadcast.fanout import MessageRef, NewReport, ReportChanged
+from broadcast.render import AlertView
+from broadcast.routing import Audience, Recipient, recipients
+from config.schemes import SchemeConfig, SchemesFile, Urgency
+from storage.enums import OutboxKind, OutboxState, ReportStatus
+from storage.models import OutboxRow, Report, utcnow
+from storage.outbox import Delivery
+from storage.outbox_payloads import AlertPayload, DeletePayload, EditPayload, read
+from storage.store import Store
+
+
+class ChatCopies:
+    """The fan-out to the scheme's chats (`broadcast.fanout.FanOut`)."""
+
+    def __init__(self, schemes: SchemesFile, store: Store, signer: CallbackSigner) -> None:
+        self.schemes = schemes
+        self.store = store
+        self.signer = signer
+
+    def new_report(self, new: NewReport) -> list[Delivery]:
+        report, config, source = new.report, new.scheme, new.source
+        routed = recipients(
+            self.schemes,
+            config.slug,
+            report.category,
+            report.urgency,
+            from_peer=report.origin_scheme is not None,
+        )
+        paths = [photo.relative_path for photo in new.photos]
+        out = [self._new_copy(new.view, config, recipient, paths, source) for recipient in routed]
+        if new.replaced and source is not None:  # after the copy to that chat, in its turn
+            copy_key = f"alert:{source.chat_id}:{source.message_id}:{source.chat_id}"
+            out.append(delete_message(source.chat_id, source.message_id, after_key=copy_key))
+        return out
+
+    async def report_changed(self, change: ReportChanged) -> list[Delivery]:
+        return await self._follow(change.view, change.scheme)
+
+    async def refreshed(self, view: AlertView, scheme: SchemeConfig) -> list[Delivery]:
+        """The edits only: a refresh changes no routing, so no copy comes or goes."""
+        return [d for d in await self._follow(view, scheme) if d.kind is OutboxKind.EDIT]
+
+    def origin_name(self, report: Report) -> str | None:
+        return None
+
+    async def reached(self, report: Report, scheme: SchemeConfig) -> list[str]:
+        """The neighbouring schemes on this deployment whose chats the routing names."""
+        routed = recipients(
+            self.schemes,
+            scheme.slug,
+            report.category,
+            report.urgency,
+            from_peer=report.origin_scheme is not None,
+        )
+        neighbours = (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
+        return list(
+            dict.fromkeys(
+                self.schemes.scheme(r.scheme_slug).name for r in routed if r.audience in neighbours
+            )
+        )
+
+    async def _follow(self, view: AlertView, config: SchemeConfig) -> list[Delivery]:
+        """Edits for the copies that stay, deletes for chats no longer routed, new copies
+        for chats newly routed (while the report is younger than the chat TTL)."""
+        report = view.report
+        assert report.id is not None
+        rows = await self.store.outbox.for_report(report.id)
+        live = _live_copies(rows)
+        if view.state == ReportStatus.WITHDRAWN:
+            wanted = {row.chat_id: _recipient_of(row, config.slug) for row in live}
+        else:
+            routed = recipients(
+                self.schemes,
+                config.slug,
+                report.category,
+                report.urgency,
+                from_peer=report.origin_scheme is not None,
+            )
+            wanted = {recipient.chat_id: recipient for recipient in routed}
+        out: list[Delivery] = []
+        have: set[int] = set()
+        for row in live:
+            assert row.id is not None
+            recipient = wanted.get(row.chat_id)
+            if recipient is None:
+                also = _album_of(rows, row.id)
+                out.append(Delivery(row.chat_id, DeletePayload(target=row.id, also=also)))
+                continue
+            have.add(row.chat_id)
+            has_photo = bool(read(row, AlertPayload).photos)
+            card = self._card(view, recipient, has_photo=has_photo)
+            out.append(
+                Delivery(
+                    row.chat_id, EditPayload(target=row.id, text=card.text, buttons=card.buttons)
+                )
+            )
+        if view.state == ReportStatus.WITHDRAWN or report.urgency != Urgency.NOW:
+            out.extend(_originals_taken_down(rows))
+        young = utcnow() - report.created_at < timedelta(hours=config.chat_ttl_hours)
+        missing = [r for chat, r in wanted.items() if chat not in have]
+        if missing and young:
+            photos = [photo.relative_path for photo in await self.store.reports.photos(report.id)]
+            out.extend(self._new_copy(view, config, r, photos, None) for r in missing)
+        return out
+
+    def _card(self, view: AlertView, recipient: Recipient, *, has_photo: bool) -> render.Card:
+        return render.alert_card(
+            view,
+            recipient.audience,
+            timezone=self.schemes.scheme(recipient.scheme_slug).timezone,
+            has_photo=has_photo,
+            signer=self.signer,
+        )
+
+    def _new_copy(
+        self,
+        view: AlertView,
+        origin: SchemeConfig,
+        recipient: Recipient,
+        photos: list[str],
+        source: MessageRef | None,
+    ) -> Delivery:
+        """One chat's copy: protected and deleted after the TTL by the stricter scheme's rule."""
+        there = self.schemes.scheme(recipient.scheme_slug)
+        card = self._card(view, recipient, has_photo=bool(photos))
+        key = None
+        if source is not None:
+            key = f"alert:{source.chat_id}:{source.message_id}:{recipient.chat_id}"
+        return Delivery(
+            chat_id=recipient.chat_id,
+            payload=AlertPayload(
+                text=card.text,
+                photos=tuple(photos),
+                buttons=card.buttons,
+                protect_content=origin.protect_content or there.protect_content,
+                delete_after_hours=min(origin.chat_ttl_hours, there.chat_ttl_hours),
+                audience=str(recipient.audience),
+                scheme=recipient.scheme_slug,
+            ),
+            dedupe_key=key,
+        )
+
+
+def _live_copies(rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+    """Alert copies still in (or on their way to) their chat, one per chat, newest kept.
+
+    A copy is gone once its delete has been sent or is due; the TTL delete waits
+    its turn, so until then the copy counts as live and is edited.
+    """
+    now = utcnow()
+    gone = {
+        read(row, DeletePayload).target
+        for row in rows
+        if row.kind == OutboxKind.DELETE
+        and (row.state == OutboxState.SENT or row.next_attempt_at <= now)
+    }
+    live: dict[int, OutboxRow] = {}
+    for row in rows:
+        if row.kind == OutboxKind.ALERT and row.state != OutboxState.FAILED and row.id not in gone:
+            live[row.chat_id] = row
+    return list(live.values())
+
+
+def _originals_taken_down(rows: Sequence[OutboxRow]) -> list[Delivery]:
+    """Wrong person, or log only: the member's own message leaves a scheme chat too.
+
+    It is named by its copies' dedupe keys (`alert:<chat>:<message>:<recipient>`); a
+    message already taken down (or on its way down) is not asked for again.
+    """
+    asked = {row.dedupe_key for row in rows if row.kind == OutboxKind.DELETE_MESSAGE}
+    out: list[Delivery] = []
+    for row in rows:
+        parts = (row.dedupe_key or "").split(":")
+        if row.kind != OutboxKind.ALERT or len(parts) != 4 or parts[0] != "alert":
+            continue
+        chat_id, message_id = int(parts[1]), int(parts[2])
+        if chat_id >= 0:  # a private chat with the bot: the member's own business
+            continue
+        delivery = delete_message(chat_id, message_id)
+        if delivery.dedupe_key not in asked:
+            asked.add(delivery.dedupe_key)
+            out.append(delivery)
+    return out
+
+
+def _album_of(rows: Sequence[OutboxRow], copy_id: int) -> tuple[int, ...]:
+    """The further photos sent under a copy, which the worker noted on its TTL delete."""
+    for row in rows:
+        if row.kind == OutboxKind.DELETE and row.dedupe_key == f"ttl:{copy_id}":
+            return read(row, DeletePayload).also
+    return ()
+
+
+def _recipient_of(row: OutboxRow, default_scheme: str) -> Recipient:
+    copy = read(row, AlertPayload)
+    return Recipient(
+        copy.scheme or default_scheme, row.chat_id, Audience(copy.audience or Audience.GROUP)
+    )
