@@ -16,6 +16,7 @@ test gets a database of its own, dropped afterwards, so runs in parallel never m
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -69,3 +70,22 @@ async def synced_store_fixture(store: Store, schemes_file: SchemesFile) -> Store
     schemes: list[Scheme] = await store.schemes.sync(schemes_file)
     assert schemes
     return store
+
+
+def command_line_deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Settings for a `shopwatch` command run in-process on a SQLite file; its URL.
+
+    `shopwatch` sets up logging for itself: it is given a copy of the root logger's
+    handlers to replace, not pytest's own.
+    """
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
+    for name, value in {
+        "SHOPWATCH_DATABASE_URL": database_url,
+        "SHOPWATCH_SCHEMES_FILE": str(EXAMPLE_SCHEMES),
+        "SHOPWATCH_DATA_DIR": str(tmp_path / "data"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return database_url

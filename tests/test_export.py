@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 import json
-import logging
 import re
 import stat
 from datetime import UTC, date, datetime, timedelta
@@ -72,6 +71,7 @@ from storage.retention import purge_expired
 from storage.store import Store
 from storage.transaction import transaction
 from tests.export_seed import SHOPS, add_member, as_row, photo_bytes, seed_shops, seed_week
+from tests.storage_fixtures import command_line_deployment
 from tests.town import EXAMPLE_SCHEMES, Town
 
 LONDON = ZoneInfo("Europe/London")
@@ -1119,17 +1119,7 @@ async def test_the_weekly_export_is_scheduled_for_monday_seven_in_each_schemes_t
 def test_an_administrator_exports_a_fortnight_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = logging.getLogger()
-    # `shopwatch` sets up logging for itself; give it a copy to replace, not pytest's own.
-    monkeypatch.setattr(root, "handlers", list(root.handlers))
-    monkeypatch.setattr(root, "level", root.level)
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
-    for name, value in {
-        "SHOPWATCH_DATABASE_URL": database_url,
-        "SHOPWATCH_SCHEMES_FILE": str(EXAMPLE_SCHEMES),
-        "SHOPWATCH_DATA_DIR": str(tmp_path / "data"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    database_url = command_line_deployment(tmp_path, monkeypatch)
     fortnight = ExportPeriod(date(2026, 11, 1), date(2026, 11, 15), "Europe/London")
 
     async def seeded() -> None:

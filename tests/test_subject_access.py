@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 import stat
 from datetime import date
 from pathlib import Path
@@ -27,7 +26,7 @@ from config.schemes import SchemesFile, load_schemes, parse_schemes
 from storage.enums import AuditOutcome, NoticeStage, Role, SuggestionReason
 from storage.places import member_reference
 from storage.store import Store
-from tests.storage_fixtures import EXAMPLE_SCHEMES
+from tests.storage_fixtures import EXAMPLE_SCHEMES, command_line_deployment
 from tests.test_subjects import Norwich, cctv_still, member, town
 
 
@@ -215,16 +214,7 @@ class TestSubjectAccess:
 def test_an_administrator_answers_a_request_and_erases_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))
-    monkeypatch.setattr(root, "level", root.level)
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
-    for name, value in {
-        "SHOPWATCH_DATABASE_URL": database_url,
-        "SHOPWATCH_SCHEMES_FILE": str(EXAMPLE_SCHEMES),
-        "SHOPWATCH_DATA_DIR": str(tmp_path / "data"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    database_url = command_line_deployment(tmp_path, monkeypatch)
 
     async def seeded() -> int:
         store = await Store.open(database_url)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import stat
 from dataclasses import replace
 from datetime import date
@@ -24,7 +23,7 @@ from config.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from config.schemes import SchemesFile, load_schemes, parse_schemes
 from storage.enums import AppealOutcome, AuditOutcome, NoticeStage
 from storage.store import Store
-from tests.storage_fixtures import EXAMPLE_SCHEMES
+from tests.storage_fixtures import EXAMPLE_SCHEMES, command_line_deployment
 from tests.test_subjects import Norwich, cctv_still, town
 
 TODAY = date(2026, 12, 2)
@@ -179,16 +178,7 @@ class TestNoticeLetters:
 def test_a_coordinator_makes_the_letter_and_records_service_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))
-    monkeypatch.setattr(root, "level", root.level)
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shopwatch.db'}"
-    for name, value in {
-        "SHOPWATCH_DATABASE_URL": database_url,
-        "SHOPWATCH_SCHEMES_FILE": str(EXAMPLE_SCHEMES),
-        "SHOPWATCH_DATA_DIR": str(tmp_path / "data"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    database_url = command_line_deployment(tmp_path, monkeypatch)
 
     async def seeded() -> int:
         store = await Store.open(database_url)
