@@ -63,10 +63,10 @@ from bench.export import seed as seed_export_week
 from bench.load import BotProcess, bot_environment, setting
 from bench.machine import describe
 from config.schemes import SchemesFile, load_schemes
+from config.vocabulary import MemberStatus, Role
 from sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
 from sandbox.media import photo_sizes
 from sandbox.state import Call
-from storage.enums import MemberStatus, Role
 from storage.models import Member, utcnow
 from storage.store import Store
 from storage.transaction import transaction

@@ -27,8 +27,8 @@ from PIL import Image, ImageDraw
 
 from bench import SIGHTINGS
 from bench.machine import describe
-from config.schemes import Category, Urgency, load_schemes
-from storage.enums import EventKind, MemberStatus, ReportSource, Role
+from config.schemes import load_schemes
+from config.vocabulary import Category, EventKind, MemberStatus, ReportSource, Role, Urgency
 from storage.export.build import build_export
 from storage.export.period import ExportPeriod
 from storage.export.records import ExportedBy

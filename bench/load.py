@@ -58,8 +58,8 @@ from sqlmodel import col, select
 
 from bench.machine import describe
 from config.schemes import load_schemes
+from config.vocabulary import MemberStatus, OutboxKind, OutboxState, Role
 from sandbox import BotApiSandbox, BotHandle, Person, SandboxLimits
-from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member, OutboxRow, Report, utcnow
 from storage.store import Store
 from storage.transaction import transaction

@@ -29,8 +29,8 @@ from bot.runtime import BotRuntime
 from broadcast.texts import membership as membership_texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
+from config.vocabulary import Role
 from sandbox import BotApiSandbox, BotHandle, Group, MessageView, Person, SandboxLimits
-from storage.enums import Role
 
 logger = logging.getLogger(__name__)
 

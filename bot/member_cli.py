@@ -27,7 +27,7 @@ from broadcast.texts import refusals as refusal_texts
 from config.errors import AccessDeniedError, NotFoundError
 from config.schemes import load_schemes
 from config.settings import Settings
-from storage.enums import MemberStatus
+from config.vocabulary import MemberStatus
 from storage.models import utcnow
 from storage.store import Store
 

@@ -46,8 +46,8 @@ from broadcast.texts import chats as chat_texts
 from broadcast.texts import formats
 from config.errors import NotFoundError
 from config.schemes import SchemesFile
+from config.vocabulary import AuditOutcome, OutboxKind, OutboxState
 from handlers.keyboards import keyboard
-from storage.enums import AuditOutcome, OutboxKind, OutboxState
 from storage.models import ChatLink, OutboxRow, Scheme, utcnow
 from storage.outbox_payloads import (
     AlertPayload,

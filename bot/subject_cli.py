@@ -29,7 +29,7 @@ from broadcast.texts.subjects import day, problem
 from config.errors import InvalidInputError, NotFoundError
 from config.schemes import load_schemes
 from config.settings import Settings
-from storage.enums import AppealOutcome
+from config.vocabulary import AppealOutcome
 from storage.files import create_private, private_dir
 from storage.photos import PhotoStore
 from storage.store import Store

@@ -48,14 +48,18 @@ from config.errors import (
     StorageError,
     TooManyAlertsError,
 )
-from config.schemes import Category, SchemeConfig, SchemesFile, Urgency
-from config.vocabulary import ENDING_CALLS, OperatorStatus, ReportChange
-from storage.enums import (
+from config.schemes import SchemeConfig, SchemesFile
+from config.vocabulary import (
+    ENDING_CALLS,
+    Category,
     EventKind,
     MemberStatus,
+    OperatorStatus,
+    ReportChange,
     ReportSource,
     ReportStatus,
     Role,
+    Urgency,
 )
 from storage.models import Member, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.outbox import Delivery

@@ -18,8 +18,8 @@ from broadcast.chat_guard import delete_message
 from broadcast.fanout import MessageRef, NewReport, ReportChanged
 from broadcast.render import AlertView
 from broadcast.routing import Audience, Recipient, recipients
-from config.schemes import SchemeConfig, SchemesFile, Urgency
-from storage.enums import OutboxKind, OutboxState, ReportStatus
+from config.schemes import SchemeConfig, SchemesFile
+from config.vocabulary import OutboxKind, OutboxState, ReportStatus, Urgency
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import AlertPayload, DeletePayload, EditPayload, read

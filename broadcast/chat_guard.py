@@ -22,7 +22,7 @@ from broadcast.notices import tell_coordinators
 from broadcast.texts import chats as chat_texts
 from config.errors import AccessDeniedError, Refusal
 from config.schemes import SchemeConfig, SchemesFile
-from storage.enums import AuditOutcome, MemberStatus, Role
+from config.vocabulary import AuditOutcome, MemberStatus, Role
 from storage.models import BotRights, Member, Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import (

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.enums import Role
+from config.vocabulary import Role
 
 
 class Where(StrEnum):

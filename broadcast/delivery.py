@@ -7,7 +7,7 @@ registered by the feature that owns the kind (`bot/plugins`): the Telegram ones 
 the peer towns' in `broadcast.federation.link`. A sender either returns what it
 delivered or raises one of the errors below, which say what the worker does next.
 
-Adding an outbox kind: a member of `storage.enums.OutboxKind`, its payload model in
+Adding an outbox kind: a member of `config.vocabulary.OutboxKind`, its payload model in
 `storage.outbox_payloads`, and a `Sender` registered by its feature's plugin.
 """
 

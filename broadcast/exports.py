@@ -21,7 +21,7 @@ from broadcast.texts import export as export_texts
 from broadcast.texts import formats
 from config.schemes import SchemesFile
 from config.settings import Settings
-from storage.enums import AuditOutcome, MemberStatus, Role
+from config.vocabulary import AuditOutcome, MemberStatus, Role
 from storage.export.build import ExportResult, base_name, build_export
 from storage.export.period import ExportPeriod, due_week, weekly_run_time
 from storage.export.records import ExportedBy

@@ -40,8 +40,7 @@ from broadcast.alerts import (
 from broadcast.fanout import MessageRef
 from broadcast.keywords import guess_category
 from broadcast.stills import NoDecoderError
-from config.schemes import Urgency
-from storage.enums import EventKind, ReportSource
+from config.vocabulary import EventKind, ReportSource, Urgency
 from storage.models import Report, ReportEvent, utcnow
 from storage.photos import reencode
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from config.schemes import Category
+from config.vocabulary import Category
 
 DEFAULT_CATEGORY = Category.SUSPICIOUS
 """A live heads-up about a person with no telling words is, at least, suspicious."""

@@ -24,7 +24,7 @@ from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, DuplicateError, NotFoundError, Refusal, ShopWatchError
 from config.schemes import SchemesFile
-from storage.enums import AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrigin
+from config.vocabulary import AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrigin
 from storage.members import Applicant
 from storage.models import Invite, Member, Scheme
 from storage.outbox import Delivery

@@ -3,7 +3,7 @@ will never get an alert, a right the bot lacks in a chat."""
 
 from __future__ import annotations
 
-from storage.enums import MemberStatus, Role
+from config.vocabulary import MemberStatus, Role
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
 from storage.store import Store

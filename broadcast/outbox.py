@@ -43,7 +43,7 @@ from broadcast.delivery import (
 from broadcast.metrics import Metrics
 from config.backoff import Backoff
 from config.errors import NotFoundError, StorageError
-from storage.enums import OutboxKind
+from config.vocabulary import OutboxKind
 from storage.models import OutboxRow, utcnow
 from storage.outbox import ChatShards, Delivery, ShardFilter, shard_of
 from storage.outbox_notify import OutboxListener

@@ -23,9 +23,7 @@ from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
 from broadcast.texts import subjects as subject_texts
-from config.schemes import Category, Urgency
-from config.vocabulary import OperatorStatus
-from storage.enums import ReportStatus
+from config.vocabulary import Category, OperatorStatus, ReportStatus, Urgency
 from storage.models import Report
 from storage.places import members_place
 

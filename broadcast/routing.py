@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from config.schemes import Category, SchemesFile, Urgency
+from config.schemes import SchemesFile
+from config.vocabulary import Category, Urgency
 
 
 class Audience(StrEnum):

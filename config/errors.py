@@ -91,19 +91,6 @@ class ReportClosedError(ShopWatchError):
     """The report was withdrawn by its sender: it takes no more statuses or updates."""
 
 
-class QueryError(ShopWatchError):
-    """A search the person typed that we cannot run: a bad date, an unknown filter value.
-
-    `reason` names what is wrong and `value` quotes the part at fault, so
-    `broadcast.texts.search` can say it in plain words without this module knowing them.
-    """
-
-    def __init__(self, reason: str, value: str = "") -> None:
-        super().__init__(f"{reason}: {value}" if value else reason)
-        self.reason = reason
-        self.value = value
-
-
 class TooManyAlertsError(ShopWatchError):
     """A member is posting faster than any real incident needs; one chatty sender must
     not crowd out every other shop's alerts."""

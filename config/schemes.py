@@ -29,26 +29,7 @@ from pydantic import (
 
 from config.errors import ConfigError
 from config.toml_lines import line_of
-
-
-class Category(StrEnum):
-    """What happened; the slugs are shared by the schemes file, the log and exports."""
-
-    THEFT = "theft"
-    SUSPICIOUS = "suspicious"
-    VIOLENCE = "violence"
-    ASB = "asb"
-    FRAUD = "fraud"
-    DAMAGE = "damage"
-    OTHER = "other"
-
-
-class Urgency(StrEnum):
-    """`now` is a live alert that is broadcast; `log` is after the fact and only stored."""
-
-    NOW = "now"
-    LOG = "log"
-
+from config.vocabulary import Category, Urgency
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]

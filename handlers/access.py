@@ -17,9 +17,9 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 from broadcast.chat_guard import ChatGuard, Person
 from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
+from config.vocabulary import AuditOutcome
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.roles import not_active
-from storage.enums import AuditOutcome
 from storage.models import utcnow
 from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
 

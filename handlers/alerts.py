@@ -31,12 +31,10 @@ from config.errors import (
     Refusal,
     ReportClosedError,
 )
-from config.schemes import Category, Urgency
-from config.vocabulary import OperatorStatus
+from config.vocabulary import Category, OperatorStatus, Role, Urgency
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.keyboards import keyboard
 from handlers.roles import EVERYONE_ACTIVE, refuse, requires
-from storage.enums import Role
 from storage.models import Report
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from broadcast.outbox import OutboxWorker
 from broadcast.subjects.service import SubjectService
 from config.schemes import SchemesFile
 from config.settings import Settings
-from storage.enums import MemberStatus, Role
+from config.vocabulary import MemberStatus, Role
 from storage.models import Member, Scheme
 from storage.photos import PhotoStore
 from storage.store import Store

@@ -20,9 +20,9 @@ from broadcast.exports import export_directory, queue_export
 from broadcast.texts import export as export_texts
 from broadcast.texts import formats
 from config.errors import InvalidInputError, Refusal, ShopWatchError
+from config.vocabulary import Role
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import refuse, requires
-from storage.enums import Role
 from storage.export.build import build_export
 from storage.export.period import ExportPeriod, last_full_week, parse_period
 from storage.export.records import ExportedBy, member_reference

@@ -17,10 +17,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from broadcast.texts import formats
 from broadcast.texts import grading as grading_texts
 from config.errors import InvalidInputError, NotFoundError, Refusal
+from config.vocabulary import AuditOutcome, Role
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.roles import refuse, requires
-from storage.enums import AuditOutcome, Role
 from storage.grading import Grading, GradingPart, grading_of, regrade
 from storage.models import Report
 from storage.search import VIEW_ACTION

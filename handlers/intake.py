@@ -65,13 +65,12 @@ from config.errors import (
     StorageError,
     TooManyAlertsError,
 )
-from config.schemes import Urgency
+from config.vocabulary import RoleOrigin, Urgency
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.photo_size import evidence_size
 from handlers.roles import EVERYONE_ACTIVE, requires
 from handlers.voice import relay_voice
-from storage.enums import RoleOrigin
 from storage.models import utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import Buttons, MessagePayload

@@ -35,11 +35,11 @@ from broadcast.texts import common as common_texts
 from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, NotFoundError, Refusal
+from config.vocabulary import Role
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.join import desk, join_handlers
 from handlers.keyboards import keyboard
 from handlers.roles import refuse, requires
-from storage.enums import Role
 from storage.models import Member, Scheme, utcnow
 
 PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)

@@ -14,8 +14,8 @@ from broadcast.radio.bridge import CALLBACK_PREFIX
 from broadcast.texts import radio as radio_texts
 from broadcast.texts import refusals as refusal_texts
 from config.errors import NotFoundError, Refusal
+from config.vocabulary import OutboxKind, Role
 from handlers.context import ShopWatchContext
-from storage.enums import OutboxKind, Role
 from storage.outbox import Delivery
 from storage.outbox_payloads import EditPayload, MessagePayload, VoicePayload, payload_of
 from storage.radio import RadioCallRepository

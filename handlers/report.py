@@ -59,6 +59,7 @@ from config.errors import (
     StorageError,
     TooManyAlertsError,
 )
+from config.vocabulary import Role
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.photo_size import evidence_size
@@ -78,7 +79,6 @@ from handlers.report_draft import (
     Step,
 )
 from handlers.roles import requires
-from storage.enums import Role
 
 logger = logging.getLogger(__name__)
 

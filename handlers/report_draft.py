@@ -23,7 +23,7 @@ from broadcast import descriptors
 from broadcast.alerts import text_problem
 from broadcast.descriptors import Descriptors, registration_in
 from broadcast.police_refs import police_reference_in
-from config.schemes import Category, Urgency
+from config.vocabulary import Category, Urgency
 
 USER_DATA_KEY = "report"
 

@@ -15,8 +15,8 @@ from telegram import Update
 
 from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
+from config.vocabulary import AuditOutcome, MemberStatus, Role
 from handlers.context import Membership, ShopWatchContext, Viewer
-from storage.enums import AuditOutcome, MemberStatus, Role
 
 logger = logging.getLogger(__name__)
 

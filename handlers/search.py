@@ -15,11 +15,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from broadcast import render, search_cards
 from broadcast.subjects.service import MAKERS
 from broadcast.texts import search as search_texts
-from config.errors import InvalidPhotoError, NotFoundError, QueryError, Refusal
+from config.errors import InvalidInputError, InvalidPhotoError, NotFoundError, Refusal
+from config.vocabulary import AuditOutcome, ReportStatus, Role
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.roles import requires
-from storage.enums import AuditOutcome, ReportStatus, Role
 from storage.models import Photo, utcnow
 from storage.query import MAX_QUERY_CHARS, clean_text, parse_query
 from storage.search import SEARCH_ACTION, VIEW_ACTION, SearchPage, SearchScope
@@ -79,7 +79,7 @@ async def search_command(
     now = utcnow()
     try:
         query = parse_query(text, now=now, timezone=membership.scheme.timezone)
-    except QueryError as error:
+    except InvalidInputError as error:
         await context.store.audit.record(
             user.id,
             SEARCH_ACTION,
@@ -160,7 +160,7 @@ async def _turn_page(
             actor=user.id,
             actor_member_id=membership.member.id,
         )
-    except (NotFoundError, QueryError):
+    except (NotFoundError, InvalidInputError):
         await context.store.audit.record(
             user.id,
             SEARCH_ACTION,

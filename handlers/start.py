@@ -17,8 +17,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from broadcast import commands
 from broadcast.texts import common as common_texts
+from config.vocabulary import Role
 from handlers.context import ShopWatchContext
-from storage.enums import Role
 
 logger = logging.getLogger(__name__)
 

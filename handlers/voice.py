@@ -21,8 +21,8 @@ from broadcast.radio.bridge import RadioBridge
 from broadcast.radio.channel import Transmission
 from broadcast.radio.script import RADIO_CHAT
 from broadcast.texts import radio as radio_texts
+from config.vocabulary import EventKind, Role
 from handlers.context import ShopWatchContext
-from storage.enums import EventKind, Role
 from storage.models import ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import RadioPayload

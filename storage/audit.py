@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.enums import AuditOutcome
+from config.vocabulary import AuditOutcome
 from storage.models import AuditEntry
 from storage.transaction import transaction
 

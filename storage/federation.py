@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.enums import OutboxKind, OutboxState
+from config.vocabulary import OutboxKind, OutboxState
 from storage.models import OutboxRow, Photo
 from storage.outbox_payloads import read_federation
 from storage.transaction import transaction

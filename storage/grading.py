@@ -27,7 +27,7 @@ from enum import StrEnum
 from sqlmodel import col, select
 
 from config.errors import InvalidInputError, NotFoundError
-from storage.enums import (
+from config.vocabulary import (
     AuditOutcome,
     EventKind,
     HandlingCode,

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
-from storage.enums import Role
+from config.vocabulary import Role
 from storage.models import Invite
 from storage.transaction import transaction
 

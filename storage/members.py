@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import DuplicateError, NotFoundError
-from storage.enums import MemberStatus
+from config.vocabulary import MemberStatus
 from storage.models import Invite, Member, Scheme, utcnow
 from storage.outbox import Delivery
 from storage.schemes import COORDINATOR_PLACEHOLDER_NAME

@@ -19,9 +19,9 @@ from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from config.schemes import Category, Urgency
-from storage.enums import (
+from config.vocabulary import (
     AuditOutcome,
+    Category,
     EventKind,
     HandlingCode,
     IntelligenceAssessment,
@@ -33,6 +33,7 @@ from storage.enums import (
     Role,
     RoleOrigin,
     SourceEvaluation,
+    Urgency,
 )
 
 # Named constraints let later migrations alter them on SQLite, where batch mode

@@ -35,7 +35,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import DuplicateError, NotFoundError
-from storage.enums import OutboxKind, OutboxState
+from config.vocabulary import OutboxKind, OutboxState
 from storage.models import OutboxRow, utcnow
 from storage.outbox_payloads import OutboxPayload, stored
 from storage.transaction import transaction

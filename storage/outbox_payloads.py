@@ -7,7 +7,7 @@ a row with a missing or misspelt field is refused before it is stored, and a sen
 reads the model back (`read`), so a row changed since (by hand, by an older version)
 is given up on with the reason instead of failing halfway through a send.
 
-Adding an outbox kind: a member of `storage.enums.OutboxKind`, a model here with
+Adding an outbox kind: a member of `config.vocabulary.OutboxKind`, a model here with
 `kind: Literal[OutboxKind.X]`, a place in `OutboxPayload`, and a sender for it
 (`broadcast.delivery`).
 """
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from storage.enums import OutboxKind
+from config.vocabulary import OutboxKind
 from storage.models import OutboxRow
 
 Button = tuple[str, str]

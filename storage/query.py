@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from config.errors import QueryError
-from config.schemes import Category
-from storage.enums import ReportStatus
+from config.errors import InvalidInputError
+from config.vocabulary import Category, ReportStatus
 
 MAX_QUERY_CHARS = 500
 MAX_WORDS = 12
@@ -196,12 +195,12 @@ class _Parts:
 def parse_query(text: str, *, now: datetime, timezone: str | ZoneInfo) -> SearchQuery:
     """Parse what a person typed; dates are days in the scheme's `timezone`.
 
-    Raises `QueryError` (and nothing else) for anything that cannot be searched.
+    Raises `InvalidInputError` (and nothing else) for anything that cannot be searched.
     """
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError("too_long", str(MAX_QUERY_CHARS))
+        raise InvalidInputError("too_long", str(MAX_QUERY_CHARS))
     cleaned = clean_text(text)
     zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
     parts = _Parts()
@@ -218,15 +217,15 @@ def parse_query(text: str, *, now: datetime, timezone: str | ZoneInfo) -> Search
             (v for v in (match["straight"], match["curly"], match["bare"]) if v is not None), ""
         ).strip()
         if not value:
-            raise QueryError("missing_value", f"{name}:")
+            raise InvalidInputError("missing_value", f"{name}:")
         _apply(parts, name, value, now, zone)
     leftover.append(cleaned[position:])
     words = _unique(words_of(" ".join(leftover)))
     if len(words) > MAX_WORDS:
-        raise QueryError("too_many_words", str(MAX_WORDS))
+        raise InvalidInputError("too_many_words", str(MAX_WORDS))
     for word in words:
         if len(word) > MAX_WORD_CHARS:
-            raise QueryError("word_too_long", word[:20])
+            raise InvalidInputError("word_too_long", word[:20])
     since = parts.since or parts.start
     _check_range(since, parts.until, now)
     query = SearchQuery(
@@ -241,7 +240,7 @@ def parse_query(text: str, *, now: datetime, timezone: str | ZoneInfo) -> Search
         police_reference=parts.police_reference,
     )
     if not query.words and not query.filtered:
-        raise QueryError("empty")
+        raise InvalidInputError("empty")
     return query
 
 
@@ -251,15 +250,15 @@ def _unique(words: list[str]) -> list[str]:
 
 def _check_range(since: datetime | None, until: datetime | None, now: datetime) -> None:
     if since is not None and until is not None and until <= since:
-        raise QueryError("range_reversed")
+        raise InvalidInputError("range_reversed")
     if since is not None and (until or max(now, since)) - since > MAX_RANGE:
-        raise QueryError("range_too_long", "2 years")
+        raise InvalidInputError("range_too_long", "2 years")
 
 
 def _apply(parts: _Parts, name: str, value: str, now: datetime, zone: ZoneInfo) -> None:
     single = name in ("since", "from", "to", "shop", "ref")
     if single and name in parts.seen:
-        raise QueryError("repeated", f"{name}:")
+        raise InvalidInputError("repeated", f"{name}:")
     parts.seen.add(name)
     _HANDLERS[name](parts, value, now, zone)
 
@@ -270,10 +269,10 @@ def _choices(value: str, name: str, allowed: dict[str, str]) -> list[str]:
         if not item:
             continue
         if item not in allowed:
-            raise QueryError(f"bad_{name}", item[:40])
+            raise InvalidInputError(f"bad_{name}", item[:40])
         chosen.append(allowed[item])
     if not chosen:
-        raise QueryError("missing_value", f"{name}:")
+        raise InvalidInputError("missing_value", f"{name}:")
     return chosen
 
 
@@ -299,7 +298,7 @@ def _has(parts: _Parts, value: str, _now: datetime, _zone: ZoneInfo) -> None:
 
 def _since(parts: _Parts, value: str, now: datetime, zone: ZoneInfo) -> None:
     if "from" in parts.seen and parts.start is not None:
-        raise QueryError("since_and_from")
+        raise InvalidInputError("since_and_from")
     lowered = value.lower()
     today = now.astimezone(zone).date()
     if lowered == "today":
@@ -309,7 +308,7 @@ def _since(parts: _Parts, value: str, now: datetime, zone: ZoneInfo) -> None:
     elif period := _PERIOD.fullmatch(lowered):
         amount = int(period["count"]) * _UNITS[period["unit"]]
         if amount > MAX_RANGE:
-            raise QueryError("range_too_long", "2 years")
+            raise InvalidInputError("range_too_long", "2 years")
         parts.since = now - amount
     else:
         parts.since = _midnight(_date(value, "since"), zone)
@@ -317,7 +316,7 @@ def _since(parts: _Parts, value: str, now: datetime, zone: ZoneInfo) -> None:
 
 def _from(parts: _Parts, value: str, _now: datetime, zone: ZoneInfo) -> None:
     if parts.since is not None:
-        raise QueryError("since_and_from")
+        raise InvalidInputError("since_and_from")
     parts.start = _midnight(_date(value, "from"), zone)
 
 
@@ -328,13 +327,13 @@ def _to(parts: _Parts, value: str, _now: datetime, zone: ZoneInfo) -> None:
 
 def _shop(parts: _Parts, value: str, _now: datetime, _zone: ZoneInfo) -> None:
     if len(value) > MAX_SHOP_CHARS:
-        raise QueryError("bad_shop", value[:20])
+        raise InvalidInputError("bad_shop", value[:20])
     parts.shop = value.casefold()
 
 
 def _reference(parts: _Parts, value: str, _now: datetime, _zone: ZoneInfo) -> None:
     if not _REFERENCE.fullmatch(value):
-        raise QueryError("bad_ref", value[:40])
+        raise InvalidInputError("bad_ref", value[:40])
     parts.police_reference = value.upper()
 
 
@@ -366,7 +365,7 @@ def _date(value: str, name: str) -> date:
     try:
         return calendar_day(value)
     except ValueError:
-        raise QueryError("bad_date", f"{name}:{value[:40]}") from None
+        raise InvalidInputError("bad_date", f"{name}:{value[:40]}") from None
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

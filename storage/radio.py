@@ -23,8 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
-from config.schemes import Category, Urgency
-from storage.enums import EventKind, OutboxKind, ReportSource, ReportStatus
+from config.vocabulary import Category, EventKind, OutboxKind, ReportSource, ReportStatus, Urgency
 from storage.files import private_dir, tighten
 from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
-from storage.enums import OutboxKind
+from config.vocabulary import OutboxKind
 from storage.models import OutboxRow, Photo, Report, ReportEvent
 from storage.outbox import Delivery
 from storage.transaction import transaction

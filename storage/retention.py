@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, text
 from sqlmodel import col, or_, select
 
-from storage.enums import AuditOutcome, EventKind
+from config.vocabulary import AuditOutcome, EventKind
 from storage.models import AuditEntry, Photo, Report, ReportEvent, Scheme
 from storage.photos import PhotoStore
 from storage.radio import RECORDINGS, recording_path

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
 from config.schemes import SchemeConfig, SchemesFile
-from storage.enums import AuditOutcome, MemberStatus, Role, RoleOrigin
+from config.vocabulary import AuditOutcome, MemberStatus, Role, RoleOrigin
 from storage.models import AuditEntry, Member, Scheme, utcnow
 from storage.transaction import transaction
 

@@ -40,8 +40,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from config.errors import NotFoundError
+from config.vocabulary import AuditOutcome, Role
 from storage.audit import AuditLog
-from storage.enums import AuditOutcome, Role
 from storage.models import AuditEntry, Member, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.query import SearchQuery, matches, parse_query, spellings
 from storage.transaction import transaction

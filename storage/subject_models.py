@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.enums import (
+from config.vocabulary import (
     AppealOutcome,
     NoticeStage,
     SubjectKind,

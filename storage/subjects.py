@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import InvalidInputError, NotFoundError, ReportClosedError
-from storage.enums import (
+from config.vocabulary import (
     AppealOutcome,
     ReportStatus,
     SubjectKind,

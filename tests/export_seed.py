@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
-from config.schemes import Category, Urgency
-from storage.enums import EventKind, MemberStatus, ReportSource, Role
+from config.vocabulary import Category, EventKind, MemberStatus, ReportSource, Role, Urgency
 from storage.export.period import ExportPeriod
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.photos import PhotoStore, StoredPhoto

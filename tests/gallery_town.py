@@ -21,9 +21,9 @@ import aiohttp
 from PIL import Image, ImageDraw
 
 from broadcast.subjects.service import Actor, SubjectService
+from config.vocabulary import MemberStatus, Role
 from sandbox import MessageView, Person
 from sandbox.web_apps import WebAppLaunch, init_data_for, launch
-from storage.enums import MemberStatus, Role
 from storage.models import Member
 from tests.town import Town, running_town
 

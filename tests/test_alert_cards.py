@@ -21,8 +21,7 @@ from broadcast.render import (
 from broadcast.routing import Audience
 from broadcast.search_cards import report_card
 from broadcast.texts import report as report_texts
-from config.schemes import Category, Urgency
-from storage.enums import ReportStatus
+from config.vocabulary import Category, ReportStatus, Urgency
 from storage.models import Report
 from storage.search import ReportFile
 

@@ -22,17 +22,18 @@ from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import intake as intake_texts
 from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
-from config.schemes import Category, Urgency
-from sandbox import Group, MessageView, Person
-from storage.enums import (
+from config.vocabulary import (
     AuditOutcome,
+    Category,
     EventKind,
     MemberStatus,
     OutboxKind,
     OutboxState,
     ReportStatus,
     Role,
+    Urgency,
 )
+from sandbox import Group, MessageView, Person
 from storage.models import Member, Report, utcnow
 from tests.town import Town
 

@@ -12,7 +12,7 @@ from telegram.request import HTTPXRequest
 
 from bot.health import Readiness
 from bot.web import SECRET_HEADER, build_web_app
-from storage.enums import AuditOutcome
+from config.vocabulary import AuditOutcome
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
 from tests.town import WEBHOOK_SECRET, Town

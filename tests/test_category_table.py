@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from broadcast.keywords import DEFAULT_CATEGORY, SERIOUSNESS, guess, guess_category
-from config.schemes import Category
+from config.vocabulary import Category
 
 DATA = Path(__file__).parent / "data"
 

@@ -21,9 +21,9 @@ from broadcast.texts import membership as membership_texts
 from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
 from config.schemes import SchemesFile, parse_schemes
+from config.vocabulary import AuditOutcome, MemberStatus, Role
 from sandbox import Group, MessageView, Person, SandboxUsageError
 from sandbox.formatting import detect_entities
-from storage.enums import AuditOutcome, MemberStatus, Role
 from storage.models import AuditEntry, Member
 from tests.sandbox_fixtures import make_jpeg
 from tests.town import BOT_TOKEN, EXAMPLE_SCHEMES, Town, running_town

@@ -9,8 +9,8 @@ import pytest
 from broadcast import commands
 from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
+from config.vocabulary import Role
 from sandbox import Person
-from storage.enums import Role
 from tests.town import Town
 
 

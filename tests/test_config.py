@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from config.errors import ConfigError
-from config.schemes import Category, ChatPolicy, Urgency, load_schemes, parse_schemes
+from config.schemes import ChatPolicy, load_schemes, parse_schemes
 from config.settings import load_settings
+from config.vocabulary import Category, Urgency
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "schemes.example.toml"
 

@@ -26,10 +26,10 @@ from broadcast.texts import alerts as alert_texts
 from broadcast.texts import common as common_texts
 from broadcast.texts import membership as membership_texts
 from broadcast.texts import report as report_texts
+from config.vocabulary import MemberStatus
 from handlers.join import NAME_LIMIT, SHOP_LIMIT
 from sandbox import Group, MessageView
 from sandbox.raw_updates import push_raw_update
-from storage.enums import MemberStatus
 from tests.sandbox_fixtures import make_jpeg
 from tests.town import WEBHOOK_SECRET, Town, running_town
 

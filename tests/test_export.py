@@ -31,10 +31,10 @@ from broadcast.exports import run_weekly_exports
 from broadcast.texts import grading as grading_texts
 from broadcast.texts import refusals as refusal_texts
 from config.errors import InvalidInputError, NotFoundError, Refusal
-from config.schemes import Category, Urgency, load_schemes
-from sandbox import MessageView, Person
-from storage.enums import (
+from config.schemes import load_schemes
+from config.vocabulary import (
     AuditOutcome,
+    Category,
     EventKind,
     HandlingCode,
     IntelligenceAssessment,
@@ -42,7 +42,9 @@ from storage.enums import (
     ReportStatus,
     Role,
     SourceEvaluation,
+    Urgency,
 )
+from sandbox import MessageView, Person
 from storage.export.build import ExportResult, build_export
 from storage.export.columns import REPORT_COLUMNS, WITNESS_COLUMNS
 from storage.export.json_file import SCHEMA_FILE

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from broadcast.subjects.galleries import expire_galleries
 from broadcast.subjects.notices import NoticeTerms
 from config.schemes import SchemesFile
-from storage.enums import NoticeStage
+from config.vocabulary import NoticeStage
 from storage.export.build import ExportResult, build_export
 from storage.export.columns import NOTICE_COLUMNS, SUBJECT_COLUMNS
 from storage.export.json_file import SCHEMA_FILE

@@ -29,6 +29,7 @@ from broadcast.texts import alerts as alert_texts
 from broadcast.texts import common as common_texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
+from config.vocabulary import MemberStatus, OutboxKind, OutboxState, Role
 from sandbox import (
     BotApiSandbox,
     BotHandle,
@@ -38,7 +39,6 @@ from sandbox import (
     SandboxLimits,
 )
 from storage.engine import SQLITE_BUSY_TIMEOUT_MS
-from storage.enums import MemberStatus, OutboxKind, OutboxState, Role
 from storage.models import Member
 from storage.store import Store
 from tests.sandbox_fixtures import make_jpeg

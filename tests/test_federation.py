@@ -34,8 +34,7 @@ from broadcast.federation.protocol import ALERTS_PATH
 from broadcast.federation.signing import PeerKeys, SharedSecret
 from broadcast.texts import alerts as alert_texts
 from config.schemes import SchemesFile, load_schemes
-from sandbox import BotApiSandbox, MessageView, SandboxLimits
-from storage.enums import (
+from config.vocabulary import (
     AuditOutcome,
     OutboxKind,
     OutboxState,
@@ -43,6 +42,7 @@ from storage.enums import (
     ReportStatus,
     Role,
 )
+from sandbox import BotApiSandbox, MessageView, SandboxLimits
 from storage.models import AuditEntry, Report, utcnow
 from storage.outbox_payloads import read_federation
 from tests.town import Town, listening_socket, port_of, town_settings

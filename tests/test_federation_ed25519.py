@@ -33,7 +33,7 @@ from broadcast.texts import alerts as alert_texts
 from config.errors import ConfigError
 from config.schemes import parse_schemes
 from config.settings import load_settings
-from storage.enums import AuditOutcome, OutboxKind, ReportSource, Role
+from config.vocabulary import AuditOutcome, OutboxKind, ReportSource, Role
 from storage.outbox_payloads import read_federation
 from tests.test_federation import (
     NORWICH,

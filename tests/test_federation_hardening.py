@@ -28,7 +28,7 @@ from broadcast.federation.protocol import ALERTS_PATH
 from broadcast.federation.signing import SharedSecret
 from config.errors import ConfigError
 from config.schemes import parse_schemes
-from storage.enums import OutboxKind
+from config.vocabulary import OutboxKind
 from storage.models import OutboxRow
 from tests.test_federation import (
     NORWICH_FILE,

@@ -21,10 +21,9 @@ from broadcast.intake import VOICE_NOTE
 from broadcast.radio import audio
 from broadcast.radio.speech import EspeakSynthesizer
 from broadcast.texts import intake as words
-from config.schemes import Urgency
+from config.vocabulary import MemberStatus, Role, RoleOrigin, Urgency
 from handlers.intake import expire_offers
 from sandbox import MessageView, Person
-from storage.enums import MemberStatus, Role, RoleOrigin
 from storage.models import Member, Report, utcnow
 from tests.radio_needs import missing, need_espeak
 from tests.test_alerts import (

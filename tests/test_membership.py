@@ -16,8 +16,8 @@ from broadcast.texts import common as common_texts
 from broadcast.texts import membership as membership_texts
 from broadcast.texts import refusals as refusal_texts
 from config.errors import DuplicateError, NotFoundError, Refusal
+from config.vocabulary import AuditOutcome, MemberStatus, Role
 from sandbox import MessageView, Person
-from storage.enums import AuditOutcome, MemberStatus, Role
 from storage.members import Applicant
 from storage.models import AuditEntry, Member
 from storage.outbox import Delivery

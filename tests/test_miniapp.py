@@ -26,9 +26,9 @@ from broadcast.callbacks import CallbackSigner
 from broadcast.membership import Decision, MembershipDesk
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.service import Actor, SubjectService
+from config.vocabulary import AuditOutcome, NoticeStage, Role
 from sandbox import SandboxUsageError
 from sandbox.web_apps import init_data_for, sign_init_data
-from storage.enums import AuditOutcome, NoticeStage, Role
 from storage.models import AuditEntry, utcnow
 from tests.browser_needs import REQUIRE_BROWSER, missing
 from tests.gallery_town import DESCRIPTION, MINIAPP_URL, GalleryTown, enrol, gallery_town

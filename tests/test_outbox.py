@@ -14,9 +14,8 @@ from datetime import timedelta
 
 from bot.runtime import BotRuntime
 from broadcast.outbox import OutboxWorker
-from config.schemes import Category, Urgency
+from config.vocabulary import Category, OutboxState, Urgency
 from sandbox import SandboxLimits
-from storage.enums import OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import AlertPayload, EditPayload

@@ -31,9 +31,9 @@ from broadcast.render import (
 )
 from broadcast.routing import Audience
 from config.errors import ConfigError
-from config.schemes import Category, Urgency, load_schemes, parse_schemes
+from config.schemes import load_schemes, parse_schemes
+from config.vocabulary import Category, ReportStatus, Urgency
 from sandbox import shown_text
-from storage.enums import ReportStatus
 from storage.models import Report
 
 BOUNDED = settings(max_examples=150, deadline=None)

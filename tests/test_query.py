@@ -1,4 +1,4 @@
-"""The search language: what people type becomes a typed query, or one clear QueryError."""
+"""The search language: what people type becomes a typed query, or one clear InvalidInputError."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.errors import QueryError
-from config.schemes import Category
-from storage.enums import ReportStatus
+from config.errors import InvalidInputError
+from config.vocabulary import Category, ReportStatus
 from storage.query import (
     FILTER_NAMES,
     SearchQuery,
@@ -107,7 +106,7 @@ def test_query_syntax_and_sql_are_only_words(text: str, words: tuple[str, ...]) 
     ],
 )
 def test_what_cannot_be_searched_is_a_query_error(text: str, reason: str) -> None:
-    with pytest.raises(QueryError) as raised:
+    with pytest.raises(InvalidInputError) as raised:
         parse(text)
 
     assert raised.value.reason == reason
@@ -155,7 +154,7 @@ pieces = st.one_of(
 def test_any_text_parses_or_is_a_query_error(text: str) -> None:
     try:
         query = parse(text)
-    except QueryError:
+    except InvalidInputError:
         return
     assert all(words_of(word) == [word] for word in query.words)
 
@@ -163,7 +162,7 @@ def test_any_text_parses_or_is_a_query_error(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=600))
 def test_any_unicode_at_all_parses_or_is_a_query_error(text: str) -> None:
-    with contextlib.suppress(QueryError):
+    with contextlib.suppress(InvalidInputError):
         parse(text)
 
 

@@ -27,9 +27,9 @@ from broadcast.texts import radio as radio_texts
 from broadcast.texts import refusals as refusal_texts
 from broadcast.texts import search as search_texts
 from config.errors import Refusal
-from config.schemes import Category, RadioConfig, SchemesFile, Urgency, load_schemes
+from config.schemes import RadioConfig, SchemesFile, load_schemes
+from config.vocabulary import Category, MemberStatus, Role, Urgency
 from sandbox import MessageView, Person
-from storage.enums import MemberStatus, Role
 from storage.models import Member, Report
 from storage.radio import NO_WORDS
 from tests.murmur import Murmur

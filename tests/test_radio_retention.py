@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import col, update
 
 from config.errors import NotFoundError
-from config.schemes import Category, Urgency
+from config.vocabulary import Category, Urgency
 from storage.models import Report, utcnow
 from storage.photos import PhotoStore
 from storage.radio import RadioCall, RadioCallRepository

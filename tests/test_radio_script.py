@@ -11,7 +11,8 @@ from broadcast.radio.assembler import TransmissionAssembler
 from broadcast.radio.channel import SAMPLE_RATE
 from broadcast.radio.checks import radio_checks
 from broadcast.radio.script import alert_script, radio_deliveries, radio_status_deliveries
-from config.schemes import Category, RadioConfig, SchemeConfig, Urgency, load_schemes
+from config.schemes import RadioConfig, SchemeConfig, load_schemes
+from config.vocabulary import Category, Urgency
 from storage.models import Report
 from storage.outbox_payloads import RadioPayload
 from tests.town import EXAMPLE_SCHEMES

@@ -22,9 +22,9 @@ from broadcast.texts import formats
 from broadcast.texts import refusals as refusal_texts
 from broadcast.texts import report as report_texts
 from config.errors import Refusal
-from config.schemes import Category, Urgency, load_schemes
+from config.schemes import load_schemes
+from config.vocabulary import Category, MemberStatus, Role, Urgency
 from sandbox import MessageView, Person
-from storage.enums import MemberStatus, Role
 from storage.models import Member, Report
 from storage.store import Store
 from tests.sandbox_fixtures import make_jpeg

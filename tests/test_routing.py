@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from broadcast.routing import Audience, recipients
-from config.schemes import Category, Urgency, load_schemes
+from config.schemes import load_schemes
+from config.vocabulary import Category, Urgency
 
 SCHEMES = load_schemes(Path(__file__).resolve().parent.parent / "schemes.example.toml")
 

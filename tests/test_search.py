@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 
 from broadcast.texts import search as search_texts
-from config.schemes import Category, Urgency
+from config.vocabulary import AuditOutcome, Category, EventKind, MemberStatus, Role, Urgency
 from sandbox import MessageView, Person
-from storage.enums import AuditOutcome, EventKind, MemberStatus, Role
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.store import Store
 from tests.town import Town

@@ -15,9 +15,9 @@ from sqlalchemy import Integer, String, column, insert, table, update
 from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from config.schemes import Category, SchemesFile, Urgency
+from config.schemes import SchemesFile
+from config.vocabulary import Category, EventKind, MemberStatus, ReportStatus, Role, Urgency
 from storage.engine import create_engine, make_session_factory
-from storage.enums import EventKind, MemberStatus, ReportStatus, Role
 from storage.migrate import upgrade
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.query import parse_query

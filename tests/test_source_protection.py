@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from config.vocabulary import MemberStatus, Role
 from sandbox import MessageView, Person
-from storage.enums import MemberStatus, Role
 from storage.export.records import member_reference
 from tests.test_alerts import (
     NORWICH,

@@ -19,10 +19,10 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 from config.errors import DuplicateError, NotFoundError, StorageError
-from config.schemes import Category, SchemesFile, Urgency, parse_schemes
-from storage.engine import create_engine
-from storage.enums import (
+from config.schemes import SchemesFile, parse_schemes
+from config.vocabulary import (
     AuditOutcome,
+    Category,
     EventKind,
     HandlingCode,
     IntelligenceAssessment,
@@ -32,7 +32,9 @@ from storage.enums import (
     Role,
     RoleOrigin,
     SourceEvaluation,
+    Urgency,
 )
+from storage.engine import create_engine
 from storage.migrate import current_revision, head_revision, include_name, upgrade
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.outbox import Delivery

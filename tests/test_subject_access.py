@@ -23,7 +23,7 @@ from broadcast.subjects.viewing import GalleryViewer
 from broadcast.texts import subjects as texts
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from config.schemes import SchemesFile, load_schemes, parse_schemes
-from storage.enums import AuditOutcome, NoticeStage, Role, SuggestionReason
+from config.vocabulary import AuditOutcome, NoticeStage, Role, SuggestionReason
 from storage.places import member_reference
 from storage.store import Store
 from tests.storage_fixtures import EXAMPLE_SCHEMES, command_line_deployment

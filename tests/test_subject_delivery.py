@@ -13,7 +13,7 @@ from broadcast.subjects.digest import run_weekly_digests
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.reminders import run_nightly
 from broadcast.subjects.service import Actor, SubjectService
-from storage.enums import NoticeStage
+from config.vocabulary import NoticeStage
 from storage.models import utcnow
 from tests.test_alerts import THEFT, phone_photo
 from tests.town import Town

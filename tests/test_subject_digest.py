@@ -17,8 +17,8 @@ from sqlalchemy import update
 from broadcast.subjects.digest import run_weekly_digests
 from broadcast.subjects.notices import NoticeTerms
 from config.errors import AccessDeniedError
-from config.schemes import Category, SchemesFile
-from storage.enums import EventKind, NoticeStage, ReportSource, ReportStatus, Role
+from config.schemes import SchemesFile
+from config.vocabulary import Category, EventKind, NoticeStage, ReportSource, ReportStatus, Role
 from storage.models import OutboxRow, ReportEvent, Scheme
 from storage.outbox_payloads import MessagePayload, read
 from storage.store import Store

@@ -13,8 +13,8 @@ from broadcast.subjects.service import Actor
 from broadcast.texts import refusals
 from broadcast.texts import subjects as subject_texts
 from config.errors import Refusal
+from config.vocabulary import AuditOutcome, MemberStatus, NoticeStage, Role, SubjectKind
 from sandbox import MessageView
-from storage.enums import AuditOutcome, MemberStatus, NoticeStage, Role, SubjectKind
 from storage.models import Member, utcnow
 from tests.test_alerts import (
     NORWICH,

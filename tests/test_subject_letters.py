@@ -21,7 +21,7 @@ from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.service import Deployment, SubjectService
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from config.schemes import SchemesFile, load_schemes, parse_schemes
-from storage.enums import AppealOutcome, AuditOutcome, NoticeStage
+from config.vocabulary import AppealOutcome, AuditOutcome, NoticeStage
 from storage.store import Store
 from tests.storage_fixtures import EXAMPLE_SCHEMES, command_line_deployment
 from tests.test_subjects import Norwich, cctv_still, town

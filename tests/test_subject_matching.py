@@ -24,7 +24,7 @@ from broadcast.subjects.matching import (
     suggest_for_report,
 )
 from config.schemes import SchemesFile
-from storage.enums import SuggestionReason, SuggestionState
+from config.vocabulary import SuggestionReason, SuggestionState
 from storage.photos import crop_hashes, hamming, perceptual_hash, reencode
 from storage.store import Store
 from storage.subject_models import SubjectPhoto

@@ -15,7 +15,7 @@ import pytest
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.reminders import run_nightly
 from config.schemes import SchemesFile
-from storage.enums import AppealOutcome, NoticeStage, OutboxKind, Role
+from config.vocabulary import AppealOutcome, NoticeStage, OutboxKind, Role
 from storage.outbox_payloads import MessagePayload, read
 from storage.retention import purge_expired
 from storage.store import Store

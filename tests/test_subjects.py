@@ -19,10 +19,11 @@ from broadcast.subjects.galleries import expire_galleries
 from broadcast.subjects.notices import NoticeTerms, add_months
 from broadcast.subjects.service import Actor, SubjectService
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError, ReportClosedError
-from config.schemes import Category, SchemesFile, Urgency, parse_schemes
-from storage.enums import (
+from config.schemes import SchemesFile, parse_schemes
+from config.vocabulary import (
     AppealOutcome,
     AuditOutcome,
+    Category,
     EventKind,
     MemberStatus,
     NoticeStage,
@@ -30,6 +31,7 @@ from storage.enums import (
     Role,
     SubjectKind,
     SubjectStatus,
+    Urgency,
 )
 from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.photos import PhotoStore

@@ -32,9 +32,9 @@ from sqlalchemy import text
 from bot import cli_texts
 from bot.cli import main
 from bot.runtime import BotRuntime
-from config.schemes import Category, SchemesFile, Urgency, load_schemes
+from config.schemes import SchemesFile, load_schemes
+from config.vocabulary import Category, OutboxState, Urgency
 from sandbox import BotApiSandbox, BotHandle, SandboxLimits
-from storage.enums import OutboxState
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import SHARD_COUNT, ChatShards, Delivery
 from storage.outbox_notify import OutboxListener

@@ -19,8 +19,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.schemes import load_schemes
+from config.vocabulary import OutboxState
 from sandbox import BotApiSandbox, SandboxLimits
-from storage.enums import OutboxState
 from storage.store import Store
 from tests.scratch import scratch_postgres_database
 from tests.storage_fixtures import POSTGRES_URL_ENV

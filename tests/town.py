@@ -29,6 +29,7 @@ from broadcast.radio.bridge import RadioBridge
 from broadcast.texts import membership as membership_texts
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
+from config.vocabulary import MemberStatus, Role
 from sandbox import (
     BotApiSandbox,
     BotHandle,
@@ -40,7 +41,6 @@ from sandbox import (
     render,
 )
 from sandbox.state import CallbackRecord, PressRecord
-from storage.enums import MemberStatus, Role
 from storage.models import Member
 from storage.photos import PhotoStore
 from storage.store import Store

@@ -32,7 +32,7 @@ from broadcast.subjects.service import VIEWERS, Actor
 from broadcast.subjects.viewing import GalleryEntry, GalleryViewer, SubjectPage
 from broadcast.subjects.watermark import viewer_reference, watermark
 from config.errors import AccessDeniedError, NotFoundError
-from storage.enums import AuditOutcome, MemberStatus
+from config.vocabulary import AuditOutcome, MemberStatus
 from storage.models import Member, Scheme, utcnow
 from storage.photos import PhotoStore
 from storage.store import Store

@@ -16,8 +16,8 @@ from broadcast.delivery import Sender
 from broadcast.fanout import FanOut
 from config.schemes import SchemesFile
 from config.settings import Settings
+from config.vocabulary import OutboxKind
 from handlers.context import ShopWatchContext
-from storage.enums import OutboxKind
 from storage.photos import PhotoStore
 from storage.store import Store
 

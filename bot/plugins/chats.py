@@ -11,7 +11,7 @@ from bot.senders import telegram_senders
 from broadcast.chat_copies import ChatCopies
 from broadcast.delivery import Sender
 from broadcast.fanout import FanOut
-from storage.enums import OutboxKind
+from config.vocabulary import OutboxKind
 
 
 class ChatsPlugin(Plugin):

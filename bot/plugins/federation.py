@@ -14,7 +14,7 @@ from broadcast.delivery import Sender
 from broadcast.fanout import FanOut
 from broadcast.federation import FederationLink, federation_link
 from broadcast.federation.inbound import FederationReceiver
-from storage.enums import OutboxKind
+from config.vocabulary import OutboxKind
 
 
 class FederationPlugin(Plugin):

@@ -11,10 +11,10 @@ from broadcast.delivery import Sender
 from broadcast.fanout import FanOut
 from broadcast.radio.bridge import RadioBridge, radio_bridge
 from broadcast.radio.script import RadioScripts
+from config.vocabulary import OutboxKind
 from handlers.intake import voice_note_handlers
 from handlers.radio import radio_handlers
 from handlers.voice import voice_handlers
-from storage.enums import OutboxKind
 
 
 class RadioPlugin(Plugin):

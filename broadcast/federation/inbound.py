@@ -33,9 +33,8 @@ from broadcast.federation import protocol, signing
 from broadcast.federation.link import FederationLink
 from broadcast.federation.peers import Peer
 from config.errors import DuplicateError, InvalidPhotoError, NotFoundError
-from config.vocabulary import OPERATOR_STATUSES
+from config.vocabulary import OPERATOR_STATUSES, AuditOutcome, EventKind, ReportSource
 from storage import federation as log
-from storage.enums import AuditOutcome, EventKind, ReportSource
 from storage.models import ReportEvent
 from storage.outbox import Delivery
 from storage.outbox_payloads import FederationReceipt

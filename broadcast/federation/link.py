@@ -40,9 +40,8 @@ from broadcast.notices import tell_coordinators
 from broadcast.render import AlertView
 from broadcast.texts import federation as federation_texts
 from config.schemes import SchemeConfig, SchemesFile
-from config.vocabulary import OPERATOR_STATUSES, ReportChange
+from config.vocabulary import OPERATOR_STATUSES, EventKind, OutboxKind, ReportChange, ReportStatus
 from storage import federation as log
-from storage.enums import EventKind, OutboxKind, ReportStatus
 from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import FederationReceipt, FederationRequest, read_federation

@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from config.schemes import Category, Slug, Urgency
-from storage.enums import ReportStatus
+from config.schemes import Slug
+from config.vocabulary import Category, ReportStatus, Urgency
 
 ALERTS_PATH = "/federation/v1/alerts"
 EVENTS_PATH = "/federation/v1/alerts/{id}/events"

@@ -16,7 +16,8 @@ import re
 from broadcast.fanout import NewReport, ReportChanged
 from broadcast.render import AlertView
 from broadcast.texts import radio as radio_texts
-from config.schemes import SchemeConfig, Urgency
+from config.schemes import SchemeConfig
+from config.vocabulary import Urgency
 from storage.models import Report
 from storage.outbox import Delivery
 from storage.outbox_payloads import RadioPayload

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from broadcast.subjects.notices import add_months
 from broadcast.texts import subjects as texts
-from storage.enums import ReportStatus
+from config.vocabulary import ReportStatus
 from storage.export.files import fresh_dir
 from storage.files import write_private
 from storage.models import AuditEntry, Member, Report, Scheme, utcnow

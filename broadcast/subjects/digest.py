@@ -22,9 +22,10 @@ from sqlmodel import col, select
 
 from broadcast.subjects.service import VIEWERS
 from broadcast.texts import subjects as texts
-from config.schemes import Category, SchemeConfig, SchemesFile
-from storage.enums import (
+from config.schemes import SchemeConfig, SchemesFile
+from config.vocabulary import (
     AuditOutcome,
+    Category,
     MemberStatus,
     NoticeStage,
     ReportSource,

@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from config.schemes import SubjectsConfig
-from storage.enums import AuditOutcome, SubjectKind, SubjectStatus
+from config.vocabulary import AuditOutcome, SubjectKind, SubjectStatus
 from storage.models import Scheme
 from storage.photos import PhotoStore
 from storage.store import Store

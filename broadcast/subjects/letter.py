@@ -19,7 +19,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from broadcast.texts import subjects as texts
-from storage.enums import NoticeStage
+from config.vocabulary import NoticeStage
 from storage.export.pdf_file import wrap
 
 PAGE_WIDTH, PAGE_HEIGHT = A4

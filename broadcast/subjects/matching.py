@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from config.errors import InvalidPhotoError
-from storage.enums import ReportStatus, SuggestionReason
+from config.vocabulary import ReportStatus, SuggestionReason
 from storage.models import Report
 from storage.photos import PhotoStore, crop_hashes, hamming
 from storage.store import Store

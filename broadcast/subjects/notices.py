@@ -14,7 +14,7 @@ from datetime import date
 from broadcast.subjects.text import clean_text
 from config.errors import InvalidInputError
 from config.schemes import SubjectsConfig
-from storage.enums import NoticeStage
+from config.vocabulary import NoticeStage
 
 
 def add_months(day: date, months: int) -> date:

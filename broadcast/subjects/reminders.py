@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from broadcast.subjects.galleries import ExpiryCounts, expire_galleries
 from broadcast.texts import subjects as texts
 from config.schemes import SchemesFile, SubjectsConfig
-from storage.enums import AuditOutcome, MemberStatus, Role, SubjectStatus
+from config.vocabulary import AuditOutcome, MemberStatus, Role, SubjectStatus
 from storage.models import Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload

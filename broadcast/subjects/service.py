@@ -30,7 +30,7 @@ from config.errors import (
     ShopWatchError,
 )
 from config.schemes import SchemesFile, SubjectsConfig
-from storage.enums import (
+from config.vocabulary import (
     AppealOutcome,
     AuditOutcome,
     MemberStatus,

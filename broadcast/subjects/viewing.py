@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from broadcast.subjects.service import MAKERS, VIEWERS, Actor, SubjectService, local_today
 from config.errors import AccessDeniedError, NotFoundError, Refusal
-from storage.enums import AuditOutcome, MemberStatus, NoticeStage, SubjectKind, SubjectStatus
+from config.vocabulary import AuditOutcome, MemberStatus, NoticeStage, SubjectKind, SubjectStatus
 from storage.models import Scheme
 from storage.store import Store
 from storage.subject_models import Notice, Subject, SubjectPhoto

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from storage.enums import NoticeStage
+from config.vocabulary import NoticeStage
 
 if TYPE_CHECKING:
     from broadcast.subjects.access import SubjectAccess

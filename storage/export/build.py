@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.enums import AuditOutcome
+from config.vocabulary import AuditOutcome
 from storage.export.csv_file import write_csv
 from storage.export.files import fresh_dir
 from storage.export.json_file import write_json

@@ -15,8 +15,15 @@ from typing import Any
 
 from sqlmodel import col, or_, select
 
-from config.schemes import Category, Urgency
-from storage.enums import EventKind, ReportSource, ReportStatus, Role, SubjectStatus
+from config.vocabulary import (
+    Category,
+    EventKind,
+    ReportSource,
+    ReportStatus,
+    Role,
+    SubjectStatus,
+    Urgency,
+)
 from storage.export.period import ExportPeriod, utc
 from storage.grading import Grading, effective_grading, is_cctv_confirmed
 from storage.models import (
