@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from broadcast.calls import is_final, open_calls
 from broadcast.descriptors import FIELDS as DESCRIPTOR_FIELDS
 from broadcast.descriptors import Descriptors, subject_summary
 from broadcast.fanout import FanOut, MessageRef, NewReport, ReportChanged
@@ -38,6 +39,7 @@ from broadcast.render import AlertView, StatusMark, UpdateMark
 from broadcast.routing import Recipient, recipients
 from broadcast.subjects.service import exclusion_of
 from broadcast.texts import control_room as control_room_texts
+from broadcast.texts import formats
 from config.errors import (
     AccessDeniedError,
     DuplicateError,
@@ -51,6 +53,7 @@ from config.errors import (
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import (
     ENDING_CALLS,
+    OPERATOR_STATUSES,
     Category,
     EventKind,
     MemberStatus,
@@ -65,7 +68,7 @@ from storage.models import Member, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
 from storage.photos import PhotoStore, StoredPhoto
-from storage.places import premises_of
+from storage.places import members_place, premises_of
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -83,6 +86,19 @@ LOCATION_WINDOW = timedelta(minutes=10)
 AMENDABLE = DESCRIPTOR_FIELDS | {"description", "direction", "value_pence", "police_reference"}
 
 _OPERATOR_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
+
+
+class UnchangedError(Exception):
+    """A press that would change nothing: the call already stands, or the report is
+    closed. Nothing is recorded and nobody told; `answer` is the truth for the presser."""
+
+    def __init__(self, report_id: int, answer: str) -> None:
+        super().__init__(f"report {report_id}: {answer}")
+        self.report_id = report_id
+        self.answer = answer
+
+
+_STATUS_CALLS = frozenset({*OperatorStatus, ReportChange.STOOD_DOWN})
 
 
 @dataclass(frozen=True)
@@ -302,7 +318,12 @@ class AlertService:
     # --- the control room ------------------------------------------------------------
 
     async def set_status(self, report_id: int, status: OperatorStatus, *, by: Member) -> Submitted:
-        """An operator's call ("On camera"), shown with their name on every copy."""
+        """An operator's call ("On camera"), shown with their name on every copy.
+
+        A call that would change nothing (the one that stands, pressed again; any call
+        once the report is closed; an older copy's button after a later call) raises
+        `UnchangedError`: one event and one notice to the shop per change, never two.
+        """
         report = await self._open_report(report_id, by)
         if by.role not in _OPERATOR_ROLES:
             raise AccessDeniedError(
@@ -313,7 +334,41 @@ class AlertService:
         )
         changes = {"status": ReportStatus.CLOSED} if status == OperatorStatus.CLOSED else None
         told = await self._tell_reporter(report, status, by)
-        return await self._record(report, event, changes, also=told)
+        return await self._record(report, event, changes, also=told, unless_unchanged=True)
+
+    async def _unchanged(
+        self, report: Report, pressed: str, history: Sequence[ReportEvent]
+    ) -> str | None:
+        """Why the call `pressed` would change nothing now, or None when it would."""
+        calls = [e for e in history if e.kind == EventKind.STATUS and e.status in _STATUS_CALLS]
+        current = calls[-1] if calls else None
+        status = current.status if current is not None else None
+        if pressed == ReportChange.STOOD_DOWN:
+            if report.status == ReportStatus.OPEN:
+                return None
+        elif pressed in open_calls(status) and not (
+            report.status == ReportStatus.CLOSED and status is None
+        ):
+            return None
+        assert report.id is not None
+        if current is None:  # closed with no call on record (a peer's, say)
+            return control_room_texts.report_closed(report.id)
+        scheme = await self._scheme(report.scheme_id)
+        time = formats.time_of_day(current.created_at, self.schemes.scheme(scheme.slug).timezone)
+        by = await self._name(current.member_id) or current.text
+        if status == pressed:
+            return control_room_texts.call_already_marked(str(status), by, time)
+        if is_final(status) or report.status == ReportStatus.CLOSED:
+            return control_room_texts.report_already_closed(report.id, str(status), by, time)
+        return control_room_texts.call_no_longer_applies(report.id, str(status), by, time)
+
+    async def _name(self, member_id: int | None) -> str | None:
+        if member_id is None:
+            return None
+        try:
+            return (await self.store.members.get_by_id(member_id)).display_name
+        except NotFoundError:
+            return None
 
     async def _tell_reporter(
         self, report: Report, status: OperatorStatus, by: Member
@@ -329,8 +384,28 @@ class AlertService:
         reporter = await self.store.members.get_by_id(report.member_id)
         if reporter.status != MemberStatus.ACTIVE:
             return []
-        text = control_room_texts.reporter_status_note(report.id, status, by.display_name)
+        last_seen = None
+        if status == OperatorStatus.LOST:
+            last_seen = await self._last_seen(report)
+        text = control_room_texts.reporter_status_note(
+            report.id, status, by.display_name, last_seen=last_seen
+        )
         return [Delivery(reporter.telegram_user_id, MessagePayload(text=text))]
+
+    async def _last_seen(self, report: Report) -> str | None:
+        """Where the person was last known to be: the member's latest update, else the way
+        they went, else the place of the alert."""
+        assert report.id is not None
+        updates = [
+            e.text
+            for e in await self.store.reports.events(report.id)
+            if e.kind == EventKind.UPDATE and e.status is None and e.text
+        ]
+        if updates:
+            return one_line(updates[-1])
+        if report.direction:
+            return one_line(report.direction)
+        return members_place(report)
 
     async def set_police_reference(
         self, report_id: int, reference: str, *, by: Member
@@ -461,17 +536,19 @@ class AlertService:
         return await self._record(report, event, changes)
 
     async def stand_down(self, report_id: int, *, by: Member) -> Submitted:
-        """The member says it is over: the report is closed, every copy says stood down."""
+        """The member says it is over: the report is closed, every copy says stood down.
+
+        On a report already closed it changes nothing and raises `UnchangedError`."""
         report = await self._own_report(report_id, by)
-        if report.status == ReportStatus.CLOSED:
-            return await self._submitted(report, exclude_member=by.id)
         event = ReportEvent(
             report_id=report_id,
             member_id=by.id,
             kind=EventKind.STATUS,
             status=ReportChange.STOOD_DOWN,
         )
-        return await self._record(report, event, {"status": ReportStatus.CLOSED})
+        return await self._record(
+            report, event, {"status": ReportStatus.CLOSED}, unless_unchanged=True
+        )
 
     async def withdraw(
         self, report_id: int, *, by: Member, reason: str = "wrong person"
@@ -557,6 +634,7 @@ class AlertService:
         *,
         from_peer: str | None = None,
         also: Sequence[Delivery] = (),
+        unless_unchanged: bool = False,
     ) -> Submitted:
         """Store the event (and changes) with the edits that bring every copy up to date.
 
@@ -569,6 +647,13 @@ class AlertService:
         assert report.id is not None
         lock = self._recording.setdefault(report.id, asyncio.Lock())
         async with lock:
+            if unless_unchanged:
+                # Under the lock: two quick presses of one button are one event.
+                current = await self.store.reports.get(report.id)
+                history = await self.store.reports.events(report.id)
+                why = await self._unchanged(current, str(event.status), history)
+                if why is not None:
+                    raise UnchangedError(report.id, why)
             return await self._record_now(
                 report.id, event, changes, from_peer=from_peer, also=also
             )
@@ -629,19 +714,33 @@ class AlertService:
 
         status: StatusMark | None = None
         update: UpdateMark | None = None
+        acknowledged: StatusMark | None = None
+        ending: str | None = None
+        calls: list[StatusMark] = []
         for event in history:
             at = event.created_at
-            if event.kind == EventKind.STATUS and event.status in (
-                *OperatorStatus,
-                ReportChange.STOOD_DOWN,
-            ):
+            if event.kind == EventKind.STATUS and event.status in _STATUS_CALLS:
                 by = await name(event.member_id) or event.text  # a peer's operator: text
                 status = StatusMark(str(event.status), by, at)
+                calls.append(status)
+                if acknowledged is None and event.status in OPERATOR_STATUSES:
+                    acknowledged = status
+                if event.status in (*ENDING_CALLS, ReportChange.STOOD_DOWN):
+                    ending = str(event.status)
             elif event.kind == EventKind.UPDATE and event.status is None and event.text:
                 update = UpdateMark(event.text, at)
         today = utcnow().astimezone(ZoneInfo(config.timezone)).date()
         excluded = await exclusion_of(self.store, report.id, today) if report.id else None
-        return AlertView(report, self._name_of(report, config), status, update, excluded)
+        return AlertView(
+            report,
+            self._name_of(report, config),
+            status,
+            update,
+            excluded,
+            acknowledged=acknowledged,
+            history=tuple(calls),
+            ending=ending,
+        )
 
     async def refresh(self, report_id: int) -> None:
         """Bring the report's copies up to date with what is known beside its history (a

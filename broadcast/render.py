@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from broadcast.callbacks import CallbackSigner
+from broadcast.calls import open_calls
 from broadcast.routing import Audience
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
@@ -98,6 +99,13 @@ class AlertView:
     update: UpdateMark | None = None
     excluded: tuple[int, date] | None = None
     """A linked subject's exclusion in force: (subject id, last day)."""
+    acknowledged: StatusMark | None = None
+    """The control room's first call on the alert: it was heard, by whom, when."""
+    history: tuple[StatusMark, ...] = ()
+    """The status calls so far, oldest first, for the control room's card; any entry
+    whose `status` the texts can name (a note, say) may join it."""
+    ending: str | None = None
+    """The latest call that ended the alert (Detained, Closed, Stood down), if any."""
 
     @property
     def report_id(self) -> int:
@@ -156,7 +164,7 @@ def alert_card(
     limit = CAPTION_LIMIT if has_photo else TEXT_LIMIT
     caps = _CAPS_CAPTION if has_photo else _CAPS_TEXT
     withdrawn = view.state == ReportStatus.WITHDRAWN
-    head = [alert_texts.alert_headline(report.category, report.urgency, view.state)]
+    head = [alert_texts.alert_headline(report.category, report.urgency, view.state, view.ending)]
     details: list[str] = []
     if withdrawn:
         head.append(alert_texts.ALERT_WITHDRAWN_NOTE)
@@ -200,6 +208,8 @@ def alert_card(
     ]
     if not withdrawn:
         tail.append(_status_line(view, timezone))
+        if audience is Audience.CONTROL_ROOM:
+            tail.extend(_control_room_lines(view, timezone))
         if view.update is not None:
             tail.append(
                 alert_texts.alert_update(
@@ -211,8 +221,38 @@ def alert_card(
     text = _assemble(head, description, details + tail, limit)
     buttons: Buttons = ()
     if audience is Audience.CONTROL_ROOM and not withdrawn:
-        buttons = operator_buttons(view.report_id, signer)
+        current = view.status.status if view.status is not None else None
+        buttons = operator_buttons(view.report_id, signer, current)
     return Card(text, buttons)
+
+
+HISTORY_SHOWN = 4
+"""The latest calls a card lists; the log keeps them all."""
+
+
+def _control_room_lines(view: AlertView, timezone: str) -> list[str]:
+    """Who acknowledged it and when, and the latest calls, for the operators' card."""
+    lines = []
+    if view.acknowledged is None:
+        lines.append(control_room_texts.ALERT_NOT_ACKNOWLEDGED)
+    else:
+        lines.append(
+            control_room_texts.alert_acknowledged(
+                view.acknowledged.by, formats.time_of_day(view.acknowledged.at, timezone)
+            )
+        )
+    if view.history:
+        lines.append(
+            control_room_texts.alert_history(
+                [
+                    control_room_texts.history_entry(
+                        mark.status, mark.by, formats.time_of_day(mark.at, timezone)
+                    )
+                    for mark in view.history[-HISTORY_SHOWN:]
+                ]
+            )
+        )
+    return lines
 
 
 def _status_line(view: AlertView, timezone: str) -> str:
@@ -234,15 +274,20 @@ def _assemble(head: Sequence[str], description: str, rest: Sequence[str], limit:
     return shorten("\n".join(lines), limit)
 
 
-def operator_buttons(report_id: int, signer: CallbackSigner) -> Buttons:
-    """Acknowledge / On camera / Police informed / Lost / Detained / Closed, two to a row;
-    then New subject, for the person in the picture."""
+def operator_buttons(
+    report_id: int, signer: CallbackSigner, current: str | None = None
+) -> Buttons:
+    """Acknowledge / On camera / Police informed / Lost / Detained / Closed, two to a row,
+    those that still apply after the `current` call, which is marked; then New subject,
+    for the person in the picture. After Closed no call remains."""
+    still = open_calls(current)
     labelled = [
         (
-            control_room_texts.OPERATOR_BUTTONS[status],
+            _marked(control_room_texts.OPERATOR_BUTTONS[status], status == current),
             signer.sign(OPERATOR_PREFIX, report_id, status),
         )
         for status in OperatorStatus
+        if status in still or (status == current and still)
     ]
     statuses = tuple(tuple(labelled[i : i + 2]) for i in range(0, len(labelled), 2))
     return (*statuses, (new_subject_button(report_id, signer),))
@@ -309,6 +354,10 @@ def confirmation(
             (actions[0], stand_down, actions[1]),
         ),
     )
+
+
+def _marked(label: str, current: bool) -> str:
+    return f"{control_room_texts.CURRENT_CALL_MARK}{label}" if current else label
 
 
 def _chosen(label: str, chosen: bool) -> str:

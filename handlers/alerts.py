@@ -21,7 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from broadcast import render
-from broadcast.alerts import MAX_TEXT, Submitted, text_problem
+from broadcast.alerts import MAX_TEXT, Submitted, UnchangedError, text_problem
 from broadcast.fanout import MessageRef
 from broadcast.police_refs import police_reference_in
 from broadcast.texts import alerts as alert_texts
@@ -261,6 +261,9 @@ async def operator_pressed(
     except ReportClosedError:
         await query.answer(alert_texts.ALERT_NO_MORE_CHANGES, show_alert=True)
         return
+    except UnchangedError as unchanged:
+        await query.answer(unchanged.answer, show_alert=True)
+        return
     await query.answer(control_room_texts.operator_status_recorded(status))
 
 
@@ -310,6 +313,9 @@ async def member_pressed(
             return
     except ReportClosedError:
         await query.answer(alert_texts.ALERT_NO_MORE_CHANGES, show_alert=True)
+        return
+    except UnchangedError as unchanged:
+        await query.answer(unchanged.answer, show_alert=True)
         return
     await query.answer(alert_texts.alert_changed(label))
     card = _confirmation(context, submitted)

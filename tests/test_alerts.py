@@ -223,7 +223,14 @@ async def test_a_photo_alert_reaches_every_chat_and_the_operators_call_shows_on_
     updated = await every_copy_says(town, NORWICH + WYMONDHAM, "Status: On camera (Dave, ")
     for copy in updated.values():
         assert re.search(r"Status: On camera \(Dave, \d\d:\d\d\)", copy.body)
-    assert updated[NORWICH_CONTROL_ROOM].button_texts == OPERATOR_BUTTONS
+    assert updated[NORWICH_CONTROL_ROOM].button_texts == [
+        "✓ On camera",
+        "Police informed",
+        "Lost",
+        "Detained",
+        "Closed",
+        "New subject",
+    ], "the call that stands is marked, and Acknowledge no longer applies"
     assert copies_in(town, YARMOUTH_GROUP) == [], "Great Yarmouth only wants violence"
 
 

@@ -50,13 +50,26 @@ def category_name(category: str) -> str:
     return CATEGORY_NAMES.get(category, category)
 
 
-def alert_headline(category: str, urgency: str, state: str) -> str:
-    """The first line, what a phone's notification shows: what, and whether it is live."""
+_ENDED_BY = {
+    "detained": "person detained",
+    "closed": "closed by the control room",
+    "stood_down": "stood down",
+}
+
+
+def alert_headline(category: str, urgency: str, state: str, call: str | None = None) -> str:
+    """The first line, what a phone's notification shows: what, and whether it is live.
+
+    `call` is the latest status call; once it ends the alert (Detained, Closed, Stood
+    down) the headline says so and no longer reads as happening now.
+    """
     name = category_name(category)
     if state == "withdrawn":
         return f"WITHDRAWN: {name} – please disregard this alert"
+    if call in _ENDED_BY:
+        return f"{name} – {_ENDED_BY[call]}"
     if state == "closed":
-        return f"{name} – stood down"
+        return f"{name} – closed"
     if urgency == "now":
         return f"{ALERT_SIREN} {name} – happening now"
     return f"{name} – for the log"

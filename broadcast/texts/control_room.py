@@ -6,7 +6,7 @@ OPERATOR_STATUS_NAMES = {
     "acknowledged": "Acknowledged",
     "on_camera": "On camera",
     "police_informed": "Police informed",
-    "lost": "Lost",
+    "lost": "Lost from camera",
     "detained": "Detained",
     "closed": "Closed",
     "stood_down": "Stood down",
@@ -35,6 +35,52 @@ def alert_status(status: str, by: str | None, time: str) -> str:
     return f"Status: {operator_status_name(status)} ({who})"
 
 
+def alert_acknowledged(by: str | None, time: str) -> str:
+    """The control room's card: who first answered the alert, and when."""
+    return f"Acknowledged by {by} at {time}" if by else f"Acknowledged at {time}"
+
+
+ALERT_NOT_ACKNOWLEDGED = "Not yet acknowledged"
+
+
+def history_entry(status: str, by: str | None, time: str) -> str:
+    return f"{time} {operator_status_name(status)}" + (f" ({by})" if by else "")
+
+
+def alert_history(entries: list[str]) -> str:
+    return "History: " + " · ".join(entries)
+
+
+CURRENT_CALL_MARK = "✓ "
+
+
+def call_already_marked(status: str, by: str | None, time: str) -> str:
+    """A second press of the call that stands: nothing recorded, nobody told again."""
+    who = f" by {by}" if by else ""
+    return f"Already marked {operator_status_name(status)}{who} at {time}. Nothing changed."
+
+
+def report_already_closed(report_id: int, status: str, by: str | None, time: str) -> str:
+    who = f" by {by}" if by else ""
+    return (
+        f"Report #{report_id} is already closed ({operator_status_name(status)}{who} at "
+        f"{time}). Nothing changed."
+    )
+
+
+def report_closed(report_id: int) -> str:
+    return f"Report #{report_id} is already closed. Nothing changed."
+
+
+def call_no_longer_applies(report_id: int, status: str, by: str | None, time: str) -> str:
+    """A press of a button an older copy still shows, after a later call."""
+    who = f" by {by}" if by else ""
+    return (
+        f"Report #{report_id} is now {operator_status_name(status)}{who} at {time}: that "
+        "button no longer applies. Nothing changed."
+    )
+
+
 def operator_status_recorded(status: str) -> str:
     said = f"Recorded: {operator_status_name(status)}. Every copy is being updated."
     if status == "police_informed":
@@ -42,8 +88,13 @@ def operator_status_recorded(status: str) -> str:
     return said
 
 
-def reporter_status_note(report_id: int, status: str, operator: str) -> str:
+def reporter_status_note(
+    report_id: int, status: str, operator: str, *, last_seen: str | None = None
+) -> str:
     """What the shopkeeper's phone shows when the control room answers their alert."""
+    if status == "lost":
+        said = f"lost from camera, last seen {last_seen}" if last_seen else "lost from camera"
+        return f"Control room on your alert #{report_id}: {said} ({operator})."
     return f"Control room on your alert #{report_id}: {operator_status_name(status)} ({operator})."
 
 
