@@ -7,6 +7,7 @@ Per scheme, in the scheme's own timezone:
 - every night at 03:30 what is past the retention period is deleted;
 - every night at 03:45 subjects past their period leave the galleries (their photos
   with them) and coordinators are reminded of notices coming up for review or ending;
+every 30 seconds a live alert no operator has answered in time is raised again;
 and every Sunday at 04:30 UTC the database is vacuumed, so no deleted row's
 bytes stay in its free pages.
 At start-up and every hour after, the weekly export and digest are also checked
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, JobQueue
 
+from broadcast.escalation import CHECK_EVERY, raise_unheard
 from broadcast.exports import run_weekly_exports
 from broadcast.subjects.digest import run_weekly_digests
 from broadcast.subjects.reminders import run_nightly
@@ -44,6 +46,7 @@ VACUUM_AT = time(4, 30, tzinfo=UTC)
 CATCH_UP_EVERY = timedelta(hours=1)
 START_UP_JOB = "weekly-export:start-up"
 CATCH_UP_JOB = "weekly-export:catch-up"
+ESCALATION_JOB = "escalation"
 
 
 async def weekly_export_job(context: ShopWatchContext) -> None:
@@ -110,6 +113,11 @@ async def subjects_job(context: ShopWatchContext) -> None:
     )
 
 
+async def escalation_job(context: ShopWatchContext) -> None:
+    """Every 30 seconds: live alerts no operator has answered in time are raised again."""
+    await raise_unheard(context.services.alerts, utcnow())
+
+
 async def vacuum_job(context: ShopWatchContext) -> None:
     """Sunday 04:30 UTC: rebuild the log's file without its free pages."""
     await compact_log(context.services.store, vacuum=True)
@@ -151,6 +159,9 @@ def schedule_jobs(application: Application[Any, ShopWatchContext, Any, Any, BotD
             name=f"subjects:{scheme.slug}",
         )
     queue.run_daily(vacuum_job, time=VACUUM_AT, days=(SUNDAY,), name="vacuum")
+    queue.run_repeating(
+        escalation_job, interval=CHECK_EVERY, first=CHECK_EVERY, name=ESCALATION_JOB
+    )
     # APScheduler cannot start a job "now"; one second on, run however late the start-up is.
     queue.run_once(
         weekly_catch_up_job,

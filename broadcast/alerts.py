@@ -407,6 +407,45 @@ class AlertService:
             return one_line(report.direction)
         return members_place(report)
 
+    async def raise_unheard(
+        self,
+        report_id: int,
+        after: timedelta,
+        told: Callable[[Report, SchemeConfig], Sequence[Delivery]],
+        now: datetime,
+    ) -> bool:
+        """Raise again a live alert no operator has answered within `after`: an event in the
+        log (so it happens once, restart or not) with the messages `told` makes.
+
+        Checked under the report's lock, so an operator's call landing just before wins
+        and nothing is raised. The copies are not edited: the event joins the card's
+        history with the next call. False when it was heard, or raised, after all.
+        """
+        lock = self._recording.setdefault(report_id, asyncio.Lock())
+        async with lock:
+            report = await self.store.reports.get(report_id)
+            history = await self.store.reports.events(report_id)
+            heard = any(
+                e.status in OPERATOR_STATUSES or e.status == ReportChange.ESCALATED
+                for e in history
+            )
+            if (
+                heard
+                or report.status != ReportStatus.OPEN
+                or report.urgency != Urgency.NOW
+                or now - report.created_at < after
+            ):
+                return False
+            scheme = await self._scheme(report.scheme_id)
+            event = ReportEvent(
+                report_id=report_id, kind=EventKind.NOTE, status=ReportChange.ESCALATED
+            )
+            deliveries = told(report, self.schemes.scheme(scheme.slug))
+            await self.store.reports.add_event(event, deliveries)
+        logger.info("report %s: not acknowledged in time, raised again", report_id)
+        self._wake()
+        return True
+
     async def set_police_reference(
         self, report_id: int, reference: str, *, by: Member
     ) -> Submitted:
@@ -727,6 +766,8 @@ class AlertService:
                     acknowledged = status
                 if event.status in (*ENDING_CALLS, ReportChange.STOOD_DOWN):
                     ending = str(event.status)
+            elif event.status == ReportChange.ESCALATED:
+                calls.append(StatusMark(str(event.status), None, at))
             elif event.kind == EventKind.UPDATE and event.status is None and event.text:
                 update = UpdateMark(event.text, at)
         today = utcnow().astimezone(ZoneInfo(config.timezone)).date()

@@ -159,6 +159,7 @@ class Defaults(BaseModel):
     chat_policy: ChatPolicy = ChatPolicy.MEMBERS_ONLY
     replace_member_alerts: bool = True
     join_link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    escalate_after_minutes: int = Field(default=2, ge=1, le=60)
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -222,6 +223,8 @@ class SchemeConfig(BaseModel):
     chat_policy: ChatPolicy = ChatPolicy.MEMBERS_ONLY
     replace_member_alerts: bool = True
     join_link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    escalate_after_minutes: int = Field(default=2, ge=1, le=60)
+    """A live alert no operator has answered this long is raised again (once)."""
     neighbours: list[NeighbourRule] = Field(default_factory=list, alias="neighbour")
     radio: RadioConfig | None = None
 
@@ -432,6 +435,7 @@ _INHERITED = (
     "chat_policy",
     "replace_member_alerts",
     "join_link_hours",
+    "escalate_after_minutes",
 )
 
 

@@ -212,6 +212,8 @@ class ReportChange(StrEnum):
     POLICE_REFERENCE = "police_reference"
     DESCRIBED = "described"
     """The member's further answers to a guided report already sent."""
+    ESCALATED = "escalated"
+    """No operator had answered the live alert in time: it was raised again, once."""
 
 
 OPERATOR_STATUSES = frozenset(str(status) for status in OperatorStatus)

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
-from config.vocabulary import OutboxKind
+from config.vocabulary import OPERATOR_STATUSES, OutboxKind, ReportChange, ReportStatus, Urgency
 from storage.models import OutboxRow, Photo, Report, ReportEvent
 from storage.outbox import Delivery
 from storage.transaction import transaction
@@ -153,6 +153,27 @@ class ReportRepository:
             .order_by(col(Report.created_at).desc(), col(Report.id).desc())
         )
         async with transaction(self._sessions, "read the member's reports") as session:
+            return list((await session.exec(query)).all())
+
+    async def unanswered(self, made_from: datetime, made_before: datetime) -> list[Report]:
+        """Open live reports made in that span that no operator has answered with any call
+        and that were not raised again already: the ones still waiting to be heard."""
+        answered = select(ReportEvent.id).where(
+            col(ReportEvent.report_id) == col(Report.id),
+            col(ReportEvent.status).in_([*OPERATOR_STATUSES, ReportChange.ESCALATED.value]),
+        )
+        query = (
+            select(Report)
+            .where(
+                col(Report.status) == ReportStatus.OPEN,
+                col(Report.urgency) == Urgency.NOW,
+                col(Report.created_at) >= made_from,
+                col(Report.created_at) < made_before,
+                ~answered.exists(),
+            )
+            .order_by(col(Report.created_at), col(Report.id))
+        )
+        async with transaction(self._sessions, "find the alerts not yet heard") as session:
             return list((await session.exec(query)).all())
 
     async def events(self, report_id: int) -> list[ReportEvent]:

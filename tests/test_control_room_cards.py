@@ -11,11 +11,13 @@ so far and offers only the buttons that still apply.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from broadcast.escalation import raise_unheard
 from broadcast.texts import control_room as control_room_texts
-from config.vocabulary import EventKind, ReportStatus
+from config.vocabulary import EventKind, ReportStatus, Role
 from sandbox import MessageView, Person
-from storage.models import Report
+from storage.models import Report, utcnow
 from tests.test_alerts import (
     NORWICH,
     NORWICH_CONTROL_ROOM,
@@ -25,6 +27,7 @@ from tests.test_alerts import (
     copies,
     dave_in_the_control_room,
     drained,
+    enrol,
     every_copy_says,
     the_log,
 )
@@ -172,3 +175,58 @@ async def test_lost_tells_the_shop_where_the_person_was_last_seen(polling_town: 
         r"\(Dave\)\.",
         notices[0],
     )
+
+
+async def test_an_alert_nobody_acknowledges_is_raised_again_once(polling_town: Town) -> None:
+    town = polling_town
+    shopkeeper, operator, _, received = await alice_alerts(town)
+    carol = await enrol(town, 5_000_000_104, "Carol", role=Role.COORDINATOR, shop=None)
+    await carol.send(town.bot, "/help")  # a coordinator who has started the bot
+    await carol.next_reply(town.bot)
+    report = (await the_log(town))[0]
+    assert report.id is not None
+    alerts = town.runtime.services.alerts
+
+    assert await raise_unheard(alerts, utcnow()) == [], "not due within two minutes"
+    later = utcnow() + timedelta(minutes=3)
+    assert await raise_unheard(alerts, later) == [report.id]
+    assert await raise_unheard(alerts, later + timedelta(minutes=1)) == [], "once only"
+    await drained(town, report.id)
+
+    raised = [
+        m
+        for m in town.sandbox.chat_messages(town.bot, NORWICH_CONTROL_ROOM)
+        if m.from_bot and m.body.startswith("⚠️ NOT YET ACKNOWLEDGED")
+    ]
+    assert len(raised) == 1
+    assert f"Report #{report.id}, Theft" in raised[0].body
+    to_carol = [
+        m
+        for m in town.sandbox.chat_messages(town.bot, carol)
+        if m.from_bot and m.body.startswith("⚠️")
+    ]
+    assert [m.body for m in to_carol] == [raised[0].body]
+    to_alice = [
+        m.body
+        for m in town.sandbox.chat_messages(town.bot, shopkeeper)
+        if m.from_bot and "not yet acknowledged" in m.body
+    ]
+    assert to_alice == [control_room_texts.reporter_not_yet_heard(report.id)]
+
+    await operator.press(town.sandbox.refresh(received[NORWICH_CONTROL_ROOM]), "Acknowledge")
+    card = await every_copy_says(town, NORWICH, "Status: Acknowledged (Dave, ")
+    shown = card[NORWICH_CONTROL_ROOM].body
+    assert re.search(rf"Acknowledged by Dave at {TIME}", shown)
+    assert re.search(
+        rf"History: {TIME} Raised again, not acknowledged · {TIME} Acknowledged \(Dave\)", shown
+    )
+
+
+async def test_an_alert_acknowledged_in_time_is_not_raised_again(polling_town: Town) -> None:
+    town = polling_town
+    _, operator, _, received = await alice_alerts(town)
+    await operator.press(received[NORWICH_CONTROL_ROOM], "Acknowledge")
+    await every_copy_says(town, NORWICH, "Status: Acknowledged (Dave, ")
+
+    later = utcnow() + timedelta(minutes=3)
+    assert await raise_unheard(town.runtime.services.alerts, later) == []

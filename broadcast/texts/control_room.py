@@ -10,6 +10,7 @@ OPERATOR_STATUS_NAMES = {
     "detained": "Detained",
     "closed": "Closed",
     "stood_down": "Stood down",
+    "escalated": "Raised again, not acknowledged",
 }
 
 
@@ -100,3 +101,21 @@ def reporter_status_note(
 
 def police_reference_added(report_id: int, reference: str) -> str:
     return f"Police ref {reference} added to report #{report_id}: every copy is being updated."
+
+
+def raised_again(report_id: int, category: str, place: str | None, sent: str) -> str:
+    """The control room and the coordinators: a live alert nobody has answered yet."""
+    where = f" at {place}" if place else ""
+    return (
+        f"⚠️ NOT YET ACKNOWLEDGED: Report #{report_id}, {category}{where}, sent {sent}. "
+        "Nobody in the control room has answered it: please tap Acknowledge (or the call "
+        "that fits) on its card."
+    )
+
+
+def reporter_not_yet_heard(report_id: int) -> str:
+    """The shop that sent it: "was I heard?" answered honestly, before they have to ask."""
+    return (
+        f"Your alert #{report_id} is not yet acknowledged by the control room. It has been "
+        "raised with them again and with the coordinators. If anyone is in danger, call 999."
+    )

@@ -1,0 +1,101 @@
+"""Was I heard? A live alert no operator has answered in time is raised again, once.
+
+The radio link's standing complaint was a shopkeeper left wondering whether anyone
+saw their alert. Any call on the card counts as an answer. After the scheme's
+`escalate_after_minutes` with none, the control room gets a fresh message (a new
+message rings where an edited card does not), each active coordinator of the scheme
+is told privately, and the member who sent it is told it is not yet acknowledged.
+
+Driven from the log by a repeating job, not a timer per alert: what is due is read
+from the stored reports and events, and raising one stores an event with its
+messages, so a restart neither loses an escalation nor makes a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from broadcast.alerts import AlertService
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import control_room as control_room_texts
+from broadcast.texts import formats
+from config.schemes import SchemeConfig
+from config.vocabulary import MemberStatus, Role
+from storage.models import Member, Report
+from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
+from storage.places import members_place
+
+logger = logging.getLogger(__name__)
+
+CHECK_EVERY = timedelta(seconds=30)
+"""How often the job looks; an alert is raised at most this long after it is due."""
+TOO_LATE = timedelta(hours=1)
+"""An alert older than this unanswered (the bot was down, say) is past raising again."""
+
+
+async def raise_unheard(alerts: AlertService, now: datetime) -> list[int]:
+    """Raise every live alert that is due; the ids of those raised."""
+    shortest = min(
+        (timedelta(minutes=s.escalate_after_minutes) for s in alerts.schemes.schemes),
+        default=timedelta(minutes=2),
+    )
+    due = await alerts.store.reports.unanswered(now - TOO_LATE, now - shortest)
+    raised: list[int] = []
+    for report in due:
+        assert report.id is not None
+        scheme = await alerts.store.schemes.get(report.scheme_id)
+        config = alerts.schemes.scheme(scheme.slug)
+        after = timedelta(minutes=config.escalate_after_minutes)
+        if now - report.created_at < after:
+            continue
+        coordinators = [
+            m
+            for m in await alerts.store.members.list_by_status(
+                report.scheme_id, MemberStatus.ACTIVE
+            )
+            if m.role == Role.COORDINATOR and m.id != report.member_id
+        ]
+        reporter = await _reporter(alerts, report)
+
+        def told(
+            now_report: Report,
+            config: SchemeConfig,
+            coordinators: list[Member] = coordinators,
+            reporter: Member | None = reporter,
+        ) -> list[Delivery]:
+            return _messages(now_report, config, coordinators, reporter)
+
+        if await alerts.raise_unheard(report.id, after, told, now):
+            raised.append(report.id)
+    return raised
+
+
+async def _reporter(alerts: AlertService, report: Report) -> Member | None:
+    if report.member_id is None:
+        return None
+    member = await alerts.store.members.get_by_id(report.member_id)
+    return member if member.status == MemberStatus.ACTIVE else None
+
+
+def _messages(
+    report: Report, config: SchemeConfig, coordinators: list[Member], reporter: Member | None
+) -> list[Delivery]:
+    assert report.id is not None
+    text = control_room_texts.raised_again(
+        report.id,
+        alert_texts.category_name(report.category),
+        members_place(report),
+        formats.time_of_day(report.created_at, config.timezone),
+    )
+    out = [Delivery(config.control_room_chat_id, MessagePayload(text=text))]
+    out += [Delivery(m.telegram_user_id, MessagePayload(text=text)) for m in coordinators]
+    if reporter is not None:
+        out.append(
+            Delivery(
+                reporter.telegram_user_id,
+                MessagePayload(text=control_room_texts.reporter_not_yet_heard(report.id)),
+            )
+        )
+    return out
