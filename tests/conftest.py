@@ -21,8 +21,10 @@ from tests.storage_fixtures import (
     synced_store_fixture,
 )
 from tests.town import Town, running_town
+from tests.wheels import built_wheels
 
 __all__ = [
+    "built_wheels",
     "client_fixture",
     "database_url_fixture",
     "sandbox_fixture",

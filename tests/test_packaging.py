@@ -7,41 +7,19 @@ fake Telegram beside the real one.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.wheels import Wheels
+
 PRODUCT_PACKAGES = {"bot", "handlers", "storage", "broadcast", "config"}
-
-
-def _wheel(project: Path, out: Path) -> zipfile.ZipFile:
-    """Build from a copy: setuptools leaves build/ and egg-info behind in the tree it builds."""
-    source = out / "source"
-    shutil.copytree(
-        project,
-        source,
-        ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "data"),
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), "."],
-        cwd=source,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    [wheel] = out.glob("*.whl")
-    return zipfile.ZipFile(wheel)
 
 
 def _top_level(wheel: zipfile.ZipFile) -> set[str]:
     return {name.split("/")[0] for name in wheel.namelist() if ".dist-info/" not in name}
 
 
-def test_the_products_wheel_holds_the_product_and_no_sandbox(tmp_path: Path) -> None:
-    wheel = _wheel(ROOT, tmp_path)
+def test_the_products_wheel_holds_the_product_and_no_sandbox(built_wheels: Wheels) -> None:
+    wheel = zipfile.ZipFile(built_wheels.product)
 
     assert _top_level(wheel) == PRODUCT_PACKAGES
     assert "bot/demo.py" in wheel.namelist(), "shopwatch demo ships; the sandbox it needs not"
@@ -49,9 +27,9 @@ def test_the_products_wheel_holds_the_product_and_no_sandbox(tmp_path: Path) -> 
 
 
 def test_the_sandbox_is_a_wheel_of_its_own_that_needs_nothing_of_shopwatch(
-    tmp_path: Path,
+    built_wheels: Wheels,
 ) -> None:
-    wheel = _wheel(ROOT / "sandbox", tmp_path)
+    wheel = zipfile.ZipFile(built_wheels.sandbox)
 
     assert _top_level(wheel) == {"sandbox"}
     assert {"sandbox/__init__.py", "sandbox/api/sending.py", "sandbox/py.typed"} <= set(

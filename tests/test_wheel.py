@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -28,9 +27,9 @@ from bench.load import TOKEN
 from config.schemes import load_schemes
 from sandbox import BotApiSandbox
 from tests.town import free_port
+from tests.wheels import Wheels, step
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTALL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -75,49 +74,17 @@ class Installed:
         )
 
 
-def dockerfile_context(destination: Path) -> Path:
-    """What the Dockerfile's COPY lines put in /app, copied from the project."""
-    lines = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
-    copies = [shlex.split(line)[1:] for line in lines if line.startswith("COPY ")]
-    assert copies, "the Dockerfile copies the project in"
-    for *sources, target in copies:
-        for source in sources:
-            origin = ROOT / source
-            into = destination / target / source if target.endswith("/") else destination / target
-            if target in ("./", "."):
-                into = destination / source
-            if origin.is_dir():
-                shutil.copytree(origin, into, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                into.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(origin, into)
-    return destination
-
-
-def step(command: list[str], cwd: Path) -> None:
-    done = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=INSTALL_SECONDS, check=False
-    )
-    assert done.returncode == 0, (
-        f"{' '.join(command)}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
-    )
-
-
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+def installed(
+    built_wheels: Wheels, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Installed]:
     base = tmp_path_factory.mktemp("wheel")
-    context = dockerfile_context(base / "app")
-    wheels = base / "wheels"
-    step([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels),
-          ".", "./sandbox"], context)  # fmt: skip
     venv = base / "venv"
     step([sys.executable, "-m", "venv", "--without-pip", str(venv)], base)
-    built = sorted(str(wheel) for wheel in wheels.glob("*.whl"))
-    assert len(built) == 2, built
     # This environment's pip installs into the new one (no pip of its own to bootstrap) and
     # leaves the byte-compiling to first use: the same packages, in seconds, not minutes.
     step([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-          "--quiet", "--no-compile", *built], base)  # fmt: skip
+          "--quiet", "--no-compile", *built_wheels.both], base)  # fmt: skip
     elsewhere = base / "elsewhere"
     elsewhere.mkdir()
     try:
