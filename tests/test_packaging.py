@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
+
 from tests.wheels import Wheels
 
 PRODUCT_PACKAGES = {"bot", "handlers", "storage", "broadcast", "config"}
+pytestmark = pytest.mark.xdist_group("wheels")
+"""One worker builds the wheels once for both modules when the tests run side by side."""
 
 
 def _top_level(wheel: zipfile.ZipFile) -> set[str]:

@@ -30,6 +30,8 @@ from tests.town import free_port
 from tests.wheels import Wheels, step
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.xdist_group("wheels")
+"""One worker builds the wheels once for both modules when the tests run side by side."""
 
 
 @dataclass(frozen=True)
