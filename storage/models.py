@@ -319,6 +319,8 @@ class OutboxRow(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
     state: OutboxState = Field(default=OutboxState.PENDING, sa_type=str_enum(OutboxState))
     attempts: int = 0
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Higher goes first (storage.outbox.priority_of): the member's chat, then control rooms.
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = Field(default=None, sa_type=Text)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)

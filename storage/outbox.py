@@ -79,7 +79,30 @@ class Delivery:
             payload=stored(self.payload),
             dedupe_key=self.dedupe_key,
             next_attempt_at=self.not_before or utcnow(),
+            priority=priority_of(self),
         )
+
+
+PRIVATE_PRIORITY = 2
+CONTROL_ROOM_PRIORITY = 1
+GROUP_PRIORITY = 0
+_CONTROL_ROOMS = frozenset({"control_room", "neighbour_control_room"})
+
+
+def priority_of(delivery: Delivery) -> int:
+    """Which chats a claim takes first, decided here for every caller that queues a row.
+
+    A person's private chat (the member's confirmation, an answer) goes first, as they
+    are waiting on it; a control room's copy next, as the operator acts on it; group
+    and neighbour copies, and everything else, after. Rows to the radio (chat 0) or a
+    peer town are not Telegram chats and keep the lowest.
+    """
+    if delivery.chat_id > 0 and delivery.kind not in (OutboxKind.FEDERATION, OutboxKind.RADIO):
+        return PRIVATE_PRIORITY
+    audience = getattr(delivery.payload, "audience", None)
+    if audience in _CONTROL_ROOMS:
+        return CONTROL_ROOM_PRIORITY
+    return GROUP_PRIORITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,12 +304,13 @@ class OutboxRepository:
     ) -> list[OutboxRow]:
         """Lease up to `limit` due rows; each claim counts as an attempt.
 
-        Schemes take turns: the batch holds every scheme's oldest row before any
-        scheme's second. Within a chat rows come in the order they were queued and
-        never with a gap (a chat's later row is never claimed without its earlier
-        ones), at most `per_chat` of them. Chats with a row still under someone's
-        lease or put back for later, and `busy_chats` (this worker's own, in hand),
-        are left alone.
+        Chats of a higher priority (`priority_of`: private chats, then control rooms)
+        come first, whatever their age. Among equals schemes take turns: the batch
+        holds every scheme's oldest row before any scheme's second. Within a chat
+        rows come in the order they were queued and never with a gap (a chat's later
+        row is never claimed without its earlier ones), at most `per_chat` of them.
+        Chats with a row still under someone's lease or put back for later, and
+        `busy_chats` (this worker's own, in hand), are left alone.
         """
         outbox = OutboxRow
         held = aliased(OutboxRow)
@@ -327,6 +351,11 @@ class OutboxRepository:
                 func.row_number()
                 .over(partition_by=col(outbox.chat_id), order_by=col(outbox.id))
                 .label("chat_turn"),
+                # A chat goes as fast as its most urgent row: an edit queued before a
+                # control room's copy goes with it, and the chat's order stays whole.
+                func.max(col(outbox.priority))
+                .over(partition_by=col(outbox.chat_id))
+                .label("chat_priority"),
                 func.row_number()
                 .over(
                     partition_by=col(outbox.scheme_id),
@@ -344,6 +373,7 @@ class OutboxRepository:
         turned = select_columns(
             candidates.c.id,
             candidates.c.chat_turn,
+            candidates.c.chat_priority,
             func.max(candidates.c.scheme_turn)
             .over(partition_by=candidates.c.chat_id, order_by=candidates.c.id, rows=(None, 0))
             .label("turn"),
@@ -351,7 +381,11 @@ class OutboxRepository:
         picked_rows = select_columns(turned.c.id)
         if per_chat is not None:
             picked_rows = picked_rows.where(turned.c.chat_turn <= per_chat)
-        picked = picked_rows.order_by(turned.c.turn, turned.c.id).limit(limit).scalar_subquery()
+        picked = (
+            picked_rows.order_by(turned.c.chat_priority.desc(), turned.c.turn, turned.c.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
         due = (
             select(OutboxRow.id)
             .where(col(OutboxRow.id).in_(picked))

@@ -485,6 +485,38 @@ class TestStorage:
         row = await synced_store.outbox.get(every[0])
         assert (row.state, row.attempts) == (OutboxState.SENDING, 1)
 
+    async def test_the_members_answer_and_the_control_room_go_before_a_backlog_of_groups(
+        self, synced_store: Store
+    ) -> None:
+        scheme = await norwich(synced_store)
+        outbox = synced_store.outbox
+        for n in range(30):
+            # Thirty group copies queued first, each in a group of its own.
+            group = AlertPayload(text=f"copy {n}", audience="group", scheme="norwich")
+            await outbox.enqueue(scheme.id or 0, Delivery(NORWICH_GROUP - 10 - n, group))
+        room = AlertPayload(text="copy", audience="control_room", scheme="norwich")
+        # The control room's earlier edit goes with its copy, in the chat's order.
+        edit = await outbox.enqueue(
+            scheme.id or 0, Delivery(NORWICH_CONTROL_ROOM, EditPayload(target=1, text="x"))
+        )
+        copy = await outbox.enqueue(scheme.id or 0, Delivery(NORWICH_CONTROL_ROOM, room))
+        answer = await outbox.enqueue(
+            scheme.id or 0, Delivery(SHOPKEEPER, MessagePayload(text="Alert sent"))
+        )
+
+        first = await outbox.claim_due("a", now(), limit=4)
+        rest = await outbox.claim_due("a", now(), limit=50)
+
+        assert [row.chat_id for row in first] == [
+            NORWICH_GROUP - 10,
+            NORWICH_CONTROL_ROOM,
+            NORWICH_CONTROL_ROOM,
+            SHOPKEEPER,
+        ]
+        assert {row.id for row in first} >= {edit.id, copy.id, answer.id}
+        assert len(rest) == 29
+        assert (edit.priority, copy.priority, answer.priority) == (0, 1, 2)
+
     async def test_a_message_held_by_a_worker_that_died_is_sent_by_another(
         self, synced_store: Store
     ) -> None:
