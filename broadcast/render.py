@@ -58,6 +58,9 @@ URGENCY_PREFIX = "aurg"
 UPDATE_PREFIX = "aupd"
 STAND_DOWN_PREFIX = "adown"
 WRONG_PERSON_PREFIX = "awrong"
+CHANGE_PREFIX = "achg"
+ENDING_PREFIX = "aend"
+BACK_PREFIX = "aback"
 SUBJECT_PREFIX = "subj"
 NEW_SUBJECT = "new"
 MEMBER_PREFIXES = (
@@ -66,7 +69,12 @@ MEMBER_PREFIXES = (
     UPDATE_PREFIX,
     STAND_DOWN_PREFIX,
     WRONG_PERSON_PREFIX,
+    CHANGE_PREFIX,
+    ENDING_PREFIX,
+    BACK_PREFIX,
 )
+CONFIRMATION_LEVELS = {CHANGE_PREFIX: "change", ENDING_PREFIX: "ending", BACK_PREFIX: "top"}
+"""The buttons that only open another set of buttons under the confirmation."""
 
 Button = tuple[str, str]
 Buttons = tuple[tuple[Button, ...], ...]
@@ -330,28 +338,47 @@ def confirmation(
             text = f"{text}\n\n{alert_texts.MEMBER_ALERT_REPLACED}"
     else:
         text = alert_texts.alert_logged(report_id)
-    categories = [
-        (
-            _chosen(alert_texts.CATEGORY_BUTTONS[c], c == report.category),
-            signer.sign(CATEGORY_PREFIX, report_id, c),
-        )
-        for c in Category
-    ]
-    urgencies = tuple(
-        (
-            _chosen(alert_texts.URGENCY_BUTTONS[u], u == report.urgency),
-            signer.sign(URGENCY_PREFIX, report_id, u),
-        )
-        for u in Urgency
-    )
-    stand_down = (alert_texts.BUTTON_STAND_DOWN, signer.sign(STAND_DOWN_PREFIX, report_id))
-    return Card(
-        text,
-        (
+    return Card(text, confirmation_buttons(report, signer))
+
+
+def confirmation_buttons(report: Report, signer: CallbackSigner, level: str = "top") -> Buttons:
+    """Three buttons a phone can hit with a thumb: the guessed category (tap to change it),
+    the other urgency, and the way out (Stood down / Wrong person); the rest one tap in."""
+    assert report.id is not None
+    report_id = report.id
+    back = (alert_texts.BUTTON_BACK, signer.sign(BACK_PREFIX, report_id))
+    if level == "change":
+        categories = [
+            (
+                _chosen(alert_texts.CATEGORY_BUTTONS[c], c == report.category),
+                signer.sign(CATEGORY_PREFIX, report_id, c),
+            )
+            for c in Category
+        ]
+        return (
             tuple(categories[:4]),
             tuple(categories[4:]),
-            urgencies,
-            (actions[0], stand_down, actions[1]),
+            ((alert_texts.BUTTON_ADD_UPDATE, signer.sign(UPDATE_PREFIX, report_id)), back),
+        )
+    if level == "ending":
+        return (
+            (
+                (alert_texts.BUTTON_STAND_DOWN, signer.sign(STAND_DOWN_PREFIX, report_id)),
+                (alert_texts.BUTTON_WRONG_PERSON, signer.sign(WRONG_PERSON_PREFIX, report_id)),
+            ),
+            (back,),
+        )
+    other = Urgency.LOG if report.urgency == Urgency.NOW else Urgency.NOW
+    return (
+        (
+            (
+                alert_texts.category_to_change(report.category),
+                signer.sign(CHANGE_PREFIX, report_id),
+            ),
+        ),
+        (
+            (alert_texts.URGENCY_BUTTONS[other], signer.sign(URGENCY_PREFIX, report_id, other)),
+            (alert_texts.BUTTON_ENDING, signer.sign(ENDING_PREFIX, report_id)),
         ),
     )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from telegram import Message, Update
+from telegram import ForceReply, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
@@ -31,13 +31,17 @@ from config.errors import (
     Refusal,
     ReportClosedError,
 )
-from config.vocabulary import Category, OperatorStatus, Role, Urgency
+from config.vocabulary import Category, OperatorStatus, ReportStatus, Role, Urgency
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.keyboards import keyboard
 from handlers.roles import EVERYONE_ACTIVE, refuse, requires
 from storage.models import Report
 
 logger = logging.getLogger(__name__)
+
+UPDATE_ASKS = "update_asks"
+"""user_data: the bot's "what happened next?" questions (message id -> report id), so the
+answer to one is the update of its report."""
 
 REPORTERS = EVERYONE_ACTIVE
 """Who may send an alert: every active role but the police, who receive and do not post."""
@@ -65,7 +69,9 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
     message = update.effective_message
     if message is None or message.text is None or message.reply_to_message is None:
         return
-    report = await _report_of(context, message.reply_to_message)
+    report = await _asked_about(context, message.reply_to_message)
+    if report is None:
+        report = await _report_of(context, message.reply_to_message)
     if report is None:
         return
     operator = _acting_for(context.viewer, report, OPERATORS)
@@ -93,6 +99,35 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
         await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
     await message.reply_text(alert_texts.alert_update_added(report.id), do_quote=True)
+
+
+async def _asked_about(context: ShopWatchContext, target: Message) -> Report | None:
+    """The report whose "what happened next?" question `target` is, if it is one."""
+    asks = (context.user_data or {}).get(UPDATE_ASKS) or {}
+    if target.from_user is None or target.from_user.id != context.bot.id:
+        return None
+    report_id = asks.get(f"{target.chat_id}:{target.message_id}")
+    if not isinstance(report_id, int):
+        return None
+    try:
+        return await context.store.reports.get(report_id)
+    except NotFoundError:
+        return None
+
+
+async def _ask_for_update(context: ShopWatchContext, message: Message, report_id: int) -> None:
+    """Add update: a question the member's phone opens the keyboard to answer."""
+    asked = await message.reply_text(
+        alert_texts.ask_for_update(report_id),
+        reply_markup=ForceReply(
+            selective=True, input_field_placeholder=alert_texts.UPDATE_PLACEHOLDER
+        ),
+        do_quote=True,
+    )
+    if context.user_data is not None:
+        asks = dict(context.user_data.get(UPDATE_ASKS) or {})
+        asks[f"{asked.chat_id}:{asked.message_id}"] = report_id
+        context.user_data[UPDATE_ASKS] = dict(list(asks.items())[-20:])
 
 
 async def _police_just_informed(context: ShopWatchContext, report: Report) -> bool:
@@ -279,15 +314,31 @@ async def member_pressed(
         await refuse(update, context, "alert_change", Refusal.FORGED)
         return
     kind, value = parts[0], parts[2] if len(parts) > 2 else None
-    if kind == render.UPDATE_PREFIX:
-        await query.answer(alert_texts.ALERT_HOW_TO_UPDATE, show_alert=True)
-        return
     report = await _report(int(parts[1]), update, context)
     if report is None:
         return
     acting = _acting_for(context.viewer, report, REPORTERS)
     if acting is None or report.member_id != acting.member.id:
         await refuse(update, context, "alert_change", Refusal.NOT_YOURS)
+        return
+    if kind == render.UPDATE_PREFIX:
+        await query.answer()
+        if isinstance(query.message, Message):
+            assert report.id is not None
+            await _ask_for_update(context, query.message, report.id)
+        return
+    level = render.CONFIRMATION_LEVELS.get(kind)
+    if level is not None:
+        signer = context.services.signer
+        buttons = render.confirmation_buttons(report, signer, level)
+        if report.status != ReportStatus.OPEN:  # what a closed report still takes, or none
+            buttons = render.confirmation(report, shops=0, neighbours=(), signer=signer).buttons
+        try:
+            await query.edit_message_reply_markup(keyboard(buttons))
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+        await query.answer()  # after the edit: the next tap finds the new buttons
         return
     alerts = context.services.alerts
     assert report.id is not None

@@ -70,6 +70,7 @@ from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.photo_size import evidence_size
 from handlers.roles import EVERYONE_ACTIVE, requires
+from handlers.start import SEEN_PRIVATE
 from handlers.voice import relay_voice
 from storage.models import utcnow
 from storage.outbox import Delivery
@@ -85,8 +86,6 @@ ALBUM_SETTLE_SECONDS = 1.0
 long after the last one for the rest."""
 BOT_FILE_LIMIT = 20 * 1024 * 1024
 """The Bot API fetches files up to 20 MB."""
-SEEN_PRIVATE = "private_chat"
-"""user_data flag: the member has written to the bot privately, so it may write first."""
 
 _LABELS = {
     Choice.SEND: {
@@ -234,6 +233,10 @@ async def _send_and_answer(
         await message.reply_text(alert_texts.TOO_MANY_ALERTS, do_quote=True)  # before any download
         return None
     text, markup, sent = await _go(context, offer)
+    if sent is not None and message.chat.type != message.chat.PRIVATE:
+        reply = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+        await _confirm_privately(context, offer, sent, reply)
+        return sent
     await message.reply_text(text, reply_markup=markup, do_quote=True)
     return sent
 
@@ -355,8 +358,43 @@ async def _album_settled(context: ShopWatchContext) -> None:
     if text_problem(offer.text) == "too_long":
         said, markup = alert_texts.alert_too_long(MAX_TEXT), None
     else:
-        said, markup, _ = await _go(context, offer)
+        said, markup, sent = await _go(context, offer)
+        if sent is not None and job.chat_id != job.user_id:
+            await _confirm_privately(context, offer, sent, reply)
+            return
     await bot.send_message(job.chat_id, said, reply_markup=markup, reply_parameters=reply)
+
+
+async def _confirm_privately(
+    context: ShopWatchContext, offer: Offer, sent: Sent, reply: ReplyParameters
+) -> None:
+    """An alert from the group: its confirmation and the buttons that change it go to the
+    member's private chat, so the group never sees them; a member who has not started
+    the bot is told in one line in the group how to, as Telegram lets a bot write first
+    only to someone who has."""
+    report = sent.submitted.report
+    assert report.id is not None
+    member = await context.store.members.get_by_id(offer.member_id)
+    seen = bool((context.user_data or {}).get(SEEN_PRIVATE))
+    if not (seen or member.role_origin == RoleOrigin.INVITE):
+        await context.bot.send_message(
+            offer.chat_id,
+            words.group_alert_start_me(report.id, member.display_name, context.bot.username or ""),
+            reply_parameters=reply,
+        )
+        return
+    text, markup = _card(context, sent)
+    rows = markup.inline_keyboard if markup else ()
+    buttons: Buttons = tuple(tuple((b.text, str(b.callback_data)) for b in row) for row in rows)
+    await context.store.outbox.enqueue(
+        report.scheme_id,
+        Delivery(
+            member.telegram_user_id,
+            MessagePayload(text=text, buttons=buttons),
+            dedupe_key=f"confirmation:{report.id}",
+        ),
+    )
+    context.services.outbox.wake()
 
 
 # --- words: /alert, plain text in private, "ALERT …" in the group -------------------------

@@ -20,6 +20,9 @@ from broadcast.texts import common as common_texts
 from config.vocabulary import Role
 from handlers.context import ShopWatchContext
 
+SEEN_PRIVATE = "private_chat"
+"""user_data flag: the member has written to the bot privately, so it may write first."""
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,6 +49,8 @@ async def start(update: Update, context: ShopWatchContext) -> None:
     if message is None:
         return
     first_name, schemes, roles = _viewer(context)
+    if message.chat.type == message.chat.PRIVATE and context.user_data is not None:
+        context.user_data[SEEN_PRIVATE] = True  # the bot may now write to them first
     await _own_menu(context, message.chat_id, roles)
     if schemes:
         await message.reply_text(common_texts.welcome_member(first_name, schemes))

@@ -16,6 +16,7 @@ from broadcast.render import (
     UpdateMark,
     alert_card,
     confirmation,
+    confirmation_buttons,
     utf16_len,
 )
 from broadcast.routing import Audience
@@ -181,11 +182,17 @@ def test_the_confirmation_marks_the_guess_and_offers_the_rest() -> None:
         "Alert sent to 12 shops, the control room and Wymondham Business Watch. Report #123."
     )
     labels = [[label for label, _ in row] for row in shown.buttons]
-    assert labels == [
+    assert labels == [["Theft · Change"], ["Log only", "Stood down / Wrong person"]]
+    inside = confirmation_buttons(report(), SIGNER, "change")
+    assert [[label for label, _ in row] for row in inside] == [
         ["✓ Theft", "Suspicious", "Violence", "ASB"],
         ["Fraud", "Damage", "Other"],
-        ["✓ Happening now", "Log only"],
-        ["Add update", "Stood down", "Wrong person"],
+        ["Add update", "◀ Back"],
+    ]
+    ending = confirmation_buttons(report(), SIGNER, "ending")
+    assert [[label for label, _ in row] for row in ending] == [
+        ["Stood down", "Wrong person"],
+        ["◀ Back"],
     ]
     assert all(SIGNER.verify(data) for row in shown.buttons for _, data in row)
 

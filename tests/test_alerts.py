@@ -295,16 +295,39 @@ async def test_a_member_posting_in_the_group_gets_the_bots_copy_there_too(
     town = polling_town
     shopkeeper = await alice(town)
     town.group.add_member(shopkeeper)
+    await shopkeeper.send(town.bot, "/start")
+    await shopkeeper.next_reply(town.bot)
 
     own = await shopkeeper.send_photo(town.group, phone_photo(), caption=THEFT)
 
-    confirmation = await shopkeeper.next_reply(town.group)
-    assert confirmation.reply_to_message_id == own.message_id
+    confirmation = await shopkeeper.next_reply(town.bot)
     assert confirmation.body.startswith("Alert sent to")
     group_copy = (await copies(town, [NORWICH_GROUP]))[NORWICH_GROUP]
     assert group_copy.protect_content
     assert without_exif(group_copy.photo)
     assert not town.sandbox.refresh(own).deleted, "the member's own message stays"
+
+
+async def test_a_member_alerting_in_the_group_is_confirmed_privately_with_three_buttons(
+    polling_town: Town,
+) -> None:
+    """The member's own chat gets the buttons; the group sees the bot's copy and no more."""
+    town = polling_town
+    shopkeeper = await alice(town)
+    town.group.add_member(shopkeeper)
+    await shopkeeper.send(town.bot, "/start")
+    await shopkeeper.next_reply(town.bot)
+    in_the_group = len(town.sandbox.chat_messages(town.bot, town.group))
+
+    await shopkeeper.send(town.group, f"/alert {THEFT}")
+
+    confirmation = await shopkeeper.next_reply(town.bot)
+    assert confirmation.body.startswith("Alert sent to")
+    assert confirmation.button_texts == ["Theft · Change", "Log only", "Stood down / Wrong person"]
+    await copies(town, [NORWICH_GROUP])
+    from_the_bot = [m for m in town.sandbox.chat_messages(town.bot, town.group) if m.from_bot]
+    assert len(town.sandbox.chat_messages(town.bot, town.group)) == in_the_group + 2
+    assert all(m.button_texts == [] for m in from_the_bot), "no member buttons in the group"
 
 
 # --- who may not send one, and what is not an alert -----------------------------------------
@@ -458,17 +481,20 @@ async def test_a_new_category_reroutes_the_copies_and_log_only_takes_them_down(
     shopkeeper = await alice(town)
     await shopkeeper.send(town.bot, f"/alert {LOITERING}")
     confirmation = await shopkeeper.next_reply(town.bot)
-    assert "✓ Suspicious" in confirmation.button_texts
+    assert "Suspicious · Change" in confirmation.button_texts
     await copies(town, NORWICH)
     assert copies_in(town, WYMONDHAM_GROUP) == [], "Norwich does not pass on suspicions"
 
+    await shopkeeper.press(confirmation, "Suspicious · Change")
+    confirmation = town.sandbox.refresh(confirmation)
+    assert "✓ Suspicious" in confirmation.button_texts
     answer = await shopkeeper.press(confirmation, "Violence")
 
     assert answer == alert_texts.alert_changed("Violence or abuse to staff")
     await copies(town, WYMONDHAM + YARMOUTH)
     await every_copy_says(town, NORWICH + WYMONDHAM + YARMOUTH, "Violence or abuse to staff")
     confirmation = town.sandbox.refresh(confirmation)
-    assert "✓ Violence" in confirmation.button_texts
+    assert "Violence · Change" in confirmation.button_texts
 
     await shopkeeper.press(confirmation, "Log only")
 
@@ -490,7 +516,8 @@ async def test_wrong_person_withdraws_the_alert_on_every_copy(polling_town: Town
     confirmation = await shopkeeper.next_reply(town.bot)
     await copies(town, NORWICH + WYMONDHAM)
 
-    await shopkeeper.press(confirmation, "Wrong person")
+    await shopkeeper.press(confirmation, alert_texts.BUTTON_ENDING)
+    await shopkeeper.press(town.sandbox.refresh(confirmation), "Wrong person")
 
     withdrawn = await every_copy_says(town, NORWICH + WYMONDHAM, "WITHDRAWN: Theft")
     for copy in withdrawn.values():
@@ -514,7 +541,8 @@ async def test_stood_down_is_shown_on_every_copy(polling_town: Town) -> None:
     confirmation = await shopkeeper.next_reply(town.bot)
     await copies(town, NORWICH + WYMONDHAM)
 
-    await shopkeeper.press(confirmation, "Stood down")
+    await shopkeeper.press(confirmation, alert_texts.BUTTON_ENDING)
+    await shopkeeper.press(town.sandbox.refresh(confirmation), "Stood down")
 
     updated = await every_copy_says(town, NORWICH + WYMONDHAM, "Status: Stood down (Alice, ")
     assert all(c.body.startswith("Theft – stood down") for c in updated.values())
@@ -531,14 +559,16 @@ async def test_only_the_member_who_sent_it_can_change_an_alert(polling_town: Tow
     bob = await enrol(town, 5_000_000_103, "Bob", shop="Jarrold", street="London Street")
     for person in (shopkeeper, bob):
         town.group.add_member(person)
-    await shopkeeper.send(town.group, f"/alert {THEFT}")
-    confirmation = await shopkeeper.next_reply(town.group)
+    own = await shopkeeper.send(town.group, f"/alert {THEFT}")
+    group_copy = (await copies(town, [NORWICH_GROUP]))[NORWICH_GROUP]
+    report_id = (await the_log(town))[0].id or 0
+    wrong_person = town.runtime.services.signer.sign("awrong", report_id)
 
-    assert await bob.press(confirmation, "Wrong person") == refusal_texts.refusal(
+    assert await town.press_forged(bob, wrong_person, on=group_copy) == refusal_texts.refusal(
         Refusal.NOT_YOURS
     )
-    await bob.send(town.group, "seen him too", reply_to=confirmation)
-    await shopkeeper.send(town.group, "gone into Primark", reply_to=confirmation)
+    await bob.send(town.group, "seen him too", reply_to=own)
+    await shopkeeper.send(town.group, "gone into Primark", reply_to=own)
     await said_in(town, town.group, "Update added to report #")
 
     report = (await the_log(town))[0]

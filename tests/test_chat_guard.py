@@ -63,12 +63,12 @@ async def notice(town: Town, coordinator: Person, starting: str) -> MessageView:
     return await town.sandbox.wait_for(probe, message=f"no {starting!r} for {coordinator.name}")
 
 
-async def confirmation_in(town: Town, chat: Group) -> MessageView:
-    """The member's confirmation among the bot's messages in a chat (it has Wrong person)."""
+async def confirmation_in(town: Town, member: Person) -> MessageView:
+    """The member's confirmation, in their private chat (it has Stood down / Wrong person)."""
 
     def probe() -> MessageView | None:
-        for message in town.sandbox.chat_messages(town.bot, chat):
-            if message.from_bot and alert_texts.BUTTON_WRONG_PERSON in message.button_texts:
+        for message in town.sandbox.chat_messages(town.bot, member):
+            if message.from_bot and alert_texts.BUTTON_ENDING in message.button_texts:
                 return message
         return None
 
@@ -499,7 +499,7 @@ async def test_a_members_photo_alert_in_the_group_is_replaced_by_the_protected_c
 
     original = await priya.send_photo(town.group, make_jpeg(), THEFT)
 
-    confirmation = await confirmation_in(town, town.group)
+    confirmation = await confirmation_in(town, priya)
     assert alert_texts.MEMBER_ALERT_REPLACED in confirmation.body
     await town.sandbox.wait_for(
         lambda: town.sandbox.refresh(original).deleted or None,
@@ -522,7 +522,7 @@ async def test_with_the_setting_off_the_members_message_stays_beside_the_copy(
         priya = await member_in_the_group(town, 900491, "Priya")
 
         original = await priya.send_photo(town.group, make_jpeg(), THEFT)
-        confirmation = await confirmation_in(town, town.group)
+        confirmation = await confirmation_in(town, priya)
 
         assert alert_texts.MEMBER_ALERT_REPLACED not in confirmation.body
 
@@ -541,9 +541,10 @@ async def test_wrong_person_takes_the_members_message_down_too(tmp_path: Path) -
     async with running_town(tmp_path, schemes=schemes) as town:
         priya = await member_in_the_group(town, 900492, "Priya")
         original = await priya.send(town.group, f"/alert {THEFT}")
-        confirmation = await confirmation_in(town, town.group)
+        confirmation = await confirmation_in(town, priya)
 
-        await priya.press(confirmation, alert_texts.BUTTON_WRONG_PERSON)
+        await priya.press(confirmation, alert_texts.BUTTON_ENDING)
+        await priya.press(town.sandbox.refresh(confirmation), alert_texts.BUTTON_WRONG_PERSON)
 
         await town.sandbox.wait_for(
             lambda: town.sandbox.refresh(original).deleted or None,
@@ -556,7 +557,7 @@ async def test_log_only_takes_the_members_message_down_with_the_copies(tmp_path:
     async with running_town(tmp_path, schemes=schemes) as town:
         priya = await member_in_the_group(town, 900493, "Priya")
         original = await priya.send(town.group, f"/alert {THEFT}")
-        confirmation = await confirmation_in(town, town.group)
+        confirmation = await confirmation_in(town, priya)
 
         await priya.press(confirmation, alert_texts.URGENCY_BUTTONS["log"])
 

@@ -267,7 +267,8 @@ async def test_a_photo_alert_crosses_to_the_next_town_and_its_control_room_answe
         every_norwich_copy_says_on_camera, message="Norwich's copies saying On camera"
     )
 
-    await alice.press(confirmation, alert_texts.BUTTON_STAND_DOWN)
+    await alice.press(confirmation, alert_texts.BUTTON_ENDING)
+    await alice.press(norwich.sandbox.refresh(confirmation), alert_texts.BUTTON_STAND_DOWN)
 
     def every_thetford_copy_is_stood_down() -> bool:
         shown = [copies_in(thetford, chat) for chat in THETFORD]
@@ -464,7 +465,8 @@ async def test_an_alert_moved_to_a_category_the_other_town_does_not_take_leaves_
     confirmation = await alice.next_reply(norwich.bot)
     await copies(thetford, THETFORD)
 
-    await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["asb"])
+    await alice.press(confirmation, alert_texts.category_to_change("theft"))
+    await alice.press(norwich.sandbox.refresh(confirmation), alert_texts.CATEGORY_BUTTONS["asb"])
 
     def gone() -> bool:
         return all(copies_in(thetford, chat) == [] for chat in THETFORD)
@@ -497,7 +499,9 @@ async def test_an_alert_the_other_town_refused_reaches_it_once_moved_to_a_catego
 
     assert await norwich.sandbox.wait_for(given_up, message="the refused alert given up")
 
-    await alice.press(confirmation, alert_texts.CATEGORY_BUTTONS["theft"])
+    confirmation = norwich.sandbox.refresh(confirmation)
+    await alice.press(confirmation, alert_texts.category_to_change("fraud"))
+    await alice.press(norwich.sandbox.refresh(confirmation), alert_texts.CATEGORY_BUTTONS["theft"])
 
     received = await copies(thetford, THETFORD)
     assert all("counterfeit" in copy.body for copy in received.values())

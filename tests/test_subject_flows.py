@@ -93,7 +93,8 @@ async def test_the_control_room_makes_a_subject_from_a_card_and_a_withdrawn_repo
     assert own.body.startswith(f"Report {second.id} · ")
     assert NEW_SUBJECT not in own.button_texts, "a member makes no subjects"
 
-    await shopkeeper.press(confirmation, "Wrong person")
+    await shopkeeper.press(confirmation, "Stood down / Wrong person")
+    await shopkeeper.press(town.sandbox.refresh(confirmation), "Wrong person")
     refused = await carol.press(shown, NEW_SUBJECT)
 
     assert refused == (

@@ -46,6 +46,17 @@ BUTTON_STAND_DOWN = "Stood down"
 BUTTON_WRONG_PERSON = "Wrong person"
 
 
+BUTTON_ENDING = "Stood down / Wrong person"
+
+
+BUTTON_BACK = "◀ Back"
+
+
+def category_to_change(category: str) -> str:
+    """The confirmation's first button: the guessed category, and that a tap changes it."""
+    return f"{CATEGORY_BUTTONS.get(category, category)} · Change"
+
+
 def category_name(category: str) -> str:
     return CATEGORY_NAMES.get(category, category)
 
@@ -139,7 +150,7 @@ def alert_sent(report_id: int, shops: int, neighbours: Iterable[str]) -> str:
     return (
         f"Alert sent to {where}. Report #{report_id}.\n"
         "To add what happens next, reply to this message (e.g. “left towards Market St”) "
-        "or send your location. Wrong category? Tap it below."
+        "or send your location. Wrong category? Tap Change below."
     )
 
 
@@ -208,10 +219,14 @@ ALERT_NOT_STORED = (
 )
 
 
-ALERT_HOW_TO_UPDATE = (
-    "Reply to your alert, or to the message with these buttons, with what happened next "
-    "(e.g. “left towards Market St”). You can also send your location."
-)
+def ask_for_update(report_id: int) -> str:
+    return (
+        f"What happened next on Report #{report_id}? Type it as your answer to this "
+        "message (e.g. “left towards Market St”): every copy shows it."
+    )
+
+
+UPDATE_PLACEHOLDER = "What happened next?"
 
 
 ALERT_LOCATION_NO_REPORT = (

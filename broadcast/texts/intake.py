@@ -67,6 +67,14 @@ def group_offer_how(name: str, bot_username: str, text: str) -> str:
     )
 
 
+def group_alert_start_me(report_id: int, name: str, bot_username: str) -> str:
+    """One line in the group: the alert went, and where its buttons will be from now on."""
+    return (
+        f"Report #{report_id} sent. {name}, start a private chat with me (t.me/{bot_username}) "
+        "to correct your alerts or add to them."
+    )
+
+
 def sent_with_words(report_id: int) -> str:
     return f"Sent with your words as Report #{report_id}."
 
