@@ -770,3 +770,26 @@ async def test_a_member_pressing_again_and_again_is_stopped_and_nothing_more_is_
     assert (await shopkeeper.next_reply(town.bot)).body == alert_texts.TOO_MANY_CHANGES
     assert len(await town.runtime.store.reports.events(report.id)) == 20
     assert len(await town.runtime.store.outbox.for_report(report.id)) == rows
+
+
+async def test_add_update_asks_for_the_update_and_the_answer_goes_on_every_copy(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper = await alice(town)
+    await shopkeeper.send(town.bot, f"/alert {THEFT}")
+    confirmation = await shopkeeper.next_reply(town.bot)
+    await copies(town, NORWICH + WYMONDHAM)
+
+    await shopkeeper.press(confirmation, alert_texts.category_to_change("theft"))
+    await shopkeeper.press(town.sandbox.refresh(confirmation), alert_texts.BUTTON_ADD_UPDATE)
+    report_id = (await the_log(town))[0].id or 0
+    question = await shopkeeper.next_reply(town.bot)
+    assert question.body == alert_texts.ask_for_update(report_id)
+    await shopkeeper.send(town.bot, "gone into Primark", reply_to=question)
+
+    answer = await shopkeeper.next_reply(town.bot)
+    assert answer.body == alert_texts.alert_update_added(report_id)
+    await every_copy_says(town, NORWICH + WYMONDHAM, "gone into Primark")
+    events = await town.runtime.store.reports.events(report_id)
+    assert [(e.kind, e.text) for e in events] == [(EventKind.UPDATE, "gone into Primark")]
