@@ -183,10 +183,27 @@ async def merge_command(update: Update, context: ShopWatchContext, membership: M
     await message.reply_text(subject_texts.merged(kept, gone))
 
 
+@requires(*VIEWERS, action="member.digest")
+async def digest_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/digest off` or `/digest on`: a member stops or restarts their own Monday digest."""
+    message = update.effective_message
+    assert message is not None
+    args = [a.lower() for a in context.args or []]
+    if args not in (["on"], ["off"]):
+        await message.reply_text(subject_texts.DIGEST_USAGE)
+        return
+    on = args == ["on"]
+    await context.services.subjects.set_digest(Actor(membership.member), on=on)
+    await message.reply_text(subject_texts.digest_set(on))
+
+
 def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("gallery", gallery_command, filters=private),
+        CommandHandler("digest", digest_command, filters=private),
         CommandHandler("link", link_command, filters=private),
         CommandHandler("merge", merge_command, filters=private),
         CallbackQueryHandler(

@@ -313,3 +313,33 @@ async def test_a_report_linked_to_an_excluded_subject_says_so_on_the_control_roo
         ("subject.merge", AuditOutcome.REFUSED, carol.id),
         ("subject.merge", AuditOutcome.ALLOWED, carol.id),
     ]
+
+
+async def test_a_member_turns_their_monday_digest_off_and_on_from_the_chat(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    store = town.runtime.store
+    shopkeeper = await alice(town)
+    scheme = await store.schemes.get_by_slug("norwich")
+    assert scheme.id is not None
+
+    async def digest_on() -> bool:
+        member = await store.members.get(scheme.id or 0, shopkeeper.id)
+        assert member is not None
+        return member.weekly_digest
+
+    assert await digest_on()
+    await shopkeeper.send(town.bot, "/digest off")
+    assert (await shopkeeper.next_reply(town.bot)).body == subject_texts.digest_set(False)
+    assert not await digest_on()
+
+    await shopkeeper.send(town.bot, "/digest sometimes")
+    assert (await shopkeeper.next_reply(town.bot)).body == subject_texts.DIGEST_USAGE
+    assert not await digest_on(), "a word it does not know changes nothing"
+
+    await shopkeeper.send(town.bot, "/digest on")
+    assert (await shopkeeper.next_reply(town.bot)).body == subject_texts.digest_set(True)
+    assert await digest_on()
+    entries = await store.audit.of_actions(scheme.id, ["member.digest"])
+    assert {e.detail.get("on") for e in entries} == {False, True}

@@ -456,3 +456,13 @@ def refused(reason: str, value: str | None) -> str:
 
 def not_found(what: str) -> str:
     return f"No {what} in this scheme."
+
+
+DIGEST_USAGE = "Turn your Monday digest off or on: /digest off, or /digest on"
+
+
+def digest_set(on: bool) -> str:
+    """A member's answer once their Monday digest is stopped or restarted."""
+    if on:
+        return "Your Monday digest is on: it comes each Monday morning. /digest off stops it."
+    return "Your Monday digest is off: no more Monday summaries. /digest on restarts it."
