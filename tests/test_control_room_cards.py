@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 
 from broadcast.escalation import raise_unheard
+from broadcast.render import STAND_DOWN_PREFIX
 from broadcast.texts import control_room as control_room_texts
 from config.vocabulary import EventKind, ReportStatus, Role
 from sandbox import MessageView, Person
@@ -147,7 +148,14 @@ async def test_the_control_room_card_shows_its_state_and_a_closed_report_takes_n
         rf"Report #{report.id} is already closed \(Closed by Dave at {TIME}\)\. Nothing changed\.",
         late,
     )
-    stood_down = await shopkeeper.press(confirmation, "Stood down")
+    await shopkeeper.press(confirmation, "Stood down / Wrong person")
+    ending = town.sandbox.refresh(confirmation)
+    assert ending.button_texts == ["Add update", "Wrong person"], "a closed alert has ended"
+    stood_down = await town.press_forged(
+        shopkeeper,
+        town.runtime.services.signer.sign(STAND_DOWN_PREFIX, report.id or 0),
+        on=ending,
+    )
     assert stood_down is not None
     assert stood_down.startswith(f"Report #{report.id} is already closed (Closed by Dave at ")
     await drained(town, report.id or 0)
