@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from broadcast.subjects.galleries import expire_galleries
 from broadcast.subjects.notices import NoticeTerms
+from broadcast.subjects.service import local_today
 from config.schemes import SchemesFile
 from config.vocabulary import NoticeStage
 from storage.export.build import ExportResult, build_export
@@ -70,7 +71,7 @@ async def galleries(norwich: Norwich) -> dict[str, int]:
         today=date(2026, 12, 1),
     )
     await norwich.service.record_service(
-        boss, notice.id or 0, served_on=date(2026, 12, 2), how="By hand, PCSO Hale"
+        boss, notice.id or 0, served_on=local_today(norwich.scheme), how="By hand, PCSO Hale"
     )
     sought = await norwich.service.create_from_report(
         norwich.operator,
@@ -139,7 +140,7 @@ class TestExportedSubjects:
         assert (notice["reference"], notice["in_force"], notice["served_on"]) == (
             f"NOR-N{ids['notice']:04d}",
             True,
-            "2026-12-02",
+            local_today(norwich.scheme).isoformat(),
         )
         assert notice["premises_count"] == 2
         assert document["counts"]["subjects"] == 2

@@ -9,7 +9,7 @@ import asyncio
 import io
 import stat
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,13 @@ from pypdf import PdfReader
 
 from bot.cli import main
 from broadcast.subjects.notices import NoticeTerms
-from broadcast.subjects.service import Deployment, SubjectService
+from broadcast.subjects.service import Deployment, SubjectService, local_today
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from config.schemes import SchemesFile, load_schemes, parse_schemes
 from config.vocabulary import AppealOutcome, AuditOutcome, NoticeStage
 from storage.store import Store
 from tests.storage_fixtures import EXAMPLE_SCHEMES, command_line_deployment
-from tests.test_subjects import Norwich, cctv_still, town
+from tests.test_subjects import Norwich, cctv_still, in_words, town
 
 TODAY = date(2026, 12, 2)
 NORWICH_ADDRESS = '''  [scheme.subjects]
@@ -88,7 +88,7 @@ class TestNoticeLetters:
             "review this exclusion on 2 June 2027",
             "Shop 101, London Street",
             "Shop 102, London Street",
-            "2 December 2026: theft, Gentleman's Walk",
+            f"{in_words(local_today(norwich.scheme))}: theft, Gentleman's Walk",
             "Not to enter Chapelfield Mall by its Malthouse Road entrance.",
             "How to appeal",
             "within 28 days of receiving it",
@@ -113,22 +113,23 @@ class TestNoticeLetters:
     ) -> None:
         _, nid = await excluded_dean(norwich)
         boss, service = norwich.coordinator, norwich.service
+        served_on = local_today(norwich.scheme)
         await service.record_service(
-            boss, nid, served_on=date(2026, 12, 3), how="By hand at Norwich police station"
+            boss, nid, served_on=served_on, how="By hand at Norwich police station"
         )
 
         served = pdf_text((await service.notice_letter(boss, nid)).data)
 
-        assert "Served on 3 December 2026: By hand at Norwich police station." in served
+        assert f"Served on {in_words(served_on)}: By hand at Norwich police station." in served
         assert "Served on ______" not in served
         await service.record_appeal(
-            boss, nid, received_on=date(2026, 12, 20), text="I was at work that day"
+            boss, nid, received_on=served_on + timedelta(days=17), text="I was at work that day"
         )
         await service.decide_appeal(
             boss,
             nid,
             outcome=AppealOutcome.OVERTURNED,
-            decided_on=date(2027, 1, 10),
+            decided_on=served_on + timedelta(days=38),
             decision_ref="BD-2027-02",
         )
         with pytest.raises(InvalidInputError, match="notice_not_in_force"):
@@ -180,17 +181,17 @@ def test_a_coordinator_makes_the_letter_and_records_service_from_the_command_lin
 ) -> None:
     database_url = command_line_deployment(tmp_path, monkeypatch)
 
-    async def seeded() -> int:
+    async def seeded() -> tuple[int, date]:
         store = await Store.open(database_url)
         try:
             schemes = load_schemes(EXAMPLE_SCHEMES)
             await store.schemes.sync(schemes)
             norwich = await town(store, schemes, tmp_path / "data")
-            return (await excluded_dean(norwich))[1]
+            return (await excluded_dean(norwich))[1], local_today(norwich.scheme)
         finally:
             await store.close()
 
-    nid = asyncio.run(seeded())
+    nid, today = asyncio.run(seeded())
     letter = tmp_path / "letters" / "dean.pdf"
     base = ["subject", "letter", "--scheme", "norwich", "--notice", str(nid)]
 
@@ -202,12 +203,13 @@ def test_a_coordinator_makes_the_letter_and_records_service_from_the_command_lin
     assert "exists already" in capsys.readouterr().err
 
     served = ["subject", "served", "--scheme", "norwich", "--notice", str(nid)]
-    assert main([*served, "--on", "2026-12-03", "--how", " "]) == 2
+    assert main([*served, "--on", today.isoformat(), "--how", " "]) == 2
     assert "say how the notice was served" in capsys.readouterr().err
-    assert main([*served, "--on", "2026-12-03", "--how", "By hand, PCSO Hale"]) == 0
+    assert main([*served, "--on", today.isoformat(), "--how", "By hand, PCSO Hale"]) == 0
     again = tmp_path / "letters" / "dean-served.pdf"
     assert main([*base, "--out", str(again)]) == 0
-    assert "Served on 3 December 2026: By hand, PCSO Hale." in pdf_text(again.read_bytes())
+    served_text = pdf_text(again.read_bytes())
+    assert f"Served on {in_words(today)}: By hand, PCSO Hale." in served_text
 
     notice = ["--scheme", "norwich", "--notice", str(nid)]
     assert main(["subject", "decide", *notice, "--outcome", "upheld", "--on", "2027-01-10",

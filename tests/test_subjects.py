@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 from broadcast.subjects.galleries import expire_galleries
 from broadcast.subjects.notices import NoticeTerms, add_months
-from broadcast.subjects.service import Actor, SubjectService
+from broadcast.subjects.service import Actor, SubjectService, local_today
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError, ReportClosedError
 from config.schemes import SchemesFile, parse_schemes
 from config.vocabulary import (
@@ -43,6 +43,11 @@ NORWICH_COORDINATOR = 700001
 WYMONDHAM_COORDINATOR = 700011
 OPERATOR = 5_000_000_101
 SHOPKEEPER = 5_000_000_102
+
+
+def in_words(day: date) -> str:
+    """A day as a letter to a person writes it: 3 December 2026."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def cctv_still(seed: int) -> bytes:
@@ -321,7 +326,7 @@ class TestSubjects:
         subject = await norwich.service.create_from_report(boss, (await norwich.report()).id or 0)
         sid = subject.id or 0
         await norwich.service.identify(boss, sid, name="Dean Smith", basis="Named by PCSO Hale")
-        today = date(2026, 12, 2)
+        today = local_today(norwich.scheme)
         notice = await norwich.service.issue_notice(
             boss, sid, NoticeTerms(stage=NoticeStage.EXCLUSION, decided_by="Board"), today=today
         )
@@ -333,23 +338,24 @@ class TestSubjects:
             )
         await norwich.service.record_service(boss, nid, served_on=today, how="By hand, PCSO Hale")
         await norwich.service.record_appeal(
-            boss, nid, received_on=date(2026, 12, 20), text="I was at work that day"
+            boss, nid, received_on=today + timedelta(days=18), text="I was at work that day"
         )
+        six_months = today + timedelta(days=182)
         decided = await norwich.service.decide_appeal(
             boss,
             nid,
             outcome=AppealOutcome.VARIED,
-            decided_on=date(2027, 1, 10),
+            decided_on=today + timedelta(days=39),
             decision_ref="BD-2027-02",
-            new_end=date(2027, 6, 2),
+            new_end=six_months,
         )
 
         assert (decided.served_on, decided.served_how) == (today, "By hand, PCSO Hale")
         assert (decided.appeal_outcome, decided.ends_on) == (
             AppealOutcome.VARIED,
-            date(2027, 6, 2),
+            six_months,
         )
-        assert decided.review_on == date(2027, 6, 2)
+        assert decided.review_on == six_months
 
     async def test_a_lapsed_subject_leaves_the_gallery_and_its_photos_go_once_no_report_holds_them(
         self, norwich: Norwich
