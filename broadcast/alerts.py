@@ -529,6 +529,25 @@ class AlertService:
         )
         return await self._record(report, event, changed)
 
+    async def add_photo(self, report_id: int, data: bytes, *, by: Member) -> Submitted:
+        """A photo for the member's alert that is out already (the guided report's, sent
+        after its words): kept with the report and sent under every copy, since a card
+        sent as text cannot become a photo, nor can a photo card take another."""
+        report = await self._own_report(report_id, by)
+        stored = await self.photos.ingest_async(data)
+        event = ReportEvent(
+            report_id=report_id,
+            member_id=by.id,
+            kind=EventKind.UPDATE,
+            status=ReportChange.PHOTO_ADDED,
+        )
+        try:
+            return await self._record(report, event, photos=(stored,))
+        except StorageError:
+            if stored.new:  # as in `submit`: no photo on disk without its report
+                self.photos.delete(stored.relative_path)
+            raise
+
     async def locate(
         self, report_id: int, latitude: float, longitude: float, *, by: Member
     ) -> Submitted:
@@ -656,6 +675,7 @@ class AlertService:
         *,
         peer: str,
         receipt: Delivery,
+        photos: Sequence[bytes] = (),
     ) -> Submitted:
         """An event a peer sent about a report both sides hold, shown on every copy here.
 
@@ -663,7 +683,16 @@ class AlertService:
         request taken twice fails as a duplicate and changes nothing.
         """
         report = await self.store.reports.get(report_id)
-        return await self._record(report, event, changes, from_peer=peer, also=(receipt,))
+        stored = [await self.photos.ingest_async(data) for data in photos]
+        try:
+            return await self._record(
+                report, event, changes, from_peer=peer, also=(receipt,), photos=stored
+            )
+        except StorageError:
+            for photo in stored:
+                if photo.new:
+                    self.photos.delete(photo.relative_path)
+            raise
 
     async def _record(
         self,
@@ -674,6 +703,7 @@ class AlertService:
         from_peer: str | None = None,
         also: Sequence[Delivery] = (),
         unless_unchanged: bool = False,
+        photos: Sequence[StoredPhoto] = (),
     ) -> Submitted:
         """Store the event (and changes) with the edits that bring every copy up to date.
 
@@ -694,7 +724,7 @@ class AlertService:
                 if why is not None:
                     raise UnchangedError(report.id, why)
             return await self._record_now(
-                report.id, event, changes, from_peer=from_peer, also=also
+                report.id, event, changes, from_peer=from_peer, also=also, photos=photos
             )
 
     async def _record_now(
@@ -705,6 +735,7 @@ class AlertService:
         *,
         from_peer: str | None,
         also: Sequence[Delivery],
+        photos: Sequence[StoredPhoto] = (),
     ) -> Submitted:
         report = await self.store.reports.get(report_id)
         if (
@@ -720,12 +751,13 @@ class AlertService:
         scheme = await self._scheme(report.scheme_id)
         config = self.schemes.scheme(scheme.slug)
         view = await self._view(now, config, history)
-        change = ReportChanged(now, config, view, event, changes, from_peer)
+        change = ReportChanged(now, config, view, event, changes, from_peer, tuple(photos))
         deliveries: list[Delivery] = []
         for fan_out in self.fan_outs:
             deliveries += await fan_out.report_changed(change)
         deliveries += also
-        await self.store.reports.add_event(event, deliveries, changes=changes)
+        rows = [_photo_row(photo) for photo in photos]
+        await self.store.reports.add_event(event, deliveries, changes=changes, photos=rows)
         logger.info(
             "report %s: %s %s, %d messages queued",
             report.id,

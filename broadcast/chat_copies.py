@@ -22,7 +22,13 @@ from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import OutboxKind, OutboxState, ReportStatus, Urgency
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery
-from storage.outbox_payloads import AlertPayload, DeletePayload, EditPayload, read
+from storage.outbox_payloads import (
+    AlertPayload,
+    DeletePayload,
+    EditPayload,
+    MessagePayload,
+    read,
+)
 from storage.store import Store
 
 
@@ -51,6 +57,8 @@ class ChatCopies:
         return out
 
     async def report_changed(self, change: ReportChanged) -> list[Delivery]:
+        if change.photos:
+            return await self._photos_under_copies(change)
         return await self._follow(change.view, change.scheme)
 
     async def refreshed(self, view: AlertView, scheme: SchemeConfig) -> list[Delivery]:
@@ -76,6 +84,31 @@ class ChatCopies:
             )
         )
 
+    async def _photos_under_copies(self, change: ReportChanged) -> list[Delivery]:
+        """A photo added once the copies are out goes under each as a message of its own:
+        Telegram turns no text message into a photo and adds no photo to one sent."""
+        report = change.report
+        assert report.id is not None
+        out: list[Delivery] = []
+        for row in _live_copies(await self.store.outbox.for_report(report.id)):
+            copy = read(row, AlertPayload)
+            recipient = _recipient_of(row, change.scheme.slug)
+            caption = render.further_photo_caption(change.view, recipient.audience)
+            out.extend(
+                Delivery(
+                    row.chat_id,
+                    MessagePayload(
+                        text=caption,
+                        photos=(photo.relative_path,),
+                        protect_content=copy.protect_content,
+                        delete_after_hours=copy.delete_after_hours,
+                    ),
+                    dedupe_key=f"{_PHOTO_UNDER}:{row.id}:{photo.sha256}",
+                )
+                for photo in change.photos
+            )
+        return out
+
     async def _follow(self, view: AlertView, config: SchemeConfig) -> list[Delivery]:
         """Edits for the copies that stay, deletes for chats no longer routed, new copies
         for chats newly routed (while the report is younger than the chat TTL)."""
@@ -83,6 +116,7 @@ class ChatCopies:
         assert report.id is not None
         rows = await self.store.outbox.for_report(report.id)
         live = _live_copies(rows)
+        under = _photos_under(rows)
         if view.state == ReportStatus.WITHDRAWN:
             wanted = {row.chat_id: _recipient_of(row, config.slug) for row in live}
         else:
@@ -102,7 +136,10 @@ class ChatCopies:
             if recipient is None:
                 also = _album_of(rows, row.id)
                 out.append(Delivery(row.chat_id, DeletePayload(target=row.id, also=also)))
+                out.extend(_taken_down(row.chat_id, under.get(row.id, ())))
                 continue
+            if view.state == ReportStatus.WITHDRAWN:  # the wrong person's photos go
+                out.extend(_taken_down(row.chat_id, under.get(row.id, ())))
             have.add(row.chat_id)
             has_photo = bool(read(row, AlertPayload).photos)
             card = self._card(view, recipient, has_photo=has_photo)
@@ -176,6 +213,45 @@ def _live_copies(rows: Sequence[OutboxRow]) -> list[OutboxRow]:
         if row.kind == OutboxKind.ALERT and row.state != OutboxState.FAILED and row.id not in gone:
             live[row.chat_id] = row
     return list(live.values())
+
+
+_PHOTO_UNDER = "photo"
+"""The dedupe key of a photo sent under a copy: `photo:<copy's row>:<sha256>`."""
+
+
+def _photos_under(rows: Sequence[OutboxRow]) -> dict[int, list[int]]:
+    """The photos sent under each copy since it went out (by the copy's row), still up.
+
+    One is taken down once a delete is asked for it, or its time in the chat is up.
+    """
+    now = utcnow()
+    gone = {
+        read(row, DeletePayload).target
+        for row in rows
+        if row.kind == OutboxKind.DELETE
+        and (
+            row.state == OutboxState.SENT
+            or row.next_attempt_at <= now
+            or not (row.dedupe_key or "").startswith("ttl:")
+        )
+    }
+    under: dict[int, list[int]] = {}
+    for row in rows:
+        parts = (row.dedupe_key or "").split(":")
+        if (
+            row.kind == OutboxKind.MESSAGE
+            and len(parts) == 3
+            and parts[0] == _PHOTO_UNDER
+            and row.state != OutboxState.FAILED
+            and row.id is not None
+            and row.id not in gone
+        ):
+            under.setdefault(int(parts[1]), []).append(row.id)
+    return under
+
+
+def _taken_down(chat_id: int, row_ids: Sequence[int]) -> list[Delivery]:
+    return [Delivery(chat_id, DeletePayload(target=row_id)) for row_id in row_ids]
 
 
 def _originals_taken_down(rows: Sequence[OutboxRow]) -> list[Delivery]:

@@ -59,6 +59,8 @@ class ReportChanged:
     changes: Mapping[str, Any] | None
     from_peer: str | None
     """The peer town the event came from, which is not told it again."""
+    photos: Sequence[StoredPhoto] = ()
+    """Photos the event adds to the report (a live alert's photo sent after it went out)."""
 
 
 class FanOut(Protocol):

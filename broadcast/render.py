@@ -159,6 +159,20 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + mark
 
 
+def _reference(view: AlertView, audience: Audience) -> str:
+    return alert_texts.alert_reference(
+        view.report_id,
+        view.scheme_name,
+        neighbour=audience in (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
+        or view.report.origin_scheme is not None,  # from a peer on another deployment
+    )
+
+
+def further_photo_caption(view: AlertView, audience: Audience) -> str:
+    """A photo sent under a copy already out says which alert it belongs to."""
+    return alert_texts.alert_further_photo(_reference(view, audience))
+
+
 def alert_card(
     view: AlertView,
     audience: Audience,
@@ -207,12 +221,7 @@ def alert_card(
     tail = [
         alert_texts.alert_where(place, report.latitude, report.longitude),
         alert_texts.alert_when(formats.moment(report.occurred_at, timezone)),
-        alert_texts.alert_reference(
-            view.report_id,
-            view.scheme_name,
-            neighbour=audience in (Audience.NEIGHBOUR_GROUP, Audience.NEIGHBOUR_CONTROL_ROOM)
-            or report.origin_scheme is not None,  # from a peer on another deployment
-        ),
+        _reference(view, audience),
     ]
     if not withdrawn:
         tail.append(_status_line(view, timezone))

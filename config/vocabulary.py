@@ -212,6 +212,8 @@ class ReportChange(StrEnum):
     POLICE_REFERENCE = "police_reference"
     DESCRIBED = "described"
     """The member's further answers to a guided report already sent."""
+    PHOTO_ADDED = "photo_added"
+    """A photo the member sent for a live alert already out: shown under every copy."""
     ESCALATED = "escalated"
     """No operator had answered the live alert in time: it was raised again, once."""
 

@@ -10,7 +10,9 @@ Cancel.
 A live report ("Happening now") does not wait for all that: its alert goes out
 as soon as there is a description or a photo, and each later answer is added to
 every copy at once (`AlertService.amend`); Cancel becomes Finish, since the
-alert is out. A log-only report ends with a summary to send or cancel.
+alert is out. A photo sent once it is out goes under every copy as a message of
+its own (`AlertService.add_photo`), the last question asking for more. A
+log-only report ends with a summary to send or cancel.
 
 The conversation is named and persistent: its state and the draft (in
 `user_data`, see `handlers.report_draft`) are kept in the database by
@@ -54,6 +56,7 @@ from broadcast.texts import alerts as alert_texts
 from broadcast.texts import formats
 from broadcast.texts import report as report_texts
 from config.errors import (
+    DuplicateError,
     InvalidPhotoError,
     ReportClosedError,
     StorageError,
@@ -209,7 +212,12 @@ async def _ask(
     context: ShopWatchContext, message: Message, draft: Draft, step: Step, problem: str = ""
 ) -> Step:
     """Put `step`'s question on screen (after `problem`, if the last answer was not taken)."""
-    text = _summary(draft) if step is Step.SUMMARY else _QUESTIONS[step]
+    if step is Step.SUMMARY:
+        text = _summary(draft)
+    elif step is Step.PHOTOS and draft.sent:
+        text = report_texts.REPORT_ASK_MORE_PHOTOS
+    else:
+        text = _QUESTIONS[step]
     await _put_away(context, message.chat_id, draft, None)
     sent = await message.reply_text(
         f"{problem}\n\n{text}" if problem else text, reply_markup=_keyboard(context, draft, step)
@@ -426,7 +434,9 @@ def _photo_added(step: Step) -> Callback:
         if isinstance(draft, int):
             return draft
         if draft.sent:
-            return await _ask(context, message, draft, step, report_texts.REPORT_PHOTO_AFTER_ALERT)
+            return await _photo_onto_alert(
+                update, context, membership, message=message, draft=draft, step=step
+            )
         try:
             size = evidence_size(message.photo, context.services.photos.limits)
             draft.add_photo(size.file_id)
@@ -444,6 +454,46 @@ def _photo_added(step: Step) -> Callback:
         return await _ask(context, message, draft, step, text)
 
     return photo_added
+
+
+async def _photo_onto_alert(
+    update: Update,
+    context: ShopWatchContext,
+    membership: Membership,
+    *,
+    message: Message,
+    draft: Draft,
+    step: Step,
+) -> State:
+    """A photo once the alert is out goes under every copy of it (`AlertService.add_photo`):
+    Telegram cannot turn a text card into a photo, nor add a photo to a photo card."""
+    report_id = draft.report_id or 0
+    try:
+        size = evidence_size(message.photo, context.services.photos.limits)
+        draft.add_photo(size.file_id)
+    except AnswerError:
+        return await _ask(
+            context, message, draft, step, report_texts.report_too_many_photos(MAX_PHOTOS)
+        )
+    try:
+        data = await _download(context, size.file_id)
+        await context.services.alerts.add_photo(report_id, data, by=membership.member)
+    except ReportClosedError:
+        closed = report_texts.report_closed_meanwhile(report_id)
+        return await _end(update, context, draft, closed)
+    except DuplicateError:
+        draft.photos.pop()
+        text = report_texts.report_photo_already_on(report_id)
+    except InvalidPhotoError as exc:
+        draft.photos.pop()
+        text = alert_texts.photo_refused(str(exc))
+    except (StorageError, TelegramError) as exc:
+        logger.warning("report %s: photo not added: %s", report_id, exc)
+        draft.photos.pop()
+        text = report_texts.REPORT_PHOTO_NOT_ADDED
+    else:
+        text = report_texts.report_photo_under_copies(report_id)
+    return await _ask(context, message, draft, step, text)
 
 
 def _not_expected(step: Step) -> Callback:

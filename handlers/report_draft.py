@@ -320,8 +320,6 @@ class Draft:
             return self.asks_value
         if step is Step.APPEARANCE:
             return self.appearance_on
-        if step is Step.PHOTOS:
-            return not self.sent  # an alert out already has its photos
         return step is not Step.SUMMARY or not self.sent
 
     def next_step(self, step: Step) -> Step | None:

@@ -92,11 +92,13 @@ class ReportRepository:
         deliveries: Sequence[Delivery] = (),
         *,
         changes: Mapping[str, Any] | None = None,
+        photos: Sequence[Photo] = (),
     ) -> ReportEvent:
         """Record what happened to a report and queue its announcements (e.g. edits) together.
 
         `changes` sets fields of the report in the same transaction (a new category,
-        "withdrawn"), so the log never says one thing while the chats say another.
+        "withdrawn"), so the log never says one thing while the chats say another;
+        `photos` (unsaved rows) join the report with the event that shows them.
         """
         async with transaction(self._sessions, "record the update") as session:
             report = await session.get(Report, event.report_id, with_for_update=True)
@@ -107,6 +109,9 @@ class ReportRepository:
                     raise ValueError(f"a report's {name!r} cannot be changed")
                 setattr(report, name, value)
             session.add(event)
+            for photo in photos:
+                photo.report_id = report.id
+                session.add(photo)
             for delivery in deliveries:
                 session.add(delivery.to_row(report.scheme_id, report.id))
         return event

@@ -185,7 +185,9 @@ async def test_a_live_report_alerts_after_three_answers_and_each_answer_updates_
     question = await tap(town, priya, question, "Yes")
     question = await tap(town, priya, question, "Yes")
     assert question.body == report_texts.REPORT_ASK_POLICE_REFERENCE
-    farewell = await say(town, priya, "NC-12345-24")
+    question = await say(town, priya, "NC-12345-24")
+    assert question.body == report_texts.REPORT_ASK_MORE_PHOTOS
+    farewell = await tap(town, priya, question, "Skip")
 
     assert farewell.body == report_texts.report_finished(stored.id or 0)
     [stored] = await norwich_reports(town)
@@ -251,13 +253,20 @@ async def test_a_live_report_goes_out_with_its_photo_and_the_words_follow(town: 
     await priya.send_photo(town.bot, make_jpeg(320, 240, "blue"))
     again = await priya.next_reply(town.bot)
     assert again.body == (
-        f"{report_texts.REPORT_PHOTO_AFTER_ALERT}\n\n{report_texts.REPORT_ASK_PEOPLE}"
+        f"{report_texts.report_photo_under_copies(stored.id or 0)}\n\n"
+        f"{report_texts.REPORT_ASK_PEOPLE}"
     )
     farewell = await tap(town, priya, again, "Finish")
     assert farewell.body == report_texts.report_finished(stored.id or 0)
     [stored] = await norwich_reports(town)
     assert stored.description == GIN
-    assert len(await town.runtime.store.reports.photos(stored.id or 0)) == 1
+    assert len(await town.runtime.store.reports.photos(stored.id or 0)) == 2
+    [card, under] = await town.sandbox.wait_for(
+        lambda: (shown := alerts_in(town, town.group))[1:] and shown
+    )
+    assert card.message_id == caption.message_id, "the card stays as it was"
+    assert under.photo is not None
+    assert under.body == f"📷 Another photo for Report #{stored.id} · Norwich ShopWatch"
 
 
 # --- a button answers only its own question -----------------------------------------

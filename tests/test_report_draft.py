@@ -100,7 +100,7 @@ def test_every_button_value_has_a_label_and_every_label_a_value() -> None:
         assert [value for value, _ in LABELS[step]] == [str(v) for v in values], step
 
 
-def test_a_live_report_is_not_asked_when_and_a_sent_one_no_photos_or_summary() -> None:
+def test_a_live_report_is_not_asked_when_and_a_sent_one_more_photos_but_no_summary() -> None:
     draft = Draft()
     draft.choose(Step.CATEGORY, "theft")
     draft.choose(Step.URGENCY, "now")
@@ -108,7 +108,8 @@ def test_a_live_report_is_not_asked_when_and_a_sent_one_no_photos_or_summary() -
     assert draft.next_step(Step.POLICE_REFERENCE) is Step.PHOTOS
 
     draft.report_id = 12
-    assert draft.next_step(Step.POLICE_REFERENCE) is None
+    assert draft.next_step(Step.POLICE_REFERENCE) is Step.PHOTOS
+    assert draft.next_step(Step.PHOTOS) is None
 
     draft.choose(Step.URGENCY, "log")
     assert draft.next_step(Step.URGENCY) is Step.WHEN

@@ -27,7 +27,7 @@ from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
-from broadcast.alerts import AlertService, ReportDraft, member_text, one_line
+from broadcast.alerts import AlertService, ReportDraft, member_text, one_line, text_problem
 from broadcast.delivery import RetryLaterError, UndeliverableError
 from broadcast.federation import protocol, signing
 from broadcast.federation.link import FederationLink
@@ -248,7 +248,7 @@ class FederationReceiver:
         if alert.category not in peer.config.sends:
             raise RefusedError(403, f"{peer.slug} may not send {alert.category} alerts", peer.slug)
         key = await self._fresh_key(request, peer)
-        photos = await self._photos(peer, alert) if peer.config.photos else ()
+        photos = await self._photos(peer, alert.photos, alert.to) if peer.config.photos else ()
         scheme = await self.store.schemes.get_by_slug(alert.to)
         assert scheme.id is not None
         draft = ReportDraft(
@@ -288,15 +288,15 @@ class FederationReceiver:
         )
         return web.json_response({"ok": True, "id": report_id}, status=201)
 
-    async def _photos(self, peer: Peer, alert: protocol.AlertMessage) -> tuple[bytes, ...]:
+    async def _photos(self, peer: Peer, hashes: list[str], to: str) -> tuple[bytes, ...]:
         """Fetched from the sender (a few at a time, stopping at 4 MiB), checked against
         the hash it signed and against what a ShopWatch serves (a JPEG of at most 2048 px
         a side, read from its header, before any pixel is decoded); re-encoded on storing
         in the photo store's own threads (`PhotoStore.ingest_async`), like every photo."""
         out: list[bytes] = []
-        for sha256 in alert.photos:
+        for sha256 in hashes:
             try:
-                data = await self.link.fetch_photo(peer, sha256, sender=alert.to)
+                data = await self.link.fetch_photo(peer, sha256, sender=to)
             except RetryLaterError as exc:
                 # What went wrong stays here: telling the peer would make us its port
                 # scanner (which address answered what).
@@ -334,14 +334,24 @@ class FederationReceiver:
             status=message.status,
             text=text,
         )
-        changes = message.changes.model_dump(exclude_none=True) or None
+        changes = _cleaned(message.changes.model_dump(exclude_none=True), peer) or None
+        photos: tuple[bytes, ...] = ()
+        if message.photos and peer.config.photos:
+            report = await self.store.reports.get(report_id)
+            here = await self.store.schemes.get(report.scheme_id)
+            photos = await self._photos(peer, message.photos, here.slug)
         try:
             await self.alerts.record_from_peer(
-                report_id, event, changes, peer=peer.slug, receipt=_receipt(peer, key, message.id)
+                report_id,
+                event,
+                changes,
+                peer=peer.slug,
+                receipt=_receipt(peer, key, message.id),
+                photos=photos,
             )
         except DuplicateError:
             raise RefusedError(409, "already received", peer.slug) from None
-        except ValueError as exc:
+        except (InvalidPhotoError, ValueError) as exc:
             raise RefusedError(422, str(exc), peer.slug) from None
         await self.store.audit.record(
             None,
@@ -373,7 +383,7 @@ class FederationReceiver:
         ):
             raise RefusedError(404, "no such alert sent to this peer", peer.slug)
         only_a_call = message.kind == "status" and message.status in OPERATOR_STATUSES
-        if not only_a_call or message.changes.model_dump(exclude_none=True):
+        if not only_a_call or message.changes.model_dump(exclude_none=True) or message.photos:
             raise RefusedError(
                 403, "a receiving scheme sends only its control room's calls", peer.slug
             )
@@ -452,6 +462,18 @@ def _first_error(exc: Exception) -> str:
         error = exc.errors()[0]
         return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
     return type(exc).__name__
+
+
+def _cleaned(changes: dict[str, Any], peer: Peer) -> dict[str, Any]:
+    """A peer's words for the alert pass the same filter as a member's; a description
+    that would show nothing is refused, as a member's is."""
+    out = {
+        name: member_text(value) if isinstance(value, str) else value
+        for name, value in changes.items()
+    }
+    if "description" in out and text_problem(out["description"]) is not None:
+        raise RefusedError(422, "the description is empty", peer.slug)
+    return out
 
 
 def _receipt(peer: Peer, key: str, origin_id: int) -> Delivery:

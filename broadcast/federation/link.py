@@ -18,7 +18,7 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -51,6 +51,15 @@ from storage.store import Store
 logger = logging.getLogger(__name__)
 
 _FORWARDED_CHANGES = ("status", "category", "urgency", "latitude", "longitude")
+_DESCRIBED_CHANGES = (
+    "description",
+    "subject_description",
+    "direction",
+    "value_pence",
+    "police_reference",
+    "property_description",
+)
+"""What a guided report's later answers change that the alert itself carried."""
 REQUEST_SECONDS = 15.0
 MAX_PHOTO_BYTES = protocol.MAX_PHOTO_BYTES
 PHOTO_FETCHES = 2
@@ -107,7 +116,12 @@ class FederationLink:
 
     async def report_changed(self, change: ReportChanged) -> list[Delivery]:
         return await self.event_deliveries(
-            change.report, change.scheme, change.event, change.changes, from_peer=change.from_peer
+            change.report,
+            change.scheme,
+            change.event,
+            change.changes,
+            from_peer=change.from_peer,
+            photos=[photo.sha256 for photo in change.photos],
         )
 
     async def reached(self, report: Report, scheme: SchemeConfig) -> list[str]:
@@ -173,19 +187,24 @@ class FederationLink:
         changes: Mapping[str, Any] | None,
         *,
         from_peer: str | None = None,
+        photos: Sequence[str] = (),
     ) -> list[Delivery]:
         """The event for every peer that got the report (or sent it), but the one it came from.
 
         The scheme an alert came from hears only the control room's calls; a peer
-        we sent an alert to hears everything that changes it. A peer that did not
-        take the alert's old category but takes its new one gets the alert now.
+        we sent an alert to hears everything that changes it, the guided report's
+        later answers and photos (`photos`, by hash, fetched as the alert's are) too.
+        A peer that did not take the alert's old category but takes its new one gets
+        the alert now.
         """
         assert report.id is not None
         rows = await self.log.exchanges(report.id)
         late: list[Delivery] = []
         if changes and ("category" in changes or "urgency" in changes):
             late = await self._late_alerts(report, local, rows)
-        return late + await self._events(report, local, event, changes, rows, from_peer=from_peer)
+        return late + await self._events(
+            report, local, event, changes, rows, from_peer=from_peer, photos=photos
+        )
 
     async def _late_alerts(
         self, report: Report, local: SchemeConfig, rows: list[OutboxRow]
@@ -232,10 +251,9 @@ class FederationLink:
         rows: list[OutboxRow],
         *,
         from_peer: str | None,
+        photos: Sequence[str] = (),
     ) -> list[Delivery]:
         assert report.id is not None
-        if event.status == ReportChange.DESCRIBED:
-            return []  # the protocol has no word for the guided report's later answers
         payloads = [read_federation(row) for row in rows]
         origin, origin_id = local.slug, report.id
         if report.origin_scheme is not None:
@@ -254,7 +272,12 @@ class FederationLink:
         targets = {slug for slug in targets if slug in self.peers and slug != from_peer}
         if not targets:
             return []
-        forwarded = {k: v for k, v in (changes or {}).items() if k in _FORWARDED_CHANGES}
+        if photos:  # only to peers that take photos at all
+            targets = {slug for slug in targets if self.peers[slug].config.photos}
+            if not targets:
+                return []
+        kept = _DESCRIBED_CHANGES if event.status == ReportChange.DESCRIBED else _FORWARDED_CHANGES
+        forwarded = {k: v for k, v in (changes or {}).items() if k in kept}
         if report.origin_scheme is not None:
             forwarded = {}  # a call here does not change the sending town's report
         body = {
@@ -265,6 +288,7 @@ class FederationLink:
             "text": event.text,
             "by": await self._by(event),
             "changes": forwarded,
+            **({"photos": list(photos[: protocol.MAX_PHOTOS])} if photos else {}),
         }
         key = f"{local.slug}:{origin}:{origin_id}:event:{uuid.uuid4().hex}"
         reclassified = report.origin_scheme is None and (

@@ -74,12 +74,15 @@ EventStatus = Literal[
     "reclassified",
     "located",
     "police_reference",
+    "described",
+    "photo_added",
 ]
 """Every status an event may carry: the control room's calls and the member's changes."""
 
 
 class EventChanges(BaseModel):
-    """Fields of the report an event changes (stood down, withdrawn, reclassified, located)."""
+    """Fields of the report an event changes (stood down, withdrawn, reclassified, located,
+    and, described, the guided report's answers given after its alert went out)."""
 
     model_config = _STRICT
 
@@ -88,6 +91,12 @@ class EventChanges(BaseModel):
     urgency: Urgency | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    description: str | None = Field(default=None, min_length=1, max_length=4000)
+    subject_description: str | None = Field(default=None, max_length=2000)
+    direction: ShortText | None = None
+    value_pence: int | None = Field(default=None, ge=0)
+    police_reference: ShortText | None = None
+    property_description: ShortText | None = None
 
 
 class EventMessage(BaseModel):
@@ -103,3 +112,5 @@ class EventMessage(BaseModel):
     text: str | None = Field(default=None, max_length=4000)
     by: str | None = Field(default=None, max_length=120)
     changes: EventChanges = Field(default_factory=EventChanges)
+    photos: list[Sha256] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    """Photos added to the alert since (`photo_added`), fetched as an alert's are."""

@@ -138,6 +138,11 @@ def alert_reference(report_id: int, scheme: str, *, neighbour: bool) -> str:
     return f"Report #{report_id} · {scheme}"
 
 
+def alert_further_photo(reference: str) -> str:
+    """The caption of a photo sent under a copy already out: which alert it belongs to."""
+    return f"📷 Another photo for {reference}"
+
+
 def alert_update(time: str, text: str) -> str:
     return f"Update {time}: {text}"
 

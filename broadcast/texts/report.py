@@ -134,10 +134,22 @@ REPORT_KEEP_ASKING = (
 REPORT_NOT_UPDATED = (
     "Sorry, that answer could not be added to your alert just now. Please answer again."
 )
-REPORT_PHOTO_AFTER_ALERT = (
-    "Your alert has gone out already, so that photo is not on it. To alert with a photo, "
-    "press Finish, then send me the photo with a caption."
+REPORT_ASK_MORE_PHOTOS = (
+    "Any more photos (a CCTV still, a picture from your phone)? Send them here: each one "
+    "goes under every copy of your alert. Then press Done."
 )
+REPORT_PHOTO_NOT_ADDED = (
+    "Sorry, that photo could not be added to your alert just now. Please send it again."
+)
+
+
+def report_photo_under_copies(report_id: int) -> str:
+    """A photo for a live alert already out: it follows each copy as a message of its own."""
+    return f"Photo added to Report #{report_id}: it is going under every copy of your alert."
+
+
+def report_photo_already_on(report_id: int) -> str:
+    return f"That photo is on Report #{report_id} already."
 
 
 def report_finished(report_id: int) -> str:
