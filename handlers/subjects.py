@@ -1,5 +1,6 @@
-"""Subjects in the chats: New subject on a report's card, `/link` and `/merge`, and
-`/gallery`, all in a private chat (in a group `handlers.start` says where they work).
+"""Subjects in the chats: New subject on a report's card, `/link` and `/merge`, `/gallery`
+and a coordinator's Link / Not them under a suggestion, all in a private chat (in a
+group `handlers.start` says where they work).
 
 Thin on purpose: each handler authorises, parses the signed button or the command, and
 makes one call into `SubjectService`, which checks the role again, refuses what the
@@ -14,7 +15,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from broadcast import render
-from broadcast.subjects.service import DECIDERS, GALLERY, MAKERS, VIEWERS, Actor
+from broadcast.subjects.service import DECIDERS, GALLERY, MAKERS, SUGGESTED, VIEWERS, Actor
+from broadcast.subjects.watch import LINK, NOT_THEM
 from broadcast.texts import refusals
 from broadcast.texts import subjects as subject_texts
 from config.errors import (
@@ -24,6 +26,7 @@ from config.errors import (
     Refusal,
     ReportClosedError,
 )
+from config.vocabulary import SuggestionState
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import refuse, requires
 
@@ -183,6 +186,75 @@ async def merge_command(update: Update, context: ShopWatchContext, membership: M
     await message.reply_text(subject_texts.merged(kept, gone))
 
 
+@requires(*DECIDERS, action="subject.suggestion")
+async def suggestion_pressed(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """Link or Not them under "Possibly Subject #12", in a coordinator's private chat."""
+    query = update.callback_query
+    assert query is not None
+    parts = context.services.signer.verify(query.data)
+    if (
+        not parts
+        or len(parts) != 3
+        or parts[0] != SUGGESTED
+        or parts[1] not in (LINK, NOT_THEM)
+        or not parts[2].isdigit()
+    ):
+        await refuse(update, context, "subject.suggestion", Refusal.FORGED)
+        return
+    link = parts[1] == LINK
+    suggestion_id = int(parts[2])
+    try:
+        found = await context.store.subjects.suggestion(suggestion_id)
+        report = await context.store.reports.get(found.report_id)
+    except NotFoundError:
+        await query.answer(subject_texts.SUGGESTION_GONE, show_alert=True)
+        return
+    viewer = context.viewer
+    acting = next(
+        (
+            m
+            for m in (viewer.active if viewer else ())
+            if m.scheme.id == report.scheme_id and m.member.role in DECIDERS
+        ),
+        None,
+    )
+    if acting is None:
+        await refuse(
+            update,
+            context,
+            "subject.suggestion",
+            Refusal.OTHER_SCHEME,
+            detail={"suggestion_id": suggestion_id},
+            text=subject_texts.SUGGESTION_OTHER_SCHEME,
+        )
+        return
+    subject_id, report_id = found.subject_id, found.report_id
+    try:
+        decided = await context.services.subjects.decide_suggestion(
+            Actor(acting.member), suggestion_id, link=link
+        )
+    except ReportClosedError:
+        await query.answer(subject_texts.subject_report_withdrawn(report_id), show_alert=True)
+        return
+    except NotFoundError:
+        await query.answer(subject_texts.SUGGESTION_GONE, show_alert=True)
+        return
+    except InvalidInputError as exc:
+        await query.answer(subject_texts.refused(exc.reason, exc.value), show_alert=True)
+        return
+    context.services.outbox.wake()
+    state = decided.suggestion.state
+    if state is SuggestionState.LINKED:
+        said = subject_texts.linked if decided.changed else subject_texts.already_linked
+    elif decided.changed:
+        said = subject_texts.suggestion_dismissed
+    else:
+        said = subject_texts.suggestion_was_dismissed
+    await query.answer(said(subject_id, report_id), show_alert=not decided.changed)
+
+
 @requires(*VIEWERS, action="member.digest")
 async def digest_command(
     update: Update, context: ShopWatchContext, membership: Membership
@@ -210,4 +282,5 @@ def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
             new_subject_pressed, pattern=f"^{render.SUBJECT_PREFIX}:{render.NEW_SUBJECT}:"
         ),
         CallbackQueryHandler(gallery_pressed, pattern=f"^{GALLERY}:"),
+        CallbackQueryHandler(suggestion_pressed, pattern=f"^{SUGGESTED}:"),
     ]

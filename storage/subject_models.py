@@ -66,6 +66,9 @@ class Subject(SQLModel, table=True):
     )
     expired_at: datetime | None = None
     merged_into_id: int | None = Field(default=None, foreign_key="subject.id", ondelete="SET NULL")
+    asked_at: datetime | None = Field(
+        default=None, description="When the members' group was asked who this is"
+    )
 
 
 class SubjectPhoto(SQLModel, table=True):
@@ -141,6 +144,25 @@ class SubjectSuggestion(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
+    put_at: datetime | None = Field(
+        default=None, description="When it was queued to the coordinators' private chats"
+    )
+
+
+class SubjectScan(SQLModel, table=True):
+    """That a report was matched against its scheme's subjects, as it stood then.
+
+    One row a report, gone with it: a report whose `updated_at` differs from the one
+    seen (descriptors a guided report added later), or with a photo newer than the
+    newest seen (one sent once the alert was out), is matched again.
+    """
+
+    __tablename__ = "subject_scan"
+
+    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE", primary_key=True)
+    seen_updated_at: datetime
+    seen_photo_id: int = Field(default=0, description="The newest photo's id matched, or 0")
+    scanned_at: datetime = Field(default_factory=utcnow)
 
 
 class Notice(SQLModel, table=True):

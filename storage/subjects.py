@@ -37,6 +37,7 @@ from storage.subject_models import (
     SubjectIntel,
     SubjectPhoto,
     SubjectReport,
+    SubjectScan,
     SubjectSuggestion,
 )
 from storage.transaction import transaction
@@ -449,6 +450,32 @@ class SubjectRepository:
             raise NotFoundError(f"no suggestion {suggestion_id}")
         return found
 
+    async def take_suggestion(
+        self, suggestion_id: int, *, scheme_id: int, by_member_id: int | None
+    ) -> tuple[SubjectSuggestion, bool]:
+        """Link: the suggestion's report joins its subject, unless the suggestion was decided
+        already (a second press, a Not them). True if this call linked it.
+
+        `NotFoundError` for a suggestion of another scheme's report, `ReportClosedError`
+        for a withdrawn report; decided and checked in one transaction, so a Link and a
+        Not them pressed at once by two coordinators cannot both win.
+        """
+        async with transaction(self._sessions, "link the suggested report") as session:
+            found = await session.get(SubjectSuggestion, suggestion_id, with_for_update=True)
+            if found is None:
+                raise NotFoundError(f"no suggestion {suggestion_id}")
+            report = await self._report_of(session, found.report_id, scheme_id)
+            if found.state is not SuggestionState.PENDING:
+                return found, False
+            subject = await self._active(session, found.subject_id, scheme_id)
+            linked = await self._attach(
+                session, subject, report, SubjectLinkVia.SUGGESTION, by_member_id
+            )
+            found.state = SuggestionState.LINKED
+            found.decided_by_member_id = by_member_id
+            found.decided_at = utcnow()
+        return found, linked
+
     async def dismiss(self, suggestion_id: int, by_member_id: int | None) -> bool:
         """ "Not them": True if this call decided it, False if it was decided already."""
         async with transaction(self._sessions, "dismiss the suggestion") as session:
@@ -487,6 +514,99 @@ class SubjectRepository:
         for photo in photos:
             by_subject.setdefault(photo.subject_id, []).append(photo)
         return [(s, by_subject.get(s.id or 0, [])) for s in subjects]
+
+    async def unscanned(self, limit: int) -> list[Report]:
+        """Reports not yet matched against their scheme's subjects, or changed since, oldest
+        first: what the watch (`broadcast.subjects.watch`) takes next."""
+        query = (
+            select(Report)
+            .outerjoin(SubjectScan, col(SubjectScan.report_id) == col(Report.id))
+            .where(
+                (col(SubjectScan.report_id).is_(None))
+                | (col(SubjectScan.seen_updated_at) != col(Report.updated_at))
+                | select(Photo.id)
+                .where(
+                    col(Photo.report_id) == col(Report.id),
+                    col(Photo.id) > col(SubjectScan.seen_photo_id),
+                )
+                .exists()
+            )
+            .order_by(col(Report.id))
+            .limit(limit)
+        )
+        async with transaction(self._sessions, "read the reports to match") as session:
+            return list((await session.exec(query)).all())
+
+    async def mark_scanned(
+        self, report_id: int, seen_updated_at: datetime, seen_photo_id: int
+    ) -> None:
+        """The report was matched as it stood at `seen_updated_at` with its photos up to
+        `seen_photo_id` (a report gone meanwhile: nothing)."""
+        async with transaction(self._sessions, "record the report matched") as session:
+            if await session.get(Report, report_id) is None:
+                return
+            scan = await session.get(SubjectScan, report_id)
+            if scan is None:
+                session.add(
+                    SubjectScan(
+                        report_id=report_id,
+                        seen_updated_at=seen_updated_at,
+                        seen_photo_id=seen_photo_id,
+                    )
+                )
+            else:
+                scan.seen_updated_at = seen_updated_at
+                scan.seen_photo_id = seen_photo_id
+                scan.scanned_at = utcnow()
+
+    async def unput(self, report_id: int) -> list[SubjectSuggestion]:
+        """The report's undecided suggestions not yet queued to the coordinators."""
+        query = (
+            select(SubjectSuggestion)
+            .join(Subject, col(Subject.id) == col(SubjectSuggestion.subject_id))
+            .where(
+                SubjectSuggestion.report_id == report_id,
+                SubjectSuggestion.state == SuggestionState.PENDING,
+                col(SubjectSuggestion.put_at).is_(None),
+                Subject.status == SubjectStatus.ACTIVE,
+            )
+            .order_by(col(SubjectSuggestion.id))
+        )
+        async with transaction(self._sessions, "read the suggestions to put") as session:
+            return list((await session.exec(query)).all())
+
+    async def mark_put(self, suggestion_id: int, now: datetime) -> None:
+        async with transaction(self._sessions, "record the suggestion put") as session:
+            await session.exec(
+                update(SubjectSuggestion)
+                .where(col(SubjectSuggestion.id) == suggestion_id)
+                .values(put_at=now)
+            )
+
+    async def unasked(self, limit: int) -> list[Subject]:
+        """Active ID-sought subjects with a photo whose members' group is not yet asked."""
+        with_photo = select(SubjectPhoto.subject_id).where(
+            col(SubjectPhoto.subject_id) == col(Subject.id)
+        )
+        query = (
+            select(Subject)
+            .where(
+                Subject.status == SubjectStatus.ACTIVE,
+                Subject.kind == SubjectKind.ID_SOUGHT,
+                col(Subject.asked_at).is_(None),
+                with_photo.exists(),
+            )
+            .order_by(col(Subject.id))
+            .limit(limit)
+        )
+        async with transaction(self._sessions, "read the faces to ask about") as session:
+            return list((await session.exec(query)).all())
+
+    async def mark_asked(self, subject_id: int, now: datetime) -> None:
+        async with transaction(self._sessions, "record the group asked") as session:
+            await session.exec(
+                update(Subject).where(col(Subject.id) == subject_id).values(asked_at=now)
+            )
 
     async def set_crop_hashes(self, photo_id: int, hashes: Sequence[str]) -> None:
         async with transaction(self._sessions, "store the photo's crop hashes") as session:

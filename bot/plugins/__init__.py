@@ -26,6 +26,7 @@ from bot.plugins.base import Assembly, Plugin
 from bot.plugins.chats import ChatsPlugin
 from bot.plugins.federation import FederationPlugin
 from bot.plugins.radio import RadioPlugin
+from bot.plugins.subjects import SubjectsPlugin
 
 P = TypeVar("P", bound=Plugin)
 
@@ -36,6 +37,7 @@ def plugins(assembly: Assembly) -> list[Plugin]:
         ChatsPlugin(assembly),
         FederationPlugin.build(assembly),
         RadioPlugin.build(assembly),
+        SubjectsPlugin(assembly),
     ]
     return [plugin for plugin in found if plugin is not None]
 

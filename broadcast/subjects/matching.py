@@ -66,7 +66,22 @@ def distinctive_words(text: str) -> set[str]:
 
 
 def report_words(report: Report) -> set[str]:
-    return distinctive_words(" ".join(t for t in (report.subject_description,) if t))
+    """The distinctive words of whom the report describes: its description of the person
+    and the guided report's clothing, marks, hair and build; a quick alert, which says
+    it only in its text, by its text. Never the appearance descriptor (it may touch
+    ethnicity, which is no ground for a suggestion)."""
+    described = [
+        t
+        for t in (
+            report.subject_description,
+            report.subject_clothing,
+            report.subject_marks,
+            report.subject_hair,
+            report.subject_build,
+        )
+        if t
+    ]
+    return distinctive_words(" ".join(described or [report.description or ""]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,14 +39,21 @@ from config.vocabulary import (
     Role,
     SubjectLinkVia,
     SubjectStatus,
+    SuggestionState,
 )
 from storage.models import Member, Scheme, utcnow
 from storage.outbox import Delivery
-from storage.outbox_payloads import MessagePayload
+from storage.outbox_payloads import EditPayload, MessagePayload, read
 from storage.photos import PhotoStore
 from storage.places import police_place, scheme_prefix
 from storage.store import Store
-from storage.subject_models import Notice, Subject, SubjectErasure, SubjectIntel
+from storage.subject_models import (
+    Notice,
+    Subject,
+    SubjectErasure,
+    SubjectIntel,
+    SubjectSuggestion,
+)
 from storage.subjects import Identification, in_force
 
 logger = logging.getLogger(__name__)
@@ -59,6 +66,10 @@ VIEWERS = frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
 """Who sees the galleries (the police see subjects in the export)."""
 
 GALLERY = "subjg"
+SUGGESTED = "subjs"
+"""Callback prefix of a suggestion's buttons: `subjs:link:<id>` and `subjs:no:<id>`."""
+SUGGESTION_KEY = "subject-suggestion"
+"""Outbox key of a suggestion's copy to a coordinator: `subject-suggestion:<id>:<chat>`."""
 """Callback prefix of the chat gallery's Previous/Next: `subjg:<position>`."""
 INTEL_MAX = 1000
 NAME_MAX = 120
@@ -75,6 +86,14 @@ class Actor:
     @property
     def telegram_id(self) -> int:
         return self.member.telegram_user_id
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionDecided:
+    """A suggestion as it stands after a press, and whether that press decided it."""
+
+    suggestion: SubjectSuggestion
+    changed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +304,67 @@ class SubjectService:
         if linked:
             await self._linked(subject_id, report_id)
         return linked
+
+    async def decide_suggestion(
+        self, actor: Actor, suggestion_id: int, *, link: bool
+    ) -> SuggestionDecided:
+        """A coordinator's Link or Not them on "Possibly Subject #12".
+
+        A press that finds the suggestion decided already (a second press, another
+        coordinator's answer) changes nothing and is not audited; the answer says how it
+        stands. Link links as `/link` does (with the report's photos, the control room's
+        card refreshed); either decision is audited and every coordinator's copy of the
+        question is edited to say who answered it.
+        """
+        scheme_id = actor.member.scheme_id
+        action = "subject.link" if link else "subject.dismiss"
+        detail: dict[str, Any] = {"suggestion_id": suggestion_id}
+        await self._guard(actor, action, DECIDERS, scheme_id, detail)
+        store = self._store.subjects
+        try:
+            found = await store.suggestion(suggestion_id)
+            detail |= {"subject_id": found.subject_id, "report_id": found.report_id}
+            if link:
+                found, changed = await store.take_suggestion(
+                    suggestion_id, scheme_id=scheme_id, by_member_id=actor.member.id
+                )
+            else:
+                report = await self._store.reports.get(found.report_id)
+                if report.scheme_id != scheme_id:
+                    raise NotFoundError(f"no suggestion {suggestion_id} in this scheme")
+                changed = await store.dismiss(suggestion_id, actor.member.id)
+                found = await store.suggestion(suggestion_id)
+        except ShopWatchError as exc:
+            reason = getattr(exc, "reason", type(exc).__name__)
+            await self._audit(
+                actor, action, AuditOutcome.REFUSED, scheme_id, {**detail, "reason": reason}
+            )
+            raise
+        if changed:
+            await self._audit(actor, action, AuditOutcome.ALLOWED, scheme_id, detail)
+            await self._decided_copies(found, by=actor.member.display_name)
+            if link:
+                await self._linked(found.subject_id, found.report_id)
+        return SuggestionDecided(found, changed)
+
+    async def _decided_copies(self, suggestion: SubjectSuggestion, *, by: str) -> None:
+        """Each coordinator's copy of the question says who answered it, buttons gone."""
+        linked = suggestion.state is SuggestionState.LINKED
+        for row in await self._store.outbox.by_dedupe_prefix(f"{SUGGESTION_KEY}:{suggestion.id}:"):
+            if row.id is None:
+                continue
+            asked = read(row, MessagePayload)
+            await self._store.outbox.enqueue(
+                row.scheme_id,
+                Delivery(
+                    row.chat_id,
+                    EditPayload(
+                        target=row.id,
+                        text=texts.suggestion_decided(asked.text, linked=linked, by=by),
+                    ),
+                    dedupe_key=f"{SUGGESTION_KEY}-decided:{row.id}",
+                ),
+            )
 
     async def merge(self, actor: Actor, keep_id: int, gone_id: int) -> Subject:
         scheme_id = actor.member.scheme_id

@@ -466,3 +466,72 @@ def digest_set(on: bool) -> str:
     if on:
         return "Your Monday digest is on: it comes each Monday morning. /digest off stops it."
     return "Your Monday digest is off: no more Monday summaries. /digest on restarts it."
+
+
+# --- suggestions to the coordinators: "Possibly Subject #12" ------------------------------
+
+BUTTON_LINK = "Link"
+BUTTON_NOT_THEM = "Not them"
+SUGGESTION_OTHER_SCHEME = "That suggestion belongs to another scheme."
+SUGGESTION_GONE = (
+    "That suggestion is no longer held (its subject was merged, left the galleries or was "
+    "erased): nothing changed."
+)
+
+
+def suggestion_why(reason: str, distance: int | None, words: Sequence[str]) -> str:
+    """Why the report may show the subject, in the coordinator's words."""
+    if reason == "photo":
+        return f"the same photo (distance {distance} of 64 bits; 0 is identical)"
+    return "shared words: " + ", ".join(words)
+
+
+def suggestion(
+    *,
+    subject_id: int,
+    kind: str,
+    name: str | None,
+    subject_description: str,
+    report_id: int,
+    category: str,
+    when: datetime,
+    report_description: str,
+    why: str,
+) -> str:
+    """The coordinators' question: is this report's person the subject?"""
+    who = name or KIND_NAMES.get(kind, kind)
+    about = _short(subject_description) or "no description"
+    return (
+        f"Possibly Subject #{subject_id}: report #{report_id} may show them.\n"
+        f"Why: {why}.\n"
+        f"Report #{report_id}, {category}, {day(when.date())} {when:%H:%M}: "
+        f"{_short(report_description) or 'no description'}\n"
+        f"Subject #{subject_id} ({who}): {about}\n"
+        "A suggestion, never a decision: Link adds the report to the subject, Not them "
+        "keeps them apart."
+    )
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def suggestion_decided(question: str, *, linked: bool, by: str) -> str:
+    """Every coordinator's copy of the question once one of them has answered it."""
+    what = "Linked" if linked else "Marked Not them"
+    return f"{question}\n\n{what} by {by}."
+
+
+def suggestion_dismissed(subject_id: int, report_id: int) -> str:
+    return (
+        f"Noted: report #{report_id} is not Subject #{subject_id}. Nothing is linked, and "
+        "this pair is not suggested again."
+    )
+
+
+def suggestion_was_dismissed(subject_id: int, report_id: int) -> str:
+    return (
+        f"Report #{report_id} was marked Not them for Subject #{subject_id} already: "
+        f"nothing changed. If it is them after all: /link {subject_id} {report_id}"
+    )

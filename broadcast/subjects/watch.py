@@ -1,0 +1,161 @@
+"""The subjects' watch: new reports are matched against the galleries after they are stored,
+and what it finds is put to the coordinators.
+
+Why a scheduled job and not the report's own fan-out: `FanOut.new_report` runs inside
+the transaction that stores a report, on the member's path to their confirmation, and
+matching reads every subject photo of the scheme (and on a first look computes their
+crop hashes from the files). So the watch runs on its own, every `WATCH_EVERY`
+seconds (the subjects plugin schedules it), and takes what is committed: every report
+of every source (a chat alert, a guided report, a neighbour's alert) is in the log the
+same way, so none needs a hook of its own.
+
+What it has done is in the log, so a restart neither loses nor repeats anything:
+- a report matched is marked with the `updated_at` and the newest photo it was
+  matched with (`subject_scan`); a report changed since (a guided report's later
+  descriptors or photo) is matched again, and each pair (subject, report) is
+  suggested once anyway;
+- a suggestion put to the coordinators is marked (`put_at`) after its copies are
+  queued under keys of the suggestion and the coordinator, so a run that stops between
+  the two queues nothing twice.
+
+Every step of a run is idempotent, and one lock keeps two runs of one process (the
+schedule's and a test's) from interleaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from broadcast.callbacks import CallbackSigner
+from broadcast.subjects.matching import suggest_for_report
+from broadcast.subjects.service import SUGGESTED, SUGGESTION_KEY
+from broadcast.texts import alerts as alert_texts
+from broadcast.texts import subjects as texts
+from config.vocabulary import AuditOutcome, MemberStatus, Role
+from storage.models import Report, Scheme
+from storage.outbox import Delivery
+from storage.outbox_payloads import MessagePayload
+from storage.photos import PhotoStore
+from storage.store import Store
+from storage.subject_models import SubjectSuggestion
+
+logger = logging.getLogger(__name__)
+
+WATCH_EVERY = 20.0
+"""Seconds between runs: a suggestion reaches the coordinators within about this long."""
+BATCH = 50
+"""Reports matched in one run at most, so a backlog (after downtime) is taken in steps."""
+LINK, NOT_THEM = "link", "no"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRun:
+    """What one run did: reports matched, suggestions put to the coordinators."""
+
+    matched: int
+    put: int
+
+
+class SubjectWatch:
+    def __init__(
+        self,
+        store: Store,
+        photos: PhotoStore,
+        signer: CallbackSigner,
+        *,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._photos = photos
+        self._signer = signer
+        self._wake = wake
+        self._lock = asyncio.Lock()
+
+    async def run(self, now: datetime) -> WatchRun:
+        """Match the reports waiting, put their new suggestions to the coordinators."""
+        async with self._lock:
+            schemes = {s.id: s for s in await self._store.schemes.list_all()}
+            matched = put = 0
+            for report in await self._store.subjects.unscanned(BATCH):
+                scheme = schemes.get(report.scheme_id)
+                if scheme is None or report.id is None:
+                    continue
+                try:
+                    put += await self._match(scheme, report, now)
+                except Exception:
+                    logger.exception("report %s not matched; again next run", report.id)
+                    continue
+                matched += 1
+            if put and self._wake is not None:
+                self._wake()
+            return WatchRun(matched, put)
+
+    async def _match(self, scheme: Scheme, report: Report, now: datetime) -> int:
+        assert report.id is not None
+        photos = await self._store.reports.photos(report.id)
+        newest = max((p.id for p in photos if p.id is not None), default=0)
+        await suggest_for_report(self._store, self._photos, report)
+        put = 0
+        for suggestion in await self._store.subjects.unput(report.id):
+            put += await self._put(scheme, report, suggestion)
+            assert suggestion.id is not None
+            await self._store.subjects.mark_put(suggestion.id, now)
+        await self._store.subjects.mark_scanned(report.id, report.updated_at, newest)
+        return put
+
+    async def _put(self, scheme: Scheme, report: Report, suggestion: SubjectSuggestion) -> int:
+        """Queue "Possibly Subject #12" to each active coordinator of the scheme; audited."""
+        assert scheme.id is not None
+        assert suggestion.id is not None
+        subject = await self._store.subjects.get(suggestion.subject_id)
+        active = await self._store.members.list_by_status(scheme.id, MemberStatus.ACTIVE)
+        coordinators = [m.telegram_user_id for m in active if m.role is Role.COORDINATOR]
+        text = texts.suggestion(
+            subject_id=suggestion.subject_id,
+            kind=subject.kind.value,
+            name=subject.name,
+            subject_description=subject.description,
+            report_id=suggestion.report_id,
+            category=alert_texts.category_name(report.category.value),
+            when=report.occurred_at.astimezone(ZoneInfo(scheme.timezone)),
+            report_description=report.subject_description or report.description,
+            why=texts.suggestion_why(
+                suggestion.reason.value, suggestion.distance, suggestion.words
+            ),
+        )
+        buttons = (
+            (
+                (texts.BUTTON_LINK, self._signer.sign(SUGGESTED, LINK, suggestion.id)),
+                (texts.BUTTON_NOT_THEM, self._signer.sign(SUGGESTED, NOT_THEM, suggestion.id)),
+            ),
+        )
+        for chat_id in coordinators:
+            await self._store.outbox.enqueue(
+                scheme.id,
+                Delivery(
+                    chat_id=chat_id,
+                    payload=MessagePayload(text=text, buttons=buttons, protect_content=True),
+                    dedupe_key=f"{SUGGESTION_KEY}:{suggestion.id}:{chat_id}",
+                ),
+            )
+        if not coordinators:
+            logger.warning("a suggestion for %s, but it has no coordinator", scheme.slug)
+        await self._store.audit.record(
+            actor_telegram_id=None,
+            action="subject.suggest",
+            outcome=AuditOutcome.ALLOWED,
+            scheme_id=scheme.id,
+            detail={
+                "subject_id": suggestion.subject_id,
+                "report_id": suggestion.report_id,
+                "suggestion_id": suggestion.id,
+                "reason": suggestion.reason.value,
+                "coordinators": len(coordinators),
+            },
+        )
+        return len(coordinators)
