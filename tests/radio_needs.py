@@ -44,7 +44,7 @@ def murmurd_binary() -> str:
 
 def need_mumble_client() -> None:
     """The radio extra's Mumble client with libopus loadable, as the bridge loads them."""
-    if importlib.util.find_spec("pymumble_py3") is None:
+    if importlib.util.find_spec("google.protobuf") is None:
         missing("the radio extra is not installed (pip install -e '.[radio]')")
     try:
         load_opus()

@@ -1,22 +1,21 @@
-"""The radio channel on a Mumble server, through pymumble.
+"""The radio channel on a Mumble server: the bridge's own client, on the event loop.
 
-pymumble runs its own thread; everything it reports crosses to the event loop by
-`loop.call_soon_threadsafe`, and nothing on the loop ever waits on its locks. A
-pymumble client is one connection: when it drops (or never comes up) this
-adapter throws it away and builds another after a back-off, so a radio server
-that is down at start-up or restarts mid-shift costs a gap, never the bot.
+The client is small on purpose: TLS to the server, the handful of control messages
+a bot in one channel needs (`broadcast.radio.mumble_protocol`, parsed by a current
+protobuf), Opus voice through the TLS connection, and a ping every ten seconds. It
+runs on the bot's event loop as three tasks per connection (read, keep alive, speak),
+with no thread and no lock. A connection that drops, never comes up, or is refused is
+thrown away and another is made after a back-off, so a radio server that is down at
+start-up or restarts mid-shift costs a gap, never the bot. A server that sends what
+does not parse, a message too big to hold, or nothing for `DEAD_AFTER` seconds is
+treated the same way.
 
 Calls are told apart by the talker's own marks, never by the listener's clock: each
-script goes out with its sequence numbered in audio time and Mumble's terminator flag
-on its last frame (pymumble's sender numbers by wall time and never marks an end, so
-a stall of its thread looked like the end of a call), and what is heard is grouped by
-the same marks (see `broadcast.radio.assembler`).
+script goes out as one call, its frames numbered in audio time and the last one
+carrying Mumble's terminator flag; what is heard is grouped by the same marks (see
+`broadcast.radio.assembler`).
 
 Import it through `broadcast.radio.codec.mumble_client`, which loads libopus first.
-pymumble 1.6.1 needs protobuf's pure-Python implementation with a recent
-protobuf, so it is selected here before the import (an explicit setting in the
-environment wins). Its `connect` uses `ssl.wrap_socket`, deprecated and gone in
-Python 3.12, so `_Client` connects with an `SSLContext` instead.
 """
 
 from __future__ import annotations
@@ -24,197 +23,124 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import ssl
-import struct
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
+from google.protobuf.message import DecodeError
 
+from broadcast.radio import mumble_protocol as wire
 from broadcast.radio.assembler import IDLE_SECONDS, TransmissionAssembler
-from broadcast.radio.channel import Arrival, RadioUnavailableError, TextArrival
-from broadcast.radio.codec import CodecMissingError
-from broadcast.radio.speech import EngineMissingError
+from broadcast.radio.channel import (
+    SAMPLE_RATE,
+    SAMPLE_WIDTH,
+    Arrival,
+    RadioUnavailableError,
+    TextArrival,
+)
+from broadcast.radio.codec import OpusDecoder, OpusEncoder, OpusError
+from broadcast.texts.chats import inert
 from config.backoff import Backoff
-
-try:
-    import opuslib
-    import pymumble_py3 as pymumble
-    from pymumble_py3 import constants as mumble_constants
-    from pymumble_py3 import messages as mumble_messages
-    from pymumble_py3 import mumble_pb2
-    from pymumble_py3.soundoutput import SoundOutput
-    from pymumble_py3.tools import VarInt
-except ImportError as exc:  # depends on the installed extra
-    raise EngineMissingError("Mumble client", "pymumble") from exc
-except Exception as exc:  # opuslib's bare Exception (or OSError) when libopus does not load
-    raise CodecMissingError(str(exc) or type(exc).__name__) from exc
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
+SEND_TIMEOUT = 10.0
+PING_SECONDS = 10.0
+DEAD_AFTER = 30.0
+"""A server that has sent nothing (not even the answer to a ping) for this long is gone."""
 FLUSH_EVERY = 0.1
-QUEUE_FRAMES = 20_000  # about 6 minutes of 20 ms frames across all talkers
 
-TERMINATOR = 0x2000
-"""Set in an Opus frame's length header on the last frame of a transmission."""
+APPLICATION = "ShopWatch"
+FRAME_SECONDS = 0.02
+FRAME_BYTES = int(SAMPLE_RATE * FRAME_SECONDS) * SAMPLE_WIDTH
+FRAME_STEPS = 2
+"""Sequence steps per 20 ms frame: Mumble numbers audio in 10 ms steps."""
+BANDWIDTH = 50_000
+"""Bits a second the bot sends at most, as pymumble did; less if the server allows less."""
+TUNNEL_OVERHEAD = 19_600
+"""Bits a second of IP, TCP and tunnel headers around 20 ms frames, off the Opus bitrate."""
+MIN_BITRATE = 8_000
+REASON_CHARS = 120
 
 LinkListener = Callable[[bool, str], None]
-# (talker, 48 kHz PCM, sequence in 10 ms steps, last frame of the call)
-Frame = tuple[str, bytes, int | None, bool]
 
 
-def _opus_header(packet: bytes) -> tuple[int, int, bool] | None:
-    """(session, sequence, terminator) of a legacy Opus voice packet; None for anything else."""
-    if not packet or packet[0] >> 5 != mumble_constants.PYMUMBLE_AUDIO_TYPE_OPUS:
-        return None
+class _EndedError(Exception):
+    """The connection is over; the message says why, in words for the coordinators."""
+
+
+def _said_by_server(text: str) -> str:
+    """The server's own words (a refusal, a kick) reach the coordinators' chat: one short
+    line with nothing a phone would make a link of, so a server cannot speak as the bot."""
+    return inert(text, REASON_CHARS)
+
+
+@dataclass
+class _User:
+    name: str = ""
+    channel_id: int = 0
+
+
+@dataclass
+class _Link:
+    """One connection: its streams and what the server has told it so far."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    heard_at: float
+    session: int | None = None
+    max_bandwidth: int = 0
+    users: dict[int, _User] = field(default_factory=dict)
+    channels: dict[int, str] = field(default_factory=dict)
+    decoders: dict[int, OpusDecoder] = field(default_factory=dict)
+    speech: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    sequence: int = 0
+
+    @property
+    def channel_id(self) -> int:
+        me = self.users.get(self.session) if self.session is not None else None
+        return me.channel_id if me is not None else 0
+
+    async def send(self, kind: wire.MessageType, message: Any) -> None:
+        await self.send_raw(wire.frame(kind, message))
+
+    async def send_raw(self, data: bytes) -> None:
+        """Write and wait for the socket to drain; a server that stops reading ends it."""
+        self.writer.write(data)
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self.writer.drain()
+        except TimeoutError:
+            self.writer.transport.abort()
+            raise RadioUnavailableError("the radio server stopped reading") from None
+
+    async def read(self) -> tuple[int, bytes]:
+        kind, size = wire.HEADER.unpack(await self.reader.readexactly(wire.HEADER.size))
+        if size > wire.MAX_MESSAGE_BYTES:
+            raise _EndedError(f"the server sent a message of {size} bytes")
+        payload = await self.reader.readexactly(size)
+        self.heard_at = asyncio.get_running_loop().time()
+        return kind, payload
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                await self.writer.wait_closed()
+
+
+def _parse(message_class: Any, payload: bytes) -> Any:
+    message = message_class()
     try:
-        session, sequence, size = VarInt(), VarInt(), VarInt()
-        at = 1
-        at += session.decode(packet[at : at + 10])
-        at += sequence.decode(packet[at : at + 10])
-        size.decode(packet[at : at + 10])
-    except Exception:  # pymumble's VarInt raises bare errors on a short packet
-        return None
-    return int(session.value), int(sequence.value), bool(size.value & TERMINATOR)
-
-
-class _MarkedOutput(SoundOutput):  # type: ignore[misc]
-    """pymumble's sender, numbering frames in audio time and marking each call's end.
-
-    Each `add_sound` is one call: the frame that empties the queue carries the
-    terminator. Sending stays paced at one 20 ms frame per 20 ms; after a stall the
-    pace restarts from now, without a burst and without a jump in the sequence.
-    """
-
-    sequence_last_time: float
-
-    def send_audio(self) -> None:
-        if not self.encoder or not self.pcm:
-            return
-        per_packet = float(self.audio_per_packet)
-        step = round(per_packet / mumble_constants.PYMUMBLE_SEQUENCE_DURATION)
-        samples = int(self.encoder_framesize * mumble_constants.PYMUMBLE_SAMPLERATE)
-        frame_bytes = samples * 2 * self.channels
-        sent_at = self.sequence_last_time
-        if sent_at + 2 * per_packet <= time.time():
-            sent_at = time.time() - per_packet
-        while self.pcm and sent_at + per_packet <= time.time():
-            sent_at = self.sequence_last_time = sent_at + per_packet
-            with self.lock:
-                pcm = self.pcm.pop(0)
-                last = not self.pcm
-            try:
-                encoded = self.encoder.encode(pcm.ljust(frame_bytes, b"\0"), samples)
-            except opuslib.exceptions.OpusError:
-                encoded = b""
-            packet = (
-                struct.pack("!B", self.codec_type << 5 | self.target)
-                + VarInt(self.sequence).encode()
-                + VarInt(len(encoded) | (TERMINATOR if last else 0)).encode()
-                + encoded
-            )
-            if self.mumble_object.positional:
-                packet += struct.pack("fff", *self.mumble_object.positional[:3])
-            self.sequence += step
-            tunnel = mumble_constants.PYMUMBLE_MSG_TYPES_UDPTUNNEL
-            self.mumble_object.control_socket.sendall(
-                struct.pack("!HL", tunnel, len(packet)) + packet
-            )
-
-
-class _Client(pymumble.Mumble):  # type: ignore[misc]
-    """One connection; tells the loop when its thread ends, however it ends."""
-
-    sound_output: Any
-
-    def __init__(self, *args: Any, on_end: Callable[[str], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # pymumble adds a stderr handler to its shared logger per client; ours go
-        # through the application's logging like every other module's.
-        for handler in list(self.Log.handlers):
-            self.Log.removeHandler(handler)
-        self.daemon = True
-        self._on_end = on_end
-        self.control_socket: Any = None
-        self.on_call_end: Callable[[Any], None] = lambda _user: None
-
-    def init_connection(self) -> None:
-        super().init_connection()
-        plain = self.sound_output
-        self.sound_output = _MarkedOutput(
-            self,
-            plain.audio_per_packet,
-            plain.bandwidth,
-            stereo=plain.channels == 2,
-            opus_profile=plain.opus_profile,
-        )
-
-    def sound_received(self, message: bytes) -> None:
-        """pymumble decodes the frame (but reads Opus's terminator flag upside down and
-        keeps it to itself); the call's end is passed on after its last frame."""
-        super().sound_received(message)
-        header = _opus_header(message)
-        if header is not None and header[2] and header[0] in self.users:
-            self.on_call_end(self.users[header[0]])
-
-    def connect(self) -> int:
-        try:
-            info = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-            raw = socket.socket(info[0][0], socket.SOCK_STREAM)
-            raw.settimeout(CONNECT_TIMEOUT)
-            # Mumble servers present self-signed certificates; the server's identity
-            # is its address in the schemes file, as in the Mumble client's default.
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            if self.certfile:
-                context.load_cert_chain(self.certfile, self.keyfile)
-            self.control_socket = context.wrap_socket(raw)
-            self.control_socket.connect((self.host, self.port))
-            self.control_socket.setblocking(False)
-            version = mumble_pb2.Version()
-            major, minor, patch = mumble_constants.PYMUMBLE_PROTOCOL_VERSION
-            version.version = (major << 16) + (minor << 8) + patch
-            version.release = self.application
-            version.os = mumble_constants.PYMUMBLE_OS_STRING
-            version.os_version = mumble_constants.PYMUMBLE_OS_VERSION_STRING
-            self.send_message(mumble_constants.PYMUMBLE_MSG_TYPES_VERSION, version)
-            authenticate = mumble_pb2.Authenticate()
-            authenticate.username = self.user
-            authenticate.password = self.password
-            authenticate.tokens.extend(self.tokens)
-            authenticate.opus = True
-            self.send_message(mumble_constants.PYMUMBLE_MSG_TYPES_AUTHENTICATE, authenticate)
-        except OSError as exc:
-            self.failure = str(exc)
-            self.connected = mumble_constants.PYMUMBLE_CONN_STATE_FAILED
-            return int(self.connected)
-        self.connected = mumble_constants.PYMUMBLE_CONN_STATE_AUTHENTICATING
-        return int(self.connected)
-
-    def run(self) -> None:
-        reason = "disconnected"
-        try:
-            super().run()
-        except Exception as exc:
-            reason = getattr(self, "failure", None) or str(exc) or type(exc).__name__
-        finally:
-            with contextlib.suppress(Exception):
-                self.ready_lock.release()
-            self._on_end(reason)
-
-    def close(self) -> None:
-        self.reconnect = None
-        self.exit = True
-        if self.control_socket is not None:
-            with contextlib.suppress(OSError):
-                self.control_socket.close()
+        message.ParseFromString(payload)
+    except DecodeError:
+        raise _EndedError("a message from the server did not parse") from None
+    return message
 
 
 class MumbleChannel:
@@ -246,23 +172,18 @@ class MumbleChannel:
             max_seconds=max_transmission_seconds, idle=idle_seconds
         )
         self._arrivals: asyncio.Queue[Arrival | None] = asyncio.Queue()
-        self._frames: asyncio.Queue[Frame] = asyncio.Queue(QUEUE_FRAMES)
-        self._client: _Client | None = None
-        self._ended = asyncio.Event()
-        self._ready = False
+        self._link: _Link | None = None
         self._up = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def connected(self) -> bool:
-        return self._ready and self._client is not None and not self._ended.is_set()
+        return self._link is not None
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._tasks = [
             asyncio.create_task(self._supervise(), name=f"radio-{self.host}:{self.port}"),
-            asyncio.create_task(self._assemble(), name=f"radio-audio-{self.host}:{self.port}"),
+            asyncio.create_task(self._flush(), name=f"radio-audio-{self.host}:{self.port}"),
         ]
 
     async def stop(self) -> None:
@@ -272,7 +193,6 @@ class MumbleChannel:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._drop()
         for transmission in self._assembler.flush(everything=True):
             self._arrivals.put_nowait(transmission)
         self._arrivals.put_nowait(None)
@@ -289,34 +209,41 @@ class MumbleChannel:
             yield item
 
     async def send_text(self, text: str) -> None:
-        client = self._live()
-        channel_id = client.users.myself["channel_id"]
-        command = mumble_messages.TextMessage(client.users.myself_session, channel_id, text)
-        client.execute_command(command, blocking=False)
+        link = self._live()
+        message = wire.TextMessage(channel_id=[link.channel_id], message=text)
+        try:
+            await link.send(wire.MessageType.TEXT_MESSAGE, message)
+        except OSError as exc:  # the connection went as the message was written
+            raise RadioUnavailableError(f"{self.host}:{self.port}: {exc}") from exc
 
     async def send_speech(self, pcm: bytes) -> None:
-        self._live().sound_output.add_sound(pcm)
+        """One call: queued behind any call still going out, ended with the terminator."""
+        self._live().speech.put_nowait(pcm)
 
-    def _live(self) -> _Client:
-        client = self._client
-        if client is None or not self.connected:
+    def _live(self) -> _Link:
+        if self._link is None:
             raise RadioUnavailableError(f"not connected to {self.host}:{self.port}")
-        return client
+        return self._link
 
     # --- the connection, supervised ----------------------------------------------------
 
     async def _supervise(self) -> None:
         failures = 0
         while True:
-            reason = await self._connect_once()
-            if reason is None:
+            link = await self._connect_once()
+            if isinstance(link, _Link):
                 failures = 0
+                self._link = link
+                self._up.set()
                 self._tell(True, "connected")
-                await self._ended.wait()
-                reason = self._end_reason
-                self._ready = False
-                self._up.clear()
-                await self._drop()
+                try:
+                    reason = await self._serve(link)
+                finally:
+                    self._link = None
+                    self._up.clear()
+                    await link.close()
+            else:
+                reason = link
             self._tell(False, reason)
             failures += 1
             delay = self.retry.seconds(failures)
@@ -332,126 +259,214 @@ class MumbleChannel:
             except Exception:
                 logger.exception("radio link listener failed")
 
-    async def _connect_once(self) -> str | None:
-        """Bring up one connection; None when it is up, else why not."""
-        ended_event = self._ended = asyncio.Event()
-        self._end_reason = "disconnected"
+    def _tls(self) -> ssl.SSLContext:
+        # Mumble servers present self-signed certificates; the server's identity is its
+        # address in the schemes file, as in the Mumble client's default.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        if self.certfile:
+            context.load_cert_chain(self.certfile, self.keyfile)
+        return context
+
+    async def _connect_once(self) -> _Link | str:
+        """A connection the server has finished syncing, or why there is none."""
+        link: _Link | None = None
         loop = asyncio.get_running_loop()
-
-        def ended(reason: str) -> None:
-            def mark() -> None:
-                if ended_event is self._ended:
-                    self._end_reason = reason
-                ended_event.set()
-
-            with contextlib.suppress(RuntimeError):  # the loop is already closed
-                loop.call_soon_threadsafe(mark)
-
-        client = _Client(
-            self.host,
-            self.username,
-            port=self.port,
-            password=self.password,
-            certfile=str(self.certfile) if self.certfile else None,
-            keyfile=str(self.keyfile) if self.keyfile else None,
-            reconnect=False,
-            on_end=ended,
-        )
-        client.set_application_string("ShopWatch")
-        client.set_receive_sound(True)
-        client.callbacks.set_callback(
-            mumble_constants.PYMUMBLE_CLBK_SOUNDRECEIVED, self._heard(loop)
-        )
-        client.on_call_end = self._call_ended(loop)
-        client.callbacks.set_callback(
-            mumble_constants.PYMUMBLE_CLBK_TEXTMESSAGERECEIVED, self._read(loop, client)
-        )
-        self._client = client
-        client.start()
-        ready = await asyncio.to_thread(client.ready_lock.acquire, True, CONNECT_TIMEOUT)
-        if ready:
-            with contextlib.suppress(RuntimeError):  # the thread released it as it ended
-                client.ready_lock.release()
-        if not ready or client.connected != mumble_constants.PYMUMBLE_CONN_STATE_CONNECTED:
-            await self._drop()
-            return self._end_reason if self._ended.is_set() else "no answer from the server"
-        if self.channel_name:
-            try:
-                target = client.channels.find_by_name(self.channel_name)
-                client.execute_command(
-                    mumble_messages.MoveCmd(client.users.myself_session, target["channel_id"]),
-                    blocking=False,
-                )
-            except pymumble.errors.UnknownChannelError:
-                logger.warning(
-                    "radio channel %r not found; staying in the root", self.channel_name
-                )
-        self._ready = True
-        self._up.set()
-        return None
-
-    async def _drop(self) -> None:
-        client, self._client = self._client, None
-        self._ready = False
-        if client is None:
-            return
-        client.close()
-        if client.is_alive():
-            await asyncio.to_thread(client.join, CONNECT_TIMEOUT)
-
-    # --- what others say ---------------------------------------------------------------
-
-    def _heard(self, loop: asyncio.AbstractEventLoop) -> Callable[[Any, Any], None]:
-        def on_sound(user: Any, chunk: Any) -> None:
-            # Runs in pymumble's thread: drain its per-user queue (which never
-            # empties itself) and hand the frame to the loop.
-            while user.sound.is_sound():
-                user.sound.get_sound()
-            frame = (str(user["name"]), bytes(chunk.pcm), int(chunk.sequence), False)
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._frame, frame)
-
-        return on_sound
-
-    def _call_ended(self, loop: asyncio.AbstractEventLoop) -> Callable[[Any], None]:
-        def on_end(user: Any) -> None:
-            # After the last frame's own hand-over, from the same thread: in order.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._frame, (str(user["name"]), b"", None, True))
-
-        return on_end
-
-    def _frame(self, frame: Frame) -> None:
         try:
-            self._frames.put_nowait(frame)
-        except asyncio.QueueFull:
-            logger.warning("radio audio backlog full; a frame from %s was dropped", frame[0])
-
-    def _read(self, loop: asyncio.AbstractEventLoop, client: _Client) -> Callable[[Any], None]:
-        def on_text(message: Any) -> None:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                reader, writer = await asyncio.open_connection(
+                    self.host, self.port, ssl=self._tls()
+                )
+                link = _Link(reader, writer, heard_at=loop.time())
+                major, minor, patch = wire.PROTOCOL_VERSION
+                version = wire.Version(
+                    version=major << 16 | minor << 8 | patch,
+                    release=APPLICATION,
+                    os=APPLICATION,
+                    os_version="",
+                )
+                await link.send(wire.MessageType.VERSION, version)
+                authenticate = wire.Authenticate(
+                    username=self.username, password=self.password, opus=True
+                )
+                await link.send(wire.MessageType.AUTHENTICATE, authenticate)
+                while link.session is None:  # the server's state comes before ServerSync
+                    self._handle(link, *await link.read())
+        except TimeoutError:
+            reason = "no answer from the server"
+        except _EndedError as exc:
+            reason = str(exc)
+        except asyncio.IncompleteReadError:
+            reason = "the server closed the connection"
+        except (OSError, RadioUnavailableError) as exc:
+            reason = str(exc) or type(exc).__name__
+        except BaseException:  # stopped while connecting
+            if link is not None:
+                link.writer.transport.abort()
+            raise
+        else:
             try:
-                speaker = str(client.users[message.actor]["name"])
-            except KeyError:
-                speaker = "unknown"
-            arrival = TextArrival(speaker, str(message.message), datetime.now(UTC))
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._arrivals.put_nowait, arrival)
+                await self._join_channel(link)
+            except BaseException:
+                link.writer.transport.abort()
+                raise
+            return link
+        if link is not None:
+            await link.close()
+        return reason
 
-        return on_text
+    async def _join_channel(self, link: _Link) -> None:
+        if not self.channel_name:
+            return
+        for channel_id, name in link.channels.items():
+            if name == self.channel_name:
+                await link.send(
+                    wire.MessageType.USER_STATE,
+                    wire.UserState(session=link.session, channel_id=channel_id),
+                )
+                return
+        logger.warning("radio channel %r not found; staying in the root", self.channel_name)
 
-    async def _assemble(self) -> None:
+    async def _serve(self, link: _Link) -> str:
+        """Read, keep alive and speak until the connection ends; returns why it ended."""
+        tasks = [
+            asyncio.create_task(self._listen(link)),
+            asyncio.create_task(self._keep_alive(link)),
+            asyncio.create_task(self._speak(link)),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        error = next(iter(done)).exception()
+        if isinstance(error, asyncio.IncompleteReadError):
+            return "the server closed the connection"
+        if isinstance(error, _EndedError):
+            return str(error)
+        if isinstance(error, OSError | RadioUnavailableError):
+            return str(error) or type(error).__name__
+        if error is not None:
+            logger.error("radio connection failed", exc_info=error)
+            return type(error).__name__
+        return "disconnected"
+
+    async def _listen(self, link: _Link) -> None:
         while True:
-            frames: list[Frame] = []
+            self._handle(link, *await link.read())
+
+    async def _keep_alive(self, link: _Link) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            if loop.time() - link.heard_at > DEAD_AFTER:
+                raise _EndedError(f"no data from the server for {DEAD_AFTER:.0f}s")
+            await link.send(wire.MessageType.PING, wire.Ping(timestamp=int(time.time())))
+
+    # --- what the server says ----------------------------------------------------------
+
+    def _handle(self, link: _Link, kind: int, payload: bytes) -> None:
+        if kind == wire.MessageType.UDP_TUNNEL:
+            self._heard(link, payload)
+        elif kind == wire.MessageType.SERVER_SYNC:
+            sync = _parse(wire.ServerSync, payload)
+            link.session = int(sync.session)
+            link.max_bandwidth = int(sync.max_bandwidth)
+        elif kind == wire.MessageType.REJECT:
+            reason = _parse(wire.Reject, payload).reason
+            raise _EndedError(f"refused by the server: {_said_by_server(reason)}")
+        elif kind == wire.MessageType.CHANNEL_STATE:
+            state = _parse(wire.ChannelState, payload)
+            if state.HasField("name"):
+                link.channels[int(state.channel_id)] = str(state.name)
+        elif kind == wire.MessageType.CHANNEL_REMOVE:
+            link.channels.pop(int(_parse(wire.ChannelRemove, payload).channel_id), None)
+        elif kind == wire.MessageType.USER_STATE:
+            self._user_state(link, _parse(wire.UserState, payload))
+        elif kind == wire.MessageType.USER_REMOVE:
+            removed = _parse(wire.UserRemove, payload)
+            session = int(removed.session)
+            link.users.pop(session, None)
+            link.decoders.pop(session, None)
+            if session == link.session:
+                said = _said_by_server(removed.reason) or "no reason given"
+                raise _EndedError(f"removed from the server: {said}")
+        elif kind == wire.MessageType.TEXT_MESSAGE:
+            message = _parse(wire.TextMessage, payload)
+            user = link.users.get(int(message.actor))
+            speaker = user.name if user is not None else "unknown"
+            self._arrivals.put_nowait(
+                TextArrival(speaker, str(message.message), datetime.now(UTC))
+            )
+        # Every other message (pings answered, permissions, codecs, crypt setup for the
+        # UDP the bot never uses) needs nothing from a bot that talks through TLS.
+
+    @staticmethod
+    def _user_state(link: _Link, state: Any) -> None:
+        user = link.users.setdefault(int(state.session), _User())
+        if state.HasField("name"):
+            user.name = str(state.name)
+        if state.HasField("channel_id"):
+            user.channel_id = int(state.channel_id)
+
+    def _heard(self, link: _Link, packet: bytes) -> None:
+        try:
+            frame = wire.read_voice(packet)
+        except wire.MalformedError as exc:
+            logger.debug("radio voice packet dropped: %s", exc)
+            return
+        if frame is None:
+            return
+        user = link.users.get(frame.session)
+        if user is None:  # after the talker left, or from no one the server named
+            return
+        pcm = b""
+        if frame.opus:
+            decoder = link.decoders.get(frame.session)
+            if decoder is None:
+                decoder = link.decoders[frame.session] = OpusDecoder()
             try:
-                async with asyncio.timeout(FLUSH_EVERY):
-                    frames.append(await self._frames.get())
-            except TimeoutError:
-                pass
-            while not self._frames.empty():  # all that has arrived, before any idle check
-                frames.append(self._frames.get_nowait())
-            done = []
-            for speaker, pcm, sequence, last in frames:
-                done += self._assembler.add(speaker, pcm, sequence=sequence, last=last)
-            done += self._assembler.flush()
+                pcm = decoder.decode(frame.opus)
+            except OpusError:
+                logger.debug("radio voice frame from %s did not decode", user.name)
+        if pcm or frame.last:
+            done = self._assembler.add(user.name, pcm, sequence=frame.sequence, last=frame.last)
             for transmission in done:
                 self._arrivals.put_nowait(transmission)
+
+    async def _flush(self) -> None:
+        """Calls whose talker went quiet without ending them, every `FLUSH_EVERY`."""
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            for transmission in self._assembler.flush():
+                self._arrivals.put_nowait(transmission)
+
+    # --- what the bot says -------------------------------------------------------------
+
+    async def _speak(self, link: _Link) -> None:
+        """Each queued call out at one 20 ms frame per 20 ms. After a stall the pace
+        starts again from now: no burst, and no jump in the sequence."""
+        loop = asyncio.get_running_loop()
+        encoder: OpusEncoder | None = None
+        due = loop.time()
+        while True:
+            pcm = await link.speech.get()
+            frames = [pcm[at : at + FRAME_BYTES] for at in range(0, len(pcm), FRAME_BYTES)]
+            if encoder is None:
+                allowed = min(BANDWIDTH, link.max_bandwidth or BANDWIDTH)
+                encoder = OpusEncoder(max(MIN_BITRATE, allowed - TUNNEL_OVERHEAD))
+            due = max(due, loop.time())
+            for index, chunk in enumerate(frames):
+                try:
+                    opus = encoder.encode(chunk.ljust(FRAME_BYTES, b"\0"))
+                except OpusError:
+                    opus = b""
+                last = index == len(frames) - 1
+                await link.send_raw(wire.tunnel(wire.voice_packet(link.sequence, opus, last=last)))
+                link.sequence += FRAME_STEPS
+                due = max(due + FRAME_SECONDS, loop.time())
+                await asyncio.sleep(due - loop.time())
