@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from broadcast.calls import is_final, open_calls
 from broadcast.descriptors import FIELDS as DESCRIPTOR_FIELDS
-from broadcast.descriptors import Descriptors, subject_summary
+from broadcast.descriptors import Descriptors, described, subject_summary
 from broadcast.fanout import FanOut, MessageRef, NewReport, ReportChanged
 from broadcast.metrics import Metrics
 from broadcast.posting_limit import MEMBER_ACTIONS_PER_MINUTE, PostingLimit
@@ -521,11 +521,7 @@ class AlertService:
             member_id=by.id,
             kind=EventKind.UPDATE,
             status=ReportChange.DESCRIBED,
-            text="; ".join(
-                f"{name}: {'–' if value is None else value}"
-                for name, value in changed.items()
-                if name != "subject_description"
-            ),
+            text=described({k: v for k, v in changed.items() if k != "subject_description"}),
         )
         return await self._record(report, event, changed)
 

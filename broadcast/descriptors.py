@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from broadcast.texts import report as report_texts
+from broadcast.texts.formats import money
 
 SEXES = ("male", "female")
 AGE_RANGES = ("under18", "18-25", "25-40", "40-60", "over60")
@@ -81,6 +83,60 @@ SUBJECT_FIELDS = (
     "vehicle_registration",
 )
 """The fields the compact line of the card (and the search) is made from."""
+
+
+_ANSWER = re.compile(r"^(?P<name>[a-z_]+): (?P<value>.*)$", re.DOTALL)
+
+
+def _shown(name: str, value: object) -> str:
+    """One stored answer as the member chose it: the button's label, yes/no, pounds."""
+    if value is None:
+        return report_texts.ANSWER_NOT_SAID
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "value_pence" and isinstance(value, int):
+        return money(value)
+    label = report_texts.report_label(report_texts.ANSWER_OPTIONS.get(name, ()), str(value))
+    return label or str(value)
+
+
+def described(changes: Mapping[str, Any]) -> str:
+    """A guided report's later answers as its timeline keeps them, in plain words from
+    `texts.report.ANSWER_LABELS`: "Build: Slim; Distinguishing marks: neck tattoo"."""
+    return report_texts.answer_line(
+        (report_texts.ANSWER_LABELS.get(name, name), _shown(name, value))
+        for name, value in changes.items()
+    )
+
+
+def readable(text: str) -> str:
+    """An answer line stored before the timeline spoke plain words ("subject_age: 25-40;
+    cctv_held: True") in today's words; any other text as it is.
+
+    Typed answers may hold "; " themselves, so a piece that does not start with a
+    column's name belongs to the answer before it.
+    """
+    pairs: list[list[str]] = []
+    for piece in text.split("; "):
+        found = _ANSWER.match(piece)
+        if found and found["name"] in report_texts.ANSWER_LABELS:
+            pairs.append([found["name"], found["value"]])
+        elif pairs:
+            pairs[-1][1] += f"; {piece}"
+        else:
+            return text
+    return described({name: _stored(name, value) for name, value in pairs})
+
+
+def _stored(name: str, value: str) -> object:
+    """A value as the old line wrote it (`str()` of the column) back as the column holds it."""
+    if value == report_texts.ANSWER_NOT_SAID:
+        return None
+    if value in ("True", "False") and name in ("cctv_held", "statement_willing"):
+        return value == "True"
+    if name == "value_pence" and value.isdigit():
+        return int(value)
+    return value
 
 
 def registration_in(text: str) -> str | None:

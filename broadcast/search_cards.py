@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from broadcast.descriptors import readable
 from broadcast.render import TRUNCATION_MARK
 from broadcast.texts import formats
 from broadcast.texts import search as search_texts
+from config.vocabulary import ReportChange
 from storage.places import member_reference, members_place, police_place, reporter_premises
 
 if TYPE_CHECKING:
-    from storage.models import Member, Report
+    from storage.models import Member, Report, ReportEvent
     from storage.search import ReportFile, SearchPage
 
 REPORT_CARD_LIMIT = 4000  # Telegram allows 4096 characters in a message
@@ -74,6 +76,12 @@ def search_results(
     return "\n".join(lines)
 
 
+def _said(event: ReportEvent) -> str:
+    """An event's words; a guided report's later answers in plain words, however old."""
+    text = event.text or ""
+    return readable(text) if event.status == ReportChange.DESCRIBED else text
+
+
 def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -> str:
     """The whole report; the oldest timeline entries give way if it would not fit.
 
@@ -115,7 +123,7 @@ def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -
             entry.event.kind,
             entry.event.status,
             _who(entry.by, police),
-            _shortened(entry.event.text, 300) if entry.event.text else None,
+            _shortened(_said(entry.event), 300) if entry.event.text else None,
         )
         for entry in file.timeline
     ]

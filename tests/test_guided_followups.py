@@ -18,9 +18,9 @@ import pytest
 
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import report as report_texts
-from config.vocabulary import ReportChange
+from config.vocabulary import EventKind, ReportChange, Role
 from sandbox import MessageView, Person
-from storage.models import Report
+from storage.models import Report, ReportEvent
 from tests.sandbox_fixtures import make_jpeg
 from tests.test_federation import (
     SECRET,
@@ -36,6 +36,7 @@ from tests.test_federation import (
 from tests.test_report import GIN, PRIYA, active_member, interactions, report, say, tap
 from tests.town import Town
 
+OLIVE = 5_000_000_201
 NORWICH_CHATS = (-1001000000001, -1001000000002)
 WYMONDHAM_CHATS = (-1001000000011, -1001000000012)
 EVERY_CHAT = NORWICH_CHATS + WYMONDHAM_CHATS
@@ -227,3 +228,51 @@ async def test_later_answers_and_a_photo_reach_the_town_the_alert_crossed_to(
         ReportChange.DESCRIBED,
         ReportChange.PHOTO_ADDED,
     ]
+
+
+# --- what the timeline says about them -----------------------------------------------------
+
+
+async def test_show_reads_the_later_answers_in_plain_words(polling_town: Town) -> None:
+    town = polling_town
+    priya = await active_member(town, PRIYA, "Priya")
+    olive = await active_member(town, OLIVE, "Olive", Role.OPERATOR)
+    _, question = await live_report_out(town, priya)
+    stored = await only_report(town)
+    question = await tap(town, priya, question, "2")
+    question = await tap(town, priya, question, "Male")
+    question = await tap(town, priya, question, "25–40")
+    question = await tap(town, priya, question, "Tall (over 6′)")
+    question = await tap(town, priya, question, "Not sure")
+    question = await say(town, priya, "ginger, in a ponytail")
+    question = await say(town, priya, "Grey hoodie; black cap")
+    question = await say(town, priya, "Spider-web tattoo on his neck")
+    question = await tap(town, priya, question, "Finish")
+    # A line the log kept before the timeline spoke plain words.
+    await town.runtime.store.reports.add_event(
+        ReportEvent(
+            report_id=stored.id or 0,
+            member_id=stored.member_id,
+            kind=EventKind.UPDATE,
+            status=ReportChange.DESCRIBED,
+            text="value_pence: 6000; cctv_held: True; subject_build: slim",
+        )
+    )
+
+    await olive.send(town.bot, f"/show {stored.id}")
+    card = await olive.next_reply(town.bot)
+
+    timeline = card.body.split("Timeline:")[1]
+    for said in (
+        "update described · Jarrold: People: 2",
+        "Sex: Male",
+        "Age: 25–40",
+        "Height: Tall (over 6′)",
+        "Hair: ginger, in a ponytail",
+        "Clothing: Grey hoodie; black cap",
+        "Distinguishing marks: Spider-web tattoo on his neck",
+        "Value: £60; CCTV held: yes; Build: Slim",
+    ):
+        assert said in timeline, said
+    for raw in ("subject_", "people_count", "value_pence", "cctv_held", "True"):
+        assert raw not in timeline, raw

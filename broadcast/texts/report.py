@@ -218,6 +218,45 @@ def report_label(options: Iterable[tuple[str, str]], value: str | None) -> str |
     return dict(options).get(value) if value is not None else None
 
 
+ANSWER_LABELS = {
+    "description": "What happened",
+    "direction": "Went",
+    "value_pence": "Value",
+    "police_reference": "Police reference",
+    "people_count": "People",
+    "subject_sex": "Sex",
+    "subject_age": "Age",
+    "subject_height": "Height",
+    "subject_build": "Build",
+    "subject_hair": "Hair",
+    "subject_appearance": "Appearance",
+    "subject_clothing": "Clothing",
+    "subject_marks": "Distinguishing marks",
+    "subject_name": "Name or alias",
+    "vehicle": "Vehicle",
+    "vehicle_registration": "Registration",
+    "property_description": "Taken",
+    "cctv_held": "CCTV held",
+    "statement_willing": "Will give a statement",
+}
+"""A guided report's answers as its timeline names them, column by column."""
+ANSWER_OPTIONS: dict[str, Options] = {
+    "subject_sex": REPORT_GENDERS,
+    "subject_age": REPORT_AGES,
+    "subject_height": REPORT_HEIGHTS,
+    "subject_build": REPORT_BUILDS,
+    "subject_hair": REPORT_HAIR,
+    "subject_appearance": REPORT_APPEARANCES,
+}
+"""The answers given with a button, whose stored values read as the button's label."""
+ANSWER_NOT_SAID = "–"
+
+
+def answer_line(answers: Iterable[tuple[str, str]]) -> str:
+    """ "Build: Slim; Distinguishing marks: spider-web tattoo", from (label, value) pairs."""
+    return "; ".join(f"{label}: {value}" for label, value in answers)
+
+
 _HEIGHT_WORDS = {"short": "short", "average": "average height", "tall": "tall"}
 
 
