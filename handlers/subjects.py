@@ -1,6 +1,7 @@
 """Subjects in the chats: New subject on a report's card, `/link` and `/merge`, `/gallery`
 and a coordinator's Link / Not them under a suggestion, all in a private chat (in a
-group `handlers.start` says where they work).
+group `handlers.start` says where they work); and a member's I know who this is under a
+face in the group, answered in their private chat.
 
 Thin on purpose: each handler authorises, parses the signed button or the command, and
 makes one call into `SubjectService`, which checks the role again, refuses what the
@@ -11,12 +12,27 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram import ForceReply, Message, Update
+from telegram.error import Forbidden
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from broadcast import render
-from broadcast.subjects.service import DECIDERS, GALLERY, MAKERS, SUGGESTED, VIEWERS, Actor
-from broadcast.subjects.watch import LINK, NOT_THEM
+from broadcast.subjects.service import (
+    DECIDERS,
+    GALLERY,
+    INTEL_MAX,
+    MAKERS,
+    SUGGESTED,
+    VIEWERS,
+    Actor,
+)
+from broadcast.subjects.watch import KNOW, LINK, NOT_THEM
 from broadcast.texts import refusals
 from broadcast.texts import subjects as subject_texts
 from config.errors import (
@@ -26,8 +42,8 @@ from config.errors import (
     Refusal,
     ReportClosedError,
 )
-from config.vocabulary import SuggestionState
-from handlers.context import Membership, ShopWatchContext
+from config.vocabulary import SubjectStatus, SuggestionState
+from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.roles import refuse, requires
 
 logger = logging.getLogger(__name__)
@@ -255,6 +271,135 @@ async def suggestion_pressed(
     await query.answer(said(subject_id, report_id), show_alert=not decided.changed)
 
 
+KNOW_ASKS = "subject_know_asks"
+"""user_data: the member's open "Who is Subject #12?" questions, `chat:message` -> subject."""
+KNOWN_ASKS_KEPT = 20
+
+
+def _member_of(viewer: Viewer | None, scheme_id: int) -> Membership | None:
+    """The viewer's active membership of that scheme, if its role sees the galleries."""
+    for membership in viewer.active if viewer else ():
+        if membership.scheme.id == scheme_id and membership.member.role in VIEWERS:
+            return membership
+    return None
+
+
+async def know_pressed(update: Update, context: ShopWatchContext) -> None:
+    """I know who this is, under a face in the members' group: the question goes to the
+    member's private chat, where only the bot reads the answer."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None
+    assert user is not None
+    parts = context.services.signer.verify(query.data)
+    if not parts or len(parts) != 2 or parts[0] != KNOW or not parts[1].isdigit():
+        await refuse(update, context, "subject.intel", Refusal.FORGED)
+        return
+    subject_id = int(parts[1])
+    try:
+        subject = await context.store.subjects.get(subject_id)
+    except NotFoundError:
+        await query.answer(subject_texts.KNOW_GONE, show_alert=True)
+        return
+    if subject.status is not SubjectStatus.ACTIVE:
+        await query.answer(subject_texts.KNOW_GONE, show_alert=True)
+        return
+    if _member_of(context.viewer, subject.scheme_id) is None:
+        await refuse(
+            update,
+            context,
+            "subject.intel",
+            Refusal.OTHER_SCHEME,
+            scheme_id=subject.scheme_id,
+            detail={"subject_id": subject_id},
+            text=subject_texts.KNOW_OTHER_SCHEME,
+        )
+        return
+    try:
+        asked = await context.bot.send_message(
+            user.id,
+            subject_texts.know_question(subject_id, INTEL_MAX),
+            reply_markup=ForceReply(input_field_placeholder=subject_texts.KNOW_PLACEHOLDER),
+            protect_content=True,
+        )
+    except Forbidden:
+        await query.answer(subject_texts.know_start_first(context.bot.username), show_alert=True)
+        return
+    if context.user_data is not None:
+        asks = dict(context.user_data.get(KNOW_ASKS) or {})
+        asks[f"{asked.chat_id}:{asked.message_id}"] = subject_id
+        context.user_data[KNOW_ASKS] = dict(list(asks.items())[-KNOWN_ASKS_KEPT:])
+    await query.answer(subject_texts.KNOW_ASKED, show_alert=True)
+
+
+class _AnswersTheQuestion(filters.MessageFilter):
+    """A reply to the bot's "Who is Subject #12?": only those, so every other reply goes
+    on to the alerts' handlers."""
+
+    def filter(self, message: Message) -> bool:
+        asked = message.reply_to_message
+        return (
+            asked is not None
+            and asked.from_user is not None
+            and asked.from_user.is_bot
+            and (asked.text or "").startswith(subject_texts.KNOW_QUESTION_HEAD)
+        )
+
+
+async def know_answered(update: Update, context: ShopWatchContext) -> None:
+    """The member's reply to the question: kept on the subject for the coordinators only
+    (`SubjectService.tell`, which refuses what is too long or carries a link), and sent
+    to each coordinator privately."""
+    message = update.effective_message
+    assert message is not None
+    assert message.reply_to_message is not None
+    key = f"{message.chat_id}:{message.reply_to_message.message_id}"
+    asks = dict((context.user_data or {}).get(KNOW_ASKS) or {})
+    subject_id = asks.get(key)
+    if not isinstance(subject_id, int):
+        await message.reply_text(subject_texts.KNOW_EXPIRED, do_quote=True)
+        return
+    if message.text is None:
+        await message.reply_text(subject_texts.KNOW_WORDS_ONLY, do_quote=True)
+        return
+    try:
+        subject = await context.store.subjects.get(subject_id)
+    except NotFoundError:
+        await message.reply_text(subject_texts.KNOW_GONE, do_quote=True)
+        return
+    membership = _member_of(context.viewer, subject.scheme_id)
+    if membership is None:
+        await refuse(
+            update,
+            context,
+            "subject.intel",
+            Refusal.NOT_MEMBER,
+            scheme_id=subject.scheme_id,
+            detail={"subject_id": subject_id},
+        )
+        return
+    try:
+        await context.services.subjects.tell(Actor(membership.member), subject_id, message.text)
+    except NotFoundError:
+        await message.reply_text(subject_texts.KNOW_GONE, do_quote=True)
+        return
+    except AccessDeniedError:
+        await message.reply_text(refusals.refusal(Refusal.WRONG_ROLE), do_quote=True)
+        return
+    except InvalidInputError as exc:
+        said = {
+            "intel_too_long": subject_texts.know_too_long(len(message.text), INTEL_MAX),
+            "intel_has_link": subject_texts.KNOW_HAS_LINK,
+        }.get(exc.reason, subject_texts.KNOW_EMPTY)
+        await message.reply_text(said, do_quote=True)
+        return
+    context.services.outbox.wake()
+    asks.pop(key, None)
+    if context.user_data is not None:
+        context.user_data[KNOW_ASKS] = asks
+    await message.reply_text(subject_texts.know_thanks(subject_id), do_quote=True)
+
+
 @requires(*VIEWERS, action="member.digest")
 async def digest_command(
     update: Update, context: ShopWatchContext, membership: Membership
@@ -273,7 +418,9 @@ async def digest_command(
 
 def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
     private = filters.ChatType.PRIVATE
+    answers = private & filters.UpdateType.MESSAGE & filters.REPLY & _AnswersTheQuestion()
     return [
+        MessageHandler(answers & ~filters.COMMAND, know_answered),
         CommandHandler("gallery", gallery_command, filters=private),
         CommandHandler("digest", digest_command, filters=private),
         CommandHandler("link", link_command, filters=private),
@@ -283,4 +430,5 @@ def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
         ),
         CallbackQueryHandler(gallery_pressed, pattern=f"^{GALLERY}:"),
         CallbackQueryHandler(suggestion_pressed, pattern=f"^{SUGGESTED}:"),
+        CallbackQueryHandler(know_pressed, pattern=f"^{KNOW}:"),
     ]

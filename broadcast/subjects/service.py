@@ -413,7 +413,8 @@ class SubjectService:
         return named
 
     async def tell(self, actor: Actor, subject_id: int, text: str) -> SubjectIntel:
-        """A member's "I know who this is": stored for the coordinators, with who said it."""
+        """A member's "I know who this is": stored for the coordinators, with who said it,
+        and queued to each of them privately (the caller wakes the outbox)."""
         scheme_id = actor.member.scheme_id
 
         async def step() -> SubjectIntel:
@@ -430,7 +431,28 @@ class SubjectService:
         intel: SubjectIntel = await self._run(
             actor, "subject.intel", VIEWERS, {"subject_id": subject_id}, step
         )
+        await self._tell_coordinators(actor.member, intel)
         return intel
+
+    async def _tell_coordinators(self, member: Member, intel: SubjectIntel) -> None:
+        """The answer to each active coordinator of the scheme, in their private chat only."""
+        subject = await self._store.subjects.get(intel.subject_id)
+        text = texts.intel_for_coordinators(
+            intel.subject_id, subject.kind.value, member.display_name, member.shop_name, intel.text
+        )
+        active = await self._store.members.list_by_status(subject.scheme_id, MemberStatus.ACTIVE)
+        for coordinator in active:
+            if coordinator.role is not Role.COORDINATOR:
+                continue
+            chat_id = coordinator.telegram_user_id
+            await self._store.outbox.enqueue(
+                subject.scheme_id,
+                Delivery(
+                    chat_id,
+                    MessagePayload(text=text, protect_content=True),
+                    dedupe_key=f"subject-intel:{intel.id}:{chat_id}",
+                ),
+            )
 
     async def view(self, actor: Actor, subject_id: int, *, how: str) -> Subject:
         """A subject shown to a member (chat gallery, Mini App page, photo): audited."""

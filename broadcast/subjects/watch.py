@@ -1,5 +1,6 @@
 """The subjects' watch: new reports are matched against the galleries after they are stored,
-and what it finds is put to the coordinators.
+and what it finds is put to the coordinators; a new ID-sought face is put to the
+members' group ("Do you know this person?").
 
 Why a scheduled job and not the report's own fan-out: `FanOut.new_report` runs inside
 the transaction that stores a report, on the member's path to their confirmation, and
@@ -15,8 +16,9 @@ What it has done is in the log, so a restart neither loses nor repeats anything:
   descriptors or photo) is matched again, and each pair (subject, report) is
   suggested once anyway;
 - a suggestion put to the coordinators is marked (`put_at`) after its copies are
-  queued under keys of the suggestion and the coordinator, so a run that stops between
-  the two queues nothing twice.
+  queued under keys of the suggestion and the coordinator, and a subject put to the
+  members' group (`asked_at`) after its card is queued under a key of the subject and
+  the group, so a run that stops between the two queues nothing twice.
 
 Every step of a run is idempotent, and one lock keeps two runs of one process (the
 schedule's and a test's) from interleaving.
@@ -42,7 +44,7 @@ from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
 from storage.photos import PhotoStore
 from storage.store import Store
-from storage.subject_models import SubjectSuggestion
+from storage.subject_models import Subject, SubjectSuggestion
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ WATCH_EVERY = 20.0
 BATCH = 50
 """Reports matched in one run at most, so a backlog (after downtime) is taken in steps."""
 LINK, NOT_THEM = "link", "no"
+KNOW = "subjk"
+"""Callback prefix of the members' card's I know who this is: `subjk:<subject id>`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class WatchRun:
 
     matched: int
     put: int
+    asked: int
 
 
 class SubjectWatch:
@@ -91,9 +96,57 @@ class SubjectWatch:
                     logger.exception("report %s not matched; again next run", report.id)
                     continue
                 matched += 1
-            if put and self._wake is not None:
+            asked = 0
+            for subject in await self._store.subjects.unasked(BATCH):
+                scheme = schemes.get(subject.scheme_id)
+                if scheme is None:
+                    continue
+                try:
+                    await self._ask(scheme, subject, now)
+                except Exception:
+                    logger.exception("subject %s not put to members; again next run", subject.id)
+                    continue
+                asked += 1
+            if (put or asked) and self._wake is not None:
                 self._wake()
-            return WatchRun(matched, put)
+            return WatchRun(matched, put, asked)
+
+    async def _ask(self, scheme: Scheme, subject: Subject, now: datetime) -> None:
+        """ "Do you know this person?": a protected card with the subject's first photo in
+        the members' group, taken down after the scheme's chat TTL like an alert's copy;
+        audited as a disclosure (`subject.card`)."""
+        assert scheme.id is not None
+        assert subject.id is not None
+        photos = await self._store.subjects.photos(subject.id)
+        if not photos:
+            return
+        button = self._signer.sign(KNOW, subject.id)
+        await self._store.outbox.enqueue(
+            scheme.id,
+            Delivery(
+                chat_id=scheme.group_chat_id,
+                payload=MessagePayload(
+                    text=texts.do_you_know(
+                        subject.id,
+                        subject.description,
+                        subject.last_seen_at.astimezone(ZoneInfo(scheme.timezone)),
+                    ),
+                    photos=(photos[0].relative_path,),
+                    buttons=(((texts.BUTTON_I_KNOW, button),),),
+                    protect_content=True,
+                    delete_after_hours=scheme.chat_ttl_hours,
+                ),
+                dedupe_key=f"subject-card:{subject.id}:{scheme.group_chat_id}",
+            ),
+        )
+        await self._store.audit.record(
+            actor_telegram_id=None,
+            action="subject.card",
+            outcome=AuditOutcome.ALLOWED,
+            scheme_id=scheme.id,
+            detail={"subject_id": subject.id, "how": "members' group"},
+        )
+        await self._store.subjects.mark_asked(subject.id, now)
 
     async def _match(self, scheme: Scheme, report: Report, now: datetime) -> int:
         assert report.id is not None

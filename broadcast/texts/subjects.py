@@ -535,3 +535,82 @@ def suggestion_was_dismissed(subject_id: int, report_id: int) -> str:
         f"Report #{report_id} was marked Not them for Subject #{subject_id} already: "
         f"nothing changed. If it is them after all: /link {subject_id} {report_id}"
     )
+
+
+# --- "Do you know this person?": the members' group, the member, the coordinators --------
+
+BUTTON_I_KNOW = "I know who this is"
+KNOW_QUESTION_HEAD = "Who is Subject #"
+"""How the bot's question to a member begins: their reply to it is their answer."""
+KNOW_PLACEHOLDER = "Their name, where they are seen…"
+KNOW_ASKED = (
+    "I have asked you in our private chat: what you tell me there goes to the scheme's "
+    "coordinators only."
+)
+KNOW_GONE = "That person is no longer in the galleries: there is nothing to tell."
+KNOW_OTHER_SCHEME = "That card is for another scheme's members."
+KNOW_EXPIRED = (
+    "That question is no longer open (answered, or asked too long ago): press "
+    "I know who this is on the card again."
+)
+KNOW_WORDS_ONLY = "Please answer in words, as a reply to the question: nothing was kept."
+
+
+def do_you_know(subject_id: int, description: str, last_seen: datetime) -> str:
+    """The card in the members' group for a new ID-sought subject."""
+    return (
+        f"Do you know this person? ID sought: Subject #{subject_id}\n"
+        f"{description or 'No description.'}\n"
+        f"Last seen {day(last_seen.date())}.\n"
+        "If you know who this is, press the button: only the scheme's coordinators see "
+        "your answer. For members only: do not copy, forward or share."
+    )
+
+
+def know_start_first(bot_username: str) -> str:
+    return (
+        f"First open a private chat with me (@{bot_username}) and press Start, then press "
+        "I know who this is again: your answer must go to the coordinators privately."
+    )
+
+
+def know_question(subject_id: int, limit: int) -> str:
+    return (
+        f"{KNOW_QUESTION_HEAD}{subject_id}? Reply to this message with what you know (a "
+        f"name, where they are seen), up to {limit:,} characters and no links. Only "
+        "the scheme's coordinators see it, with your name; no other member does."
+    )
+
+
+def know_thanks(subject_id: int) -> str:
+    return (
+        f"Thank you. What you said about Subject #{subject_id} went to the scheme's "
+        "coordinators only, with your name; no other member sees it."
+    )
+
+
+def know_too_long(length: int, limit: int) -> str:
+    return (
+        f"That is {length:,} characters; an answer is kept to {limit:,}. Nothing "
+        "was kept: reply to the question again, shorter."
+    )
+
+
+KNOW_HAS_LINK = (
+    "An answer cannot carry a link (it could lead anywhere): nothing was kept. Reply to "
+    "the question again, in words only."
+)
+KNOW_EMPTY = "There were no words in that answer: nothing was kept."
+
+
+def intel_for_coordinators(
+    subject_id: int, kind: str, who: str, shop: str | None, text: str
+) -> str:
+    """A member's answer as the coordinators get it, privately."""
+    from_whom = f"{who} ({shop})" if shop else who
+    return (
+        f"About Subject #{subject_id} ({KIND_NAMES.get(kind, kind)}), {from_whom} says:\n"
+        f"{text}\n"
+        "Kept on the subject for the coordinators only. Once you know who it is, record "
+        "the name with its basis."
+    )
