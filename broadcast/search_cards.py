@@ -12,7 +12,7 @@ from broadcast.descriptors import readable
 from broadcast.render import TRUNCATION_MARK
 from broadcast.texts import formats
 from broadcast.texts import search as search_texts
-from config.vocabulary import ReportChange
+from config.vocabulary import ReportChange, ReportStatus
 from storage.places import member_reference, members_place, police_place, reporter_premises
 
 if TYPE_CHECKING:
@@ -68,10 +68,14 @@ def search_results(
                 report.id,
                 formats.moment(report.occurred_at, timezone),
                 report.category,
-                _who(hit.reporter, police, report),
-                hit.photos,
+                str(report.status),
+                who=_who(hit.reporter, police, report),
+                photos=hit.photos,
             ),
-            _shortened(report.description, 160),
+            # As on its copies in the chats: the wrong person's description is not shown.
+            search_texts.RESULT_WITHDRAWN
+            if report.status == ReportStatus.WITHDRAWN
+            else _shortened(report.description, 160),
         ]
     return "\n".join(lines)
 

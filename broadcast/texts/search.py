@@ -124,9 +124,21 @@ def results_heading(query: str, first: int, last: int) -> str:
     return f"Search: {query}\nResults {first}–{last}, newest first:"
 
 
-def result_line(number: int, when: str, category: str, who: str, photos: int) -> str:
+SEARCH_STATUS_NAMES = {
+    "open": "open",
+    "closed": "closed",
+    "withdrawn": "WITHDRAWN",
+}
+"""How a result says where the report stands: a withdrawn one must not read as live."""
+RESULT_WITHDRAWN = "Withdrawn: the member who sent it says it was the wrong person."
+
+
+def result_line(
+    number: int, when: str, category: str, status: str, *, who: str, photos: int
+) -> str:
     shown = f" · {photos} photo{'s' if photos != 1 else ''}" if photos else ""
-    return f"{number} · {when} · {search_category_name(category)} · {who}{shown}"
+    state = SEARCH_STATUS_NAMES.get(status, status)
+    return f"{number} · {when} · {search_category_name(category)} · {state} · {who}{shown}"
 
 
 def card_heading(number: int, category: str, status: str) -> str:
