@@ -288,8 +288,10 @@ class ChatSenders:
         protect = payload.protect_content
         photos = list(payload.photos)
         if not photos:
+            answers = payload.reply_to if isinstance(payload, MessagePayload) else None
+            reply = ReplyParameters(answers, allow_sending_without_reply=True) if answers else None
             sent = await self.bot.send_message(
-                chat_id, text, reply_markup=markup, protect_content=protect
+                chat_id, text, reply_markup=markup, protect_content=protect, reply_parameters=reply
             )
             return Delivered(sent.message_id)
         first, rest = photos[0], photos[1:]

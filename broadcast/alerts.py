@@ -38,6 +38,7 @@ from broadcast.posting_limit import MEMBER_ACTIONS_PER_MINUTE, PostingLimit
 from broadcast.render import AlertView, StatusMark, UpdateMark
 from broadcast.routing import Recipient, recipients
 from broadcast.subjects.service import exclusion_of
+from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
 from config.errors import (
@@ -58,6 +59,7 @@ from config.vocabulary import (
     EventKind,
     MemberStatus,
     OperatorStatus,
+    OutboxKind,
     ReportChange,
     ReportSource,
     ReportStatus,
@@ -75,6 +77,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 """Descriptions and updates longer than this are refused: a card must stay readable."""
+MAX_NOTE = 1000
+"""A note is a line or two ("seen him by Boots"); it also goes, quoted, into a control
+room message, which must stay under Telegram's 4,096 characters."""
 _INVISIBLE = frozenset("CZ")
 """Unicode's other (controls, format marks such as zero-width joiners) and separators."""
 _KEPT_CONTROLS = frozenset("\n\t")
@@ -145,6 +150,16 @@ class Submitted:
     """The member's own message in a scheme chat goes once the bot's protected copy is there."""
 
 
+@dataclass(frozen=True)
+class Noted:
+    """A note stored on a report; `shop` when a member shop wrote it, so the control room
+    was told."""
+
+    report: Report
+    event: ReportEvent
+    shop: bool
+
+
 def text_problem(text: str) -> str | None:
     """Why a description or update cannot be taken: "empty", "too_long", or None.
 
@@ -155,6 +170,14 @@ def text_problem(text: str) -> str | None:
     if len(text) > MAX_TEXT:
         return "too_long"
     return None
+
+
+def note_problem(text: str) -> str | None:
+    """Why words cannot be a note on a report: "empty", "too_long", or None."""
+    problem = text_problem(text)
+    if problem is None and len(text) > MAX_NOTE:
+        return "too_long"
+    return problem
 
 
 def member_text(text: str) -> str:
@@ -469,6 +492,89 @@ class AlertService:
             text=reference,
         )
         return await self._record(report, event, {"police_reference": reference})
+
+    # --- everyone else: notes -------------------------------------------------------
+
+    async def note(
+        self, report_id: int, text: str, *, by: Member, source: MessageRef, answer: str
+    ) -> Noted:
+        """Someone other than the member who sent it adds their words to a report: an
+        operator's reply to the control room's copy ("Lost him at the Forum, PCSO 123
+        attending"), another shop's to the group's ("I saw him earlier too, by Boots").
+
+        The note is in the log with who and when, so the timeline, the search and the
+        police export have it; it changes nothing else about the report: no field, no
+        call, no copy is edited. A shop's note is news for the control room, which does
+        not see the group: it gets the words as a message under its own copy's card,
+        since an operator follows a live incident by what arrives in the chat, and a
+        line added to a card higher up would go unseen (an edit does not notify). An
+        operator's note is already in the control room, where it was written.
+
+        No note goes to peer towns. A shop's words about another shop's alert are this
+        scheme's intelligence and its members', shared with a neighbour only through the
+        calls the agreement names; an operator's note is the control room's working
+        record (officers' numbers, camera positions), not a call a peer's cards follow.
+
+        `source` is the reply itself and `answer` what its writer is told (queued as a
+        reply to it, in the same transaction): the same message delivered again fails as
+        a duplicate (`DuplicateError`), so it is noted once and answered once. Raises
+        `ReportClosedError` for a closed or withdrawn report, `AccessDeniedError` for
+        the police (who read and do not post) and anyone not an active member of the
+        report's scheme, `ValueError` for empty or over-long words.
+        """
+        problem = note_problem(text)
+        if problem is not None:
+            raise ValueError(f"the note is {problem}")
+        report = await self._open_report(report_id, by)
+        if by.role == Role.POLICE:
+            raise AccessDeniedError(Refusal.WRONG_ROLE, "the police do not add to reports")
+        if report.status != ReportStatus.OPEN:
+            raise ReportClosedError(f"report {report_id} is closed")
+        words = member_text(text)
+        event = ReportEvent(report_id=report_id, member_id=by.id, kind=EventKind.NOTE, text=words)
+        key = f"note:{source.chat_id}:{source.message_id}"
+        told = [
+            Delivery(
+                source.chat_id,
+                MessagePayload(text=answer, reply_to=source.message_id),
+                dedupe_key=key,
+            )
+        ]
+        shop = by.role == Role.MEMBER
+        if shop:
+            told.append(await self._shop_note(report, by, words, key))
+        await self.store.reports.add_event(event, told)
+        logger.info("report %s: a note from member %s", report_id, by.id)
+        self._wake()
+        return Noted(report, event, shop)
+
+    async def _shop_note(self, report: Report, by: Member, words: str, key: str) -> Delivery:
+        """The shop's words for the scheme's control room, under its copy of the alert
+        when that is there; gone after the chat TTL, as the copy is."""
+        assert report.id is not None
+        scheme = await self._scheme(report.scheme_id)
+        config = self.schemes.scheme(scheme.slug)
+        room = config.control_room_chat_id
+        copies = await self.store.outbox.for_report(report.id, kind=OutboxKind.ALERT)
+        card = next(
+            (
+                row.telegram_message_id
+                for row in reversed(copies)
+                if row.chat_id == room and row.telegram_message_id is not None
+            ),
+            None,
+        )
+        shop = ", ".join(part for part in (by.shop_name, by.street) if part) or by.display_name
+        text = control_room_texts.shop_note(
+            report.id, alert_texts.category_name(report.category), one_line(shop), words
+        )
+        payload = MessagePayload(
+            text=text,
+            reply_to=card,
+            protect_content=config.protect_content,
+            delete_after_hours=config.chat_ttl_hours,
+        )
+        return Delivery(room, payload, dedupe_key=f"{key}:control_room")
 
     # --- the member who sent it ------------------------------------------------------
 

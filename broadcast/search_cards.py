@@ -13,11 +13,18 @@ from broadcast.render import TRUNCATION_MARK
 from broadcast.texts import formats
 from broadcast.texts import search as search_texts
 from config.vocabulary import ReportChange, ReportStatus
-from storage.places import member_reference, members_place, police_place, reporter_premises
+from storage.places import (
+    is_shop_note,
+    member_reference,
+    members_place,
+    note_for_police,
+    police_place,
+    reporter_premises,
+)
 
 if TYPE_CHECKING:
     from storage.models import Member, Report, ReportEvent
-    from storage.search import ReportFile, SearchPage
+    from storage.search import ReportFile, SearchPage, TimelineEntry
 
 REPORT_CARD_LIMIT = 4000  # Telegram allows 4096 characters in a message
 
@@ -86,6 +93,16 @@ def _said(event: ReportEvent) -> str:
     return readable(text) if event.status == ReportChange.DESCRIBED else text
 
 
+def _words(entry: TimelineEntry, file: ReportFile, police: str | None) -> str:
+    """A timeline entry's words; for the police, a shop's note has the shops struck out."""
+    said = _said(entry.event)
+    if police is None or not is_shop_note(entry.event, entry.by):
+        return said
+    reporter = file.reporter.shop_name if file.reporter else None
+    by = entry.by.shop_name if entry.by else None
+    return note_for_police(said, (by, file.report.premises_shop, reporter)) or said
+
+
 def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -> str:
     """The whole report; the oldest timeline entries give way if it would not fit.
 
@@ -127,7 +144,7 @@ def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -
             entry.event.kind,
             entry.event.status,
             _who(entry.by, police),
-            _shortened(_said(entry.event), 300) if entry.event.text else None,
+            _shortened(_words(entry, file, police), 300) if entry.event.text else None,
         )
         for entry in file.timeline
     ]

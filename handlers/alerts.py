@@ -21,12 +21,20 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from broadcast import render
-from broadcast.alerts import MAX_TEXT, Submitted, UnchangedError, text_problem
+from broadcast.alerts import (
+    MAX_NOTE,
+    MAX_TEXT,
+    Submitted,
+    UnchangedError,
+    note_problem,
+    text_problem,
+)
 from broadcast.fanout import MessageRef
 from broadcast.police_refs import police_reference_in
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from config.errors import (
+    DuplicateError,
     NotFoundError,
     Refusal,
     ReportClosedError,
@@ -62,9 +70,12 @@ def _confirmation(context: ShopWatchContext, submitted: Submitted) -> render.Car
 
 
 async def reply_update(update: Update, context: ShopWatchContext) -> None:
-    """A text reply to a member's own alert (or its confirmation, or a copy) is an update.
+    """A text reply to an alert's copy (or the member's own alert, or its confirmation).
 
-    Any other reply is conversation between people and is left alone, silently.
+    From the member who sent it, an update on every copy; from an operator, the police
+    reference when it reads as one; from anyone else, and from an operator otherwise,
+    a note on the report (`AlertService.note`). Every one is answered. A reply to
+    anything else is conversation between people and is left alone, silently.
     """
     message = update.effective_message
     if message is None or message.text is None or message.reply_to_message is None:
@@ -83,6 +94,7 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
             return
     membership = _acting_for(context.viewer, report, REPORTERS)
     if membership is None or report.member_id != membership.member.id:
+        await _note(context, message, report, membership)
         return
     problem = text_problem(message.text)
     if problem is not None:
@@ -99,6 +111,53 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
         await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
     await message.reply_text(alert_texts.alert_update_added(report.id), do_quote=True)
+
+
+async def _note(
+    context: ShopWatchContext, message: Message, report: Report, membership: Membership | None
+) -> None:
+    """Someone else's reply to an alert: a note on the report, or why it is not one.
+
+    The answer to a note comes through the outbox with the note itself, so a message
+    delivered twice is noted and answered once; a refusal is said at once and changes
+    nothing.
+    """
+    assert report.id is not None
+    assert message.text is not None
+    if membership is None:
+        police = _acting_for(context.viewer, report, (Role.POLICE,))
+        refused = alert_texts.NOTE_POLICE if police else alert_texts.note_not_a_member(report.id)
+        await message.reply_text(refused, do_quote=True)
+        return
+    refusal: str | None = None
+    if note_problem(message.text) == "too_long":
+        refusal = alert_texts.note_too_long(MAX_NOTE)
+    elif report.status == ReportStatus.WITHDRAWN:
+        refusal = alert_texts.note_report_withdrawn(report.id)
+    elif report.status == ReportStatus.CLOSED:
+        refusal = alert_texts.note_report_closed(report.id)
+    elif not _within_limit(context, membership):
+        refusal = alert_texts.TOO_MANY_CHANGES
+    if refusal is not None:
+        await message.reply_text(refusal, do_quote=True)
+        return
+    staff = membership.member.role != Role.MEMBER
+    answer = (
+        control_room_texts.operator_note_added(report.id)
+        if staff
+        else alert_texts.note_added(report.id)
+    )
+    source = MessageRef(message.chat_id, message.message_id)
+    try:
+        await context.services.alerts.note(
+            report.id, message.text, by=membership.member, source=source, answer=answer
+        )
+    except DuplicateError:
+        logger.info("reply %s came again: noted already", source)
+    except ReportClosedError:  # closed since it was read
+        await message.reply_text(alert_texts.note_report_closed(report.id), do_quote=True)
+    except ValueError:  # nothing to show: invisible characters only
+        return
 
 
 async def _asked_about(context: ShopWatchContext, target: Message) -> Report | None:

@@ -65,6 +65,9 @@ class MessagePayload(_Card):
     """Any other message: a notice, an answer, a card of the control room's."""
 
     kind: Literal[OutboxKind.MESSAGE] = OutboxKind.MESSAGE
+    reply_to: int | None = None
+    """The chat's message this one answers (Telegram's id), quoted above it when it is
+    still there."""
 
 
 class EditPayload(_Payload):

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from storage.models import Member, Report
+from config.vocabulary import EventKind, Role
+from storage.models import Member, Report, ReportEvent
 
 AT_PREMISES = "at the reporting shop"
 STRUCK = "[member business]"
@@ -75,3 +76,20 @@ def strike(text: str | None, pattern: re.Pattern[str] | None) -> str | None:
     if text is None or pattern is None:
         return text
     return pattern.sub(STRUCK, text)
+
+
+def is_shop_note(event: ReportEvent, writer: Member | None) -> bool:
+    """A member shop's own words on a report (`AlertService.note`): a plain note by a shop."""
+    return (
+        event.kind == EventKind.NOTE
+        and event.status is None
+        and writer is not None
+        and writer.role == Role.MEMBER
+    )
+
+
+def note_for_police(text: str | None, shops: Iterable[str | None]) -> str | None:
+    """A shop's note as the police read it: the names of the shop that wrote it and of the
+    shop that reported the alert struck out, as the rest of what they see names neither
+    (a note saying "saw him too, by Boots" about Boots's alert would name its source)."""
+    return strike(text, shop_names_pattern(shops))

@@ -559,7 +559,7 @@ async def test_only_the_member_who_sent_it_can_change_an_alert(polling_town: Tow
     bob = await enrol(town, 5_000_000_103, "Bob", shop="Jarrold", street="London Street")
     for person in (shopkeeper, bob):
         town.group.add_member(person)
-    own = await shopkeeper.send(town.group, f"/alert {THEFT}")
+    await shopkeeper.send(town.group, f"/alert {THEFT}")
     group_copy = (await copies(town, [NORWICH_GROUP]))[NORWICH_GROUP]
     report_id = (await the_log(town))[0].id or 0
     wrong_person = town.runtime.services.signer.sign("awrong", report_id)
@@ -567,14 +567,19 @@ async def test_only_the_member_who_sent_it_can_change_an_alert(polling_town: Tow
     assert await town.press_forged(bob, wrong_person, on=group_copy) == refusal_texts.refusal(
         Refusal.NOT_YOURS
     )
-    await bob.send(town.group, "seen him too", reply_to=own)
-    await shopkeeper.send(town.group, "gone into Primark", reply_to=own)
+    await drained(town, report_id)  # the copy is in the log as sent, and Alice's message gone
+    await bob.send(town.group, "seen him too", reply_to=group_copy)
+    await shopkeeper.send(town.group, "gone into Primark", reply_to=group_copy)
     await said_in(town, town.group, "Update added to report #")
+    await said_in(town, town.group, "Noted on report #")
 
     report = (await the_log(town))[0]
     assert report.id is not None
     events = await town.runtime.store.reports.events(report.id)
-    assert [(e.kind, e.text) for e in events] == [(EventKind.UPDATE, "gone into Primark")]
+    assert sorted((e.kind, e.text) for e in events) == [
+        (EventKind.NOTE, "seen him too"),  # Bob's words are a note: they change nothing
+        (EventKind.UPDATE, "gone into Primark"),
+    ]
     assert report.status == ReportStatus.OPEN
 
 
@@ -655,7 +660,8 @@ async def test_police_informed_then_the_operators_reference_reaches_every_copy_a
     assert report.police_reference == "36/12345/26"
     notes = [(e.status, e.text) for e in await town.runtime.store.reports.events(report.id or 0)]
     assert ("police_reference", "36/12345/26") in notes
-    assert not any(text == "officers on the way" for _, text in notes), "chat is not a ref"
+    assert ("police_reference", "officers on the way") not in notes, "chat is not a ref"
+    assert (None, "officers on the way") in notes, "it is the operator's note"
 
 
 async def test_a_labelled_reference_is_stored_without_its_words(polling_town: Town) -> None:

@@ -267,3 +267,46 @@ TOO_MANY_CHANGES = (
     "That is more than 20 changes in a minute, so this one was not made and nothing was "
     "sent. Wait a minute, then try again."
 )
+
+
+# --- notes: a reply to an alert by someone other than the member who sent it -------------
+
+
+def note_added(report_id: int) -> str:
+    """A shop's note: it is in the log, and the control room has it."""
+    return f"Noted on report #{report_id}, with your name and the time. The control room has it."
+
+
+def note_too_long(limit: int) -> str:
+    return (
+        f"That is too long for a note on an alert: please keep it under {limit} characters "
+        "(where, when, which way) and reply again. Nothing was added."
+    )
+
+
+def note_report_closed(report_id: int) -> str:
+    return (
+        f"Report #{report_id} is closed, so nothing was added to it. If it has started "
+        "again, send a new alert."
+    )
+
+
+def note_report_withdrawn(report_id: int) -> str:
+    return (
+        f"Report #{report_id} was withdrawn (the wrong person), so nothing was added to it. "
+        "Please disregard it."
+    )
+
+
+def note_not_a_member(report_id: int) -> str:
+    """A member of a neighbouring scheme replying to its copy: the report is not theirs."""
+    return (
+        f"Report #{report_id} is another scheme's: only its own members add notes to it, so "
+        "nothing was added. Tell your own control room what you saw."
+    )
+
+
+NOTE_POLICE = (
+    "The police read alerts here and do not add to them, so nothing was added. Please "
+    "call the control room."
+)

@@ -119,3 +119,16 @@ def reporter_not_yet_heard(report_id: int) -> str:
         f"Your alert #{report_id} is not yet acknowledged by the control room. It has been "
         "raised with them again and with the coordinators. If anyone is in danger, call 999."
     )
+
+
+def operator_note_added(report_id: int) -> str:
+    """An operator's own words on a report: in its timeline, nothing else changed."""
+    return (
+        f"Noted on report #{report_id}, with your name and the time. It is in the report's "
+        "timeline; the copies and the calls are unchanged."
+    )
+
+
+def shop_note(report_id: int, category: str, shop: str, text: str) -> str:
+    """Another shop's words on a live alert, for the control room, under its card."""
+    return f"💬 Report #{report_id} ({category}), {shop} adds: “{text}”"

@@ -9,6 +9,7 @@ Times are in the scheme's timezone with their UTC offset.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -36,7 +37,9 @@ from storage.models import (
     Scheme,
 )
 from storage.places import (
+    is_shop_note,
     member_reference,
+    note_for_police,
     police_place,
     reporter_premises,
     scheme_prefix,
@@ -227,6 +230,23 @@ class ExportData:
         return [event for report in self.reports for event in report.events]
 
 
+def _event_text(
+    event: ReportEvent,
+    report: Report,
+    members: Mapping[int, tuple[Member, str]],
+    *,
+    witness_contact: bool,
+) -> str | None:
+    """An event's words as the export's reader sees them: a shop's note with the shops
+    struck out (`storage.places.note_for_police`), unless the export names witnesses."""
+    writer, _ = members.get(event.member_id or 0, (None, None))
+    if witness_contact or writer is None or not is_shop_note(event, writer):
+        return event.text
+    reporter, _ = members.get(report.member_id or 0, (None, None))
+    shops = (writer.shop_name, report.premises_shop, reporter.shop_name if reporter else None)
+    return note_for_police(event.text, shops)
+
+
 def _reporter(report: Report, member: tuple[Member, str] | None) -> str:
     if member is not None and report.member_id is not None:
         return member_reference(member[1], report.member_id)
@@ -384,7 +404,9 @@ async def load_export_data(
                         at=event.created_at.astimezone(tz),
                         kind=event.kind,
                         status=event.status,
-                        text=None if withdrawn and event.kind != EventKind.STATUS else event.text,
+                        text=None
+                        if withdrawn and event.kind != EventKind.STATUS
+                        else _event_text(event, report, members, witness_contact=witness_contact),
                         by=actor(event.member_id),
                     )
                     for event in own_events
