@@ -11,6 +11,8 @@ scheme's policy does not allow and audits either way.
 from __future__ import annotations
 
 import logging
+import re
+from datetime import date
 
 from telegram import ForceReply, Message, Update
 from telegram.error import Forbidden
@@ -23,6 +25,7 @@ from telegram.ext import (
 )
 
 from broadcast import render
+from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.service import (
     DECIDERS,
     GALLERY,
@@ -42,9 +45,10 @@ from config.errors import (
     Refusal,
     ReportClosedError,
 )
-from config.vocabulary import SubjectStatus, SuggestionState
+from config.vocabulary import NoticeStage, SubjectStatus, SuggestionState
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.roles import refuse, requires
+from storage.places import scheme_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -400,6 +404,208 @@ async def know_answered(update: Update, context: ShopWatchContext) -> None:
     await message.reply_text(subject_texts.know_thanks(subject_id), do_quote=True)
 
 
+def _after_command(message: Message) -> str:
+    """What follows the command, as typed (spacing and `|` kept)."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1] if len(parts) == 2 else ""
+
+
+def _number(word: str) -> int | None:
+    word = word.removeprefix("#")
+    return int(word) if word.isascii() and word.isdigit() and len(word) <= 12 else None
+
+
+def _identification(text: str) -> tuple[int, str, tuple[str, ...], str] | None:
+    """`12 Dean Smith aka Deano, Dino | basis`: subject, name, aliases, basis."""
+    head, _, basis = text.partition("|")
+    words = head.split(maxsplit=1)
+    subject_id = _number(words[0]) if words else None
+    if subject_id is None:
+        return None
+    named = re.split(r"\s+aka\s+", words[1] if len(words) == 2 else "", maxsplit=1, flags=re.I)
+    aliases = tuple(a.strip() for a in named[1].split(",") if a.strip()) if len(named) > 1 else ()
+    return subject_id, named[0], aliases, basis
+
+
+@requires(*DECIDERS, action="subject.identify")
+async def identify_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/identify 12 Dean Smith | Named by PCSO Hale`: Subject #12 is Known, on that basis."""
+    message = update.effective_message
+    assert message is not None
+    parsed = _identification(_after_command(message))
+    if parsed is None:
+        await message.reply_text(subject_texts.IDENTIFY_USAGE)
+        return
+    subject_id, name, aliases, basis = parsed
+    try:
+        subject = await context.services.subjects.identify(
+            Actor(membership.member), subject_id, name=name, basis=basis, aliases=aliases
+        )
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(f"Subject #{subject_id}"))
+        return
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return
+    await message.reply_text(
+        subject_texts.identified(subject_id, subject.name or name, subject.aliases)
+    )
+
+
+_NOTICE_FIELDS = ("by", "ref", "from", "until", "review", "conditions")
+
+
+def _notice_terms(text: str) -> tuple[int, NoticeTerms] | InvalidInputError | None:
+    """`12 exclusion | by The board | ref BD-1 | until 2027-06-02`: the subject and terms;
+    an error for a part that is not one, None when there is not even a subject."""
+    head, *parts = text.split("|")
+    words = head.split()
+    subject_id = _number(words[0]) if words else None
+    if subject_id is None or len(words) != 2:
+        return None
+    try:
+        stage = NoticeStage(words[1].lower())
+    except ValueError:
+        return InvalidInputError("notice_stage_invalid", words[1][:40])
+    fields: dict[str, str] = {}
+    for part in parts:
+        key, _, value = part.strip().partition(" ")
+        if key.lower() not in _NOTICE_FIELDS:
+            return InvalidInputError("notice_field_unknown", key[:40] or "an empty part")
+        fields[key.lower()] = value.strip()
+    dates: dict[str, date | None] = {}
+    for key in ("from", "until", "review"):
+        raw = fields.get(key)
+        try:
+            dates[key] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            return InvalidInputError("notice_date_invalid", raw[:40] if raw else "")
+    return subject_id, NoticeTerms(
+        stage=stage,
+        decided_by=fields.get("by", ""),
+        board_decision_ref=fields.get("ref") or None,
+        starts_on=dates["from"],
+        ends_on=dates["until"],
+        review_on=dates["review"],
+        conditions=fields.get("conditions", ""),
+    )
+
+
+@requires(*DECIDERS, action="notice.issue")
+async def notice_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/notice 12 exclusion | by The board | ref BD-2026-31`: the notice is issued and its
+    letter follows as a PDF in this chat."""
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None
+    assert chat is not None
+    parsed = _notice_terms(_after_command(message))
+    if parsed is None:
+        await message.reply_text(subject_texts.NOTICE_USAGE)
+        return
+    if isinstance(parsed, InvalidInputError):
+        await message.reply_text(subject_texts.refused(parsed.reason, parsed.value))
+        return
+    subject_id, terms = parsed
+    actor = Actor(membership.member)
+    services = context.services
+    try:
+        notice = await services.subjects.issue_notice(actor, subject_id, terms)
+        subject = await services.store.subjects.get(subject_id)
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(f"Subject #{subject_id}"))
+        return
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return
+    assert notice.id is not None
+    reference = subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice.id)
+    await message.reply_text(
+        subject_texts.notice_issued(
+            reference,
+            notice.stage,
+            subject.name or f"Subject #{subject_id}",
+            starts=notice.starts_on,
+            ends=notice.ends_on,
+            review=notice.review_on,
+        )
+    )
+    await _send_letter(context, message, actor, chat.id, notice.id)
+
+
+async def _send_letter(
+    context: ShopWatchContext, message: Message, actor: Actor, chat_id: int, notice_id: int
+) -> bool:
+    services = context.services
+    try:
+        await services.subjects.send_letter(
+            actor, notice_id, chat_id=chat_id, data_dir=services.settings.data_dir
+        )
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
+        return False
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return False
+    services.outbox.wake()
+    return True
+
+
+@requires(*DECIDERS, action="notice.letter")
+async def letter_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/letter 7`: notice 7's letter as a PDF, as it stands (served or not)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None
+    assert chat is not None
+    words = _after_command(message).split()
+    notice_id = _number(words[0]) if len(words) == 1 else None
+    if notice_id is None:
+        await message.reply_text(subject_texts.LETTER_USAGE)
+        return
+    await _send_letter(context, message, Actor(membership.member), chat.id, notice_id)
+
+
+@requires(*DECIDERS, action="notice.serve")
+async def served_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/served 7 2026-12-03 by hand, PCSO Hale`: when and how notice 7 was served."""
+    message = update.effective_message
+    assert message is not None
+    words = _after_command(message).split(maxsplit=2)
+    notice_id = _number(words[0]) if words else None
+    if notice_id is None or len(words) < 2:
+        await message.reply_text(subject_texts.SERVED_USAGE)
+        return
+    try:
+        served_on = date.fromisoformat(words[1])
+    except ValueError:
+        await message.reply_text(subject_texts.refused("notice_date_invalid", words[1][:40]))
+        return
+    how = words[2] if len(words) == 3 else ""
+    try:
+        notice = await context.services.subjects.record_service(
+            Actor(membership.member), notice_id, served_on=served_on, how=how
+        )
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
+        return
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return
+    reference = subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice_id)
+    await message.reply_text(
+        subject_texts.notice_served(reference, served_on, notice.served_how or how)
+    )
+
+
 @requires(*VIEWERS, action="member.digest")
 async def digest_command(
     update: Update, context: ShopWatchContext, membership: Membership
@@ -425,6 +631,10 @@ def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
         CommandHandler("digest", digest_command, filters=private),
         CommandHandler("link", link_command, filters=private),
         CommandHandler("merge", merge_command, filters=private),
+        CommandHandler("identify", identify_command, filters=private),
+        CommandHandler("notice", notice_command, filters=private),
+        CommandHandler("letter", letter_command, filters=private),
+        CommandHandler("served", served_command, filters=private),
         CallbackQueryHandler(
             new_subject_pressed, pattern=f"^{render.SUBJECT_PREFIX}:{render.NEW_SUBJECT}:"
         ),

@@ -2,7 +2,8 @@
 
 The default is the scheme's (12 months, reviewed at 6); a notice may end sooner, or
 start later, but it may run past the scheme's longest only by a recorded board
-decision, and never end before it starts.
+decision, and never end before it starts. Words too long are refused, never cut: a
+notice must say what was decided, whole.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from broadcast.subjects.text import clean_text
 from config.errors import InvalidInputError
 from config.schemes import SubjectsConfig
 from config.vocabulary import NoticeStage
+
+DECIDED_BY_MAX = 200
+CONDITIONS_MAX = 2000
 
 
 def add_months(day: date, months: int) -> date:
@@ -48,9 +52,13 @@ class PlannedNotice:
 
 
 def plan_notice(policy: SubjectsConfig, terms: NoticeTerms, today: date) -> PlannedNotice:
-    decided_by = clean_text(terms.decided_by, 200)
+    decided_by = clean_text(terms.decided_by, len(terms.decided_by))
     if not decided_by:
         raise InvalidInputError("decided_by_missing")
+    if len(decided_by) > DECIDED_BY_MAX:
+        raise InvalidInputError("decided_by_too_long", str(DECIDED_BY_MAX))
+    if len(clean_text(terms.conditions, len(terms.conditions))) > CONDITIONS_MAX:
+        raise InvalidInputError("conditions_too_long", str(CONDITIONS_MAX))
     board_ref = clean_text(terms.board_decision_ref or "", 120) or None
     starts = terms.starts_on or today
     ends = terms.ends_on or add_months(starts, policy.notice_months)
@@ -67,5 +75,5 @@ def plan_notice(policy: SubjectsConfig, terms: NoticeTerms, today: date) -> Plan
         starts_on=starts,
         ends_on=ends,
         review_on=review,
-        conditions=clean_text(terms.conditions, 2000),
+        conditions=clean_text(terms.conditions, CONDITIONS_MAX),
     )

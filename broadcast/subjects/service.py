@@ -14,6 +14,7 @@ import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,9 +42,11 @@ from config.vocabulary import (
     SubjectStatus,
     SuggestionState,
 )
+from storage.export.files import fresh_dir
+from storage.files import create_private
 from storage.models import Member, Scheme, utcnow
 from storage.outbox import Delivery
-from storage.outbox_payloads import EditPayload, MessagePayload, read
+from storage.outbox_payloads import DocumentPayload, EditPayload, MessagePayload, read
 from storage.photos import PhotoStore
 from storage.places import police_place, scheme_prefix
 from storage.store import Store
@@ -392,12 +395,16 @@ class SubjectService:
         scheme_id = actor.member.scheme_id
 
         async def step() -> Subject:
-            clean_name = clean_text(name, NAME_MAX)
-            clean_basis = clean_text(basis, BASIS_MAX)
+            clean_name = clean_text(name, len(name))
+            clean_basis = clean_text(basis, len(basis))
             if not clean_name:
                 raise InvalidInputError("name_missing")
             if not clean_basis:
                 raise InvalidInputError("basis_missing")
+            if len(clean_name) > NAME_MAX:
+                raise InvalidInputError("name_too_long", str(NAME_MAX))
+            if len(clean_basis) > BASIS_MAX:
+                raise InvalidInputError("basis_too_long", str(BASIS_MAX))
             identification = Identification(
                 name=clean_name,
                 aliases=tuple(a for a in (clean_text(a, NAME_MAX) for a in aliases) if a),
@@ -749,6 +756,37 @@ class SubjectService:
             return LetterFile(f"{scheme.slug}-notice-{reference}.pdf", data, letter)
 
         made: LetterFile = await self._run(actor, "notice.letter", DECIDERS, detail, step)
+        return made
+
+    async def send_letter(
+        self, actor: Actor, notice_id: int, *, chat_id: int, data_dir: Path
+    ) -> LetterFile:
+        """The notice letter as a PDF document to `chat_id` (the coordinator's own chat),
+        through the outbox, protected. The file is written under the scheme's exports
+        (`data_dir/exports/<scheme>/`, owner-only), so the nightly retention takes it
+        away with the exports after their keeping period."""
+        made = await self.notice_letter(actor, notice_id)
+        scheme = await self._scheme(actor.member.scheme_id)
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        folder = fresh_dir(data_dir / "exports" / scheme.slug / f"letter-{notice_id}-{stamp}")
+        path = folder / made.filename
+        with create_private(path) as handle:
+            handle.write(made.data)
+        letter = made.letter
+        await self._store.outbox.enqueue(
+            scheme.id or 0,
+            Delivery(
+                chat_id,
+                DocumentPayload(
+                    path=str(path.relative_to(data_dir)),
+                    filename=made.filename,
+                    caption=texts.letter_caption(
+                        letter.reference, letter.name, served=letter.served_on is not None
+                    ),
+                    protect_content=True,
+                ),
+            ),
+        )
         return made
 
     # --- the weekly digest -----------------------------------------------------------------

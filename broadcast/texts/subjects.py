@@ -614,3 +614,76 @@ def intel_for_coordinators(
         "Kept on the subject for the coordinators only. Once you know who it is, record "
         "the name with its basis."
     )
+
+
+# --- a coordinator names a subject and issues a notice, in the private chat ---------------
+
+IDENTIFY_USAGE = (
+    "Record who a subject is, with the basis: /identify <subject> <name> | <basis>, e.g.\n"
+    "/identify 12 Dean Smith aka Deano | Named by two member shops; confirmed by PCSO Hale"
+)
+NOTICE_USAGE = (
+    "Issue a notice on a Known subject: /notice <subject> <warning|exclusion> | by <who "
+    "decided> and, if you need them, | ref <board decision> | from <YYYY-MM-DD> | until "
+    "<YYYY-MM-DD> | review <YYYY-MM-DD> | conditions <text>, e.g.\n"
+    "/notice 12 exclusion | by The board | ref BD-2026-31\n"
+    "Left out: from today, until the scheme's default (12 months), review at 6 months."
+)
+LETTER_USAGE = "The letter of a notice again, as a PDF: /letter <notice>, e.g. /letter 7"
+SERVED_USAGE = (
+    "Record how a notice was served: /served <notice> <YYYY-MM-DD> <how>, e.g.\n"
+    "/served 7 2026-12-03 by hand at Norwich police station, PCSO Hale"
+)
+PROBLEMS.update(
+    {
+        "name_missing": "give the name, then | and the basis",
+        "basis_missing": "give the basis of the identification after | (who named them, how)",
+        "name_too_long": "a name is kept to {value} characters",
+        "basis_too_long": "the basis is kept to {value} characters",
+        "decided_by_missing": "say who decided: | by The board",
+        "decided_by_too_long": "who decided is kept to {value} characters",
+        "conditions_too_long": "conditions are kept to {value} characters",
+        "notice_ends_before_start": "the end, {value}, is before the start",
+        "notice_too_long": (
+            "an end on {value} is longer than the scheme allows without a board decision: "
+            "add | ref <the board decision's reference>"
+        ),
+        "review_outside_notice": "the review, {value}, is outside the notice",
+        "notice_overlaps": "it would overlap notice {value}, which is in force",
+        "notice_needs_known_subject": (
+            "Subject #{value} is not identified: record who it is first with /identify"
+        ),
+        "notice_field_unknown": (
+            "{value!s} is not a part of a notice: use by, ref, from, until, review or conditions"
+        ),
+        "notice_date_invalid": "{value} is not a date: write it YYYY-MM-DD",
+        "notice_stage_invalid": "{value} is not a stage: warning or exclusion",
+    }
+)
+
+
+def identified(subject_id: int, name: str, aliases: Sequence[str]) -> str:
+    also = f" (also known as {', '.join(aliases)})" if aliases else ""
+    return (
+        f"Subject #{subject_id} is Known now: {name}{also}. The basis is recorded with your "
+        "name. Issue a notice with /notice."
+    )
+
+
+def notice_issued(
+    reference: str, stage: NoticeStage, name: str, *, starts: date, ends: date, review: date
+) -> str:
+    return (
+        f"{LETTER_TITLES[stage]} {reference} on {name}: from {day(starts)} until the end of "
+        f"{day(ends)}, review on {day(review)}. Its letter follows as a PDF: print it, serve "
+        f"it, then record how with /served."
+    )
+
+
+def letter_caption(reference: str, name: str, served: bool) -> str:
+    then = "" if served else " Once served: /served <notice> <date> <how>."
+    return f"{reference}: the notice letter for {name}. For serving only: do not share.{then}"
+
+
+def notice_served(reference: str, served_on: date, how: str) -> str:
+    return f"{reference}: served on {day(served_on)}, {how}. /letter gives the letter as served."
