@@ -14,14 +14,15 @@ turns it on, the decision of its DPIA; it is off by default.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from sqlmodel._compat import SQLModelConfig
 
 from broadcast.texts import report as report_texts
 from broadcast.texts.formats import money
+from storage.models import DESCRIPTOR_COLUMNS, ReportDescriptors
 
 SEXES = ("male", "female")
 AGE_RANGES = ("under18", "18-25", "25-40", "40-60", "over60")
@@ -43,46 +44,21 @@ _REGISTRATION = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Descriptors:
-    """The structured answers, named as the report's columns; None is "not said"."""
+class Descriptors(ReportDescriptors):
+    """The structured answers, named as the report's columns; None is "not said".
 
-    people_count: int | None = None
-    subject_sex: str | None = None
-    subject_age: str | None = None
-    subject_height: str | None = None
-    subject_build: str | None = None
-    subject_hair: str | None = None
-    subject_appearance: str | None = None
-    subject_clothing: str | None = None
-    subject_marks: str | None = None
-    subject_name: str | None = None
-    vehicle: str | None = None
-    vehicle_registration: str | None = None
-    property_description: str | None = None
-    cctv_held: bool | None = None
-    statement_willing: bool | None = None
+    The fields are the report's own (`storage.models.ReportDescriptors`), declared
+    once: the draft, the card and the export cannot disagree with the record about
+    which answers there are. Frozen: a set of answers is a value, changed by a new one.
+    """
+
+    model_config = SQLModelConfig(frozen=True)
 
     def columns(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {name: getattr(self, name) for name in DESCRIPTOR_COLUMNS}
 
 
-FIELDS = frozenset(f.name for f in dataclasses.fields(Descriptors))
-SUBJECT_FIELDS = (
-    "people_count",
-    "subject_sex",
-    "subject_age",
-    "subject_height",
-    "subject_build",
-    "subject_hair",
-    "subject_appearance",
-    "subject_clothing",
-    "subject_marks",
-    "subject_name",
-    "vehicle",
-    "vehicle_registration",
-)
-"""The fields the compact line of the card (and the search) is made from."""
+FIELDS = frozenset(DESCRIPTOR_COLUMNS)
 
 
 _ANSWER = re.compile(r"^(?P<name>[a-z_]+): (?P<value>.*)$", re.DOTALL)

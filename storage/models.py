@@ -173,8 +173,47 @@ class BotRights(SQLModel, table=True):
     checked_at: datetime = Field(default_factory=utcnow)
 
 
-class Report(SQLModel, table=True):
-    """One sighting or incident: the unit the police receive, graded 3x5x2 in exports."""
+class ReportDescriptors(SQLModel):
+    """What the guided report asks, field by field, in the order the police export lists
+    them: the report's own columns (`Report`) and the answers a draft carries
+    (`broadcast.descriptors.Descriptors`), declared once here for both. The compact
+    `subject_description` is made from them. No special-category field, ever.
+    """
+
+    people_count: int | None = None
+    subject_sex: str | None = Field(default=None, sa_type=Text)
+    subject_age: str | None = Field(default=None, sa_type=Text)
+    subject_height: str | None = Field(default=None, sa_type=Text)
+    subject_build: str | None = Field(default=None, sa_type=Text)
+    subject_hair: str | None = Field(default=None, sa_type=Text)
+    subject_appearance: str | None = Field(
+        default=None, sa_type=Text, description="IC code; only where the scheme turns it on"
+    )
+    subject_clothing: str | None = Field(default=None, sa_type=Text)
+    subject_marks: str | None = Field(default=None, sa_type=Text)
+    subject_name: str | None = Field(default=None, sa_type=Text)
+    vehicle: str | None = Field(default=None, sa_type=Text)
+    vehicle_registration: str | None = Field(default=None, sa_type=Text)
+    property_description: str | None = Field(default=None, sa_type=Text)
+    cctv_held: bool | None = None
+    statement_willing: bool | None = None
+
+
+DESCRIPTOR_COLUMNS = tuple(ReportDescriptors.model_fields)
+"""The guided report's structured answers, in the order the police export lists them."""
+PERSON_COLUMNS = frozenset(DESCRIPTOR_COLUMNS) - {
+    "property_description",
+    "cctv_held",
+    "statement_willing",
+}
+"""Those that describe the people: a withdrawn report's export leaves them out."""
+
+
+class Report(ReportDescriptors, table=True):
+    """One sighting or incident: the unit the police receive, graded 3x5x2 in exports.
+
+    Its descriptor columns come from `ReportDescriptors` (migration 0010 added them).
+    """
 
     __tablename__ = "report"
     __table_args__ = (Index("ix_report_scheme_id_created_at", "scheme_id", "created_at"),)
@@ -203,25 +242,6 @@ class Report(SQLModel, table=True):
     direction: str | None = None
     value_pence: int | None = None
     police_reference: str | None = None
-    # What the guided report asks, field by field (`broadcast.descriptors`); the compact
-    # `subject_description` is made from them. No special-category field, ever.
-    people_count: int | None = None
-    subject_sex: str | None = Field(default=None, sa_type=Text)
-    subject_age: str | None = Field(default=None, sa_type=Text)
-    subject_height: str | None = Field(default=None, sa_type=Text)
-    subject_build: str | None = Field(default=None, sa_type=Text)
-    subject_hair: str | None = Field(default=None, sa_type=Text)
-    subject_appearance: str | None = Field(
-        default=None, sa_type=Text, description="IC code; only where the scheme turns it on"
-    )
-    subject_clothing: str | None = Field(default=None, sa_type=Text)
-    subject_marks: str | None = Field(default=None, sa_type=Text)
-    subject_name: str | None = Field(default=None, sa_type=Text)
-    vehicle: str | None = Field(default=None, sa_type=Text)
-    vehicle_registration: str | None = Field(default=None, sa_type=Text)
-    property_description: str | None = Field(default=None, sa_type=Text)
-    cctv_held: bool | None = None
-    statement_willing: bool | None = None
     status: ReportStatus = Field(default=ReportStatus.OPEN, sa_type=str_enum(ReportStatus))
     source: ReportSource = Field(default=ReportSource.CHAT, sa_type=str_enum(ReportSource))
     origin_scheme: str | None = Field(
@@ -235,32 +255,6 @@ class Report(SQLModel, table=True):
     )
     handling_code: HandlingCode | None = Field(default=None, sa_type=str_enum(HandlingCode))
     handling_conditions: str | None = Field(default=None, sa_type=Text)
-
-
-DESCRIPTOR_COLUMNS = (
-    "people_count",
-    "subject_sex",
-    "subject_age",
-    "subject_height",
-    "subject_build",
-    "subject_hair",
-    "subject_appearance",
-    "subject_clothing",
-    "subject_marks",
-    "subject_name",
-    "vehicle",
-    "vehicle_registration",
-    "property_description",
-    "cctv_held",
-    "statement_willing",
-)
-"""The guided report's structured answers, in the order the police export lists them."""
-PERSON_COLUMNS = frozenset(DESCRIPTOR_COLUMNS) - {
-    "property_description",
-    "cctv_held",
-    "statement_willing",
-}
-"""Those that describe the people: a withdrawn report's export leaves them out."""
 
 
 class Photo(SQLModel, table=True):

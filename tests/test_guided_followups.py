@@ -20,7 +20,7 @@ from broadcast.texts import alerts as alert_texts
 from broadcast.texts import report as report_texts
 from config.vocabulary import EventKind, ReportChange, Role
 from sandbox import MessageView, Person
-from storage.models import Report, ReportEvent
+from storage.models import DESCRIPTOR_COLUMNS, Report, ReportEvent
 from tests.sandbox_fixtures import make_jpeg
 from tests.test_federation import (
     SECRET,
@@ -276,3 +276,7 @@ async def test_show_reads_the_later_answers_in_plain_words(polling_town: Town) -
         assert said in timeline, said
     for raw in ("subject_", "people_count", "value_pence", "cctv_held", "True"):
         assert raw not in timeline, raw
+
+
+def test_every_descriptor_has_a_plain_label_for_the_timeline() -> None:
+    assert set(DESCRIPTOR_COLUMNS) <= set(report_texts.ANSWER_LABELS)
