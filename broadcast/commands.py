@@ -88,6 +88,27 @@ COMMANDS: tuple[Command, ...] = (
         MANAGERS,
     ),
     Command(
+        "identify",
+        "Record who a subject is",
+        "12 Dean Smith aka Deano | Named by PCSO Hale – Subject #12 is Known, on that basis",
+        MANAGERS,
+    ),
+    Command(
+        "notice",
+        "Issue a warning or exclusion",
+        "12 exclusion | by The board | ref BD-2026-31 – a notice, its letter as a PDF",
+        MANAGERS,
+    ),
+    Command(
+        "served",
+        "Record a notice served",
+        "7 2026-12-03 by hand, PCSO Hale – when and how notice 7 was served",
+        MANAGERS,
+    ),
+    Command(
+        "noticeletter", "A notice's letter", "7 – notice 7's letter again, as a PDF", MANAGERS
+    ),
+    Command(
         "export",
         "The log for the police",
         "– last week's log as CSV, XLSX, PDF and JSON; /export 23/11/2026 29/11/2026 for "

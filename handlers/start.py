@@ -107,7 +107,19 @@ _KNOWN = re.compile(
     r"^/(?:" + "|".join(sorted(commands.KNOWN)) + r")(?:@\w+)?(?:\s|$)", re.IGNORECASE
 )
 
-WRONG_CHAT_ANSWERED = ("report", "help", "start", "grade", "gallery", "link", "merge")
+WRONG_CHAT_ANSWERED = (
+    "report",
+    "help",
+    "start",
+    "grade",
+    "gallery",
+    "link",
+    "merge",
+    "identify",
+    "notice",
+    "served",
+    "noticeletter",
+)
 """Private commands with no answer of their own in a group (the rest have one)."""
 
 

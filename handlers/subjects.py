@@ -559,7 +559,7 @@ async def _send_letter(
 async def letter_command(
     update: Update, context: ShopWatchContext, membership: Membership
 ) -> None:
-    """`/letter 7`: notice 7's letter as a PDF, as it stands (served or not)."""
+    """`/noticeletter 7`: notice 7's letter as a PDF, as it stands (served or not)."""
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None
@@ -633,7 +633,7 @@ def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
         CommandHandler("merge", merge_command, filters=private),
         CommandHandler("identify", identify_command, filters=private),
         CommandHandler("notice", notice_command, filters=private),
-        CommandHandler("letter", letter_command, filters=private),
+        CommandHandler("noticeletter", letter_command, filters=private),
         CommandHandler("served", served_command, filters=private),
         CallbackQueryHandler(
             new_subject_pressed, pattern=f"^{render.SUBJECT_PREFIX}:{render.NEW_SUBJECT}:"

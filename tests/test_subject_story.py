@@ -3,7 +3,7 @@
 Alice's photo alert becomes Subject #1; the members' group is asked who it is and Bob
 names him privately; Carol records the identification with /identify and issues an
 exclusion with /notice, and its letter arrives as a PDF she opens and reads; she records
-its service with /served and /letter gives the letter as served. When the same picture
+its service with /served and /noticeletter gives the letter as served. When the same picture
 comes back in a new alert, Carol is asked "Possibly Subject #1", links it, and the
 control room's card shows EXCLUDED. Wrong and hostile commands get a clear answer and
 change nothing: a 5,000-character name, no basis, a notice too long without a board
@@ -151,16 +151,16 @@ async def test_named_excluded_served_and_seen_again_all_in_the_chats(
         town, carol, f"/served {notice.id} {today.isoformat()} by hand at Norwich police station"
     )
     assert served == (
-        f"{reference}: served on {day(today)}, by hand at Norwich police station. /letter gives "
-        "the letter as served."
+        f"{reference}: served on {day(today)}, by hand at Norwich police station. "
+        "/noticeletter gives the letter as served."
     )
     before = last_id(town, carol)
-    await carol.send(town.bot, f"/letter {notice.id}")
+    await carol.send(town.bot, f"/noticeletter {notice.id}")
     again = read_pdf(await a_letter(town, carol, before))
     assert f"Served on {day(today)}: by hand at Norwich police station." in again
     wymondham = town.coordinator_of("wymondham")
     wymondham.open_chat(town.bot)
-    assert await says(town, wymondham, f"/letter {notice.id}") == (
+    assert await says(town, wymondham, f"/noticeletter {notice.id}") == (
         f"No notice {notice.id} in this scheme."
     )
 

@@ -629,7 +629,9 @@ NOTICE_USAGE = (
     "/notice 12 exclusion | by The board | ref BD-2026-31\n"
     "Left out: from today, until the scheme's default (12 months), review at 6 months."
 )
-LETTER_USAGE = "The letter of a notice again, as a PDF: /letter <notice>, e.g. /letter 7"
+LETTER_USAGE = (
+    "The letter of a notice again, as a PDF: /noticeletter <notice>, e.g. /noticeletter 7"
+)
 SERVED_USAGE = (
     "Record how a notice was served: /served <notice> <YYYY-MM-DD> <how>, e.g.\n"
     "/served 7 2026-12-03 by hand at Norwich police station, PCSO Hale"
@@ -686,4 +688,7 @@ def letter_caption(reference: str, name: str, served: bool) -> str:
 
 
 def notice_served(reference: str, served_on: date, how: str) -> str:
-    return f"{reference}: served on {day(served_on)}, {how}. /letter gives the letter as served."
+    return (
+        f"{reference}: served on {day(served_on)}, {how}. /noticeletter gives the letter as "
+        "served."
+    )
