@@ -287,9 +287,9 @@ class ChatSenders:
         markup = keyboard(payload.buttons)
         protect = payload.protect_content
         photos = list(payload.photos)
+        answers = payload.reply_to if isinstance(payload, MessagePayload) else None
+        reply = ReplyParameters(answers, allow_sending_without_reply=True) if answers else None
         if not photos:
-            answers = payload.reply_to if isinstance(payload, MessagePayload) else None
-            reply = ReplyParameters(answers, allow_sending_without_reply=True) if answers else None
             sent = await self.bot.send_message(
                 chat_id, text, reply_markup=markup, protect_content=protect, reply_parameters=reply
             )
@@ -301,6 +301,7 @@ class ChatSenders:
             caption=text,
             reply_markup=markup,
             protect_content=protect,
+            reply_parameters=reply,
         )
         self.uploads.remember(first, sent)
         extra_ids: list[int] = []

@@ -102,6 +102,7 @@ class ChatCopies:
                         photos=(photo.relative_path,),
                         protect_content=copy.protect_content,
                         delete_after_hours=copy.delete_after_hours,
+                        reply_to=row.telegram_message_id,  # quoted, once the card is out
                     ),
                     dedupe_key=f"{_PHOTO_UNDER}:{row.id}:{photo.sha256}",
                 )

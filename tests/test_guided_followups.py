@@ -115,6 +115,7 @@ async def test_a_photo_sent_at_the_photo_question_goes_under_every_copy_and_leav
         assert card.message_id == cards[chat].message_id, "the card stays; the photo follows"
         assert card.photo is None
         assert photo.photo is not None
+        assert photo.reply_to_message_id == card.message_id, "quoting its card"
         assert f"Report #{stored.id}" in photo.body
     assert shown[NORWICH_CHATS[0]][1].body == (
         f"📷 Another photo for Report #{stored.id} · Norwich ShopWatch"
