@@ -309,14 +309,16 @@ async def know_pressed(update: Update, context: ShopWatchContext) -> None:
         await query.answer(subject_texts.KNOW_GONE, show_alert=True)
         return
     if _member_of(context.viewer, subject.scheme_id) is None:
+        viewer = context.viewer
+        ours = viewer is not None and any(m.scheme.id == subject.scheme_id for m in viewer.active)
         await refuse(
             update,
             context,
             "subject.intel",
-            Refusal.OTHER_SCHEME,
+            Refusal.WRONG_ROLE if ours else Refusal.OTHER_SCHEME,
             scheme_id=subject.scheme_id,
             detail={"subject_id": subject_id},
-            text=subject_texts.KNOW_OTHER_SCHEME,
+            text=None if ours else subject_texts.KNOW_OTHER_SCHEME,
         )
         return
     try:

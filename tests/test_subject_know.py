@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.plugins.subjects import WATCH_JOB
+from broadcast.subjects.service import Actor
 from broadcast.texts import refusals
 from config.errors import Refusal
 from config.vocabulary import AuditOutcome, Category, Role, Urgency
@@ -170,6 +171,13 @@ async def test_a_member_names_a_new_face_privately_and_only_the_coordinators_hea
         ("subject.intel", AuditOutcome.REFUSED, "intel_has_link"),
         ("subject.intel", AuditOutcome.ALLOWED, None),
     ]
+
+    carol_row = await store.members.get(norwich.id, carol.id)
+    assert carol_row is not None
+    bundle = await town.runtime.services.subjects.subject_access(Actor(carol_row), subject_id)
+    assert [(d.action, d.how) for d in bundle.disclosures] == [
+        ("subject.card", "members' group")
+    ], "the request a person may make lists the card shown to the member shops"
 
     town.sandbox.advance_time(37 * 3600)
     await town.runtime.outbox.run_once(now=utcnow() + timedelta(hours=37))
