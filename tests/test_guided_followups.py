@@ -281,3 +281,24 @@ async def test_show_reads_the_later_answers_in_plain_words(polling_town: Town) -
 
 def test_every_descriptor_has_a_plain_label_for_the_timeline() -> None:
     assert set(DESCRIPTOR_COLUMNS) <= set(report_texts.ANSWER_LABELS)
+
+
+async def test_search_finds_the_alert_by_what_was_answered_after_it_went_out(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    priya = await active_member(town, PRIYA, "Priya")
+    olive = await active_member(town, OLIVE, "Olive", Role.OPERATOR)
+    _, question = await live_report_out(town, priya)
+    stored = await only_report(town)
+    while not question.body.endswith(report_texts.REPORT_ASK_VEHICLE):
+        question = await tap(town, priya, question, question.button_texts[-2])  # Skip, Not sure
+    question = await say(town, priya, "silver Ford Focus ab12cde")
+    question = await say(town, priya, "2 bottles of Gordon's gin")
+    await tap(town, priya, question, "Finish")
+
+    for words in ("gordon", "AB12CDE", "ab12 cde", "focus"):
+        await olive.send(town.bot, f"/search {words}")
+        results = await olive.next_reply(town.bot)
+        assert f"{stored.id} · " in results.body, words
+        assert "· Theft · open ·" in results.body
