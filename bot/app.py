@@ -35,6 +35,7 @@ from handlers.miniapp import MINIAPP_GROUP, miniapp_handlers
 from handlers.report import report_handlers
 from handlers.search import search_handlers
 from handlers.start import start_handlers
+from handlers.subject_records import subject_record_handlers
 from handlers.subjects import subject_handlers
 from storage.store import Store
 
@@ -95,6 +96,7 @@ def build_application(
     application.add_handlers(membership_handlers())
     application.add_handlers(chat_guard_handlers())
     application.add_handlers(subject_handlers())
+    application.add_handlers(subject_record_handlers())
     application.add_handlers(start_handlers())
     for feature in features:
         application.add_handlers(list(feature.handlers()))

@@ -261,6 +261,10 @@ class ChatSenders:
             caption=payload.caption,
             protect_content=payload.protect_content,
         )
+        if payload.delete_after_send:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # the file's own folder, once empty
         return Delivered(sent.message_id)
 
     async def voice(self, row: OutboxRow) -> Delivered:

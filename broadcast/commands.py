@@ -109,6 +109,20 @@ COMMANDS: tuple[Command, ...] = (
         "noticeletter", "A notice's letter", "7 – notice 7's letter again, as a PDF", MANAGERS
     ),
     Command(
+        "sar",
+        "A subject access request",
+        "12 – everything held about Subject #12 and who saw it, as one zip, with the deadline "
+        "(/sar 12 received 02/12/2026 for a request that came earlier)",
+        MANAGERS,
+    ),
+    Command(
+        "erase",
+        "Erase a wrongly identified subject",
+        "12 wrong identification – Subject #12 leaves the galleries, notices and suggestions; "
+        "a record of the erasure is kept",
+        MANAGERS,
+    ),
+    Command(
         "export",
         "The log for the police",
         "– last week's log as CSV, XLSX, PDF and JSON; /export 23/11/2026 29/11/2026 for "

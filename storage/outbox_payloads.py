@@ -94,6 +94,9 @@ class DocumentPayload(_Payload):
     filename: str | None = None
     caption: str | None = None
     protect_content: bool = True
+    delete_after_send: bool = False
+    """The file goes once Telegram has it: made for this one chat (a subject access
+    bundle), it is not kept beside the log."""
 
 
 class VoicePayload(_Payload):
