@@ -11,7 +11,8 @@ build, IC code) are already in the person line in words, and are left out.
 SQLite's two report triggers are created again with the new words; PostgreSQL's
 trigger function is replaced. Every report's words are then written again, which
 the 0003 triggers carry into FTS5 and the tsvector. The words are spelt out here, not
-imported, so this migration says forever what it did.
+imported, so this migration says forever what it did. A later migration that
+rebuilds `report` on SQLite recreates the report triggers as written here, not 0003's.
 
 Revision ID: 0013
 Revises: 0012
