@@ -40,6 +40,7 @@ from broadcast.delivery import (
     Sender,
     UndeliverableError,
 )
+from broadcast.lanes import sending_at
 from broadcast.metrics import Metrics
 from config.backoff import Backoff
 from config.errors import NotFoundError, StorageError
@@ -348,7 +349,8 @@ class OutboxWorker:
             if sender is None:
                 raise NotFoundError(f"unknown outbox kind {row.kind}")
             payload = payload_of(row)  # a row not of its kind is given up before it is sent
-            delivered = await sender.send(row)
+            with sending_at(row.priority):  # its lane at the token's limit
+                delivered = await sender.send(row)
         except RetryAtError as exc:
             if exc.flood:
                 self.metrics.flood_limits.inc()

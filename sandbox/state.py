@@ -231,6 +231,8 @@ class MessageRecord:
     edit_date: int | None = None
     edits: int = 0
     deleted: bool = False
+    order: int = 0
+    """Its place among every message of every chat, in the order the sandbox took them."""
 
     @property
     def has_media(self) -> bool:
@@ -303,6 +305,7 @@ class SandboxState:
         """Every request the bots make, once a benchmark sets a list here (None: not kept)."""
         self._file_counter = itertools.count(1)
         self._media_group_counter = itertools.count(13_000_000_000_000_001)
+        self._message_counter = itertools.count(1)
 
     def now(self) -> int:
         return int(time.time() + self.clock_offset)
@@ -331,6 +334,7 @@ class SandboxState:
             sender_id=sender.id,
             sender_is_bot=sender.is_bot,
             date=self.now(),
+            order=next(self._message_counter),
         )
         conv.next_message_id += 1
         conv.messages[record.message_id] = record

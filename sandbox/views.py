@@ -48,6 +48,8 @@ class MessageView:
     media_group_id: str | None
     edited: bool
     deleted: bool
+    order: int
+    """Its place among the messages of every chat: which chat heard first."""
     chat_key: ConvKey = field(repr=False)
 
     @classmethod
@@ -82,6 +84,7 @@ class MessageView:
             media_group_id=record.media_group_id,
             edited=record.edit_date is not None,
             deleted=record.deleted,
+            order=record.order,
             chat_key=record.key,
         )
 
