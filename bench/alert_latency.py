@@ -393,7 +393,7 @@ async def _start(args: argparse.Namespace, env: dict[str, str], directory: Path)
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=args.bot_root,
-            env=env,
+            env=env | {"PYTHONPATH": str(args.bot_root)},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,

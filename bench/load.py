@@ -104,6 +104,8 @@ class LoadPlan:
     seed: int = 8
     bot_env: tuple[tuple[str, str], ...] = ()
     """Settings for the bot's processes beyond the deployment's (for before-and-after runs)."""
+    bot_root: Path = ROOT
+    """The checkout the bot's processes run from (the driver and the sandbox stay this one's)."""
 
     @property
     def alerts(self) -> int:
@@ -124,6 +126,7 @@ class LoadResult:
     busy_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     confirmations: list[float] = field(default_factory=list)
+    control_rooms: list[float] = field(default_factory=list)
     max_backlog: int = 0
     max_updates_waiting: int = 0
     flood_refusals: int = 0
@@ -144,7 +147,8 @@ class LoadResult:
         workers = f" + {plan.workers} worker(s)" if plan.workers else ""
         lines = [
             f"load: {plan.schemes} schemes x {plan.members} members, {plan.rate:g} alerts/s "
-            f"for {plan.seconds:g} s, {plan.database}, bot process{workers}, "
+            f"for {plan.seconds:g} s, {plan.database}, bot process{workers} "
+            f"({plan.bot_root}), "
             "sandbox enforcing Telegram's limits"
             + "".join(f", {name}={value}" for name, value in plan.bot_env),
             f"  {self.machine_before}",
@@ -156,6 +160,7 @@ class LoadResult:
             f"  throughput {self._throughput()}",
             f"  alert to last copy: {_percentiles(self.latencies)}",
             f"  alert to the member's confirmation: {_percentiles(self.confirmations)}",
+            f"  alert to its last control room's copy: {_percentiles(self.control_rooms)}",
             f"  max outbox backlog {self.max_backlog} rows, max updates waiting for the bot "
             f"{self.max_updates_waiting}; 429s from the sandbox {self.flood_refusals}",
             "  peak RSS (CPU): "
@@ -364,7 +369,7 @@ class BotProcess:
 
 
 async def start_process(
-    name: str, command: str, env: dict[str, str], directory: Path
+    name: str, command: str, env: dict[str, str], directory: Path, root: Path = ROOT
 ) -> BotProcess:
     log = directory / f"{name}.log"
     with log.open("wb") as out:
@@ -373,8 +378,8 @@ async def start_process(
             "-m",
             "bot.cli",
             command,
-            cwd=ROOT,
-            env=env,
+            cwd=root,
+            env=env | {"PYTHONPATH": str(root)},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
@@ -405,12 +410,21 @@ async def database(plan: LoadPlan, directory: Path) -> AsyncIterator[str]:
 class CopyWatch:
     """When each alert's copies arrive, as the sandbox sees them: woken on every change."""
 
-    def __init__(self, sandbox: BotApiSandbox, bot: BotHandle, chats: list[int]) -> None:
+    def __init__(
+        self,
+        sandbox: BotApiSandbox,
+        bot: BotHandle,
+        chats: list[int],
+        control_rooms: frozenset[int] = frozenset(),
+    ) -> None:
         self.sandbox = sandbox
         self.bot = bot
         self.chats = chats
+        self.control_rooms = control_rooms
         self.read_up_to = dict.fromkeys(chats, 0)
         self.last_copy: dict[int, float] = {}
+        self.last_control_room: dict[int, float] = {}
+        """When the last control room an alert goes to (its own, a neighbour's) had it."""
         self.awaiting: dict[int, int] = {}
         """Private chats with an alert not yet confirmed: member's id -> messages read."""
         self.confirmed: dict[int, float] = {}
@@ -445,6 +459,8 @@ class CopyWatch:
                 tag = TAG.search(record.text or record.caption or "")
                 if tag is not None:
                     self.last_copy[int(tag.group(1))] = now
+                    if chat in self.control_rooms:
+                        self.last_control_room[int(tag.group(1))] = now
             self.read_up_to[chat] = conv.next_message_id - 1
 
     async def run(self) -> None:
@@ -536,11 +552,13 @@ async def run_load(plan: LoadPlan, directory: Path) -> LoadResult:
             env = bot_environment(sandbox, url, schemes_file, directory, workers) | dict(
                 plan.bot_env
             )
-            processes.append(await start_process("bot", "run", env, directory))
+            processes.append(await start_process("bot", "run", env, directory, plan.bot_root))
             for number in range(workers):
                 own = env | {"SHOPWATCH_WORKER_PORT": str(_free_port())}  # each its health port
                 processes.append(
-                    await start_process(f"worker {number + 1}", "worker", own, directory)
+                    await start_process(
+                        f"worker {number + 1}", "worker", own, directory, plan.bot_root
+                    )
                 )
             await _until_answering(sandbox, bot, processes)
             result.machine_before = describe()
@@ -582,7 +600,8 @@ async def _until_answering(
 async def _drive(plan: LoadPlan, town: _Town, store: Store, result: LoadResult) -> None:
     sandbox, bot = town.sandbox, town.bot
     rng = random.Random(plan.seed)
-    watch = CopyWatch(sandbox, bot, town.chats)
+    control_rooms = frozenset(control_room_chat(index) for index in range(plan.schemes))
+    watch = CopyWatch(sandbox, bot, town.chats, control_rooms)
     watcher = asyncio.create_task(watch.run())
     sampler = asyncio.create_task(_sample_backlog(store, sandbox, bot, result))
     sent_at: dict[int, float] = {}
@@ -651,6 +670,8 @@ async def _count(
             result.latencies.append(watch.last_copy[number] - sent_at[number])
         if report in watch.confirmed:
             result.confirmations.append(watch.confirmed[report] - sent_at[number])
+        if report in complete and number in watch.last_control_room:
+            result.control_rooms.append(watch.last_control_room[number] - sent_at[number])
     if watch.last_copy and sent_at:
         result.busy_seconds = max(watch.last_copy.values()) - min(sent_at.values())
 
@@ -688,6 +709,9 @@ def _arguments(argv: list[str] | None) -> LoadPlan:
         metavar="NAME=VALUE",
         help="a setting for the bot's processes (for a before-and-after run)",
     )
+    parser.add_argument(
+        "--bot-root", type=Path, default=ROOT, help="run the bot's processes from this checkout"
+    )
     args = parser.parse_args(argv)
     return LoadPlan(
         schemes=args.schemes,
@@ -699,6 +723,7 @@ def _arguments(argv: list[str] | None) -> LoadPlan:
         drain_seconds=args.drain_seconds,
         seed=args.seed,
         bot_env=tuple(args.bot_env),
+        bot_root=args.bot_root,
     )
 
 
