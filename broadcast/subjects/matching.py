@@ -16,6 +16,7 @@ Each pair (subject, report) is suggested once; a link or a "Not them" decides it
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -100,6 +101,11 @@ def photo_distance(probe: str, photo: SubjectPhoto) -> int | None:
     return min(hamming(probe, h) for h in hashes)
 
 
+def _crop_hashes_of(photos: PhotoStore, relative_path: str) -> list[str]:
+    with Image.open(io.BytesIO(photos.read(relative_path))) as image:
+        return crop_hashes(image.convert("RGB"))
+
+
 async def _with_crop_hashes(
     store: Store, photos: PhotoStore, subject_photos: list[SubjectPhoto]
 ) -> list[SubjectPhoto]:
@@ -108,8 +114,8 @@ async def _with_crop_hashes(
         if photo.crop_phashes is not None or photo.id is None:
             continue
         try:
-            with Image.open(io.BytesIO(photos.read(photo.relative_path))) as image:
-                hashes = crop_hashes(image.convert("RGB"))
+            # a few hundred milliseconds of Pillow: off the event loop the bot answers on
+            hashes = await asyncio.to_thread(_crop_hashes_of, photos, photo.relative_path)
         except (OSError, InvalidPhotoError) as exc:
             logger.warning("subject photo %s unreadable for matching: %s", photo.id, exc)
             hashes = []
@@ -118,8 +124,15 @@ async def _with_crop_hashes(
     return subject_photos
 
 
-async def find_matches(store: Store, photos: PhotoStore, report: Report) -> list[Match]:
-    """The active subjects of the report's scheme it may show, best evidence first."""
+Candidates = list[tuple[Subject, list[SubjectPhoto]]]
+"""A scheme's active subjects with their photos (`SubjectRepository.candidates`)."""
+
+
+async def find_matches(
+    store: Store, photos: PhotoStore, report: Report, candidates: Candidates | None = None
+) -> list[Match]:
+    """The active subjects of the report's scheme it may show, best evidence first;
+    `candidates`, read once for many reports of one scheme, saves reading them again."""
     assert report.id is not None
     if report.status is ReportStatus.WITHDRAWN:
         return []
@@ -127,7 +140,9 @@ async def find_matches(store: Store, photos: PhotoStore, report: Report) -> list
     words = report_words(report)
     linked = {s.id for s in await store.subjects.of_report(report.id)}
     matches: list[Match] = []
-    for subject, subject_photos in await store.subjects.candidates(report.scheme_id):
+    if candidates is None:
+        candidates = await store.subjects.candidates(report.scheme_id)
+    for subject, subject_photos in candidates:
         if subject.id in linked:
             continue
         best: int | None = None
@@ -148,11 +163,11 @@ async def find_matches(store: Store, photos: PhotoStore, report: Report) -> list
 
 
 async def suggest_for_report(
-    store: Store, photos: PhotoStore, report: Report
+    store: Store, photos: PhotoStore, report: Report, candidates: Candidates | None = None
 ) -> list[SubjectSuggestion]:
     """Record the new suggestions for a report (each pair once), for the coordinators."""
     made = []
-    for match in await find_matches(store, photos, report):
+    for match in await find_matches(store, photos, report, candidates):
         assert match.subject.id is not None
         assert report.id is not None
         suggestion = await store.subjects.suggest(

@@ -34,7 +34,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from broadcast.callbacks import CallbackSigner
-from broadcast.subjects.matching import suggest_for_report
+from broadcast.subjects.matching import Candidates, suggest_for_report
 from broadcast.subjects.service import SUGGESTED, SUGGESTION_KEY
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import subjects as texts
@@ -86,12 +86,16 @@ class SubjectWatch:
         async with self._lock:
             schemes = {s.id: s for s in await self._store.schemes.list_all()}
             matched = put = 0
+            candidates: dict[int, Candidates] = {}
             for report in await self._store.subjects.unscanned(BATCH):
                 scheme = schemes.get(report.scheme_id)
                 if scheme is None or report.id is None:
                     continue
                 try:
-                    put += await self._match(scheme, report, now)
+                    if report.scheme_id not in candidates:
+                        found = await self._store.subjects.candidates(report.scheme_id)
+                        candidates[report.scheme_id] = found
+                    put += await self._match(scheme, report, candidates[report.scheme_id], now)
                 except Exception:
                     logger.exception("report %s not matched; again next run", report.id)
                     continue
@@ -148,11 +152,13 @@ class SubjectWatch:
         )
         await self._store.subjects.mark_asked(subject.id, now)
 
-    async def _match(self, scheme: Scheme, report: Report, now: datetime) -> int:
+    async def _match(
+        self, scheme: Scheme, report: Report, candidates: Candidates, now: datetime
+    ) -> int:
         assert report.id is not None
         photos = await self._store.reports.photos(report.id)
         newest = max((p.id for p in photos if p.id is not None), default=0)
-        await suggest_for_report(self._store, self._photos, report)
+        await suggest_for_report(self._store, self._photos, report, candidates)
         put = 0
         for suggestion in await self._store.subjects.unput(report.id):
             put += await self._put(scheme, report, suggestion)
