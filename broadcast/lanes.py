@@ -100,9 +100,14 @@ class TokenBucket:
             await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():  # let go, but its caller is gone
-                self._tokens = min(self.burst, self._tokens + 1.0)
+                self.give_back()
             self._serve()
             raise
+
+    def give_back(self) -> None:
+        """A call let go that never went: its token is the next one's."""
+        self._tokens = min(self.burst, self._tokens + 1.0)
+        self._serve()
 
     def _wait_time(self, now: float) -> float:
         """Seconds until a token is back (0: one is here)."""
@@ -177,8 +182,14 @@ class Lanes:
         group = self._group(chat)
         if group is not None:
             await group.enter(priority)
-        if self.overall is not None and chat is not None:
+        if self.overall is None or chat is None:
+            return
+        try:
             await self.overall.enter(priority)
+        except asyncio.CancelledError:
+            if group is not None:
+                group.give_back()  # the call never went: the group's minute keeps its room
+            raise
 
     async def _pause_over(self, chat: int | str | None) -> None:
         while (until := self._paused.get(chat)) is not None:

@@ -151,6 +151,30 @@ async def test_a_group_at_its_minute_waits_for_it_without_holding_up_the_token()
     assert heard[-1] == "group copy 3"
 
 
+async def test_a_group_call_given_up_while_it_waits_for_the_token_keeps_the_groups_room() -> None:
+    clock = Clock()
+    lanes = Lanes(
+        per_second=RATE, per_group_minute=1, burst_seconds=0, group_seconds=1e9, clock=clock
+    )
+    heard: list[str] = []
+    await lanes.enter(MEMBER, PRIVATE_PRIORITY)  # the token's last for now
+
+    async def call(name: str) -> None:
+        await lanes.enter(GROUP, GROUP_PRIORITY)
+        heard.append(name)
+
+    gone = asyncio.create_task(call("a copy whose sender stopped"))
+    assert lanes.overall is not None
+    await until(lambda: lanes.overall is not None and lanes.overall.waiting == 1)
+    gone.cancel()
+    later = asyncio.create_task(call("the group's next copy"))
+    await until(lambda: lanes.overall is not None and lanes.overall.waiting == 1)
+    await one_token_at_a_time(clock, heard, 1)
+    await later
+
+    assert heard == ["the group's next copy"], "the group's one a minute was not spent"
+
+
 # --- python-telegram-bot's calls through the lanes -------------------------------------------
 
 
