@@ -16,6 +16,7 @@ import io
 from PIL import Image
 
 from bot.plugins.subjects import WATCH_JOB
+from bot.runtime import BotRuntime
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.service import Actor
 from broadcast.subjects.watch import SubjectWatch
@@ -289,3 +290,37 @@ async def test_a_report_is_matched_once_and_again_only_once_it_has_changed(
     await store.reports.delete(report.id)
     await store.subjects.mark_scanned(report.id, changed.updated_at, photo.id or 0)
     assert await store.subjects.unscanned(50) == [], "a report gone leaves no marker behind"
+
+
+async def test_a_report_the_bot_had_not_matched_when_it_stopped_is_put_after_it_restarts(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper = await alice(town)
+    operator = await dave_in_the_control_room(town)
+    carol = town.coordinator
+    carol.open_chat(town.bot)
+    picture = phone_photo()
+    await shopkeeper.send_photo(town.bot, picture, caption="Took six packs of razor blades")
+    await shopkeeper.next_reply(town.bot)
+    subject_id = await made_subject(town, operator, 1)
+    await shopkeeper.send_photo(town.bot, resized(picture), caption="Him again, by the tills")
+    await shopkeeper.next_reply(town.bot)
+    await copies(town, NORWICH, 2)
+
+    await town.runtime.stop()
+    back = BotRuntime(town.runtime.settings, town.schemes)
+    await back.start()
+    try:
+        queue = back.application.job_queue
+        assert queue is not None
+        [job] = queue.get_jobs_by_name(WATCH_JOB)
+        await job.run(back.application)
+        asked = await a_suggestion(town, carol)
+        await job.run(back.application)
+
+        assert len(suggestions_to(town, carol)) == 1
+        assert asked.body.startswith(f"Possibly Subject #{subject_id}: report #")
+        assert (await carol.press(asked, "Link") or "").startswith("Report #")
+    finally:
+        await back.stop()
