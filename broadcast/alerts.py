@@ -55,6 +55,7 @@ from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import (
     ENDING_CALLS,
     OPERATOR_STATUSES,
+    AuditOutcome,
     Category,
     EventKind,
     MemberStatus,
@@ -91,6 +92,8 @@ LOCATION_WINDOW = timedelta(minutes=10)
 AMENDABLE = DESCRIPTOR_FIELDS | {"description", "direction", "value_pence", "police_reference"}
 
 _OPERATOR_ROLES = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
+ACTION_LIMIT = "member_action_limit"
+"""The audit's word for a burst of a member's changes refused (`AlertService.may_act`)."""
 
 
 class UnchangedError(Exception):
@@ -220,7 +223,8 @@ class AlertService:
         rows are queued; `wake` tells the outbox worker that rows are waiting."""
         self.posting_limit = posting_limit
         self.action_limit = PostingLimit(MEMBER_ACTIONS_PER_MINUTE)
-        """Presses, updates, locations and calls on alerts: a member's, a minute."""
+        """Presses, replies, locations and calls on alerts: a member's, a minute, at most
+        their scheme's `member_actions_per_minute`."""
         self.schemes = schemes
         self.store = store
         self.photos = photos
@@ -231,6 +235,38 @@ class AlertService:
         self._recording: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+
+    # --- how fast a member may act ----------------------------------------------------
+
+    async def may_act(self, by: Member) -> str | None:
+        """Count one change to alerts for the member (a press, a reply, a location, a
+        call, a question asked for them); None when it is within their scheme's
+        `member_actions_per_minute`, else the answer that tells them to wait, and then
+        nothing is to be stored or sent.
+
+        Each press of Log only and Happening now edits the alert in every chat it
+        reaches, neighbours included, so a stuck phone or a misuse would crowd every
+        other shop's alert out of Telegram's limits. The first refusal of a burst is
+        audited, the rest only counted (`broadcast.posting_limit`).
+        """
+        if by.id is None:
+            return None
+        scheme = await self._scheme(by.scheme_id)
+        limit = self.schemes.scheme(scheme.slug).member_actions_per_minute
+        if self.action_limit.allow(by.id, limit):
+            return None
+        left_out = self.action_limit.first_of_burst(by.id)
+        if left_out is not None:
+            logger.warning("member %s is over %d changes a minute", by.id, limit)
+            await self.store.audit.record(
+                by.telegram_user_id,
+                ACTION_LIMIT,
+                AuditOutcome.REFUSED,
+                scheme_id=by.scheme_id,
+                actor_member_id=by.id,
+                detail={"per_minute": limit, "left_out_before": left_out},
+            )
+        return alert_texts.too_many_changes(limit)
 
     # --- making a report -------------------------------------------------------------
 

@@ -1,10 +1,16 @@
 """The scheme's chats as a way out for reports: a card in every chat the routing rules name.
 
 A new report gets one copy per chat (the group, the control room, a neighbour's);
-each event brings every copy up to date: edited in place, taken down from a chat
-no longer routed (a report moved to log only leaves every chat), sent to a chat
-newly routed while the report is younger than the chat TTL. A member's own message
-that the bot's protected copy replaces goes once that copy is in the chat.
+each event brings every copy up to date: edited in place, sent to a chat newly
+routed while the report is younger than the chat TTL. A chat gets at most one
+fresh copy of a report, the one that rings its phones: a chat no longer routed (a
+report moved to log only, a category a neighbour does not take) keeps its copy,
+edited to say there is nothing to act on and without the description (photos sent
+under it go), and a change back edits it again. Log only, Happening now, pressed
+over and over, is then two edits a chat, never a new alert each time. A copy that
+vanished would tell nobody to stop, and its photo was seen in that chat already; the
+chat TTL takes it down with the rest. A member's own message that the bot's
+protected copy replaces goes once that copy is in the chat.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from broadcast.chat_guard import delete_message
 from broadcast.fanout import MessageRef, NewReport, ReportChanged
 from broadcast.render import AlertView
 from broadcast.routing import Audience, Recipient, recipients
+from broadcast.texts import alerts as alert_texts
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import OutboxKind, OutboxState, ReportStatus, Urgency
 from storage.models import OutboxRow, Report, utcnow
@@ -111,8 +118,9 @@ class ChatCopies:
         return out
 
     async def _follow(self, view: AlertView, config: SchemeConfig) -> list[Delivery]:
-        """Edits for the copies that stay, deletes for chats no longer routed, new copies
-        for chats newly routed (while the report is younger than the chat TTL)."""
+        """Edits for every copy (to the card, or to say a chat no longer routed has
+        nothing to act on), new copies for chats newly routed that never had one (while
+        the report is younger than the chat TTL)."""
         report = view.report
         assert report.id is not None
         rows = await self.store.outbox.for_report(report.id)
@@ -131,12 +139,19 @@ class ChatCopies:
             wanted = {recipient.chat_id: recipient for recipient in routed}
         out: list[Delivery] = []
         have: set[int] = set()
+        had = {
+            row.chat_id
+            for row in rows
+            if row.kind == OutboxKind.ALERT and row.state != OutboxState.FAILED
+        }
         for row in live:
             assert row.id is not None
             recipient = wanted.get(row.chat_id)
             if recipient is None:
-                also = _album_of(rows, row.id)
-                out.append(Delivery(row.chat_id, DeletePayload(target=row.id, also=also)))
+                text = alert_texts.alert_not_for_this_chat(
+                    view.report_id, view.scheme_name, logged=report.urgency != Urgency.NOW
+                )
+                out.append(Delivery(row.chat_id, EditPayload(target=row.id, text=text)))
                 out.extend(_taken_down(row.chat_id, under.get(row.id, ())))
                 continue
             if view.state == ReportStatus.WITHDRAWN:  # the wrong person's photos go
@@ -152,7 +167,7 @@ class ChatCopies:
         if view.state == ReportStatus.WITHDRAWN or report.urgency != Urgency.NOW:
             out.extend(_originals_taken_down(rows))
         young = utcnow() - report.created_at < timedelta(hours=config.chat_ttl_hours)
-        missing = [r for chat, r in wanted.items() if chat not in have]
+        missing = [r for chat, r in wanted.items() if chat not in have and chat not in had]
         if missing and young:
             photos = [photo.relative_path for photo in await self.store.reports.photos(report.id)]
             out.extend(self._new_copy(view, config, r, photos, None) for r in missing)
@@ -275,14 +290,6 @@ def _originals_taken_down(rows: Sequence[OutboxRow]) -> list[Delivery]:
             asked.add(delivery.dedupe_key)
             out.append(delivery)
     return out
-
-
-def _album_of(rows: Sequence[OutboxRow], copy_id: int) -> tuple[int, ...]:
-    """The further photos sent under a copy, which the worker noted on its TTL delete."""
-    for row in rows:
-        if row.kind == OutboxKind.DELETE and row.dedupe_key == f"ttl:{copy_id}":
-            return read(row, DeletePayload).also
-    return ()
 
 
 def _recipient_of(row: OutboxRow, default_scheme: str) -> Recipient:

@@ -160,6 +160,7 @@ class Defaults(BaseModel):
     replace_member_alerts: bool = True
     join_link_hours: int = Field(default=72, ge=1, le=24 * 30)
     escalate_after_minutes: int = Field(default=2, ge=1, le=60)
+    member_actions_per_minute: int = Field(default=20, ge=1, le=600)
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -225,6 +226,9 @@ class SchemeConfig(BaseModel):
     join_link_hours: int = Field(default=72, ge=1, le=24 * 30)
     escalate_after_minutes: int = Field(default=2, ge=1, le=60)
     """A live alert no operator has answered this long is raised again (once)."""
+    member_actions_per_minute: int = Field(default=20, ge=1, le=600)
+    """How many presses, replies, locations and calls on alerts one member makes in a
+    minute before the next is refused (`broadcast.posting_limit`)."""
     neighbours: list[NeighbourRule] = Field(default_factory=list, alias="neighbour")
     radio: RadioConfig | None = None
 
@@ -436,6 +440,7 @@ _INHERITED = (
     "replace_member_alerts",
     "join_link_hours",
     "escalate_after_minutes",
+    "member_actions_per_minute",
 )
 
 

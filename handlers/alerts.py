@@ -102,8 +102,8 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
             await message.reply_text(alert_texts.alert_too_long(MAX_TEXT), do_quote=True)
         return
     assert report.id is not None
-    if not _within_limit(context, membership):
-        await message.reply_text(alert_texts.TOO_MANY_CHANGES, do_quote=True)
+    if (refused := await _refused(context, membership)) is not None:
+        await message.reply_text(refused, do_quote=True)
         return
     try:
         await context.services.alerts.update(report.id, message.text, by=membership.member)
@@ -136,8 +136,8 @@ async def _note(
         refusal = alert_texts.note_report_withdrawn(report.id)
     elif report.status == ReportStatus.CLOSED:
         refusal = alert_texts.note_report_closed(report.id)
-    elif not _within_limit(context, membership):
-        refusal = alert_texts.TOO_MANY_CHANGES
+    else:
+        refusal = await _refused(context, membership)
     if refusal is not None:
         await message.reply_text(refusal, do_quote=True)
         return
@@ -206,8 +206,8 @@ async def _police_reference(
 ) -> None:
     """An operator's "ref 36/12345/26" in reply to a copy: the police reference, logged."""
     assert report.id is not None
-    if not _within_limit(context, operator):
-        await message.reply_text(alert_texts.TOO_MANY_CHANGES, do_quote=True)
+    if (refused := await _refused(context, operator)) is not None:
+        await message.reply_text(refused, do_quote=True)
         return
     try:
         await context.services.alerts.set_police_reference(
@@ -238,8 +238,8 @@ async def location(update: Update, context: ShopWatchContext) -> None:
             await message.reply_text(alert_texts.ALERT_LOCATION_NO_REPORT, do_quote=True)
         return
     assert report.id is not None
-    if not _within_limit(context, membership):
-        await message.reply_text(alert_texts.TOO_MANY_CHANGES, do_quote=True)
+    if (refused := await _refused(context, membership)) is not None:
+        await message.reply_text(refused, do_quote=True)
         return
     where = message.location
     try:
@@ -294,11 +294,10 @@ def _signed_report_id(context: ShopWatchContext, target: Message) -> int | None:
     return None
 
 
-def _within_limit(context: ShopWatchContext, acting: Membership) -> bool:
-    """Counts one change to an alert for the member, unless they are over the limit: then
-    nothing is stored or sent, and they are told."""
-    member_id = acting.member.id
-    return member_id is None or context.services.alerts.action_limit.allow(member_id)
+async def _refused(context: ShopWatchContext, acting: Membership) -> str | None:
+    """Counts one change to alerts for the member; the answer to give them when they are
+    over their limit (then nothing is stored or sent), else None."""
+    return await context.services.alerts.may_act(acting.member)
 
 
 def _acting_for(
@@ -347,8 +346,8 @@ async def operator_pressed(
         return
     status = OperatorStatus(parts[2])
     assert report.id is not None
-    if not _within_limit(context, acting):
-        await query.answer(alert_texts.TOO_MANY_CHANGES, show_alert=True)
+    if (refused := await _refused(context, acting)) is not None:
+        await query.answer(refused, show_alert=True)
         return
     try:
         await context.services.alerts.set_status(report.id, status, by=acting.member)
@@ -380,6 +379,9 @@ async def member_pressed(
     if acting is None or report.member_id != acting.member.id:
         await refuse(update, context, "alert_change", Refusal.NOT_YOURS)
         return
+    if (refused := await _refused(context, acting)) is not None:  # every press counts
+        await query.answer(refused, show_alert=True)
+        return
     if kind == render.UPDATE_PREFIX:
         await query.answer()
         if isinstance(query.message, Message):
@@ -402,9 +404,6 @@ async def member_pressed(
     alerts = context.services.alerts
     assert report.id is not None
     by = acting.member
-    if not _within_limit(context, acting):
-        await query.answer(alert_texts.TOO_MANY_CHANGES, show_alert=True)
-        return
     try:
         if kind == render.CATEGORY_PREFIX and value in tuple(Category):
             submitted = await alerts.reclassify(report.id, by=by, category=Category(value))

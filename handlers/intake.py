@@ -241,8 +241,17 @@ async def _send_and_answer(
     return sent
 
 
-async def _ask(message: Message, context: ShopWatchContext, offer: Offer, text: str) -> None:
-    """The offer's question, under the member's message; the box remembers where it is."""
+async def _ask(
+    message: Message, context: ShopWatchContext, membership: Membership, offer: Offer, text: str
+) -> None:
+    """The offer's question, under the member's message; the box remembers where it is.
+
+    Each question counts as one of the member's changes a minute, as a press does: a
+    phone stuck sending gets one answer a message, not a question with buttons each."""
+    refused = await context.services.alerts.may_act(membership.member)
+    if refused is not None:
+        await message.reply_text(refused, do_quote=True)
+        return
     _box(context).put(offer)
     asked = await message.reply_text(
         text, reply_markup=keyboard(_buttons(context, offer)), do_quote=True
@@ -270,7 +279,7 @@ async def photo_arrived(update: Update, context: ShopWatchContext, membership: M
         return
     if text_problem(caption) == "empty":
         offer = _offer(Kind.PHOTO, message, membership, files=[ref])
-        await _ask(message, context, offer, words.photo_question(1))
+        await _ask(message, context, membership, offer, words.photo_question(1))
         return
     await _send_and_answer(
         message, context, _offer(Kind.TEXT, message, membership, text=caption, files=[ref])
@@ -434,7 +443,7 @@ async def private_text(update: Update, context: ShopWatchContext, membership: Me
         await message.reply_text(alert_texts.alert_too_long(MAX_TEXT), do_quote=True)
         return
     offer = _offer(Kind.TEXT, message, membership, text=text)
-    await _ask(message, context, offer, words.text_offer(text))
+    await _ask(message, context, membership, offer, words.text_offer(text))
 
 
 async def group_text(update: Update, context: ShopWatchContext) -> None:
@@ -451,6 +460,10 @@ async def group_text(update: Update, context: ShopWatchContext) -> None:
         return
     offer = _offer(Kind.TEXT, message, membership, text=text)
     name = membership.member.display_name
+    refused = await context.services.alerts.may_act(membership.member)
+    if refused is not None:
+        await message.reply_text(refused, do_quote=True)
+        return
     if not _may_write_first(context, membership):
         await message.reply_text(
             words.group_offer_how(name, context.bot.username or "", text), do_quote=True
@@ -518,7 +531,7 @@ async def voice_arrived(
     offer.recording = await voice_notes.keep(
         context.services.settings.data_dir, membership.scheme.slug, pcm
     )
-    await _ask(message, context, offer, words.voice_offer(transcript))
+    await _ask(message, context, membership, offer, words.voice_offer(transcript))
 
 
 # --- the offer's buttons ------------------------------------------------------------------
@@ -540,6 +553,10 @@ async def offer_pressed(update: Update, context: ShopWatchContext, membership: M
     choice = Choice(parts[2])
     if offer.outcome is not None or choice not in CHOICES.get(offer.kind, ()):
         await query.answer(words.already_done(offer.outcome, offer.report_id), show_alert=True)
+        return
+    refused = await context.services.alerts.may_act(membership.member)
+    if refused is not None:
+        await query.answer(refused, show_alert=True)
         return
     if offer.asked_id is None and isinstance(query.message, Message):
         offer.asked_in, offer.asked_id = query.message.chat_id, query.message.message_id
@@ -614,6 +631,10 @@ async def edited(update: Update, context: ShopWatchContext) -> None:
         None,
     )
     if membership is None:
+        return
+    refused = await alerts.may_act(membership.member)
+    if refused is not None:
+        await message.reply_text(refused, do_quote=True)
         return
     try:
         await alerts.update(report.id, words.corrected(text), by=membership.member)

@@ -168,7 +168,8 @@ MEMBER_ALERT_REPLACED = (
 def alert_logged(report_id: int) -> str:
     return (
         f"Report #{report_id} is in the log only: nobody is alerted, and any copies already "
-        "sent are being taken down. Tap Happening now to alert everyone after all."
+        "sent now say there is nothing to act on. Tap Happening now to alert everyone after "
+        "all."
     )
 
 
@@ -263,10 +264,14 @@ TOO_MANY_ALERTS = (
     "That is more than 10 alerts in a minute, so this one was not sent. If the incident "
     "is still going on, add to your last alert by replying to it, or use the radio."
 )
-TOO_MANY_CHANGES = (
-    "That is more than 20 changes in a minute, so this one was not made and nothing was "
-    "sent. Wait a minute, then try again."
-)
+
+
+def too_many_changes(limit: int) -> str:
+    """A press or message past the member's changes a minute: what they read each time."""
+    return (
+        f"That is more than {limit} changes in a minute, so this one was not made and "
+        "nothing was sent. Wait a minute, then try again."
+    )
 
 
 # --- notes: a reply to an alert by someone other than the member who sent it -------------
@@ -310,3 +315,15 @@ NOTE_POLICE = (
     "The police read alerts here and do not add to them, so nothing was added. Please "
     "call the control room."
 )
+
+
+def alert_not_for_this_chat(report_id: int, scheme: str, *, logged: bool) -> str:
+    """A copy whose chat the alert no longer reaches: kept and edited to say so (not
+    taken down), so whoever read it knows to stop, and a later change back edits it
+    again instead of ringing every phone with a new copy."""
+    if logged:
+        return (
+            f"Report #{report_id} · {scheme}: moved to the log only by the shop that sent "
+            "it. Nobody is alerted: nothing to act on."
+        )
+    return f"Report #{report_id} · {scheme}: no longer shared with this chat. Nothing to act on."
