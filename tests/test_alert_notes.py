@@ -257,6 +257,19 @@ async def test_a_reply_that_cannot_be_a_note_is_answered_and_changes_nothing(
     )
     assert await notes_on(town, report.id) == []
 
+    await shopkeeper.send(town.bot, "/alert Woman in a green parka filling a bag with steaks")
+    second = await shopkeeper.next_reply(town.bot)
+    group_copy = (await copies(town, NORWICH, count=2))[NORWICH_GROUP]
+    withdrawn = (await the_log(town))[0]
+    assert withdrawn.id is not None
+    await shopkeeper.press(second, alert_texts.BUTTON_ENDING)
+    await shopkeeper.press(town.sandbox.refresh(second), alert_texts.BUTTON_WRONG_PERSON)
+    await drained(town, withdrawn.id)
+    after = await bob.send(town.group, "she went into Boots", reply_to=group_copy)
+    answered = await answer_to(town, town.group, after)
+    assert answered.body == alert_texts.note_report_withdrawn(withdrawn.id)
+    assert await notes_on(town, withdrawn.id) == []
+
 
 @pytest.fixture
 async def towns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Towns]:
