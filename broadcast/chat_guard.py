@@ -22,7 +22,7 @@ from broadcast.notices import tell_coordinators
 from broadcast.texts import chats as chat_texts
 from config.errors import AccessDeniedError, Refusal
 from config.schemes import SchemeConfig, SchemesFile
-from config.vocabulary import AuditOutcome, MemberStatus, Role
+from config.vocabulary import CONTROL_ROOM, AuditOutcome, MemberStatus, Role
 from storage.models import BotRights, Member, Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import (
@@ -35,7 +35,6 @@ from storage.outbox_payloads import (
 )
 from storage.store import Store
 
-CONTROL_ROOM_ROLES = frozenset({Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
 """Who belongs in the control room besides the group; everyone active belongs in the group."""
 
 INVITE = "can_invite_users"
@@ -83,7 +82,7 @@ def chats_for(scheme: Scheme, role: Role) -> list[int]:
     """The scheme chats a member of `role` belongs in: the group, and for the control
     room's people the control room too."""
     chats = [scheme.group_chat_id]
-    if role in CONTROL_ROOM_ROLES:
+    if role in CONTROL_ROOM:
         chats.append(scheme.control_room_chat_id)
     return chats
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from config.vocabulary import Role
+from config.vocabulary import EVERY_ROLE, MANAGERS, READERS, REPORTERS, Role
 
 
 class Where(StrEnum):
@@ -24,9 +24,6 @@ class Where(StrEnum):
     CONTROL_ROOM = "control_room"
 
 
-ALL_ACTIVE = frozenset(Role)
-REPORTERS = frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
-MANAGERS = frozenset({Role.COORDINATOR, Role.ADMIN})
 PRIVATE = frozenset({Where.PRIVATE})
 
 
@@ -61,13 +58,13 @@ COMMANDS: tuple[Command, ...] = (
         "search",
         "Search the log",
         "grey hoodie since:7d – search the log (a member shop: its own reports)",
-        frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.POLICE, Role.ADMIN}),
+        READERS,
     ),
     Command(
         "show",
         "Open one report",
         "1234 – open report 1234 with its photos and timeline",
-        frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.POLICE, Role.ADMIN}),
+        READERS,
     ),
     Command(
         "gallery",
@@ -127,7 +124,7 @@ COMMANDS: tuple[Command, ...] = (
         "The log for the police",
         "– last week's log as CSV, XLSX, PDF and JSON; /export 23/11/2026 29/11/2026 for "
         "other days",
-        frozenset({Role.COORDINATOR, Role.POLICE, Role.ADMIN}),
+        MANAGERS | {Role.POLICE},
     ),
     Command(
         "grade",
@@ -143,7 +140,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("members", "The scheme's members", "– approve, suspend or remove members", MANAGERS),
     Command(
-        "whoami", "Your scheme, role and status", "– your scheme, role and status", ALL_ACTIVE
+        "whoami", "Your scheme, role and status", "– your scheme, role and status", EVERY_ROLE
     ),
     Command("help", "What you can do here", "– this message", frozenset()),
     Command(
@@ -151,6 +148,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
 )
 _BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def roles_of(name: str) -> frozenset[Role]:
+    """Who may use a command: its handler authorises on the very set its help and menu show,
+    so nobody is offered a command they are then refused."""
+    return _BY_NAME[name].roles
+
+
 KNOWN = frozenset(_BY_NAME) | {"cancel"}
 """Every command a handler answers; `cancel` belongs to a question in progress."""
 

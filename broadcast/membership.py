@@ -24,7 +24,7 @@ from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, DuplicateError, NotFoundError, Refusal, ShopWatchError
 from config.schemes import SchemesFile
-from config.vocabulary import AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrigin
+from config.vocabulary import MANAGERS, AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrigin
 from storage.members import Applicant
 from storage.models import Invite, Member, Scheme
 from storage.outbox import Delivery
@@ -41,7 +41,6 @@ CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 INVITABLE_ROLES = (Role.MEMBER, Role.OPERATOR, Role.POLICE, Role.COORDINATOR)
 """Administrators serve every scheme, so they are made by whoever runs the deployment."""
 
-MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 PAGE_SIZE = 8
 
 LISTED = (MemberStatus.PENDING, MemberStatus.ACTIVE, MemberStatus.SUSPENDED)

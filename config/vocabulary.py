@@ -41,6 +41,18 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+EVERY_ROLE: frozenset[Role] = frozenset(Role)
+REPORTERS: frozenset[Role] = frozenset({Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
+"""Who sends alerts and reports: the shops, the control room and the scheme's staff. The
+police read the log; what they know reaches it through the control room."""
+READERS: frozenset[Role] = REPORTERS | {Role.POLICE}
+"""Who may search the log and open a report (each sees what their role allows)."""
+CONTROL_ROOM: frozenset[Role] = frozenset({Role.OPERATOR, Role.COORDINATOR, Role.ADMIN})
+"""Who sits in a scheme's control room and makes the calls on an alert."""
+MANAGERS: frozenset[Role] = frozenset({Role.COORDINATOR, Role.ADMIN})
+"""Who runs a scheme: members, subjects, notices, gradings."""
+
+
 class RoleOrigin(StrEnum):
     """Where a coordinator's (or administrator's) role came from: the schemes file, which
     start-up follows both ways, or an invite, which only a person's decision undoes."""

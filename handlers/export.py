@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
+from broadcast import commands
 from broadcast.exports import export_directory, queue_export
 from broadcast.texts import export as export_texts
 from broadcast.texts import formats
 from config.errors import InvalidInputError, Refusal, ShopWatchError
-from config.vocabulary import Role
+from config.vocabulary import MANAGERS
 from handlers.context import Membership, ShopWatchContext
 from handlers.roles import refuse, requires
 from storage.export.build import build_export
@@ -30,8 +31,9 @@ from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
-EXPORTERS = (Role.COORDINATOR, Role.POLICE)
-WITNESS_ROLES = (Role.COORDINATOR, Role.ADMIN)
+EXPORTERS = commands.roles_of("export")
+WITNESS_ROLES = MANAGERS
+"""Who may have the witness-contact export, which names the shops that reported."""
 _SLUG = re.compile(r"[a-z][a-z0-9-]*")
 
 
@@ -115,7 +117,7 @@ async def export_command(
     except InvalidInputError as exc:
         await message.reply_text(export_texts.export_bad_period(exc.reason, exc.value))
         return
-    allowed = [m for m in viewer.active if m.member.role in (*EXPORTERS, Role.ADMIN)]
+    allowed = [m for m in viewer.active if m.member.role in EXPORTERS]
     if request.scheme_slug is not None:
         allowed = [m for m in allowed if m.scheme.slug == request.scheme_slug]
         if not allowed:

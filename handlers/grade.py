@@ -14,10 +14,11 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from broadcast import commands
 from broadcast.texts import formats
 from broadcast.texts import grading as grading_texts
 from config.errors import InvalidInputError, NotFoundError, Refusal
-from config.vocabulary import AuditOutcome, Role
+from config.vocabulary import AuditOutcome
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.roles import refuse, requires
@@ -27,7 +28,7 @@ from storage.search import VIEW_ACTION
 
 logger = logging.getLogger(__name__)
 
-GRADERS = (Role.COORDINATOR,)
+GRADERS = commands.roles_of("grade")
 CALLBACK_PREFIX = "grade"
 
 
@@ -72,10 +73,7 @@ def _grader_for(context: ShopWatchContext, scheme_id: int) -> Membership | None:
     if viewer is None:
         return None
     for membership in viewer.active:
-        if membership.scheme.id == scheme_id and membership.member.role in (
-            *GRADERS,
-            Role.ADMIN,
-        ):
+        if membership.scheme.id == scheme_id and membership.member.role in GRADERS:
             return membership
     return None
 

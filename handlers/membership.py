@@ -25,7 +25,6 @@ from broadcast.membership import (
     FROM_VIEW,
     INVITABLE_ROLES,
     LIST,
-    MANAGERS,
     VIEW,
     Buttons,
     Decision,
@@ -35,7 +34,7 @@ from broadcast.texts import common as common_texts
 from broadcast.texts import formats
 from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, NotFoundError, Refusal
-from config.vocabulary import Role
+from config.vocabulary import MANAGERS, Role
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.join import desk, join_handlers
 from handlers.keyboards import keyboard

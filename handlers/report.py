@@ -48,7 +48,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from broadcast import render
+from broadcast import commands, render
 from broadcast.alerts import ReportDraft, Submitted
 from broadcast.descriptors import subject_summary
 from broadcast.fanout import MessageRef
@@ -62,7 +62,6 @@ from config.errors import (
     StorageError,
     TooManyAlertsError,
 )
-from config.vocabulary import Role
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.photo_size import evidence_size
@@ -88,7 +87,7 @@ logger = logging.getLogger(__name__)
 NAME = "report"
 TIMEOUT = timedelta(minutes=20)
 PREFIX = "r"
-REPORTERS = (Role.MEMBER, Role.OPERATOR, Role.COORDINATOR)
+REPORTERS = commands.roles_of("report")
 
 State = Step | int
 Callback = Callable[[Update, ShopWatchContext], Coroutine[Any, Any, object]]

@@ -15,7 +15,7 @@ from telegram import Update
 
 from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
-from config.vocabulary import AuditOutcome, MemberStatus, Role
+from config.vocabulary import REPORTERS, AuditOutcome, MemberStatus, Role
 from handlers.context import Membership, ShopWatchContext, Viewer
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 Callback = Callable[[Update, ShopWatchContext], Coroutine[Any, Any, object]]
 Guarded = Callable[[Update, ShopWatchContext, Membership], Coroutine[Any, Any, object]]
 
-EVERYONE_ACTIVE = (Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
+EVERYONE_ACTIVE = REPORTERS
 _NOT_ACTIVE = {
     MemberStatus.PENDING: Refusal.PENDING,
     MemberStatus.SUSPENDED: Refusal.SUSPENDED,

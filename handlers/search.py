@@ -12,7 +12,7 @@ import logging
 from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from broadcast import render, search_cards
+from broadcast import commands, render, search_cards
 from broadcast.subjects.service import MAKERS
 from broadcast.texts import search as search_texts
 from config.errors import InvalidInputError, InvalidPhotoError, NotFoundError, Refusal
@@ -26,7 +26,8 @@ from storage.search import SEARCH_ACTION, VIEW_ACTION, SearchPage, SearchScope
 
 logger = logging.getLogger(__name__)
 
-SEARCH_ROLES = (Role.MEMBER, Role.OPERATOR, Role.COORDINATOR, Role.POLICE)
+SEARCH_ROLES = commands.roles_of("search")
+SHOW_ROLES = commands.roles_of("show")
 CALLBACK = "search"
 PAGE = "p"
 OPEN = "o"
@@ -105,7 +106,7 @@ async def search_command(
     )
 
 
-@requires(*SEARCH_ROLES, action=VIEW_ACTION)
+@requires(*SHOW_ROLES, action=VIEW_ACTION)
 async def show_command(update: Update, context: ShopWatchContext, membership: Membership) -> None:
     message = update.effective_message
     assert message is not None

@@ -166,3 +166,29 @@ async def test_help_half_way_through_joining_says_how_to_go_on(polling_town: Tow
     assert (await tom.next_reply(town.bot)).body == commands.JOINING_HELP
     await tom.send(town.bot, "Tom Baker")
     assert (await tom.next_reply(town.bot)).body != question.body, "joining goes on"
+
+
+@pytest.mark.parametrize(
+    ("role", "offered_elsewhere"),
+    [(Role.MEMBER, "/export"), (Role.OPERATOR, "/invite"), (Role.POLICE, "/alert")],
+)
+async def test_each_command_in_a_menu_works_for_its_holder_and_one_outside_it_is_refused(
+    polling_town: Town, role: Role, offered_elsewhere: str
+) -> None:
+    town = polling_town
+    person = town.person(900310, f"A {role.value}")
+    await town.join(person, role=role)
+    wrong_role = refusal_texts.refusal(Refusal.WRONG_ROLE)
+
+    for name in menu(town, person):
+        if name in ("help", "start"):
+            continue
+        await person.send(town.bot, f"/{name}")
+        answer = await person.next_reply(town.bot)
+        assert answer.body != wrong_role, f"/{name} is in the menu of a {role.value}"
+        if name == "report":
+            await person.send(town.bot, "/cancel")
+            await person.next_reply(town.bot)
+
+    await person.send(town.bot, offered_elsewhere)
+    assert (await person.next_reply(town.bot)).body == wrong_role
