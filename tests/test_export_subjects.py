@@ -142,7 +142,7 @@ class TestExportedSubjects:
             True,
             local_today(norwich.scheme).isoformat(),
         )
-        assert notice["premises_count"] == 2
+        assert notice["premises_count"] == 1
         assert document["counts"]["subjects"] == 2
         schema = json.loads(SCHEMA_FILE.read_text())
         assert set(schema["required"]) <= document.keys()

@@ -98,7 +98,6 @@ class TestSubjectAccess:
         changes = [d["action"] for d in data["other_processing"]]
         assert changes == ["subject.create", "subject.intel", "subject.identify", "notice.issue"]
         assert data["notices"][0]["premises"] == [
-            "Shop 101, London Street",
             "Shop 102, London Street",
         ], "the premises they were told they may not enter"
         everything = "".join(

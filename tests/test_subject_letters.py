@@ -86,7 +86,6 @@ class TestNoticeLetters:
             "from 2 December 2026 until the end of 2 December 2027",
             "The board of Norwich ShopWatch (board decision BD-2026-31)",
             "review this exclusion on 2 June 2027",
-            "Shop 101, London Street",
             "Shop 102, London Street",
             f"{in_words(local_today(norwich.scheme))}: theft, Gentleman's Walk",
             "Not to enter Chapelfield Mall by its Malthouse Road entrance.",

@@ -285,7 +285,7 @@ class TestSubjects:
             date(2027, 12, 2),
             date(2027, 6, 2),
         )
-        assert notice.premises == ["Shop 101, London Street", "Shop 102, London Street"]
+        assert notice.premises == ["Shop 102, London Street"], "the member shop's, not the CCTV's"
         backwards = NoticeTerms(
             stage=NoticeStage.EXCLUSION,
             decided_by="Board",
@@ -320,6 +320,28 @@ class TestSubjects:
         assert await norwich.service.excluded_until(alert.id or 0, today) == date(2027, 12, 2)
         refusals = [a for a, o in await norwich.audit_actions() if o is AuditOutcome.REFUSED]
         assert refusals == ["notice.issue"] * 4
+
+    async def test_a_notice_covers_the_member_shops_and_not_the_cctv_room_or_the_station(
+        self, norwich: Norwich
+    ) -> None:
+        """Everyone who joins names a shop or business: the operator's control room and the
+        officer's station must not be premises the person is told not to enter."""
+        await member(norwich.store, norwich.scheme, 5_000_000_104, Role.POLICE)
+        await member(norwich.store, norwich.scheme, 5_000_000_105, Role.MEMBER)
+        boss = norwich.coordinator
+        subject = await norwich.service.create_from_report(boss, (await norwich.report()).id or 0)
+        await norwich.service.identify(
+            boss, subject.id or 0, name="Dean Smith", basis="Named by PCSO Hale"
+        )
+
+        notice = await norwich.service.issue_notice(
+            boss,
+            subject.id or 0,
+            NoticeTerms(stage=NoticeStage.EXCLUSION, decided_by="Board"),
+            today=local_today(norwich.scheme),
+        )
+
+        assert notice.premises == ["Shop 102, London Street", "Shop 105, London Street"]
 
     async def test_service_and_an_appeal_are_recorded_and_decided(self, norwich: Norwich) -> None:
         boss = norwich.coordinator

@@ -613,10 +613,15 @@ class SubjectService:
         return notice
 
     async def _premises(self, scheme_id: int) -> list[str]:
-        """The scheme's member shops at the time of issue, as the notice records them."""
+        """The scheme's member shops at the time of issue, as the notice records them.
+
+        Everyone who joins answers the shop question, so an operator's control room or an
+        officer's station has a "shop" too; the letter forbids only the members' premises."""
         members = await self._store.members.list_by_status(scheme_id, MemberStatus.ACTIVE)
         shops = [
-            ", ".join(p for p in (m.shop_name, m.street) if p) for m in members if m.shop_name
+            ", ".join(p for p in (m.shop_name, m.street) if p)
+            for m in members
+            if m.shop_name and m.role is Role.MEMBER
         ]
         return sorted(set(shops))
 
