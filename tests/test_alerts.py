@@ -330,6 +330,39 @@ async def test_a_member_alerting_in_the_group_is_confirmed_privately_with_three_
     assert all(m.button_texts == [] for m in from_the_bot), "no member buttons in the group"
 
 
+async def test_someone_the_bot_may_not_write_to_first_is_told_in_the_group_how_to_get_buttons(
+    polling_town: Town,
+) -> None:
+    """Carol comes from the schemes file and has never written to the bot, so Telegram
+    lets it write to her only once she has: the group gets one line, and once she has
+    started the private chat her next alert is confirmed there."""
+    town = polling_town
+    carol = town.coordinator
+    town.group.add_member(carol)
+
+    await carol.send(town.group, f"/alert {THEFT}")
+
+    line = await said_in(town, town.group, "Report #")
+    report = (await the_log(town))[0]
+    assert re.fullmatch(
+        rf"Report #{report.id} sent\. {re.escape(carol.name)}, start a private chat with me "
+        r"\(t\.me/\w+\) to correct your alerts or add to them\.",
+        line.body,
+    )
+    assert line.button_texts == []
+    assert not [m for m in town.sandbox.chat_messages(town.bot, carol) if m.from_bot]
+
+    await carol.send(town.bot, "/start")
+    await carol.next_reply(town.bot)
+    await carol.send(town.group, f"/alert {LOITERING}")
+
+    confirmation = await carol.next_reply(town.bot)
+    assert confirmation.body.startswith("Alert sent to")
+    assert "Log only" in confirmation.button_texts
+    said = [m.body for m in town.sandbox.chat_messages(town.bot, town.group) if m.from_bot]
+    assert sum(body.startswith("Report #") for body in said) == 1, "the line is said once"
+
+
 # --- who may not send one, and what is not an alert -----------------------------------------
 
 
