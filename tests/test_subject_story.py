@@ -424,3 +424,19 @@ async def test_a_subjects_life_from_the_first_photo_to_the_last_file(polling_tow
     assert expiry == [
         {"subject_ids": [subject_id], "expired": 1, "photos": 2, "photo_files": 2, "deleted": 0}
     ]
+
+    # His record is still held, out of every gallery: a request for it is answered in full.
+    before = last_id(town, carol)
+    await carol.send(town.bot, f"/sar {subject_id}")
+    bundle = await town.bot_message_after(carol, before, lambda m: m.document is not None)
+    assert bundle.body.startswith(
+        f"Norwich ShopWatch, subject NOR-S{subject_id:04d}: 1 notice(s), 0 report(s), 0 photo(s)"
+    )
+    # A retention period later the record goes too, Bob's words and the notice with it.
+    await night_of(town, lapse + timedelta(days=366))
+    assert await says(town, carol, f"/sar {subject_id}") == (
+        f"No Subject #{subject_id} in Norwich ShopWatch: check the number on its card or in "
+        "/gallery."
+    )
+    assert await store.subjects.intel(subject_id) == []
+    assert await store.subjects.notices(subject_id) == []
