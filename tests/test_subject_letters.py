@@ -121,8 +121,9 @@ class TestNoticeLetters:
 
         assert f"Served on {in_words(served_on)}: By hand at Norwich police station." in served
         assert "Served on ______" not in served
+        received = served_on + timedelta(days=17)
         await service.record_appeal(
-            boss, nid, received_on=served_on + timedelta(days=17), text="I was at work that day"
+            boss, nid, received_on=received, text="I was at work that day", today=received
         )
         await service.decide_appeal(
             boss,
@@ -214,10 +215,9 @@ def test_a_coordinator_makes_the_letter_and_records_service_from_the_command_lin
     assert main(["subject", "decide", *notice, "--outcome", "upheld", "--on", "2027-01-10",
                  "--ref", "BD-1"]) == 2  # fmt: skip
     assert "no appeal against this notice is recorded" in capsys.readouterr().err
-    assert (
-        main(["subject", "appeal", *notice, "--received", "2026-12-20", "--text", "Not me"]) == 0
-    )
-    assert main(["subject", "decide", *notice, "--outcome", "varied", "--on", "2027-01-10",
+    received, decided = today.isoformat(), (today + timedelta(days=38)).isoformat()
+    assert main(["subject", "appeal", *notice, "--received", received, "--text", "Not me"]) == 0
+    assert main(["subject", "decide", *notice, "--outcome", "varied", "--on", decided,
                  "--ref", "BD-2027-02", "--new-end", "2027-06-02"]) == 0  # fmt: skip
     assert "appeal varied; the notice ends on 2 June 2027" in capsys.readouterr().out
     assert main(["subject", "letter", "--scheme", "norwich", "--notice", "999", "--out",

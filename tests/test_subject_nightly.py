@@ -6,7 +6,7 @@ The stories run on SQLite and, when SHOPWATCH_TEST_POSTGRES_URL is set, on Postg
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ import pytest
 
 from broadcast.subjects.notices import NoticeTerms
 from broadcast.subjects.reminders import run_nightly
+from broadcast.subjects.service import local_today
 from config.schemes import SchemesFile
 from config.vocabulary import AppealOutcome, NoticeStage, OutboxKind, Role
 from storage.outbox_payloads import MessagePayload, read
@@ -112,14 +113,13 @@ class TestNightly:
         _, overturned, _ = await excluded(norwich, 9, "Dean Smith")
         _, missed, _ = await excluded(norwich, 10, "Ann Jones")
         boss = norwich.coordinator
-        await norwich.service.record_appeal(
-            boss, overturned, received_on=date(2026, 12, 10), text="Not me"
-        )
+        received = local_today(norwich.scheme)
+        await norwich.service.record_appeal(boss, overturned, received_on=received, text="Not me")
         await norwich.service.decide_appeal(
             boss,
             overturned,
             outcome=AppealOutcome.OVERTURNED,
-            decided_on=date(2026, 12, 20),
+            decided_on=received + timedelta(days=10),
             decision_ref="B2",
         )
 

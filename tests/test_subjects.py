@@ -359,9 +359,22 @@ class TestSubjects:
                 boss, nid, outcome=AppealOutcome.UPHELD, decided_on=today, decision_ref="B1"
             )
         await norwich.service.record_service(boss, nid, served_on=today, how="By hand, PCSO Hale")
+        received = today + timedelta(days=18)
+        for early, reason in (
+            (today - timedelta(days=1), "appeal_before_issue"),
+            (received + timedelta(days=1), "appeal_in_future"),
+        ):
+            with pytest.raises(InvalidInputError, match=reason):
+                await norwich.service.record_appeal(
+                    boss, nid, received_on=early, text="Not me", today=received
+                )
         await norwich.service.record_appeal(
-            boss, nid, received_on=today + timedelta(days=18), text="I was at work that day"
+            boss, nid, received_on=received, text="I was at work that day", today=received
         )
+        with pytest.raises(InvalidInputError, match="decided_before_appeal"):
+            await norwich.service.decide_appeal(
+                boss, nid, outcome=AppealOutcome.UPHELD, decided_on=today, decision_ref="B1"
+            )
         six_months = today + timedelta(days=182)
         decided = await norwich.service.decide_appeal(
             boss,

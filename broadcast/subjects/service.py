@@ -647,14 +647,28 @@ class SubjectService:
         return served
 
     async def record_appeal(
-        self, actor: Acting, notice_id: int, *, received_on: date, text: str
+        self,
+        actor: Acting,
+        notice_id: int,
+        *,
+        received_on: date,
+        text: str,
+        today: date | None = None,
     ) -> Notice:
+        """An appeal as the scheme received it: never before its notice was issued, nor on
+        a day still to come (the scheme's days, `today` or its own date now)."""
         scheme_id = _scheme_of(actor)
+        scheme = await self._scheme(scheme_id)
 
         async def step() -> Notice:
             notice = await self._store.subjects.notice(notice_id, scheme_id)
             if notice.appeal_received_on is not None:
                 raise InvalidInputError("appeal_already_recorded")
+            issued_on = local_today(scheme, notice.issued_at)
+            if received_on < issued_on:
+                raise InvalidInputError("appeal_before_issue", texts.day(issued_on))
+            if received_on > (today or local_today(scheme)):
+                raise InvalidInputError("appeal_in_future", texts.day(received_on))
             return await self._store.subjects.update_notice(
                 notice_id,
                 scheme_id,
@@ -677,6 +691,8 @@ class SubjectService:
         decision_ref: str,
         new_end: date | None = None,
     ) -> Notice:
+        """The board's decision on the appeal; once overturned or varied, the linked
+        reports' cards are brought up to date, so none still says EXCLUDED, or the old end."""
         scheme_id = _scheme_of(actor)
 
         async def step() -> Notice:
@@ -685,6 +701,10 @@ class SubjectService:
                 raise InvalidInputError("no_appeal")
             if notice.appeal_outcome is not None:
                 raise InvalidInputError("appeal_already_decided")
+            if decided_on < notice.appeal_received_on:
+                raise InvalidInputError(
+                    "decided_before_appeal", texts.day(notice.appeal_received_on)
+                )
             ref = clean_text(decision_ref, 120)
             if not ref:
                 raise InvalidInputError("decision_ref_missing")
@@ -707,6 +727,8 @@ class SubjectService:
             {"notice_id": notice_id, "outcome": outcome.value},
             step,
         )
+        if outcome is not AppealOutcome.UPHELD:
+            await self._linked(decided.subject_id)
         return decided
 
     async def notice_letter(self, actor: Acting, notice_id: int) -> LetterFile:
