@@ -37,6 +37,7 @@ from config.vocabulary import (
     Role,
     SourceEvaluation,
 )
+from storage.ids import stored_id
 from storage.models import AuditEntry, Member, Report, ReportEvent
 from storage.store import Store
 from storage.transaction import transaction
@@ -167,7 +168,7 @@ async def grading_of(store: Store, report_id: int) -> tuple[Report, Grading]:
         roles: dict[int, Role] = {}
         if actors:
             members = await session.exec(select(Member).where(col(Member.id).in_(actors)))
-            roles = {m.id: m.role for m in members.all() if m.id is not None}
+            roles = {stored_id(m): m.role for m in members.all()}
     return report, effective_grading(report, cctv_confirmed=is_cctv_confirmed(events, roles))
 
 

@@ -36,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import DuplicateError, NotFoundError
 from config.vocabulary import OutboxKind, OutboxState
+from storage.ids import stored_id
 from storage.models import OutboxRow, utcnow
 from storage.outbox_payloads import OutboxPayload, stored
 from storage.transaction import transaction
@@ -406,7 +407,7 @@ class OutboxRepository:
         async with transaction(self._sessions, "claim queued messages") as session:
             rows: list[OutboxRow] = list((await session.exec(claim)).scalars().all())
         # A chat's messages go out in the order they were queued.
-        return sorted(rows, key=lambda row: row.id or 0)
+        return sorted(rows, key=stored_id)
 
     async def renew(self, worker_id: str, row_ids: Collection[int], until: datetime) -> None:
         """Extend this worker's lease on rows still in hand (a slow chat's later rows)."""

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.errors import NotFoundError
 from config.vocabulary import Category, EventKind, OutboxKind, ReportSource, ReportStatus, Urgency
 from storage.files import private_dir, tighten
+from storage.ids import stored_id
 from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.transaction import transaction
@@ -82,23 +83,22 @@ class RadioCallRepository:
         async with transaction(self._sessions, "log the radio call") as session:
             session.add(report)
             await session.flush()
-            assert report.id is not None
+            report_id = stored_id(report)
             event = ReportEvent(
-                report_id=report.id,
+                report_id=report_id,
                 kind=EventKind.RADIO_CALL,
                 text=f"{speaker}: {words or NO_WORDS}",
                 created_at=heard_at,
             )
             session.add(event)
             await session.flush()
-            assert event.id is not None
             recording = None
             if audio is not None:
-                recording = recording_path(slug, event.id)
+                recording = recording_path(slug, stored_id(event))
                 await asyncio.to_thread(_move, audio, data_dir / recording)
             call = RadioCall(report, event, recording)
             for delivery in deliveries(call):
-                session.add(delivery.to_row(scheme_id, report.id))
+                session.add(delivery.to_row(scheme_id, report_id))
         return call
 
     async def attach(
@@ -116,22 +116,22 @@ class RadioCallRepository:
             target = await session.get(Report, report_id)
             if stand_in is None or target is None or target.scheme_id != stand_in.scheme_id:
                 raise NotFoundError(f"no report {report_id} in this scheme")
-            assert stand_in.id is not None
+            stand_in_id = stored_id(stand_in)
             if stand_in.status != ReportStatus.OPEN or stand_in.source != ReportSource.RADIO:
-                return stand_in.id, False
+                return stand_in_id, False
             event.report_id = report_id
             stand_in.status = ReportStatus.CLOSED
             stand_in.updated_at = utcnow()
             session.add(
                 ReportEvent(
-                    report_id=stand_in.id,
+                    report_id=stand_in_id,
                     member_id=member_id,
                     kind=EventKind.NOTE,
                     status=ATTACHED,
                     text=f"Radio call attached to report #{report_id}",
                 )
             )
-        return stand_in.id, True
+        return stand_in_id, True
 
     async def keep(self, event_id: int, *, member_id: int | None) -> Report:
         """The operator keeps the call as a report in its own right (a note says who)."""

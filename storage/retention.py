@@ -41,6 +41,7 @@ from sqlalchemy import Text, cast, delete, func, text
 from sqlmodel import col, or_, select
 
 from config.vocabulary import AuditOutcome, EventKind
+from storage.ids import stored_id
 from storage.models import AuditEntry, Photo, Report, ReportEvent, Scheme
 from storage.photos import PhotoStore
 from storage.radio import RECORDINGS, recording_path
@@ -256,7 +257,7 @@ async def purge_expired(
 
     With `data_dir`, the radio recordings kept under it go by the same rule.
     """
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     cutoff = now - timedelta(days=scheme.retention_days)
     total = PurgeCounts()
     while True:
@@ -266,7 +267,7 @@ async def purge_expired(
                 for report_id in (
                     await session.exec(
                         select(Report.id)
-                        .where(Report.scheme_id == scheme.id, col(Report.created_at) < cutoff)
+                        .where(Report.scheme_id == scheme_id, col(Report.created_at) < cutoff)
                         .order_by(col(Report.id))
                         .limit(BATCH)
                     )
@@ -298,7 +299,7 @@ async def purge_expired(
         actor_telegram_id=None,
         action="retention",
         outcome=AuditOutcome.ALLOWED,
-        scheme_id=scheme.id,
+        scheme_id=scheme_id,
         detail={
             "cutoff": cutoff.isoformat(),
             "reports": total.reports,

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config.errors import NotFoundError
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import AuditOutcome, MemberStatus, Role, RoleOrigin
+from storage.ids import stored_id
 from storage.models import AuditEntry, Member, Scheme, utcnow
 from storage.transaction import transaction
 
@@ -104,18 +105,18 @@ class SchemeRepository:
     async def _ensure_role(
         self, session: AsyncSession, scheme: Scheme, user_id: int, role: Role
     ) -> None:
-        assert scheme.id is not None
+        scheme_id = stored_id(scheme)
         member = (
             await session.exec(
                 select(Member).where(
-                    Member.scheme_id == scheme.id, Member.telegram_user_id == user_id
+                    Member.scheme_id == scheme_id, Member.telegram_user_id == user_id
                 )
             )
         ).one_or_none()
         if member is None:
             session.add(
                 Member(
-                    scheme_id=scheme.id,
+                    scheme_id=scheme_id,
                     telegram_user_id=user_id,
                     display_name=PLACEHOLDER_NAMES[role],
                     role=role,
@@ -143,11 +144,11 @@ class SchemeRepository:
         self, session: AsyncSession, scheme: Scheme, listed: set[int]
     ) -> list[Member]:
         """The file's coordinators and administrators it no longer names lose the role."""
-        assert scheme.id is not None
+        scheme_id = stored_id(scheme)
         gone = (
             await session.exec(
                 select(Member).where(
-                    Member.scheme_id == scheme.id,
+                    Member.scheme_id == scheme_id,
                     col(Member.role).in_(list(FILE_ROLES)),
                     Member.role_origin == RoleOrigin.FILE,
                     col(Member.telegram_user_id).not_in(listed or {0}),
@@ -163,7 +164,7 @@ class SchemeRepository:
             session.add(
                 AuditEntry(
                     actor_telegram_id=None,
-                    scheme_id=scheme.id,
+                    scheme_id=scheme_id,
                     actor_member_id=None,
                     action="role_withdrawn",
                     outcome=AuditOutcome.ALLOWED,

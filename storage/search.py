@@ -42,6 +42,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from config.errors import NotFoundError
 from config.vocabulary import AuditOutcome, Role
 from storage.audit import AuditLog
+from storage.ids import stored_id
 from storage.models import AuditEntry, Member, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.query import SearchQuery, matches, parse_query, spellings
 from storage.transaction import transaction
@@ -94,9 +95,8 @@ class SearchScope:
     @classmethod
     def of(cls, member: Member, scheme: Scheme) -> SearchScope:
         """Members see what they reported; operators, coordinators and police the scheme's."""
-        assert scheme.id is not None
         own_only = member.role == Role.MEMBER
-        return cls(scheme.id, scheme.timezone, member.id if own_only else None)
+        return cls(stored_id(scheme), scheme.timezone, member.id if own_only else None)
 
     def covers(self, report: Report) -> bool:
         if report.scheme_id != self.scheme_id:
@@ -207,8 +207,7 @@ class ReportSearch:
                 "shown": [hit.report.id for hit in hits],
             },
         )
-        assert entry.id is not None
-        return SearchPage(entry.id, query, page, hits, has_next)
+        return SearchPage(stored_id(entry), query, page, hits, has_next)
 
     async def page(
         self,
@@ -486,7 +485,7 @@ async def _hits(session: AsyncSession, ids: list[int]) -> list[Hit]:
         .where(col(Report.id).in_(ids))
     )
     found: dict[int, tuple[Report, Member | None]] = {
-        report.id or 0: (report, member) for report, member in rows.all()
+        stored_id(report): (report, member) for report, member in rows.all()
     }
     counts = await session.exec(
         select(Photo.report_id, func.count())

@@ -29,6 +29,7 @@ from config.vocabulary import (
     SuggestionReason,
     SuggestionState,
 )
+from storage.ids import stored_id
 from storage.models import Photo, Report, utcnow
 from storage.subject_models import (
     Notice,
@@ -133,7 +134,6 @@ class SubjectRepository:
             )
             session.add(subject)
             await session.flush()
-            assert subject.id is not None
             await self._attach(session, subject, report, SubjectLinkVia.CREATED, by_member_id)
         logger.info("subject %s made from report %s", subject.id, report_id)
         return subject
@@ -155,12 +155,12 @@ class SubjectRepository:
         by_member_id: int | None,
     ) -> bool:
         """Link the report and take its photos the subject lacks; False if linked already."""
-        assert subject.id is not None
-        assert report.id is not None
+        subject_id = stored_id(subject)
+        report_id = stored_id(report)
         linked = (
             await session.exec(
                 select(SubjectReport).where(
-                    SubjectReport.subject_id == subject.id, SubjectReport.report_id == report.id
+                    SubjectReport.subject_id == subject_id, SubjectReport.report_id == report_id
                 )
             )
         ).first()
@@ -168,8 +168,8 @@ class SubjectRepository:
             return False
         session.add(
             SubjectReport(
-                subject_id=subject.id,
-                report_id=report.id,
+                subject_id=subject_id,
+                report_id=report_id,
                 via=via,
                 linked_by_member_id=by_member_id,
             )
@@ -177,24 +177,24 @@ class SubjectRepository:
         have = set(
             (
                 await session.exec(
-                    select(SubjectPhoto.sha256).where(SubjectPhoto.subject_id == subject.id)
+                    select(SubjectPhoto.sha256).where(SubjectPhoto.subject_id == subject_id)
                 )
             ).all()
         )
         for photo in (
             await session.exec(
-                select(Photo).where(Photo.report_id == report.id).order_by(col(Photo.id))
+                select(Photo).where(Photo.report_id == report_id).order_by(col(Photo.id))
             )
         ).all():
             if photo.sha256 not in have:
                 have.add(photo.sha256)
-                session.add(_photo_of(subject.id, photo))
+                session.add(_photo_of(subject_id, photo))
         subject.last_seen_at = max(subject.last_seen_at, report.occurred_at)
         await session.exec(
             update(SubjectSuggestion)
             .where(
-                col(SubjectSuggestion.subject_id) == subject.id,
-                col(SubjectSuggestion.report_id) == report.id,
+                col(SubjectSuggestion.subject_id) == subject_id,
+                col(SubjectSuggestion.report_id) == report_id,
                 col(SubjectSuggestion.state) == SuggestionState.PENDING,
             )
             .values(
@@ -249,13 +249,11 @@ class SubjectRepository:
         async with transaction(self._sessions, "merge the subjects") as session:
             keep = await self._active(session, keep_id, scheme_id)
             gone = await self._active(session, gone_id, scheme_id)
-            assert keep.id is not None
-            assert gone.id is not None
             reports = (
                 await session.exec(
                     select(Report)
                     .join(SubjectReport, col(SubjectReport.report_id) == col(Report.id))
-                    .where(SubjectReport.subject_id == gone.id)
+                    .where(SubjectReport.subject_id == gone_id)
                 )
             ).all()
             for report in reports:
@@ -263,28 +261,28 @@ class SubjectRepository:
             have = set(
                 (
                     await session.exec(
-                        select(SubjectPhoto.sha256).where(SubjectPhoto.subject_id == keep.id)
+                        select(SubjectPhoto.sha256).where(SubjectPhoto.subject_id == keep_id)
                     )
                 ).all()
             )
             for photo in (
-                await session.exec(select(SubjectPhoto).where(SubjectPhoto.subject_id == gone.id))
+                await session.exec(select(SubjectPhoto).where(SubjectPhoto.subject_id == gone_id))
             ).all():
                 if photo.sha256 in have:
                     await session.delete(photo)
                 else:
                     have.add(photo.sha256)
-                    photo.subject_id = keep.id
+                    photo.subject_id = keep_id
             await session.exec(
                 update(SubjectIntel)
-                .where(col(SubjectIntel.subject_id) == gone.id)
-                .values(subject_id=keep.id)
+                .where(col(SubjectIntel.subject_id) == gone_id)
+                .values(subject_id=keep_id)
             )
             await session.exec(
-                update(Notice).where(col(Notice.subject_id) == gone.id).values(subject_id=keep.id)
+                update(Notice).where(col(Notice.subject_id) == gone_id).values(subject_id=keep_id)
             )
             await session.exec(
-                delete(SubjectSuggestion).where(col(SubjectSuggestion.subject_id) == gone.id)
+                delete(SubjectSuggestion).where(col(SubjectSuggestion.subject_id) == gone_id)
             )
             if gone.kind is SubjectKind.KNOWN and keep.kind is SubjectKind.ID_SOUGHT:
                 keep.kind = SubjectKind.KNOWN
@@ -302,7 +300,7 @@ class SubjectRepository:
                 keep.description = "; ".join(d for d in (keep.description, gone.description) if d)
             keep.last_seen_at = max(keep.last_seen_at, gone.last_seen_at)
             gone.status = SubjectStatus.MERGED
-            gone.merged_into_id = keep.id
+            gone.merged_into_id = keep_id
         return keep
 
     async def identify(
@@ -513,7 +511,7 @@ class SubjectRepository:
         by_subject: dict[int, list[SubjectPhoto]] = {}
         for photo in photos:
             by_subject.setdefault(photo.subject_id, []).append(photo)
-        return [(s, by_subject.get(s.id or 0, [])) for s in subjects]
+        return [(s, by_subject.get(stored_id(s), [])) for s in subjects]
 
     async def unscanned(self, limit: int) -> list[Report]:
         """Reports not yet matched against their scheme's subjects, or changed since, oldest

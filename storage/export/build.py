@@ -25,6 +25,7 @@ from storage.export.pdf_file import prepare_thumbnails, write_pdf
 from storage.export.period import ExportPeriod
 from storage.export.records import ExportData, ExportedBy, load_export_data
 from storage.export.xlsx_file import write_xlsx
+from storage.ids import stored_id
 from storage.models import Scheme, utcnow
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -105,7 +106,7 @@ async def build_export(
 
     `via` says how it was asked for ("telegram", "weekly job", "command line").
     """
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     data = await load_export_data(
         store,
         scheme,
@@ -121,7 +122,7 @@ async def build_export(
         actor_member_id=exported_by.member_id,
         action="export",
         outcome=AuditOutcome.ALLOWED,
-        scheme_id=scheme.id,
+        scheme_id=scheme_id,
         detail={
             "via": via,
             "from": period.first.isoformat(),
@@ -146,7 +147,7 @@ async def build_export(
         ", witness contact" if witness_contact else "",
     )
     return ExportResult(
-        scheme_id=scheme.id,
+        scheme_id=scheme_id,
         scheme_slug=scheme.slug,
         scheme_name=scheme.name,
         period=period,

@@ -27,6 +27,7 @@ from config.vocabulary import (
 )
 from storage.export.period import ExportPeriod, utc
 from storage.grading import Grading, effective_grading, is_cctv_confirmed
+from storage.ids import stored_id
 from storage.models import (
     DESCRIPTOR_COLUMNS,
     PERSON_COLUMNS,
@@ -284,10 +285,9 @@ async def load_export_data(
     now: datetime,
 ) -> ExportData:
     """Every report of `scheme` logged in `period`, with photos, events and grading."""
-    assert scheme.id is not None
     tz = period.tz
     in_period = (
-        col(Report.scheme_id) == scheme.id,
+        col(Report.scheme_id) == stored_id(scheme),
         col(Report.created_at) >= utc(period.start),
         col(Report.created_at) < utc(period.end),
     )
@@ -335,7 +335,7 @@ async def load_export_data(
             )
         ).all()
     members: dict[int, tuple[Member, str]] = {
-        member.id: (member, slug) for member, slug in member_rows if member.id is not None
+        stored_id(member): (member, slug) for member, slug in member_rows
     }
     roles: dict[int, Role] = {member_id: row.role for member_id, (row, _) in members.items()}
     photos_of: dict[int, list[ExportPhoto]] = defaultdict(list)
@@ -363,16 +363,16 @@ async def load_export_data(
     shaped: list[ExportReport] = []
     counts: dict[str, int] = {category.value: 0 for category in Category}
     for report in reports:
-        assert report.id is not None
+        report_id = stored_id(report)
         member = members.get(report.member_id) if report.member_id is not None else None
-        own_events = events_of.get(report.id, [])
+        own_events = events_of.get(report_id, [])
         counts[report.category.value] += 1
         # Withdrawn ("Wrong person"): kept for the record, marked and graded E, without
         # anything that describes the person wrongly pointed out (text, photos, updates).
         withdrawn = report.status == ReportStatus.WITHDRAWN
         shaped.append(
             ExportReport(
-                id=report.id,
+                id=report_id,
                 logged_at=report.created_at.astimezone(tz),
                 occurred_at=report.occurred_at.astimezone(tz),
                 category=report.category,
@@ -397,10 +397,10 @@ async def load_export_data(
                 grading=effective_grading(
                     report, cctv_confirmed=is_cctv_confirmed(own_events, roles)
                 ),
-                photos=() if withdrawn else tuple(photos_of.get(report.id, ())),
+                photos=() if withdrawn else tuple(photos_of.get(report_id, ())),
                 events=tuple(
                     ExportEvent(
-                        report_id=report.id,
+                        report_id=report_id,
                         at=event.created_at.astimezone(tz),
                         kind=event.kind,
                         status=event.status,
@@ -434,7 +434,7 @@ async def _load_subjects(
 ) -> tuple[tuple[ExportSubject, ...], tuple[ExportNotice, ...]]:
     """The scheme's galleries as they stand, and every other subject an exported report
     is linked to, with their notices."""
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     async with transaction(store.sessions, "read the subjects for the export") as session:
         linked_ids = select(SubjectReport.subject_id).where(
             col(SubjectReport.report_id).in_(report_ids)
@@ -444,7 +444,7 @@ async def _load_subjects(
                 await session.exec(
                     select(Subject)
                     .where(
-                        Subject.scheme_id == scheme.id,
+                        Subject.scheme_id == scheme_id,
                         or_(
                             col(Subject.status) == SubjectStatus.ACTIVE,
                             col(Subject.id).in_(linked_ids),
@@ -454,7 +454,7 @@ async def _load_subjects(
                 )
             ).all()
         )
-        ids = [s.id for s in subjects if s.id is not None]
+        ids = [stored_id(s) for s in subjects]
         links = (
             await session.exec(
                 select(SubjectReport.subject_id, SubjectReport.report_id)
@@ -477,12 +477,12 @@ async def _load_subjects(
             )
         ).all()
         shops = (
-            await session.exec(select(Member.shop_name).where(Member.scheme_id == scheme.id))
+            await session.exec(select(Member.shop_name).where(Member.scheme_id == scheme_id))
         ).all()
         premises = (
             await session.exec(
                 select(Report.premises_shop).where(
-                    Report.scheme_id == scheme.id, col(Report.premises_shop).is_not(None)
+                    Report.scheme_id == scheme_id, col(Report.premises_shop).is_not(None)
                 )
             )
         ).all()
@@ -517,10 +517,11 @@ async def _load_subjects(
     def local(moment: datetime | None) -> datetime | None:
         return moment.astimezone(tz) if moment is not None else None
 
-    shaped = tuple(
-        ExportSubject(
-            id=s.id,
-            reference=f"{prefix}-S{s.id:04d}",
+    def shape_subject(s: Subject) -> ExportSubject:
+        subject_id = stored_id(s)
+        return ExportSubject(
+            id=subject_id,
+            reference=f"{prefix}-S{subject_id:04d}",
             kind=s.kind.value,
             status=s.status.value,
             name=s.name,
@@ -533,17 +534,18 @@ async def _load_subjects(
             last_seen_at=s.last_seen_at.astimezone(tz),
             left_galleries_at=local(s.expired_at),
             merged_into=s.merged_into_id,
-            report_ids=tuple(reports_of.get(s.id, ())),
-            photos=tuple(photos_of.get(s.id, ())),
-            excluded_until=excluded.get(s.id),
+            report_ids=tuple(reports_of.get(subject_id, ())),
+            photos=tuple(photos_of.get(subject_id, ())),
+            excluded_until=excluded.get(subject_id),
         )
-        for s in subjects
-        if s.id is not None
-    )
-    shaped_notices = tuple(
-        ExportNotice(
-            id=n.id,
-            reference=f"{prefix}-N{n.id:04d}",
+
+    shaped = tuple(shape_subject(s) for s in subjects)
+
+    def shape_notice(n: Notice) -> ExportNotice:
+        notice_id = stored_id(n)
+        return ExportNotice(
+            id=notice_id,
+            reference=f"{prefix}-N{notice_id:04d}",
             subject_id=n.subject_id,
             subject_reference=f"{prefix}-S{n.subject_id:04d}",
             stage=n.stage.value,
@@ -563,7 +565,6 @@ async def _load_subjects(
             appeal_decided_on=n.appeal_decided_on,
             appeal_decision_ref=n.appeal_decision_ref,
         )
-        for n in notices
-        if n.id is not None
-    )
+
+    shaped_notices = tuple(shape_notice(n) for n in notices)
     return shaped, shaped_notices
