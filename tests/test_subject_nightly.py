@@ -76,8 +76,8 @@ class TestNightly:
 
         review = (
             f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) is due for review on "
-            "2 June 2027. If no incident has been linked to them since it began, the board may "
-            "end it early."
+            "2 June 2027. No incident has been linked to them since it began: the board may end "
+            "it early."
         )
         assert await reminders_to(norwich, NORWICH_COORDINATOR) == [review]
         assert await reminders_to(norwich, second.telegram_id) == [review]
@@ -105,6 +105,28 @@ class TestNightly:
         assert audits == [
             {"review_notice_ids": [nid], "end_notice_ids": [], "messages": 2},
             {"review_notice_ids": [], "end_notice_ids": [nid], "messages": 2},
+        ]
+
+    async def test_the_review_reminder_names_the_incidents_since_the_notice_began(
+        self, norwich: Norwich, schemes_file: SchemesFile
+    ) -> None:
+        """Free of incidents is the ground for an early end: the reminder says whether it is,
+        counting a linked report by when it happened, not by when it was linked."""
+        sid, nid, _ = await excluded(norwich, 12, "Dean Smith")
+        issued = (await norwich.store.subjects.notice(nid)).issued_at
+        before = await norwich.report(occurred_at=issued - timedelta(days=3))
+        after = await norwich.report(occurred_at=issued + timedelta(days=40))
+        for report in (before, after):
+            await norwich.service.link(norwich.coordinator, sid, report.id or 0)
+
+        await run_nightly(
+            norwich.store, norwich.photos, schemes_file, datetime(2027, 5, 20, 3, tzinfo=UTC)
+        )
+
+        assert await reminders_to(norwich, NORWICH_COORDINATOR) == [
+            f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) is due for review on "
+            f"2 June 2027. 1 incident linked to them since it began (report #{after.id}): not "
+            "free of incidents, so it runs to its end unless the board decides otherwise."
         ]
 
     async def test_an_overturned_notice_is_not_reminded_and_a_missed_review_is_reminded_late(

@@ -361,9 +361,10 @@ async def test_a_subjects_life_from_the_first_photo_to_the_last_file(polling_tow
     await alice.next_reply(town.bot)
     second = (await copies(town, NORWICH, 2))[NORWICH_CONTROL_ROOM]
     assert "EXCLUDED" not in second.body, "a suggestion, never a decision"
+    seen_again = int(second.body.split("Report #", 1)[1].split()[0])
     await the_watch_runs(town)
     asked = await a_suggestion(town, carol)
-    assert asked.body.startswith(f"Possibly Subject #{subject_id}: report #")
+    assert asked.body.startswith(f"Possibly Subject #{subject_id}: report #{seen_again} ")
     assert asked.button_texts == ["Link", "Not them"]
     await the_watch_runs(town)
     assert len(suggestions_to(town, carol)) == 1, "each report is put to her once"
@@ -383,8 +384,9 @@ async def test_a_subjects_life_from_the_first_photo_to_the_last_file(polling_tow
     reminder = await a_bot_message(town, carol, f"Notice {reference} on Dean Smith")
     assert reminder.body == (
         f"Notice {reference} on Dean Smith (Subject #{subject_id}) is due for review on "
-        f"{day(notice.review_on)}. If no incident has been linked to them since it began, the "
-        "board may end it early."
+        f"{day(notice.review_on)}. 1 incident linked to them since it began (report "
+        f"#{seen_again}): not free of incidents, so it runs to its end unless the board "
+        "decides otherwise."
     )
     assert reminder.protect_content
     await night_of(town, review_night + timedelta(days=1))

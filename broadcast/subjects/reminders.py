@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from broadcast.subjects.galleries import ExpiryCounts, expire_galleries
@@ -81,7 +81,10 @@ async def remind_coordinators(
         reference = texts.notice_reference(scheme_prefix(scheme.slug), notice.id)
         name = subject.name or f"Subject #{subject.id}"
         if review_due:
-            text = texts.reminder_review(reference, name, notice.subject_id, notice.review_on)
+            since = await _incidents_since(store, notice, ZoneInfo(scheme.timezone))
+            text = texts.reminder_review(
+                reference, name, notice.subject_id, notice.review_on, since
+            )
             messages += await _queue(
                 store, scheme.id, coordinators, notice, what="review", text=text
             )
@@ -108,6 +111,17 @@ async def remind_coordinators(
             },
         )
     return counts
+
+
+async def _incidents_since(store: Store, notice: Notice, zone: ZoneInfo) -> list[int]:
+    """The subject's linked reports that happened once the notice ran: what decides whether
+    it was free of incidents. The reports it was issued on happened before."""
+    began = max(notice.issued_at, datetime.combine(notice.starts_on, time(0), zone))
+    return sorted(
+        report.id
+        for report in await store.subjects.reports(notice.subject_id)
+        if report.id is not None and report.occurred_at >= began
+    )
 
 
 async def _queue(

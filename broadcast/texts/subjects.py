@@ -97,11 +97,23 @@ def letter_incident(when: date, category: str, place: str | None) -> str:
 # --- reminders to coordinators ------------------------------------------------------------
 
 
-def reminder_review(reference: str, name: str, subject_id: int, review: date) -> str:
+def reminder_review(
+    reference: str, name: str, subject_id: int, review: date, since: Sequence[int]
+) -> str:
+    """`since`: the reports linked to the subject that happened after the notice began."""
+    due = (
+        f"Notice {reference} on {name} (Subject #{subject_id}) is due for review on {day(review)}."
+    )
+    if not since:
+        return (
+            f"{due} No incident has been linked to them since it began: the board may end it "
+            "early."
+        )
+    reports = ", ".join(f"#{n}" for n in since)
+    incidents = "1 incident" if len(since) == 1 else f"{len(since)} incidents"
     return (
-        f"Notice {reference} on {name} (Subject #{subject_id}) is due for review on "
-        f"{day(review)}. If no incident has been linked to them since it began, the board "
-        "may end it early."
+        f"{due} {incidents} linked to them since it began (report {reports}): not free of "
+        "incidents, so it runs to its end unless the board decides otherwise."
     )
 
 
