@@ -106,6 +106,19 @@ COMMANDS: tuple[Command, ...] = (
         "noticeletter", "A notice's letter", "7 – notice 7's letter again, as a PDF", MANAGERS
     ),
     Command(
+        "appeal",
+        "Record an appeal against a notice",
+        "7 received 03/12/2026 I was at work that day – the person's appeal against notice 7",
+        MANAGERS,
+    ),
+    Command(
+        "decide",
+        "Record the board's decision on an appeal",
+        "7 varied ref BD-2027-02 until 02/06/2027 – upheld, varied (with the new end) or "
+        "overturned (the notice ends)",
+        MANAGERS,
+    ),
+    Command(
         "sar",
         "A subject access request",
         "12 – everything held about Subject #12 and who saw it, as one zip, with the deadline "

@@ -119,6 +119,8 @@ WRONG_CHAT_ANSWERED = (
     "notice",
     "served",
     "noticeletter",
+    "appeal",
+    "decide",
 )
 """Private commands with no answer of their own in a group (the rest have one)."""
 

@@ -34,6 +34,7 @@ from broadcast.subjects.service import (
     SUGGESTED,
     VIEWERS,
     Actor,
+    local_today,
 )
 from broadcast.subjects.watch import KNOW, LINK, NOT_THEM
 from broadcast.texts import refusals
@@ -45,10 +46,12 @@ from config.errors import (
     Refusal,
     ReportClosedError,
 )
-from config.vocabulary import NoticeStage, SubjectStatus, SuggestionState
+from config.vocabulary import AppealOutcome, NoticeStage, SubjectStatus, SuggestionState
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.roles import refuse, requires
 from storage.places import scheme_prefix
+from storage.query import calendar_day
+from storage.subject_models import Notice
 
 logger = logging.getLogger(__name__)
 
@@ -417,6 +420,14 @@ def _number(word: str) -> int | None:
     return int(word) if word.isascii() and word.isdigit() and len(word) <= 12 else None
 
 
+def _day(word: str) -> date | InvalidInputError:
+    """A day as /search and /export take one, 03/12/2026 or 2026-12-03."""
+    try:
+        return calendar_day(word)
+    except ValueError:
+        return InvalidInputError("notice_date_invalid", word[:40])
+
+
 def _identification(text: str) -> tuple[int, str, tuple[str, ...], str] | None:
     """`12 Dean Smith aka Deano, Dino | basis`: subject, name, aliases, basis."""
     head, _, basis = text.partition("|")
@@ -480,10 +491,10 @@ def _notice_terms(text: str) -> tuple[int, NoticeTerms] | InvalidInputError | No
     dates: dict[str, date | None] = {}
     for key in ("from", "until", "review"):
         raw = fields.get(key)
-        try:
-            dates[key] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            return InvalidInputError("notice_date_invalid", raw[:40] if raw else "")
+        found = _day(raw) if raw else None
+        if isinstance(found, InvalidInputError):
+            return found
+        dates[key] = found
     return subject_id, NoticeTerms(
         stage=stage,
         decided_by=fields.get("by", ""),
@@ -586,10 +597,9 @@ async def served_command(
     if notice_id is None or len(words) < 2:
         await message.reply_text(subject_texts.SERVED_USAGE)
         return
-    try:
-        served_on = date.fromisoformat(words[1])
-    except ValueError:
-        await message.reply_text(subject_texts.refused("notice_date_invalid", words[1][:40]))
+    served_on = _day(words[1])
+    if isinstance(served_on, InvalidInputError):
+        await message.reply_text(subject_texts.refused(served_on.reason, served_on.value))
         return
     how = words[2] if len(words) == 3 else ""
     try:
@@ -605,6 +615,103 @@ async def served_command(
     reference = subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice_id)
     await message.reply_text(
         subject_texts.notice_served(reference, served_on, notice.served_how or how)
+    )
+
+
+_APPEAL = re.compile(r"#?([0-9]{1,12})\s+(?:received\s+)?(\S+)(?:\s+(.*))?", re.I | re.S)
+_DECISION = re.compile(
+    r"#?([0-9]{1,12})\s+(\S+)(?:\s+ref\s+(.+?))?(?:\s+until\s+(\S+))?", re.I | re.S
+)
+
+
+def _reference(membership: Membership, notice: Notice) -> str:
+    return subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice.id or 0)
+
+
+@requires(*DECIDERS, action="notice.appeal")
+async def appeal_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/appeal 7 received 03/12/2026 I was at work that day`: the person's appeal against
+    notice 7, as the scheme received it; the notice stands until the board decides."""
+    message = update.effective_message
+    assert message is not None
+    found = _APPEAL.fullmatch(_after_command(message).strip())
+    if found is None:
+        await message.reply_text(subject_texts.APPEAL_USAGE)
+        return
+    notice_id, grounds = int(found.group(1)), (found.group(3) or "").strip()
+    received_on = _day(found.group(2))
+    if isinstance(received_on, InvalidInputError):
+        await message.reply_text(subject_texts.refused(received_on.reason, received_on.value))
+        return
+    if not grounds:
+        await message.reply_text(subject_texts.APPEAL_GROUNDS_MISSING)
+        return
+    try:
+        notice = await context.services.subjects.record_appeal(
+            Actor(membership.member), notice_id, received_on=received_on, text=grounds
+        )
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
+        return
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return
+    await message.reply_text(
+        subject_texts.appeal_recorded(
+            _reference(membership, notice), notice, local_today(membership.scheme)
+        )
+    )
+
+
+@requires(*DECIDERS, action="notice.appeal_decided")
+async def decide_command(
+    update: Update, context: ShopWatchContext, membership: Membership
+) -> None:
+    """`/decide 7 varied ref BD-2027-02 until 02/06/2027`: the board's decision on the appeal
+    against notice 7, decided today; overturned ends it, and the control room's cards of
+    its subject's reports stop saying EXCLUDED."""
+    message = update.effective_message
+    assert message is not None
+    found = _DECISION.fullmatch(_after_command(message).strip())
+    if found is None:
+        await message.reply_text(subject_texts.DECIDE_USAGE)
+        return
+    notice_id, ref, until = int(found.group(1)), found.group(3) or "", found.group(4)
+    try:
+        outcome = AppealOutcome(found.group(2).lower())
+    except ValueError:
+        await message.reply_text(subject_texts.refused("appeal_outcome_invalid", found.group(2)))
+        return
+    new_end = _day(until) if until else None
+    if isinstance(new_end, InvalidInputError):
+        await message.reply_text(subject_texts.refused(new_end.reason, new_end.value))
+        return
+    if new_end is not None and outcome is not AppealOutcome.VARIED:
+        await message.reply_text(subject_texts.refused("until_only_when_varied", outcome.value))
+        return
+    services = context.services
+    try:
+        notice = await services.subjects.decide_appeal(
+            Actor(membership.member),
+            notice_id,
+            outcome=outcome,
+            decided_on=local_today(membership.scheme),
+            decision_ref=ref,
+            new_end=new_end,
+        )
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
+        return
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        return
+    services.outbox.wake()
+    await message.reply_text(
+        subject_texts.appeal_decided(
+            _reference(membership, notice), notice, local_today(membership.scheme)
+        )
     )
 
 
@@ -637,6 +744,8 @@ def subject_handlers() -> list[BaseHandler[Update, ShopWatchContext, object]]:
         CommandHandler("notice", notice_command, filters=private),
         CommandHandler("noticeletter", letter_command, filters=private),
         CommandHandler("served", served_command, filters=private),
+        CommandHandler("appeal", appeal_command, filters=private),
+        CommandHandler("decide", decide_command, filters=private),
         CallbackQueryHandler(
             new_subject_pressed, pattern=f"^{render.SUBJECT_PREFIX}:{render.NEW_SUBJECT}:"
         ),

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from config.vocabulary import NoticeStage
+from config.vocabulary import AppealOutcome, NoticeStage
 
 if TYPE_CHECKING:
     from broadcast.subjects.access import SubjectAccess
     from broadcast.subjects.digest import Digest
+    from storage.subject_models import Notice
 
 
 def day(value: date) -> str:
@@ -648,8 +649,22 @@ LETTER_USAGE = (
     "The letter of a notice again, as a PDF: /noticeletter <notice>, e.g. /noticeletter 7"
 )
 SERVED_USAGE = (
-    "Record how a notice was served: /served <notice> <YYYY-MM-DD> <how>, e.g.\n"
-    "/served 7 2026-12-03 by hand at Norwich police station, PCSO Hale"
+    "Record how a notice was served: /served <notice> <DD/MM/YYYY> <how>, e.g.\n"
+    "/served 7 03/12/2026 by hand at Norwich police station, PCSO Hale"
+)
+APPEAL_USAGE = (
+    "Record an appeal against a notice, as it was received: /appeal <notice> received "
+    "<DD/MM/YYYY> <the person's grounds>, e.g.\n"
+    "/appeal 7 received 03/12/2026 I was at work that day; my manager can confirm it"
+)
+APPEAL_GROUNDS_MISSING = (
+    "Give the person's grounds after the date (their words, or a summary of their letter): "
+    "nothing was recorded."
+)
+DECIDE_USAGE = (
+    "Record the board's decision on an appeal: /decide <notice> upheld|varied|overturned "
+    "ref <board decision> (and, when varied, until <DD/MM/YYYY>, the new end), e.g.\n"
+    "/decide 7 varied ref BD-2027-02 until 02/06/2027"
 )
 PROBLEMS.update(
     {
@@ -673,7 +688,11 @@ PROBLEMS.update(
         "notice_field_unknown": (
             "{value!s} is not a part of a notice: use by, ref, from, until, review or conditions"
         ),
-        "notice_date_invalid": "{value} is not a date: write it YYYY-MM-DD",
+        "notice_date_invalid": "{value} is not a date: write it DD/MM/YYYY or YYYY-MM-DD",
+        "appeal_outcome_invalid": "{value} is not a decision: upheld, varied or overturned",
+        "until_only_when_varied": (
+            "only a varied notice takes a new end: leave out until, or decide varied"
+        ),
         "notice_stage_invalid": "{value} is not a stage: warning or exclusion",
     }
 )
@@ -707,3 +726,49 @@ def notice_served(reference: str, served_on: date, how: str) -> str:
         f"{reference}: served on {day(served_on)}, {how}. /noticeletter gives the letter as "
         "served."
     )
+
+
+def notice_stands(reference: str, notice: Notice, today: date) -> str:
+    """What a notice now is, after an appeal's step: in force until when, or ended."""
+    title = f"{LETTER_TITLES[notice.stage]} {reference}"
+    if notice.appeal_outcome is AppealOutcome.OVERTURNED:
+        return f"{title} has ended: it was overturned on appeal, and no letter is served on it."
+    if notice.withdrawn_at is not None:
+        return f"{title} has ended: it was withdrawn."
+    if notice.ends_on < today:
+        return f"{title} ended on {day(notice.ends_on)}."
+    start = f" from {day(notice.starts_on)}" if notice.starts_on > today else ""
+    return (
+        f"{title} is in force{start} until the end of {day(notice.ends_on)}, review on "
+        f"{day(notice.review_on)}."
+    )
+
+
+def appeal_recorded(reference: str, notice: Notice, today: date) -> str:
+    received = notice.appeal_received_on
+    when = f" received on {day(received)}" if received else ""
+    return (
+        f"The appeal{when} is recorded. {notice_stands(reference, notice, today)} It stands "
+        f"so until the board decides: then /decide {notice.id} upheld, varied or overturned "
+        "ref <its decision>."
+    )
+
+
+_DECIDED = {
+    AppealOutcome.UPHELD: "upheld the notice",
+    AppealOutcome.VARIED: "varied the notice",
+    AppealOutcome.OVERTURNED: "overturned the notice",
+}
+
+
+def appeal_decided(reference: str, notice: Notice, today: date) -> str:
+    outcome = notice.appeal_outcome or AppealOutcome.UPHELD
+    said = (
+        f"The board {_DECIDED[outcome]} ({notice.appeal_decision_ref}). "
+        f"{notice_stands(reference, notice, today)}"
+    )
+    if outcome is AppealOutcome.OVERTURNED:
+        if notice.stage is NoticeStage.EXCLUSION:
+            said += " The control room's cards no longer show the person as EXCLUDED."
+        return said
+    return f"{said} /noticeletter {notice.id} gives its letter as it now stands."
