@@ -23,6 +23,7 @@ from broadcast.texts import chats as chat_texts
 from config.errors import AccessDeniedError, Refusal
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import CONTROL_ROOM, AuditOutcome, MemberStatus, Role
+from storage.ids import stored_id
 from storage.models import BotRights, Member, Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import (
@@ -136,13 +137,12 @@ def unban(chat_id: int, user_id: int, *, key: str) -> Delivery:
 
 def join_link(member: Member, scheme: Scheme, hours: int, *, key: str) -> Delivery:
     """The member's personal links (one per chat their role belongs in), in their chat."""
-    assert member.id is not None
     chats = tuple(
         JoinChat(chat_id=chat, label=chat_label(scheme, chat))
         for chat in chats_for(scheme, member.role)
     )
     payload = JoinLinkPayload(
-        member_id=member.id,
+        member_id=stored_id(member),
         scheme=scheme.name,
         timezone=scheme.timezone,
         chats=chats,
@@ -250,9 +250,8 @@ class ChatGuard:
         return await self._queue(scheme, out)
 
     async def _queue(self, scheme: Scheme, deliveries: Sequence[Delivery]) -> int:
-        assert scheme.id is not None
         for delivery in deliveries:
-            await self.store.outbox.enqueue(scheme.id, delivery)
+            await self.store.outbox.enqueue(stored_id(scheme), delivery)
         return len(deliveries)
 
     # --- people at the door, and people already inside ------------------------------------------
@@ -267,8 +266,8 @@ class ChatGuard:
         """
         if not self.guards(scheme):
             return None
-        assert scheme.id is not None
-        member = await self.store.members.get(scheme.id, person.user_id)
+        scheme_id = stored_id(scheme)
+        member = await self.store.members.get(scheme_id, person.user_id)
         link = await self.store.chats.find_link(invite_link) if invite_link else None
         reason: str | None = None
         if link is not None and (member is None or link.member_id != member.id):
@@ -298,7 +297,7 @@ class ChatGuard:
             person.user_id,
             "chat_join",
             AuditOutcome.ALLOWED if approve else AuditOutcome.REFUSED,
-            scheme_id=scheme.id,
+            scheme_id=scheme_id,
             actor_member_id=member.id if member else None,
             detail={
                 "chat_id": chat_id,
@@ -324,8 +323,7 @@ class ChatGuard:
 
     async def tell_coordinators(self, scheme: Scheme, text: str, *, key: str) -> int:
         """A notice to every active coordinator of the scheme, once per `key`."""
-        assert scheme.id is not None
-        return await tell_coordinators(self.store, scheme.id, text, key=key)
+        return await tell_coordinators(self.store, stored_id(scheme), text, key=key)
 
     async def rights_checked(self, scheme: Scheme, rights: BotRights) -> list[str]:
         """Record what the bot may do in one of the scheme's chats; returns what it lacks.
@@ -363,11 +361,11 @@ class ChatGuard:
         delivered twice removes once; the coordinators hear of a person once within
         `STRANGER_NOTICE_WINDOW` however often they are seen.
         """
-        assert scheme.id is not None
+        scheme_id = stored_id(scheme)
         guarded = self.guards(scheme)
         found = 0
         for person in people:
-            member = await self.store.members.get(scheme.id, person.user_id)
+            member = await self.store.members.get(scheme_id, person.user_id)
             if member is not None and member.status == MemberStatus.ACTIVE:
                 continue
             found += 1
@@ -383,7 +381,7 @@ class ChatGuard:
                 person.user_id,
                 "group_join",
                 AuditOutcome.REFUSED,
-                scheme_id=scheme.id,
+                scheme_id=scheme_id,
                 detail={
                     "chat_id": chat_id,
                     "reason": "not an active member",

@@ -22,6 +22,7 @@ from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
 from config.schemes import SchemeConfig
 from config.vocabulary import MemberStatus, Role
+from storage.ids import stored_id
 from storage.models import Member, Report
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
@@ -44,7 +45,7 @@ async def raise_unheard(alerts: AlertService, now: datetime) -> list[int]:
     due = await alerts.store.reports.unanswered(now - TOO_LATE, now - shortest)
     raised: list[int] = []
     for report in due:
-        assert report.id is not None
+        report_id = stored_id(report)
         scheme = await alerts.store.schemes.get(report.scheme_id)
         config = alerts.schemes.scheme(scheme.slug)
         after = timedelta(minutes=config.escalate_after_minutes)
@@ -67,8 +68,8 @@ async def raise_unheard(alerts: AlertService, now: datetime) -> list[int]:
         ) -> list[Delivery]:
             return _messages(now_report, config, coordinators, reporter)
 
-        if await alerts.raise_unheard(report.id, after, told, now):
-            raised.append(report.id)
+        if await alerts.raise_unheard(report_id, after, told, now):
+            raised.append(report_id)
     return raised
 
 
@@ -82,9 +83,9 @@ async def _reporter(alerts: AlertService, report: Report) -> Member | None:
 def _messages(
     report: Report, config: SchemeConfig, coordinators: list[Member], reporter: Member | None
 ) -> list[Delivery]:
-    assert report.id is not None
+    report_id = stored_id(report)
     text = control_room_texts.raised_again(
-        report.id,
+        report_id,
         alert_texts.category_name(report.category),
         members_place(report),
         formats.time_of_day(report.created_at, config.timezone),
@@ -95,7 +96,7 @@ def _messages(
         out.append(
             Delivery(
                 reporter.telegram_user_id,
-                MessagePayload(text=control_room_texts.reporter_not_yet_heard(report.id)),
+                MessagePayload(text=control_room_texts.reporter_not_yet_heard(report_id)),
             )
         )
     return out

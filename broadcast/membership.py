@@ -25,6 +25,7 @@ from broadcast.texts import membership as membership_texts
 from config.errors import AccessDeniedError, DuplicateError, NotFoundError, Refusal, ShopWatchError
 from config.schemes import SchemesFile
 from config.vocabulary import MANAGERS, AuditOutcome, MemberStatus, OutboxKind, Role, RoleOrigin
+from storage.ids import stored_id
 from storage.members import Applicant
 from storage.models import Invite, Member, Scheme
 from storage.outbox import Delivery
@@ -223,14 +224,14 @@ class MembershipDesk:
         self, scheme: Scheme, role: Role, by: int, now: datetime
     ) -> tuple[str, Invite]:
         """A fresh one-time code; only its hash is stored, so it is shown once, here."""
-        assert scheme.id is not None
+        scheme_id = stored_id(scheme)
         code = secrets.token_urlsafe(INVITE_CODE_BYTES)
-        invite = await self.store.invites.create(scheme.id, code, role, by, now + INVITE_LIFETIME)
+        invite = await self.store.invites.create(scheme_id, code, role, by, now + INVITE_LIFETIME)
         await self.store.audit.record(
             by,
             "invite",
             AuditOutcome.ALLOWED,
-            scheme_id=scheme.id,
+            scheme_id=scheme_id,
             detail={"invite_id": invite.id, "role": str(role)},
         )
         return code, invite
@@ -302,19 +303,18 @@ class MembershipDesk:
         return [m for m in active if m.role == Role.COORDINATOR]
 
     async def _send_cards(self, member: Member, scheme: Scheme) -> None:
-        assert member.id is not None
-        assert scheme.id is not None
+        scheme_id = stored_id(scheme)
         buttons: Buttons = [
             [
-                [RULES[d].label, self.signer.sign(DECIDE, d, member.id, FROM_CARD)]
+                [RULES[d].label, self.signer.sign(DECIDE, d, stored_id(member), FROM_CARD)]
                 for d in (Decision.APPROVE, Decision.REJECT)
             ]
         ]
         text = self.card_text(member, scheme)
         prefix = card_prefix(member)
-        for coordinator in await self._coordinators(scheme.id):
+        for coordinator in await self._coordinators(scheme_id):
             await self.store.outbox.enqueue(
-                scheme.id,
+                scheme_id,
                 Delivery(
                     chat_id=coordinator.telegram_user_id,
                     payload=MessagePayload(text=text, buttons=as_buttons(buttons)),
@@ -351,11 +351,11 @@ class MembershipDesk:
 
         Audited with no Telegram id, naming `who` (the system user and host) instead.
         """
-        assert scheme.id is not None
-        target = await self.store.members.get(scheme.id, telegram_user_id)
+        scheme_id = stored_id(scheme)
+        target = await self.store.members.get(scheme_id, telegram_user_id)
         if target is None:
             detail = {"telegram_id": telegram_user_id, "by": who}
-            await self._refused(scheme.id, decision, detail, Refusal.NOT_MEMBER)
+            await self._refused(scheme_id, decision, detail, Refusal.NOT_MEMBER)
             raise NotFoundError(f"{telegram_user_id} is not a member of {scheme.slug}")
         system = SYSTEM.model_copy(update={"display_name": who})
         try:
@@ -367,11 +367,11 @@ class MembershipDesk:
                 "right": missing.right,
                 "by": who,
             }
-            await self._refused(scheme.id, decision, detail, missing.reason)
+            await self._refused(scheme_id, decision, detail, missing.reason)
             raise
         except AccessDeniedError as denied:
             detail = {"member_id": target.id, "by": who}
-            await self._refused(scheme.id, decision, detail, denied.reason)
+            await self._refused(scheme_id, decision, detail, denied.reason)
             raise
 
     async def _refused(
@@ -389,8 +389,7 @@ class MembershipDesk:
     async def _decide(
         self, actor: Member, target: Member, decision: Decision, by_name: str, now: datetime
     ) -> Outcome:
-        assert target.id is not None
-        member_id = target.id
+        member_id = stored_id(target)
         scheme = await self.store.schemes.get(target.scheme_id)
         rule = RULES[decision]
         if (
@@ -469,8 +468,8 @@ class MembershipDesk:
 
     async def overview(self, scheme: Scheme, page: int) -> tuple[str, Buttons]:
         """Everyone who is not removed, those waiting first, a page of buttons at a time."""
-        assert scheme.id is not None
-        listed = {s: await self.store.members.list_by_status(scheme.id, s) for s in LISTED}
+        scheme_id = stored_id(scheme)
+        listed = {s: await self.store.members.list_by_status(scheme_id, s) for s in LISTED}
         everyone = [m for status in LISTED for m in listed[status]]
         if not everyone:
             return membership_texts.members_none(scheme.name), []
@@ -480,7 +479,7 @@ class MembershipDesk:
             [
                 [
                     membership_texts.member_button(m.display_name, m.shop_name, m.role, m.status),
-                    self.signer.sign(VIEW, m.id or 0),
+                    self.signer.sign(VIEW, stored_id(m)),
                 ]
             ]
             for m in everyone[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -488,11 +487,11 @@ class MembershipDesk:
         turn: list[list[str]] = []
         if page > 0:
             turn.append(
-                [membership_texts.BUTTON_PREVIOUS, self.signer.sign(LIST, scheme.id, page - 1)]
+                [membership_texts.BUTTON_PREVIOUS, self.signer.sign(LIST, scheme_id, page - 1)]
             )
         if page < pages - 1:
             turn.append(
-                [membership_texts.BUTTON_NEXT, self.signer.sign(LIST, scheme.id, page + 1)]
+                [membership_texts.BUTTON_NEXT, self.signer.sign(LIST, scheme_id, page + 1)]
             )
         if turn:
             buttons.append(turn)
@@ -503,8 +502,6 @@ class MembershipDesk:
         self, actors: Sequence[Member], member: Member, scheme: Scheme
     ) -> tuple[str, Buttons]:
         """One member with the decisions this person may take about them now."""
-        assert member.id is not None
-        assert scheme.id is not None
         text = membership_texts.member_details(
             scheme=scheme.name,
             name=member.display_name,
@@ -522,8 +519,13 @@ class MembershipDesk:
             except AccessDeniedError:
                 continue
             actions.append(
-                [RULES[decision].label, self.signer.sign(DECIDE, decision, member.id, FROM_VIEW)]
+                [
+                    RULES[decision].label,
+                    self.signer.sign(DECIDE, decision, stored_id(member), FROM_VIEW),
+                ]
             )
         buttons: Buttons = [actions] if actions else []
-        buttons.append([[membership_texts.BUTTON_BACK, self.signer.sign(LIST, scheme.id, 0)]])
+        buttons.append(
+            [[membership_texts.BUTTON_BACK, self.signer.sign(LIST, stored_id(scheme), 0)]]
+        )
         return text, buttons

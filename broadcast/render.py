@@ -25,6 +25,7 @@ from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
 from broadcast.texts import subjects as subject_texts
 from config.vocabulary import Category, OperatorStatus, ReportStatus, Urgency
+from storage.ids import stored_id
 from storage.models import Report
 from storage.places import members_place
 
@@ -117,8 +118,7 @@ class AlertView:
 
     @property
     def report_id(self) -> int:
-        assert self.report.id is not None, "a card is rendered for a stored report"
-        return self.report.id
+        return stored_id(self.report)
 
     @property
     def state(self) -> str:
@@ -328,8 +328,7 @@ def confirmation(
 ) -> Card:
     """What the member reads back: where the alert went, and one tap to correct it;
     `replaced` says their own message in the chat gives way to the bot's protected copy."""
-    assert report.id is not None
-    report_id = report.id
+    report_id = stored_id(report)
     state = str(report.status)
     if state == ReportStatus.WITHDRAWN:
         return Card(alert_texts.alert_confirmation_state(report_id, report.category, state))
@@ -353,8 +352,7 @@ def confirmation(
 def confirmation_buttons(report: Report, signer: CallbackSigner, level: str = "top") -> Buttons:
     """Three buttons a phone can hit with a thumb: the guessed category (tap to change it),
     the other urgency, and the way out (Stood down / Wrong person); the rest one tap in."""
-    assert report.id is not None
-    report_id = report.id
+    report_id = stored_id(report)
     back = (alert_texts.BUTTON_BACK, signer.sign(BACK_PREFIX, report_id))
     if level == "change":
         categories = [

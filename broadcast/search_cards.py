@@ -13,6 +13,7 @@ from broadcast.render import TRUNCATION_MARK
 from broadcast.texts import formats
 from broadcast.texts import search as search_texts
 from config.vocabulary import ReportChange, ReportStatus
+from storage.ids import stored_id
 from storage.places import (
     is_shop_note,
     member_reference,
@@ -68,11 +69,10 @@ def search_results(
     lines = [search_texts.results_heading(page.query.text, page.first_number, last)]
     for hit in page.hits:
         report = hit.report
-        assert report.id is not None
         lines += [
             "",
             search_texts.result_line(
-                report.id,
+                stored_id(report),
                 formats.moment(report.occurred_at, timezone),
                 report.category,
                 str(report.status),
@@ -108,10 +108,9 @@ def report_card(file: ReportFile, timezone: str, *, police: str | None = None) -
 
     `police`: the scheme's slug when the reader is police (sources by reference)."""
     report = file.report
-    assert report.id is not None
     late = abs(report.created_at - report.occurred_at).total_seconds() > 300
     head = [
-        search_texts.card_heading(report.id, report.category, str(report.status)),
+        search_texts.card_heading(stored_id(report), report.category, str(report.status)),
         search_texts.card_seen(
             formats.moment(report.occurred_at, timezone),
             formats.moment(report.created_at, timezone) if late else None,

@@ -35,6 +35,7 @@ from broadcast.federation.peers import Peer
 from config.errors import DuplicateError, InvalidPhotoError, NotFoundError
 from config.vocabulary import OPERATOR_STATUSES, AuditOutcome, EventKind, ReportSource
 from storage import federation as log
+from storage.ids import stored_id
 from storage.models import ReportEvent
 from storage.outbox import Delivery
 from storage.outbox_payloads import FederationReceipt
@@ -250,9 +251,9 @@ class FederationReceiver:
         key = await self._fresh_key(request, peer)
         photos = await self._photos(peer, alert.photos, alert.to) if peer.config.photos else ()
         scheme = await self.store.schemes.get_by_slug(alert.to)
-        assert scheme.id is not None
+        scheme_id = stored_id(scheme)
         draft = ReportDraft(
-            scheme_id=scheme.id,
+            scheme_id=scheme_id,
             member_id=None,
             category=alert.category,
             urgency=alert.urgency,
@@ -283,7 +284,7 @@ class FederationReceiver:
             None,
             "federation.alert",
             AuditOutcome.ALLOWED,
-            scheme_id=scheme.id,
+            scheme_id=scheme_id,
             detail={"peer": peer.slug, "origin_id": alert.id, "report": report_id},
         )
         return web.json_response({"ok": True, "id": report_id}, status=201)

@@ -42,6 +42,7 @@ from broadcast.texts import federation as federation_texts
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import OPERATOR_STATUSES, EventKind, OutboxKind, ReportChange, ReportStatus
 from storage import federation as log
+from storage.ids import stored_id
 from storage.models import OutboxRow, Report, ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import FederationReceipt, FederationRequest, read_federation
@@ -197,8 +198,7 @@ class FederationLink:
         A peer that did not take the alert's old category but takes its new one gets
         the alert now.
         """
-        assert report.id is not None
-        rows = await self.log.exchanges(report.id)
+        rows = await self.log.exchanges(stored_id(report))
         late: list[Delivery] = []
         if changes and ("category" in changes or "urgency" in changes):
             late = await self._late_alerts(report, local, rows)
@@ -220,16 +220,16 @@ class FederationLink:
             return []
         if utcnow() - report.created_at >= timedelta(hours=local.chat_ttl_hours):
             return []  # as for local chats: past the TTL it is no longer news
-        assert report.id is not None
+        report_id = stored_id(report)
         had = {p.peer for p in map(read_federation, rows) if p.op == log.ALERT}
         wanted = {
             slug for slug in self.peers if slug not in had and self._wanted(local, slug, report)
         }
         if not wanted:
             return []
-        tries = await self.store.outbox.for_report(report.id, kind=OutboxKind.FEDERATION)
+        tries = await self.store.outbox.for_report(report_id, kind=OutboxKind.FEDERATION)
         tried = [read_federation(row) for row in tries]
-        hashes = [photo.sha256 for photo in await self.store.reports.photos(report.id)]
+        hashes = [photo.sha256 for photo in await self.store.reports.photos(report_id)]
         out = []
         for slug, first in self._alerts(report, local, hashes):
             if slug not in wanted:
@@ -239,7 +239,7 @@ class FederationLink:
             out.append(
                 replace(first, dedupe_key=f"{first.dedupe_key}:{failed}") if failed else first
             )
-        logger.info("report %s reclassified: now sent to %d more peer(s)", report.id, len(out))
+        logger.info("report %s reclassified: now sent to %d more peer(s)", report_id, len(out))
         return out
 
     async def _events(
@@ -253,9 +253,8 @@ class FederationLink:
         from_peer: str | None,
         photos: Sequence[str] = (),
     ) -> list[Delivery]:
-        assert report.id is not None
         payloads = [read_federation(row) for row in rows]
-        origin, origin_id = local.slug, report.id
+        origin, origin_id = local.slug, stored_id(report)
         if report.origin_scheme is not None:
             if event.kind != EventKind.STATUS or event.status not in OPERATOR_STATUSES:
                 return []
@@ -426,10 +425,9 @@ class FederationLink:
 def _alert_body(
     report: Report, origin: str, peer: Peer, photo_hashes: list[str]
 ) -> dict[str, Any]:
-    assert report.id is not None
     return {
         "origin": origin,
-        "id": report.id,
+        "id": stored_id(report),
         "to": peer.slug,
         "category": str(report.category),
         "urgency": str(report.urgency),

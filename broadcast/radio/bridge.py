@@ -44,6 +44,7 @@ from broadcast.radio.speech import (
 from broadcast.texts import radio as radio_texts
 from config.errors import NotFoundError
 from config.schemes import RadioConfig, SchemeConfig, SchemesFile
+from storage.ids import stored_id
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import (
@@ -156,25 +157,25 @@ class RadioBridge:
         radio = config.radio
         assert radio is not None
         scheme = await self.store.schemes.get_by_slug(config.slug)
-        assert scheme.id is not None
+        scheme_id = stored_id(scheme)
         try:
             synthesizer = self._synthesizer(radio)
             transcriber = self._transcriber(radio)
             outage = _Outage()
-            channel = self.channel_factory(config, self._link_listener(config, scheme.id, outage))
-            link = RadioLink(config, scheme.id, channel, synthesizer, transcriber, outage)
+            channel = self.channel_factory(config, self._link_listener(config, scheme_id, outage))
+            link = RadioLink(config, scheme_id, channel, synthesizer, transcriber, outage)
         except EngineMissingError as exc:
             self.problems[config.slug] = str(exc)
             logger.error("radio for %s is off: %s", config.slug, exc)
             await self._tell_coordinators(
                 config,
-                scheme.id,
+                scheme_id,
                 radio_texts.radio_engine_missing(config.name, str(exc)),
                 # Once per problem, however often the bot restarts with it.
                 f"engine:{hashlib.sha256(str(exc).encode()).hexdigest()[:12]}",
             )
             return
-        self.links[scheme.id] = link
+        self.links[scheme_id] = link
         await link.channel.start()
         link.listener = asyncio.create_task(self._listen(link), name=f"radio-in-{config.slug}")
         logger.info("radio for %s: %s:%s", config.slug, radio.server, radio.port)
@@ -303,10 +304,9 @@ class RadioBridge:
         candidates = await self.calls.open_reports(link.scheme_id)
 
         def deliveries(logged: RadioCall) -> list[Delivery]:
-            assert logged.report.id is not None
             assert logged.recording is not None
             caption = radio_texts.radio_call_caption(
-                call.speaker, call.seconds, heard, logged.report.id
+                call.speaker, call.seconds, heard, stored_id(logged.report)
             )
             return [
                 Delivery(
@@ -349,13 +349,12 @@ class RadioBridge:
         candidates = await self.calls.open_reports(link.scheme_id)
 
         def deliveries(logged: RadioCall) -> list[Delivery]:
-            assert logged.report.id is not None
             return [
                 Delivery(
                     chat_id=link.config.control_room_chat_id,
                     payload=MessagePayload(
                         text=radio_texts.radio_text_caption(
-                            message.speaker, message.text, logged.report.id
+                            message.speaker, message.text, stored_id(logged.report)
                         ),
                         buttons=self._buttons(logged, candidates),
                         protect_content=link.config.protect_content,
@@ -379,17 +378,15 @@ class RadioBridge:
         return logged
 
     def _buttons(self, logged: RadioCall, candidates: list[Report]) -> Buttons:
-        event_id = logged.event.id
-        assert event_id is not None
+        event_id = stored_id(logged.event)
         rows: list[tuple[Button, ...]] = [
             (
                 (
-                    radio_texts.button_attach(report.id),
-                    self.signer.sign(CALLBACK_PREFIX, event_id, report.id),
+                    radio_texts.button_attach(stored_id(report)),
+                    self.signer.sign(CALLBACK_PREFIX, event_id, stored_id(report)),
                 ),
             )
             for report in candidates
-            if report.id is not None
         ]
         rows.append(
             ((radio_texts.BUTTON_NEW_REPORT, self.signer.sign(CALLBACK_PREFIX, event_id, "new")),)

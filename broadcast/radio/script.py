@@ -18,6 +18,7 @@ from broadcast.render import AlertView
 from broadcast.texts import radio as radio_texts
 from config.schemes import SchemeConfig
 from config.vocabulary import Urgency
+from storage.ids import stored_id
 from storage.models import Report
 from storage.outbox import Delivery
 from storage.outbox_payloads import RadioPayload
@@ -56,7 +57,6 @@ def _first_sentence(text: str) -> str:
 
 
 def alert_script(scheme: SchemeConfig, report: Report) -> str:
-    assert report.id is not None
     who = speakable(report.subject_description) or speakable(_first_sentence(report.description))
     heading = speakable(report.direction)
     if heading and heading.lower().startswith("heading "):
@@ -67,7 +67,7 @@ def alert_script(scheme: SchemeConfig, report: Report) -> str:
         who=who,
         where=speakable(members_place(report)),
         heading=heading,
-        report_id=report.id,
+        report_id=stored_id(report),
     )
 
 

@@ -31,6 +31,7 @@ from broadcast.texts import subjects as texts
 from config.vocabulary import ReportStatus
 from storage.export.files import fresh_dir
 from storage.files import write_private
+from storage.ids import stored_id
 from storage.models import AuditEntry, Member, Report, Scheme, utcnow
 from storage.photos import PhotoStore
 from storage.places import (
@@ -180,9 +181,8 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
 
 
 def _notice(notice: Notice, slug: str, zone: ZoneInfo) -> dict[str, Any]:
-    assert notice.id is not None
     return {
-        "reference": texts.notice_reference(scheme_prefix(slug), notice.id),
+        "reference": texts.notice_reference(scheme_prefix(slug), stored_id(notice)),
         "stage": notice.stage.value,
         "decided_by": notice.decided_by,
         "board_decision_ref": notice.board_decision_ref,
@@ -291,18 +291,18 @@ def shape(
     received: date,
     now: datetime | None = None,
 ) -> SubjectAccess:
-    assert subject.id is not None
+    subject_id = stored_id(subject)
     zone = ZoneInfo(scheme.timezone)
     pattern = _striker(members, reports)
     deadline, extended = deadlines(received)
-    ids = {subject.id, *merged_ids}
-    notice_ids = {n.id for n in notices if n.id is not None}
+    ids = {subject_id, *merged_ids}
+    notice_ids = {stored_id(n) for n in notices}
     return SubjectAccess(
         scheme_slug=scheme.slug,
         scheme_name=scheme.name,
         address=address,
-        subject_id=subject.id,
-        reference=subject_reference(scheme.slug, subject.id),
+        subject_id=subject_id,
+        reference=subject_reference(scheme.slug, subject_id),
         merged_ids=merged_ids,
         received=received,
         deadline=deadline,

@@ -34,6 +34,7 @@ from config.vocabulary import (
     SubjectStatus,
 )
 from storage.export.period import ExportPeriod, due_week, utc, weekly_run_time
+from storage.ids import stored_id
 from storage.models import AuditEntry, Report, Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
@@ -94,7 +95,7 @@ class DigestRun:
 
 async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
     """What the digest says for `period`, read from the log."""
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     start, end = utc(period.start), utc(period.end)
     async with transaction(store.sessions, "read the week for the digest") as session:
         new = list(
@@ -102,7 +103,7 @@ async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
                 await session.exec(
                     select(Subject)
                     .where(
-                        Subject.scheme_id == scheme.id,
+                        Subject.scheme_id == scheme_id,
                         Subject.kind == SubjectKind.ID_SOUGHT,
                         Subject.status == SubjectStatus.ACTIVE,
                         col(Subject.created_at) >= start,
@@ -115,7 +116,7 @@ async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
         reports = (
             await session.exec(
                 select(Report.category, Report.member_id, Report.source).where(
-                    Report.scheme_id == scheme.id,
+                    Report.scheme_id == scheme_id,
                     col(Report.created_at) >= start,
                     col(Report.created_at) < end,
                     col(Report.status) != ReportStatus.WITHDRAWN,
@@ -125,11 +126,11 @@ async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
         ).all()
     sought = []
     for subject in new:
-        assert subject.id is not None
-        photos = await store.subjects.photos(subject.id)
+        subject_id = stored_id(subject)
+        photos = await store.subjects.photos(subject_id)
         sought.append(
             DigestSubject(
-                id=subject.id,
+                id=subject_id,
                 description=subject.description,
                 last_seen=subject.last_seen_at.astimezone(period.tz),
                 photo=photos[0].relative_path if photos else None,
@@ -138,8 +139,8 @@ async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
     began: list[Exclusion] = []
     ended: list[Exclusion] = []
     prefix = scheme_prefix(scheme.slug)
-    for notice in await store.subjects.notices_of_schemes([scheme.id]):
-        if notice.stage is not NoticeStage.EXCLUSION or not in_force(notice) or not notice.id:
+    for notice in await store.subjects.notices_of_schemes([scheme_id]):
+        if notice.stage is not NoticeStage.EXCLUSION or not in_force(notice):
             continue
         starts = period.first <= notice.starts_on <= period.last
         ends = period.first <= notice.ends_on <= period.last
@@ -151,7 +152,7 @@ async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
         shown = Exclusion(
             subject_id=notice.subject_id,
             name=subject.name or f"Subject #{subject.id}",
-            reference=texts.notice_reference(prefix, notice.id),
+            reference=texts.notice_reference(prefix, stored_id(notice)),
             until=texts.day(notice.ends_on),
         )
         if starts:
@@ -209,24 +210,24 @@ async def _already_done(store: Store, scheme_id: int, period: ExportPeriod) -> b
 async def _digest_for(
     store: Store, scheme: Scheme, config: SchemeConfig, now: datetime
 ) -> DigestRun:
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     period = due_week(now, scheme.timezone)
     if scheme.created_at > weekly_run_time(period):
         return DigestRun(scheme.slug, period, "not_due")
-    if await _already_done(store, scheme.id, period):
+    if await _already_done(store, scheme_id, period):
         return DigestRun(scheme.slug, period, "already_done")
     digest = await gather(store, scheme, period)
-    active = await store.members.list_by_status(scheme.id, MemberStatus.ACTIVE)
+    active = await store.members.list_by_status(scheme_id, MemberStatus.ACTIVE)
     readers = [m for m in active if m.role in VIEWERS and m.weekly_digest]
     key = f"digest:{scheme.slug}:{period.key}"
     for reader in readers:
         for delivery in deliveries(digest, reader.telegram_user_id, config, key):
-            await store.outbox.enqueue(scheme.id, delivery)
+            await store.outbox.enqueue(scheme_id, delivery)
     await store.audit.record(
         actor_telegram_id=None,
         action=DIGEST_ACTION,
         outcome=AuditOutcome.ALLOWED,
-        scheme_id=scheme.id,
+        scheme_id=scheme_id,
         detail={
             "period": period.key,
             "subject_ids": digest.subject_ids,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from config.schemes import SubjectsConfig
 from config.vocabulary import AuditOutcome, SubjectKind, SubjectStatus
+from storage.ids import stored_id
 from storage.models import Scheme
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -43,9 +44,8 @@ async def leaves_at(
     """When the subject leaves the galleries, as things stand."""
     if subject.kind is SubjectKind.ID_SOUGHT:
         return subject.last_seen_at + timedelta(days=policy.id_sought_days)
-    assert subject.id is not None
     latest = subject.last_seen_at
-    for notice in await store.subjects.notices(subject.id):
+    for notice in await store.subjects.notices(stored_id(subject)):
         if in_force(notice):
             ends = datetime.combine(notice.ends_on + timedelta(days=1), time(0), zone)
             latest = max(latest, ends)
@@ -55,21 +55,21 @@ async def leaves_at(
 async def expire_galleries(
     store: Store, photos: PhotoStore, scheme: Scheme, policy: SubjectsConfig, now: datetime
 ) -> ExpiryCounts:
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     zone = ZoneInfo(scheme.timezone)
     due = [
-        subject.id
-        for subject in await store.subjects.of_scheme(scheme.id, [SubjectStatus.ACTIVE])
-        if subject.id is not None and await leaves_at(store, subject, policy, zone) <= now
+        stored_id(subject)
+        for subject in await store.subjects.of_scheme(scheme_id, [SubjectStatus.ACTIVE])
+        if await leaves_at(store, subject, policy, zone) <= now
     ]
     removed = await store.subjects.expire(due, now)
     cutoff = now - timedelta(days=scheme.retention_days)
     old = [
-        subject.id
+        stored_id(subject)
         for subject in await store.subjects.of_scheme(
-            scheme.id, [SubjectStatus.EXPIRED, SubjectStatus.MERGED]
+            scheme_id, [SubjectStatus.EXPIRED, SubjectStatus.MERGED]
         )
-        if subject.id is not None and (subject.expired_at or subject.updated_at) < cutoff
+        if (subject.expired_at or subject.updated_at) < cutoff
     ]
     deleted = await store.subjects.delete(old)
     files = (*removed.unheld_files, *deleted.unheld_files)
@@ -93,7 +93,7 @@ async def expire_galleries(
         actor_telegram_id=None,
         action="subjects.expiry",
         outcome=AuditOutcome.ALLOWED,
-        scheme_id=scheme.id,
+        scheme_id=scheme_id,
         detail={
             "subject_ids": due,
             "expired": counts.expired,

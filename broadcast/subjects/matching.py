@@ -26,6 +26,7 @@ from PIL import Image
 
 from config.errors import InvalidPhotoError
 from config.vocabulary import ReportStatus, SuggestionReason
+from storage.ids import stored_id
 from storage.models import Report
 from storage.photos import PhotoStore, crop_hashes, hamming
 from storage.store import Store
@@ -133,12 +134,12 @@ async def find_matches(
 ) -> list[Match]:
     """The active subjects of the report's scheme it may show, best evidence first;
     `candidates`, read once for many reports of one scheme, saves reading them again."""
-    assert report.id is not None
+    report_id = stored_id(report)
     if report.status is ReportStatus.WITHDRAWN:
         return []
-    probes = [p.phash for p in await store.reports.photos(report.id) if p.phash]
+    probes = [p.phash for p in await store.reports.photos(report_id) if p.phash]
     words = report_words(report)
-    linked = {s.id for s in await store.subjects.of_report(report.id)}
+    linked = {s.id for s in await store.subjects.of_report(report_id)}
     matches: list[Match] = []
     if candidates is None:
         candidates = await store.subjects.candidates(report.scheme_id)
@@ -168,11 +169,9 @@ async def suggest_for_report(
     """Record the new suggestions for a report (each pair once), for the coordinators."""
     made = []
     for match in await find_matches(store, photos, report, candidates):
-        assert match.subject.id is not None
-        assert report.id is not None
         suggestion = await store.subjects.suggest(
-            match.subject.id,
-            report.id,
+            stored_id(match.subject),
+            stored_id(report),
             match.reason,
             distance=match.distance,
             words=match.words,

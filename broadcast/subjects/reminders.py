@@ -21,6 +21,7 @@ from broadcast.subjects.galleries import ExpiryCounts, expire_galleries
 from broadcast.texts import subjects as texts
 from config.schemes import SchemesFile, SubjectsConfig
 from config.vocabulary import AuditOutcome, MemberStatus, Role, SubjectStatus
+from storage.ids import stored_id
 from storage.models import Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
@@ -55,16 +56,17 @@ async def remind_coordinators(
     store: Store, scheme: Scheme, policy: SubjectsConfig, now: datetime
 ) -> ReminderCounts:
     """Queue the review and end reminders now due for the scheme's notices."""
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     today = now.astimezone(ZoneInfo(scheme.timezone)).date()
-    active = await store.members.list_by_status(scheme.id, MemberStatus.ACTIVE)
+    active = await store.members.list_by_status(scheme_id, MemberStatus.ACTIVE)
     coordinators = [m.telegram_user_id for m in active if m.role is Role.COORDINATOR]
     reviews: list[int] = []
     ends: list[int] = []
     messages = 0
-    for notice in await store.subjects.notices_of_schemes([scheme.id]):
-        if not in_force(notice) or notice.id is None:
+    for notice in await store.subjects.notices_of_schemes([scheme_id]):
+        if not in_force(notice):
             continue
+        notice_id = stored_id(notice)
         review_due = (
             notice.review_reminded_at is None
             and notice.review_on < notice.ends_on
@@ -78,7 +80,7 @@ async def remind_coordinators(
         subject = await store.subjects.get(notice.subject_id)
         if subject.status is not SubjectStatus.ACTIVE:
             continue
-        reference = texts.notice_reference(scheme_prefix(scheme.slug), notice.id)
+        reference = texts.notice_reference(scheme_prefix(scheme.slug), notice_id)
         name = subject.name or f"Subject #{subject.id}"
         if review_due:
             since = await _incidents_since(store, notice, ZoneInfo(scheme.timezone))
@@ -86,15 +88,15 @@ async def remind_coordinators(
                 reference, name, notice.subject_id, notice.review_on, since
             )
             messages += await _queue(
-                store, scheme.id, coordinators, notice, what="review", text=text
+                store, scheme_id, coordinators, notice, what="review", text=text
             )
-            await store.subjects.update_notice(notice.id, scheme.id, review_reminded_at=now)
-            reviews.append(notice.id)
+            await store.subjects.update_notice(notice_id, scheme_id, review_reminded_at=now)
+            reviews.append(notice_id)
         if end_due:
             text = texts.reminder_expiry(reference, name, notice.subject_id, notice.ends_on)
-            messages += await _queue(store, scheme.id, coordinators, notice, what="end", text=text)
-            await store.subjects.update_notice(notice.id, scheme.id, expiry_reminded_at=now)
-            ends.append(notice.id)
+            messages += await _queue(store, scheme_id, coordinators, notice, what="end", text=text)
+            await store.subjects.update_notice(notice_id, scheme_id, expiry_reminded_at=now)
+            ends.append(notice_id)
     counts = ReminderCounts(reviews=len(reviews), ends=len(ends), messages=messages)
     if reviews or ends:
         if not coordinators:
@@ -103,7 +105,7 @@ async def remind_coordinators(
             actor_telegram_id=None,
             action="notices.reminders",
             outcome=AuditOutcome.ALLOWED,
-            scheme_id=scheme.id,
+            scheme_id=scheme_id,
             detail={
                 "review_notice_ids": reviews,
                 "end_notice_ids": ends,
@@ -118,9 +120,9 @@ async def _incidents_since(store: Store, notice: Notice, zone: ZoneInfo) -> list
     it was free of incidents. The reports it was issued on happened before."""
     began = max(notice.issued_at, datetime.combine(notice.starts_on, time(0), zone))
     return sorted(
-        report.id
+        stored_id(report)
         for report in await store.subjects.reports(notice.subject_id)
-        if report.id is not None and report.occurred_at >= began
+        if report.occurred_at >= began
     )
 
 

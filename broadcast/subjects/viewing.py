@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from broadcast.subjects.service import MAKERS, VIEWERS, Actor, SubjectService, local_today
 from config.errors import AccessDeniedError, NotFoundError, Refusal
 from config.vocabulary import AuditOutcome, MemberStatus, NoticeStage, SubjectKind, SubjectStatus
+from storage.ids import stored_id
 from storage.models import Scheme
 from storage.store import Store
 from storage.subject_models import Notice, Subject, SubjectPhoto
@@ -126,9 +127,9 @@ class GalleryViewer:
         )
         id_sought, known, excluded = [], [], []
         for subject in subjects:
-            assert subject.id is not None
-            photos = await self._store.subjects.photos(subject.id)
-            notices = running.get(subject.id, [])
+            subject_id = stored_id(subject)
+            photos = await self._store.subjects.photos(subject_id)
+            notices = running.get(subject_id, [])
             exclusion = max(
                 (n.ends_on for n in notices if n.stage is NoticeStage.EXCLUSION), default=None
             )
@@ -136,7 +137,7 @@ class GalleryViewer:
                 (n.ends_on for n in notices if n.stage is NoticeStage.WARNING), default=None
             )
             entry = GalleryEntry(
-                subject_id=subject.id,
+                subject_id=subject_id,
                 kind=subject.kind,
                 title=title_of(subject),
                 summary=_summary(subject.description),
@@ -166,28 +167,27 @@ class GalleryViewer:
     async def page(self, actor: Actor, subject_id: int, *, how: str) -> SubjectPage:
         """One subject's page; `SubjectService.view` checks and audits the look."""
         subject = await self._service.view(actor, subject_id, how=how)
-        assert subject.id is not None
         scheme = await self._scheme(subject.scheme_id)
-        photos = await self._store.subjects.photos(subject.id)
+        photos = await self._store.subjects.photos(stored_id(subject))
         today = local_today(scheme)
         notices = tuple(
-            _notice_line(n, today) for n in await self._store.subjects.notices(subject.id)
+            _notice_line(n, today) for n in await self._store.subjects.notices(stored_id(subject))
         )
         reports: tuple[ReportLine, ...] | None = None
         if actor.member.role in MAKERS and subject.scheme_id == actor.member.scheme_id:
             zone = ZoneInfo(scheme.timezone)
             reports = tuple(
                 ReportLine(
-                    report_id=r.id or 0,
+                    report_id=stored_id(r),
                     occurred_at=r.occurred_at.astimezone(zone),
                     category=r.category.value,
                     location=r.location_text or "",
                     description=r.description,
                 )
-                for r in await self._store.subjects.reports(subject.id)
+                for r in await self._store.subjects.reports(stored_id(subject))
             )
         return SubjectPage(
-            subject_id=subject.id,
+            subject_id=stored_id(subject),
             kind=subject.kind,
             title=title_of(subject),
             scheme_name=scheme.name,
@@ -195,7 +195,7 @@ class GalleryViewer:
             description=subject.description,
             ethnicity_descriptor=subject.ethnicity_descriptor,
             last_seen_at=subject.last_seen_at,
-            photo_ids=tuple(p.id for p in photos if p.id is not None),
+            photo_ids=tuple(stored_id(p) for p in photos),
             notices=notices,
             reports=reports,
         )

@@ -39,6 +39,7 @@ from broadcast.subjects.service import SUGGESTED, SUGGESTION_KEY
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import subjects as texts
 from config.vocabulary import AuditOutcome, MemberStatus, Role
+from storage.ids import stored_id
 from storage.models import Report, Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
@@ -119,19 +120,19 @@ class SubjectWatch:
         """ "Do you know this person?": a protected card with the subject's first photo in
         the members' group, taken down after the scheme's chat TTL like an alert's copy;
         audited as a disclosure (`subject.card`)."""
-        assert scheme.id is not None
-        assert subject.id is not None
-        photos = await self._store.subjects.photos(subject.id)
+        scheme_id = stored_id(scheme)
+        subject_id = stored_id(subject)
+        photos = await self._store.subjects.photos(subject_id)
         if not photos:
             return
-        button = self._signer.sign(KNOW, subject.id)
+        button = self._signer.sign(KNOW, subject_id)
         await self._store.outbox.enqueue(
-            scheme.id,
+            scheme_id,
             Delivery(
                 chat_id=scheme.group_chat_id,
                 payload=MessagePayload(
                     text=texts.do_you_know(
-                        subject.id,
+                        subject_id,
                         subject.description,
                         subject.last_seen_at.astimezone(ZoneInfo(scheme.timezone)),
                     ),
@@ -140,39 +141,38 @@ class SubjectWatch:
                     protect_content=True,
                     delete_after_hours=scheme.chat_ttl_hours,
                 ),
-                dedupe_key=f"subject-card:{subject.id}:{scheme.group_chat_id}",
+                dedupe_key=f"subject-card:{subject_id}:{scheme.group_chat_id}",
             ),
         )
         await self._store.audit.record(
             actor_telegram_id=None,
             action="subject.card",
             outcome=AuditOutcome.ALLOWED,
-            scheme_id=scheme.id,
-            detail={"subject_id": subject.id, "how": "members' group"},
+            scheme_id=scheme_id,
+            detail={"subject_id": subject_id, "how": "members' group"},
         )
-        await self._store.subjects.mark_asked(subject.id, now)
+        await self._store.subjects.mark_asked(subject_id, now)
 
     async def _match(
         self, scheme: Scheme, report: Report, candidates: Candidates, now: datetime
     ) -> int:
-        assert report.id is not None
-        photos = await self._store.reports.photos(report.id)
-        newest = max((p.id for p in photos if p.id is not None), default=0)
+        report_id = stored_id(report)
+        photos = await self._store.reports.photos(report_id)
+        newest = max((stored_id(p) for p in photos), default=0)
         await suggest_for_report(self._store, self._photos, report, candidates)
         put = 0
-        for suggestion in await self._store.subjects.unput(report.id):
+        for suggestion in await self._store.subjects.unput(report_id):
             put += await self._put(scheme, report, suggestion)
-            assert suggestion.id is not None
-            await self._store.subjects.mark_put(suggestion.id, now)
-        await self._store.subjects.mark_scanned(report.id, report.updated_at, newest)
+            await self._store.subjects.mark_put(stored_id(suggestion), now)
+        await self._store.subjects.mark_scanned(report_id, report.updated_at, newest)
         return put
 
     async def _put(self, scheme: Scheme, report: Report, suggestion: SubjectSuggestion) -> int:
         """Queue "Possibly Subject #12" to each active coordinator of the scheme; audited."""
-        assert scheme.id is not None
-        assert suggestion.id is not None
+        scheme_id = stored_id(scheme)
+        suggestion_id = stored_id(suggestion)
         subject = await self._store.subjects.get(suggestion.subject_id)
-        active = await self._store.members.list_by_status(scheme.id, MemberStatus.ACTIVE)
+        active = await self._store.members.list_by_status(scheme_id, MemberStatus.ACTIVE)
         coordinators = [m.telegram_user_id for m in active if m.role is Role.COORDINATOR]
         text = texts.suggestion(
             subject_id=suggestion.subject_id,
@@ -189,17 +189,17 @@ class SubjectWatch:
         )
         buttons = (
             (
-                (texts.BUTTON_LINK, self._signer.sign(SUGGESTED, LINK, suggestion.id)),
-                (texts.BUTTON_NOT_THEM, self._signer.sign(SUGGESTED, NOT_THEM, suggestion.id)),
+                (texts.BUTTON_LINK, self._signer.sign(SUGGESTED, LINK, suggestion_id)),
+                (texts.BUTTON_NOT_THEM, self._signer.sign(SUGGESTED, NOT_THEM, suggestion_id)),
             ),
         )
         for chat_id in coordinators:
             await self._store.outbox.enqueue(
-                scheme.id,
+                scheme_id,
                 Delivery(
                     chat_id=chat_id,
                     payload=MessagePayload(text=text, buttons=buttons, protect_content=True),
-                    dedupe_key=f"{SUGGESTION_KEY}:{suggestion.id}:{chat_id}",
+                    dedupe_key=f"{SUGGESTION_KEY}:{suggestion_id}:{chat_id}",
                 ),
             )
         if not coordinators:
@@ -208,11 +208,11 @@ class SubjectWatch:
             actor_telegram_id=None,
             action="subject.suggest",
             outcome=AuditOutcome.ALLOWED,
-            scheme_id=scheme.id,
+            scheme_id=scheme_id,
             detail={
                 "subject_id": suggestion.subject_id,
                 "report_id": suggestion.report_id,
-                "suggestion_id": suggestion.id,
+                "suggestion_id": suggestion_id,
                 "reason": suggestion.reason.value,
                 "coordinators": len(coordinators),
             },
