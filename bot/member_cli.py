@@ -28,6 +28,7 @@ from config.errors import AccessDeniedError, NotFoundError
 from config.schemes import load_schemes
 from config.settings import Settings
 from config.vocabulary import MemberStatus
+from storage.ids import stored_id
 from storage.models import utcnow
 from storage.store import Store
 
@@ -57,10 +58,9 @@ async def run_member_command(settings: Settings, args: argparse.Namespace) -> in
     store = await Store.open(settings.database_url, migrate=False)
     try:
         scheme = await store.schemes.get_by_slug(args.scheme)
-        assert scheme.id is not None
         if args.member_command == "list":
             for status in MemberStatus:
-                for member in await store.members.list_by_status(scheme.id, status):
+                for member in await store.members.list_by_status(stored_id(scheme), status):
                     origin = (
                         f", {member.role_origin}"
                         if member.role in ("coordinator", "admin")

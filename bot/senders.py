@@ -48,6 +48,7 @@ from config.errors import NotFoundError
 from config.schemes import SchemesFile
 from config.vocabulary import AuditOutcome, OutboxKind, OutboxState
 from handlers.keyboards import keyboard
+from storage.ids import stored_id
 from storage.models import ChatLink, OutboxRow, Scheme, utcnow
 from storage.outbox_payloads import (
     AlertPayload,
@@ -201,11 +202,12 @@ class ChatSenders:
     async def _superseded(self, edit: OutboxRow) -> bool:
         """A newer edit of the same message is on its way or done: this older one would
         put back what it replaced (after a retry, edits can come out of turn)."""
-        if edit.report_id is None or edit.id is None:
+        if edit.report_id is None:
             return False
+        edit_id = stored_id(edit)
         target = read(edit, EditPayload).target
         return any(
-            (other.id or 0) > edit.id
+            stored_id(other) > edit_id
             and read(other, EditPayload).target == target
             and other.state != OutboxState.FAILED
             for other in await self.store.outbox.for_report(edit.report_id, kind=OutboxKind.EDIT)
@@ -417,9 +419,9 @@ class ChatGuardSenders:
 
     async def _revoke_links(self, row: OutboxRow, user_id: int) -> int:
         member = await self.store.members.get(row.scheme_id, user_id)
-        if member is None or member.id is None:
+        if member is None:
             return 0
-        links = await self.store.chats.open_links(member.id, row.chat_id, utcnow())
+        links = await self.store.chats.open_links(stored_id(member), row.chat_id, utcnow())
         for link in links:
             try:
                 await self.bot.revoke_chat_invite_link(row.chat_id, link.invite_link)
@@ -441,9 +443,9 @@ class ChatGuardSenders:
 
     async def join_link(self, row: OutboxRow) -> Delivered:
         """Make the member's links (reusing those an earlier attempt made) and send them."""
-        assert row.id is not None
+        row_id = stored_id(row)
         payload = read(row, JoinLinkPayload)
-        made = {link.chat_id: link for link in await self.store.chats.links_made_by(row.id)}
+        made = {link.chat_id: link for link in await self.store.chats.links_made_by(row_id)}
         expires = utcnow() + timedelta(hours=payload.hours)
         for chat in payload.chats:
             chat_id = chat.chat_id
@@ -466,7 +468,7 @@ class ChatGuardSenders:
                     member_id=payload.member_id,
                     chat_id=chat_id,
                     invite_link=link.invite_link,
-                    outbox_id=row.id,
+                    outbox_id=row_id,
                     expires_at=link.expire_date or expires,
                 )
             )

@@ -31,6 +31,7 @@ from config.schemes import load_schemes
 from config.settings import Settings
 from config.vocabulary import AppealOutcome
 from storage.files import create_private, private_dir
+from storage.ids import stored_id
 from storage.photos import PhotoStore
 from storage.store import Store
 
@@ -103,9 +104,8 @@ async def run_subject_command(settings: Settings, args: argparse.Namespace) -> i
     store = await Store.open(settings.database_url, migrate=False)
     try:
         scheme = await store.schemes.get_by_slug(args.scheme)
-        assert scheme.id is not None
         service = SubjectService(schemes, store, PhotoStore(settings.photos_dir))
-        by = Deployment(scheme.id, system_user())
+        by = Deployment(stored_id(scheme), system_user())
         try:
             return await _run(service, by, args)
         except InvalidInputError as exc:

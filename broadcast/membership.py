@@ -453,14 +453,15 @@ class MembershipDesk:
             formats.moment(now, scheme.timezone),
         )
         for card in await self.store.outbox.by_dedupe_prefix(card_prefix(member)):
-            if card.kind != OutboxKind.MESSAGE or card.id is None:
+            if card.kind != OutboxKind.MESSAGE:
                 continue
+            card_id = stored_id(card)
             await self.store.outbox.enqueue(
                 member.scheme_id,
                 Delivery(
                     chat_id=card.chat_id,
-                    payload=EditPayload(target=card.id, text=text),
-                    dedupe_key=f"approval-closed:{card.id}",
+                    payload=EditPayload(target=card_id, text=text),
+                    dedupe_key=f"approval-closed:{card_id}",
                 ),
             )
 

@@ -27,6 +27,7 @@ from handlers.roles import refuse, requires
 from storage.export.build import build_export
 from storage.export.period import ExportPeriod, last_full_week, parse_period
 from storage.export.records import ExportedBy, member_reference
+from storage.ids import stored_id
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -62,13 +63,13 @@ def parse_request(args: list[str]) -> ExportRequest:
 
 def _exporter(membership: Membership) -> ExportedBy:
     member = membership.member
-    assert member.id is not None
-    reference = member_reference(membership.scheme.slug, member.id)
+    member_id = stored_id(member)
+    reference = member_reference(membership.scheme.slug, member_id)
     return ExportedBy(
         kind="person",
         description=f"{member.display_name} ({reference}, {member.role})",
         telegram_user_id=member.telegram_user_id,
-        member_id=member.id,
+        member_id=member_id,
         reference=reference,
         role=str(member.role),
     )

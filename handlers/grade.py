@@ -23,6 +23,7 @@ from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.roles import refuse, requires
 from storage.grading import Grading, GradingPart, grading_of, regrade
+from storage.ids import stored_id
 from storage.models import Report
 from storage.search import VIEW_ACTION
 
@@ -35,9 +36,9 @@ CALLBACK_PREFIX = "grade"
 def _card(
     context: ShopWatchContext, report: Report, grading: Grading, timezone: str
 ) -> tuple[str, list[list[list[str]]]]:
-    assert report.id is not None
+    report_id = stored_id(report)
     text = grading_texts.grade_card(
-        report.id,
+        report_id,
         category=report.category.value,
         logged=formats.moment(report.created_at, timezone),
         description=report.description,
@@ -51,7 +52,7 @@ def _card(
         return [
             [
                 (grading_texts.GRADE_CHOSEN if value == current else "") + label,
-                sign(CALLBACK_PREFIX, report.id or 0, part.value, value),
+                sign(CALLBACK_PREFIX, report_id, part.value, value),
             ]
             for value, label in labels.items()
         ]
@@ -115,7 +116,7 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
         await message.reply_text(grading_texts.grade_not_found(args[0]))
         return
     report, grading, grader = found
-    assert report.id is not None
+    report_id = stored_id(report)
     # The card shows the report's description: reading it this way is audited like /show.
     await context.store.audit.record(
         grader.member.telegram_user_id,
@@ -123,17 +124,17 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
         AuditOutcome.ALLOWED,
         scheme_id=report.scheme_id,
         actor_member_id=grader.member.id,
-        detail={"report": report.id, "via": "grade"},
+        detail={"report": report_id, "via": "grade"},
     )
     if len(args) >= 2 and args[1].lower() == "conditions":
         words = (message.text or "").split(maxsplit=3)
         conditions = words[3] if len(words) == 4 else ""
         if not conditions.strip():
-            await message.reply_text(grading_texts.grade_conditions_needed(report.id))
+            await message.reply_text(grading_texts.grade_conditions_needed(report_id))
             return
         await regrade(
             context.store,
-            report.id,
+            report_id,
             GradingPart.HANDLING,
             "C",
             scheme_id=report.scheme_id,
@@ -141,7 +142,7 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
             actor_member_id=grader.member.id,
             conditions=conditions,
         )
-        report, grading = await grading_of(context.store, report.id)
+        report, grading = await grading_of(context.store, report_id)
     text, buttons = _card(context, report, grading, grader.scheme.timezone)
     await message.reply_text(text, reply_markup=keyboard(buttons))
 
@@ -168,7 +169,7 @@ async def grade_pressed(update: Update, context: ShopWatchContext, membership: M
             report_id,
             part,
             value,
-            scheme_id=grader.scheme.id or 0,
+            scheme_id=stored_id(grader.scheme),
             actor_telegram_id=grader.member.telegram_user_id,
             actor_member_id=grader.member.id,
         )

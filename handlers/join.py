@@ -35,6 +35,7 @@ from config.errors import Refusal
 from handlers.context import ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.roles import refuse
+from storage.ids import stored_id
 from storage.members import Applicant
 from storage.models import Scheme, utcnow
 
@@ -102,11 +103,11 @@ async def begin(update: Update, context: ShopWatchContext) -> int:
         await message.reply_text(str(refused))
         return ConversationHandler.END
     invite, scheme = opened.invite, opened.scheme
-    assert invite.id is not None
-    _user_data(context)[DRAFT] = _new_draft(invite.id, invite.role, invite.expires_at, scheme)
+    invite_id = stored_id(invite)
+    _user_data(context)[DRAFT] = _new_draft(invite_id, invite.role, invite.expires_at, scheme)
     await message.reply_text(
         membership_texts.join_welcome(user.first_name, scheme.name, invite.role),
-        reply_markup=_buttons(context, invite.id, agree=False),
+        reply_markup=_buttons(context, invite_id, agree=False),
     )
     return ASK_NAME
 

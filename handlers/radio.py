@@ -16,6 +16,7 @@ from broadcast.texts import refusals as refusal_texts
 from config.errors import NotFoundError, Refusal
 from config.vocabulary import OutboxKind, Role
 from handlers.context import ShopWatchContext
+from storage.ids import stored_id
 from storage.outbox import Delivery
 from storage.outbox_payloads import EditPayload, MessagePayload, VoicePayload, payload_of
 from storage.radio import RadioCallRepository
@@ -60,7 +61,7 @@ async def _update_cards(context: ShopWatchContext, stand_in: int, choice: str) -
     """Every copy of the call's card says how it was filed, and loses its buttons."""
     store = context.store
     for row in await store.outbox.for_report(stand_in):
-        if row.kind not in (OutboxKind.VOICE, OutboxKind.MESSAGE) or row.id is None:
+        if row.kind not in (OutboxKind.VOICE, OutboxKind.MESSAGE):
             continue
         payload = payload_of(row)
         said = payload.caption if isinstance(payload, VoicePayload) else None
@@ -74,7 +75,7 @@ async def _update_cards(context: ShopWatchContext, stand_in: int, choice: str) -
         )
         await store.outbox.enqueue(
             row.scheme_id,
-            Delivery(row.chat_id, EditPayload(target=row.id, text=text)),
+            Delivery(row.chat_id, EditPayload(target=stored_id(row), text=text)),
             report_id=stand_in,
         )
     context.services.outbox.wake()

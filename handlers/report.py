@@ -81,6 +81,7 @@ from handlers.report_draft import (
     Step,
 )
 from handlers.roles import requires
+from storage.ids import stored_id
 
 logger = logging.getLogger(__name__)
 
@@ -541,10 +542,10 @@ async def _store(
 async def _confirm(context: ShopWatchContext, message: Message, submitted: Submitted) -> None:
     """What the member reads back once the report is stored: where it went."""
     report = submitted.report
-    assert report.id is not None
+    report_id = stored_id(report)
     try:
         if not submitted.counted:
-            await message.reply_text(alert_texts.alert_saved_sending_shortly(report.id))
+            await message.reply_text(alert_texts.alert_saved_sending_shortly(report_id))
         elif submitted.recipients:
             card = render.confirmation(
                 report,
@@ -554,9 +555,9 @@ async def _confirm(context: ShopWatchContext, message: Message, submitted: Submi
             )
             await message.reply_text(card.text, reply_markup=keyboard(card.buttons))
         else:
-            await message.reply_text(report_texts.report_logged(report.id))
+            await message.reply_text(report_texts.report_logged(report_id))
     except TelegramError as exc:
-        logger.warning("report %s stored but its confirmation failed: %s", report.id, exc)
+        logger.warning("report %s stored but its confirmation failed: %s", report_id, exc)
 
 
 async def _alert_now(
@@ -597,11 +598,10 @@ async def _send(
 
 
 def _report_draft(draft: Draft, membership: Membership, photos: Sequence[bytes]) -> ReportDraft:
-    assert membership.scheme.id is not None
     category = draft.category_value
     fields = draft.report_fields()
     return ReportDraft(
-        scheme_id=membership.scheme.id,
+        scheme_id=stored_id(membership.scheme),
         member_id=membership.member.id,
         category=category,
         urgency=draft.urgency_value,

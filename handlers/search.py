@@ -20,6 +20,7 @@ from config.vocabulary import AuditOutcome, ReportStatus, Role
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.roles import requires
+from storage.ids import stored_id
 from storage.models import Photo, utcnow
 from storage.query import MAX_QUERY_CHARS, clean_text, parse_query
 from storage.search import SEARCH_ACTION, VIEW_ACTION, SearchPage, SearchScope
@@ -49,7 +50,7 @@ def _buttons(context: ShopWatchContext, page: SearchPage) -> Buttons:
     sign = context.services.signer.sign
     rows: Buttons = []
     for hit in page.hits:
-        number = hit.report.id or 0
+        number = stored_id(hit.report)
         rows.append([(search_texts.search_open_button(number), sign(CALLBACK, OPEN, number))])
     turns = []
     if page.has_previous:
@@ -212,9 +213,8 @@ async def _show_report(
         membership.member.role in MAKERS
         and report.scheme_id == membership.scheme.id
         and report.status is not ReportStatus.WITHDRAWN
-        and report.id is not None
     )
-    buttons = [[render.new_subject_button(report.id or 0, context.services.signer)]]
+    buttons = [[render.new_subject_button(stored_id(report), context.services.signer)]]
     card = await chat.send_message(
         search_cards.report_card(file, membership.scheme.timezone, police=_police(membership)),
         protect_content=True,

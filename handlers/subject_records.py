@@ -36,6 +36,7 @@ from config.vocabulary import AuditOutcome, Role
 from handlers.context import Membership, ShopWatchContext
 from handlers.keyboards import keyboard
 from handlers.roles import refuse, requires
+from storage.ids import stored_id
 from storage.outbox import Delivery
 from storage.outbox_payloads import DocumentPayload
 from storage.store import Store
@@ -198,9 +199,8 @@ async def sar_command(update: Update, context: ShopWatchContext, membership: Mem
         archive.parent.rmdir()
         await message.reply_text(texts.sar_too_large(sid, archive.name))
         return
-    assert scheme.id is not None
     await services.store.outbox.enqueue(
-        scheme.id,
+        stored_id(scheme),
         Delivery(
             message.chat_id,
             DocumentPayload(
@@ -244,9 +244,8 @@ async def erase_command(update: Update, context: ShopWatchContext, membership: M
         )
         await message.reply_text(texts.already_erased(sid, when))
         return
-    assert acting.scheme.id is not None
     try:
-        held = await holdings(context.store, sid, acting.scheme.id)
+        held = await holdings(context.store, sid, stored_id(acting.scheme))
     except NotFoundError:
         await _refused(context, acting, ERASE_ACTION, {"subject_id": sid, "reason": "not_found"})
         await message.reply_text(texts.not_found(sid, acting.scheme.name))
@@ -303,9 +302,8 @@ async def erase_pressed(update: Update, context: ShopWatchContext, membership: M
         await query.answer()
         return
     reason = str(pending.get("reason", ""))
-    assert acting.scheme.id is not None
     try:
-        held = await holdings(context.store, sid, acting.scheme.id)
+        held = await holdings(context.store, sid, stored_id(acting.scheme))
         await context.services.subjects.erase(Actor(acting.member), sid, reason)
     except NotFoundError:
         await query.answer(texts.not_found(sid, acting.scheme.name), show_alert=True)

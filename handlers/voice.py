@@ -23,6 +23,7 @@ from broadcast.radio.script import RADIO_CHAT
 from broadcast.texts import radio as radio_texts
 from config.vocabulary import EventKind, Role
 from handlers.context import ShopWatchContext
+from storage.ids import stored_id
 from storage.models import ReportEvent, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import RadioPayload
@@ -45,8 +46,8 @@ async def relay_voice(
     if acting is None:
         return
     scheme = acting.scheme
-    assert scheme.id is not None
-    link = radio.link_for(scheme.id)
+    scheme_id = stored_id(scheme)
+    link = radio.link_for(scheme_id)
     if link is None or (message.voice.file_size and message.voice.file_size > MAX_VOICE_BYTES):
         return
     data = bytes(await (await message.voice.get_file()).download_as_bytearray())
@@ -69,25 +70,24 @@ async def relay_voice(
         RadioPayload(text=f"Voice note from {name}", audio=relative),
         dedupe_key=f"voice:{message.chat_id}:{message.message_id}",
     )
-    transcript = await radio.transcribe(scheme.id, pcm)
-    if report is not None and report.id is not None:
+    transcript = await radio.transcribe(scheme_id, pcm)
+    if report is not None:
+        report_id = stored_id(report)
         await store.reports.add_event(
             ReportEvent(
-                report_id=report.id,
+                report_id=report_id,
                 member_id=acting.member.id,
                 kind=EventKind.NOTE,
                 text=f"Voice note: {transcript or NO_WORDS}",
             ),
             [on_air],
         )
-        report_id = report.id
     else:
         now = utcnow()
         call = Transmission(name, pcm, now, now)
         logged = await radio.log_transmission(link, call, transcript=transcript)
-        await store.outbox.enqueue(scheme.id, on_air, report_id=logged.report.id)
-        assert logged.report.id is not None
-        report_id = logged.report.id
+        report_id = stored_id(logged.report)
+        await store.outbox.enqueue(scheme_id, on_air, report_id=report_id)
     context.services.outbox.wake()
     await message.reply_text(radio_texts.voice_note_transcribed(report_id, transcript))
 

@@ -33,6 +33,7 @@ from broadcast.subjects.viewing import GalleryEntry, GalleryViewer, SubjectPage
 from broadcast.subjects.watermark import viewer_reference, watermark
 from config.errors import AccessDeniedError, NotFoundError
 from config.vocabulary import AuditOutcome, MemberStatus
+from storage.ids import stored_id
 from storage.models import Member, Scheme, utcnow
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -223,7 +224,7 @@ class MiniApp:
         except AccessDeniedError:
             raise RefusedError(403, "role") from None
         others = await self._store.members.for_user(actor.telegram_id)
-        member_id = actor.member.id or 0
+        member_id = stored_id(actor.member)
         return {
             "viewer": {
                 "scheme": scheme.name,
@@ -281,7 +282,7 @@ class MiniApp:
             raise RefusedError(404, "not_found") from None
         except AccessDeniedError:
             raise RefusedError(403, "role") from None
-        return self._page(page, actor.member.id or 0)
+        return self._page(page, stored_id(actor.member))
 
     def _page(self, page: SubjectPage, member_id: int) -> dict[str, Any]:
         return {
@@ -340,7 +341,7 @@ class MiniApp:
             return _refusal(403, _status_reason(member))
         except (NotFoundError, FileNotFoundError, StopIteration):
             return _refusal(404, "not_found")
-        reference = viewer_reference(scheme.slug, member.id or 0)
+        reference = viewer_reference(scheme.slug, stored_id(member))
         marked = await asyncio.to_thread(watermark, data, reference, utcnow())
         return web.Response(body=marked, content_type="image/jpeg", headers=PRIVATE_HEADERS)
 

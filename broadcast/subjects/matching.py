@@ -112,7 +112,7 @@ async def _with_crop_hashes(
 ) -> list[SubjectPhoto]:
     """The subject's photos, each with its crop hashes (computed once, from the file)."""
     for photo in subject_photos:
-        if photo.crop_phashes is not None or photo.id is None:
+        if photo.crop_phashes is not None:
             continue
         try:
             # a few hundred milliseconds of Pillow: off the event loop the bot answers on
@@ -120,7 +120,7 @@ async def _with_crop_hashes(
         except (OSError, InvalidPhotoError) as exc:
             logger.warning("subject photo %s unreadable for matching: %s", photo.id, exc)
             hashes = []
-        await store.subjects.set_crop_hashes(photo.id, hashes)
+        await store.subjects.set_crop_hashes(stored_id(photo), hashes)
         photo.crop_phashes = hashes
     return subject_photos
 

@@ -90,7 +90,7 @@ class SubjectWatch:
             candidates: dict[int, Candidates] = {}
             for report in await self._store.subjects.unscanned(BATCH):
                 scheme = schemes.get(report.scheme_id)
-                if scheme is None or report.id is None:
+                if scheme is None:
                     continue
                 try:
                     if report.scheme_id not in candidates:
