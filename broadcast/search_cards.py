@@ -48,8 +48,8 @@ def _who(member: Member | None, police: str | None, report: Report | None = None
         reporter_premises(report, member) if report else (member.shop_name, member.street)
     )
     if shop:
-        if police is not None and member.id is not None:
-            shop = member_reference(police, member.id)
+        if police is not None:
+            shop = member_reference(police, stored_id(member))
         return f"{shop}, {street}" if street else shop
     return search_texts.STAFF_ROLE_NAMES.get(str(member.role), search_texts.MEMBER_SHOP)
 

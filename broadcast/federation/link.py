@@ -141,9 +141,9 @@ class FederationLink:
 
     async def names_sent(self, report: Report) -> list[str]:
         """The peers this report is on its way to (or reached), by name."""
-        if report.id is None or report.origin_scheme is not None:
+        if report.origin_scheme is not None:
             return []
-        payloads = [read_federation(row) for row in await self.log.exchanges(report.id)]
+        payloads = [read_federation(row) for row in await self.log.exchanges(stored_id(report))]
         slugs = dict.fromkeys(p.peer for p in payloads if p.op == log.ALERT)
         return [self.peers[slug].name for slug in slugs if slug in self.peers]
 
@@ -157,7 +157,7 @@ class FederationLink:
         self, report: Report, origin: SchemeConfig, photo_hashes: list[str]
     ) -> list[tuple[str, Delivery]]:
         """The peers that should get this new report, each with its row."""
-        if report.origin_scheme is not None or report.id is None:
+        if report.origin_scheme is not None:
             return []
         out: list[tuple[str, Delivery]] = []
         for rule in origin.neighbours:
@@ -167,7 +167,7 @@ class FederationLink:
             if report.category not in peer.config.receives:
                 continue
             body = _alert_body(report, origin.slug, peer, photo_hashes)
-            key = log.alert_key(origin.slug, report.id)
+            key = log.alert_key(origin.slug, stored_id(report))
             request = FederationRequest(
                 op=log.ALERT,
                 peer=peer.slug,

@@ -76,14 +76,14 @@ def radio_deliveries(scheme: SchemeConfig, report: Report) -> list[Delivery]:
 
     Only live alerts go on air: a report logged after the fact is noise on a radio.
     """
-    if not scheme.radio_on or report.urgency != Urgency.NOW or report.id is None:
+    if not scheme.radio_on or report.urgency != Urgency.NOW:
         return []
     script = alert_script(scheme, report)
     return [
         Delivery(
             chat_id=RADIO_CHAT,
             payload=RadioPayload(text=script, speak=script),
-            dedupe_key=f"radio:{report.id}:alert",
+            dedupe_key=f"radio:{stored_id(report)}:alert",
         )
     ]
 
@@ -92,14 +92,15 @@ def radio_status_deliveries(
     scheme: SchemeConfig, report: Report, status: str, event_id: int | str = ""
 ) -> list[Delivery]:
     """A status change worth hearing ("detained", "stood down"); the others stay in the chat."""
-    if not scheme.radio_on or status not in SPOKEN_STATUSES or report.id is None:
+    if not scheme.radio_on or status not in SPOKEN_STATUSES:
         return []
-    script = radio_texts.radio_status(spoken_town(scheme), report.id, status)
+    report_id = stored_id(report)
+    script = radio_texts.radio_status(spoken_town(scheme), report_id, status)
     return [
         Delivery(
             chat_id=RADIO_CHAT,
             payload=RadioPayload(text=script, speak=script),
-            dedupe_key=f"radio:{report.id}:{status}:{event_id}" if event_id else None,
+            dedupe_key=f"radio:{report_id}:{status}:{event_id}" if event_id else None,
         )
     ]
 

@@ -20,6 +20,7 @@ from broadcast.subjects.access import SubjectAccess, trail_of, write_bundle
 from config.vocabulary import AuditOutcome
 from storage.export.files import fresh_dir
 from storage.files import create_private
+from storage.ids import stored_id
 from storage.models import Member, Scheme, utcnow
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -48,10 +49,10 @@ async def with_this_request(
         ),
         None,
     )
-    if own is None or member.id is None:
+    if own is None:
         return bundle
     ids = {bundle.subject_id, *bundle.merged_ids}
-    found = trail_of([own], ids, set(), {member.id: (member, scheme.slug)}, scheme)
+    found = trail_of([own], ids, set(), {stored_id(member): (member, scheme.slug)}, scheme)
     return replace(bundle, trail=bundle.trail + found)
 
 
