@@ -477,8 +477,11 @@ class AlertService:
         log (so it happens once, restart or not) with the messages `told` makes.
 
         Checked under the report's lock, so an operator's call landing just before wins
-        and nothing is raised. The copies are not edited: the event joins the card's
-        history with the next call. False when it was heard, or raised, after all.
+        and nothing is raised. The control room's card is edited with the event to say
+        it was raised again, so the fresh message and the card agree; no other copy is
+        edited, since the group's and a neighbour's cards show no acknowledgement (it
+        is this control room's state) and an edit there would change nothing. False
+        when it was heard, or raised, after all.
         """
         lock = self._recording.setdefault(report_id, asyncio.Lock())
         async with lock:
@@ -499,7 +502,15 @@ class AlertService:
             event = ReportEvent(
                 report_id=report_id, kind=EventKind.NOTE, status=ReportChange.ESCALATED
             )
-            deliveries = told(report, self.schemes.scheme(scheme.slug))
+            config = self.schemes.scheme(scheme.slug)
+            deliveries = list(told(report, config))
+            view = await self._view(report, config, [*history, event])
+            for fan_out in self.fan_outs:
+                deliveries += [
+                    edit
+                    for edit in await fan_out.refreshed(view, config)
+                    if edit.chat_id == config.control_room_chat_id
+                ]
             await self.store.reports.add_event(event, deliveries)
         logger.info("report %s: not acknowledged in time, raised again", report_id)
         self._wake()
@@ -925,6 +936,7 @@ class AlertService:
         update: UpdateMark | None = None
         acknowledged: StatusMark | None = None
         ending: str | None = None
+        raised_again: datetime | None = None
         calls: list[StatusMark] = []
         for event in history:
             at = event.created_at
@@ -938,6 +950,7 @@ class AlertService:
                     ending = str(event.status)
             elif event.status == ReportChange.ESCALATED:
                 calls.append(StatusMark(str(event.status), None, at))
+                raised_again = at
             elif event.kind == EventKind.UPDATE and event.status is None and event.text:
                 update = UpdateMark(event.text, at)
         today = utcnow().astimezone(ZoneInfo(config.timezone)).date()
@@ -951,6 +964,7 @@ class AlertService:
             acknowledged=acknowledged,
             history=tuple(calls),
             ending=ending,
+            raised_again=raised_again,
         )
 
     async def refresh(self, report_id: int) -> None:

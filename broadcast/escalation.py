@@ -9,6 +9,15 @@ is told privately, and the member who sent it is told it is not yet acknowledged
 Driven from the log by a repeating job, not a timer per alert: what is due is read
 from the stored reports and events, and raising one stores an event with its
 messages, so a restart neither loses an escalation nor makes a second.
+
+The control room's card is edited with it ("⏰ Not yet acknowledged: raised again at
+14:02") until the first call, and the fresh message quotes that card, so whoever
+looks up finds the buttons at once. The message names no more of the shop than the
+card does (its place), and like the card it is protected and leaves the chat with
+it. Peer towns the alert crossed to are not told: whether this control room has
+answered is its own state, which a peer's cards never show; a peer acts on the
+alert from its own card and its own operators, and a second alert from us would
+read there as a second incident.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from broadcast.texts import alerts as alert_texts
 from broadcast.texts import control_room as control_room_texts
 from broadcast.texts import formats
 from config.schemes import SchemeConfig
-from config.vocabulary import MemberStatus, Role
+from config.vocabulary import MemberStatus, OutboxKind, Role
 from storage.ids import stored_id
 from storage.models import Member, Report
 from storage.outbox import Delivery
@@ -59,14 +68,16 @@ async def raise_unheard(alerts: AlertService, now: datetime) -> list[int]:
             if m.role == Role.COORDINATOR and m.id != report.member_id
         ]
         reporter = await _reporter(alerts, report)
+        card = await _control_room_card(alerts, report_id, config.control_room_chat_id)
 
         def told(
             now_report: Report,
             config: SchemeConfig,
             coordinators: list[Member] = coordinators,
             reporter: Member | None = reporter,
+            card: int | None = card,
         ) -> list[Delivery]:
-            return _messages(now_report, config, coordinators, reporter)
+            return _messages(now_report, config, coordinators, reporter, card)
 
         if await alerts.raise_unheard(report_id, after, told, now):
             raised.append(report_id)
@@ -80,8 +91,25 @@ async def _reporter(alerts: AlertService, report: Report) -> Member | None:
     return member if member.status == MemberStatus.ACTIVE else None
 
 
+async def _control_room_card(alerts: AlertService, report_id: int, room: int) -> int | None:
+    """The message id of the alert's card in the control room, once it is out."""
+    copies = await alerts.store.outbox.for_report(report_id, kind=OutboxKind.ALERT)
+    return next(
+        (
+            row.telegram_message_id
+            for row in reversed(copies)
+            if row.chat_id == room and row.telegram_message_id is not None
+        ),
+        None,
+    )
+
+
 def _messages(
-    report: Report, config: SchemeConfig, coordinators: list[Member], reporter: Member | None
+    report: Report,
+    config: SchemeConfig,
+    coordinators: list[Member],
+    reporter: Member | None,
+    card: int | None,
 ) -> list[Delivery]:
     report_id = stored_id(report)
     text = control_room_texts.raised_again(
@@ -90,7 +118,13 @@ def _messages(
         members_place(report),
         formats.time_of_day(report.created_at, config.timezone),
     )
-    out = [Delivery(config.control_room_chat_id, MessagePayload(text=text))]
+    room = MessagePayload(
+        text=text,
+        reply_to=card,
+        protect_content=config.protect_content,
+        delete_after_hours=config.chat_ttl_hours,
+    )
+    out = [Delivery(config.control_room_chat_id, room)]
     out += [Delivery(m.telegram_user_id, MessagePayload(text=text)) for m in coordinators]
     if reporter is not None:
         out.append(

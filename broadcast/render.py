@@ -115,6 +115,8 @@ class AlertView:
     whose `status` the texts can name (a note, say) may join it."""
     ending: str | None = None
     """The latest call that ended the alert (Detained, Closed, Stood down), if any."""
+    raised_again: datetime | None = None
+    """When the alert, unanswered in time, was raised again (`broadcast.escalation`)."""
 
     @property
     def report_id(self) -> int:
@@ -248,9 +250,18 @@ HISTORY_SHOWN = 4
 
 
 def _control_room_lines(view: AlertView, timezone: str) -> list[str]:
-    """Who acknowledged it and when, and the latest calls, for the operators' card."""
+    """Who acknowledged it and when, and the latest calls, for the operators' card.
+
+    An alert raised again says so until someone acknowledges it: the operator looking
+    up from the fresh message finds the card that caused it, and the mark goes with
+    the first call, as "not yet acknowledged" does."""
     lines = []
-    if view.acknowledged is None:
+    waiting = view.acknowledged is None and view.state == ReportStatus.OPEN
+    if waiting and view.raised_again is not None:
+        lines.append(
+            control_room_texts.alert_raised_again(formats.time_of_day(view.raised_again, timezone))
+        )
+    elif view.acknowledged is None:
         lines.append(control_room_texts.ALERT_NOT_ACKNOWLEDGED)
     else:
         lines.append(

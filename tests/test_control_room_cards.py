@@ -201,13 +201,20 @@ async def test_an_alert_nobody_acknowledges_is_raised_again_once(polling_town: T
     assert await raise_unheard(alerts, later + timedelta(minutes=1)) == [], "once only"
     await drained(town, report.id)
 
-    raised = [
-        m
-        for m in town.sandbox.chat_messages(town.bot, NORWICH_CONTROL_ROOM)
-        if m.from_bot and m.body.startswith("⚠️ NOT YET ACKNOWLEDGED")
-    ]
+    room = [m for m in town.sandbox.chat_messages(town.bot, NORWICH_CONTROL_ROOM) if m.from_bot]
+    raised = [m for m in room if m.body.startswith("⚠️ NOT YET ACKNOWLEDGED")]
+    assert len(room) == 2, "the card, then one fresh message"
     assert len(raised) == 1
     assert f"Report #{report.id}, Theft" in raised[0].body
+    on_card = town.sandbox.refresh(received[NORWICH_CONTROL_ROOM])
+    assert raised[0].reply_to_message_id == on_card.message_id, "it quotes the card"
+    assert raised[0].protect_content
+    assert re.search(rf"⏰ Not yet acknowledged: raised again at {TIME}", on_card.body)
+    assert "Not yet acknowledged\n" not in on_card.body
+    for chat in NORWICH + WYMONDHAM:
+        if chat != NORWICH_CONTROL_ROOM:
+            other = town.sandbox.refresh(received[chat])
+            assert not other.edited, "only the control room's card is edited"
     to_carol = [
         m
         for m in town.sandbox.chat_messages(town.bot, carol)
@@ -225,6 +232,7 @@ async def test_an_alert_nobody_acknowledges_is_raised_again_once(polling_town: T
     card = await every_copy_says(town, NORWICH, "Status: Acknowledged (Dave, ")
     shown = card[NORWICH_CONTROL_ROOM].body
     assert re.search(rf"Acknowledged by Dave at {TIME}", shown)
+    assert "⏰" not in shown, "the mark goes with the first call"
     assert re.search(
         rf"History: {TIME} Raised again, not acknowledged · {TIME} Acknowledged \(Dave\)", shown
     )

@@ -44,6 +44,11 @@ def alert_acknowledged(by: str | None, time: str) -> str:
 ALERT_NOT_ACKNOWLEDGED = "Not yet acknowledged"
 
 
+def alert_raised_again(time: str) -> str:
+    """The control room's card of an alert raised again, until it is acknowledged."""
+    return f"⏰ Not yet acknowledged: raised again at {time}"
+
+
 def history_entry(status: str, by: str | None, time: str) -> str:
     return f"{time} {operator_status_name(status)}" + (f" ({by})" if by else "")
 
