@@ -67,6 +67,7 @@ from config.vocabulary import (
     Role,
     Urgency,
 )
+from storage.ids import stored_id
 from storage.models import Member, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
@@ -409,17 +410,17 @@ class AlertService:
             report.status == ReportStatus.CLOSED and status is None
         ):
             return None
-        assert report.id is not None
+        report_id = stored_id(report)
         if current is None:  # closed with no call on record (a peer's, say)
-            return control_room_texts.report_closed(report.id)
+            return control_room_texts.report_closed(report_id)
         scheme = await self._scheme(report.scheme_id)
         time = formats.time_of_day(current.created_at, self.schemes.scheme(scheme.slug).timezone)
         by = await self._name(current.member_id) or current.text
         if status == pressed:
             return control_room_texts.call_already_marked(str(status), by, time)
         if is_final(status) or report.status == ReportStatus.CLOSED:
-            return control_room_texts.report_already_closed(report.id, str(status), by, time)
-        return control_room_texts.call_no_longer_applies(report.id, str(status), by, time)
+            return control_room_texts.report_already_closed(report_id, str(status), by, time)
+        return control_room_texts.call_no_longer_applies(report_id, str(status), by, time)
 
     async def _name(self, member_id: int | None) -> str | None:
         if member_id is None:
@@ -438,7 +439,7 @@ class AlertService:
         has no copy at all; with the suspect still in the shop, "On camera" is the
         news they are waiting for, so it comes as a message their phone rings for.
         """
-        if report.member_id is None or report.member_id == by.id or report.id is None:
+        if report.member_id is None or report.member_id == by.id:
             return []
         reporter = await self.store.members.get_by_id(report.member_id)
         if reporter.status != MemberStatus.ACTIVE:
@@ -447,17 +448,16 @@ class AlertService:
         if status == OperatorStatus.LOST:
             last_seen = await self._last_seen(report)
         text = control_room_texts.reporter_status_note(
-            report.id, status, by.display_name, last_seen=last_seen
+            stored_id(report), status, by.display_name, last_seen=last_seen
         )
         return [Delivery(reporter.telegram_user_id, MessagePayload(text=text))]
 
     async def _last_seen(self, report: Report) -> str | None:
         """Where the person was last known to be: the member's latest update, else the way
         they went, else the place of the alert."""
-        assert report.id is not None
         updates = [
             e.text
-            for e in await self.store.reports.events(report.id)
+            for e in await self.store.reports.events(stored_id(report))
             if e.kind == EventKind.UPDATE and e.status is None and e.text
         ]
         if updates:
@@ -598,11 +598,11 @@ class AlertService:
     async def _shop_note(self, report: Report, by: Member, words: str, key: str) -> Delivery:
         """The shop's words for the scheme's control room, under its copy of the alert
         when that is there; gone after the chat TTL, as the copy is."""
-        assert report.id is not None
+        report_id = stored_id(report)
         scheme = await self._scheme(report.scheme_id)
         config = self.schemes.scheme(scheme.slug)
         room = config.control_room_chat_id
-        copies = await self.store.outbox.for_report(report.id, kind=OutboxKind.ALERT)
+        copies = await self.store.outbox.for_report(report_id, kind=OutboxKind.ALERT)
         card = next(
             (
                 row.telegram_message_id
@@ -613,7 +613,7 @@ class AlertService:
         )
         shop = ", ".join(part for part in (by.shop_name, by.street) if part) or by.display_name
         text = control_room_texts.shop_note(
-            report.id, alert_texts.category_name(report.category), one_line(shop), words
+            report_id, alert_texts.category_name(report.category), one_line(shop), words
         )
         payload = MessagePayload(
             text=text,
@@ -785,8 +785,7 @@ class AlertService:
         self, member: Member, within: timedelta = LOCATION_WINDOW
     ) -> Report | None:
         """The member's alert of the last few minutes, e.g. for a location sent after it."""
-        assert member.id is not None
-        return await self.store.reports.latest_by_member(member.id, utcnow() - within)
+        return await self.store.reports.latest_by_member(stored_id(member), utcnow() - within)
 
     # --- inside ----------------------------------------------------------------------
 
@@ -862,18 +861,18 @@ class AlertService:
         camera" arriving over HTTP while the member reclassifies, say). Only the process
         that receives updates records events, so a lock in it is enough.
         """
-        assert report.id is not None
-        lock = self._recording.setdefault(report.id, asyncio.Lock())
+        report_id = stored_id(report)
+        lock = self._recording.setdefault(report_id, asyncio.Lock())
         async with lock:
             if unless_unchanged:
                 # Under the lock: two quick presses of one button are one event.
-                current = await self.store.reports.get(report.id)
-                history = await self.store.reports.events(report.id)
+                current = await self.store.reports.get(report_id)
+                history = await self.store.reports.events(report_id)
                 why = await self._unchanged(current, str(event.status), history)
                 if why is not None:
-                    raise UnchangedError(report.id, why)
+                    raise UnchangedError(report_id, why)
             return await self._record_now(
-                report.id, event, changes, from_peer=from_peer, also=also, photos=photos
+                report_id, event, changes, from_peer=from_peer, also=also, photos=photos
             )
 
     async def _record_now(

@@ -27,6 +27,7 @@ from broadcast.routing import Audience, Recipient, recipients
 from broadcast.texts import alerts as alert_texts
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import OutboxKind, OutboxState, ReportStatus, Urgency
+from storage.ids import stored_id
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import (
@@ -94,10 +95,8 @@ class ChatCopies:
     async def _photos_under_copies(self, change: ReportChanged) -> list[Delivery]:
         """A photo added once the copies are out goes under each as a message of its own:
         Telegram turns no text message into a photo and adds no photo to one sent."""
-        report = change.report
-        assert report.id is not None
         out: list[Delivery] = []
-        for row in _live_copies(await self.store.outbox.for_report(report.id)):
+        for row in _live_copies(await self.store.outbox.for_report(stored_id(change.report))):
             copy = read(row, AlertPayload)
             recipient = _recipient_of(row, change.scheme.slug)
             caption = render.further_photo_caption(change.view, recipient.audience)
@@ -111,7 +110,7 @@ class ChatCopies:
                         delete_after_hours=copy.delete_after_hours,
                         reply_to=row.telegram_message_id,  # quoted, once the card is out
                     ),
-                    dedupe_key=f"{_PHOTO_UNDER}:{row.id}:{photo.sha256}",
+                    dedupe_key=f"{_PHOTO_UNDER}:{stored_id(row)}:{photo.sha256}",
                 )
                 for photo in change.photos
             )
@@ -122,8 +121,7 @@ class ChatCopies:
         nothing to act on), new copies for chats newly routed that never had one (while
         the report is younger than the chat TTL)."""
         report = view.report
-        assert report.id is not None
-        rows = await self.store.outbox.for_report(report.id)
+        rows = await self.store.outbox.for_report(stored_id(report))
         live = _live_copies(rows)
         under = _photos_under(rows)
         if view.state == ReportStatus.WITHDRAWN:
@@ -145,23 +143,23 @@ class ChatCopies:
             if row.kind == OutboxKind.ALERT and row.state != OutboxState.FAILED
         }
         for row in live:
-            assert row.id is not None
+            row_id = stored_id(row)
             recipient = wanted.get(row.chat_id)
             if recipient is None:
                 text = alert_texts.alert_not_for_this_chat(
                     view.report_id, view.scheme_name, logged=report.urgency != Urgency.NOW
                 )
-                out.append(Delivery(row.chat_id, EditPayload(target=row.id, text=text)))
-                out.extend(_taken_down(row.chat_id, under.get(row.id, ())))
+                out.append(Delivery(row.chat_id, EditPayload(target=row_id, text=text)))
+                out.extend(_taken_down(row.chat_id, under.get(row_id, ())))
                 continue
             if view.state == ReportStatus.WITHDRAWN:  # the wrong person's photos go
-                out.extend(_taken_down(row.chat_id, under.get(row.id, ())))
+                out.extend(_taken_down(row.chat_id, under.get(row_id, ())))
             have.add(row.chat_id)
             has_photo = bool(read(row, AlertPayload).photos)
             card = self._card(view, recipient, has_photo=has_photo)
             out.append(
                 Delivery(
-                    row.chat_id, EditPayload(target=row.id, text=card.text, buttons=card.buttons)
+                    row.chat_id, EditPayload(target=row_id, text=card.text, buttons=card.buttons)
                 )
             )
         if view.state == ReportStatus.WITHDRAWN or report.urgency != Urgency.NOW:
@@ -169,7 +167,9 @@ class ChatCopies:
         young = utcnow() - report.created_at < timedelta(hours=config.chat_ttl_hours)
         missing = [r for chat, r in wanted.items() if chat not in have and chat not in had]
         if missing and young:
-            photos = [photo.relative_path for photo in await self.store.reports.photos(report.id)]
+            photos = [
+                photo.relative_path for photo in await self.store.reports.photos(stored_id(report))
+            ]
             out.extend(self._new_copy(view, config, r, photos, None) for r in missing)
         return out
 
@@ -259,10 +259,9 @@ def _photos_under(rows: Sequence[OutboxRow]) -> dict[int, list[int]]:
             and len(parts) == 3
             and parts[0] == _PHOTO_UNDER
             and row.state != OutboxState.FAILED
-            and row.id is not None
-            and row.id not in gone
+            and stored_id(row) not in gone
         ):
-            under.setdefault(int(parts[1]), []).append(row.id)
+            under.setdefault(int(parts[1]), []).append(stored_id(row))
     return under
 
 

@@ -25,6 +25,7 @@ from config.vocabulary import AuditOutcome, MemberStatus, Role
 from storage.export.build import ExportResult, base_name, build_export
 from storage.export.period import ExportPeriod, due_week, weekly_run_time
 from storage.export.records import ExportedBy
+from storage.ids import stored_id
 from storage.models import AuditEntry, Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import DocumentPayload, MessagePayload
@@ -127,14 +128,14 @@ async def _weekly_for(
     scheme: Scheme,
     now: datetime,
 ) -> WeeklyRun:
-    assert scheme.id is not None
+    scheme_id = stored_id(scheme)
     period = due_week(now, scheme.timezone)
     if scheme.created_at > weekly_run_time(period):
         # The scheme was not in the log when this week's export was due: nothing was missed.
         return WeeklyRun(scheme.slug, period, "not_due")
-    if await _already_done(store, scheme.id, period):
+    if await _already_done(store, scheme_id, period):
         return WeeklyRun(scheme.slug, period, "already_done")
-    active = await store.members.list_by_status(scheme.id, MemberStatus.ACTIVE)
+    active = await store.members.list_by_status(scheme_id, MemberStatus.ACTIVE)
     coordinators = [m.telegram_user_id for m in active if m.role == Role.COORDINATOR]
     result = await build_export(
         store,
@@ -158,7 +159,7 @@ async def _weekly_for(
         actor_telegram_id=None,
         action=WEEKLY_ACTION,
         outcome=AuditOutcome.ALLOWED,
-        scheme_id=scheme.id,
+        scheme_id=scheme_id,
         detail={
             "period": period.key,
             "reports": result.reports,

@@ -41,6 +41,7 @@ from broadcast.fanout import MessageRef
 from broadcast.keywords import guess_category
 from broadcast.stills import NoDecoderError
 from config.vocabulary import EventKind, ReportSource, Urgency
+from storage.ids import stored_id
 from storage.models import Report, ReportEvent, utcnow
 from storage.photos import reencode
 
@@ -335,11 +336,11 @@ class IntakeDesk:
             source=ReportSource.CHAT,
         )
         submitted = await self.alerts.submit(draft, source=offer.source)
-        assert submitted.report.id is not None
+        report_id = stored_id(submitted.report)
         if offer.recording is not None and already is None:
             await self.store.reports.add_event(
                 ReportEvent(
-                    report_id=submitted.report.id,
+                    report_id=report_id,
                     member_id=offer.member_id,
                     kind=EventKind.NOTE,
                     status=VOICE_NOTE,
@@ -347,7 +348,7 @@ class IntakeDesk:
                 )
             )
         word = "sent" if urgency == Urgency.NOW else "logged"
-        done = finished(replace(offer, urgency=urgency), f"{word}:{submitted.report.id}")
+        done = finished(replace(offer, urgency=urgency), f"{word}:{report_id}")
         if box.get(offer.id) is not None:  # asked about: its buttons may be pressed again
             box.put(done)
         box.tidy(now)
@@ -381,10 +382,10 @@ class IntakeDesk:
                 continue
             hashes.add(hashlib.sha256(jpeg).hexdigest())
         for report in recent:
-            assert report.id is not None
             if text and text_problem(text) is None and _same_words(report.description, text):
                 return report
-            if hashes and hashes & {p.sha256 for p in await self.store.reports.photos(report.id)}:
+            kept = await self.store.reports.photos(stored_id(report)) if hashes else []
+            if hashes & {p.sha256 for p in kept}:
                 return report
         return None
 

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
 from config.vocabulary import OPERATOR_STATUSES, OutboxKind, ReportChange, ReportStatus, Urgency
+from storage.ids import stored_id
 from storage.models import OutboxRow, Photo, Report, ReportEvent
 from storage.outbox import Delivery
 from storage.transaction import transaction
@@ -52,14 +53,14 @@ class ReportRepository:
         async with transaction(self._sessions, "store the report") as session:
             session.add(report)
             await session.flush()
-            assert report.id is not None
+            report_id = stored_id(report)
             for photo in photos:
-                photo.report_id = report.id
+                photo.report_id = report_id
                 session.add(photo)
             if callable(deliveries):
                 deliveries = deliveries(report)
             for delivery in deliveries:
-                session.add(delivery.to_row(report.scheme_id, report.id))
+                session.add(delivery.to_row(report.scheme_id, report_id))
         logger.info(
             "report %s stored for scheme %s with %d deliveries",
             report.id,
