@@ -132,7 +132,7 @@ class TestExportedSubjects:
         assert (dean["kind"], dean["name"], dean["excluded_until"]) == (
             "known",
             "Dean Smith",
-            "2027-12-01",
+            "2027-11-30",
         )
         assert dean["reference"] == f"NOR-S{ids['dean']:04d}"
         assert subjects[ids["sought"]]["description"] == "Female, red coat, limps"
@@ -167,7 +167,7 @@ class TestExportedSubjects:
         text = pdf_text(result)
         assert "Subjects (2)" in text
         assert f"Subject NOR-S{ids['dean']:04d}: Dean Smith" in text
-        assert "EXCLUDED until Wednesday 1 December 2027" in text
+        assert "EXCLUDED until Tuesday 30 November 2027" in text
         assert f"Notice NOR-N{ids['notice']:04d} · exclusion · in force" in text
         assert "board decision BD-2026-31" in text
 

@@ -89,10 +89,10 @@ async def last_week(norwich: Norwich) -> dict[str, int]:
         NoticeTerms(
             stage=NoticeStage.EXCLUSION,
             decided_by="Board",
-            starts_on=date(2025, 11, 6),
+            starts_on=date(2025, 11, 7),
             ends_on=date(2026, 11, 6),
         ),
-        today=date(2025, 11, 6),
+        today=date(2025, 11, 7),
     )
     return {
         "sought": sought.id or 0,
@@ -141,7 +141,7 @@ class TestWeeklyDigest:
                 f"- Subject #{ids['sought']}: Female, red coat, limps",
                 "",
                 "New exclusions:",
-                f"- Dean Smith (NOR-N{ids['excluded']:04d}), until 4 November 2027",
+                f"- Dean Smith (NOR-N{ids['excluded']:04d}), until 3 November 2027",
                 "Exclusions ended (no longer excluded):",
                 f"- Ann Jones (NOR-N{ids['ended']:04d}), ended 6 November 2026",
                 "",

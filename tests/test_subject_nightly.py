@@ -84,14 +84,14 @@ class TestNightly:
         assert await reminders_to(norwich, norwich.shopkeeper.telegram_id) == []
 
         await run_nightly(
-            norwich.store, norwich.photos, schemes_file, datetime(2027, 11, 17, 3, tzinfo=UTC)
+            norwich.store, norwich.photos, schemes_file, datetime(2027, 11, 16, 3, tzinfo=UTC)
         )
         assert await reminders_to(norwich, NORWICH_COORDINATOR) == [review]
         await run_nightly(
-            norwich.store, norwich.photos, schemes_file, datetime(2027, 11, 18, 3, tzinfo=UTC)
+            norwich.store, norwich.photos, schemes_file, datetime(2027, 11, 17, 3, tzinfo=UTC)
         )
         assert (await reminders_to(norwich, NORWICH_COORDINATOR))[1:] == [
-            f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) ends on 2 December 2027. "
+            f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) ends on 1 December 2027. "
             "After that they are no longer excluded unless the board issues a new notice."
         ]
         notice = await norwich.store.subjects.notice(nid)
@@ -160,13 +160,14 @@ class TestNightly:
         policy = schemes_file.scheme("norwich").subjects
         store, photos = norwich.store, norwich.photos
 
-        # A year on, retention takes the report; the exclusion (to 2 Dec 2027) still runs.
+        # A year on, retention takes the report; the notice ended on 1 Dec 2027, but a Known
+        # subject stays known_days after that.
         await purge_expired(store, photos, norwich.scheme, ISSUED + timedelta(days=366))
         await run_nightly(store, photos, schemes_file, ISSUED + timedelta(days=366))
         assert [s.id for s in await store.subjects.gallery([norwich.scheme.id or 0])] == [sid]
         assert photos.path(photo).exists(), "the subject still holds it"
 
-        lapse = datetime(2027, 12, 3, tzinfo=ZoneInfo("Europe/London")) + timedelta(
+        lapse = datetime(2027, 12, 2, tzinfo=ZoneInfo("Europe/London")) + timedelta(
             days=policy.known_days
         )
         await run_nightly(store, photos, schemes_file, lapse - timedelta(hours=1))

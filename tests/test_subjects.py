@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from sqlmodel import SQLModel
 
 from broadcast.subjects.galleries import expire_galleries
-from broadcast.subjects.notices import NoticeTerms, add_months
+from broadcast.subjects.notices import NoticeTerms, add_months, last_day
 from broadcast.subjects.service import Actor, SubjectService, local_today
 from config.errors import AccessDeniedError, InvalidInputError, NotFoundError, ReportClosedError
 from config.schemes import SchemesFile, parse_schemes
@@ -282,9 +282,9 @@ class TestSubjects:
 
         assert (notice.starts_on, notice.ends_on, notice.review_on) == (
             today,
-            date(2027, 12, 2),
+            date(2027, 12, 1),
             date(2027, 6, 2),
-        )
+        ), "twelve months from 2 December run until the end of 1 December, the review after six"
         assert notice.premises == ["Shop 102, London Street"], "the member shop's, not the CCTV's"
         backwards = NoticeTerms(
             stage=NoticeStage.EXCLUSION,
@@ -292,12 +292,12 @@ class TestSubjects:
             starts_on=date(2028, 3, 1),
             ends_on=date(2028, 2, 1),
         )
-        too_long = NoticeTerms(
-            stage=NoticeStage.EXCLUSION, decided_by="Board", ends_on=date(2028, 6, 1)
+        a_day_past_twelve_months = NoticeTerms(
+            stage=NoticeStage.EXCLUSION, decided_by="Board", ends_on=date(2027, 12, 2)
         )
         for terms, reason in (
             (backwards, "notice_ends_before_start"),
-            (too_long, "notice_too_long"),
+            (a_day_past_twelve_months, "notice_too_long"),
             (exclusion, "notice_overlaps"),
         ):
             with pytest.raises(InvalidInputError, match=reason):
@@ -317,7 +317,7 @@ class TestSubjects:
             today=today,
         )
         assert later.board_decision_ref == "BD-2027-14"
-        assert await norwich.service.excluded_until(alert.id or 0, today) == date(2027, 12, 2)
+        assert await norwich.service.excluded_until(alert.id or 0, today) == date(2027, 12, 1)
         refusals = [a for a, o in await norwich.audit_actions() if o is AuditOutcome.REFUSED]
         assert refusals == ["notice.issue"] * 4
 
@@ -509,3 +509,12 @@ def test_months_are_added_as_a_calendar_would() -> None:
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 12, 2), 12) == date(2027, 12, 2)
     assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+
+
+def test_a_period_of_months_counts_its_first_day_as_a_uk_letter_does() -> None:
+    assert last_day(date(2026, 12, 3), 12) == date(2027, 12, 2)
+    assert last_day(date(2026, 12, 3), 6) == date(2027, 6, 2)
+    assert last_day(date(2026, 1, 1), 12) == date(2026, 12, 31)
+    assert last_day(date(2027, 1, 31), 1) == date(2027, 2, 28), "no 31 February: to its end"
+    assert last_day(date(2028, 2, 29), 12) == date(2029, 2, 28)
+    assert last_day(date(2027, 1, 28), 1) == date(2027, 2, 27)

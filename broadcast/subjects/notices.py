@@ -2,15 +2,23 @@
 
 The default is the scheme's (12 months, reviewed at 6); a notice may end sooner, or
 start later, but it may run past the scheme's longest only by a recorded board
-decision, and never end before it starts. Words too long are refused, never cut: a
-notice must say what was decided, whole.
+decision, and never end before it starts.
+
+Months count the way a UK letter does, the first day included: twelve months from
+3 December 2026 run until the end of 2 December 2027, so a default notice sits exactly
+at the scheme's longest and a day more needs the board. The review is due once the
+person has had the review period in full under the notice, the day after it: six
+months from 3 December 2026 are over at the end of 2 June 2027, so the review is on
+3 June 2027, when "six months free of incidents" can first be true.
+
+Words too long are refused, never cut: a notice must say what was decided, whole.
 """
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from broadcast.subjects.text import clean_text
 from config.errors import InvalidInputError
@@ -26,6 +34,18 @@ def add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def last_day(start: date, months: int) -> date:
+    """The last day of `months` counted from `start` inclusive.
+
+    Where the month has no day matching the start's (31 January, one month) the period
+    runs to that month's end rather than stopping a day short of it.
+    """
+    following = add_months(start, months)
+    if following.day != start.day:
+        return following
+    return following - timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +81,10 @@ def plan_notice(policy: SubjectsConfig, terms: NoticeTerms, today: date) -> Plan
         raise InvalidInputError("conditions_too_long", str(CONDITIONS_MAX))
     board_ref = clean_text(terms.board_decision_ref or "", 120) or None
     starts = terms.starts_on or today
-    ends = terms.ends_on or add_months(starts, policy.notice_months)
+    ends = terms.ends_on or last_day(starts, policy.notice_months)
     if ends < starts:
         raise InvalidInputError("notice_ends_before_start", ends.isoformat())
-    if ends > add_months(starts, policy.max_notice_months) and board_ref is None:
+    if ends > last_day(starts, policy.max_notice_months) and board_ref is None:
         raise InvalidInputError("notice_too_long", ends.isoformat())
     review = terms.review_on or min(add_months(starts, policy.review_months), ends)
     if not starts <= review <= ends:
