@@ -57,11 +57,18 @@ DEFAULT_PRIVACY_NOTICE = (
     "The scheme holds your name, a description and images of you, the incidents reported "
     "to it that involve you and this notice, to prevent crime in its member businesses. "
     "This information came from member businesses and their staff, not from you. It is "
-    "shared only with member businesses, the scheme's control room and the police, and is "
-    "deleted when this notice and the scheme's retention period end. You may ask for a "
-    "copy of everything held about you, ask for it to be corrected, object, or complain to "
-    "the Information Commissioner's Office (ico.org.uk)."
+    "shared only with member businesses, the scheme's control room and the police. Your "
+    "images leave the scheme's galleries and are deleted {known_days} days after this "
+    "notice ends, or after you were last reported to the scheme if that is later; an image "
+    "that is part of an incident report is kept until that report is deleted. Incident "
+    "reports are deleted {retention_days} days after they were made, and the rest of the "
+    "record about you, with this notice, {retention_days} days after your images. You may "
+    "ask for a copy of everything held about you, ask for it to be corrected, object, or "
+    "complain to the Information Commissioner's Office (ico.org.uk)."
 )
+"""`{known_days}` and `{retention_days}` are filled in from the scheme's settings where the
+letter is made, so the periods printed are the ones the nightly jobs keep; a scheme's own
+text may use them too, and one without them is printed as written."""
 
 
 _known_timezones = functools.cache(available_timezones)
@@ -115,7 +122,8 @@ class SubjectsConfig(BaseModel):
         default=DEFAULT_PRIVACY_NOTICE,
         min_length=1,
         description="On the notice letter: for people whose data the scheme did not collect"
-        " from them (UK GDPR article 14)",
+        " from them (UK GDPR article 14); {known_days} and {retention_days} print the"
+        " scheme's periods",
     )
     address: str = Field(
         default="",

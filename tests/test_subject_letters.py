@@ -95,9 +95,15 @@ class TestNoticeLetters:
             "board@norwich-shopwatch.example",
             "Served on ______",
             "How the scheme uses information about you",
-            " ".join(policy.privacy_notice.split()),
+            "deleted 90 days after this notice ends, or after you were last reported",
+            "an image that is part of an incident report is kept until that report is deleted",
+            "Incident reports are deleted 365 days after they were made",
+            "with this notice, 365 days after your images",
         ):
             assert expected in text, expected
+        assert (policy.known_days, norwich.scheme.retention_days) == (90, 365)
+        assert "{" not in text
+        assert "when this notice and the scheme's retention period end" not in text
         assert "Named by PCSO Hale" not in text, "how they were identified is not the letter's"
         assert norwich.shopkeeper.member.display_name not in text, "nor who reported"
         entries = await norwich.store.audit.recent(5, scheme_id=norwich.scheme.id)
@@ -140,6 +146,25 @@ class TestNoticeLetters:
             AuditOutcome.REFUSED,
             "notice_not_in_force",
         )
+
+    async def test_the_privacy_notice_prints_the_schemes_own_periods(
+        self, norwich: Norwich
+    ) -> None:
+        """A person is told when their data goes by the periods the nightly jobs keep, not
+        by words that would stay the same whatever the scheme set."""
+        _, nid = await excluded_dean(norwich)
+        shorter = parse_schemes(
+            EXAMPLE_SCHEMES.read_text().replace(
+                NORWICH_ADDRESS, NORWICH_ADDRESS + "  known_days = 30\n"
+            )
+        )
+        assert shorter.scheme("norwich").subjects.known_days == 30
+        service = SubjectService(shorter, norwich.store, norwich.photos)
+
+        text = pdf_text((await service.notice_letter(norwich.coordinator, nid)).data)
+
+        assert "are deleted 30 days after this notice ends" in text
+        assert "90 days" not in text
 
     async def test_a_warning_reads_as_a_warning(self, norwich: Norwich) -> None:
         _, nid = await excluded_dean(norwich, stage=NoticeStage.WARNING, board_decision_ref=None)

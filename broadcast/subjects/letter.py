@@ -19,6 +19,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from broadcast.texts import subjects as texts
+from config.schemes import SubjectsConfig
 from config.vocabulary import NoticeStage
 from storage.export.pdf_file import wrap
 
@@ -35,6 +36,15 @@ class LetterIncident:
     when: date
     category: str
     place: str | None
+
+
+def privacy_notice(policy: SubjectsConfig, retention_days: int) -> str:
+    """The scheme's privacy notice with its own periods in it, so the letter promises what
+    the nightly jobs do; plain replacement, so a scheme's text with other braces prints
+    as written."""
+    return policy.privacy_notice.replace("{known_days}", str(policy.known_days)).replace(
+        "{retention_days}", str(retention_days)
+    )
 
 
 @dataclass(frozen=True, slots=True)

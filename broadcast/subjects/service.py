@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from broadcast.subjects.access import AUDIT_PREFIXES, SubjectAccess, shape
-from broadcast.subjects.letter import LetterIncident, NoticeLetter, render_letter
+from broadcast.subjects.letter import LetterIncident, NoticeLetter, privacy_notice, render_letter
 from broadcast.subjects.notices import NoticeTerms, plan_notice
 from broadcast.subjects.text import clean_text
 from broadcast.texts import subjects as texts
@@ -777,7 +777,7 @@ class SubjectService:
                 incidents=incidents,
                 appeal=policy.appeal,
                 address=policy.address,
-                privacy_notice=policy.privacy_notice,
+                privacy_notice=privacy_notice(policy, scheme.retention_days),
             )
             data = await asyncio.to_thread(render_letter, letter)
             return LetterFile(f"{scheme.slug}-notice-{reference}.pdf", data, letter)
