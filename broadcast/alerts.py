@@ -53,6 +53,7 @@ from config.errors import (
 )
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import (
+    CONTROL_ROOM,
     ENDING_CALLS,
     OPERATOR_STATUSES,
     AuditOutcome,
@@ -490,7 +491,7 @@ class AlertService:
             heard = any(
                 e.status in OPERATOR_STATUSES or e.status == ReportChange.ESCALATED
                 for e in history
-            )
+            ) or await self._noted_by_control_room(history)
             if (
                 heard
                 or report.status != ReportStatus.OPEN
@@ -515,6 +516,19 @@ class AlertService:
         logger.info("report %s: not acknowledged in time, raised again", report_id)
         self._wake()
         return True
+
+    async def _noted_by_control_room(self, history: Sequence[ReportEvent]) -> bool:
+        """Whether someone of the control room wrote a note on the report: heard, for
+        escalation, though not a call (`broadcast.escalation` says why)."""
+        for event in history:
+            if event.kind == EventKind.NOTE and event.status is None and event.member_id:
+                try:
+                    writer = await self.store.members.get_by_id(event.member_id)
+                except NotFoundError:
+                    continue
+                if writer.role in CONTROL_ROOM:
+                    return True
+        return False
 
     async def set_police_reference(
         self, report_id: int, reference: str, *, by: Member

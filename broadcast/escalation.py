@@ -1,10 +1,19 @@
 """Was I heard? A live alert no operator has answered in time is raised again, once.
 
 The radio link's standing complaint was a shopkeeper left wondering whether anyone
-saw their alert. Any call on the card counts as an answer. After the scheme's
-`escalate_after_minutes` with none, the control room gets a fresh message (a new
-message rings where an edited card does not), each active coordinator of the scheme
-is told privately, and the member who sent it is told it is not yet acknowledged.
+saw their alert. After the scheme's `escalate_after_minutes` with no answer, the
+control room gets a fresh message (a new message rings where an edited card does
+not), each active coordinator of the scheme is told privately, and the member who
+sent it is told it is not yet acknowledged.
+
+Any call on the card is an answer, and so is a note on the alert written by someone
+of the control room (an operator's reply to the card, "Lost him at the Forum, PCSO
+123 attending"): its writer has plainly seen the alert, and raising it again would
+ring a room already working it and tell the shop nobody has answered when someone
+has. The note is still not the Acknowledged call: the card keeps "Not yet
+acknowledged" and its buttons, the shop gets no call notice and peer towns no call,
+since those follow the calls alone. A shop's note (a corroboration from the group)
+is no answer: it is not the control room hearing.
 
 Driven from the log by a repeating job, not a timer per alert: what is due is read
 from the stored reports and events, and raising one stores an event with its

@@ -18,9 +18,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import NotFoundError
-from config.vocabulary import OPERATOR_STATUSES, OutboxKind, ReportChange, ReportStatus, Urgency
+from config.vocabulary import (
+    CONTROL_ROOM,
+    OPERATOR_STATUSES,
+    EventKind,
+    OutboxKind,
+    ReportChange,
+    ReportStatus,
+    Urgency,
+)
 from storage.ids import stored_id
-from storage.models import OutboxRow, Photo, Report, ReportEvent
+from storage.models import Member, OutboxRow, Photo, Report, ReportEvent
 from storage.outbox import Delivery
 from storage.transaction import transaction
 
@@ -163,10 +171,21 @@ class ReportRepository:
 
     async def unanswered(self, made_from: datetime, made_before: datetime) -> list[Report]:
         """Open live reports made in that span that no operator has answered with any call
-        and that were not raised again already: the ones still waiting to be heard."""
+        or a note and that were not raised again already: the ones still waiting to be
+        heard (`broadcast.escalation`)."""
         answered = select(ReportEvent.id).where(
             col(ReportEvent.report_id) == col(Report.id),
             col(ReportEvent.status).in_([*OPERATOR_STATUSES, ReportChange.ESCALATED.value]),
+        )
+        noted = (
+            select(ReportEvent.id)
+            .join(Member, col(Member.id) == col(ReportEvent.member_id))
+            .where(
+                col(ReportEvent.report_id) == col(Report.id),
+                col(ReportEvent.kind) == EventKind.NOTE,
+                col(ReportEvent.status).is_(None),
+                col(Member.role).in_([role.value for role in CONTROL_ROOM]),
+            )
         )
         query = (
             select(Report)
@@ -176,6 +195,7 @@ class ReportRepository:
                 col(Report.created_at) >= made_from,
                 col(Report.created_at) < made_before,
                 ~answered.exists(),
+                ~noted.exists(),
             )
             .order_by(col(Report.created_at), col(Report.id))
         )

@@ -19,9 +19,11 @@ from broadcast.texts import control_room as control_room_texts
 from config.vocabulary import EventKind, ReportStatus, Role
 from sandbox import MessageView, Person
 from storage.models import Report, utcnow
+from tests.test_alert_notes import LOST, SEEN_TOO, answer_to, bob_in_the_group
 from tests.test_alerts import (
     NORWICH,
     NORWICH_CONTROL_ROOM,
+    NORWICH_GROUP,
     THEFT,
     WYMONDHAM,
     alice,
@@ -210,7 +212,7 @@ async def test_an_alert_nobody_acknowledges_is_raised_again_once(polling_town: T
     assert raised[0].reply_to_message_id == on_card.message_id, "it quotes the card"
     assert raised[0].protect_content
     assert re.search(rf"⏰ Not yet acknowledged: raised again at {TIME}", on_card.body)
-    assert "Not yet acknowledged\n" not in on_card.body
+    assert control_room_texts.ALERT_NOT_ACKNOWLEDGED not in on_card.body.splitlines()
     for chat in NORWICH + WYMONDHAM:
         if chat != NORWICH_CONTROL_ROOM:
             other = town.sandbox.refresh(received[chat])
@@ -246,3 +248,44 @@ async def test_an_alert_acknowledged_in_time_is_not_raised_again(polling_town: T
 
     later = utcnow() + timedelta(minutes=3)
     assert await raise_unheard(town.runtime.services.alerts, later) == []
+
+
+async def test_an_operators_note_counts_as_heard_but_not_as_acknowledged(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    shopkeeper, operator, _, received = await alice_alerts(town)
+    report = (await the_log(town))[0]
+    assert report.id is not None
+    await drained(town, report.id)
+    alice_heard = len(town.bot_said(shopkeeper))
+
+    reply = await operator.send(town.control_room, LOST, reply_to=received[NORWICH_CONTROL_ROOM])
+    await answer_to(town, town.control_room, reply)
+
+    later = utcnow() + timedelta(minutes=3)
+    assert await raise_unheard(town.runtime.services.alerts, later) == []
+    await drained(town, report.id)
+    room = [m for m in town.sandbox.chat_messages(town.bot, NORWICH_CONTROL_ROOM) if m.from_bot]
+    assert len(room) == 2, "the card and the answer to Dave's note, nothing raised"
+    card = town.sandbox.refresh(received[NORWICH_CONTROL_ROOM])
+    assert control_room_texts.ALERT_NOT_ACKNOWLEDGED in card.body.splitlines(), "not a call"
+    assert "⏰" not in card.body
+    assert len(town.bot_said(shopkeeper)) == alice_heard, "Alice is told nothing"
+
+
+async def test_a_shops_note_does_not_stop_the_alert_being_raised_again(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    _, _, _, received = await alice_alerts(town)
+    bob = await bob_in_the_group(town)
+    report = (await the_log(town))[0]
+    assert report.id is not None
+    await drained(town, report.id)
+
+    reply = await bob.send(town.group, SEEN_TOO, reply_to=received[NORWICH_GROUP])
+    await answer_to(town, town.group, reply)
+
+    later = utcnow() + timedelta(minutes=3)
+    assert await raise_unheard(town.runtime.services.alerts, later) == [report.id]
