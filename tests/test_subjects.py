@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
+from sqlalchemy import update
 from sqlmodel import SQLModel
 
 from broadcast.subjects.galleries import expire_galleries
@@ -37,6 +38,8 @@ from storage.models import Member, Photo, Report, ReportEvent, Scheme
 from storage.photos import PhotoStore
 from storage.retention import purge_expired
 from storage.store import Store
+from storage.subject_models import Notice
+from storage.transaction import transaction
 from tests.storage_fixtures import EXAMPLE_SCHEMES
 
 NORWICH_COORDINATOR = 700001
@@ -391,6 +394,38 @@ class TestSubjects:
             six_months,
         )
         assert decided.review_on == six_months
+
+    async def test_service_and_appeal_count_the_day_of_issue_in_the_schemes_own_time(
+        self, norwich: Norwich
+    ) -> None:
+        """Issued at 00:30 on 2 June in Norwich (23:30 on 1 June in UTC): the notice was not
+        there on 1 June for anyone to be served with or to appeal against."""
+        boss = norwich.coordinator
+        subject = await norwich.service.create_from_report(boss, (await norwich.report()).id or 0)
+        sid = subject.id or 0
+        await norwich.service.identify(boss, sid, name="Dean Smith", basis="Named by PCSO Hale")
+        june_2 = date(2027, 6, 2)
+        notice = await norwich.service.issue_notice(
+            boss, sid, NoticeTerms(stage=NoticeStage.EXCLUSION, decided_by="Board"), today=june_2
+        )
+        nid = notice.id or 0
+        async with transaction(norwich.store.sessions, "issue it just after midnight") as session:
+            await session.exec(
+                update(Notice)
+                .where(Notice.id == nid)  # type: ignore[arg-type]
+                .values(issued_at=datetime(2027, 6, 1, 23, 30, tzinfo=UTC))
+            )
+        june_1 = june_2 - timedelta(days=1)
+
+        with pytest.raises(InvalidInputError, match="served_before_issue"):
+            await norwich.service.record_service(boss, nid, served_on=june_1, how="By hand")
+        with pytest.raises(InvalidInputError, match="appeal_before_issue"):
+            await norwich.service.record_appeal(
+                boss, nid, received_on=june_1, text="Not me", today=june_2
+            )
+        served = await norwich.service.record_service(boss, nid, served_on=june_2, how="By hand")
+
+        assert (served.served_on, served.appeal_received_on) == (june_2, None)
 
     async def test_a_lapsed_subject_leaves_the_gallery_and_its_photos_go_once_no_report_holds_them(
         self, norwich: Norwich

@@ -628,14 +628,17 @@ class SubjectService:
     async def record_service(
         self, actor: Acting, notice_id: int, *, served_on: date, how: str
     ) -> Notice:
+        """Never served before the notice was issued, counted in the scheme's days as the
+        appeal is: a notice issued just after midnight in Norwich is not of the day before."""
         scheme_id = _scheme_of(actor)
+        scheme = await self._scheme(scheme_id)
 
         async def step() -> Notice:
             notice = await self._store.subjects.notice(notice_id, scheme_id)
             clean = clean_text(how, 200)
             if not clean:
                 raise InvalidInputError("served_how_missing")
-            if served_on < notice.issued_at.date():
+            if served_on < local_today(scheme, notice.issued_at):
                 raise InvalidInputError("served_before_issue", served_on.isoformat())
             return await self._store.subjects.update_notice(
                 notice_id, scheme_id, served_on=served_on, served_how=clean
