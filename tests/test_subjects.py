@@ -427,6 +427,33 @@ class TestSubjects:
 
         assert (served.served_on, served.appeal_received_on) == (june_2, None)
 
+    async def test_grounds_too_long_for_an_appeal_are_refused_whole_not_cut(
+        self, norwich: Norwich
+    ) -> None:
+        boss = norwich.coordinator
+        subject = await norwich.service.create_from_report(boss, (await norwich.report()).id or 0)
+        sid = subject.id or 0
+        await norwich.service.identify(boss, sid, name="Dean Smith", basis="Named by PCSO Hale")
+        today = local_today(norwich.scheme)
+        notice = await norwich.service.issue_notice(
+            boss, sid, NoticeTerms(stage=NoticeStage.EXCLUSION, decided_by="Board"), today=today
+        )
+        nid = notice.id or 0
+        letter = "I was at work that day. " * 167  # 4,008 characters
+
+        with pytest.raises(InvalidInputError, match="appeal_text_too_long: 4000"):
+            await norwich.service.record_appeal(boss, nid, received_on=today, text=letter)
+        assert (await norwich.store.subjects.notice(nid)).appeal_received_on is None
+        whole = letter[:4000]
+        recorded = await norwich.service.record_appeal(boss, nid, received_on=today, text=whole)
+
+        assert recorded.appeal_text == whole.strip(), "whole, not cut"
+        reasons = [
+            e.detail.get("reason")
+            for e in await norwich.store.audit.of_actions(None, ["notice.appeal"])
+        ]
+        assert reasons == ["appeal_text_too_long", None]
+
     async def test_a_lapsed_subject_leaves_the_gallery_and_its_photos_go_once_no_report_holds_them(
         self, norwich: Norwich
     ) -> None:

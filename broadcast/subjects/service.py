@@ -77,6 +77,7 @@ SUGGESTION_KEY = "subject-suggestion"
 INTEL_MAX = 1000
 NAME_MAX = 120
 BASIS_MAX = 1000
+APPEAL_TEXT_MAX = 4000
 _LINK = re.compile(r"(https?://|www\.|t\.me/|tg://|\b[\w-]+\.(com|co\.uk|uk|org|net|io)\b)", re.I)
 
 
@@ -659,7 +660,8 @@ class SubjectService:
         today: date | None = None,
     ) -> Notice:
         """An appeal as the scheme received it: never before its notice was issued, nor on
-        a day still to come (the scheme's days, `today` or its own date now)."""
+        a day still to come (the scheme's days, `today` or its own date now). Grounds too
+        long are refused, never cut: the board must decide on what the person said."""
         scheme_id = _scheme_of(actor)
         scheme = await self._scheme(scheme_id)
 
@@ -672,11 +674,14 @@ class SubjectService:
                 raise InvalidInputError("appeal_before_issue", texts.day(issued_on))
             if received_on > (today or local_today(scheme)):
                 raise InvalidInputError("appeal_in_future", texts.day(received_on))
+            grounds = clean_text(text, len(text))
+            if len(grounds) > APPEAL_TEXT_MAX:
+                raise InvalidInputError("appeal_text_too_long", str(APPEAL_TEXT_MAX))
             return await self._store.subjects.update_notice(
                 notice_id,
                 scheme_id,
                 appeal_received_on=received_on,
-                appeal_text=clean_text(text, 4000),
+                appeal_text=grounds,
             )
 
         appealed: Notice = await self._run(

@@ -138,6 +138,10 @@ PROBLEMS = {
     "appeal_already_recorded": "an appeal against this notice is recorded already",
     "appeal_before_issue": "the notice was issued on {value}: an appeal cannot come before it",
     "appeal_in_future": "{value} is still to come: record an appeal once it has been received",
+    "appeal_text_too_long": (
+        "the grounds are kept to {value} characters: give a summary and keep the person's "
+        "letter on file; nothing was recorded"
+    ),
     "decided_before_appeal": "the appeal was received on {value}: it cannot be decided before",
     "no_appeal": "no appeal against this notice is recorded",
     "appeal_already_decided": "the appeal against this notice is decided already",
