@@ -14,7 +14,7 @@ through the outbox).
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -72,7 +72,8 @@ from handlers.photo_size import evidence_size
 from handlers.roles import EVERYONE_ACTIVE, requires
 from handlers.start import SEEN_PRIVATE
 from handlers.voice import relay_voice
-from storage.models import utcnow
+from storage.ids import stored_id
+from storage.models import Member, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import Buttons, MessagePayload
 from storage.photos import TOO_LARGE, PhotoLimits, check_size
@@ -178,14 +179,25 @@ def _card(context: ShopWatchContext, sent: Sent) -> tuple[str, InlineKeyboardMar
     return card.text, keyboard(card.buttons)
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What to say about an offer sent: a confirmation card, a double's question (`doubled`
+    the offer it asks about), or a refusal."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    sent: Sent | None = None
+    doubled: Doubled | None = None
+
+
 async def _go(
     context: ShopWatchContext,
     offer: Offer,
     *,
     urgency: Urgency = Urgency.NOW,
     anyway: bool = False,
-) -> tuple[str, InlineKeyboardMarkup | None, Sent | None]:
-    """Send the offer; what to say about it: a confirmation card, a double, or a refusal."""
+) -> _Said:
+    """Send the offer; what to say about it."""
     box = _box(context)
     videos = any(ref.kind == "video" for ref in offer.files)
     try:
@@ -198,28 +210,24 @@ async def _go(
             without_words=words.PHOTO_WITHOUT_WORDS,
         )
     except stills.NoDecoderError:
-        return words.VIDEO_NO_DECODER, None, None
+        return _Said(words.VIDEO_NO_DECODER)
     except InvalidPhotoError as exc:
         if videos:
-            return (
-                (words.VIDEO_TOO_BIG if str(exc) == TOO_LARGE else words.VIDEO_UNREADABLE),
-                None,
-                None,
-            )
-        return alert_texts.photo_refused(str(exc)), None, None
+            return _Said(words.VIDEO_TOO_BIG if str(exc) == TOO_LARGE else words.VIDEO_UNREADABLE)
+        return _Said(alert_texts.photo_refused(str(exc)))
     except TooManyAlertsError:
-        return alert_texts.TOO_MANY_ALERTS, None, None
+        return _Said(alert_texts.TOO_MANY_ALERTS)
     except StorageError:
         logger.exception("an alert from chat %s could not be stored", offer.chat_id)
-        return alert_texts.ALERT_NOT_STORED, None, None
+        return _Said(alert_texts.ALERT_NOT_STORED)
     if isinstance(outcome, Doubled):
-        assert outcome.earlier.id is not None
+        earlier = stored_id(outcome.earlier)
         markup = keyboard(_buttons(context, outcome.offer))
-        return words.double(outcome.earlier.id), markup, None
+        return _Said(words.double(earlier), markup, doubled=outcome)
     if isinstance(outcome, Sent):
         text, markup = _card(context, outcome)
-        return text, markup, outcome
-    return words.already_done(outcome.offer.outcome, outcome.offer.report_id), None, None
+        return _Said(text, markup, sent=outcome)
+    return _Said(words.already_done(outcome.offer.outcome, outcome.offer.report_id))
 
 
 async def _send_and_answer(
@@ -232,13 +240,17 @@ async def _send_and_answer(
     if context.services.alerts.posting_limit.exhausted(member):
         await message.reply_text(alert_texts.TOO_MANY_ALERTS, do_quote=True)  # before any download
         return None
-    text, markup, sent = await _go(context, offer)
-    if sent is not None and message.chat.type != message.chat.PRIVATE:
+    said = await _go(context, offer)
+    if message.chat.type != message.chat.PRIVATE:
         reply = ReplyParameters(message.message_id, allow_sending_without_reply=True)
-        await _confirm_privately(context, offer, sent, reply)
-        return sent
-    await message.reply_text(text, reply_markup=markup, do_quote=True)
-    return sent
+        if said.sent is not None:
+            await _confirm_privately(context, offer, said.sent, reply)
+            return said.sent
+        if said.doubled is not None:
+            await _double_privately(context, said.doubled, reply)
+            return None
+    await message.reply_text(said.text, reply_markup=said.markup, do_quote=True)
+    return said.sent
 
 
 async def _ask(
@@ -367,9 +379,13 @@ async def _album_settled(context: ShopWatchContext) -> None:
     if text_problem(offer.text) == "too_long":
         said, markup = alert_texts.alert_too_long(MAX_TEXT), None
     else:
-        said, markup, sent = await _go(context, offer)
-        if sent is not None and job.chat_id != job.user_id:
-            await _confirm_privately(context, offer, sent, reply)
+        outcome = await _go(context, offer)
+        said, markup = outcome.text, outcome.markup
+        if job.chat_id != job.user_id and outcome.sent is not None:
+            await _confirm_privately(context, offer, outcome.sent, reply)
+            return
+        if job.chat_id != job.user_id and outcome.doubled is not None:
+            await _double_privately(context, outcome.doubled, reply)
             return
     await bot.send_message(job.chat_id, said, reply_markup=markup, reply_parameters=reply)
 
@@ -384,8 +400,7 @@ async def _confirm_privately(
     report = sent.submitted.report
     assert report.id is not None
     member = await context.store.members.get_by_id(offer.member_id)
-    seen = bool((context.user_data or {}).get(SEEN_PRIVATE))
-    if not (seen or member.role_origin == RoleOrigin.INVITE):
+    if not _may_write_first_to(context, member):
         await context.bot.send_message(
             offer.chat_id,
             words.group_alert_start_me(report.id, member.display_name, context.bot.username or ""),
@@ -401,6 +416,36 @@ async def _confirm_privately(
             member.telegram_user_id,
             MessagePayload(text=text, buttons=buttons),
             dedupe_key=f"confirmation:{report.id}",
+        ),
+    )
+    context.services.outbox.wake()
+
+
+async def _double_privately(
+    context: ShopWatchContext, doubled: Doubled, reply: ReplyParameters
+) -> None:
+    """The same alert again in the group: "Send again anyway?" is asked in the member's
+    private chat, so the group sees neither the question nor its buttons (and only the
+    member could answer them: the offer is in their own box). Where the bot may not
+    write first, one line in the group says it was not sent again and where to go; the
+    offer is closed, as nobody can answer it."""
+    offer = doubled.offer
+    earlier = stored_id(doubled.earlier)
+    member = await context.store.members.get_by_id(offer.member_id)
+    if not _may_write_first_to(context, member):
+        _desk(context).close(_box(context), offer, "cancelled")
+        await context.bot.send_message(
+            offer.chat_id,
+            words.group_double_start_me(earlier, member.display_name, context.bot.username or ""),
+            reply_parameters=reply,
+        )
+        return
+    await context.store.outbox.enqueue(
+        offer.scheme_id,
+        Delivery(
+            member.telegram_user_id,
+            MessagePayload(text=words.group_double(earlier), buttons=_buttons(context, offer)),
+            dedupe_key=f"double:{offer.chat_id}:{offer.message_id}",
         ),
     )
     context.services.outbox.wake()
@@ -484,10 +529,14 @@ async def group_text(update: Update, context: ShopWatchContext) -> None:
 
 
 def _may_write_first(context: ShopWatchContext, membership: Membership) -> bool:
+    return _may_write_first_to(context, membership.member)
+
+
+def _may_write_first_to(context: ShopWatchContext, member: Member) -> bool:
     """Telegram lets a bot write first only to someone who has started it: whoever joined
     by an invite did (the invite is a /start link), and whoever has written to it since."""
     seen = bool((context.user_data or {}).get(SEEN_PRIVATE))
-    return seen or membership.member.role_origin == RoleOrigin.INVITE
+    return seen or member.role_origin == RoleOrigin.INVITE
 
 
 def _seen_private(context: ShopWatchContext) -> None:
@@ -575,9 +624,9 @@ async def offer_pressed(update: Update, context: ShopWatchContext, membership: M
     urgency = Urgency.LOG if choice == Choice.LOG else Urgency.NOW
     if offer.kind == Kind.DOUBLE:
         urgency = offer.urgency  # sent again as it was meant the first time
-    text, markup, sent = await _go(context, offer, urgency=urgency, anyway=choice == Choice.AGAIN)
-    await query.answer(text if sent is None else None)
-    await _edit(context.bot, offer, text, markup)
+    said = await _go(context, offer, urgency=urgency, anyway=choice == Choice.AGAIN)
+    await query.answer(said.text if said.sent is None else None)
+    await _edit(context.bot, offer, said.text, said.markup)
 
 
 async def _edit(bot: Bot, offer: Offer, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -36,6 +36,7 @@ from tests.test_alerts import (
     copies_in,
     every_copy_says,
     phone_photo,
+    said_in,
     the_log,
 )
 from tests.town import Town
@@ -332,6 +333,67 @@ async def test_the_same_photo_with_other_words_is_caught_by_its_hash(town: Town)
     assert caught.body == words.double(report.id or 0)
     await copies(town, NORWICH)
     assert len(copies_in(town, NORWICH_GROUP)) == 1
+
+
+async def test_the_same_alert_again_in_the_group_is_asked_about_in_her_private_chat(
+    town: Town,
+) -> None:
+    """Alice's phone sends her group alert twice: the question and its buttons are hers
+    alone, in her private chat; the group sees the copies and nothing more."""
+    shopkeeper = await alice(town)
+    town.group.add_member(shopkeeper)
+    shopkeeper.open_chat(town.bot)
+    await shopkeeper.send(town.group, f"/alert {THEFT}")
+    await shopkeeper.next_reply(town.bot)
+    await copies(town, NORWICH)
+    in_the_group = len(town.sandbox.chat_messages(town.bot, town.group))
+
+    await shopkeeper.send(town.group, f"/alert {THEFT}")
+    caught = await shopkeeper.next_reply(town.bot)
+    [report] = await the_log(town)
+
+    assert caught.body == words.group_double(report.id or 0)
+    assert labels(caught) == [words.BUTTON_SEND_AGAIN, words.BUTTON_CANCEL]
+    assert len(town.sandbox.chat_messages(town.bot, town.group)) == in_the_group + 1, (
+        "her second message only"
+    )
+    await shopkeeper.press(caught, words.BUTTON_SEND_AGAIN)
+    await now_reads(town, caught, "Alert sent")
+    assert len(await the_log(town)) == 2
+    await copies(town, NORWICH, count=2)
+    from_the_bot = [m for m in town.sandbox.chat_messages(town.bot, town.group) if m.from_bot]
+    assert all(labels(m) == [] for m in from_the_bot), "no question or button in the group"
+
+
+async def test_the_same_alert_again_from_someone_the_bot_may_not_write_to_is_one_line(
+    town: Town,
+) -> None:
+    scheme = await town.runtime.store.schemes.get_by_slug("norwich")
+    assert scheme.id is not None
+    bob = town.person(5_000_000_131, "Bob")
+    await town.runtime.store.members.add(  # listed in the schemes file, never wrote to the bot
+        Member(
+            scheme_id=scheme.id,
+            telegram_user_id=bob.id,
+            display_name="Bob",
+            role=Role.COORDINATOR,
+            role_origin=RoleOrigin.FILE,
+            status=MemberStatus.ACTIVE,
+        )
+    )
+    town.group.add_member(bob)
+    await bob.send(town.group, f"/alert {THEFT}")
+    await said_in(town, town.group, "Report #")
+
+    await bob.send(town.group, f"/alert {THEFT}")
+    told = await said_in(town, town.group, "Bob, you sent this")
+
+    [report] = await the_log(town)
+    assert told.body == words.group_double_start_me(report.id or 0, "Bob", "shopwatch_bot")
+    assert labels(told) == []
+    said = [m.body for m in town.sandbox.chat_messages(town.bot, town.group) if m.from_bot]
+    assert sum(body.startswith("Bob, you sent this") for body in said) == 1
+    assert not [m for m in town.sandbox.chat_messages(town.bot, bob) if m.from_bot]
 
 
 # --- an edit --------------------------------------------------------------------------------

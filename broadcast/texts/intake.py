@@ -75,6 +75,23 @@ def group_alert_start_me(report_id: int, name: str, bot_username: str) -> str:
     )
 
 
+def group_double(report_id: int) -> str:
+    """The member's private chat: the same alert again in the group, asked about here."""
+    return (
+        f"You sent this in the group a moment ago as Report #{report_id}, so I have not "
+        "sent it again. It is on its way to every chat. Send it again anyway?"
+    )
+
+
+def group_double_start_me(report_id: int, name: str, bot_username: str) -> str:
+    """One line in the group: the same alert again, not sent, for someone the bot may not
+    write to first."""
+    return (
+        f"{name}, you sent this a moment ago as Report #{report_id}, so it was not sent "
+        f"again. To send it anyway, start a private chat with me (t.me/{bot_username})."
+    )
+
+
 def sent_with_words(report_id: int) -> str:
     return f"Sent with your words as Report #{report_id}."
 
