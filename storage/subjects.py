@@ -665,6 +665,29 @@ class SubjectRepository:
         running.sort(key=lambda n: (n.stage.value != "exclusion", n.ends_on))
         return running[0] if running else None
 
+    async def record_appeal(
+        self, notice_id: int, scheme_id: int, received_on: date, text: str
+    ) -> Notice:
+        """The appeal, only if none is recorded yet: one conditional UPDATE, so of two
+        recorded at the same moment the second finds the first and is refused rather than
+        replacing its grounds (a read and a write apart would let both through)."""
+        async with transaction(self._sessions, "record the appeal") as session:
+            result = await session.exec(
+                update(Notice)
+                .where(
+                    col(Notice.id) == notice_id,
+                    col(Notice.scheme_id) == scheme_id,
+                    col(Notice.appeal_received_on).is_(None),
+                )
+                .values(appeal_received_on=received_on, appeal_text=text)
+            )
+            if not result.rowcount:
+                notice = await session.get(Notice, notice_id)
+                if notice is None or notice.scheme_id != scheme_id:
+                    raise NotFoundError(f"no notice {notice_id}")
+                raise InvalidInputError("appeal_already_recorded")
+        return await self.notice(notice_id, scheme_id)
+
     async def update_notice(self, notice_id: int, scheme_id: int, **fields: object) -> Notice:
         """Record service, an appeal, its decision or a reminder sent (named fields only)."""
         allowed = {

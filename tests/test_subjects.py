@@ -6,6 +6,7 @@ on PostgreSQL (tests/storage_fixtures.py).
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -453,6 +454,43 @@ class TestSubjects:
             for e in await norwich.store.audit.of_actions(None, ["notice.appeal"])
         ]
         assert reasons == ["appeal_text_too_long", None]
+
+    async def test_of_two_appeals_recorded_at_the_same_moment_one_stands(
+        self, norwich: Norwich
+    ) -> None:
+        """Two coordinators typing /appeal for the same letter at once: both find no appeal
+        yet, but only the first save may stand, or the second's grounds silently replace
+        the first's."""
+        boss = norwich.coordinator
+        subject = await norwich.service.create_from_report(boss, (await norwich.report()).id or 0)
+        sid = subject.id or 0
+        await norwich.service.identify(boss, sid, name="Dean Smith", basis="Named by PCSO Hale")
+        today = local_today(norwich.scheme)
+        notice = await norwich.service.issue_notice(
+            boss, sid, NoticeTerms(stage=NoticeStage.EXCLUSION, decided_by="Board"), today=today
+        )
+        nid = notice.id or 0
+        grounds = ("I was at work that day", "It was my brother")
+
+        outcomes = await asyncio.gather(
+            *(
+                norwich.service.record_appeal(boss, nid, received_on=today, text=text)
+                for text in grounds
+            ),
+            return_exceptions=True,
+        )
+
+        [refused] = [o for o in outcomes if isinstance(o, BaseException)]
+        [stood] = [o for o in outcomes if not isinstance(o, BaseException)]
+        assert isinstance(refused, InvalidInputError)
+        assert refused.reason == "appeal_already_recorded"
+        assert isinstance(stood, Notice)
+        assert (await norwich.store.subjects.notice(nid)).appeal_text == stood.appeal_text
+        reasons = [
+            e.detail.get("reason")
+            for e in await norwich.store.audit.of_actions(None, ["notice.appeal"])
+        ]
+        assert sorted(reasons, key=str) == [None, "appeal_already_recorded"]
 
     async def test_a_lapsed_subject_leaves_the_gallery_and_its_photos_go_once_no_report_holds_them(
         self, norwich: Norwich

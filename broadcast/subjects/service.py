@@ -677,11 +677,8 @@ class SubjectService:
             grounds = clean_text(text, len(text))
             if len(grounds) > APPEAL_TEXT_MAX:
                 raise InvalidInputError("appeal_text_too_long", str(APPEAL_TEXT_MAX))
-            return await self._store.subjects.update_notice(
-                notice_id,
-                scheme_id,
-                appeal_received_on=received_on,
-                appeal_text=grounds,
+            return await self._store.subjects.record_appeal(
+                notice_id, scheme_id, received_on, grounds
             )
 
         appealed: Notice = await self._run(
