@@ -184,13 +184,14 @@ class OfferBox:
         self._data[USER_DATA_KEY] = {k: v for k, v in self._all().items() if k != offer_id}
 
     def open_photos(self, chat_id: int, now: datetime) -> Offer | None:
-        """The photos without words in this chat that the next words belong to."""
+        """The photos without words in this chat that the next words belong to (a group
+        photo's too, whose question was asked in this private chat)."""
         found = [
             o
             for o in self.offers()
             if o.kind == Kind.PHOTO
             and o.outcome is None
-            and o.chat_id == chat_id
+            and chat_id in (o.chat_id, o.asked_in)
             and now - o.made_at <= JOIN_WINDOW
         ]
         return max(found, key=lambda o: o.at, default=None)

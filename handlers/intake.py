@@ -25,7 +25,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -265,11 +265,43 @@ async def _ask(
         await message.reply_text(refused, do_quote=True)
         return
     _box(context).put(offer)
+    if message.chat.type != message.chat.PRIVATE:
+        reply = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+        await _ask_privately(context, offer, text, reply)
+        return
     asked = await message.reply_text(
         text, reply_markup=keyboard(_buttons(context, offer)), do_quote=True
     )
     offer.asked_in, offer.asked_id = asked.chat_id, asked.message_id
     _box(context).put(offer)
+
+
+async def _ask_privately(
+    context: ShopWatchContext, offer: Offer, text: str, reply: ReplyParameters
+) -> None:
+    """A question about a group message (a photo without words) goes to the sender's
+    private chat: only they may answer it, and the group sees no buttons. Sent at once,
+    not queued, so the question is known and words typed there join the photo. Where the
+    bot may not write first (or Telegram refuses), one line in the group says how to
+    send it instead, and the offer is closed, as nobody can answer it."""
+    member = await context.store.members.get_by_id(offer.member_id)
+    if _may_write_first_to(context, member):
+        try:
+            asked = await context.bot.send_message(
+                member.telegram_user_id, text, reply_markup=keyboard(_buttons(context, offer))
+            )
+        except Forbidden:
+            logger.info("member %s has blocked the bot: asked in the group", member.id)
+        else:
+            offer.asked_in, offer.asked_id = asked.chat_id, asked.message_id
+            _box(context).put(offer)
+            return
+    _desk(context).close(_box(context), offer, "cancelled")
+    await context.bot.send_message(
+        offer.chat_id,
+        words.group_photo_start_me(member.display_name, context.bot.username or ""),
+        reply_parameters=reply,
+    )
 
 
 # --- photos, albums, files, videos ------------------------------------------------------
@@ -365,6 +397,9 @@ async def _album_settled(context: ShopWatchContext) -> None:
     if text_problem(offer.text) == "empty":
         photos = replace(offer, kind=Kind.PHOTO)
         box.put(photos)
+        if job.chat_id != job.user_id:
+            await _ask_privately(context, photos, words.photo_question(len(photos.files)), reply)
+            return
         asked = await bot.send_message(
             job.chat_id,
             words.photo_question(len(photos.files)),

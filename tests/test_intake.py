@@ -76,6 +76,26 @@ def phone_video(colour: tuple[int, int, int] = (200, 40, 40)) -> bytes:
     return out.getvalue()
 
 
+async def bob_from_the_schemes_file(town: Town) -> Person:
+    """Bob, in the group, is listed in the schemes file and never wrote to the bot: it may
+    not write to him first."""
+    scheme = await town.runtime.store.schemes.get_by_slug("norwich")
+    assert scheme.id is not None
+    bob = town.person(5_000_000_131, "Bob")
+    await town.runtime.store.members.add(
+        Member(
+            scheme_id=scheme.id,
+            telegram_user_id=bob.id,
+            display_name="Bob",
+            role=Role.COORDINATOR,
+            role_origin=RoleOrigin.FILE,
+            status=MemberStatus.ACTIVE,
+        )
+    )
+    town.group.add_member(bob)
+    return bob
+
+
 async def now_reads(town: Town, message: MessageView, beginning: str) -> MessageView:
     """The bot's message once it has been edited to begin so."""
 
@@ -116,6 +136,51 @@ async def test_a_photo_and_then_its_words_are_one_alert(town: Town) -> None:
     await now_reads(town, question, words.sent_with_words(report.id or 0))
     assert labels(town.sandbox.refresh(question)) == []
     assert len(copies_in(town, NORWICH_GROUP)) == 1, "two messages, one alert"
+
+
+async def test_a_photo_without_words_in_the_group_is_asked_about_in_her_private_chat(
+    town: Town,
+) -> None:
+    """The group sees Alice's photo and then the alert's copy, never the question; her
+    words typed in the private chat are its caption, one alert."""
+    shopkeeper = await alice(town)
+    town.group.add_member(shopkeeper)
+    shopkeeper.open_chat(town.bot)
+    in_the_group = len(town.sandbox.chat_messages(town.bot, town.group))
+
+    await shopkeeper.send_photo(town.group, phone_photo())
+    question = await shopkeeper.next_reply(town.bot)
+    assert question.body == words.photo_question(1)
+    assert labels(question) == PHOTO_BUTTONS
+    assert len(town.sandbox.chat_messages(town.bot, town.group)) == in_the_group + 1, (
+        "her photo only: no question in the group"
+    )
+
+    await shopkeeper.send(town.bot, THEFT)
+    confirmation = await shopkeeper.next_reply(town.bot)
+
+    assert confirmation.body.startswith("Alert sent to the group, the control room")
+    [report] = await the_log(town)
+    assert report.description == THEFT
+    await now_reads(town, question, words.sent_with_words(report.id or 0))
+    await copies(town, NORWICH)
+    assert len(copies_in(town, NORWICH_GROUP)) == 1, "two messages, one alert"
+    from_the_bot = [m for m in town.sandbox.chat_messages(town.bot, town.group) if m.from_bot]
+    assert all(labels(m) == [] for m in from_the_bot), "no button in the group"
+
+
+async def test_a_photo_without_words_in_the_group_from_someone_never_started_is_one_line(
+    town: Town,
+) -> None:
+    bob = await bob_from_the_schemes_file(town)
+
+    await bob.send_photo(town.group, phone_photo())
+    told = await said_in(town, town.group, "Bob, that photo")
+
+    assert told.body == words.group_photo_start_me("Bob", "shopwatch_bot")
+    assert labels(told) == []
+    assert await the_log(town) == []
+    assert not [m for m in town.sandbox.chat_messages(town.bot, bob) if m.from_bot]
 
 
 async def test_a_lone_photo_sent_as_it_is_goes_out_once_however_often_pressed(
@@ -368,20 +433,7 @@ async def test_the_same_alert_again_in_the_group_is_asked_about_in_her_private_c
 async def test_the_same_alert_again_from_someone_the_bot_may_not_write_to_is_one_line(
     town: Town,
 ) -> None:
-    scheme = await town.runtime.store.schemes.get_by_slug("norwich")
-    assert scheme.id is not None
-    bob = town.person(5_000_000_131, "Bob")
-    await town.runtime.store.members.add(  # listed in the schemes file, never wrote to the bot
-        Member(
-            scheme_id=scheme.id,
-            telegram_user_id=bob.id,
-            display_name="Bob",
-            role=Role.COORDINATOR,
-            role_origin=RoleOrigin.FILE,
-            status=MemberStatus.ACTIVE,
-        )
-    )
-    town.group.add_member(bob)
+    bob = await bob_from_the_schemes_file(town)
     await bob.send(town.group, f"/alert {THEFT}")
     await said_in(town, town.group, "Report #")
 

@@ -75,6 +75,15 @@ def group_alert_start_me(report_id: int, name: str, bot_username: str) -> str:
     )
 
 
+def group_photo_start_me(name: str, bot_username: str) -> str:
+    """One line in the group: a photo without words, not sent, for someone the bot may
+    not write to first (the question would go to their private chat)."""
+    return (
+        f"{name}, that photo was not sent as an alert: it has no words. Send it again with "
+        f"a few words as its caption, or start a private chat with me (t.me/{bot_username})."
+    )
+
+
 def group_double(report_id: int) -> str:
     """The member's private chat: the same alert again in the group, asked about here."""
     return (
