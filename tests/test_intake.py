@@ -279,6 +279,27 @@ async def test_an_album_without_words_is_asked_about_once(town: Town) -> None:
     assert await photos_of(town, report) == 2
 
 
+async def test_an_album_without_words_in_the_group_is_asked_about_privately(
+    town: Town,
+) -> None:
+    shopkeeper = await alice(town)
+    town.group.add_member(shopkeeper)
+    shopkeeper.open_chat(town.bot)
+
+    await shopkeeper.send_album(town.group, [phone_photo(), another_photo((10, 200, 10))])
+    question = await shopkeeper.next_reply(town.bot)
+    await shopkeeper.press(question, words.BUTTON_SEND_AS_ALERT)
+    confirmation = await now_reads(town, question, "Alert sent")
+
+    assert question.body == words.photo_question(2)
+    assert labels(confirmation) == ["Suspicious · Change", "Log only", "Stood down / Wrong person"]
+    [report] = await the_log(town)
+    assert await photos_of(town, report) == 2
+    await copies(town, NORWICH)
+    from_the_bot = [m for m in town.sandbox.chat_messages(town.bot, town.group) if m.from_bot]
+    assert all(labels(m) == [] for m in from_the_bot), "no question or button in the group"
+
+
 # --- words with no command ------------------------------------------------------------------
 
 
