@@ -166,7 +166,9 @@ async def link_command(update: Update, context: ShopWatchContext, membership: Me
     assert message is not None
     numbers = _numbers(context)
     if numbers is None:
-        await message.reply_text(subject_texts.LINK_USAGE)
+        await _refuse_early(
+            context, message, membership, "subject.link", "usage", subject_texts.LINK_USAGE
+        )
         return
     subject_id, report_id = numbers
     try:
@@ -195,7 +197,9 @@ async def merge_command(update: Update, context: ShopWatchContext, membership: M
     assert message is not None
     numbers = _numbers(context)
     if numbers is None:
-        await message.reply_text(subject_texts.MERGE_USAGE)
+        await _refuse_early(
+            context, message, membership, "subject.merge", "usage", subject_texts.MERGE_USAGE
+        )
         return
     kept, gone = numbers
     try:
@@ -449,7 +453,9 @@ async def identify_command(
     assert message is not None
     parsed = _identification(_after_command(message))
     if parsed is None:
-        await message.reply_text(subject_texts.IDENTIFY_USAGE)
+        await _refuse_early(
+            context, message, membership, "subject.identify", "usage", subject_texts.IDENTIFY_USAGE
+        )
         return
     subject_id, name, aliases, basis = parsed
     try:
@@ -506,6 +512,20 @@ def _notice_terms(text: str) -> tuple[int, NoticeTerms] | InvalidInputError | No
     )
 
 
+async def _refuse_early(  # noqa: PLR0917 - one line at each early refusal
+    context: ShopWatchContext,
+    message: Message,
+    membership: Membership,
+    action: str,
+    reason: str,
+    answer: str,
+) -> None:
+    """Answer a command refused before the service saw it, and audit it once, with the
+    action and reason, as the service's own refusals are."""
+    await context.services.subjects.refused(Actor(membership.member), action, reason)
+    await message.reply_text(answer)
+
+
 @requires(*DECIDERS, action="notice.issue")
 async def notice_command(
     update: Update, context: ShopWatchContext, membership: Membership
@@ -518,10 +538,13 @@ async def notice_command(
     assert chat is not None
     parsed = _notice_terms(_after_command(message))
     if parsed is None:
-        await message.reply_text(subject_texts.NOTICE_USAGE)
+        await _refuse_early(
+            context, message, membership, "notice.issue", "usage", subject_texts.NOTICE_USAGE
+        )
         return
     if isinstance(parsed, InvalidInputError):
-        await message.reply_text(subject_texts.refused(parsed.reason, parsed.value))
+        answer = subject_texts.refused(parsed.reason, parsed.value)
+        await _refuse_early(context, message, membership, "notice.issue", parsed.reason, answer)
         return
     subject_id, terms = parsed
     actor = Actor(membership.member)
@@ -580,7 +603,9 @@ async def letter_command(
     words = _after_command(message).split()
     notice_id = _number(words[0]) if len(words) == 1 else None
     if notice_id is None:
-        await message.reply_text(subject_texts.LETTER_USAGE)
+        await _refuse_early(
+            context, message, membership, "notice.letter", "usage", subject_texts.LETTER_USAGE
+        )
         return
     await _send_letter(context, message, Actor(membership.member), chat.id, notice_id)
 
@@ -595,11 +620,14 @@ async def served_command(
     words = _after_command(message).split(maxsplit=2)
     notice_id = _number(words[0]) if words else None
     if notice_id is None or len(words) < 2:
-        await message.reply_text(subject_texts.SERVED_USAGE)
+        await _refuse_early(
+            context, message, membership, "notice.serve", "usage", subject_texts.SERVED_USAGE
+        )
         return
     served_on = _day(words[1])
     if isinstance(served_on, InvalidInputError):
-        await message.reply_text(subject_texts.refused(served_on.reason, served_on.value))
+        answer = subject_texts.refused(served_on.reason, served_on.value)
+        await _refuse_early(context, message, membership, "notice.serve", served_on.reason, answer)
         return
     how = words[2] if len(words) == 3 else ""
     try:
@@ -638,15 +666,27 @@ async def appeal_command(
     assert message is not None
     found = _APPEAL.fullmatch(_after_command(message).strip())
     if found is None:
-        await message.reply_text(subject_texts.APPEAL_USAGE)
+        await _refuse_early(
+            context, message, membership, "notice.appeal", "usage", subject_texts.APPEAL_USAGE
+        )
         return
     notice_id, grounds = int(found.group(1)), (found.group(3) or "").strip()
     received_on = _day(found.group(2))
     if isinstance(received_on, InvalidInputError):
-        await message.reply_text(subject_texts.refused(received_on.reason, received_on.value))
+        answer = subject_texts.refused(received_on.reason, received_on.value)
+        await _refuse_early(
+            context, message, membership, "notice.appeal", received_on.reason, answer
+        )
         return
     if not grounds:
-        await message.reply_text(subject_texts.APPEAL_GROUNDS_MISSING)
+        await _refuse_early(
+            context,
+            message,
+            membership,
+            "notice.appeal",
+            "appeal_grounds_missing",
+            subject_texts.APPEAL_GROUNDS_MISSING,
+        )
         return
     try:
         notice = await context.services.subjects.record_appeal(
@@ -675,21 +715,29 @@ async def decide_command(
     message = update.effective_message
     assert message is not None
     found = _DECISION.fullmatch(_after_command(message).strip())
+    decided = "notice.appeal_decided"
     if found is None:
-        await message.reply_text(subject_texts.DECIDE_USAGE)
+        await _refuse_early(
+            context, message, membership, decided, "usage", subject_texts.DECIDE_USAGE
+        )
         return
     notice_id, ref, until = int(found.group(1)), found.group(3) or "", found.group(4)
     try:
         outcome = AppealOutcome(found.group(2).lower())
     except ValueError:
-        await message.reply_text(subject_texts.refused("appeal_outcome_invalid", found.group(2)))
+        reason = "appeal_outcome_invalid"
+        answer = subject_texts.refused(reason, found.group(2))
+        await _refuse_early(context, message, membership, decided, reason, answer)
         return
     new_end = _day(until) if until else None
     if isinstance(new_end, InvalidInputError):
-        await message.reply_text(subject_texts.refused(new_end.reason, new_end.value))
+        answer = subject_texts.refused(new_end.reason, new_end.value)
+        await _refuse_early(context, message, membership, decided, new_end.reason, answer)
         return
     if new_end is not None and outcome is not AppealOutcome.VARIED:
-        await message.reply_text(subject_texts.refused("until_only_when_varied", outcome.value))
+        reason = "until_only_when_varied"
+        answer = subject_texts.refused(reason, outcome.value)
+        await _refuse_early(context, message, membership, decided, reason, answer)
         return
     services = context.services
     try:

@@ -226,16 +226,21 @@ async def test_an_appeal_varied_and_one_overturned_all_in_the_coordinators_chat(
 
     entries = await store.audit.of_actions(None, ["notice.appeal"])
     assert [(e.action, e.outcome, e.detail.get("reason")) for e in entries] == [
+        ("notice.appeal", AuditOutcome.REFUSED, "usage"),
+        ("notice.appeal", AuditOutcome.REFUSED, "notice_date_invalid"),
         ("notice.appeal", AuditOutcome.REFUSED, "appeal_before_issue"),
         ("notice.appeal", AuditOutcome.REFUSED, "appeal_in_future"),
+        ("notice.appeal", AuditOutcome.REFUSED, "appeal_grounds_missing"),
         ("notice.appeal", AuditOutcome.REFUSED, Refusal.WRONG_ROLE),
         ("notice.appeal", AuditOutcome.REFUSED, "NotFoundError"),
         ("notice.appeal_decided", AuditOutcome.REFUSED, "no_appeal"),
         ("notice.appeal", AuditOutcome.ALLOWED, None),
         ("notice.appeal", AuditOutcome.REFUSED, "appeal_already_recorded"),
+        ("notice.appeal_decided", AuditOutcome.REFUSED, "appeal_outcome_invalid"),
         ("notice.appeal_decided", AuditOutcome.REFUSED, "varied_end_invalid"),
         ("notice.appeal_decided", AuditOutcome.REFUSED, "varied_end_invalid"),
         ("notice.appeal_decided", AuditOutcome.REFUSED, "varied_end_invalid"),
+        ("notice.appeal_decided", AuditOutcome.REFUSED, "until_only_when_varied"),
         ("notice.appeal_decided", AuditOutcome.REFUSED, "decision_ref_missing"),
         ("notice.appeal_decided", AuditOutcome.REFUSED, Refusal.WRONG_ROLE),
         ("notice.appeal_decided", AuditOutcome.REFUSED, "NotFoundError"),

@@ -310,6 +310,7 @@ async def test_a_report_linked_to_an_excluded_subject_says_so_on_the_control_roo
         ("subject.link", AuditOutcome.ALLOWED, carol.id),
         ("subject.link", AuditOutcome.ALLOWED, carol.id),
         ("subject.link", AuditOutcome.REFUSED, carol.id),
+        ("subject.link", AuditOutcome.REFUSED, carol.id),
         ("subject.merge", AuditOutcome.REFUSED, carol.id),
         ("subject.merge", AuditOutcome.ALLOWED, carol.id),
     ]

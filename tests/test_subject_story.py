@@ -196,6 +196,7 @@ async def test_named_excluded_served_and_seen_again_all_in_the_chats(
         ("subject.identify", AuditOutcome.REFUSED, "basis_missing"),
         ("subject.identify", AuditOutcome.ALLOWED, None),
         ("notice.issue", AuditOutcome.REFUSED, "notice_too_long"),
+        ("notice.issue", AuditOutcome.REFUSED, "notice_stage_invalid"),
         ("notice.issue", AuditOutcome.REFUSED, Refusal.WRONG_ROLE),
         ("notice.issue", AuditOutcome.ALLOWED, None),
         ("notice.letter", AuditOutcome.ALLOWED, None),

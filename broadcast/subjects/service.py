@@ -200,6 +200,20 @@ class SubjectService:
             detail=detail,
         )
 
+    async def refused(
+        self, actor: Acting, action: str, reason: str, detail: Mapping[str, Any] | None = None
+    ) -> None:
+        """A step refused before it reached the service (a command's words that are not a
+        number, a date or the grounds), audited as the service audits its own refusals:
+        the trail shows what a coordinator tried, whichever check said no."""
+        await self._audit(
+            actor,
+            action,
+            AuditOutcome.REFUSED,
+            _scheme_of(actor),
+            {**(detail or {}), "reason": reason},
+        )
+
     async def _guard(
         self,
         actor: Acting,
