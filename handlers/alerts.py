@@ -43,6 +43,7 @@ from config.vocabulary import Category, OperatorStatus, ReportStatus, Role, Urge
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.keyboards import keyboard
 from handlers.roles import EVERYONE_ACTIVE, refuse, requires
+from storage.ids import stored_id
 from storage.models import Report
 
 logger = logging.getLogger(__name__)
@@ -101,16 +102,16 @@ async def reply_update(update: Update, context: ShopWatchContext) -> None:
         if problem == "too_long":
             await message.reply_text(alert_texts.alert_too_long(MAX_TEXT), do_quote=True)
         return
-    assert report.id is not None
+    report_id = stored_id(report)
     if (refused := await _refused(context, membership)) is not None:
         await message.reply_text(refused, do_quote=True)
         return
     try:
-        await context.services.alerts.update(report.id, message.text, by=membership.member)
+        await context.services.alerts.update(report_id, message.text, by=membership.member)
     except ReportClosedError:
         await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
-    await message.reply_text(alert_texts.alert_update_added(report.id), do_quote=True)
+    await message.reply_text(alert_texts.alert_update_added(report_id), do_quote=True)
 
 
 async def _note(
@@ -122,20 +123,20 @@ async def _note(
     delivered twice is noted and answered once; a refusal is said at once and changes
     nothing.
     """
-    assert report.id is not None
+    report_id = stored_id(report)
     assert message.text is not None
     if membership is None:
         police = _acting_for(context.viewer, report, (Role.POLICE,))
-        refused = alert_texts.NOTE_POLICE if police else alert_texts.note_not_a_member(report.id)
+        refused = alert_texts.NOTE_POLICE if police else alert_texts.note_not_a_member(report_id)
         await message.reply_text(refused, do_quote=True)
         return
     refusal: str | None = None
     if note_problem(message.text) == "too_long":
         refusal = alert_texts.note_too_long(MAX_NOTE)
     elif report.status == ReportStatus.WITHDRAWN:
-        refusal = alert_texts.note_report_withdrawn(report.id)
+        refusal = alert_texts.note_report_withdrawn(report_id)
     elif report.status == ReportStatus.CLOSED:
-        refusal = alert_texts.note_report_closed(report.id)
+        refusal = alert_texts.note_report_closed(report_id)
     else:
         refusal = await _refused(context, membership)
     if refusal is not None:
@@ -143,19 +144,19 @@ async def _note(
         return
     staff = membership.member.role != Role.MEMBER
     answer = (
-        control_room_texts.operator_note_added(report.id)
+        control_room_texts.operator_note_added(report_id)
         if staff
-        else alert_texts.note_added(report.id)
+        else alert_texts.note_added(report_id)
     )
     source = MessageRef(message.chat_id, message.message_id)
     try:
         await context.services.alerts.note(
-            report.id, message.text, by=membership.member, source=source, answer=answer
+            report_id, message.text, by=membership.member, source=source, answer=answer
         )
     except DuplicateError:
         logger.info("reply %s came again: noted already", source)
     except ReportClosedError:  # closed since it was read
-        await message.reply_text(alert_texts.note_report_closed(report.id), do_quote=True)
+        await message.reply_text(alert_texts.note_report_closed(report_id), do_quote=True)
     except ValueError:  # nothing to show: invisible characters only
         return
 
@@ -191,8 +192,8 @@ async def _ask_for_update(context: ShopWatchContext, message: Message, report_id
 
 async def _police_just_informed(context: ShopWatchContext, report: Report) -> bool:
     """The control room's last call on the report was Police informed: a reference is due."""
-    assert report.id is not None
-    events = await context.services.store.reports.events(report.id)
+    report_id = stored_id(report)
+    events = await context.services.store.reports.events(report_id)
     calls = [e.status for e in events if e.status in tuple(OperatorStatus)]
     return bool(calls) and calls[-1] == OperatorStatus.POLICE_INFORMED
 
@@ -205,19 +206,19 @@ async def _police_reference(
     operator: Membership,
 ) -> None:
     """An operator's "ref 36/12345/26" in reply to a copy: the police reference, logged."""
-    assert report.id is not None
+    report_id = stored_id(report)
     if (refused := await _refused(context, operator)) is not None:
         await message.reply_text(refused, do_quote=True)
         return
     try:
         await context.services.alerts.set_police_reference(
-            report.id, reference, by=operator.member
+            report_id, reference, by=operator.member
         )
     except ReportClosedError:
         await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
     await message.reply_text(
-        control_room_texts.police_reference_added(report.id, reference), do_quote=True
+        control_room_texts.police_reference_added(report_id, reference), do_quote=True
     )
 
 
@@ -237,19 +238,19 @@ async def location(update: Update, context: ShopWatchContext) -> None:
         if private and context.viewer is not None and context.viewer.active:
             await message.reply_text(alert_texts.ALERT_LOCATION_NO_REPORT, do_quote=True)
         return
-    assert report.id is not None
+    report_id = stored_id(report)
     if (refused := await _refused(context, membership)) is not None:
         await message.reply_text(refused, do_quote=True)
         return
     where = message.location
     try:
         await context.services.alerts.locate(
-            report.id, where.latitude, where.longitude, by=membership.member
+            report_id, where.latitude, where.longitude, by=membership.member
         )
     except ReportClosedError:
         await message.reply_text(alert_texts.ALERT_NO_MORE_CHANGES, do_quote=True)
         return
-    await message.reply_text(alert_texts.alert_location_added(report.id), do_quote=True)
+    await message.reply_text(alert_texts.alert_location_added(report_id), do_quote=True)
 
 
 async def _latest_own_report(context: ShopWatchContext) -> Report | None:
@@ -304,14 +305,7 @@ def _acting_for(
     viewer: Viewer | None, report: Report, roles: Collection[Role]
 ) -> Membership | None:
     """The viewer's active membership of the report's scheme, if it holds one of `roles`."""
-    if viewer is None:
-        return None
-    for membership in viewer.active:
-        if membership.scheme.id != report.scheme_id:
-            continue
-        if membership.member.role in roles or membership.member.role == Role.ADMIN:
-            return membership
-    return None
+    return viewer.acting_as(roles, for_scheme=report.scheme_id) if viewer else None
 
 
 # --- buttons: the control room's statuses, the member's corrections ---------------------
@@ -345,12 +339,12 @@ async def operator_pressed(
         await refuse(update, context, "alert_status", Refusal.OTHER_SCHEME)
         return
     status = OperatorStatus(parts[2])
-    assert report.id is not None
+    report_id = stored_id(report)
     if (refused := await _refused(context, acting)) is not None:
         await query.answer(refused, show_alert=True)
         return
     try:
-        await context.services.alerts.set_status(report.id, status, by=acting.member)
+        await context.services.alerts.set_status(report_id, status, by=acting.member)
     except ReportClosedError:
         await query.answer(alert_texts.ALERT_NO_MORE_CHANGES, show_alert=True)
         return
@@ -385,8 +379,8 @@ async def member_pressed(
     if kind == render.UPDATE_PREFIX:
         await query.answer()
         if isinstance(query.message, Message):
-            assert report.id is not None
-            await _ask_for_update(context, query.message, report.id)
+            report_id = stored_id(report)
+            await _ask_for_update(context, query.message, report_id)
         return
     level = render.CONFIRMATION_LEVELS.get(kind)
     if level is not None:
@@ -402,20 +396,20 @@ async def member_pressed(
         await query.answer()  # after the edit: the next tap finds the new buttons
         return
     alerts = context.services.alerts
-    assert report.id is not None
+    report_id = stored_id(report)
     by = acting.member
     try:
         if kind == render.CATEGORY_PREFIX and value in tuple(Category):
-            submitted = await alerts.reclassify(report.id, by=by, category=Category(value))
+            submitted = await alerts.reclassify(report_id, by=by, category=Category(value))
             label = alert_texts.category_name(value)
         elif kind == render.URGENCY_PREFIX and value in tuple(Urgency):
-            submitted = await alerts.reclassify(report.id, by=by, urgency=Urgency(value))
+            submitted = await alerts.reclassify(report_id, by=by, urgency=Urgency(value))
             label = alert_texts.URGENCY_BUTTONS[value]
         elif kind == render.STAND_DOWN_PREFIX:
-            submitted = await alerts.stand_down(report.id, by=by)
+            submitted = await alerts.stand_down(report_id, by=by)
             label = alert_texts.BUTTON_STAND_DOWN
         elif kind == render.WRONG_PERSON_PREFIX:
-            submitted = await alerts.withdraw(report.id, by=by)
+            submitted = await alerts.withdraw(report_id, by=by)
             label = alert_texts.BUTTON_WRONG_PERSON
         else:
             await refuse(update, context, "alert_change", Refusal.FORGED)

@@ -47,14 +47,21 @@ class Viewer:
     def active(self) -> tuple[Membership, ...]:
         return tuple(m for m in self.memberships if m.member.status == MemberStatus.ACTIVE)
 
-    def acting_as(self, roles: Collection[Role]) -> Membership | None:
+    def acting_as(
+        self, roles: Collection[Role], *, for_scheme: int | None = None
+    ) -> Membership | None:
         """The active membership this update acts under, if it holds one of `roles`.
 
         In a scheme's chat that scheme's membership counts; in a private chat the
-        first active membership with a fitting role (admins fit every role).
+        first active membership with a fitting role (admins fit every role). Acting on
+        something of one scheme's (a press on a report's copy), that scheme's membership
+        counts wherever the press was made: a Norwich alert stays Norwich's to change.
         """
+        scheme_id = for_scheme
+        if scheme_id is None and self.chat_scheme is not None:
+            scheme_id = self.chat_scheme.id
         for membership in self.active:
-            if self.chat_scheme is not None and membership.scheme.id != self.chat_scheme.id:
+            if scheme_id is not None and membership.scheme.id != scheme_id:
                 continue
             if membership.member.role in roles or membership.member.role == Role.ADMIN:
                 return membership

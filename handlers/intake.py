@@ -143,12 +143,10 @@ def _offer(
     text: str = "",
     files: list[FileRef] | None = None,
 ) -> Offer:
-    assert membership.scheme.id is not None
-    assert membership.member.id is not None
     return new_offer(
         kind,
-        scheme_id=membership.scheme.id,
-        member_id=membership.member.id,
+        scheme_id=stored_id(membership.scheme),
+        member_id=stored_id(membership.member),
         chat_id=message.chat_id,
         message_id=message.message_id,
         now=utcnow(),
@@ -164,11 +162,11 @@ def _offer(
 def _card(context: ShopWatchContext, sent: Sent) -> tuple[str, InlineKeyboardMarkup | None]:
     submitted = sent.submitted
     report = submitted.report
-    assert report.id is not None
+    report_id = stored_id(report)
     if report.urgency != Urgency.NOW:
-        return words.logged_only(report.id), None
+        return words.logged_only(report_id), None
     if not submitted.counted:
-        return alert_texts.alert_saved_sending_shortly(report.id), None
+        return alert_texts.alert_saved_sending_shortly(report_id), None
     card = render.confirmation(
         report,
         shops=submitted.shops,
@@ -433,12 +431,12 @@ async def _confirm_privately(
     the bot is told in one line in the group how to, as Telegram lets a bot write first
     only to someone who has."""
     report = sent.submitted.report
-    assert report.id is not None
+    report_id = stored_id(report)
     member = await context.store.members.get_by_id(offer.member_id)
     if not _may_write_first_to(context, member):
         await context.bot.send_message(
             offer.chat_id,
-            words.group_alert_start_me(report.id, member.display_name, context.bot.username or ""),
+            words.group_alert_start_me(report_id, member.display_name, context.bot.username or ""),
             reply_parameters=reply,
         )
         return
@@ -450,7 +448,7 @@ async def _confirm_privately(
         Delivery(
             member.telegram_user_id,
             MessagePayload(text=text, buttons=buttons),
-            dedupe_key=f"confirmation:{report.id}",
+            dedupe_key=f"confirmation:{report_id}",
         ),
     )
     context.services.outbox.wake()
@@ -515,8 +513,8 @@ async def private_text(update: Update, context: ShopWatchContext, membership: Me
         joined = _desk(context).with_words(box, photos, message.text)
         sent = await _send_and_answer(message, context, joined)
         if sent is not None and photos.asked_id is not None:
-            assert sent.submitted.report.id is not None
-            await _edit(context.bot, photos, words.sent_with_words(sent.submitted.report.id), None)
+            report_id = stored_id(sent.submitted.report)
+            await _edit(context.bot, photos, words.sent_with_words(report_id), None)
         return
     text = words_of(message.text) or message.text
     if text_problem(text) == "too_long":
@@ -550,9 +548,9 @@ async def group_text(update: Update, context: ShopWatchContext) -> None:
         )
         return
     _box(context).put(offer)
-    assert membership.scheme.id is not None
+    scheme_id = stored_id(membership.scheme)
     await context.store.outbox.enqueue(
-        membership.scheme.id,
+        scheme_id,
         Delivery(
             membership.member.telegram_user_id,
             MessagePayload(text=words.text_offer(text), buttons=_buttons(context, offer)),
@@ -589,8 +587,8 @@ async def voice_arrived(
     message = update.effective_message
     if message is None or message.voice is None:
         return
-    assert membership.scheme.id is not None
-    if radio is not None and radio.link_for(membership.scheme.id) is not None:
+    scheme_id = stored_id(membership.scheme)
+    if radio is not None and radio.link_for(scheme_id) is not None:
         await relay_voice(update, context, radio)  # the radio's own way: relayed and filed
         return
     _seen_private(context)
@@ -704,8 +702,9 @@ async def edited(update: Update, context: ShopWatchContext) -> None:
         return
     alerts = context.services.alerts
     report = await alerts.find(MessageRef(message.chat_id, message.message_id))
-    if report is None or report.id is None:
+    if report is None:
         return
+    report_id = stored_id(report)
     membership = next(
         (
             m
@@ -721,11 +720,11 @@ async def edited(update: Update, context: ShopWatchContext) -> None:
         await message.reply_text(refused, do_quote=True)
         return
     try:
-        await alerts.update(report.id, words.corrected(text), by=membership.member)
+        await alerts.update(report_id, words.corrected(text), by=membership.member)
     except ReportClosedError:
         await message.reply_text(words.CORRECTION_TOO_LATE, do_quote=True)
         return
-    await message.reply_text(words.correction_added(report.id), do_quote=True)
+    await message.reply_text(words.correction_added(report_id), do_quote=True)
 
 
 # --- expiry -------------------------------------------------------------------------------
