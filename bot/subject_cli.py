@@ -18,16 +18,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.export_cli import system_user
+from broadcast.alerts import AlertService
+from broadcast.callbacks import CallbackSigner
+from broadcast.chat_copies import ChatCopies
+from broadcast.metrics import Metrics
+from broadcast.posting_limit import PostingLimit
 from broadcast.subjects.access import write_bundle
 from broadcast.subjects.service import Deployment, SubjectService
 from broadcast.texts.subjects import day, problem
 from config.errors import InvalidInputError, NotFoundError
-from config.schemes import load_schemes
+from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
 from config.vocabulary import AppealOutcome
 from storage.files import create_private, private_dir
@@ -98,13 +104,37 @@ def _write_new(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def _card_edits(
+    settings: Settings, schemes: SchemesFile, store: Store, photos: PhotoStore
+) -> Callable[[int], Awaitable[None]]:
+    """A decision from the shell must not leave a control-room card saying EXCLUDED: the
+    edits are queued in the outbox for the running bot's worker to send, as the bot's own
+    refresh queues them. Only the chats' copies are edited on a refresh (a peer scheme
+    keeps its own cards, the radio reads nothing again), so the chats are the one fan-out
+    built here; their buttons are signed with the bot's token, so the edits need it."""
+    signer = CallbackSigner.from_token(settings.require_token())
+    alerts = AlertService(
+        schemes,
+        store,
+        photos,
+        fan_outs=[ChatCopies(schemes, store, signer)],
+        wake=lambda: None,  # the bot's worker hears of the rows itself (notify or poll)
+        metrics=Metrics(),
+        posting_limit=PostingLimit(),
+    )
+    return alerts.refresh
+
+
 async def run_subject_command(settings: Settings, args: argparse.Namespace) -> int:
     """Run `shopwatch subject ...` or `shopwatch sar`; returns the exit status."""
     schemes = load_schemes(settings.schemes_file)
     store = await Store.open(settings.database_url, migrate=False)
     try:
         scheme = await store.schemes.get_by_slug(args.scheme)
-        service = SubjectService(schemes, store, PhotoStore(settings.photos_dir))
+        photos = PhotoStore(settings.photos_dir)
+        deciding = args.command == "subject" and args.subject_command == "decide"
+        on_linked = _card_edits(settings, schemes, store, photos) if deciding else None
+        service = SubjectService(schemes, store, photos, on_linked=on_linked)
         by = Deployment(stored_id(scheme), system_user())
         try:
             return await _run(service, by, args)

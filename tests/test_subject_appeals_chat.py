@@ -16,8 +16,13 @@ in a group the bot says where they work.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import date, timedelta
 
+import pytest
+
+from bot.cli import main
 from broadcast.subjects.service import local_today
 from broadcast.texts import refusals
 from broadcast.texts.subjects import day
@@ -29,7 +34,7 @@ from tests.test_alerts import NORWICH, NORWICH_CONTROL_ROOM, copies, phone_photo
 from tests.test_subject_story import BOARD, a_letter, last_id, read_pdf, says
 from tests.test_subject_suggestions import until_it_says
 from tests.test_subjects import cctv_still
-from tests.town import Town
+from tests.town import BOT_TOKEN, Town
 
 
 def uk(value: date) -> str:
@@ -249,6 +254,54 @@ async def test_an_appeal_varied_and_one_overturned_all_in_the_coordinators_chat(
         ("notice.appeal", AuditOutcome.ALLOWED, None),
         ("notice.appeal_decided", AuditOutcome.ALLOWED, None),
     ]
+
+
+async def test_a_notice_overturned_from_the_command_line_clears_the_control_rooms_card(
+    polling_town: Town, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shell has no bot: the card's edit goes through the outbox, and the running
+    bot's worker sends it, as it sends the edits of a decision made in the chat."""
+    town = polling_town
+    carol = town.coordinator
+    carol.open_chat(town.bot)
+    alice = await enrol(town, 5_000_000_621, "Alice", shop="Boots", street="Haymarket")
+    dave = await enrol(town, 5_000_000_622, "Dave", role=Role.OPERATOR)
+    town.control_room.add_member(dave)
+    today = local_today(await town.runtime.store.schemes.get_by_slug("norwich"))
+    _, n, card = await excluded(
+        town,
+        shop=alice,
+        operator=dave,
+        picture=phone_photo(),
+        caption="Took six packs of razor blades",
+        name="Dean Smith",
+        alerts=1,
+    )
+    answer = await says(town, carol, f"/appeal {n} received {uk(today)} Wrong person")
+    assert answer.startswith(f"The appeal received on {day(today)} is recorded.")
+    settings = town.runtime.settings
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    for name, value in {
+        "SHOPWATCH_DATABASE_URL": settings.database_url,
+        "SHOPWATCH_SCHEMES_FILE": str(settings.schemes_file),
+        "SHOPWATCH_DATA_DIR": str(settings.data_dir),
+        "SHOPWATCH_BOT_TOKEN": BOT_TOKEN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    decide = ["subject", "decide", "--scheme", "norwich", "--notice", str(n)]
+
+    done = await asyncio.to_thread(
+        main, [*decide, "--outcome", "overturned", "--on", today.isoformat(), "--ref", "BD-9"]
+    )
+
+    assert done == 0
+    assert "appeal overturned" in capsys.readouterr().out
+    cleared = await until_it_no_longer_says(town, card, "EXCLUDED")
+    assert "Took six packs of razor blades" in cleared.body
+    notice = await town.runtime.store.subjects.notice(n)
+    assert notice.appeal_outcome is AppealOutcome.OVERTURNED
 
 
 async def test_the_coordinator_finds_appeal_and_decide_in_help_menu_and_not_in_a_group(

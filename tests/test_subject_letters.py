@@ -237,8 +237,13 @@ def test_a_coordinator_makes_the_letter_and_records_service_from_the_command_lin
     assert f"Served on {in_words(today)}: By hand, PCSO Hale." in served_text
 
     notice = ["--scheme", "norwich", "--notice", str(nid)]
-    assert main(["subject", "decide", *notice, "--outcome", "upheld", "--on", "2027-01-10",
-                 "--ref", "BD-1"]) == 2  # fmt: skip
+    upheld = ["subject", "decide", *notice, "--outcome", "upheld", "--on", "2027-01-10",
+              "--ref", "BD-1"]  # fmt: skip
+    monkeypatch.delenv("SHOPWATCH_BOT_TOKEN", raising=False)
+    assert main(upheld) == 2, "a decision edits the cards, signed with the bot's token"
+    assert "SHOPWATCH_BOT_TOKEN is not set" in capsys.readouterr().err
+    monkeypatch.setenv("SHOPWATCH_BOT_TOKEN", "5550001:sandbox-token-norwich")
+    assert main(upheld) == 2
     assert "no appeal against this notice is recorded" in capsys.readouterr().err
     received, decided = today.isoformat(), (today + timedelta(days=38)).isoformat()
     assert main(["subject", "appeal", *notice, "--received", received, "--text", "Not me"]) == 0
