@@ -114,6 +114,16 @@ async def _join(town: DemoTown, key: str, role: Role, shop: str, street: str) ->
     await _say(person, town, shop)
     agreement = await _say(person, town, street)
     await person.press(agreement, membership_texts.BUTTON_AGREE)
+    sent = membership_texts.join_sent(town.schemes.scheme("norwich").name)
+
+    def thanked() -> bool:
+        return any(
+            m.from_bot and m.body == sent for m in town.sandbox.chat_messages(town.bot, person)
+        )
+
+    # Her thanks come before Carol's Approve, as they would with a person at the desk: the
+    # demo's Carol answers at once, and nothing of the join is left to be read later.
+    await town.sandbox.wait_for(thanked, timeout=10)
 
     def card() -> MessageView | None:
         for message in reversed(town.sandbox.chat_messages(town.bot, carol)):
