@@ -49,6 +49,7 @@ from config.errors import (
 from config.vocabulary import AppealOutcome, NoticeStage, SubjectStatus, SuggestionState
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.roles import refuse, requires
+from storage.ids import stored_id
 from storage.places import scheme_prefix
 from storage.query import calendar_day
 from storage.subject_models import Notice
@@ -109,9 +110,9 @@ async def new_subject_pressed(
     except AccessDeniedError:
         await query.answer(refusals.refusal(Refusal.WRONG_ROLE), show_alert=True)
         return
-    assert subject.id is not None
-    photos = await context.store.subjects.photos(subject.id)
-    await query.answer(subject_texts.subject_made(subject.id, report_id, len(photos)))
+    subject_id = stored_id(subject)
+    photos = await context.store.subjects.photos(subject_id)
+    await query.answer(subject_texts.subject_made(subject_id, report_id, len(photos)))
 
 
 @requires(*VIEWERS, action="subject.view")
@@ -558,8 +559,8 @@ async def notice_command(
     except InvalidInputError as exc:
         await message.reply_text(subject_texts.refused(exc.reason, exc.value))
         return
-    assert notice.id is not None
-    reference = subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice.id)
+    notice_id = stored_id(notice)
+    reference = subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice_id)
     await message.reply_text(
         subject_texts.notice_issued(
             reference,
@@ -570,7 +571,7 @@ async def notice_command(
             review=notice.review_on,
         )
     )
-    await _send_letter(context, message, actor, chat.id, notice.id)
+    await _send_letter(context, message, actor, chat.id, notice_id)
 
 
 async def _send_letter(
@@ -653,7 +654,7 @@ _DECISION = re.compile(
 
 
 def _reference(membership: Membership, notice: Notice) -> str:
-    return subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice.id or 0)
+    return subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), stored_id(notice))
 
 
 @requires(*DECIDERS, action="notice.appeal")

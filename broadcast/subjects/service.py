@@ -44,6 +44,7 @@ from config.vocabulary import (
 )
 from storage.export.files import fresh_dir
 from storage.files import create_private
+from storage.ids import stored_id
 from storage.models import Member, Scheme, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import DocumentPayload, EditPayload, MessagePayload, read
@@ -168,8 +169,8 @@ class SubjectService:
         if self._on_linked is None:
             return
         for report in await self._store.subjects.reports(subject_id):
-            if report.id is not None and only in (None, report.id):
-                await self._on_linked(report.id)
+            if only in (None, stored_id(report)):
+                await self._on_linked(stored_id(report))
 
     @property
     def photos(self) -> PhotoStore:
@@ -369,15 +370,13 @@ class SubjectService:
         """Each coordinator's copy of the question says who answered it, buttons gone."""
         linked = suggestion.state is SuggestionState.LINKED
         for row in await self._store.outbox.by_dedupe_prefix(f"{SUGGESTION_KEY}:{suggestion.id}:"):
-            if row.id is None:
-                continue
             asked = read(row, MessagePayload)
             await self._store.outbox.enqueue(
                 row.scheme_id,
                 Delivery(
                     row.chat_id,
                     EditPayload(
-                        target=row.id,
+                        target=stored_id(row),
                         text=texts.suggestion_decided(asked.text, linked=linked, by=by),
                     ),
                     dedupe_key=f"{SUGGESTION_KEY}-decided:{row.id}",
@@ -501,12 +500,11 @@ class SubjectService:
             return None
         position = min(max(position, 1), len(subjects))
         chosen = subjects[position - 1]
-        assert chosen.id is not None
-        subject = await self.view(actor, chosen.id, how="chat")
-        assert subject.id is not None
+        subject = await self.view(actor, stored_id(chosen), how="chat")
+        subject_id = stored_id(subject)
         scheme = await self._scheme(subject.scheme_id)
-        photos = await self._store.subjects.photos(subject.id)
-        notice = await self._store.subjects.running_notice(subject.id, local_today(scheme))
+        photos = await self._store.subjects.photos(subject_id)
+        notice = await self._store.subjects.running_notice(subject_id, local_today(scheme))
         excluded = (
             notice.ends_on
             if notice is not None and notice.stage is NoticeStage.EXCLUSION
@@ -514,7 +512,8 @@ class SubjectService:
         )
         reports = None
         if actor.member.role in MAKERS and subject.scheme_id == actor.member.scheme_id:
-            reports = tuple(r.id for r in await self._store.subjects.reports(subject.id) if r.id)
+            linked = await self._store.subjects.reports(subject_id)
+            reports = tuple(stored_id(r) for r in linked)
         return GalleryCard(
             subject=subject,
             photo=photos[0].relative_path if photos else None,
@@ -534,7 +533,6 @@ class SubjectService:
         if card is None:
             return None
         subject = card.subject
-        assert subject.id is not None
         turns: list[tuple[str, str]] = []
         if card.position > 1:
             turns.append((texts.BUTTON_GALLERY_PREVIOUS, sign(GALLERY, card.position - 1)))
@@ -543,7 +541,7 @@ class SubjectService:
         scheme = await self._scheme(actor.member.scheme_id)
         payload = MessagePayload(
             text=texts.gallery_card(
-                subject_id=subject.id,
+                subject_id=stored_id(subject),
                 kind=subject.kind.value,
                 name=subject.name,
                 description=subject.description,
@@ -559,7 +557,7 @@ class SubjectService:
             protect_content=True,
             delete_after_hours=self._chat_ttl(scheme),
         )
-        await self._store.outbox.enqueue(scheme.id or 0, Delivery(chat_id, payload))
+        await self._store.outbox.enqueue(stored_id(scheme), Delivery(chat_id, payload))
         return card
 
     def _chat_ttl(self, scheme: Scheme) -> int:
@@ -775,8 +773,7 @@ class SubjectService:
                 for report in await self._store.subjects.reports(notice.subject_id)
                 if report.status is not ReportStatus.WITHDRAWN
             )
-            assert notice.id is not None
-            reference = texts.notice_reference(scheme_prefix(scheme.slug), notice.id)
+            reference = texts.notice_reference(scheme_prefix(scheme.slug), stored_id(notice))
             letter = NoticeLetter(
                 scheme_name=scheme.name,
                 reference=reference,
@@ -820,7 +817,7 @@ class SubjectService:
             handle.write(made.data)
         letter = made.letter
         await self._store.outbox.enqueue(
-            scheme.id or 0,
+            stored_id(scheme),
             Delivery(
                 chat_id,
                 DocumentPayload(
@@ -863,9 +860,9 @@ class SubjectService:
                     raise AccessDeniedError(
                         Refusal.WRONG_ROLE, "only a coordinator changes another's digest"
                     )
-            assert target.id is not None
-            detail["member_id"] = target.id
-            return await self._store.members.set_weekly_digest(target.id, on)
+            target_id = stored_id(target)
+            detail["member_id"] = target_id
+            return await self._store.members.set_weekly_digest(target_id, on)
 
         changed: Member = await self._run(actor, "member.digest", VIEWERS, detail, step)
         return changed
@@ -893,8 +890,8 @@ class SubjectService:
             subject = await store.get(subject_id, [scheme_id])
             while subject.merged_into_id is not None:
                 subject = await store.get(subject.merged_into_id, [scheme_id])
-            assert subject.id is not None
-            merged = await self._merged_into(scheme_id, subject.id)
+            kept_id = stored_id(subject)
+            merged = await self._merged_into(scheme_id, kept_id)
             day = received or local_today(scheme)
             entries = await self._store.audit.of_actions(None, AUDIT_PREFIXES)
             slugs = {s.id: s.slug for s in await self._store.schemes.list_all()}
@@ -902,18 +899,17 @@ class SubjectService:
             for other in sorted({scheme_id, *(e.scheme_id for e in entries if e.scheme_id)}):
                 for status in MemberStatus:
                     for m in await self._store.members.list_by_status(other, status):
-                        if m.id is not None:
-                            people[m.id] = (m, slugs.get(other, scheme.slug))
+                        people[stored_id(m)] = (m, slugs.get(other, scheme.slug))
             members = [m for m, _ in people.values() if m.scheme_id == scheme_id]
             bundle = shape(
                 scheme=scheme,
                 address=self.config(scheme).address,
                 subject=subject,
                 merged_ids=merged,
-                notices=await store.notices(subject.id),
-                reports=await store.reports(subject.id),
-                intel=await store.intel(subject.id),
-                photos=await store.photos(subject.id),
+                notices=await store.notices(kept_id),
+                reports=await store.reports(kept_id),
+                intel=await store.intel(kept_id),
+                photos=await store.photos(kept_id),
                 members=members,
                 people=people,
                 entries=entries,
@@ -939,9 +935,9 @@ class SubjectService:
         targets = {kept_id}
         while True:
             more = [
-                s.id
+                stored_id(s)
                 for s in merged
-                if s.id is not None and s.merged_into_id in targets and s.id not in found
+                if s.merged_into_id in targets and stored_id(s) not in found
             ]
             if not more:
                 return tuple(sorted(found))
@@ -984,10 +980,10 @@ async def exclusion_of(store: Store, report_id: int, today: date) -> tuple[int, 
     what the control room's card warns of."""
     found: list[tuple[date, int]] = []
     for subject in await store.subjects.of_report(report_id):
-        assert subject.id is not None
-        notice = await store.subjects.running_notice(subject.id, today)
+        subject_id = stored_id(subject)
+        notice = await store.subjects.running_notice(subject_id, today)
         if notice is not None and notice.stage is NoticeStage.EXCLUSION:
-            found.append((notice.ends_on, subject.id))
+            found.append((notice.ends_on, subject_id))
     if not found:
         return None
     ends, subject_id = max(found)
