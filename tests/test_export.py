@@ -189,7 +189,7 @@ class TestTheExportOfAWeek:
         assert len(pdf.pages) == 201 == result.pages
         cover = pdf.pages[0].extract_text()
         assert "Norwich ShopWatch" in cover
-        assert "Monday 2 November 2026 to Sunday 8 November 2026" in cover
+        assert "Monday, 2 November 2026 to Sunday, 8 November 2026" in cover
         assert "theft" in cover
         assert "Incidents by day" in cover
         headings = [re.match(r"Report (\d+)\b", page.extract_text()) for page in pdf.pages[1:]]

@@ -167,7 +167,7 @@ class TestExportedSubjects:
         text = pdf_text(result)
         assert "Subjects (2)" in text
         assert f"Subject NOR-S{ids['dean']:04d}: Dean Smith" in text
-        assert "EXCLUDED until Tuesday 30 November 2027" in text
+        assert "EXCLUDED until Tuesday, 30 November 2027" in text
         assert f"Notice NOR-N{ids['notice']:04d} · exclusion · in force" in text
         assert "board decision BD-2026-31" in text
 

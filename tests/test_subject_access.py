@@ -108,8 +108,8 @@ class TestSubjectAccess:
             assert source not in everything, source
         assert "Dean Smith" in files["what-we-hold.txt"].decode()
         letter = files["cover-letter.txt"].decode()
-        assert "which we received on 31 January 2027" in letter
-        assert "due by 28 February 2027, or by\n30 April 2027 if it is extended" in letter
+        assert "which we received on 31 Jan 2027" in letter
+        assert "due by 28 Feb 2027, or by\n30 Apr 2027 if it is extended" in letter
         assert "PO Box 1234, Norwich NR1 1AA" in letter
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         assert {stat.S_IMODE(p.stat().st_mode) for p in folder.rglob("*") if p.is_file()} == {
@@ -231,7 +231,7 @@ def test_an_administrator_answers_a_request_and_erases_from_the_command_line(
     assert main([*sar, "--out", str(out), "--received", "2026-12-02"]) == 0
     printed = capsys.readouterr().out
     assert f"Norwich ShopWatch, subject NOR-S{sid:04d}: 1 notice(s), 1 report(s)" in printed
-    assert "Answer by 2 January 2027 (2 March 2027 if extended" in printed
+    assert "Answer by 2 Jan 2027 (2 Mar 2027 if extended" in printed
     assert (out / "cover-letter.txt").exists()
     assert main([*sar, "--out", str(out)]) == 0, "a second bundle goes into a new folder"
     assert len([p for p in out.iterdir() if p.is_dir() and p.name.startswith("subject-")]) == 1

@@ -134,16 +134,16 @@ class TestWeeklyDigest:
         summary, card = read(summary_row, MessagePayload), read(card_row, MessagePayload)
         assert summary.text == "\n".join(
             [
-                "Norwich ShopWatch: last week, 2 November 2026 to 8 November 2026",
+                "Norwich ShopWatch: last week, 2 Nov 2026 to 8 Nov 2026",
                 "",
                 "New ID sought: 1. Do you know them?",
                 "Their photos follow; tell a coordinator privately if you do.",
                 f"- Subject #{ids['sought']}: Female, red coat, limps",
                 "",
                 "New exclusions:",
-                f"- Dean Smith (NOR-N{ids['excluded']:04d}), until 3 November 2027",
+                f"- Dean Smith (NOR-N{ids['excluded']:04d}), until 3 Nov 2027",
                 "Exclusions ended (no longer excluded):",
-                f"- Ann Jones (NOR-N{ids['ended']:04d}), ended 6 November 2026",
+                f"- Ann Jones (NOR-N{ids['ended']:04d}), ended 6 Nov 2026",
                 "",
                 "Incidents logged: 6 (theft 5, suspicious 1).",
                 "2 member shops reported.",

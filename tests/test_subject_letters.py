@@ -83,9 +83,9 @@ class TestNoticeLetters:
             "Exclusion notice",
             f"NOR-N{nid:04d}",
             "Dean Smith (also known as Deano)",
-            "from 2 December 2026 until the end of 1 December 2027",
+            "from 2 Dec 2026 until the end of 1 Dec 2027",
             "The board of Norwich ShopWatch (board decision BD-2026-31)",
-            "review this exclusion on 2 June 2027",
+            "review this exclusion on 2 Jun 2027",
             "Shop 102, London Street",
             f"{in_words(local_today(norwich.scheme))}: theft, Gentleman's Walk",
             "Not to enter Chapelfield Mall by its Malthouse Road entrance.",
@@ -172,7 +172,7 @@ class TestNoticeLetters:
         text = pdf_text((await norwich.service.notice_letter(norwich.coordinator, nid)).data)
 
         assert "Warning notice" in text
-        assert "This warning stands from 2 December 2026 until the end of 1 December 2027" in text
+        assert "This warning stands from 2 Dec 2026 until the end of 1 Dec 2027" in text
         assert "Exclusion notice" not in text
 
     async def test_a_member_another_scheme_or_a_scheme_without_an_address_gets_no_letter(
@@ -249,7 +249,7 @@ def test_a_coordinator_makes_the_letter_and_records_service_from_the_command_lin
     assert main(["subject", "appeal", *notice, "--received", received, "--text", "Not me"]) == 0
     assert main(["subject", "decide", *notice, "--outcome", "varied", "--on", decided,
                  "--ref", "BD-2027-02", "--new-end", "2027-06-02"]) == 0  # fmt: skip
-    assert "appeal varied; the notice ends on 2 June 2027" in capsys.readouterr().out
+    assert "appeal varied; the notice ends on 2 Jun 2027" in capsys.readouterr().out
     assert main(["subject", "letter", "--scheme", "norwich", "--notice", "999", "--out",
                  str(tmp_path / "x.pdf")]) == 2  # fmt: skip
     assert "no notice 999" in capsys.readouterr().err

@@ -76,7 +76,7 @@ class TestNightly:
 
         review = (
             f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) is due for review on "
-            "2 June 2027. No incident has been linked to them since it began: the board may end "
+            "2 Jun 2027. No incident has been linked to them since it began: the board may end "
             "it early."
         )
         assert await reminders_to(norwich, NORWICH_COORDINATOR) == [review]
@@ -91,7 +91,7 @@ class TestNightly:
             norwich.store, norwich.photos, schemes_file, datetime(2027, 11, 17, 3, tzinfo=UTC)
         )
         assert (await reminders_to(norwich, NORWICH_COORDINATOR))[1:] == [
-            f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) ends on 1 December 2027. "
+            f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) ends on 1 Dec 2027. "
             "After that they are no longer excluded unless the board issues a new notice."
         ]
         notice = await norwich.store.subjects.notice(nid)
@@ -125,7 +125,7 @@ class TestNightly:
 
         assert await reminders_to(norwich, NORWICH_COORDINATOR) == [
             f"Notice NOR-N{nid:04d} on Dean Smith (Subject #{sid}) is due for review on "
-            f"2 June 2027. 1 incident linked to them since it began (report #{after.id}): not "
+            f"2 Jun 2027. 1 incident linked to them since it began (report #{after.id}): not "
             "free of incidents, so it runs to its end unless the board decides otherwise."
         ]
 

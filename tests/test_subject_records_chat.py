@@ -110,7 +110,7 @@ async def test_a_coordinator_asks_and_gets_one_protected_zip_with_every_disclosu
     assert document.protect_content
     assert document.body == (
         f"Norwich ShopWatch, subject {reference}: 0 notice(s), 1 report(s), 1 photo(s), "
-        "2 disclosure(s). Answer by 30 November 2026 (31 January 2027 if extended for a "
+        "2 disclosure(s). Answer by 30 Nov 2026 (31 Jan 2027 if extended for a "
         "complex request). Read it all before it goes to the person; this copy is not kept "
         "on the bot's server."
     )
@@ -140,7 +140,7 @@ async def test_a_coordinator_asks_and_gets_one_protected_zip_with_every_disclosu
         "extended_deadline": "2027-01-31",
     }
     letter = files[f"{folder}/cover-letter.txt"].decode()
-    assert "which we received on 31 October 2026" in letter
+    assert "which we received on 31 Oct 2026" in letter
     everything = b"".join(files.values())
     for source in (b"Boots", b"Alice", str(shopkeeper.id).encode()):
         assert source not in everything, source

@@ -31,6 +31,7 @@ from broadcast.subjects import gallery_texts as texts
 from broadcast.subjects.service import VIEWERS, Actor
 from broadcast.subjects.viewing import GalleryEntry, GalleryViewer, SubjectPage
 from broadcast.subjects.watermark import viewer_reference, watermark
+from config import formats
 from config.errors import AccessDeniedError, NotFoundError
 from config.vocabulary import AuditOutcome, MemberStatus
 from storage.ids import stored_id
@@ -78,11 +79,11 @@ class RefusedError(Exception):
 
 
 def _day(value: date | None) -> str | None:
-    return None if value is None else f"{value.day} {value:%b %Y}"
+    return None if value is None else formats.day(value)
 
 
 def _when(value: datetime) -> str:
-    return f"{value.day} {value:%b %Y, %H:%M}"
+    return formats.as_read(value)
 
 
 class MiniApp:

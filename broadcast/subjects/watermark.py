@@ -13,6 +13,8 @@ from datetime import datetime
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from config import formats
+
 MAX_SIDE = 1280
 """Long side of a shown photo: plenty for a phone, and less to copy."""
 TILE_ALPHA = 72
@@ -40,7 +42,7 @@ def watermark(data: bytes, reference: str, shown_at: datetime) -> bytes:
         for x in range(-step_x + offset, width + step_x, step_x):
             draw.text((x, y), reference, font=font, fill=(255, 255, 255, TILE_ALPHA))
             draw.text((x + 1, y + 1), reference, font=font, fill=(0, 0, 0, TILE_ALPHA // 2))
-    footer = f"{reference}  {shown_at:%Y-%m-%d %H:%M} UTC  NOT FOR PUBLICATION"
+    footer = f"{reference}  {formats.moment(shown_at, 'UTC')} UTC  NOT FOR PUBLICATION"
     small = size
     while small > 8 and draw.textlength(footer, font=font) > width - size // 2:
         small -= 1

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from config import formats
+from config.formats import as_read
 from config.vocabulary import AppealOutcome, NoticeStage
 
 if TYPE_CHECKING:
@@ -19,8 +21,8 @@ if TYPE_CHECKING:
 
 
 def day(value: date) -> str:
-    """`2 December 2026`."""
-    return f"{value.day} {value:%B %Y}"
+    """A day as every text writes it (`2 Dec 2026`), kept here for the subjects' callers."""
+    return formats.day(value)
 
 
 def notice_reference(prefix: str, notice_id: int) -> str:
@@ -196,18 +198,23 @@ SAR_ACTIONS = {
 
 
 def _when(value: str | None) -> str:
-    """An ISO time from the bundle as `2 December 2026 14:00`."""
+    """An ISO time from the bundle as the house writes a moment: `2 Dec 2026, 14:00`."""
     if not value:
         return "not recorded"
     moment = datetime.fromisoformat(value)
-    return f"{day(moment.date())} {moment:%H:%M}"
+    return as_read(moment)
+
+
+def _on(value: str | None) -> str:
+    """An ISO day from the bundle as the house writes a day: `2 Dec 2026`."""
+    return day(date.fromisoformat(value)) if value else "not recorded"
 
 
 def _notice_line(notice: dict[str, Any]) -> str:
     line = (
-        f"{notice['reference']}: {notice['stage']} from {notice['starts_on']} to "
-        f"{notice['ends_on']}, decided by {notice['decided_by']}; "
-        f"served {notice['served_on'] or 'not recorded'}"
+        f"{notice['reference']}: {notice['stage']} from {_on(notice['starts_on'])} to "
+        f"{_on(notice['ends_on'])}, decided by {notice['decided_by']}; "
+        f"served {_on(notice['served_on'])}"
     )
     if notice["appeal_received_on"]:
         line += f"; appeal {notice['appeal_outcome'] or 'received, not yet decided'}"
@@ -219,7 +226,7 @@ def sar_record(bundle: SubjectAccess) -> str:
     record = bundle.record
     lines = [
         f"What {bundle.scheme_name} holds about you (its reference {bundle.reference})",
-        f"Made {day(bundle.generated_at.date())} {bundle.generated_at:%H:%M}",
+        f"Made {as_read(bundle.generated_at)}",
     ]
     about = [
         f"Name: {record['name']}" if record["name"] else "Name: not known to the scheme",
@@ -263,7 +270,7 @@ def sar_record(bundle: SubjectAccess) -> str:
     lines += _lines(
         "Who has seen your information",
         [
-            f"{day(d.at.date())} {d.at:%H:%M}: {SAR_ACTIONS.get(d.action, d.action)} by {d.by}"
+            f"{as_read(d.at)}: {SAR_ACTIONS.get(d.action, d.action)} by {d.by}"
             + (f" ({d.how})" if d.how else "")
             for d in bundle.disclosures
         ],
@@ -368,7 +375,7 @@ def digest_summary(digest: Digest, cards: int) -> str:
 def digest_card(subject_id: int, description: str, last_seen: datetime) -> str:
     return (
         f"ID sought: Subject #{subject_id}\n{description or 'No description.'}\n"
-        f"Last seen {day(last_seen.date())} {last_seen:%H:%M}.\n"
+        f"Last seen {as_read(last_seen)}.\n"
         "Do you know this person? Tell a coordinator privately."
     )
 
@@ -524,7 +531,7 @@ def suggestion(
     return (
         f"Possibly Subject #{subject_id}: report #{report_id} may show them.\n"
         f"Why: {why}.\n"
-        f"Report #{report_id}, {category}, {day(when.date())} {when:%H:%M}: "
+        f"Report #{report_id}, {category}, {as_read(when)}: "
         f"{_short(report_description) or 'no description'}\n"
         f"Subject #{subject_id} ({who}): {about}\n"
         "A suggestion, never a decision: Link adds the report to the subject, Not them "

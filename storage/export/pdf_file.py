@@ -34,6 +34,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from config import formats
 from storage.export.columns import iso
 from storage.export.files import open_private
 from storage.export.records import (
@@ -118,7 +119,11 @@ def prepare_thumbnails(
 
 
 def _day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return formats.full_day(day)
+
+
+def _day_span(first: date, last: date) -> str:
+    return f"{formats.day(first)} to {formats.day(last)}"
 
 
 def _period_words(data: ExportData) -> str:
@@ -127,9 +132,8 @@ def _period_words(data: ExportData) -> str:
 
 
 def _local(moment: datetime) -> str:
-    """`Sun 25 Oct 2026 01:30 UTC+01:00`: the local time with its offset."""
-    offset = moment.isoformat()[-6:] if moment.utcoffset() else "+00:00"
-    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M} UTC{offset}"
+    """`Sun 25 Oct 2026, 01:30 UTC+01:00`: the local time with its offset."""
+    return formats.with_offset(moment)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -223,7 +227,7 @@ class _Pages:
         self.line(
             MARGIN,
             MARGIN,
-            f"{self.data.scheme_name} · {period.first} to {period.last} · "
+            f"{self.data.scheme_name} · {_day_span(period.first, period.last)} · "
             "ShopWatch intelligence export · handle each report as its handling code says",
             FONT,
             7.5,
@@ -481,7 +485,7 @@ def _report(pages: _Pages, report: ExportReport, thumbnails: dict[str, Thumbnail
     pages.field("Location", location)
     pages.field("Heading", report.direction)
     if report.value_pence is not None:
-        pages.field("Value", f"£{report.value_pence / 100:,.2f}")
+        pages.field("Value", formats.money(report.value_pence))
     pages.field("Police ref.", report.police_reference)
     pages.field("Grading", _grading_words(report))
     pages.field("Conditions", report.grading.handling_conditions)
