@@ -1,7 +1,7 @@
 """python-telegram-bot's calls through the token's lanes (`broadcast.lanes`).
 
-python-telegram-bot's own `AIORateLimiter` serves waiting calls in no particular
-order, so at the token's 30 messages a second a member's confirmation and the
+python-telegram-bot's own `AIORateLimiter` serves waiting calls in the order they
+came, so at the token's 30 messages a second a member's confirmation and the
 control room's copy waited behind every group copy already queued. This limiter
 keeps the same limits and lets the most urgent call go first.
 
