@@ -61,6 +61,12 @@ def day(when: date) -> str:
     return format_date(when, "medium", locale=LOCALE)
 
 
+def letter_day(when: date) -> str:
+    """A day in a letter served on a person, its month in full: "2 December 2026". A notice
+    is a formal document the person may show a solicitor; nothing on it is abbreviated."""
+    return format_date(when, "long", locale=LOCALE)
+
+
 def full_day(when: date) -> str:
     """A day with its weekday in full, for an export's period: "Monday, 2 November 2026"."""
     return format_date(when, "full", locale=LOCALE)

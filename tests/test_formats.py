@@ -11,6 +11,9 @@ from config import formats
 
 def test_a_day_is_written_the_short_british_way() -> None:
     assert formats.day(date(2026, 12, 3)) == "3 Dec 2026"
+    assert formats.letter_day(date(2026, 12, 3)) == "3 December 2026", (
+        "a letter abbreviates nothing"
+    )
 
 
 def test_an_export_period_names_the_weekday() -> None:

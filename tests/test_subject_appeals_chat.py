@@ -33,7 +33,7 @@ from tests.gallery_town import enrol
 from tests.test_alerts import NORWICH, NORWICH_CONTROL_ROOM, copies, phone_photo
 from tests.test_subject_story import BOARD, a_letter, last_id, read_pdf, says
 from tests.test_subject_suggestions import until_it_says
-from tests.test_subjects import cctv_still
+from tests.test_subjects import cctv_still, in_words
 from tests.town import BOT_TOKEN, Town
 
 
@@ -195,8 +195,8 @@ async def test_an_appeal_varied_and_one_overturned_all_in_the_coordinators_chat(
     before = last_id(town, carol)
     await carol.send(town.bot, f"/noticeletter {n}")
     letter = read_pdf(await a_letter(town, carol, before))
-    assert f"until the end of {day(new_end)}" in letter
-    assert day(notice.ends_on) not in letter, "the old end is not on the letter"
+    assert f"until the end of {in_words(new_end)}" in letter
+    assert in_words(notice.ends_on) not in letter, "the old end is not on the letter"
     assert await says(town, carol, f"/decide {n} upheld ref BD-3") == (
         "The appeal against this notice is decided already."
     )

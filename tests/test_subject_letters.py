@@ -83,9 +83,9 @@ class TestNoticeLetters:
             "Exclusion notice",
             f"NOR-N{nid:04d}",
             "Dean Smith (also known as Deano)",
-            "from 2 Dec 2026 until the end of 1 Dec 2027",
+            "from 2 December 2026 until the end of 1 December 2027",
             "The board of Norwich ShopWatch (board decision BD-2026-31)",
-            "review this exclusion on 2 Jun 2027",
+            "review this exclusion on 2 June 2027",
             "Shop 102, London Street",
             f"{in_words(local_today(norwich.scheme))}: theft, Gentleman's Walk",
             "Not to enter Chapelfield Mall by its Malthouse Road entrance.",
@@ -172,7 +172,7 @@ class TestNoticeLetters:
         text = pdf_text((await norwich.service.notice_letter(norwich.coordinator, nid)).data)
 
         assert "Warning notice" in text
-        assert "This warning stands from 2 Dec 2026 until the end of 1 Dec 2027" in text
+        assert "This warning stands from 2 December 2026 until the end of 1 December 2027" in text
         assert "Exclusion notice" not in text
 
     async def test_a_member_another_scheme_or_a_scheme_without_an_address_gets_no_letter(

@@ -43,6 +43,7 @@ from tests.test_subject_suggestions import (
     suggestions_to,
     until_it_says,
 )
+from tests.test_subjects import in_words
 from tests.town import Town
 
 BOARD = "The board of Norwich ShopWatch"
@@ -173,7 +174,7 @@ async def test_named_excluded_served_and_seen_again_all_in_the_chats(
     before = last_id(town, carol)
     await carol.send(town.bot, f"/noticeletter {notice.id}")
     again = read_pdf(await a_letter(town, carol, before))
-    assert f"Served on {day(today)}: by hand at Norwich police station." in again
+    assert f"Served on {in_words(today)}: by hand at Norwich police station." in again
     wymondham = town.coordinator_of("wymondham")
     wymondham.open_chat(town.bot)
     assert await says(town, wymondham, f"/noticeletter {notice.id}") == (
@@ -340,12 +341,12 @@ async def test_a_subjects_life_from_the_first_photo_to_the_last_file(polling_tow
         "Norwich ShopWatch",
         f"Exclusion notice Reference {reference}",
         "To Dean Smith (also known as Deano)",
-        f"Until the end of {day(notice.ends_on)}",
-        f"Review {day(notice.review_on)}",
+        f"Until the end of {in_words(notice.ends_on)}",
+        f"Review {in_words(notice.review_on)}",
         f"{BOARD} (board decision BD-31)",
         "Boots, Haymarket",
         "Jarrold, London Street",
-        f"{day(notice.starts_on)}: theft",
+        f"{in_words(notice.starts_on)}: theft",
         "How to appeal",
         "PO Box 1234, Norwich NR1 1AA",
         "Served on ______",

@@ -50,8 +50,8 @@ SHOPKEEPER = 5_000_000_102
 
 
 def in_words(day: date) -> str:
-    """A day as the house writes it everywhere, letters too: 3 Dec 2026."""
-    return f"{day.day} {day:%b %Y}"
+    """A day as a notice letter writes it: 3 December 2026."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def cctv_still(seed: int) -> bytes:

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from storage.subject_models import Notice
 
 
+def letter_day(value: date) -> str:
+    """A day as a notice letter writes it (`2 December 2026`)."""
+    return formats.letter_day(value)
+
+
 def day(value: date) -> str:
     """A day as every text writes it (`2 Dec 2026`), kept here for the subjects' callers."""
     return formats.day(value)
@@ -48,14 +53,16 @@ def letter_opening(stage: NoticeStage, scheme: str, starts: date, ends: date) ->
     if stage is NoticeStage.EXCLUSION:
         return (
             f"{scheme} has decided to exclude you from the premises of all its member "
-            f"businesses listed below, from {day(starts)} until the end of {day(ends)}. "
+            f"businesses listed below, from {letter_day(starts)} until the end of "
+            f"{letter_day(ends)}. "
             "During that time you must not enter any of them. If you do, staff may ask you "
             "to leave and you may be treated as a trespasser; the police may be called."
         )
     return (
         f"{scheme} is writing to warn you. Its member businesses have reported incidents "
         "involving you, listed below. This warning stands from "
-        f"{day(starts)} until the end of {day(ends)}. If there are further incidents in "
+        f"{letter_day(starts)} until the end of {letter_day(ends)}. "
+        "If there are further incidents in "
         "that time, the scheme may exclude you from the premises of all its member "
         "businesses."
     )
@@ -70,7 +77,7 @@ def letter_decided(decided_by: str, board_ref: str | None) -> str:
 def letter_review(review: date, stage: NoticeStage) -> str:
     what = "exclusion" if stage is NoticeStage.EXCLUSION else "warning"
     return (
-        f"The scheme will review this {what} on {day(review)}. If no incident involving "
+        f"The scheme will review this {what} on {letter_day(review)}. If no incident involving "
         "you has been reported by then, it may end it early."
     )
 
@@ -89,12 +96,12 @@ LETTER_FOOTER = "{scheme} · {reference} · page {page}"
 
 
 def letter_served(served_on: date, how: str) -> str:
-    return f"Served on {day(served_on)}: {how}."
+    return f"Served on {letter_day(served_on)}: {how}."
 
 
 def letter_incident(when: date, category: str, place: str | None) -> str:
     where = f", {place}" if place else ""
-    return f"{day(when)}: {category}{where}"
+    return f"{letter_day(when)}: {category}{where}"
 
 
 # --- reminders to coordinators ------------------------------------------------------------
