@@ -45,6 +45,7 @@ from broadcast.metrics import Metrics
 from config.backoff import Backoff
 from config.errors import NotFoundError, StorageError
 from config.vocabulary import OutboxKind
+from storage.ids import stored_id
 from storage.models import OutboxRow, utcnow
 from storage.outbox import ChatShards, Delivery, ShardFilter, shard_of
 from storage.outbox_notify import OutboxListener
@@ -323,9 +324,8 @@ class OutboxWorker:
             # The rest of this chat's rows wait behind it, in order: they would meet
             # the same flood limit, and the chat must not see them out of turn.
             for later in rows[index + 1 :]:
-                assert later.id is not None
                 await self.store.outbox.mark_retry(
-                    later.id, "waiting for an earlier message to this chat", again
+                    stored_id(later), "waiting for an earlier message to this chat", again
                 )
             return
 
@@ -343,7 +343,7 @@ class OutboxWorker:
 
     async def _deliver(self, row: OutboxRow) -> datetime | None:
         """Send one row; returns when it will be tried again, if it was put back."""
-        assert row.id is not None
+        row_id = stored_id(row)
         sender = self.senders.get(row.kind)
         try:
             if sender is None:
@@ -355,9 +355,9 @@ class OutboxWorker:
             if exc.flood:
                 self.metrics.flood_limits.inc()
                 self.metrics.deliveries.labels(row.kind, "retried").inc()
-                logger.info("outbox row %s: flood limit, retrying in %ss", row.id, exc.seconds)
+                logger.info("outbox row %s: flood limit, retrying in %ss", row_id, exc.seconds)
             again = utcnow() + timedelta(seconds=exc.seconds)
-            await self.store.outbox.mark_retry(row.id, exc.recorded, again)
+            await self.store.outbox.mark_retry(row_id, exc.recorded, again)
             return again
         except RetryLaterError as exc:
             return await self._retry_or_give_up(row, exc.recorded)
@@ -368,9 +368,8 @@ class OutboxWorker:
             await self._give_up(row, f"{type(exc).__name__}: {exc}")
             return None
         if delivered.unchanged:
-            await self.store.outbox.mark_sent(row.id, None)
+            await self.store.outbox.mark_sent(row_id, None)
             return None
-        row_id = row.id
         removal = _removal(row, payload, delivered)
         sent = await self._until_stored(
             lambda: self.store.outbox.mark_sent(row_id, delivered.message_id, then=removal)
@@ -400,20 +399,20 @@ class OutboxWorker:
             await asyncio.sleep(RECORD_BACKOFF.seconds(failures))
 
     async def _retry_or_give_up(self, row: OutboxRow, error: str) -> datetime | None:
-        assert row.id is not None
+        row_id = stored_id(row)
         if row.attempts >= MAX_ATTEMPTS:
             await self._give_up(row, error)
             return None
-        logger.info("outbox row %s failed (%s); attempt %s", row.id, error, row.attempts)
+        logger.info("outbox row %s failed (%s); attempt %s", row_id, error, row.attempts)
         self.metrics.deliveries.labels(row.kind, "retried").inc()
         again = utcnow() + RETRY_BACKOFF.delay(row.attempts)
-        await self.store.outbox.mark_retry(row.id, error, again)
+        await self.store.outbox.mark_retry(row_id, error, again)
         return again
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
-        assert row.id is not None
-        logger.warning("outbox row %s to chat %s failed for good: %s", row.id, row.chat_id, error)
-        await self.store.outbox.mark_failed(row.id, error)
+        row_id = stored_id(row)
+        logger.warning("outbox row %s to chat %s failed for good: %s", row_id, row.chat_id, error)
+        await self.store.outbox.mark_failed(row_id, error)
         self.metrics.deliveries.labels(row.kind, "failed").inc()
         sender = self.senders.get(row.kind)
         if sender is not None and sender.given_up is not None:
@@ -425,11 +424,11 @@ def _removal(row: OutboxRow, payload: OutboxPayload, delivered: Delivered) -> De
     if not isinstance(payload, AlertPayload | MessagePayload | VoicePayload):
         return None
     hours = payload.delete_after_hours
-    if not hours or row.id is None:
+    if not hours:
         return None
     return Delivery(
         chat_id=row.chat_id,
-        payload=DeletePayload(target=row.id, also=delivered.extra_ids),
-        dedupe_key=f"ttl:{row.id}",
+        payload=DeletePayload(target=stored_id(row), also=delivered.extra_ids),
+        dedupe_key=f"ttl:{stored_id(row)}",
         not_before=utcnow() + timedelta(hours=float(hours)),
     )
