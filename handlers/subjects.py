@@ -76,14 +76,7 @@ async def new_subject_pressed(
         await query.answer(subject_texts.SUBJECT_PRESS_GONE, show_alert=True)
         return
     viewer = context.viewer
-    acting = next(
-        (
-            m
-            for m in (viewer.active if viewer else ())
-            if m.scheme.id == report.scheme_id and m.member.role in MAKERS
-        ),
-        None,
-    )
+    acting = viewer.acting_as(MAKERS, for_scheme=report.scheme_id) if viewer else None
     if acting is None:
         await refuse(
             update,
@@ -240,14 +233,7 @@ async def suggestion_pressed(
         await query.answer(subject_texts.SUGGESTION_GONE, show_alert=True)
         return
     viewer = context.viewer
-    acting = next(
-        (
-            m
-            for m in (viewer.active if viewer else ())
-            if m.scheme.id == report.scheme_id and m.member.role in DECIDERS
-        ),
-        None,
-    )
+    acting = viewer.acting_as(DECIDERS, for_scheme=report.scheme_id) if viewer else None
     if acting is None:
         await refuse(
             update,
