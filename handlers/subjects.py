@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable
 from datetime import date
+from typing import TypeVar
 
 from telegram import ForceReply, Message, Update
 from telegram.error import Forbidden
@@ -55,6 +57,20 @@ from storage.query import calendar_day
 from storage.subject_models import Notice
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+async def _or_refused(message: Message, what: str, call: Awaitable[T]) -> T | None:
+    """What the service's call returns; or, when it finds no `what` or refuses the
+    input, that said in the chat and None, for the handler to stop there."""
+    try:
+        return await call
+    except NotFoundError:
+        await message.reply_text(subject_texts.not_found(what))
+    except InvalidInputError as exc:
+        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+    return None
 
 
 @requires(*MAKERS, action="subject.create")
@@ -166,19 +182,15 @@ async def link_command(update: Update, context: ShopWatchContext, membership: Me
         return
     subject_id, report_id = numbers
     try:
-        done = await context.services.subjects.link(
-            Actor(membership.member), subject_id, report_id
+        done = await _or_refused(
+            message,
+            f"Subject #{subject_id} or report #{report_id}",
+            context.services.subjects.link(Actor(membership.member), subject_id, report_id),
         )
     except ReportClosedError:
         await message.reply_text(subject_texts.subject_report_withdrawn(report_id))
         return
-    except NotFoundError:
-        await message.reply_text(
-            subject_texts.not_found(f"Subject #{subject_id} or report #{report_id}")
-        )
-        return
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+    if done is None:
         return
     said = subject_texts.linked if done else subject_texts.already_linked
     await message.reply_text(said(subject_id, report_id))
@@ -196,13 +208,12 @@ async def merge_command(update: Update, context: ShopWatchContext, membership: M
         )
         return
     kept, gone = numbers
-    try:
-        await context.services.subjects.merge(Actor(membership.member), kept, gone)
-    except NotFoundError:
-        await message.reply_text(subject_texts.not_found(f"Subject #{kept} or #{gone}"))
-        return
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+    merged = await _or_refused(
+        message,
+        f"Subject #{kept} or #{gone}",
+        context.services.subjects.merge(Actor(membership.member), kept, gone),
+    )
+    if merged is None:
         return
     await message.reply_text(subject_texts.merged(kept, gone))
 
@@ -445,15 +456,14 @@ async def identify_command(
         )
         return
     subject_id, name, aliases, basis = parsed
-    try:
-        subject = await context.services.subjects.identify(
+    subject = await _or_refused(
+        message,
+        f"Subject #{subject_id}",
+        context.services.subjects.identify(
             Actor(membership.member), subject_id, name=name, basis=basis, aliases=aliases
-        )
-    except NotFoundError:
-        await message.reply_text(subject_texts.not_found(f"Subject #{subject_id}"))
-        return
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        ),
+    )
+    if subject is None:
         return
     await message.reply_text(
         subject_texts.identified(subject_id, subject.name or name, subject.aliases)
@@ -536,14 +546,14 @@ async def notice_command(
     subject_id, terms = parsed
     actor = Actor(membership.member)
     services = context.services
-    try:
-        notice = await services.subjects.issue_notice(actor, subject_id, terms)
-        subject = await services.store.subjects.get(subject_id)
-    except NotFoundError:
-        await message.reply_text(subject_texts.not_found(f"Subject #{subject_id}"))
+    what = f"Subject #{subject_id}"
+    notice = await _or_refused(
+        message, what, services.subjects.issue_notice(actor, subject_id, terms)
+    )
+    if notice is None:
         return
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+    subject = await _or_refused(message, what, services.store.subjects.get(subject_id))
+    if subject is None:
         return
     notice_id = stored_id(notice)
     reference = subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice_id)
@@ -564,15 +574,14 @@ async def _send_letter(
     context: ShopWatchContext, message: Message, actor: Actor, chat_id: int, notice_id: int
 ) -> bool:
     services = context.services
-    try:
-        await services.subjects.send_letter(
+    letter = await _or_refused(
+        message,
+        f"notice {notice_id}",
+        services.subjects.send_letter(
             actor, notice_id, chat_id=chat_id, data_dir=services.settings.data_dir
-        )
-    except NotFoundError:
-        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
-        return False
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        ),
+    )
+    if letter is None:
         return False
     services.outbox.wake()
     return True
@@ -617,15 +626,14 @@ async def served_command(
         await _refuse_early(context, message, membership, "notice.serve", served_on.reason, answer)
         return
     how = words[2] if len(words) == 3 else ""
-    try:
-        notice = await context.services.subjects.record_service(
+    notice = await _or_refused(
+        message,
+        f"notice {notice_id}",
+        context.services.subjects.record_service(
             Actor(membership.member), notice_id, served_on=served_on, how=how
-        )
-    except NotFoundError:
-        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
-        return
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        ),
+    )
+    if notice is None:
         return
     reference = subject_texts.notice_reference(scheme_prefix(membership.scheme.slug), notice_id)
     await message.reply_text(
@@ -675,15 +683,14 @@ async def appeal_command(
             subject_texts.APPEAL_GROUNDS_MISSING,
         )
         return
-    try:
-        notice = await context.services.subjects.record_appeal(
+    notice = await _or_refused(
+        message,
+        f"notice {notice_id}",
+        context.services.subjects.record_appeal(
             Actor(membership.member), notice_id, received_on=received_on, text=grounds
-        )
-    except NotFoundError:
-        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
-        return
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        ),
+    )
+    if notice is None:
         return
     await message.reply_text(
         subject_texts.appeal_recorded(
@@ -727,20 +734,19 @@ async def decide_command(
         await _refuse_early(context, message, membership, decided, reason, answer)
         return
     services = context.services
-    try:
-        notice = await services.subjects.decide_appeal(
+    notice = await _or_refused(
+        message,
+        f"notice {notice_id}",
+        services.subjects.decide_appeal(
             Actor(membership.member),
             notice_id,
             outcome=outcome,
             decided_on=local_today(membership.scheme),
             decision_ref=ref,
             new_end=new_end,
-        )
-    except NotFoundError:
-        await message.reply_text(subject_texts.not_found(f"notice {notice_id}"))
-        return
-    except InvalidInputError as exc:
-        await message.reply_text(subject_texts.refused(exc.reason, exc.value))
+        ),
+    )
+    if notice is None:
         return
     services.outbox.wake()
     await message.reply_text(
