@@ -145,7 +145,7 @@ def _scheme_of(acting: Acting) -> int:
 
 
 def _member_id_of(acting: Acting) -> int | None:
-    return acting.member.id if isinstance(acting, Actor) else None
+    return stored_id(acting.member) if isinstance(acting, Actor) else None
 
 
 class SubjectService:
@@ -194,7 +194,7 @@ class SubjectService:
             detail = {**detail, "by": actor.description}
         await self._store.audit.record(
             actor_telegram_id=actor.telegram_id if isinstance(actor, Actor) else None,
-            actor_member_id=actor.member.id if isinstance(actor, Actor) else None,
+            actor_member_id=_member_id_of(actor) if actor is not None else None,
             action=action,
             outcome=outcome,
             scheme_id=scheme_id,
@@ -283,7 +283,7 @@ class SubjectService:
                 raise InvalidInputError("ethnicity_descriptor_off")
             if first_only:
                 held = [
-                    s.id
+                    stored_id(s)
                     for s in await self._store.subjects.of_report(report_id)
                     if s.scheme_id == scheme_id and s.status is SubjectStatus.ACTIVE
                 ]
@@ -292,11 +292,11 @@ class SubjectService:
             subject = await self._store.subjects.create_from_report(
                 report_id,
                 scheme_id=scheme_id,
-                by_member_id=actor.member.id,
+                by_member_id=stored_id(actor.member),
                 description=clean_text(description, 2000),
                 ethnicity_descriptor=clean_text(ethnicity_descriptor or "", 200) or None,
             )
-            detail["subject_id"] = subject.id
+            detail["subject_id"] = stored_id(subject)
             return subject
 
         result: Subject = await self._run(actor, "subject.create", MAKERS, detail, step)
@@ -317,7 +317,11 @@ class SubjectService:
             DECIDERS,
             {"subject_id": subject_id, "report_id": report_id},
             lambda: self._store.subjects.link(
-                subject_id, report_id, scheme_id=scheme_id, by_member_id=actor.member.id, via=via
+                subject_id,
+                report_id,
+                scheme_id=scheme_id,
+                by_member_id=stored_id(actor.member),
+                via=via,
             ),
         )
         if linked:
@@ -345,13 +349,13 @@ class SubjectService:
             detail |= {"subject_id": found.subject_id, "report_id": found.report_id}
             if link:
                 found, changed = await store.take_suggestion(
-                    suggestion_id, scheme_id=scheme_id, by_member_id=actor.member.id
+                    suggestion_id, scheme_id=scheme_id, by_member_id=stored_id(actor.member)
                 )
             else:
                 report = await self._store.reports.get(found.report_id)
                 if report.scheme_id != scheme_id:
                     raise NotFoundError(f"no suggestion {suggestion_id} in this scheme")
-                changed = await store.dismiss(suggestion_id, actor.member.id)
+                changed = await store.dismiss(suggestion_id, stored_id(actor.member))
                 found = await store.suggestion(suggestion_id)
         except ShopWatchError as exc:
             reason = getattr(exc, "reason", type(exc).__name__)
@@ -369,17 +373,19 @@ class SubjectService:
     async def _decided_copies(self, suggestion: SubjectSuggestion, *, by: str) -> None:
         """Each coordinator's copy of the question says who answered it, buttons gone."""
         linked = suggestion.state is SuggestionState.LINKED
-        for row in await self._store.outbox.by_dedupe_prefix(f"{SUGGESTION_KEY}:{suggestion.id}:"):
+        asked_key = f"{SUGGESTION_KEY}:{stored_id(suggestion)}:"
+        for row in await self._store.outbox.by_dedupe_prefix(asked_key):
             asked = read(row, MessagePayload)
+            row_id = stored_id(row)
             await self._store.outbox.enqueue(
                 row.scheme_id,
                 Delivery(
                     row.chat_id,
                     EditPayload(
-                        target=stored_id(row),
+                        target=row_id,
                         text=texts.suggestion_decided(asked.text, linked=linked, by=by),
                     ),
-                    dedupe_key=f"{SUGGESTION_KEY}-decided:{row.id}",
+                    dedupe_key=f"{SUGGESTION_KEY}-decided:{row_id}",
                 ),
             )
 
@@ -391,7 +397,7 @@ class SubjectService:
             DECIDERS,
             {"subject_id": keep_id, "merged_subject_id": gone_id},
             lambda: self._store.subjects.merge(
-                keep_id, gone_id, scheme_id=scheme_id, by_member_id=actor.member.id
+                keep_id, gone_id, scheme_id=scheme_id, by_member_id=stored_id(actor.member)
             ),
         )
         await self._linked(keep_id)
@@ -425,7 +431,10 @@ class SubjectService:
                 basis=clean_basis,
             )
             return await self._store.subjects.identify(
-                subject_id, identification, scheme_id=scheme_id, by_member_id=actor.member.id
+                subject_id,
+                identification,
+                scheme_id=scheme_id,
+                by_member_id=stored_id(actor.member),
             )
 
         named: Subject = await self._run(
@@ -447,7 +456,7 @@ class SubjectService:
             clean = clean_text(text, INTEL_MAX)
             if not clean:
                 raise InvalidInputError("intel_empty")
-            return await self._store.subjects.add_intel(subject_id, actor.member.id, clean)
+            return await self._store.subjects.add_intel(subject_id, stored_id(actor.member), clean)
 
         intel: SubjectIntel = await self._run(
             actor, "subject.intel", VIEWERS, {"subject_id": subject_id}, step
@@ -471,7 +480,7 @@ class SubjectService:
                 Delivery(
                     chat_id,
                     MessagePayload(text=text, protect_content=True),
-                    dedupe_key=f"subject-intel:{intel.id}:{chat_id}",
+                    dedupe_key=f"subject-intel:{stored_id(intel)}:{chat_id}",
                 ),
             )
 
@@ -615,10 +624,10 @@ class SubjectService:
                     ends_on=planned.ends_on,
                     review_on=planned.review_on,
                     conditions=planned.conditions,
-                    issued_by_member_id=actor.member.id,
+                    issued_by_member_id=stored_id(actor.member),
                 )
             )
-            detail["notice_id"] = notice.id
+            detail["notice_id"] = stored_id(notice)
             return notice
 
         notice: Notice = await self._run(actor, "notice.issue", DECIDERS, detail, step)
@@ -778,7 +787,7 @@ class SubjectService:
                 scheme_name=scheme.name,
                 reference=reference,
                 issued_on=notice.issued_at.astimezone(zone).date(),
-                name=subject.name or f"Subject #{subject.id}",
+                name=subject.name or f"Subject #{stored_id(subject)}",
                 aliases=tuple(subject.aliases),
                 stage=notice.stage,
                 decided_by=notice.decided_by,
@@ -854,7 +863,7 @@ class SubjectService:
                 target = found
                 if (
                     isinstance(actor, Actor)
-                    and target.id != actor.member.id
+                    and stored_id(target) != stored_id(actor.member)
                     and actor.member.role not in DECIDERS
                 ):
                     raise AccessDeniedError(
@@ -894,7 +903,7 @@ class SubjectService:
             merged = await self._merged_into(scheme_id, kept_id)
             day = received or local_today(scheme)
             entries = await self._store.audit.of_actions(None, AUDIT_PREFIXES)
-            slugs = {s.id: s.slug for s in await self._store.schemes.list_all()}
+            slugs = {stored_id(s): s.slug for s in await self._store.schemes.list_all()}
             people: dict[int, tuple[Member, str]] = {}
             for other in sorted({scheme_id, *(e.scheme_id for e in entries if e.scheme_id)}):
                 for status in MemberStatus:
@@ -917,7 +926,7 @@ class SubjectService:
             )
             detail.update(
                 {
-                    "answered_as": subject.id,
+                    "answered_as": kept_id,
                     "received": day.isoformat(),
                     "deadline": bundle.deadline.isoformat(),
                     "disclosures": len(bundle.disclosures),
@@ -958,9 +967,7 @@ class SubjectService:
             if config.slug == mine.slug or config.slug not in by_slug:
                 continue
             if any(rule.slug == mine.slug and rule.galleries for rule in config.neighbours):
-                other = by_slug[config.slug].id
-                if other is not None:
-                    visible.append(other)
+                visible.append(stored_id(by_slug[config.slug]))
         return visible
 
     async def _scheme(self, scheme_id: int) -> Scheme:
