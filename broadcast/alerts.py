@@ -251,21 +251,20 @@ class AlertService:
         other shop's alert out of Telegram's limits. The first refusal of a burst is
         audited, the rest only counted (`broadcast.posting_limit`).
         """
-        if by.id is None:
-            return None
+        member_id = stored_id(by)
         scheme = await self._scheme(by.scheme_id)
         limit = self.schemes.scheme(scheme.slug).member_actions_per_minute
-        if self.action_limit.allow(by.id, limit):
+        if self.action_limit.allow(member_id, limit):
             return None
-        left_out = self.action_limit.first_of_burst(by.id)
+        left_out = self.action_limit.first_of_burst(member_id)
         if left_out is not None:
-            logger.warning("member %s is over %d changes a minute", by.id, limit)
+            logger.warning("member %s is over %d changes a minute", member_id, limit)
             await self.store.audit.record(
                 by.telegram_user_id,
                 ACTION_LIMIT,
                 AuditOutcome.REFUSED,
                 scheme_id=by.scheme_id,
-                actor_member_id=by.id,
+                actor_member_id=member_id,
                 detail={"per_minute": limit, "left_out_before": left_out},
             )
         return alert_texts.too_many_changes(limit)
@@ -391,7 +390,7 @@ class AlertService:
                 Refusal.WRONG_ROLE, "only the control room sets an alert's status"
             )
         event = ReportEvent(
-            report_id=report_id, member_id=by.id, kind=EventKind.STATUS, status=status
+            report_id=report_id, member_id=stored_id(by), kind=EventKind.STATUS, status=status
         )
         changes = {"status": ReportStatus.CLOSED} if status == OperatorStatus.CLOSED else None
         told = await self._tell_reporter(report, status, by)
@@ -547,7 +546,7 @@ class AlertService:
             return await self._submitted(report, exclude_member=None)
         event = ReportEvent(
             report_id=report_id,
-            member_id=by.id,
+            member_id=stored_id(by),
             kind=EventKind.NOTE,
             status=ReportChange.POLICE_REFERENCE,
             text=reference,
@@ -592,7 +591,9 @@ class AlertService:
         if report.status != ReportStatus.OPEN:
             raise ReportClosedError(f"report {report_id} is closed")
         words = member_text(text)
-        event = ReportEvent(report_id=report_id, member_id=by.id, kind=EventKind.NOTE, text=words)
+        event = ReportEvent(
+            report_id=report_id, member_id=stored_id(by), kind=EventKind.NOTE, text=words
+        )
         key = f"note:{source.chat_id}:{source.message_id}"
         told = [
             Delivery(
@@ -646,7 +647,10 @@ class AlertService:
             raise ValueError(f"the update is {problem}")
         report = await self._own_report(report_id, by)
         event = ReportEvent(
-            report_id=report_id, member_id=by.id, kind=EventKind.UPDATE, text=member_text(text)
+            report_id=report_id,
+            member_id=stored_id(by),
+            kind=EventKind.UPDATE,
+            text=member_text(text),
         )
         return await self._record(report, event)
 
@@ -682,10 +686,10 @@ class AlertService:
             wanted["subject_description"] = subject_summary(now)
         changed = {name: value for name, value in wanted.items() if getattr(report, name) != value}
         if not changed:
-            return await self._submitted(report, exclude_member=by.id)
+            return await self._submitted(report, exclude_member=stored_id(by))
         event = ReportEvent(
             report_id=report_id,
-            member_id=by.id,
+            member_id=stored_id(by),
             kind=EventKind.UPDATE,
             status=ReportChange.DESCRIBED,
             text=described({k: v for k, v in changed.items() if k != "subject_description"}),
@@ -700,7 +704,7 @@ class AlertService:
         stored = await self.photos.ingest_async(data)
         event = ReportEvent(
             report_id=report_id,
-            member_id=by.id,
+            member_id=stored_id(by),
             kind=EventKind.UPDATE,
             status=ReportChange.PHOTO_ADDED,
         )
@@ -718,7 +722,7 @@ class AlertService:
         report = await self._own_report(report_id, by)
         event = ReportEvent(
             report_id=report_id,
-            member_id=by.id,
+            member_id=stored_id(by),
             kind=EventKind.UPDATE,
             status=ReportChange.LOCATED,
             text=f"{latitude:.5f},{longitude:.5f}",
@@ -742,14 +746,14 @@ class AlertService:
         if urgency is not None and urgency != report.urgency:
             changes["urgency"] = urgency
         if not changes:
-            return await self._submitted(report, exclude_member=by.id)
+            return await self._submitted(report, exclude_member=stored_id(by))
         before = f"{report.category}/{report.urgency}"
         after = (
             f"{changes.get('category', report.category)}/{changes.get('urgency', report.urgency)}"
         )
         event = ReportEvent(
             report_id=report_id,
-            member_id=by.id,
+            member_id=stored_id(by),
             kind=EventKind.NOTE,
             status=ReportChange.RECLASSIFIED,
             text=f"{before} -> {after}",
@@ -763,7 +767,7 @@ class AlertService:
         report = await self._own_report(report_id, by)
         event = ReportEvent(
             report_id=report_id,
-            member_id=by.id,
+            member_id=stored_id(by),
             kind=EventKind.STATUS,
             status=ReportChange.STOOD_DOWN,
         )
@@ -782,7 +786,7 @@ class AlertService:
         report = await self._own_report(report_id, by)
         event = ReportEvent(
             report_id=report_id,
-            member_id=by.id,
+            member_id=stored_id(by),
             kind=EventKind.STATUS,
             status=ReportChange.WITHDRAWN,
             text=reason,
@@ -805,7 +809,7 @@ class AlertService:
 
     async def _scheme(self, scheme_id: int) -> Scheme:
         if scheme_id not in self._rows:
-            self._rows = {row.id: row for row in await self.store.schemes.list_all() if row.id}
+            self._rows = {stored_id(row): row for row in await self.store.schemes.list_all()}
         try:
             return self._rows[scheme_id]
         except KeyError:
@@ -967,7 +971,7 @@ class AlertService:
             elif event.kind == EventKind.UPDATE and event.status is None and event.text:
                 update = UpdateMark(event.text, at)
         today = utcnow().astimezone(ZoneInfo(config.timezone)).date()
-        excluded = await exclusion_of(self.store, report.id, today) if report.id else None
+        excluded = await exclusion_of(self.store, stored_id(report), today)
         return AlertView(
             report,
             self._name_of(report, config),

@@ -217,7 +217,7 @@ class ChatGuard:
         hours = config.join_link_hours
         if decision == "approve":
             await self.require(scheme, chats_for(scheme, member.role), INVITE)
-            return [join_link(member, scheme, hours, key=f"link:{member.id}:{when}")]
+            return [join_link(member, scheme, hours, key=f"link:{stored_id(member)}:{when}")]
         if decision in ("suspend", "remove"):
             await self.require(scheme, both, RESTRICT)
             release = decision == "remove"
@@ -228,7 +228,7 @@ class ChatGuard:
             await self.require(scheme, both, RESTRICT)
             await self.require(scheme, chats_for(scheme, member.role), INVITE)
             return [unban(chat, user, key=f"unban:{chat}:{user}:{when}") for chat in both] + [
-                join_link(member, scheme, hours, key=f"link:{member.id}:{when}")
+                join_link(member, scheme, hours, key=f"link:{stored_id(member)}:{when}")
             ]
         return []
 
@@ -298,11 +298,11 @@ class ChatGuard:
             "chat_join",
             AuditOutcome.ALLOWED if approve else AuditOutcome.REFUSED,
             scheme_id=scheme_id,
-            actor_member_id=member.id if member else None,
+            actor_member_id=stored_id(member) if member else None,
             detail={
                 "chat_id": chat_id,
                 "reason": reason or "active member",
-                "link": link.id if link else None,
+                "link": stored_id(link) if link else None,
             },
         )
         if not approve:

@@ -141,7 +141,7 @@ def card_prefix(member: Member) -> str:
     The acceptance moment tells a second request (after a removal) from the first,
     so its cards are new messages and deciding it edits only its own cards.
     """
-    return f"approval:{member.id}:{_stamp(member.agreement_accepted_at)}:"
+    return f"approval:{stored_id(member)}:{_stamp(member.agreement_accepted_at)}:"
 
 
 def manager_for(actors: Iterable[Member], scheme_id: int) -> Member:
@@ -232,7 +232,7 @@ class MembershipDesk:
             "invite",
             AuditOutcome.ALLOWED,
             scheme_id=scheme_id,
-            detail={"invite_id": invite.id, "role": str(role)},
+            detail={"invite_id": stored_id(invite), "role": str(role)},
         )
         return code, invite
 
@@ -269,13 +269,14 @@ class MembershipDesk:
             raise InviteRefusedError(
                 membership_texts.already_member(scheme.name, status)
             ) from None
+        member_id = stored_id(member)
         await self.store.audit.record(
             user_id,
             "join_request",
             AuditOutcome.ALLOWED,
             scheme_id=scheme_id,
-            actor_member_id=member.id,
-            detail={"invite_id": invite_id, "member_id": member.id, "role": str(member.role)},
+            actor_member_id=member_id,
+            detail={"invite_id": invite_id, "member_id": member_id, "role": str(member.role)},
         )
         await self._send_cards(member, scheme)
         return member, scheme
@@ -362,7 +363,7 @@ class MembershipDesk:
             return await self._decide(system, target, decision, who, now)
         except MissingRightError as missing:
             detail = {
-                "member_id": target.id,
+                "member_id": stored_id(target),
                 "chat_id": missing.chat_id,
                 "right": missing.right,
                 "by": who,
@@ -370,7 +371,7 @@ class MembershipDesk:
             await self._refused(scheme_id, decision, detail, missing.reason)
             raise
         except AccessDeniedError as denied:
-            detail = {"member_id": target.id, "by": who}
+            detail = {"member_id": stored_id(target), "by": who}
             await self._refused(scheme_id, decision, detail, denied.reason)
             raise
 
@@ -439,7 +440,7 @@ class MembershipDesk:
         return Delivery(
             chat_id=member.telegram_user_id,
             payload=MessagePayload(text=told(decision, scheme.name, member.role)),
-            dedupe_key=f"member:{member.id}:{decision}:{_stamp(now)}",
+            dedupe_key=f"member:{stored_id(member)}:{decision}:{_stamp(now)}",
         )
 
     async def _close_cards(

@@ -20,6 +20,7 @@ from config.errors import Refusal
 from config.vocabulary import AuditOutcome
 from handlers.context import Membership, ShopWatchContext, Viewer
 from handlers.roles import not_active
+from storage.ids import stored_id
 from storage.models import utcnow
 from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
 
@@ -79,7 +80,7 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
                 actor_telegram_id=user.id,
                 action="group_press",
                 outcome=AuditOutcome.REFUSED,
-                scheme_id=chat_scheme.id,
+                scheme_id=stored_id(chat_scheme),
                 detail={"chat_id": chat.id, "reason": reason},
             )
             await query.answer(refusal_texts.refusal(reason), show_alert=True)
@@ -89,7 +90,7 @@ async def identify(update: Update, context: ShopWatchContext) -> None:
             actor_telegram_id=user.id,
             action="group_message",
             outcome=AuditOutcome.REFUSED,
-            scheme_id=chat_scheme.id,
+            scheme_id=stored_id(chat_scheme),
             detail={"chat_id": chat.id, "reason": "not an active member"},
         )
         message = update.effective_message

@@ -109,8 +109,8 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
             membership.member.telegram_user_id,
             VIEW_ACTION,
             AuditOutcome.REFUSED,
-            scheme_id=membership.scheme.id,
-            actor_member_id=membership.member.id,
+            scheme_id=stored_id(membership.scheme),
+            actor_member_id=stored_id(membership.member),
             detail={"report": int(args[0]), "via": "grade", "reason": "not_found"},
         )
         await message.reply_text(grading_texts.grade_not_found(args[0]))
@@ -123,7 +123,7 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
         VIEW_ACTION,
         AuditOutcome.ALLOWED,
         scheme_id=report.scheme_id,
-        actor_member_id=grader.member.id,
+        actor_member_id=stored_id(grader.member),
         detail={"report": report_id, "via": "grade"},
     )
     if len(args) >= 2 and args[1].lower() == "conditions":
@@ -139,7 +139,7 @@ async def grade_command(update: Update, context: ShopWatchContext, membership: M
             "C",
             scheme_id=report.scheme_id,
             actor_telegram_id=grader.member.telegram_user_id,
-            actor_member_id=grader.member.id,
+            actor_member_id=stored_id(grader.member),
             conditions=conditions,
         )
         report, grading = await grading_of(context.store, report_id)
@@ -171,7 +171,7 @@ async def grade_pressed(update: Update, context: ShopWatchContext, membership: M
             value,
             scheme_id=stored_id(grader.scheme),
             actor_telegram_id=grader.member.telegram_user_id,
-            actor_member_id=grader.member.id,
+            actor_member_id=stored_id(grader.member),
         )
     except InvalidInputError as exc:
         if exc.reason == "conditions_required":

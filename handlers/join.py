@@ -118,7 +118,7 @@ def _new_draft(invite_id: int, role: str, expires: datetime, scheme: Scheme) -> 
         "invite_id": invite_id,
         "role": str(role),
         "expires": expires.isoformat(),
-        "scheme_id": scheme.id,
+        "scheme_id": stored_id(scheme),
         "scheme": scheme.name,
         "slug": scheme.slug,
         "timezone": scheme.timezone,

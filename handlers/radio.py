@@ -40,12 +40,11 @@ async def file_call(update: Update, context: ShopWatchContext) -> None:
     calls = RadioCallRepository(context.store.sessions)
     try:
         if choice == "new":
-            report = await calls.keep(event_id, member_id=acting.member.id)
-            stand_in, changed = report.id, True
-            assert stand_in is not None
+            report = await calls.keep(event_id, member_id=stored_id(acting.member))
+            stand_in, changed = stored_id(report), True
         else:
             stand_in, changed = await calls.attach(
-                event_id, int(choice), member_id=acting.member.id
+                event_id, int(choice), member_id=stored_id(acting.member)
             )
     except (NotFoundError, ValueError):
         await query.answer(radio_texts.RADIO_CALL_GONE)

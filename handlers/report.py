@@ -567,7 +567,7 @@ async def _alert_now(
     submitted = await _store(context, membership, message, draft)
     if isinstance(submitted, str):
         return submitted
-    draft.report_id = submitted.report.id
+    draft.report_id = stored_id(submitted.report)
     _save(context, draft)  # stored: from here on, each answer changes the report
     await _put_away(context, message.chat_id, draft, None)
     await _confirm(context, message, submitted)
@@ -602,7 +602,7 @@ def _report_draft(draft: Draft, membership: Membership, photos: Sequence[bytes])
     fields = draft.report_fields()
     return ReportDraft(
         scheme_id=stored_id(membership.scheme),
-        member_id=membership.member.id,
+        member_id=stored_id(membership.member),
         category=category,
         urgency=draft.urgency_value,
         # The log needs words; with everything else structured, the category will do.

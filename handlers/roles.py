@@ -17,6 +17,7 @@ from broadcast.texts import refusals as refusal_texts
 from config.errors import Refusal
 from config.vocabulary import REPORTERS, AuditOutcome, MemberStatus, Role
 from handlers.context import Membership, ShopWatchContext, Viewer
+from storage.ids import stored_id
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ async def refuse(
     user = update.effective_user
     scheme = context.viewer.chat_scheme if context.viewer else None
     if scheme_id is None and scheme is not None:
-        scheme_id = scheme.id
+        scheme_id = stored_id(scheme)
     await context.store.audit.record(
         actor_telegram_id=user.id if user else 0,
         action=action,

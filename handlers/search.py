@@ -86,14 +86,18 @@ async def search_command(
             user.id,
             SEARCH_ACTION,
             AuditOutcome.REFUSED,
-            scheme_id=membership.scheme.id,
-            actor_member_id=membership.member.id,
+            scheme_id=stored_id(membership.scheme),
+            actor_member_id=stored_id(membership.member),
             detail={"reason": error.reason, "query": clean_text(text)[:MAX_QUERY_CHARS]},
         )
         await message.reply_text(search_texts.search_problem(error.reason, error.value))
         return
     page = await context.store.search.search(
-        query, _scope(membership), actor=user.id, actor_member_id=membership.member.id, now=now
+        query,
+        _scope(membership),
+        actor=user.id,
+        actor_member_id=stored_id(membership.member),
+        now=now,
     )
     await message.reply_text(
         search_cards.search_results(
@@ -133,8 +137,8 @@ async def on_button(update: Update, context: ShopWatchContext, membership: Membe
             user.id,
             SEARCH_ACTION,
             AuditOutcome.REFUSED,
-            scheme_id=membership.scheme.id,
-            actor_member_id=membership.member.id,
+            scheme_id=stored_id(membership.scheme),
+            actor_member_id=stored_id(membership.member),
             detail={"reason": Refusal.FORGED},
         )
         await query.answer(search_texts.SEARCH_EXPIRED, show_alert=True)
@@ -160,15 +164,15 @@ async def _turn_page(
             number,
             _scope(membership),
             actor=user.id,
-            actor_member_id=membership.member.id,
+            actor_member_id=stored_id(membership.member),
         )
     except (NotFoundError, InvalidInputError):
         await context.store.audit.record(
             user.id,
             SEARCH_ACTION,
             AuditOutcome.REFUSED,
-            scheme_id=membership.scheme.id,
-            actor_member_id=membership.member.id,
+            scheme_id=stored_id(membership.scheme),
+            actor_member_id=stored_id(membership.member),
             detail={"reason": "not_found", "search": search_id, "page": number},
         )
         await query.answer(search_texts.SEARCH_EXPIRED, show_alert=True)
@@ -202,7 +206,7 @@ async def _show_report(
             report_id,
             _scope(membership),
             actor=user.id,
-            actor_member_id=membership.member.id,
+            actor_member_id=stored_id(membership.member),
             via=via,
         )
     except NotFoundError:

@@ -99,10 +99,10 @@ async def _refused(
     member = membership.member
     await context.store.audit.record(
         actor_telegram_id=member.telegram_user_id,
-        actor_member_id=member.id,
+        actor_member_id=stored_id(member),
         action=action,
         outcome=AuditOutcome.REFUSED,
-        scheme_id=membership.scheme.id,
+        scheme_id=stored_id(membership.scheme),
         detail=dict(detail),
     )
 

@@ -76,7 +76,7 @@ async def relay_voice(
         await store.reports.add_event(
             ReportEvent(
                 report_id=report_id,
-                member_id=acting.member.id,
+                member_id=stored_id(acting.member),
                 kind=EventKind.NOTE,
                 text=f"Voice note: {transcript or NO_WORDS}",
             ),

@@ -279,7 +279,7 @@ class FederationReceiver:
             raise RefusedError(409, "already received", peer.slug) from None
         except (InvalidPhotoError, ValueError) as exc:
             raise RefusedError(422, str(exc), peer.slug) from None
-        report_id = submitted.report.id
+        report_id = stored_id(submitted.report)
         await self.store.audit.record(
             None,
             "federation.alert",

@@ -373,7 +373,7 @@ class FederationLink:
         if read_federation(row).op != log.ALERT:
             return
         text = federation_texts.peer_not_reached(peer.name, row.report_id, error)
-        await tell_coordinators(self.store, row.scheme_id, text, key=f"fedlost:{row.id}")
+        await tell_coordinators(self.store, row.scheme_id, text, key=f"fedlost:{stored_id(row)}")
         self._wake()
 
     async def request(

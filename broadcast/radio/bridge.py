@@ -318,7 +318,7 @@ class RadioBridge:
                         protect_content=link.config.protect_content,
                         delete_after_hours=link.config.chat_ttl_hours,
                     ),
-                    dedupe_key=f"radio-call:{logged.event.id}",
+                    dedupe_key=f"radio-call:{stored_id(logged.event)}",
                 )
             ]
 
@@ -360,7 +360,7 @@ class RadioBridge:
                         protect_content=link.config.protect_content,
                         delete_after_hours=link.config.chat_ttl_hours,
                     ),
-                    dedupe_key=f"radio-call:{logged.event.id}",
+                    dedupe_key=f"radio-call:{stored_id(logged.event)}",
                 )
             ]
 

@@ -161,7 +161,7 @@ def _striker(members: list[Member], reports: list[Report]) -> re.Pattern[str] | 
 
 def _record(subject: Subject, zone: ZoneInfo) -> dict[str, Any]:
     return {
-        "number": subject.id,
+        "number": stored_id(subject),
         "kind": subject.kind.value,
         "status": subject.status.value,
         "name": subject.name,
@@ -210,7 +210,7 @@ def _notice(notice: Notice, slug: str, zone: ZoneInfo) -> dict[str, Any]:
 def _report(report: Report, zone: ZoneInfo, pattern: re.Pattern[str] | None) -> dict[str, Any]:
     withdrawn = report.status is ReportStatus.WITHDRAWN
     return {
-        "number": report.id,
+        "number": stored_id(report),
         "happened_at": _local(report.occurred_at, zone),
         "logged_at": _local(report.created_at, zone),
         "category": report.category.value,

@@ -151,7 +151,7 @@ async def gather(store: Store, scheme: Scheme, period: ExportPeriod) -> Digest:
             continue
         shown = Exclusion(
             subject_id=notice.subject_id,
-            name=subject.name or f"Subject #{subject.id}",
+            name=subject.name or f"Subject #{stored_id(subject)}",
             reference=texts.notice_reference(prefix, stored_id(notice)),
             until=texts.day(notice.ends_on),
         )

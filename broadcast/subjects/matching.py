@@ -139,7 +139,7 @@ async def find_matches(
         return []
     probes = [p.phash for p in await store.reports.photos(report_id) if p.phash]
     words = report_words(report)
-    linked = {s.id for s in await store.subjects.of_report(report_id)}
+    linked = {stored_id(s) for s in await store.subjects.of_report(report_id)}
     matches: list[Match] = []
     if candidates is None:
         candidates = await store.subjects.candidates(report.scheme_id)

@@ -81,7 +81,7 @@ async def remind_coordinators(
         if subject.status is not SubjectStatus.ACTIVE:
             continue
         reference = texts.notice_reference(scheme_prefix(scheme.slug), notice_id)
-        name = subject.name or f"Subject #{subject.id}"
+        name = subject.name or f"Subject #{stored_id(subject)}"
         if review_due:
             since = await _incidents_since(store, notice, ZoneInfo(scheme.timezone))
             text = texts.reminder_review(
@@ -129,13 +129,14 @@ async def _incidents_since(store: Store, notice: Notice, zone: ZoneInfo) -> list
 async def _queue(
     store: Store, scheme_id: int, coordinators: list[int], notice: Notice, *, what: str, text: str
 ) -> int:
+    notice_id = stored_id(notice)
     for chat_id in coordinators:
         await store.outbox.enqueue(
             scheme_id,
             Delivery(
                 chat_id=chat_id,
                 payload=MessagePayload(text=text, protect_content=True),
-                dedupe_key=f"notice-{what}:{notice.id}:{chat_id}",
+                dedupe_key=f"notice-{what}:{notice_id}:{chat_id}",
             ),
         )
     return len(coordinators)

@@ -91,7 +91,7 @@ class SubjectPage:
 def title_of(subject: Subject) -> str:
     if subject.kind is SubjectKind.KNOWN and subject.name:
         return subject.name
-    return f"Subject #{subject.id}"
+    return f"Subject #{stored_id(subject)}"
 
 
 class GalleryViewer:
@@ -102,7 +102,7 @@ class GalleryViewer:
     async def _refuse(self, actor: Actor, action: str, detail: dict[str, Any]) -> None:
         await self._store.audit.record(
             actor_telegram_id=actor.telegram_id,
-            actor_member_id=actor.member.id,
+            actor_member_id=stored_id(actor.member),
             action=action,
             outcome=AuditOutcome.REFUSED,
             scheme_id=actor.member.scheme_id,
@@ -120,7 +120,7 @@ class GalleryViewer:
         detail: dict[str, Any] = {"how": how}
         await self._may_look(actor, "subject.gallery", detail)
         visible = await self._service.visible_schemes(actor.member.scheme_id)
-        names = {s.id: s.name for s in await self._store.schemes.list_all()}
+        names = {stored_id(s): s.name for s in await self._store.schemes.list_all()}
         subjects = await self._store.subjects.gallery(visible)
         running = _running_by_subject(
             await self._store.subjects.notices_of_schemes(visible), local_today(scheme)
@@ -143,7 +143,7 @@ class GalleryViewer:
                 summary=_summary(subject.description),
                 scheme_name=names.get(subject.scheme_id, ""),
                 neighbour=subject.scheme_id != actor.member.scheme_id,
-                photo_id=photos[0].id if photos else None,
+                photo_id=stored_id(photos[0]) if photos else None,
                 excluded_until=exclusion,
                 warned_until=warning,
             )
@@ -153,10 +153,10 @@ class GalleryViewer:
                 excluded.append(entry)
             else:
                 known.append(entry)
-        detail["subject_ids"] = [s.id for s in subjects]
+        detail["subject_ids"] = [stored_id(s) for s in subjects]
         await self._store.audit.record(
             actor_telegram_id=actor.telegram_id,
-            actor_member_id=actor.member.id,
+            actor_member_id=stored_id(actor.member),
             action="subject.gallery",
             outcome=AuditOutcome.ALLOWED,
             scheme_id=actor.member.scheme_id,

@@ -85,7 +85,7 @@ class SubjectWatch:
     async def run(self, now: datetime) -> WatchRun:
         """Match the reports waiting, put their new suggestions to the coordinators."""
         async with self._lock:
-            schemes = {s.id: s for s in await self._store.schemes.list_all()}
+            schemes = {stored_id(s): s for s in await self._store.schemes.list_all()}
             matched = put = 0
             candidates: dict[int, Candidates] = {}
             for report in await self._store.subjects.unscanned(BATCH):
