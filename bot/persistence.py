@@ -13,6 +13,7 @@ are unused.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 
 from handlers.context import BotData
-from storage.conversations import ConversationKey, ConversationRepository
+from storage.conversations import ConversationKey, ConversationRepository, check_json
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class DatabasePersistence(BasePersistence[UserData, ChatData, BotData]):
         self._conversations = conversations
         self._forget_idle_after = forget_idle_after
         self._forgot_idle = False
+        self._unwritten: dict[int, UserData] = {}
+        self._writing = asyncio.Lock()
 
     async def _forget_idle_once(self) -> None:
         if not self._forgot_idle:
@@ -74,15 +77,35 @@ class DatabasePersistence(BasePersistence[UserData, ChatData, BotData]):
         return dict(await self._conversations.all_user_data())
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        if _storable(user_id):
-            await self._conversations.set_user_data(user_id, data)
+        """Written with the others handed over at the same time, in one transaction.
+
+        python-telegram-bot hands over every changed person's data at once, one call
+        each, side by side: a commit each would be a burst of writers queueing in front
+        of whatever an alert is writing. A call returns once its data is stored."""
+        if not _storable(user_id):
+            return
+        check_json(data, "the user data")  # refused here, for this person alone
+        self._unwritten[user_id] = data
+        await asyncio.sleep(0)  # the other calls of the hand-over join the batch
+        async with self._writing:
+            if user_id not in self._unwritten:
+                return  # written by the batch before this one
+            batch, self._unwritten = self._unwritten, {}
+            try:
+                await self._conversations.set_many_user_data(batch)
+            except BaseException:
+                for user, kept in batch.items():  # tried again with the next hand-over
+                    self._unwritten.setdefault(user, kept)
+                raise
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         """Nothing to do: this process is the only writer, so memory is already current."""
 
     async def drop_user_data(self, user_id: int) -> None:
         if _storable(user_id):
-            await self._conversations.drop_user_data(user_id)
+            async with self._writing:  # after any batch holding it, and instead of its data
+                self._unwritten.pop(user_id, None)
+                await self._conversations.drop_user_data(user_id)
 
     async def get_conversations(self, name: str) -> dict[ConversationKey, object]:
         await self._forget_idle_once()

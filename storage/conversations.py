@@ -125,15 +125,28 @@ class ConversationRepository:
         self, telegram_user_id: int, data: Mapping[str, Any], *, now: datetime | None = None
     ) -> None:
         """Replace a person's scratch data; empty data is no row at all."""
-        if not data:
-            await self.drop_user_data(telegram_user_id)
-            return
-        document = dict(data)
-        check_json(document, "the user data")
+        await self.set_many_user_data({telegram_user_id: data}, now=now)
+
+    async def set_many_user_data(
+        self, data: Mapping[int, Mapping[str, Any]], *, now: datetime | None = None
+    ) -> None:
+        """Replace several people's scratch data in one transaction (empty data: no row).
+
+        The bot hands over everyone's changes at once; one commit for all of them keeps
+        that burst from queueing in front of an alert's own writes."""
+        documents = {user: dict(one) for user, one in data.items()}
+        for document in documents.values():
+            check_json(document, "the user data")
         at = now or utcnow()
         async with transaction(self._sessions, "keep the user data") as session:
-            values = {"telegram_user_id": telegram_user_id, "data": document, "updated_at": at}
-            await session.exec(upsert(session, UserData, values, ["telegram_user_id"]))
+            for user, document in documents.items():
+                if not document:
+                    await session.exec(
+                        delete(UserData).where(col(UserData.telegram_user_id) == user)
+                    )
+                    continue
+                values = {"telegram_user_id": user, "data": document, "updated_at": at}
+                await session.exec(upsert(session, UserData, values, ["telegram_user_id"]))
 
     async def drop_user_data(self, telegram_user_id: int) -> None:
         async with transaction(self._sessions, "forget the user data") as session:

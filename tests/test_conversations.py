@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from bot.persistence import DatabasePersistence
 from storage.store import Store
@@ -154,3 +155,43 @@ class TestConversationStorage:
         assert await store.conversations.states("report") == {}
         assert await store.conversations.all_user_data() == {}
         assert loading.store_data.bot_data is False
+
+    async def test_everyone_handed_over_at_once_is_written_in_one_commit(
+        self, store: Store
+    ) -> None:
+        """python-telegram-bot hands over each changed person's data side by side; a commit
+        each would queue a burst of writers in front of an alert's own."""
+        people = range(SHOPKEEPER, SHOPKEEPER + 12)
+        persistence = DatabasePersistence(store.conversations)
+        commits: list[object] = []
+
+        def committed(connection: object) -> None:
+            commits.append(connection)
+
+        event.listen(store.engine.sync_engine, "commit", committed)
+        try:
+            await asyncio.gather(
+                *(persistence.update_user_data(p, {"report": {"n": p}}) for p in people)
+            )
+        finally:
+            event.remove(store.engine.sync_engine, "commit", committed)
+
+        assert len(commits) == 1
+        assert await store.conversations.all_user_data() == {
+            p: {"report": {"n": p}} for p in people
+        }
+
+    async def test_one_persons_unkeepable_data_is_refused_and_the_others_kept(
+        self, store: Store
+    ) -> None:
+        persistence = DatabasePersistence(store.conversations)
+
+        handed_over = await asyncio.gather(
+            persistence.update_user_data(SHOPKEEPER, {"report": {"photos": ("a", "b")}}),
+            persistence.update_user_data(OTHER, DRAFT),
+            return_exceptions=True,
+        )
+
+        assert isinstance(handed_over[0], TypeError)
+        assert handed_over[1] is None
+        assert await store.conversations.all_user_data() == {OTHER: DRAFT}
