@@ -1017,8 +1017,9 @@ class AlertService:
                 from_peer=report.origin_scheme is not None,
             )
         )
-        active = await self.store.members.list_by_status(report.scheme_id, MemberStatus.ACTIVE)
-        shops = sum(1 for m in active if m.role == Role.MEMBER and m.id != exclude_member)
+        shops = await self.store.members.count_active(
+            report.scheme_id, Role.MEMBER, besides=exclude_member
+        )
         config = self.schemes.scheme(scheme.slug)
         neighbours: tuple[str, ...] = ()
         for fan_out in self.fan_outs:

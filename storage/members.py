@@ -6,13 +6,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.errors import DuplicateError, NotFoundError
-from config.vocabulary import MemberStatus
+from config.vocabulary import MemberStatus, Role
 from storage.models import Invite, Member, Scheme, utcnow
 from storage.outbox import Delivery
 from storage.schemes import COORDINATOR_PLACEHOLDER_NAME
@@ -145,6 +145,19 @@ class MemberRepository:
                     )
                 ).all()
             )
+
+    async def count_active(self, scheme_id: int, role: Role, *, besides: int | None = None) -> int:
+        """How many active members of `role` the scheme has, `besides` one (the reporter):
+        counted in the database, as an alert's confirmation needs the number alone."""
+        query = select(func.count()).where(
+            Member.scheme_id == scheme_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.role == role,
+        )
+        if besides is not None:
+            query = query.where(col(Member.id) != besides)
+        async with transaction(self._sessions, "count the members") as session:
+            return int((await session.exec(query)).one())
 
     async def join(self, invite_id: int, applicant: Applicant, now: datetime) -> Member:
         """Use up the invite and make the applicant a pending member: both, or neither.

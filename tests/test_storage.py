@@ -281,8 +281,13 @@ class TestStorage:
         assert approved.approved_at is not None
         active = await synced_store.members.find_active(SHOPKEEPER)
         assert [(m.scheme_id, m.shop_name) for m in active] == [(scheme.id, None)]
+        shops = synced_store.members.count_active
+        assert await shops(scheme.id or 0, Role.MEMBER) == 1
+        assert await shops(scheme.id or 0, Role.MEMBER, besides=member.id) == 0
+        assert await shops(scheme.id or 0, Role.OPERATOR) == 0
         suspended = await synced_store.members.set_status(member.id or 0, MemberStatus.SUSPENDED)
         assert suspended.status is MemberStatus.SUSPENDED
+        assert await shops(scheme.id or 0, Role.MEMBER) == 0
         assert await synced_store.members.find_active(SHOPKEEPER) == []
         with pytest.raises(NotFoundError):
             await synced_store.members.set_status(999_999, MemberStatus.ACTIVE)
