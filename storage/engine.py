@@ -1,9 +1,18 @@
 """One database URL in, an async engine out; what differs between SQLite and PostgreSQL stays here.
 
 SQLite is the single-town default and must behave like a server database where it
-matters: WAL so the outbox worker can read while a handler writes, foreign keys
-on so retention's cascades happen, and a busy timeout so two writers wait for each
-other instead of failing an alert.
+matters: WAL so another process (a command, a backup) can read while the bot writes,
+foreign keys on so retention's cascades happen, and a busy timeout so two processes'
+writers wait for each other instead of failing an alert.
+
+Within the bot's process SQLite gets one connection, and the pool in front of it is the
+queue. SQLite takes one writer at a time; two connections of one process that both
+write meet in SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10 ... 100
+ms) until the lock is free, so an alert's writes waited behind the outbox's and the
+persistence's for up to a tenth of a second each, and a transaction that read before
+another committed could not write at all. Measured on the alert-latency benchmark: text
+p99 471 ms with the default pool, 197 ms with one connection. Reads wait their turn
+too; each is a few milliseconds, and the one long read (an export's) is its own.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from storage.files import private_dir, tighten, touch_private
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_CONNECTIONS = 1
+"""See the module's docstring: the process's transactions queue in the pool, not in SQLite."""
 _DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
@@ -76,6 +87,8 @@ def create_engine(url: str, *, migrating: bool = False) -> AsyncEngine:
                     tighten(path.with_name(path.name + suffix))
             except OSError as exc:
                 raise StorageError(f"cannot create the database directory: {exc}") from None
+            options["pool_size"] = SQLITE_CONNECTIONS  # (an in-memory database has one anyway)
+            options["max_overflow"] = 0
     else:
         # A bot runs for weeks; connections dropped by the server must not fail an alert.
         options["pool_pre_ping"] = True

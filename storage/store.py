@@ -13,7 +13,7 @@ from config.errors import StorageError
 from storage.audit import AuditLog
 from storage.chats import ChatRepository
 from storage.conversations import ConversationRepository
-from storage.engine import create_engine, make_session_factory
+from storage.engine import create_engine, is_sqlite, make_session_factory, parse_url, sqlite_file
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
 from storage.migrate import head_revision, revision_of, upgrade
@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 class Store:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    long_reads: async_sessionmaker[AsyncSession]
+    """For a read that takes seconds (an export's): on SQLite a connection of its own, so
+    it does not hold the one every alert's transactions queue for (`storage.engine`)."""
+    reading_engine: AsyncEngine
     schemes: SchemeRepository
     members: MemberRepository
     invites: InviteRepository
@@ -59,10 +63,17 @@ class Store:
             await engine.dispose()
             raise
         sessions = make_session_factory(engine)
+        on_file = is_sqlite(parse_url(url)) and sqlite_file(parse_url(url)) is not None
+        reading_engine = create_engine(url) if on_file else engine  # in memory: one database
+        long_reads = (
+            make_session_factory(reading_engine) if reading_engine is not engine else sessions
+        )
         audit = AuditLog(sessions)
         return cls(
             engine=engine,
             sessions=sessions,
+            long_reads=long_reads,
+            reading_engine=reading_engine,
             schemes=SchemeRepository(sessions),
             members=MemberRepository(sessions),
             invites=InviteRepository(sessions),
@@ -81,6 +92,8 @@ class Store:
         return self.engine.dialect.name
 
     async def close(self) -> None:
+        if self.reading_engine is not self.engine:
+            await self.reading_engine.dispose()
         await self.engine.dispose()
 
 

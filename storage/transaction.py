@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,6 +44,9 @@ async def transaction(
             raise DuplicateError(f"could not {what}: it is already in the log") from exc
         logger.warning("could not %s: %s", what, exc.orig)
         raise StorageError(f"could not {what}: it refers to a record that does not exist") from exc
+    except PoolTimeoutError as exc:  # every connection busy for the pool's whole wait
+        logger.warning("could not %s: %s", what, exc)
+        raise StorageError(f"could not {what}: the database is busy") from exc
     except (DBAPIError, OSError) as exc:
         logger.warning("could not %s: %s", what, exc)
         raise StorageError(

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, func
+from sqlalchemy.pool import QueuePool
+from sqlmodel import SQLModel, select
 
 from config.errors import DuplicateError, NotFoundError, StorageError
 from config.schemes import SchemesFile, parse_schemes
@@ -47,6 +48,7 @@ from storage.outbox_payloads import (
     payload_of,
 )
 from storage.store import Store
+from storage.transaction import transaction
 from tests.storage_fixtures import EXAMPLE_SCHEMES
 
 NORWICH_GROUP = -1001000000001
@@ -697,6 +699,32 @@ async def test_sqlite_lets_readers_and_writers_share_and_enforces_references(
 
     assert (journal, foreign_keys) == ("wal", 1)
     assert (tmp_path / "deep" / "dir" / "log.db").exists()
+
+
+async def test_sqlite_queues_the_bots_transactions_on_one_connection_and_an_export_reads_beside(
+    tmp_path: Path,
+) -> None:
+    """Two connections of one process that both write meet in SQLite's busy handler, which
+    sleeps in growing steps: the process's transactions queue for one connection instead,
+    and the export's long read, which would hold it for seconds, has its own."""
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'log.db'}")
+    try:
+        async with transaction(store.sessions, "hold the log") as holding:
+            await holding.exec(select(Scheme))
+            async with transaction(store.long_reads, "read for the export") as reading:
+                assert (await reading.exec(select(func.count()).select_from(Scheme))).one() == 0
+        writes = [
+            store.members.add(Member(scheme_id=0, telegram_user_id=user, display_name="Shop"))
+            for user in range(SHOPKEEPER, SHOPKEEPER + 10)
+        ]
+        refused = await asyncio.gather(*writes, return_exceptions=True)
+    finally:
+        await store.close()
+
+    pool = store.engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.size() == 1
+    assert {type(outcome) for outcome in refused} == {StorageError}  # no such scheme, each
 
 
 async def test_a_database_that_cannot_be_reached_is_a_storage_error(tmp_path: Path) -> None:

@@ -292,7 +292,7 @@ async def load_export_data(
         col(Report.created_at) < utc(period.end),
     )
     report_ids = select(Report.id).where(*in_period)
-    async with transaction(store.sessions, "read the log for the export") as session:
+    async with transaction(store.long_reads, "read the log for the export") as session:
         reports = list(
             (
                 await session.exec(
