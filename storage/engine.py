@@ -18,11 +18,14 @@ too; each is a few milliseconds, and the one long read (an export's) is its own.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +36,13 @@ from storage.files import private_dir, tighten, touch_private
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_LOCKED_OUT_MS = 100
+"""The wait once another program has held the write lock past the whole busy timeout.
+
+With one connection the transactions queue, and each would wait the whole timeout in
+turn: the third in line would hear "not stored" after three times as long. The first
+waits it out; those after it, until the lock has been free for a busy timeout's length,
+wait only this long."""
 SQLITE_CONNECTIONS = 1
 """See the module's docstring: the process's transactions queue in the pool, not in SQLite."""
 _DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -107,22 +117,56 @@ def _configure_sqlite(engine: AsyncEngine, *, migrating: bool) -> None:
         "PRAGMA secure_delete=ON",
     )
 
+    locked_out = _LockedOut()
+
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            for pragma in pragmas:
-                cursor.execute(pragma)
-        finally:
-            cursor.close()
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        _execute(dbapi_connection, *pragmas)
+        record.info[_BUSY_TIMEOUT] = SQLITE_BUSY_TIMEOUT_MS
         if migrating:
             dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if _is_locked(context.original_exception):
+            locked_out.until = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        wait = (
+            SQLITE_LOCKED_OUT_MS if time.monotonic() < locked_out.until else SQLITE_BUSY_TIMEOUT_MS
+        )
+        if record.info.get(_BUSY_TIMEOUT) != wait:
+            _execute(dbapi_connection, f"PRAGMA busy_timeout={wait}")
+            record.info[_BUSY_TIMEOUT] = wait
 
     if migrating:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Connection) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_BUSY_TIMEOUT = "shopwatch_busy_timeout_ms"
+
+
+@dataclass
+class _LockedOut:
+    until: float = 0.0
+    """`time.monotonic()` until which a transaction waits `SQLITE_LOCKED_OUT_MS` at most."""
+
+
+def _is_locked(error: BaseException | None) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+def _execute(dbapi_connection: Any, *statements: str) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for statement in statements:
+            cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
