@@ -35,6 +35,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    insert,
     text,
     update,
 )
@@ -269,6 +270,35 @@ def _claim_statement(shape: _ClaimShape) -> Update:
     )
 
 
+@functools.cache
+def _mark_sent_statement() -> Update:
+    """A copy recorded as sent, the row as it now stands returned: built once (see
+    `_claim_statement`), as every copy of every alert is recorded through it."""
+    outbox = _OUTBOX.c
+    return (
+        update(_OUTBOX)
+        .where(
+            outbox.id == bindparam("sent_row"),
+            outbox.state.in_((OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)),
+        )
+        .values(
+            claimed_by=None,
+            claimed_until=None,
+            state=OutboxState.SENT,
+            telegram_message_id=bindparam("sent_message"),
+            sent_at=bindparam("sent_at", type_=outbox.sent_at.type),
+            last_error=None,
+        )
+        .returning(*_OUTBOX.c)
+    )
+
+
+_QUEUED_KEY = select_columns(_OUTBOX.c.id).where(_OUTBOX.c.dedupe_key == bindparam("queued_key"))
+_QUEUE = insert(_OUTBOX)
+"""Both Core, so compiled once: the dialects' `ON CONFLICT DO NOTHING` is compiled anew
+on every execution (SQLAlchemy cannot cache it), and the ORM's flush costs more again."""
+
+
 class ChatShards:
     """Which chats this process sends to, when several processes share the outbox.
 
@@ -388,13 +418,6 @@ class ChatShards:
         return (await connection.execute(text(sql), params)).scalar_one()
 
 
-async def _queued(session: AsyncSession, delivery: Delivery) -> bool:
-    if delivery.dedupe_key is None:
-        return False
-    query = select(OutboxRow.id).where(OutboxRow.dedupe_key == delivery.dedupe_key)
-    return (await session.exec(query)).first() is not None
-
-
 class OutboxRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -504,36 +527,31 @@ class OutboxRepository:
         same transaction, for the row's scheme and report: one commit per copy, and
         never a recorded copy without its deletion.
         """
-        change = (
-            update(OutboxRow)
-            .where(
-                col(OutboxRow.id) == row_id,
-                col(OutboxRow.state).in_(
-                    (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
-                ),
-            )
-            .values(
-                claimed_by=None,
-                claimed_until=None,
-                state=OutboxState.SENT,
-                telegram_message_id=telegram_message_id,
-                sent_at=now or utcnow(),
-                last_error=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        params = {
+            "sent_row": row_id,
+            "sent_message": telegram_message_id,
+            "sent_at": now or utcnow(),
+        }
         async with transaction(self._sessions, "record the message sent") as session:
-            changed = (await session.exec(change)).rowcount
-            row = await session.get(OutboxRow, row_id, populate_existing=True)
-            if (
-                row is not None
-                and then is not None
-                and changed
-                and not await _queued(session, then)
-            ):
-                session.add(then.to_row(row.scheme_id, row.report_id))
-        if row is None:
-            raise NotFoundError(f"no queued message {row_id}")
+            recorded = (await session.exec(_mark_sent_statement(), params=params)).first()
+            if recorded is None:  # sent already, or given up: it stays as it is
+                row = await session.get(OutboxRow, row_id)
+                if row is None:
+                    raise NotFoundError(f"no queued message {row_id}")
+                return row
+            row = OutboxRow(**recorded._mapping)
+            if then is not None:
+                connection = await session.connection()
+                key = {"queued_key": then.dedupe_key}
+                if (
+                    then.dedupe_key is None
+                    or not (await connection.execute(_QUEUED_KEY, key)).first()
+                ):
+                    removal = then.to_row(row.scheme_id, row.report_id)
+                    columns = {
+                        c.name: getattr(removal, c.name) for c in _OUTBOX.c if c.name != "id"
+                    }
+                    await connection.execute(_QUEUE, columns)
         return row
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> OutboxRow:
