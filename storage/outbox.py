@@ -18,6 +18,7 @@ in each process, stay right.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
@@ -299,6 +300,21 @@ _QUEUE = insert(_OUTBOX)
 on every execution (SQLAlchemy cannot cache it), and the ORM's flush costs more again."""
 
 
+async def _queue_once(connection: AsyncConnection, row: OutboxRow) -> None:
+    """Queue `row` unless a row with its dedupe key already is."""
+    key = {"queued_key": row.dedupe_key}
+    if row.dedupe_key is not None and (await connection.execute(_QUEUED_KEY, key)).first():
+        return
+    columns = {c.name: getattr(row, c.name) for c in _OUTBOX.c if c.name != "id"}
+    await connection.execute(_QUEUE, columns)
+
+
+def _observed(done: asyncio.Future[OutboxRow]) -> None:
+    """A cancelled caller's record still happens; its outcome is nobody's to raise."""
+    if not done.cancelled():
+        done.exception()
+
+
 class ChatShards:
     """Which chats this process sends to, when several processes share the outbox.
 
@@ -418,9 +434,22 @@ class ChatShards:
         return (await connection.execute(text(sql), params)).scalar_one()
 
 
+@dataclass(slots=True)
+class _Mark:
+    """A copy to record as sent, and where its caller waits for the row as recorded."""
+
+    row_id: int
+    telegram_message_id: int | None
+    at: datetime
+    then: Delivery | None
+    recorded: asyncio.Future[OutboxRow]
+
+
 class OutboxRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._marks: list[_Mark] = []
+        self._marking = asyncio.Lock()
 
     async def enqueue(
         self, scheme_id: int, delivery: Delivery, *, report_id: int | None = None
@@ -524,35 +553,65 @@ class OutboxRepository:
         """Record delivery; on a row already sent this changes nothing, not even the message id.
 
         `then` (the copy's deletion once its time in the chat is up) is queued in the
-        same transaction, for the row's scheme and report: one commit per copy, and
-        never a recorded copy without its deletion.
+        same transaction, for the row's scheme and report: never a recorded copy without
+        its deletion. Copies recorded side by side share a transaction (`_record`).
         """
-        params = {
-            "sent_row": row_id,
-            "sent_message": telegram_message_id,
-            "sent_at": now or utcnow(),
-        }
-        async with transaction(self._sessions, "record the message sent") as session:
-            recorded = (await session.exec(_mark_sent_statement(), params=params)).first()
-            if recorded is None:  # sent already, or given up: it stays as it is
-                row = await session.get(OutboxRow, row_id)
-                if row is None:
-                    raise NotFoundError(f"no queued message {row_id}")
-                return row
-            row = OutboxRow(**recorded._mapping)
-            if then is not None:
+        mark = _Mark(
+            row_id,
+            telegram_message_id,
+            now or utcnow(),
+            then,
+            asyncio.get_running_loop().create_future(),
+        )
+        self._marks.append(mark)
+        try:
+            async with self._marking:
+                if not mark.recorded.done():  # else a batch before this one took it
+                    batch, self._marks = self._marks, []
+                    await self._record(batch)
+        except asyncio.CancelledError:
+            if mark in self._marks:
+                self._marks.remove(mark)
+            mark.recorded.add_done_callback(_observed)
+            raise
+        return await mark.recorded
+
+    async def _record(self, batch: list[_Mark]) -> None:
+        """Every copy sent since the last commit recorded in one: the copies of an alert
+        are delivered side by side, and a commit each would queue six transactions in
+        front of the next alert's. Each caller gets its own row, or its own error."""
+        found: dict[int, OutboxRow | None] = {}
+        try:
+            async with transaction(self._sessions, "record the message sent") as session:
                 connection = await session.connection()
-                key = {"queued_key": then.dedupe_key}
-                if (
-                    then.dedupe_key is None
-                    or not (await connection.execute(_QUEUED_KEY, key)).first()
-                ):
-                    removal = then.to_row(row.scheme_id, row.report_id)
-                    columns = {
-                        c.name: getattr(removal, c.name) for c in _OUTBOX.c if c.name != "id"
+                for mark in batch:
+                    params = {
+                        "sent_row": mark.row_id,
+                        "sent_message": mark.telegram_message_id,
+                        "sent_at": mark.at,
                     }
-                    await connection.execute(_QUEUE, columns)
-        return row
+                    recorded = (await connection.execute(_mark_sent_statement(), params)).first()
+                    if recorded is None:  # sent already, or given up: it stays as it is
+                        found[mark.row_id] = await session.get(OutboxRow, mark.row_id)
+                        continue
+                    row = found[mark.row_id] = OutboxRow(**recorded._mapping)
+                    if mark.then is not None:
+                        await _queue_once(
+                            connection, mark.then.to_row(row.scheme_id, row.report_id)
+                        )
+        except Exception as exc:
+            for mark in batch:
+                mark.recorded.set_exception(exc)
+            return
+        except BaseException:  # cancelled: the others' records are still to be made
+            self._marks[:0] = batch
+            raise
+        for mark in batch:
+            kept = found[mark.row_id]
+            if kept is None:
+                mark.recorded.set_exception(NotFoundError(f"no queued message {mark.row_id}"))
+            else:
+                mark.recorded.set_result(kept)
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> OutboxRow:
         """Put the row back in the queue for later; a row already sent or given up stays so."""

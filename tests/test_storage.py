@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, func
+from sqlalchemy import Connection, event, func
 from sqlalchemy.pool import QueuePool
 from sqlmodel import SQLModel, select
 
@@ -36,8 +36,9 @@ from config.vocabulary import (
     Urgency,
 )
 from storage.engine import create_engine
+from storage.ids import stored_id
 from storage.migrate import current_revision, head_revision, include_name, upgrade
-from storage.models import Member, Photo, Report, ReportEvent, Scheme
+from storage.models import Member, OutboxRow, Photo, Report, ReportEvent, Scheme
 from storage.outbox import Delivery
 from storage.outbox_payloads import (
     AlertPayload,
@@ -46,6 +47,7 @@ from storage.outbox_payloads import (
     EditPayload,
     MessagePayload,
     payload_of,
+    read,
 )
 from storage.store import Store
 from storage.transaction import transaction
@@ -554,6 +556,56 @@ class TestStorage:
         assert late_retry.state is OutboxState.SENT
         assert await synced_store.outbox.claim_due("b", now() + timedelta(days=1)) == []
         assert (await synced_store.outbox.backlog()).due == 0
+
+    async def test_copies_delivered_side_by_side_are_recorded_in_one_commit_each_with_its_own(
+        self, synced_store: Store
+    ) -> None:
+        """An alert's copies go to six chats at once; a commit each would queue six
+        transactions in front of the next alert's. One that is not there fails alone."""
+        scheme = await norwich(synced_store)
+        copies = [
+            Delivery(chat_id=NORWICH_GROUP - n, payload=MessagePayload(text=f"copy {n}"))
+            for n in range(6)
+        ]
+        for copy in copies:
+            await synced_store.outbox.enqueue(scheme.id or 0, copy)
+        rows = await synced_store.outbox.claim_due("a", now())
+        commits: list[object] = []
+
+        def committed(connection: object) -> None:
+            commits.append(connection)
+
+        def removal(row_id: int) -> Delivery:
+            return Delivery(
+                chat_id=NORWICH_GROUP,
+                payload=DeletePayload(target=row_id),
+                dedupe_key=f"remove:{row_id}",
+                not_before=now() + timedelta(hours=4),
+            )
+
+        event.listen(synced_store.engine.sync_engine, "commit", committed)
+        try:
+            recorded = await asyncio.gather(
+                *(
+                    synced_store.outbox.mark_sent(row.id or 0, 500 + n, then=removal(row.id or 0))
+                    for n, row in enumerate(rows)
+                ),
+                synced_store.outbox.mark_sent(999_999, 1),
+                return_exceptions=True,
+            )
+        finally:
+            event.remove(synced_store.engine.sync_engine, "commit", committed)
+
+        *kept, missing = recorded
+        assert len(commits) <= 2
+        assert [
+            (r.id, r.state, r.telegram_message_id) for r in kept if isinstance(r, OutboxRow)
+        ] == [(row.id, OutboxState.SENT, 500 + n) for n, row in enumerate(rows)]
+        assert isinstance(missing, NotFoundError)
+        queued = await synced_store.outbox.claim_due("b", now() + timedelta(hours=5))
+        assert sorted(read(r, DeletePayload).target for r in queued) == sorted(
+            stored_id(row) for row in rows
+        )
 
     async def test_a_failed_send_is_retried_later_then_given_up(self, synced_store: Store) -> None:
         scheme = await norwich(synced_store)
