@@ -47,7 +47,13 @@ from config.errors import NotFoundError, StorageError
 from config.vocabulary import OutboxKind
 from storage.ids import stored_id
 from storage.models import OutboxRow, utcnow
-from storage.outbox import ChatShards, Delivery, ShardFilter, shard_of
+from storage.outbox import (
+    CONTROL_ROOM_PRIORITY,
+    ChatShards,
+    Delivery,
+    ShardFilter,
+    shard_of,
+)
 from storage.outbox_notify import OutboxListener
 from storage.outbox_payloads import (
     AlertPayload,
@@ -70,6 +76,9 @@ RECORD_BACKOFF = Backoff(first=0.25, most=4.0)
 
 T = TypeVar("T")
 MAX_CHATS_IN_HAND = 32
+URGENT_SLOTS = 8
+"""Of the chats in hand, kept for private chats and control rooms (`_dispatch`)."""
+URGENT_PRIORITY = CONTROL_ROOM_PRIORITY
 PER_CHAT_BATCH = 10
 REBALANCE_SECONDS = 1.0
 RECEIVER_KINDS = frozenset({OutboxKind.RADIO})
@@ -87,6 +96,7 @@ class OutboxWorker:
         batch: int = 50,
         lease_seconds: float = 60.0,
         max_chats: int = MAX_CHATS_IN_HAND,
+        urgent_slots: int = URGENT_SLOTS,
         processes: int = 1,
         idle_poll_seconds: float = IDLE_POLL_SECONDS,
     ) -> None:
@@ -96,6 +106,7 @@ class OutboxWorker:
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.max_chats = max_chats
+        self.urgent_slots = min(urgent_slots, max_chats - 1)
         self.processes = processes
         self._told_crowded = False
         self.metrics = metrics
@@ -114,6 +125,7 @@ class OutboxWorker:
         self._stopping = False
         self._claims_unknown = False
         self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._urgent_in_hand: set[int] = set()
         self._more_due = False
         self._queued = 0
         """How many times `wake()` was called: rows queued for a chat in hand wait for it."""
@@ -231,41 +243,70 @@ class OutboxWorker:
             await asyncio.wait(list(self._in_hand.values()))
 
     async def _dispatch(self, now: datetime) -> int:
-        """Claim what is due for chats not in hand and start each chat; returns rows claimed."""
+        """Claim what is due for chats not in hand and start each chat; returns rows claimed.
+
+        `urgent_slots` of the chats in hand are kept for private chats and control rooms:
+        when the others are all taken (by groups waiting their turn at the token's limit),
+        the rest go to urgent chats alone, so an operator's copy is claimed as soon as it is
+        queued rather than when a group's finishes."""
         async with self._claiming:
-            free = self.max_chats - len(self._in_hand)
-            # Never more rows than free slots, so never more chats than slots.
-            limit = min(self.batch, free)
             self._more_due = True  # until a claim comes back short of its limit
-            if free <= 0:
+            if self._free() <= 0:
                 return 0
             shards = await self._shard_filter()
-            rows = await self.store.outbox.claim_due(
-                self.worker_id,
-                now,
-                limit=limit,
-                lease_seconds=self.lease_seconds,
-                per_chat=PER_CHAT_BATCH,
-                shards=shards,
-                busy_chats=set(self._in_hand),
-                skip_kinds=() if self.receiving else RECEIVER_KINDS,
+            handled, more = 0, True
+            room = min(self._free(), self._ordinary_room())
+            if room > 0:  # the most urgent chats first, groups after
+                handled, more = await self._claim(now, shards, room, None)
+            if more and self._free() > 0:  # what is left is kept for the urgent
+                claimed, _ = await self._claim(now, shards, self._free(), URGENT_PRIORITY)
+                handled += claimed
+            self._more_due = more
+            return handled
+
+    def _free(self) -> int:
+        return self.max_chats - len(self._in_hand)
+
+    def _ordinary_room(self) -> int:
+        """Slots a group's chat may still take: all but the kept ones, less those held."""
+        ordinary = len(self._in_hand) - len(self._urgent_in_hand)
+        return self.max_chats - self.urgent_slots - ordinary
+
+    async def _claim(
+        self, now: datetime, shards: ShardFilter | None, slots: int, min_priority: int | None
+    ) -> tuple[int, bool]:
+        """Claim for up to `slots` chats and start each; rows claimed, and whether the
+        claim was cut at its limit (so more may be due)."""
+        # Never more rows than free slots, so never more chats than slots.
+        limit = min(self.batch, slots)
+        rows = await self.store.outbox.claim_due(
+            self.worker_id,
+            now,
+            limit=limit,
+            lease_seconds=self.lease_seconds,
+            per_chat=PER_CHAT_BATCH,
+            shards=shards,
+            busy_chats=set(self._in_hand),
+            skip_kinds=() if self.receiving else RECEIVER_KINDS,
+            min_priority=min_priority,
+        )
+        if rows:
+            logger.debug("outbox: claimed %s row(s) for %s", len(rows), self.worker_id)
+        by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.chat_id].append(row)
+        for chat_id, chat_rows in by_chat.items():
+            chat = asyncio.create_task(
+                self._send_chat(chat_rows), name=f"shopwatch-outbox-{chat_id}"
             )
-            self._more_due = len(rows) >= limit
-            if rows:
-                logger.debug("outbox: claimed %s row(s) for %s", len(rows), self.worker_id)
-            by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
-            for row in rows:
-                by_chat[row.chat_id].append(row)
-            for chat_id, chat_rows in by_chat.items():
-                chat = asyncio.create_task(
-                    self._send_chat(chat_rows), name=f"shopwatch-outbox-{chat_id}"
-                )
-                self._in_hand[chat_id] = chat
-                capped = len(chat_rows) >= PER_CHAT_BATCH
-                chat.add_done_callback(
-                    functools.partial(self._chat_done, chat_id, capped, self._queued)
-                )
-            return len(rows)
+            self._in_hand[chat_id] = chat
+            if max(row.priority for row in chat_rows) >= URGENT_PRIORITY:
+                self._urgent_in_hand.add(chat_id)
+            capped = len(chat_rows) >= PER_CHAT_BATCH
+            chat.add_done_callback(
+                functools.partial(self._chat_done, chat_id, capped, self._queued)
+            )
+        return len(rows), len(rows) >= limit
 
     def _chat_done(
         self, chat_id: int, capped: bool, queued: int, done: asyncio.Task[None]
@@ -280,6 +321,7 @@ class OutboxWorker:
         """
         if self._in_hand.get(chat_id) is done:
             del self._in_hand[chat_id]
+            self._urgent_in_hand.discard(chat_id)
         failed = not done.cancelled() and done.exception() is not None
         if failed:
             logger.error("outbox: chat %s stopped early", chat_id, exc_info=done.exception())

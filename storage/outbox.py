@@ -165,6 +165,7 @@ class _ClaimShape:
     sharded: bool
     anywhere: bool
     capped: bool
+    urgent_only: bool = False
 
 
 _OUTBOX = cast(Table, getattr(OutboxRow, "__table__"))  # noqa: B009 (not in the stubs)
@@ -252,6 +253,8 @@ def _claim_statement(shape: _ClaimShape) -> Update:
     picked_rows = select_columns(turned.c.id)
     if shape.capped:
         picked_rows = picked_rows.where(turned.c.chat_turn <= bindparam("claim_per_chat"))
+    if shape.urgent_only:
+        picked_rows = picked_rows.where(turned.c.chat_priority >= bindparam("claim_priority"))
     picked = (
         picked_rows.order_by(turned.c.chat_priority.desc(), turned.c.turn, turned.c.id)
         .limit(bindparam("claim_limit", type_=Integer))
@@ -481,6 +484,7 @@ class OutboxRepository:
         shards: ShardFilter | None = None,
         busy_chats: Collection[int] = (),
         skip_kinds: Collection[OutboxKind] = (),
+        min_priority: int | None = None,
     ) -> list[OutboxRow]:
         """Lease up to `limit` due rows; each claim counts as an attempt.
 
@@ -490,7 +494,8 @@ class OutboxRepository:
         rows come in the order they were queued and never with a gap (a chat's later
         row is never claimed without its earlier ones), at most `per_chat` of them.
         Chats with a row still under someone's lease or put back for later, and
-        `busy_chats` (this worker's own, in hand), are left alone.
+        `busy_chats` (this worker's own, in hand), are left alone. With `min_priority`,
+        only chats at least that urgent (`priority_of`).
         """
         if shards is not None and not shards.owned and not shards.anywhere:
             return []
@@ -500,6 +505,7 @@ class OutboxRepository:
             sharded=shards is not None,
             anywhere=bool(shards is not None and shards.anywhere),
             capped=per_chat is not None,
+            urgent_only=min_priority is not None,
         )
         params: dict[str, Any] = {
             "claim_now": now,
@@ -518,6 +524,8 @@ class OutboxRepository:
                 params["claim_anywhere"] = sorted(shards.anywhere)
         if per_chat is not None:
             params["claim_per_chat"] = per_chat
+        if min_priority is not None:
+            params["claim_priority"] = min_priority
         claim = _claim_statement(shape)
         async with transaction(self._sessions, "claim queued messages") as session:
             result = await session.exec(claim, params=params)

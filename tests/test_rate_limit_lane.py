@@ -27,9 +27,10 @@ WYMONDHAM_GROUP = -1001000000011
 WYMONDHAM_CONTROL_ROOM = -1001000000012
 THEFT = "Male 30s, grey hoodie, black joggers, took 6 packs of razor blades, heading to Haymarket"
 
-BACKLOG_GROUPS = 24
-"""Groups with copies waiting: fewer than the outbox's 32 chats in hand, so the alert's
-four chats find room at once and wait only for the token."""
+BACKLOG_GROUPS = 20
+"""Groups with copies waiting: fewer than the 24 of the outbox's 32 chats in hand that
+groups may take (8 are kept for private chats and control rooms), so the alert's four
+chats find room at once and wait only for the token."""
 COPIES_EACH = 6
 """Within a group's 20 a minute: the backlog waits for the token, not for the groups."""
 

@@ -32,8 +32,11 @@ from sqlalchemy import text
 from bot import cli_texts
 from bot.cli import main
 from bot.runtime import BotRuntime
+from broadcast.delivery import Delivered, Sender
+from broadcast.metrics import Metrics
+from broadcast.outbox import OutboxWorker
 from config.schemes import SchemesFile, load_schemes
-from config.vocabulary import Category, OutboxState, Urgency
+from config.vocabulary import Category, OutboxKind, OutboxState, Urgency
 from sandbox import BotApiSandbox, BotHandle, SandboxLimits
 from storage.models import OutboxRow, Report, utcnow
 from storage.outbox import SHARD_COUNT, ChatShards, Delivery
@@ -120,6 +123,15 @@ async def eventually(
 ) -> None:
     reached: bool = await sandbox.wait_for(probe, timeout=within, message=what)
     assert reached
+
+
+async def wait_until_true(condition: Callable[[], bool], what: str) -> None:
+    """For a story told by a sender's own record, where no sandbox sees the chats."""
+    for _ in range(1500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never came: {what}")
 
 
 async def queue_alerts(store: Store, alerts: int, chats: Sequence[int]) -> list[Report]:
@@ -317,6 +329,48 @@ class TestClaims:
             queued = [row.id for row in queued_rows if row.chat_id == chat]
             assert claimed == queued[: len(claimed)], "a chat's earliest rows, without a gap"
             assert len(claimed) <= 5
+
+    async def test_a_control_rooms_copy_goes_while_every_other_slot_holds_a_waiting_group(
+        self, synced_store: Store, schemes_file: SchemesFile
+    ) -> None:
+        """At the token's limit the worker's chats in hand fill with groups waiting their
+        turn; one slot of four is kept, so the operator's copy is not claimed last."""
+        store = synced_store
+        norwich = await store.schemes.get_by_slug("norwich")
+        assert norwich.id is not None
+        control_room = schemes_file.scheme("norwich").control_room_chat_id
+        groups_may_go = asyncio.Event()
+        started: list[int] = []
+
+        async def send(row: OutboxRow) -> Delivered:
+            started.append(row.chat_id)
+            if row.chat_id != control_room:
+                await groups_may_go.wait()  # as at the rate limiter, behind the urgent
+            return Delivered(message_id=len(started))
+
+        worker = OutboxWorker(store, metrics=Metrics(), max_chats=4, urgent_slots=1)
+        for kind in (OutboxKind.MESSAGE, OutboxKind.ALERT):
+            worker.register(kind, Sender(send))
+        groups = [-1005000000000 - n for n in range(6)]
+        for chat in groups:
+            await store.outbox.enqueue(norwich.id, Delivery(chat, MessagePayload(text="later")))
+        worker.start()
+        try:
+            await wait_until_true(lambda: len(started) == 3, "three groups in hand")
+            await store.outbox.enqueue(
+                norwich.id,
+                Delivery(control_room, AlertPayload(text="Now", audience="control_room")),
+            )
+            worker.wake()
+            await wait_until_true(lambda: control_room in started, "the control room's copy")
+            groups_in_hand = [chat for chat in started if chat != control_room]
+            groups_may_go.set()
+            await wait_until_true(lambda: len(started) == 7, "every group's copy")
+        finally:
+            await worker.stop()
+
+        assert groups_in_hand == groups[:3], "the groups held their three slots throughout"
+        assert sorted(started) == sorted([*groups, control_room]), "each chat once"
 
     async def test_a_chat_waits_while_its_row_is_in_hand_or_put_back(
         self, synced_store: Store
