@@ -31,7 +31,7 @@ from broadcast.metrics import Metrics
 from broadcast.posting_limit import PostingLimit
 from broadcast.subjects.access import write_bundle
 from broadcast.subjects.service import Deployment, SubjectService
-from broadcast.texts.subjects import day, problem
+from broadcast.texts.subjects import day, problem, sar_summary
 from config.errors import InvalidInputError, NotFoundError
 from config.schemes import SchemesFile, load_schemes
 from config.settings import Settings
@@ -153,7 +153,7 @@ async def _run(service: SubjectService, by: Deployment, args: argparse.Namespace
     if args.command == "sar":
         bundle = await service.subject_access(by, args.subject, received=args.received)
         folder = write_bundle(bundle, service.photos, args.out)
-        print(bundle.summary())
+        print(sar_summary(bundle))
         print(f"  in {folder}")
         return 0
     command = args.subject_command

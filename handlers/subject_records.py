@@ -206,7 +206,7 @@ async def sar_command(update: Update, context: ShopWatchContext, membership: Mem
             DocumentPayload(
                 path=str(archive.relative_to(services.settings.data_dir)),
                 filename=archive.name,
-                caption=texts.sar_caption(bundle.summary()),
+                caption=texts.sar_caption(subject_texts.sar_summary(bundle)),
                 protect_content=True,
                 delete_after_send=True,
             ),

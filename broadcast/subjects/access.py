@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from broadcast.subjects.notices import add_months
+from broadcast.subjects.shapes import Disclosure, SubjectAccess, photo_name
 from broadcast.texts import subjects as texts
 from config.vocabulary import ReportStatus
 from storage.export.files import fresh_dir
@@ -61,91 +61,6 @@ WITHDRAWN = "(withdrawn by the reporting member as the wrong person: its text is
 
 def subject_reference(slug: str, subject_id: int) -> str:
     return f"{scheme_prefix(slug)}-S{subject_id:04d}"
-
-
-@dataclass(frozen=True, slots=True)
-class Disclosure:
-    at: datetime
-    action: str
-    outcome: str
-    by: str
-    how: str | None
-    disclosure: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectAccess:
-    """What a subject access request is answered with, before it is written out."""
-
-    scheme_slug: str
-    scheme_name: str
-    address: str
-    subject_id: int
-    reference: str
-    merged_ids: tuple[int, ...]
-    received: date
-    deadline: date
-    extended_deadline: date
-    generated_at: datetime
-    record: dict[str, Any]
-    notices: tuple[dict[str, Any], ...]
-    reports: tuple[dict[str, Any], ...]
-    intel: tuple[dict[str, Any], ...]
-    photos: tuple[SubjectPhoto, ...]
-    trail: tuple[Disclosure, ...]
-
-    @property
-    def disclosures(self) -> tuple[Disclosure, ...]:
-        return tuple(entry for entry in self.trail if entry.disclosure)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "scheme": {"slug": self.scheme_slug, "name": self.scheme_name},
-            "subject": self.record,
-            "merged_subjects": list(self.merged_ids),
-            "request": {
-                "received": self.received.isoformat(),
-                "deadline": self.deadline.isoformat(),
-                "extended_deadline": self.extended_deadline.isoformat(),
-            },
-            "generated_at": self.generated_at.isoformat(),
-            "notices": list(self.notices),
-            "reports": list(self.reports),
-            "information_from_members": list(self.intel),
-            "photos": [
-                {"file": photo_name(p), "sha256": p.sha256, "width": p.width, "height": p.height}
-                for p in self.photos
-            ],
-            "disclosures": [_trail_json(e) for e in self.disclosures],
-            "other_processing": [_trail_json(e) for e in self.trail if not e.disclosure],
-        }
-
-    def summary(self) -> str:
-        return texts.sar_summary(
-            self.scheme_name,
-            self.reference,
-            len(self.notices),
-            len(self.reports),
-            len(self.photos),
-            len(self.disclosures),
-            self.deadline,
-            self.extended_deadline,
-        )
-
-
-def _trail_json(entry: Disclosure) -> dict[str, Any]:
-    return {
-        "at": entry.at.isoformat(),
-        "action": entry.action,
-        "outcome": entry.outcome,
-        "by": entry.by,
-        "how": entry.how,
-    }
-
-
-def photo_name(photo: SubjectPhoto) -> str:
-    suffix = Path(photo.relative_path).suffix or ".jpg"
-    return f"photo-{photo.id}-{photo.sha256[:12]}{suffix}"
 
 
 def deadlines(received: date) -> tuple[date, date]:

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from broadcast.subjects.service import VIEWERS
+from broadcast.subjects.shapes import Digest, DigestSubject, Exclusion
 from broadcast.texts import subjects as texts
 from config.schemes import SchemeConfig, SchemesFile
 from config.vocabulary import (
@@ -49,39 +50,6 @@ logger = logging.getLogger(__name__)
 DIGEST_ACTION = "subject.digest"
 MAX_CARDS = 10
 """Photo cards in one digest at most; the rest are counted and are in the gallery."""
-
-
-@dataclass(frozen=True, slots=True)
-class DigestSubject:
-    id: int
-    description: str
-    last_seen: datetime
-    photo: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Exclusion:
-    subject_id: int
-    name: str
-    reference: str
-    until: str
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    scheme_name: str
-    period: ExportPeriod
-    sought: tuple[DigestSubject, ...]
-    began: tuple[Exclusion, ...]
-    ended: tuple[Exclusion, ...]
-    incidents: dict[str, int]
-    shops: int
-
-    @property
-    def subject_ids(self) -> list[int]:
-        return sorted(
-            {s.id for s in self.sought} | {e.subject_id for e in (*self.began, *self.ended)}
-        )
 
 
 @dataclass(frozen=True, slots=True)

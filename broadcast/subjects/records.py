@@ -16,7 +16,8 @@ import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from broadcast.subjects.access import SubjectAccess, trail_of, write_bundle
+from broadcast.subjects.access import trail_of, write_bundle
+from broadcast.subjects.shapes import SubjectAccess
 from config.vocabulary import AuditOutcome
 from storage.export.files import fresh_dir
 from storage.files import create_private

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from broadcast.subjects.access import AUDIT_PREFIXES, SubjectAccess, shape
+from broadcast.subjects.access import AUDIT_PREFIXES, shape
 from broadcast.subjects.letter import LetterIncident, NoticeLetter, privacy_notice, render_letter
 from broadcast.subjects.notices import NoticeTerms, plan_notice
+from broadcast.subjects.shapes import SubjectAccess
 from broadcast.subjects.text import clean_text
 from broadcast.texts import subjects as texts
 from config.errors import (

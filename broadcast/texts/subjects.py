@@ -15,8 +15,7 @@ from config.formats import as_read
 from config.vocabulary import AppealOutcome, NoticeStage
 
 if TYPE_CHECKING:
-    from broadcast.subjects.access import SubjectAccess
-    from broadcast.subjects.digest import Digest
+    from broadcast.subjects.shapes import Digest, SubjectAccess
     from storage.subject_models import Notice
 
 
@@ -172,20 +171,13 @@ def problem(reason: str, value: str | None) -> str:
 # --- subject access -----------------------------------------------------------------------
 
 
-def sar_summary(  # noqa: PLR0917 - one line of counts
-    scheme: str,
-    reference: str,
-    notices: int,
-    reports: int,
-    photos: int,
-    disclosures: int,
-    deadline: date,
-    extended: date,
-) -> str:
+def sar_summary(bundle: SubjectAccess) -> str:
+    """The bundle in one line of counts, with the answer's deadlines."""
     return (
-        f"{scheme}, subject {reference}: {notices} notice(s), {reports} report(s), "
-        f"{photos} photo(s), {disclosures} disclosure(s). Answer by {day(deadline)} "
-        f"({day(extended)} if extended for a complex request)."
+        f"{bundle.scheme_name}, subject {bundle.reference}: {len(bundle.notices)} notice(s), "
+        f"{len(bundle.reports)} report(s), {len(bundle.photos)} photo(s), "
+        f"{len(bundle.disclosures)} disclosure(s). Answer by {day(bundle.deadline)} "
+        f"({day(bundle.extended_deadline)} if extended for a complex request)."
     )
 
 
