@@ -165,12 +165,12 @@ async def _run(service: SubjectService, by: Deployment, args: argparse.Namespace
         print(f"{made.letter.title} {made.letter.reference} for {made.letter.name}: {args.out}")
     elif command == "served":
         notice = await service.record_service(by, args.notice, served_on=args.on, how=args.how)
-        print(f"notice {notice.id}: served on {day(args.on)} ({notice.served_how})")
+        print(f"notice {stored_id(notice)}: served on {day(args.on)} ({notice.served_how})")
     elif command == "appeal":
         notice = await service.record_appeal(
             by, args.notice, received_on=args.received, text=args.text
         )
-        print(f"notice {notice.id}: appeal received on {day(args.received)} recorded")
+        print(f"notice {stored_id(notice)}: appeal received on {day(args.received)} recorded")
     elif command == "decide":
         notice = await service.decide_appeal(
             by,
@@ -181,7 +181,8 @@ async def _run(service: SubjectService, by: Deployment, args: argparse.Namespace
             new_end=args.new_end,
         )
         print(
-            f"notice {notice.id}: appeal {args.outcome}; the notice ends on {day(notice.ends_on)}"
+            f"notice {stored_id(notice)}: appeal {args.outcome}; the notice ends on "
+            f"{day(notice.ends_on)}"
         )
     elif command == "digest":
         member = await service.set_digest(by, on=args.digest_on, telegram_user_id=args.telegram_id)
