@@ -72,7 +72,7 @@ from storage.ids import stored_id
 from storage.models import Member, Photo, Report, ReportEvent, Scheme, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import MessagePayload
-from storage.photos import PhotoStore, StoredPhoto
+from storage.photos import CleanPhoto, PhotoStore, StoredPhoto
 from storage.places import members_place, premises_of
 from storage.store import Store
 
@@ -113,7 +113,8 @@ _STATUS_CALLS = frozenset({*OperatorStatus, ReportChange.STOOD_DOWN})
 
 @dataclass(frozen=True)
 class ReportDraft:
-    """A report as a handler parsed it, not yet stored; photos are the bytes as received."""
+    """A report as a handler parsed it, not yet stored; photos are the bytes as received,
+    or made clean already (`PhotoStore.clean_async`, to look for a double by them)."""
 
     scheme_id: int
     member_id: int | None
@@ -127,7 +128,7 @@ class ReportDraft:
     direction: str | None = None
     value_pence: int | None = None
     police_reference: str | None = None
-    photos: tuple[bytes, ...] = ()
+    photos: tuple[bytes | CleanPhoto, ...] = ()
     source: ReportSource = ReportSource.CHAT
     origin_scheme: str | None = None
     occurred_at: datetime | None = None

@@ -20,11 +20,9 @@ Telegram-free: the handler passes a `fetch` that downloads a file by its id.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import re
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,10 +38,11 @@ from broadcast.alerts import (
 from broadcast.fanout import MessageRef
 from broadcast.keywords import guess_category
 from broadcast.stills import NoDecoderError
+from config.errors import InvalidPhotoError
 from config.vocabulary import EventKind, ReportSource, Urgency
 from storage.ids import stored_id
 from storage.models import Report, ReportEvent, utcnow
-from storage.photos import reencode
+from storage.photos import CleanPhoto
 
 JOIN_WINDOW = timedelta(minutes=2)
 """Words sent this soon after a photo without a caption are that photo's caption."""
@@ -319,7 +318,7 @@ class IntakeDesk:
             return Done(offer)
         now = now or utcnow()
         text = offer.text if text_problem(offer.text) is None else without_words
-        photos = [await self._picture(ref, fetch) for ref in offer.files]
+        photos = [await self._clean(await self._picture(ref, fetch)) for ref in offer.files]
         already = await self.alerts.find(offer.source)
         if already is None and not anyway:
             earlier = await self.double_of(offer.member_id, text, photos, now)
@@ -363,8 +362,16 @@ class IntakeDesk:
             return await self.still(data)
         return data
 
+    async def _clean(self, data: bytes) -> bytes | CleanPhoto:
+        """The photo made clean once, for the double's check and the store alike; the
+        bytes as they came if they are not a photo (submit refuses them with its answer)."""
+        try:
+            return await self.alerts.photos.clean_async(data)
+        except InvalidPhotoError:
+            return data
+
     async def double_of(
-        self, member_id: int, text: str, photos: list[bytes], now: datetime
+        self, member_id: int, text: str, photos: Sequence[bytes | CleanPhoto], now: datetime
     ) -> Report | None:
         """The member's alert of the last few minutes with the same words or a same photo.
 
@@ -374,14 +381,7 @@ class IntakeDesk:
         recent = await self.store.reports.by_member_since(member_id, now - DOUBLE_WINDOW)
         if not recent:
             return None
-        limits = self.alerts.photos.limits
-        hashes: set[str] = set()
-        for data in photos:
-            try:
-                jpeg, _ = await asyncio.to_thread(reencode, data, limits)
-            except Exception:  # submit refuses it with its own answer
-                continue
-            hashes.add(hashlib.sha256(jpeg).hexdigest())
+        hashes = {photo.sha256 for photo in photos if isinstance(photo, CleanPhoto)}
         for report in recent:
             if text and text_problem(text) is None and _same_words(report.description, text):
                 return report

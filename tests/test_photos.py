@@ -111,3 +111,26 @@ def test_hostile_files_are_refused_and_nothing_is_stored(
 def test_a_stored_path_cannot_escape_the_store(photos: PhotoStore) -> None:
     with pytest.raises(InvalidPhotoError):
         photos.read("../../etc/passwd")
+
+
+def test_a_photo_taken_sideways_is_kept_upright(photos: PhotoStore) -> None:
+    for width, height in ((1200, 800), (3000, 2000)):
+        image = Image.new("RGB", (width, height), (250, 250, 250))
+        image.paste((200, 0, 0), (0, 0, width // 4, height // 4))  # the sensor's top left
+        exif = Image.Exif()
+        exif[ExifTags.Base.Orientation] = 6  # the phone was held upright: turn 90° right
+        out = io.BytesIO()
+        image.save(out, format="JPEG", exif=exif, quality=95)
+
+        stored = photos.ingest(out.getvalue())
+
+        with Image.open(io.BytesIO(photos.read(stored.relative_path))) as kept:
+            assert kept.height > kept.width
+            assert ExifTags.Base.Orientation not in kept.getexif()
+            upright = kept.convert("RGB")
+            top_right = upright.getpixel((upright.width - 5, 5))
+            top_left = upright.getpixel((5, 5))
+            assert isinstance(top_right, tuple)
+            assert isinstance(top_left, tuple)
+            assert top_right[0] > 150, "the mark is top right"
+            assert top_left[1] > 200, "and the top left is the wall"
