@@ -232,6 +232,10 @@ def schemes_toml(count: int) -> str:
         'timezone = "Europe/London"',
         "retention_days = 365",
         "chat_ttl_hours = 36",
+        # Nobody acknowledges the benchmark's alerts: at the default two minutes the
+        # escalation job would raise the run's first alerts again into the control rooms
+        # in the middle of it, rows no real county sends, as its operators answer.
+        "escalate_after_minutes = 60",
         "protect_content = true",
         'agreement = "I will use ShopWatch alerts only to protect my business."',
         "",
