@@ -127,13 +127,6 @@ class Backlog:
     failed: int
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(col(OutboxRow.state) == OutboxState.PENDING, col(OutboxRow.next_attempt_at) <= now),
-        and_(col(OutboxRow.state) == OutboxState.SENDING, col(OutboxRow.claimed_until) < now),
-    )
-
-
 def shard_of(chat_id: int, count: int = SHARD_COUNT) -> int:
     return abs(chat_id) % count
 
