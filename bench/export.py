@@ -189,6 +189,7 @@ async def measure(url: str, directory: Path) -> None:
             directory / "export",
             exported_by=ExportedBy("command line", "benchmark"),
             via="benchmark",
+            apart=False,
         )
         elapsed = time.perf_counter() - began
         usage = resource.getrusage(resource.RUSAGE_SELF)

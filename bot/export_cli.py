@@ -20,9 +20,10 @@ from typing import Any
 
 from config.errors import InvalidInputError
 from config.settings import Settings
-from storage.export.build import base_name, build_export
+from storage.export.build import build_export
 from storage.export.period import MAX_DAYS, last_full_week, parse_period
 from storage.export.records import ExportedBy
+from storage.export.render import base_name
 from storage.models import utcnow
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -101,6 +102,7 @@ async def run_export_command(settings: Settings, args: argparse.Namespace) -> in
             exported_by=ExportedBy("command line", system_user()),
             via="command line",
             witness_contact=args.witness_contact,
+            apart=False,
         )
     finally:
         await store.close()

@@ -22,9 +22,10 @@ from broadcast.texts import formats
 from config.schemes import SchemesFile
 from config.settings import Settings
 from config.vocabulary import AuditOutcome, MemberStatus, Role
-from storage.export.build import ExportResult, base_name, build_export
+from storage.export.build import ExportResult, build_export
 from storage.export.period import ExportPeriod, due_week, weekly_run_time
 from storage.export.records import ExportedBy
+from storage.export.render import base_name
 from storage.ids import stored_id
 from storage.models import AuditEntry, Scheme
 from storage.outbox import Delivery

@@ -51,6 +51,10 @@ class StorageError(ShopWatchError):
     """The log could not do what was asked (database unreachable, migration failed)."""
 
 
+class ExportFailedError(StorageError):
+    """An export could not be read or written; the coordinator is told to ask again."""
+
+
 class NotFoundError(StorageError):
     """A record that a caller named does not exist (or is not theirs to see)."""
 

@@ -34,6 +34,8 @@ class Store:
     """For a read that takes seconds (an export's): on SQLite a connection of its own, so
     it does not hold the one every alert's transactions queue for (`storage.engine`)."""
     reading_engine: AsyncEngine
+    url: str
+    """The address it was opened with, for a process of the bot's own (the export's)."""
     schemes: SchemeRepository
     members: MemberRepository
     invites: InviteRepository
@@ -74,6 +76,7 @@ class Store:
             sessions=sessions,
             long_reads=long_reads,
             reading_engine=reading_engine,
+            url=url,
             schemes=SchemeRepository(sessions),
             members=MemberRepository(sessions),
             invites=InviteRepository(sessions),
@@ -90,6 +93,12 @@ class Store:
     def backend(self) -> str:
         """ "sqlite" or "postgresql"."""
         return self.engine.dialect.name
+
+    @property
+    def shared(self) -> bool:
+        """Whether another process can open this log: not a SQLite database in memory."""
+        url = parse_url(self.url)
+        return not is_sqlite(url) or sqlite_file(url) is not None
 
     async def close(self) -> None:
         if self.reading_engine is not self.engine:

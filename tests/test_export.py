@@ -28,9 +28,10 @@ from bot.cli import main
 from bot.jobs import START_UP_JOB
 from bot.runtime import BotRuntime
 from broadcast.exports import run_weekly_exports
+from broadcast.texts import export as export_texts
 from broadcast.texts import grading as grading_texts
 from broadcast.texts import refusals as refusal_texts
-from config.errors import InvalidInputError, NotFoundError, Refusal
+from config.errors import ExportFailedError, InvalidInputError, NotFoundError, Refusal
 from config.schemes import load_schemes
 from config.vocabulary import (
     AuditOutcome,
@@ -94,6 +95,7 @@ async def export(
     out: Path,
     *,
     witness_contact: bool = False,
+    apart: bool = True,
 ) -> ExportResult:
     return await build_export(
         store,
@@ -104,6 +106,8 @@ async def export(
         exported_by=CAROL,
         via="test",
         witness_contact=witness_contact,
+        now=datetime(2026, 11, 9, 9, 30, tzinfo=UTC),
+        apart=apart,
     )
 
 
@@ -233,6 +237,46 @@ class TestTheExportOfAWeek:
         assert entry.detail["reports"] == 200
         assert entry.detail["witness_contact"] is False
         assert entry.detail["manifest_sha256"] == result.file("manifest").sha256
+
+    async def test_the_bots_export_written_by_a_process_of_its_own_is_the_same_export(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        """The bot's exports are read and written by a child process; the command line
+        writes its own. Both read the same log into the same files, audited alike."""
+        store = synced_store
+        photos = PhotoStore(tmp_path / "photos")
+        scheme = await norwich(store)
+        await seed_week(store, photos, scheme, NOVEMBER_WEEK, reports=30, photo_count=6)
+
+        apart = await export(store, photos, scheme, NOVEMBER_WEEK, tmp_path / "apart")
+        here = await export(store, photos, scheme, NOVEMBER_WEEK, tmp_path / "here", apart=False)
+
+        assert (apart.reports, apart.photos, apart.pages) == (
+            here.reports,
+            here.photos,
+            here.pages,
+        )
+        assert (apart.reports, apart.photos) == (30, 6)
+        for kind in ("csv", "json"):
+            assert apart.file(kind).path.read_bytes() == here.file(kind).path.read_bytes(), kind
+        assert [f.name for f in apart.files] == [f.name for f in here.files]
+        audited = [e for e in await store.audit.recent(10) if e.action == "export"]
+        assert len(audited) == 2
+        first, second = (dict(e.detail, files=None, manifest_sha256=None) for e in audited)
+        assert first == second
+
+    async def test_an_export_whose_process_fails_is_an_error_and_is_not_audited_as_made(
+        self, synced_store: Store, tmp_path: Path
+    ) -> None:
+        store = synced_store
+        photos = PhotoStore(tmp_path / "photos")
+        scheme = await norwich(store)
+        (tmp_path / "exports").write_text("a file where the exports' folder should be")
+
+        with pytest.raises(ExportFailedError):
+            await export(store, photos, scheme, NOVEMBER_WEEK, tmp_path / "exports" / "week")
+
+        assert [e for e in await store.audit.recent(10) if e.action == "export"] == []
 
     async def test_shops_are_named_by_reference_unless_the_coordinator_asks_for_witness_contact(
         self, synced_store: Store, tmp_path: Path
@@ -765,6 +809,22 @@ async def test_a_coordinator_asks_for_last_weeks_export_and_the_files_arrive_in_
     [entry] = await exports_audited(store, AuditOutcome.ALLOWED)
     assert entry.actor_telegram_id == town.coordinator.id
     assert entry.detail["via"] == "telegram"
+
+
+async def test_an_export_that_cannot_be_written_is_explained_and_nothing_is_sent(
+    polling_town: Town,
+) -> None:
+    town = polling_town
+    exports = town.runtime.services.settings.exports_dir
+    exports.mkdir(parents=True, exist_ok=True)
+    (exports / "norwich").write_text("a file where Norwich's exports should go")
+
+    await town.coordinator.send(town.bot, "/export 23/11/2026 29/11/2026")
+
+    assert (await town.coordinator.next_reply(town.bot)).body.startswith("Preparing the export")
+    assert (await town.coordinator.next_reply(town.bot)).body == export_texts.EXPORT_FAILED
+    assert document_names(town, town.coordinator) == []
+    assert await exports_audited(town.runtime.store, AuditOutcome.ALLOWED) == []
 
 
 async def test_a_coordinator_names_the_days_as_search_takes_them(polling_town: Town) -> None:

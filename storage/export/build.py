@@ -1,44 +1,31 @@
 """One export, start to finish: read the log, write the four files and the manifest, audit it.
 
 Every way of exporting (the /export command, the weekly job, `shopwatch export`)
-comes through `build_export`, so each is audited the same way. The files are
-written in a worker thread: rendering a PDF of a busy week takes a while, and
-the bot must keep relaying alerts meanwhile.
+comes through `build_export`, so each is audited the same way. The bot's exports
+are read and written by a child process (`storage.export.child`): rendering a PDF
+of a busy week takes seconds of Python, and the bot must keep relaying alerts
+meanwhile.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from config.vocabulary import AuditOutcome
-from storage.export.csv_file import write_csv
-from storage.export.files import fresh_dir
-from storage.export.json_file import write_json
-from storage.export.manifest import ExportFile, describe_file, write_manifest
-from storage.export.pdf_file import prepare_thumbnails, write_pdf
+from storage.export.child import render_in_child
+from storage.export.manifest import ExportFile
 from storage.export.period import ExportPeriod
-from storage.export.records import ExportData, ExportedBy, load_export_data
-from storage.export.xlsx_file import write_xlsx
+from storage.export.records import ExportedBy
+from storage.export.render import ExportRequest, read_and_write
 from storage.ids import stored_id
 from storage.models import Scheme, utcnow
 from storage.photos import PhotoStore
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
-
-MEDIA_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-    "json": "application/json",
-    "manifest": "application/json",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,38 +45,6 @@ class ExportResult:
         return next(f for f in self.files if f.kind == kind)
 
 
-def base_name(slug: str, period: ExportPeriod, *, witness_contact: bool) -> str:
-    name = f"shopwatch-{slug}-{period.slug}"
-    return f"{name}-witness-contact" if witness_contact else name
-
-
-def render_export(
-    data: ExportData, photos: PhotoStore, directory: Path
-) -> tuple[list[ExportFile], int]:
-    """Write the files into `directory`, a new folder made 0700 (it must not exist yet);
-    returns them, manifest last, and pages."""
-    fresh_dir(directory)
-    base = base_name(data.scheme_slug, data.period, witness_contact=data.witness_contact)
-    paths = {kind: directory / f"{base}.{kind}" for kind in ("csv", "xlsx", "pdf", "json")}
-    with (
-        tempfile.TemporaryDirectory(dir=directory, prefix=".thumbnails-") as scratch,
-        ThreadPoolExecutor(max_workers=1) as background,
-    ):
-        # Photos shrink in C code that frees the GIL, so they overlap the Python below.
-        shown = [photo for photo, _ in data.photos.values()]
-        shown += list(data.subject_photos.values())
-        thumbnails = background.submit(prepare_thumbnails, shown, photos, Path(scratch))
-        write_csv(data, paths["csv"])
-        write_xlsx(data, paths["xlsx"])
-        write_json(data, paths["json"])
-        pages = write_pdf(data, paths["pdf"], thumbnails.result())
-    files = [describe_file(kind, path, MEDIA_TYPES[kind]) for kind, path in paths.items()]
-    manifest_path = directory / f"{base}-manifest.json"
-    write_manifest(data, files, photos, manifest_path)
-    files.append(describe_file("manifest", manifest_path, MEDIA_TYPES["manifest"]))
-    return files, pages
-
-
 async def build_export(
     store: Store,
     photos: PhotoStore,
@@ -101,21 +56,31 @@ async def build_export(
     via: str,
     witness_contact: bool = False,
     now: datetime | None = None,
+    apart: bool = True,
 ) -> ExportResult:
     """Export `scheme`'s reports logged in `period` into `directory`, and audit it.
 
     `via` says how it was asked for ("telegram", "weekly job", "command line").
+    `apart`: read and written by a child process (`storage.export.child`), so that a
+    bot relaying alerts never waits for it; the command line, a process of its own
+    already, writes it itself.
     """
     scheme_id = stored_id(scheme)
-    data = await load_export_data(
-        store,
-        scheme,
-        period,
+    request = ExportRequest(
+        database_url=store.url,
+        photos_root=photos.root,
+        scheme_id=scheme_id,
+        period=period,
+        directory=directory,
         exported_by=exported_by,
         witness_contact=witness_contact,
         now=now or utcnow(),
     )
-    files, pages = await asyncio.to_thread(render_export, data, photos, directory)
+    if apart and store.shared:
+        rendered = await render_in_child(request)
+    else:
+        rendered = await read_and_write(store, photos, scheme, request)
+    files = rendered.files
     manifest = files[-1]
     await store.audit.record(
         actor_telegram_id=exported_by.telegram_user_id,
@@ -127,11 +92,11 @@ async def build_export(
             "via": via,
             "from": period.first.isoformat(),
             "to": period.last.isoformat(),
-            "reports": len(data.reports),
-            "photos": len(data.photos),
+            "reports": rendered.reports,
+            "photos": rendered.photos,
             "witness_contact": witness_contact,
-            "subject_ids": [s.id for s in data.subjects],
-            "notice_ids": [n.id for n in data.notices],
+            "subject_ids": list(rendered.subject_ids),
+            "notice_ids": list(rendered.notice_ids),
             "files": [f.name for f in files],
             "manifest_sha256": manifest.sha256,
         },
@@ -140,9 +105,9 @@ async def build_export(
         "export of %s for %s: %d reports, %d photos, %d pages (%s%s)",
         scheme.slug,
         period.key,
-        len(data.reports),
-        len(data.photos),
-        pages,
+        rendered.reports,
+        rendered.photos,
+        rendered.pages,
         via,
         ", witness contact" if witness_contact else "",
     )
@@ -153,8 +118,8 @@ async def build_export(
         period=period,
         witness_contact=witness_contact,
         directory=directory,
-        files=tuple(files),
-        reports=len(data.reports),
-        photos=len(data.photos),
-        pages=pages,
+        files=files,
+        reports=rendered.reports,
+        photos=rendered.photos,
+        pages=rendered.pages,
     )
