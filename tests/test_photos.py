@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,23 @@ def phone_photo(width: int = 1600, height: int = 1200, *, with_gps: bool = True)
 @pytest.fixture
 def photos(tmp_path: Path) -> PhotoStore:
     return PhotoStore(tmp_path / "photos")
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no thread priorities here")
+async def test_photos_are_decoded_below_the_bots_own_priority_so_alerts_go_first(
+    photos: PhotoStore,
+) -> None:
+    clean = await photos.clean_async(phone_photo())
+
+    assert (clean.width, clean.height) == (1600, 1200)
+    decoders = [t for t in threading.enumerate() if t.name.startswith("photo")]
+    assert decoders, "the photo was decoded in the store's threads"
+    ours = os.getpriority(os.PRIO_PROCESS, 0)  # this thread: the event loop's
+    lowered = min(ours + PhotoLimits().niceness, 19)
+    assert lowered > ours or ours == 19, "a lower priority than the loop's"
+    for thread in decoders:
+        assert thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == lowered, thread.name
 
 
 def test_a_phone_photo_is_kept_without_its_location_or_camera(photos: PhotoStore) -> None:
