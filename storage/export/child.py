@@ -63,8 +63,7 @@ async def render_in_child(request: ExportRequest) -> Rendered:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=_child_environment(),
-        cwd=str(_PROJECT_ROOT),
-    )
+    )  # in the bot's own folder: a relative data folder or SQLite file is the same one
     try:
         out, err = await process.communicate(json.dumps(request.as_json()).encode())
     finally:
