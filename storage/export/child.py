@@ -20,14 +20,15 @@ thread instead.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from config.errors import ExportFailedError
-from storage.export.render import ExportRequest, Rendered, read_and_write
+from storage.export.render import RENDERED, REQUEST, ExportRequest, Rendered, read_and_write
 from storage.models import Scheme
 from storage.photos import PhotoStore
 from storage.store import Store
@@ -55,6 +56,7 @@ async def render_in_child(request: ExportRequest) -> Rendered:
     If the caller is cancelled (the bot stopping), the child is killed: an export
     half written is never queued, and the coordinator asks again.
     """
+    # Started in the bot's own folder: a relative data folder or SQLite file is the same one.
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -63,9 +65,9 @@ async def render_in_child(request: ExportRequest) -> Rendered:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=_child_environment(),
-    )  # in the bot's own folder: a relative data folder or SQLite file is the same one
+    )
     try:
-        out, err = await process.communicate(json.dumps(request.as_json()).encode())
+        out, err = await process.communicate(REQUEST.dump_json(request))
     finally:
         if process.returncode is None:
             process.kill()
@@ -75,8 +77,8 @@ async def render_in_child(request: ExportRequest) -> Rendered:
         logger.error("the export's process ended with %s: %s", process.returncode, said)
         raise ExportFailedError(f"the export's process ended with {process.returncode}")
     try:
-        return Rendered.from_json(json.loads(out))
-    except (ValueError, KeyError, TypeError) as exc:
+        return RENDERED.validate_json(out)
+    except ValidationError as exc:
         raise ExportFailedError(f"the export's process answered {out[:200]!r}") from exc
 
 
@@ -95,9 +97,9 @@ async def _export(request: ExportRequest) -> Rendered:
 def main() -> None:
     if hasattr(os, "nice"):
         os.nice(CHILD_NICENESS)
-    request = ExportRequest.from_json(json.loads(sys.stdin.buffer.read()))
+    request = REQUEST.validate_json(sys.stdin.buffer.read())
     rendered = asyncio.run(_export(request))
-    sys.stdout.write(json.dumps(rendered.as_json()))
+    sys.stdout.buffer.write(RENDERED.dump_json(rendered))
 
 
 if __name__ == "__main__":

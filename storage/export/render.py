@@ -11,9 +11,10 @@ import asyncio
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+
+from pydantic import TypeAdapter
 
 from storage.export.csv_file import write_csv
 from storage.export.files import fresh_dir
@@ -47,45 +48,6 @@ class Rendered:
     subject_ids: tuple[int, ...]
     notice_ids: tuple[int, ...]
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "files": [
-                {
-                    "kind": f.kind,
-                    "path": str(f.path),
-                    "sha256": f.sha256,
-                    "size": f.size,
-                    "media_type": f.media_type,
-                }
-                for f in self.files
-            ],
-            "pages": self.pages,
-            "reports": self.reports,
-            "photos": self.photos,
-            "subject_ids": list(self.subject_ids),
-            "notice_ids": list(self.notice_ids),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Rendered:
-        return cls(
-            files=tuple(
-                ExportFile(
-                    kind=str(f["kind"]),
-                    path=Path(f["path"]),
-                    sha256=str(f["sha256"]),
-                    size=int(f["size"]),
-                    media_type=str(f["media_type"]),
-                )
-                for f in data["files"]
-            ),
-            pages=int(data["pages"]),
-            reports=int(data["reports"]),
-            photos=int(data["photos"]),
-            subject_ids=tuple(int(i) for i in data["subject_ids"]),
-            notice_ids=tuple(int(i) for i in data["notice_ids"]),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class ExportRequest:
@@ -98,39 +60,10 @@ class ExportRequest:
     witness_contact: bool
     now: datetime
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "database_url": self.database_url,
-            "photos_root": str(self.photos_root),
-            "scheme_id": self.scheme_id,
-            "period": {
-                "first": self.period.first.isoformat(),
-                "last": self.period.last.isoformat(),
-                "timezone": self.period.timezone,
-            },
-            "directory": str(self.directory),
-            "exported_by": self.exported_by.as_json(),
-            "witness_contact": self.witness_contact,
-            "now": self.now.isoformat(),
-        }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ExportRequest:
-        period = data["period"]
-        return cls(
-            database_url=str(data["database_url"]),
-            photos_root=Path(data["photos_root"]),
-            scheme_id=int(data["scheme_id"]),
-            period=ExportPeriod(
-                date.fromisoformat(period["first"]),
-                date.fromisoformat(period["last"]),
-                str(period["timezone"]),
-            ),
-            directory=Path(data["directory"]),
-            exported_by=ExportedBy(**data["exported_by"]),
-            witness_contact=bool(data["witness_contact"]),
-            now=datetime.fromisoformat(data["now"]),
-        )
+# What crosses to the export's process and back, as JSON, checked on arrival.
+REQUEST = TypeAdapter(ExportRequest)
+RENDERED = TypeAdapter(Rendered)
 
 
 def base_name(slug: str, period: ExportPeriod, *, witness_contact: bool) -> str:
