@@ -23,7 +23,7 @@ import functools
 import logging
 import math
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -267,16 +267,20 @@ def _claim_statement(shape: _ClaimShape) -> Update:
     )
 
 
+_RECORDABLE = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
+"""The states a copy may be recorded as sent from: a row sent already stays as it is."""
+
+
 @functools.cache
 def _mark_sent_statement() -> Update:
-    """A copy recorded as sent, the row as it now stands returned: built once (see
-    `_claim_statement`), as every copy of every alert is recorded through it."""
+    """A copy recorded as sent: built once (see `_claim_statement`) and run for a whole
+    batch of copies as one executemany (`_record`)."""
     outbox = _OUTBOX.c
     return (
         update(_OUTBOX)
         .where(
             outbox.id == bindparam("sent_row"),
-            outbox.state.in_((OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)),
+            or_(*(outbox.state == state for state in _RECORDABLE)),  # no IN: executemany
         )
         .values(
             claimed_by=None,
@@ -286,8 +290,19 @@ def _mark_sent_statement() -> Update:
             sent_at=bindparam("sent_at", type_=outbox.sent_at.type),
             last_error=None,
         )
-        .returning(*_OUTBOX.c)
     )
+
+
+_ROWS_OF = (
+    select_columns(*_OUTBOX.c)
+    .where(_OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)))
+    .with_for_update()
+)
+"""The rows a batch records, locked on PostgreSQL until it commits (SQLite's writer
+holds the whole database already)."""
+_KEYS_QUEUED = select_columns(_OUTBOX.c.dedupe_key).where(
+    _OUTBOX.c.dedupe_key.in_(bindparam("queued_keys", expanding=True))
+)
 
 
 _QUEUED_KEY = select_columns(_OUTBOX.c.id).where(_OUTBOX.c.dedupe_key == bindparam("queued_key"))
@@ -296,13 +311,23 @@ _QUEUE = insert(_OUTBOX)
 on every execution (SQLAlchemy cannot cache it), and the ORM's flush costs more again."""
 
 
-async def _queue_once(connection: AsyncConnection, row: OutboxRow) -> None:
-    """Queue `row` unless a row with its dedupe key already is."""
-    key = {"queued_key": row.dedupe_key}
-    if row.dedupe_key is not None and (await connection.execute(_QUEUED_KEY, key)).first():
-        return
-    columns = {c.name: getattr(row, c.name) for c in _OUTBOX.c if c.name != "id"}
-    await connection.execute(_QUEUE, columns)
+async def _queue_once(connection: AsyncConnection, rows: Sequence[OutboxRow]) -> None:
+    """Queue each of `rows` unless a row with its dedupe key already is: one read of
+    the keys and one executemany, however many rows."""
+    keys = [row.dedupe_key for row in rows if row.dedupe_key is not None]
+    taken: set[str | None] = set()
+    if keys:
+        found = await connection.execute(_KEYS_QUEUED, {"queued_keys": keys})
+        taken = {key for (key,) in found}
+    fresh = []
+    for row in rows:
+        if row.dedupe_key is not None:
+            if row.dedupe_key in taken:
+                continue
+            taken.add(row.dedupe_key)
+        fresh.append({c.name: getattr(row, c.name) for c in _OUTBOX.c if c.name != "id"})
+    if fresh:
+        await connection.execute(_QUEUE, fresh)
 
 
 def _observed(done: asyncio.Future[OutboxRow]) -> None:
@@ -580,26 +605,45 @@ class OutboxRepository:
     async def _record(self, batch: list[_Mark]) -> None:
         """Every copy sent since the last commit recorded in one: the copies of an alert
         are delivered side by side, and a commit each would queue six transactions in
-        front of the next alert's. Each caller gets its own row, or its own error."""
-        found: dict[int, OutboxRow | None] = {}
+        front of the next alert's. Four statements whatever the batch (the rows read,
+        one executemany of the marks, the deletions' keys read, one executemany of
+        the deletions), as SQLite's one connection serves the whole process. Each
+        caller gets its own row, or its own error."""
+        found: dict[int, dict[str, Any]] = {}
         try:
             async with transaction(self._sessions, "record the message sent") as session:
                 connection = await session.connection()
+                ids = sorted({mark.row_id for mark in batch})
+                read = await connection.execute(_ROWS_OF, {"row_ids": ids})
+                found = {row.id: dict(row._mapping) for row in read}
+                marks: list[dict[str, Any]] = []
+                removals: list[OutboxRow] = []
                 for mark in batch:
-                    params = {
-                        "sent_row": mark.row_id,
-                        "sent_message": mark.telegram_message_id,
-                        "sent_at": mark.at,
-                    }
-                    recorded = (await connection.execute(_mark_sent_statement(), params)).first()
-                    if recorded is None:  # sent already, or given up: it stays as it is
-                        found[mark.row_id] = await session.get(OutboxRow, mark.row_id)
-                        continue
-                    row = found[mark.row_id] = OutboxRow(**recorded._mapping)
+                    current = found.get(mark.row_id)
+                    if current is None or current["state"] not in _RECORDABLE:
+                        continue  # not there, or sent already: it stays as it is
+                    current.update(
+                        claimed_by=None,
+                        claimed_until=None,
+                        state=OutboxState.SENT,
+                        telegram_message_id=mark.telegram_message_id,
+                        sent_at=mark.at,
+                        last_error=None,
+                    )
+                    marks.append(
+                        {
+                            "sent_row": mark.row_id,
+                            "sent_message": mark.telegram_message_id,
+                            "sent_at": mark.at,
+                        }
+                    )
                     if mark.then is not None:
-                        await _queue_once(
-                            connection, mark.then.to_row(row.scheme_id, row.report_id)
+                        removals.append(
+                            mark.then.to_row(current["scheme_id"], current["report_id"])
                         )
+                if marks:
+                    await connection.execute(_mark_sent_statement(), marks)
+                await _queue_once(connection, removals)
         except Exception as exc:
             for mark in batch:
                 mark.recorded.set_exception(exc)
@@ -608,11 +652,11 @@ class OutboxRepository:
             self._marks[:0] = batch
             raise
         for mark in batch:
-            kept = found[mark.row_id]
+            kept = found.get(mark.row_id)
             if kept is None:
                 mark.recorded.set_exception(NotFoundError(f"no queued message {mark.row_id}"))
             else:
-                mark.recorded.set_result(kept)
+                mark.recorded.set_result(OutboxRow(**kept))
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> OutboxRow:
         """Put the row back in the queue for later; a row already sent or given up stays so."""

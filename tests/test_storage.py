@@ -561,7 +561,8 @@ class TestStorage:
         self, synced_store: Store
     ) -> None:
         """An alert's copies go to six chats at once; a commit each would queue six
-        transactions in front of the next alert's. One that is not there fails alone."""
+        transactions in front of the next alert's, and a statement or three a copy as
+        many again. One that is not there fails alone."""
         scheme = await norwich(synced_store)
         copies = [
             Delivery(chat_id=NORWICH_GROUP - n, payload=MessagePayload(text=f"copy {n}"))
@@ -571,9 +572,13 @@ class TestStorage:
             await synced_store.outbox.enqueue(scheme.id or 0, copy)
         rows = await synced_store.outbox.claim_due("a", now())
         commits: list[object] = []
+        statements: list[str] = []
 
         def committed(connection: object) -> None:
             commits.append(connection)
+
+        def executed(*args: object) -> None:
+            statements.append(str(args[2]))
 
         def removal(row_id: int) -> Delivery:
             return Delivery(
@@ -584,6 +589,7 @@ class TestStorage:
             )
 
         event.listen(synced_store.engine.sync_engine, "commit", committed)
+        event.listen(synced_store.engine.sync_engine, "before_cursor_execute", executed)
         try:
             recorded = await asyncio.gather(
                 *(
@@ -595,9 +601,11 @@ class TestStorage:
             )
         finally:
             event.remove(synced_store.engine.sync_engine, "commit", committed)
+            event.remove(synced_store.engine.sync_engine, "before_cursor_execute", executed)
 
         *kept, missing = recorded
         assert len(commits) <= 2
+        assert len([s for s in statements if "outbox" in s]) <= 4 * len(commits), statements
         assert [
             (r.id, r.state, r.telegram_message_id) for r in kept if isinstance(r, OutboxRow)
         ] == [(row.id, OutboxState.SENT, 500 + n) for n, row in enumerate(rows)]
