@@ -17,12 +17,13 @@ in memory at once and the event loop never waits on one.
 
 A photo is made clean once (`CleanPhoto`: the JPEG with its hashes): the member's
 double is looked for by it and it is what is stored, so a photo is never decoded
-twice. What is left of a phone photo's time is the high-quality resize (Lanczos,
-from the 2000 x 1500 the decoder gives to the 1600 x 1200 kept: about half the CPU),
-the decoding and the JPEG encoding. Resizing the two halves of a picture in two
-threads gives the same pixels and took a 12 MP photo from 137 to 102 ms on an idle
-machine, but it was slower on a busy one (two cores shared with other work), where
-the second thread finds no free core; it is not done.
+twice. A JPEG is kept at the size its decoder gives when that is within `max_side`
+(2048): a 12 MP phone photo is decoded at half size, 2000 x 1500, and kept so, with
+no resampling at all. Resampling it to 1600 x 1200 (Lanczos) was about half the CPU of
+a photo (70 of 120 ms on an idle machine, the member waiting on it) for a smaller
+picture; 2000 px is more detail for identification and within what a peer town takes
+(`broadcast.federation.protocol`, 2048 px). What is resampled is what no decoder
+can bring within 2048 px: a PNG, a JPEG of 24 megapixels (3000 x 2000 at half size).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class PhotoLimits:
     """Upper bounds: Telegram photos are at most 10 MB and 10000 px a side.
 
     `max_pixels` is what a JPEG may claim (a phone's 48-50 megapixel mode); a JPEG is
-    decoded at 1/2 to 1/8 scale, so what is decoded stays near `max_side`.
+    decoded at 1/2 to 1/8 scale, never below `draft_side`, so what is decoded stays
+    between `draft_side` and twice it.
     `max_decoded_pixels` is what may be decoded at all, whatever the format: a 12 MP
     phone photo (4032 x 3024) with room to spare. PNG, WebP, GIF and BMP are decoded
     whole, so it is their cap; it bounds one decode's memory to about 38 MB of RGB
@@ -66,7 +68,11 @@ class PhotoLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
     max_decoded_pixels: int = 12_600_000
-    max_side: int = 1600
+    max_side: int = 2048
+    """The most a kept photo has a side; a larger one is resampled (Lanczos) to it."""
+    draft_side: int = 1600
+    """The least a JPEG is decoded to a side, where it is larger (its decoder's 1/2 to
+    1/8 scale): 1/2 of a 12 MP photo is 2000 px, kept as it is."""
     evidence_side: int = 1280
     """Of a photo message's sizes, the smallest at least this long is fetched
     (`handlers.photo_size`): a photo message is Telegram's re-encoding, never the
@@ -79,12 +85,14 @@ class PhotoLimits:
     pictures take what is left. Four 50-megapixel pictures in hand made another member's
     text alert 3.9 times slower at p99 with the threads at the loop's priority."""
 
-    def fits(self, width: int, height: int) -> tuple[int, int]:
-        """The size a `width` x `height` picture is kept at: within `max_side`, never up."""
+    def draft_size(self, width: int, height: int) -> tuple[int, int]:
+        """The least a `width` x `height` JPEG is decoded to: within `draft_side` (and
+        `max_side`), never up."""
+        side = min(self.draft_side, self.max_side)
         longest = max(width, height, 1)
-        if longest <= self.max_side:
+        if longest <= side:
             return width, height
-        scale = self.max_side / longest
+        scale = side / longest
         return max(1, round(width * scale)), max(1, round(height * scale))
 
 
@@ -193,8 +201,9 @@ def _repainted(image: Image.Image, limits: PhotoLimits) -> Image.Image:
     """`image` at the size kept, painted into a new RGB image (which holds no metadata)."""
     if image.mode != "RGB":
         image = image.convert("RGB")
-    # Pillow's thumbnail first reduces by a whole factor (Image.reduce, cheap), then
-    # resamples with Lanczos from at most twice the size kept.
+    # Within `max_side` (a phone JPEG as its decoder gave it) it is left as it is; else
+    # Pillow's thumbnail reduces by a whole factor (Image.reduce, cheap), then resamples
+    # with Lanczos from at most twice the size kept.
     image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
     clean = Image.new("RGB", image.size)
     clean.paste(image)
@@ -216,8 +225,8 @@ def _decode(opened: ImageFile.ImageFile, limits: PhotoLimits) -> Image.Image:
     opened.seek(0)
     if opened.format in ("JPEG", "MPO"):
         # The decoder scales by 1/2, 1/4 or 1/8 while it decodes, keeping both sides
-        # at least the size kept: a 12 MP photo becomes 2000 x 1500, a third the work.
-        opened.draft("RGB", limits.fits(width, height))
+        # at least `draft_size`: a 12 MP photo becomes 2000 x 1500, a third the work.
+        opened.draft("RGB", limits.draft_size(width, height))
     decoded_width, decoded_height = opened.size
     if decoded_width * decoded_height > limits.max_decoded_pixels:
         raise InvalidPhotoError(TOO_MANY_PIXELS)

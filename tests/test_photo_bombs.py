@@ -71,7 +71,7 @@ async def test_a_pixel_bomb_sent_as_a_file_is_refused_before_a_pixel_is_decoded(
     assert town.bot_said(town.control_room) == []
 
 
-async def test_a_jpeg_as_big_is_decoded_at_reduced_size_and_kept_at_1600_px(
+async def test_a_jpeg_as_big_is_decoded_at_reduced_size_and_kept_at_that_size(
     polling_town: Town,
 ) -> None:
     town = polling_town
@@ -84,10 +84,10 @@ async def test_a_jpeg_as_big_is_decoded_at_reduced_size_and_kept_at_1600_px(
     assert reply.body.startswith("Alert sent")
     # Decoded whole, 7070 x 7070 is 200 MB of pixels before any copy (43 blocks in all).
     # At the decoder's 1/4 scale it is 1768 x 1768, 12.5 MB: one block, and one each for
-    # its upright copy, the reduction, the resize, the clean copy and the hash's two.
+    # its upright copy, the clean copy and the hash's two. Within 2048 px, it is kept so.
     assert allocated <= 10 * PIXEL_BLOCK
     copy = await town.bot_message_after(town.control_room, 0, lambda m: CAPTION in m.body)
-    assert copy.photo_size == (1600, 1600)
+    assert copy.photo_size == (1768, 1768)
 
 
 async def test_a_member_over_the_posting_limit_costs_no_download(polling_town: Town) -> None:

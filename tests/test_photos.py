@@ -84,6 +84,23 @@ def test_a_big_photo_is_scaled_down_and_the_same_photo_is_kept_once(tmp_path: Pa
     assert len(list(tmp_path.rglob("*.jpg"))) == 1
 
 
+def test_a_phone_photo_is_kept_at_its_decoders_half_size_and_a_bigger_one_brought_to_2048(
+    photos: PhotoStore,
+) -> None:
+    """A 12 MP phone JPEG decodes at half size to 2000 x 1500, within the 2048 px kept:
+    it is not resampled. A 24 MP one decodes to 3000 x 2000 and a PNG decodes whole:
+    both are brought within 2048 px."""
+    twelve = photos.ingest(phone_photo(4000, 3000))
+    twenty_four = photos.ingest(phone_photo(6000, 4000))
+    out = io.BytesIO()
+    Image.new("RGB", (3000, 1500), (20, 60, 90)).save(out, format="PNG")
+    png = photos.ingest(out.getvalue())
+
+    assert (twelve.width, twelve.height) == (2000, 1500)
+    assert (twenty_four.width, twenty_four.height) == (2048, 1365)
+    assert (png.width, png.height) == (2048, 1024)
+
+
 def test_a_resized_copy_of_a_picture_looks_alike(photos: PhotoStore) -> None:
     big = photos.ingest(phone_photo(1600, 1200))
     small = photos.ingest(phone_photo(400, 300, with_gps=False))

@@ -22,8 +22,8 @@ MAX_BODY = 1024 * 1024
 """A request body larger than this (1 MiB) is refused with 413 before it is read whole."""
 MAX_PHOTOS = 10
 MAX_PHOTO_BYTES = 4 * 1024 * 1024
-"""A photo fetched from a peer: a ShopWatch photo store keeps JPEGs of at most 1600 px a
-side (under 2 MB even for noise), so anything past this (4 MiB) is not one."""
+"""A photo fetched from a peer: a ShopWatch photo store keeps JPEGs of at most 2048 px a
+side (3.0 MB for a square of random pixels), so anything past this (4 MiB) is not one."""
 MAX_PHOTO_SIDE = 2048
 PHOTO_FORMAT = "JPEG"
 
