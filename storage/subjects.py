@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from config.errors import InvalidInputError, NotFoundError, ReportClosedError
 from config.vocabulary import (
@@ -75,6 +76,55 @@ async def still_held(session: AsyncSession, relative_path: str) -> bool:
         await session.exec(select(func.count()).where(SubjectPhoto.relative_path == relative_path))
     ).one()
     return bool(by_subject)
+
+
+Candidates = list[tuple[Subject, list[SubjectPhoto]]]
+"""A scheme's active subjects with their photos: read once for all its reports a run
+matches, since every report is matched against all of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportToMatch:
+    """One report's share of a `MatchBatch`: read with the rest of the batch, so matching
+    it costs the log no transaction of its own."""
+
+    scheme_id: int
+    photos: tuple[tuple[int, str | None], ...]
+    """(id, pHash) of each photo, oldest first: the ids say which photos were matched."""
+    linked: frozenset[int]
+    """Active subjects it is linked to already: a link is decided, never suggested."""
+    unput: tuple[SubjectSuggestion, ...]
+    """Undecided suggestions a run made but stopped before putting to the coordinators."""
+
+    @property
+    def phashes(self) -> list[str]:
+        return [phash for _, phash in self.photos if phash]
+
+    @property
+    def newest_photo_id(self) -> int:
+        """For `SubjectScan.seen_photo_id`: a photo added later gets the report matched again."""
+        return max((photo_id for photo_id, _ in self.photos), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchBatch:
+    """What the subjects' watch needs to match a batch of reports, from one transaction
+    (`SubjectRepository.to_match`)."""
+
+    reports: dict[int, ReportToMatch]
+    """By report id; one deleted since it was listed is missing, so it is not matched."""
+    candidates: dict[int, Candidates]
+    """By scheme id, every scheme of `reports` a key: an empty one needs no matching."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """How a report stood when it was matched, so a change since gets it matched again
+    (`SubjectRepository.mark_all_scanned`)."""
+
+    report_id: int
+    seen_updated_at: datetime
+    seen_photo_id: int
 
 
 def _photo_of(subject_id: int, photo: Photo) -> SubjectPhoto:
@@ -491,27 +541,68 @@ class SubjectRepository:
             )
             return bool(result.rowcount)
 
-    async def candidates(self, scheme_id: int) -> list[tuple[Subject, list[SubjectPhoto]]]:
+    async def candidates(self, scheme_id: int) -> Candidates:
         """Every active subject of the scheme with its photos, for matching a new report."""
         async with transaction(self._sessions, "read the subjects to match") as session:
-            subjects = (
-                await session.exec(
-                    select(Subject)
-                    .where(Subject.scheme_id == scheme_id, Subject.status == SubjectStatus.ACTIVE)
-                    .order_by(col(Subject.id))
-                )
-            ).all()
+            return (await _candidates_in(session, [scheme_id]))[scheme_id]
+
+    async def to_match(self, report_ids: Collection[int]) -> MatchBatch:
+        """What matching these reports needs, read in one transaction: on SQLite every
+        transaction of the process waits for one connection, members' alerts among them,
+        so a run of the watch reads its whole batch at once rather than report by report."""
+        ids = list(report_ids)
+        if not ids:
+            return MatchBatch(reports={}, candidates={})
+        async with transaction(self._sessions, "read the reports to match") as session:
+            schemes = dict(
+                (
+                    await session.exec(
+                        select(col(Report.id), col(Report.scheme_id)).where(
+                            col(Report.id).in_(ids)
+                        )
+                    )
+                ).all()
+            )
             photos = (
                 await session.exec(
-                    select(SubjectPhoto)
-                    .join(Subject, col(Subject.id) == col(SubjectPhoto.subject_id))
-                    .where(Subject.scheme_id == scheme_id, Subject.status == SubjectStatus.ACTIVE)
+                    select(col(Photo.report_id), col(Photo.id), col(Photo.phash))
+                    .where(col(Photo.report_id).in_(ids))
+                    .order_by(col(Photo.id))
                 )
             ).all()
-        by_subject: dict[int, list[SubjectPhoto]] = {}
-        for photo in photos:
-            by_subject.setdefault(photo.subject_id, []).append(photo)
-        return [(s, by_subject.get(stored_id(s), [])) for s in subjects]
+            links = (
+                await session.exec(
+                    select(col(SubjectReport.report_id), col(SubjectReport.subject_id))
+                    .join(Subject, col(Subject.id) == col(SubjectReport.subject_id))
+                    .where(
+                        col(SubjectReport.report_id).in_(ids),
+                        Subject.status == SubjectStatus.ACTIVE,
+                    )
+                )
+            ).all()
+            unput = (await session.exec(_unput_query(ids))).all()
+            candidates = await _candidates_in(session, set(schemes.values()))
+        photos_of: dict[int, list[tuple[int, str | None]]] = {}
+        for report_id, photo_id, phash in photos:
+            if report_id is not None and photo_id is not None:  # ids of stored rows: always
+                photos_of.setdefault(report_id, []).append((photo_id, phash))
+        linked_to: dict[int, set[int]] = {}
+        for report_id, subject_id in links:
+            linked_to.setdefault(report_id, set()).add(subject_id)
+        unput_of: dict[int, list[SubjectSuggestion]] = {}
+        for suggestion in unput:
+            unput_of.setdefault(suggestion.report_id, []).append(suggestion)
+        reports = {
+            report_id: ReportToMatch(
+                scheme_id=scheme_id,
+                photos=tuple(photos_of.get(report_id, ())),
+                linked=frozenset(linked_to.get(report_id, ())),
+                unput=tuple(unput_of.get(report_id, ())),
+            )
+            for report_id, scheme_id in schemes.items()
+            if report_id is not None
+        }
+        return MatchBatch(reports=reports, candidates=candidates)
 
     async def unscanned(self, limit: int) -> list[Report]:
         """Reports not yet matched against their scheme's subjects, or changed since, oldest
@@ -540,38 +631,46 @@ class SubjectRepository:
     ) -> None:
         """The report was matched as it stood at `seen_updated_at` with its photos up to
         `seen_photo_id` (a report gone meanwhile: nothing)."""
-        async with transaction(self._sessions, "record the report matched") as session:
-            if await session.get(Report, report_id) is None:
-                return
-            scan = await session.get(SubjectScan, report_id)
-            if scan is None:
-                session.add(
-                    SubjectScan(
-                        report_id=report_id,
-                        seen_updated_at=seen_updated_at,
-                        seen_photo_id=seen_photo_id,
+        await self.mark_all_scanned([Scanned(report_id, seen_updated_at, seen_photo_id)])
+
+    async def mark_all_scanned(self, scans: Sequence[Scanned]) -> None:
+        """`mark_scanned` for a batch in one transaction, for the watch's run (on SQLite
+        one transaction a report would queue fifty in front of members' alerts)."""
+        if not scans:
+            return
+        ids = [scan.report_id for scan in scans]
+        async with transaction(self._sessions, "record the reports matched") as session:
+            present = set(
+                (await session.exec(select(col(Report.id)).where(col(Report.id).in_(ids)))).all()
+            )
+            rows = {
+                row.report_id: row
+                for row in (
+                    await session.exec(
+                        select(SubjectScan).where(col(SubjectScan.report_id).in_(ids))
                     )
-                )
-            else:
-                scan.seen_updated_at = seen_updated_at
-                scan.seen_photo_id = seen_photo_id
-                scan.scanned_at = utcnow()
+                ).all()
+            }
+            for scan in scans:
+                if scan.report_id not in present:
+                    continue
+                row = rows.get(scan.report_id)
+                if row is None:
+                    rows[scan.report_id] = row = SubjectScan(
+                        report_id=scan.report_id,
+                        seen_updated_at=scan.seen_updated_at,
+                        seen_photo_id=scan.seen_photo_id,
+                    )
+                    session.add(row)
+                else:
+                    row.seen_updated_at = scan.seen_updated_at
+                    row.seen_photo_id = scan.seen_photo_id
+                    row.scanned_at = utcnow()
 
     async def unput(self, report_id: int) -> list[SubjectSuggestion]:
         """The report's undecided suggestions not yet queued to the coordinators."""
-        query = (
-            select(SubjectSuggestion)
-            .join(Subject, col(Subject.id) == col(SubjectSuggestion.subject_id))
-            .where(
-                SubjectSuggestion.report_id == report_id,
-                SubjectSuggestion.state == SuggestionState.PENDING,
-                col(SubjectSuggestion.put_at).is_(None),
-                Subject.status == SubjectStatus.ACTIVE,
-            )
-            .order_by(col(SubjectSuggestion.id))
-        )
         async with transaction(self._sessions, "read the suggestions to put") as session:
-            return list((await session.exec(query)).all())
+            return list((await session.exec(_unput_query([report_id]))).all())
 
     async def mark_put(self, suggestion_id: int, now: datetime) -> None:
         async with transaction(self._sessions, "record the suggestion put") as session:
@@ -766,6 +865,47 @@ class SubjectRepository:
         )
         async with transaction(self._sessions, "read the subjects") as session:
             return list((await session.exec(query)).all())
+
+
+def _unput_query(report_ids: list[int]) -> SelectOfScalar[SubjectSuggestion]:
+    return (
+        select(SubjectSuggestion)
+        .join(Subject, col(Subject.id) == col(SubjectSuggestion.subject_id))
+        .where(
+            col(SubjectSuggestion.report_id).in_(report_ids),
+            SubjectSuggestion.state == SuggestionState.PENDING,
+            col(SubjectSuggestion.put_at).is_(None),
+            Subject.status == SubjectStatus.ACTIVE,
+        )
+        .order_by(col(SubjectSuggestion.id))
+    )
+
+
+async def _candidates_in(
+    session: AsyncSession, scheme_ids: Collection[int]
+) -> dict[int, Candidates]:
+    """Each scheme's `Candidates`, every scheme asked for a key: one with none has nothing
+    to match against, which its caller needs to tell from one not asked for."""
+    ids = list(scheme_ids)
+    if not ids:
+        return {}
+    active = (col(Subject.scheme_id).in_(ids), Subject.status == SubjectStatus.ACTIVE)
+    subjects = (await session.exec(select(Subject).where(*active).order_by(col(Subject.id)))).all()
+    photos = (
+        await session.exec(
+            select(SubjectPhoto)
+            .join(Subject, col(Subject.id) == col(SubjectPhoto.subject_id))
+            .where(*active)
+            .order_by(col(SubjectPhoto.id))
+        )
+    ).all()
+    by_subject: dict[int, list[SubjectPhoto]] = {}
+    for photo in photos:
+        by_subject.setdefault(photo.subject_id, []).append(photo)
+    found: dict[int, Candidates] = {scheme_id: [] for scheme_id in ids}
+    for subject in subjects:
+        found[subject.scheme_id].append((subject, by_subject.get(stored_id(subject), [])))
+    return found
 
 
 async def _remove_in(
