@@ -1,29 +1,116 @@
-"""The subjects' watch's batch is read in one go and marked in one go, on both databases.
+"""The subjects' watch takes its batch of new reports in a few transactions, not five a report.
 
 On SQLite every transaction of the bot's process queues for one connection, members'
-alerts among them, so the batch's one read (`SubjectRepository.to_match`) and one mark
-(`mark_all_scanned`) must give what reading and marking report by report gave. Runs on
-SQLite and, when SHOPWATCH_TEST_POSTGRES_URL is set, on PostgreSQL
-(tests/storage_fixtures.py).
+alerts among them, so what a run costs the log is counted here: the "begin" events on
+the store's engine while it runs. The batch's one read (`SubjectRepository.to_match`)
+and one mark (`mark_all_scanned`) keep their contract on both databases, and a run
+still matches the rest of its batch when one report fails, and repeats nothing when it
+stops before marking them. Runs on SQLite and, when SHOPWATCH_TEST_POSTGRES_URL is set,
+on PostgreSQL (tests/storage_fixtures.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from broadcast.subjects.watch import BATCH
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+from broadcast.callbacks import CallbackSigner
+from broadcast.subjects.watch import BATCH, SubjectWatch
+from config.errors import StorageError
 from config.schemes import SchemesFile
 from config.vocabulary import Category, SuggestionReason, Urgency
 from storage.models import Photo, Report
 from storage.store import Store
-from storage.subject_models import SubjectScan
+from storage.subject_models import Subject, SubjectScan, SubjectSuggestion
 from storage.subjects import MatchBatch, ReportToMatch, Scanned
 from storage.transaction import transaction
-from tests.test_subjects import cctv_still, town
+from tests.test_subjects import Norwich, cctv_still, town
 
 NOW = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
+
+
+@contextmanager
+def transactions(store: Store) -> Iterator[list[int]]:
+    """Counts the transactions begun on the store's engine meanwhile: `[count]`."""
+    counted = [0]
+
+    def begun(connection: Connection) -> None:
+        counted[0] += 1
+
+    event.listen(store.engine.sync_engine, "begin", begun)
+    try:
+        yield counted
+    finally:
+        event.remove(store.engine.sync_engine, "begin", begun)
+
+
+def far_from(phash: str) -> str:
+    """A pHash every bit apart from `phash`: never the same picture."""
+    return f"{int(phash, 16) ^ ((1 << 64) - 1):016x}"
+
+
+async def plain_reports(norwich: Norwich, count: int, phash: str, scheme_id: int) -> None:
+    """Reports that match nobody: half with a photo of another picture, half without."""
+    for n in range(count):
+        photos = []
+        if n % 2:
+            photos.append(
+                Photo(
+                    sha256=f"{n:064x}",
+                    phash=phash,
+                    width=640,
+                    height=480,
+                    size=1000,
+                    relative_path=f"elsewhere/{n}.jpg",
+                )
+            )
+        await norwich.store.reports.create(
+            Report(
+                scheme_id=scheme_id,
+                category=Category.THEFT,
+                urgency=Urgency.NOW,
+                description=f"Took razor blades, number {n}",
+                subject_description="Male, grey hoodie",
+            ),
+            photos=photos,
+        )
+
+
+async def test_a_run_costs_the_same_few_transactions_for_a_batch_of_any_size(
+    synced_store: Store, schemes_file: SchemesFile, tmp_path: Path
+) -> None:
+    norwich = await town(synced_store, schemes_file, tmp_path)
+    store = norwich.store
+    first = await norwich.report(photo=cctv_still(1))
+    await norwich.service.create_from_report(norwich.operator, first.id or 0)
+    [subject_photo] = await store.subjects.photos(
+        (await store.subjects.of_report(first.id or 0))[0].id or 0
+    )
+    elsewhere = far_from(subject_photo.phash or "0")
+    wymondham = await store.schemes.get_by_slug("wymondham")
+    await plain_reports(norwich, 2, elsewhere, norwich.scheme.id or 0)
+    watch = SubjectWatch(store, norwich.photos, CallbackSigner(b"k" * 32))
+    await watch.run(NOW)  # once, whatever the batch: the crop hashes, the members' card
+
+    costs = {}
+    for size in (2, BATCH):
+        await plain_reports(norwich, size // 2, elsewhere, norwich.scheme.id or 0)
+        await plain_reports(norwich, size - size // 2, elsewhere, wymondham.id or 0)
+        with transactions(store) as begun:
+            done = await watch.run(NOW)
+        assert (done.matched, done.put) == (size, 0)
+        costs[size] = begun[0]
+        assert await store.subjects.unscanned(BATCH) == []
+
+    print(f"transactions a run: {costs}")
+    # the schemes, the reports waiting, their batch, marking it, the faces to ask about
+    assert costs[BATCH] == costs[2] == 5, costs
 
 
 async def bare_report(store: Store, scheme_id: int, photos: Sequence[Photo] = ()) -> Report:
@@ -169,3 +256,78 @@ async def test_a_batch_is_marked_matched_in_one_go_as_one_at_a_time_was(
     ]
     assert marked[second.id or 0].scanned_at > before.scanned_at, "an earlier mark is updated"
     await store.subjects.mark_all_scanned([])
+
+
+async def a_subject_and_reports(norwich: Norwich, count: int) -> tuple[Subject, list[Report]]:
+    """A subject, and reports in its distinctive words (a scar, a cheek): each suggested."""
+    first = await norwich.report()
+    subject = await norwich.service.create_from_report(norwich.operator, first.id or 0)
+    return subject, [
+        await norwich.report(subject_description="Lad in a hoodie, scar on his left cheek")
+        for _ in range(count)
+    ]
+
+
+async def suggested(store: Store) -> int:
+    """How many suggestions were put to the coordinators: each is audited once put."""
+    return len(await store.audit.of_actions(None, ["subject.suggest"]))
+
+
+async def test_one_report_that_fails_to_match_leaves_the_rest_of_the_batch_matched(
+    synced_store: Store, schemes_file: SchemesFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    norwich = await town(synced_store, schemes_file, tmp_path)
+    store = norwich.store
+    _, (failing, _) = await a_subject_and_reports(norwich, 2)
+    suggest = store.subjects.suggest
+
+    async def fails_for_one(
+        subject_id: int,
+        report_id: int,
+        reason: SuggestionReason,
+        *,
+        distance: int | None = None,
+        words: Sequence[str] = (),
+    ) -> SubjectSuggestion | None:
+        if report_id == failing.id:
+            raise StorageError("could not store the suggestion: the database failed")
+        return await suggest(subject_id, report_id, reason, distance=distance, words=words)
+
+    monkeypatch.setattr(store.subjects, "suggest", fails_for_one)
+    watch = SubjectWatch(store, norwich.photos, CallbackSigner(b"k" * 32))
+    done = await watch.run(NOW)
+
+    assert (done.matched, done.put) == (2, 1), "the first report and the other matched"
+    assert [r.id for r in await store.subjects.unscanned(BATCH)] == [failing.id]
+    monkeypatch.undo()
+    done = await watch.run(NOW)
+    assert (done.matched, done.put) == (1, 1)
+    assert await store.subjects.unscanned(BATCH) == []
+    assert await suggested(store) == 2
+
+
+async def test_a_run_that_stops_before_marking_its_batch_puts_nothing_twice(
+    synced_store: Store, schemes_file: SchemesFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    norwich = await town(synced_store, schemes_file, tmp_path)
+    store = norwich.store
+    subject, (left, *_) = await a_subject_and_reports(norwich, 3)
+    stopped = await store.subjects.suggest(subject.id or 0, left.id or 0, SuggestionReason.WORDS)
+    assert stopped is not None, "a run made it and stopped before putting it"
+
+    async def stops(scans: Sequence[Scanned]) -> None:
+        raise StorageError("could not record the reports matched: the database failed")
+
+    monkeypatch.setattr(store.subjects, "mark_all_scanned", stops)
+    watch = SubjectWatch(store, norwich.photos, CallbackSigner(b"k" * 32))
+    done = await watch.run(NOW)
+    assert (done.matched, done.put) == (0, 3), "put, the one left over among them"
+    assert len(await store.subjects.unscanned(BATCH)) == 4
+    monkeypatch.undo()
+
+    done = await watch.run(NOW)
+
+    assert (done.matched, done.put) == (4, 0)
+    assert await store.subjects.unscanned(BATCH) == []
+    assert await suggested(store) == 3
+    assert await store.subjects.unput(left.id or 0) == []

@@ -20,6 +20,7 @@ import asyncio
 import io
 import logging
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
@@ -31,6 +32,7 @@ from storage.models import Report
 from storage.photos import PhotoStore, crop_hashes, hamming
 from storage.store import Store
 from storage.subject_models import Subject, SubjectPhoto, SubjectSuggestion
+from storage.subjects import Candidates
 
 logger = logging.getLogger(__name__)
 
@@ -125,21 +127,30 @@ async def _with_crop_hashes(
     return subject_photos
 
 
-Candidates = list[tuple[Subject, list[SubjectPhoto]]]
-"""A scheme's active subjects with their photos (`SubjectRepository.candidates`)."""
-
-
 async def find_matches(
-    store: Store, photos: PhotoStore, report: Report, candidates: Candidates | None = None
+    store: Store,
+    photos: PhotoStore,
+    report: Report,
+    candidates: Candidates | None = None,
+    *,
+    probes: Sequence[str] | None = None,
+    linked: Collection[int] | None = None,
 ) -> list[Match]:
-    """The active subjects of the report's scheme it may show, best evidence first;
-    `candidates`, read once for many reports of one scheme, saves reading them again."""
+    """The active subjects of the report's scheme it may show, best evidence first.
+
+    `candidates`, the report's photos' pHashes (`probes`) and the ids of the subjects it
+    is linked to (`linked`) are read here when not given; the watch gives them, read for
+    its whole batch in one transaction (`SubjectRepository.to_match`), because on SQLite
+    each read of its own waits for the one connection members' alerts wait for too.
+    """
     report_id = stored_id(report)
     if report.status is ReportStatus.WITHDRAWN:
         return []
-    probes = [p.phash for p in await store.reports.photos(report_id) if p.phash]
+    if probes is None:
+        probes = [p.phash for p in await store.reports.photos(report_id) if p.phash]
     words = report_words(report)
-    linked = {stored_id(s) for s in await store.subjects.of_report(report_id)}
+    if linked is None:
+        linked = {stored_id(s) for s in await store.subjects.of_report(report_id)}
     matches: list[Match] = []
     if candidates is None:
         candidates = await store.subjects.candidates(report.scheme_id)
@@ -164,11 +175,20 @@ async def find_matches(
 
 
 async def suggest_for_report(
-    store: Store, photos: PhotoStore, report: Report, candidates: Candidates | None = None
+    store: Store,
+    photos: PhotoStore,
+    report: Report,
+    candidates: Candidates | None = None,
+    *,
+    probes: Sequence[str] | None = None,
+    linked: Collection[int] | None = None,
 ) -> list[SubjectSuggestion]:
-    """Record the new suggestions for a report (each pair once), for the coordinators."""
+    """Record the new suggestions for a report (each pair once), for the coordinators;
+    what is given is not read again (`find_matches`)."""
     made = []
-    for match in await find_matches(store, photos, report, candidates):
+    for match in await find_matches(
+        store, photos, report, candidates, probes=probes, linked=linked
+    ):
         suggestion = await store.subjects.suggest(
             stored_id(match.subject),
             stored_id(report),

@@ -10,15 +10,31 @@ seconds (the subjects plugin schedules it), and takes what is committed: every r
 of every source (a chat alert, a guided report, a neighbour's alert) is in the log the
 same way, so none needs a hook of its own.
 
+Why a run takes its batch whole: on SQLite every transaction of the bot's process waits
+its turn for one connection (`storage.engine`), members' alerts among them. Report by
+report, matching took five small transactions a report, some 250 for a batch of 50,
+all queued in front of them. So a run reads what its batch needs in one transaction
+(each report's photos' hashes, the subjects linked to it, its suggestions not yet put,
+and the subjects of the batch's schemes: `SubjectRepository.to_match`) and marks the
+batch matched in one more: five transactions a run, for 2 reports or 50, and beyond
+those only what each suggestion put and each subject photo's first crop hashes cost. A
+scheme with no active subject has nothing to match its reports against: they are only
+marked.
+
 What it has done is in the log, so a restart neither loses nor repeats anything:
 - a report matched is marked with the `updated_at` and the newest photo it was
-  matched with (`subject_scan`); a report changed since (a guided report's later
-  descriptors or photo) is matched again, and each pair (subject, report) is
-  suggested once anyway;
+  matched with (`subject_scan`), once every report of the batch has had its suggestions
+  made and put; a report changed since (a guided report's later descriptors or photo)
+  is matched again, and so is the batch of a run that stopped before marking it, which
+  repeats nothing, since each pair (subject, report) is suggested once and a suggestion
+  put is marked put;
 - a suggestion put to the coordinators is marked (`put_at`) after its copies are
   queued under keys of the suggestion and the coordinator, and a subject put to the
   members' group (`asked_at`) after its card is queued under a key of the subject and
   the group, so a run that stops between the two queues nothing twice.
+
+A report that fails to match (the log busy, say) is left unmarked, logged,
+and taken again next run; the rest of its batch is matched and marked all the same.
 
 Every step of a run is idempotent, and one lock keeps two runs of one process (the
 schedule's and a test's) from interleaving.
@@ -34,7 +50,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from broadcast.callbacks import CallbackSigner
-from broadcast.subjects.matching import Candidates, suggest_for_report
+from broadcast.subjects.matching import suggest_for_report
 from broadcast.subjects.service import SUGGESTED, SUGGESTION_KEY
 from broadcast.texts import alerts as alert_texts
 from broadcast.texts import subjects as texts
@@ -46,6 +62,7 @@ from storage.outbox_payloads import MessagePayload
 from storage.photos import PhotoStore
 from storage.store import Store
 from storage.subject_models import Subject, SubjectSuggestion
+from storage.subjects import Candidates, ReportToMatch, Scanned
 
 logger = logging.getLogger(__name__)
 
@@ -86,21 +103,7 @@ class SubjectWatch:
         """Match the reports waiting, put their new suggestions to the coordinators."""
         async with self._lock:
             schemes = {stored_id(s): s for s in await self._store.schemes.list_all()}
-            matched = put = 0
-            candidates: dict[int, Candidates] = {}
-            for report in await self._store.subjects.unscanned(BATCH):
-                scheme = schemes.get(report.scheme_id)
-                if scheme is None:
-                    continue
-                try:
-                    if report.scheme_id not in candidates:
-                        found = await self._store.subjects.candidates(report.scheme_id)
-                        candidates[report.scheme_id] = found
-                    put += await self._match(scheme, report, candidates[report.scheme_id], now)
-                except Exception:
-                    logger.exception("report %s not matched; again next run", report.id)
-                    continue
-                matched += 1
+            matched, put = await self._match_batch(schemes, now)
             asked = 0
             for subject in await self._store.subjects.unasked(BATCH):
                 scheme = schemes.get(subject.scheme_id)
@@ -153,18 +156,65 @@ class SubjectWatch:
         )
         await self._store.subjects.mark_asked(subject_id, now)
 
-    async def _match(
-        self, scheme: Scheme, report: Report, candidates: Candidates, now: datetime
-    ) -> int:
-        report_id = stored_id(report)
-        photos = await self._store.reports.photos(report_id)
-        newest = max((stored_id(p) for p in photos), default=0)
-        await suggest_for_report(self._store, self._photos, report, candidates)
+    async def _match_batch(self, schemes: dict[int, Scheme], now: datetime) -> tuple[int, int]:
+        """Reports matched and copies put, the reports read and marked a batch at a time
+        (the module's docstring says why)."""
+        reports = [
+            r for r in await self._store.subjects.unscanned(BATCH) if r.scheme_id in schemes
+        ]
+        if not reports:
+            return 0, 0
+        try:
+            batch = await self._store.subjects.to_match([stored_id(r) for r in reports])
+        except Exception:
+            logger.exception("%d reports not matched; again next run", len(reports))
+            return 0, 0
         put = 0
-        for suggestion in await self._store.subjects.unput(report_id):
+        scanned: list[Scanned] = []
+        for report in reports:
+            report_id = stored_id(report)
+            found = batch.reports.get(report_id)
+            if found is None:  # deleted since it was listed: nothing left to match or mark
+                continue
+            candidates = batch.candidates.get(report.scheme_id, [])
+            try:
+                put += await self._match(schemes[report.scheme_id], report, found, candidates, now)
+            except Exception:
+                logger.exception("report %s not matched; again next run", report_id)
+                continue
+            scanned.append(Scanned(report_id, report.updated_at, found.newest_photo_id))
+        try:
+            await self._store.subjects.mark_all_scanned(scanned)
+        except Exception:
+            # Their suggestions are made and put: matching them again repeats nothing.
+            logger.exception("%d reports matched but not marked; again next run", len(scanned))
+            return 0, put
+        return len(scanned), put
+
+    async def _match(
+        self,
+        scheme: Scheme,
+        report: Report,
+        found: ReportToMatch,
+        candidates: Candidates,
+        now: datetime,
+    ) -> int:
+        """Make the report's new suggestions and put them, with any a stopped run left
+        unput; no subject to match against (`candidates` empty) makes none."""
+        unput = list(found.unput)
+        if candidates:
+            unput += await suggest_for_report(
+                self._store,
+                self._photos,
+                report,
+                candidates,
+                probes=found.phashes,
+                linked=found.linked,
+            )
+        put = 0
+        for suggestion in unput:
             put += await self._put(scheme, report, suggestion)
             await self._store.subjects.mark_put(stored_id(suggestion), now)
-        await self._store.subjects.mark_scanned(report_id, report.updated_at, newest)
         return put
 
     async def _put(self, scheme: Scheme, report: Report, suggestion: SubjectSuggestion) -> int:
