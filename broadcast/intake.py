@@ -319,9 +319,13 @@ class IntakeDesk:
         now = now or utcnow()
         text = offer.text if text_problem(offer.text) is None else without_words
         photos = [await self._clean(await self._picture(ref, fetch)) for ref in offer.files]
-        already = await self.alerts.find(offer.source)
+        source = offer.source
+        prior = await self.store.reports.before_alert(
+            source.chat_id, source.message_id, offer.member_id, now - DOUBLE_WINDOW
+        )
+        already = prior.made
         if already is None and not anyway:
-            earlier = await self.double_of(offer.member_id, text, photos, now)
+            earlier = await self.double_of(text, photos, prior.recent)
             if earlier is not None:
                 doubled = replace(offer, kind=Kind.DOUBLE, double_of=earlier.id, urgency=urgency)
                 box.put(doubled)
@@ -371,14 +375,14 @@ class IntakeDesk:
             return data
 
     async def double_of(
-        self, member_id: int, text: str, photos: Sequence[bytes | CleanPhoto], now: datetime
+        self, text: str, photos: Sequence[bytes | CleanPhoto], recent: Sequence[Report]
     ) -> Report | None:
-        """The member's alert of the last few minutes with the same words or a same photo.
+        """Of the member's `recent` alerts (the last few minutes'), one with the same words
+        or a same photo.
 
         Photos are compared by the hash they are stored under (after re-encoding,
         which strips what differs between two uploads of one picture's file).
         """
-        recent = await self.store.reports.by_member_since(member_id, now - DOUBLE_WINDOW)
         if not recent:
             return None
         hashes = {photo.sha256 for photo in photos if isinstance(photo, CleanPhoto)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from config.errors import NotFoundError
 from config.vocabulary import (
@@ -38,6 +40,40 @@ logger = logging.getLogger(__name__)
 _FIXED_FIELDS = frozenset(
     {"id", "scheme_id", "member_id", "created_at", "source", "origin_scheme"}
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeAlert:
+    """`made`: the report the message made already (a second delivery of it);
+    `recent`: the member's reports since the doubles window opened, newest first."""
+
+    made: Report | None
+    recent: list[Report]
+
+
+def _for_message(chat_id: int, message_id: int) -> SelectOfScalar[Report]:
+    source = f"alert:{chat_id}:{message_id}:"
+    return (
+        select(Report)
+        .join(OutboxRow, col(OutboxRow.report_id) == col(Report.id))
+        .where(
+            or_(
+                (col(OutboxRow.chat_id) == chat_id)
+                & (col(OutboxRow.telegram_message_id) == message_id)
+                & (col(OutboxRow.kind) == OutboxKind.ALERT),
+                col(OutboxRow.dedupe_key).startswith(source, autoescape=True),
+            )
+        )
+        .limit(1)
+    )
+
+
+def _by_member_since(member_id: int, since: datetime) -> SelectOfScalar[Report]:
+    return (
+        select(Report)
+        .where(Report.member_id == member_id, col(Report.created_at) >= since)
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+    )
 
 
 class ReportRepository:
@@ -131,22 +167,19 @@ class ReportRepository:
         A copy is found by the message id its outbox row recorded; the member's own
         message by the dedupe key `alert:<chat>:<message>:` its alert rows carry.
         """
-        source = f"alert:{chat_id}:{message_id}:"
-        query = (
-            select(Report)
-            .join(OutboxRow, col(OutboxRow.report_id) == col(Report.id))
-            .where(
-                or_(
-                    (col(OutboxRow.chat_id) == chat_id)
-                    & (col(OutboxRow.telegram_message_id) == message_id)
-                    & (col(OutboxRow.kind) == OutboxKind.ALERT),
-                    col(OutboxRow.dedupe_key).startswith(source, autoescape=True),
-                )
-            )
-            .limit(1)
-        )
         async with transaction(self._sessions, "find the report") as session:
-            return (await session.exec(query)).first()
+            return (await session.exec(_for_message(chat_id, message_id))).first()
+
+    async def before_alert(
+        self, chat_id: int, message_id: int, member_id: int, since: datetime
+    ) -> BeforeAlert:
+        """What a member's message meets before it becomes an alert, read in one
+        transaction: the two reads are on every alert's way to its confirmation, and the
+        process's SQLite serves every transaction through one connection."""
+        async with transaction(self._sessions, "read the member's reports") as session:
+            made = (await session.exec(_for_message(chat_id, message_id))).first()
+            recent = list((await session.exec(_by_member_since(member_id, since))).all())
+        return BeforeAlert(made, recent)
 
     async def latest_by_member(self, member_id: int, since: datetime) -> Report | None:
         """The member's newest report made after `since`, e.g. for the location sent just after."""
@@ -158,16 +191,6 @@ class ReportRepository:
         )
         async with transaction(self._sessions, "read the member's reports") as session:
             return (await session.exec(query)).first()
-
-    async def by_member_since(self, member_id: int, since: datetime) -> list[Report]:
-        """The member's reports made after `since`, newest first (the doubles check)."""
-        query = (
-            select(Report)
-            .where(Report.member_id == member_id, col(Report.created_at) >= since)
-            .order_by(col(Report.created_at).desc(), col(Report.id).desc())
-        )
-        async with transaction(self._sessions, "read the member's reports") as session:
-            return list((await session.exec(query)).all())
 
     async def unanswered(self, made_from: datetime, made_before: datetime) -> list[Report]:
         """Open live reports made in that span that no operator has answered with any call

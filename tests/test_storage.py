@@ -402,10 +402,13 @@ class TestStorage:
         second = await synced_store.reports.create(sighting(scheme, member_id=alice.id))
         await synced_store.reports.create(sighting(scheme))  # nobody's
 
-        recent = await synced_store.reports.by_member_since(alice.id, now() - timedelta(minutes=5))
+        before = await synced_store.reports.before_alert(
+            NORWICH_GROUP, 4242, alice.id, now() - timedelta(minutes=5)
+        )
 
-        assert [r.id for r in recent] == [second.id, first.id]
-        assert old.id not in {r.id for r in recent}
+        assert [r.id for r in before.recent] == [second.id, first.id]
+        assert old.id not in {r.id for r in before.recent}
+        assert before.made is None, "no report came from that message"
 
     async def test_an_operator_update_is_recorded_with_edits_for_every_copy(
         self, synced_store: Store
