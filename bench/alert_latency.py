@@ -268,11 +268,15 @@ class Bench:
         self.next_member += 1
         return person
 
-    def copies(self, member: Person, tag: str) -> int:
+    def copies(self, member: Person, tag: str, after: dict[int, int]) -> int:
+        """Copies of the alert tagged `tag` so far, among the messages newer than `after`
+        (each chat's newest before it was posted): the wait re-counts on every request the
+        bot makes, and reading every chat whole made the driver, and with it the sandbox
+        answering the bot on the same loop, slower the longer a run went."""
         found = sum(
             1
             for chat in self.chats
-            for m in self.sandbox.chat_messages(None, chat)
+            for m in self.sandbox.chat_messages(None, chat, after=after[chat])
             if m.from_bot and tag in m.body
         )
         return found + sum(1 for m in self.sandbox.chat_messages(self.bot, member) if m.from_bot)
@@ -289,6 +293,7 @@ class Bench:
         calls = self.sandbox.state.calls
         assert calls is not None
         first_call = len(calls)
+        after = {chat: self.sandbox.last_message_id(None, chat) for chat in self.chats}
         posted = time.perf_counter()
         if kind == "text":
             await member.send(self.bot, f"/alert {caption}")
@@ -299,7 +304,7 @@ class Bench:
         else:
             await member.send_photo(self.bot, photo, caption=caption)
         goal = len(self.chats) + 1
-        await self.sandbox.wait_for(lambda: self.copies(member, tag) >= goal, timeout=60)
+        await self.sandbox.wait_for(lambda: self.copies(member, tag, after) >= goal, timeout=60)
         done = time.perf_counter()
         return Sample(posted, done, member.id, calls[first_call:]), len(photo)
 

@@ -192,6 +192,24 @@ async def test_blasting_a_group_hits_the_flood_limit(
     assert len(sandbox.chat_messages(None, NORWICH)) == 20
 
 
+async def test_a_chats_newer_messages_are_read_from_where_a_reader_left_off(
+    sandbox: BotApiSandbox, client: telegram.Bot, shop_bot: BotHandle, alice: Person
+) -> None:
+    norwich = sandbox.group(NORWICH, "Norwich ShopWatch", [alice], bots=[shop_bot])
+    assert sandbox.last_message_id(None, NORWICH) == 0
+    for number in range(3):
+        await client.send_message(NORWICH, f"alert {number}")
+    seen = sandbox.last_message_id(None, NORWICH)
+    await alice.send(norwich, "seen it")
+    await client.send_message(NORWICH, "alert 3")
+
+    newer = sandbox.chat_messages(None, NORWICH, after=seen)
+
+    assert [m.body for m in newer] == ["seen it", "alert 3"]
+    assert len(sandbox.chat_messages(None, NORWICH)) == 5
+    assert sandbox.chat_messages(None, NORWICH, after=newer[-1].message_id) == []
+
+
 async def test_private_chat_allows_a_short_burst_only(
     sandbox: BotApiSandbox, client: telegram.Bot, alice: Person, monkeypatch: pytest.MonkeyPatch
 ) -> None:
