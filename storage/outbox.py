@@ -283,14 +283,22 @@ def _mark_sent_statement() -> Update:
             or_(*(outbox.state == state for state in _RECORDABLE)),  # no IN: executemany
         )
         .values(
-            claimed_by=None,
-            claimed_until=None,
-            state=OutboxState.SENT,
-            telegram_message_id=bindparam("sent_message"),
-            sent_at=bindparam("sent_at", type_=outbox.sent_at.type),
-            last_error=None,
+            **_sent(bindparam("sent_message"), bindparam("sent_at", type_=outbox.sent_at.type))
         )
     )
+
+
+def _sent(message: object, at: object) -> dict[str, object]:
+    """What recording a copy as sent changes: the statement's values, and the row as the
+    batch returns it without reading it again."""
+    return {
+        "claimed_by": None,
+        "claimed_until": None,
+        "state": OutboxState.SENT,
+        "telegram_message_id": message,
+        "sent_at": at,
+        "last_error": None,
+    }
 
 
 _ROWS_OF = (
@@ -622,14 +630,7 @@ class OutboxRepository:
                     current = found.get(mark.row_id)
                     if current is None or current["state"] not in _RECORDABLE:
                         continue  # not there, or sent already: it stays as it is
-                    current.update(
-                        claimed_by=None,
-                        claimed_until=None,
-                        state=OutboxState.SENT,
-                        telegram_message_id=mark.telegram_message_id,
-                        sent_at=mark.at,
-                        last_error=None,
-                    )
+                    current.update(_sent(mark.telegram_message_id, mark.at))
                     marks.append(
                         {
                             "sent_row": mark.row_id,
