@@ -156,6 +156,8 @@ class BotRuntime:
                 await application.stop()
             await application.shutdown()
             self._application = None
+        if sending is not None:
+            await sending.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -97,6 +97,11 @@ class Sending:
         for plugin in reversed(self.plugins):
             await plugin.stop()
 
+    async def close(self) -> None:
+        """Once no update is in hand any more: the photo store's child processes end
+        (`stop` comes first, while the last updates may still need a photo made clean)."""
+        await self.photos.close()
+
 
 def build_sending(
     settings: Settings,

@@ -94,6 +94,7 @@ class OutboxProcess:
         sending, self._sending = self._sending, None
         if sending is not None:
             await sending.stop()
+            await sending.close()
         bot, self._bot = self._bot, None
         if bot is not None:
             await bot.shutdown()

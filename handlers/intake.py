@@ -76,7 +76,8 @@ from storage.ids import stored_id
 from storage.models import Member, utcnow
 from storage.outbox import Delivery
 from storage.outbox_payloads import Buttons, MessagePayload
-from storage.photos import TOO_LARGE, PhotoLimits, check_size
+from storage.photo_limits import PhotoLimits
+from storage.photos import TOO_LARGE, check_size
 
 logger = logging.getLogger(__name__)
 

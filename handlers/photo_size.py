@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from telegram import PhotoSize
 
-from storage.photos import PhotoLimits
+from storage.photo_limits import PhotoLimits
 
 
 def evidence_size(sizes: Sequence[PhotoSize], limits: PhotoLimits) -> PhotoSize:

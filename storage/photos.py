@@ -12,8 +12,9 @@ pixels and most of the CPU, and a small PNG can claim to be 50 megapixels (a
 "pixel bomb"). So a JPEG is decoded at reduced size (its DCT scaling, Pillow's
 `draft`: 1/2, 1/4 or 1/8, never below the size kept), what cannot be decoded at
 reduced size is refused above what a phone camera makes, and the re-encoding runs
-in the store's own small thread pool, so at most `PhotoLimits.workers` decodes are
-in memory at once and the event loop never waits on one.
+in the store's own child processes (`storage.photo_workers`), so at most
+`PhotoLimits.workers` decodes are in memory at once, the event loop never waits on
+one, and a decoder that a hostile file crashes takes only its child with it.
 
 A photo is made clean once (`CleanPhoto`: the JPEG with its hashes): the member's
 double is looked for by it and it is what is stored, so a photo is never decoded
@@ -32,10 +33,7 @@ import asyncio
 import hashlib
 import io
 import logging
-import os
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,56 +42,14 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from config.errors import InvalidPhotoError
 from storage.files import private_dir, write_private
+from storage.photo_limits import PhotoLimits
+from storage.photo_workers import PhotoWorkers
 
 logger = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"})
 TOO_LARGE = "the photo is too large"
 TOO_MANY_PIXELS = "the photo's dimensions are too large"
-
-
-@dataclass(frozen=True)
-class PhotoLimits:
-    """Upper bounds: Telegram photos are at most 10 MB and 10000 px a side.
-
-    `max_pixels` is what a JPEG may claim (a phone's 48-50 megapixel mode); a JPEG is
-    decoded at 1/2 to 1/8 scale, never below `draft_side`, so what is decoded stays
-    between `draft_side` and twice it.
-    `max_decoded_pixels` is what may be decoded at all, whatever the format: a 12 MP
-    phone photo (4032 x 3024) with room to spare. PNG, WebP, GIF and BMP are decoded
-    whole, so it is their cap; it bounds one decode's memory to about 38 MB of RGB
-    pixels (three working copies at most), and `workers` bounds how many run at once.
-    """
-
-    max_bytes: int = 20 * 1024 * 1024
-    max_pixels: int = 50_000_000
-    max_decoded_pixels: int = 12_600_000
-    max_side: int = 2048
-    """The most a kept photo has a side; a larger one is resampled (Lanczos) to it."""
-    draft_side: int = 1600
-    """The least a JPEG is decoded to a side, where it is larger (its decoder's 1/2 to
-    1/8 scale): 1/2 of a 12 MP photo is 2000 px, kept as it is."""
-    evidence_side: int = 1280
-    """Of a photo message's sizes, the smallest at least this long is fetched
-    (`handlers.photo_size`): a photo message is Telegram's re-encoding, never the
-    camera's original, and 1280 px serves identification."""
-    jpeg_quality: int = 85
-    workers: int = 2
-    niceness: int = 10
-    """The decoding threads' priority below the event loop's (Linux gives each thread its
-    own): with the cores busy, every alert's sends and transactions go first, and the
-    pictures take what is left. Four 50-megapixel pictures in hand made another member's
-    text alert 3.9 times slower at p99 with the threads at the loop's priority."""
-
-    def draft_size(self, width: int, height: int) -> tuple[int, int]:
-        """The least a `width` x `height` JPEG is decoded to: within `draft_side` (and
-        `max_side`), never up."""
-        side = min(self.draft_side, self.max_side)
-        longest = max(width, height, 1)
-        if longest <= side:
-            return width, height
-        scale = side / longest
-        return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 @dataclass(frozen=True)
@@ -235,32 +191,30 @@ def _decode(opened: ImageFile.ImageFile, limits: PhotoLimits) -> Image.Image:
     return opened
 
 
-def _lower_priority(niceness: int) -> None:
-    """This thread, not the process, made `niceness` lower in priority (Linux only)."""
-    if niceness and hasattr(os, "setpriority"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-        except OSError:
-            logger.warning("the photo threads run at the bot's own priority")
-
-
 class PhotoStore:
     """Content-addressed files under the data directory: the same photo is kept once."""
 
     def __init__(self, root: Path, limits: PhotoLimits = PhotoLimits()) -> None:
         self.root = root
         self.limits = limits
-        self._pool = ThreadPoolExecutor(
-            limits.workers,
-            thread_name_prefix="photo",
-            initializer=_lower_priority,
-            initargs=(limits.niceness,),
-        )
+        self.workers = PhotoWorkers(limits)
 
     async def clean_async(self, data: bytes) -> CleanPhoto:
-        """`clean` in the store's pool: the event loop goes on, and at most
-        `limits.workers` photos are decoded at once (the rest wait their turn as bytes)."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.clean, data)
+        """`clean` in one of the store's child processes (`storage.photo_workers`): the
+        event loop goes on, and at most `limits.workers` photos are decoded at once (the
+        rest wait their turn as bytes)."""
+        cleaned = await self.workers.clean(data)
+        return CleanPhoto(
+            jpeg=cleaned.jpeg,
+            sha256=hashlib.sha256(cleaned.jpeg).hexdigest(),
+            phash=cleaned.phash,
+            width=cleaned.width,
+            height=cleaned.height,
+        )
+
+    async def close(self) -> None:
+        """End the store's child processes (a photo after this starts one again)."""
+        await self.workers.close()
 
     def clean(self, data: bytes) -> CleanPhoto:
         """Untrusted bytes made a clean photo with its hashes (`InvalidPhotoError` if not one)."""
@@ -274,8 +228,9 @@ class PhotoStore:
         )
 
     async def ingest_async(self, photo: bytes | CleanPhoto) -> StoredPhoto:
-        """`ingest` in the store's pool, as `clean_async`."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.ingest, photo)
+        """`ingest`, the bytes made clean as `clean_async` does and written in a thread."""
+        clean = photo if isinstance(photo, CleanPhoto) else await self.clean_async(photo)
+        return await asyncio.to_thread(self.ingest, clean)
 
     def ingest(self, photo: bytes | CleanPhoto) -> StoredPhoto:
         """Keep the photo (untrusted bytes are made clean first), once for the same bytes."""

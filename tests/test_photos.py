@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
 import os
-import threading
+import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
 
 from config.errors import InvalidPhotoError
-from storage.photos import PhotoLimits, PhotoStore, hamming
+from storage.photo_limits import PhotoLimits
+from storage.photos import PhotoStore, hamming
 
 
 def phone_photo(width: int = 1600, height: int = 1200, *, with_gps: bool = True) -> bytes:
@@ -39,21 +43,85 @@ def photos(tmp_path: Path) -> PhotoStore:
     return PhotoStore(tmp_path / "photos")
 
 
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no thread priorities here")
-async def test_photos_are_decoded_below_the_bots_own_priority_so_alerts_go_first(
-    photos: PhotoStore,
-) -> None:
-    clean = await photos.clean_async(phone_photo())
+@pytest.fixture
+async def photos_of_children(tmp_path: Path) -> AsyncIterator[PhotoStore]:
+    """A store whose photos are made clean in its child processes, ended afterwards."""
+    photos = PhotoStore(tmp_path / "photos")
+    try:
+        yield photos
+    finally:
+        await photos.close()
+    assert photos.workers.pids == ()
 
-    assert (clean.width, clean.height) == (1600, 1200)
-    decoders = [t for t in threading.enumerate() if t.name.startswith("photo")]
-    assert decoders, "the photo was decoded in the store's threads"
-    ours = os.getpriority(os.PRIO_PROCESS, 0)  # this thread: the event loop's
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no process priorities here")
+async def test_photos_are_decoded_in_children_below_the_bots_own_priority(
+    photos_of_children: PhotoStore,
+) -> None:
+    photos = photos_of_children
+    first, second = await asyncio.gather(
+        photos.clean_async(phone_photo()), photos.clean_async(phone_photo(1200, 1600))
+    )
+
+    assert (first.width, first.height) == (1600, 1200)
+    assert (second.width, second.height) == (1200, 1600)
+    assert first.sha256 == hashlib.sha256(first.jpeg).hexdigest(), "the bot's own hash"
+    assert first == photos.clean(phone_photo()), "the same as decoded in the bot itself"
+    children = photos.workers.pids
+    assert len(children) == PhotoLimits().workers, "one child a photo, side by side"
+    assert os.getpid() not in children
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
     lowered = min(ours + PhotoLimits().niceness, 19)
-    assert lowered > ours or ours == 19, "a lower priority than the loop's"
-    for thread in decoders:
-        assert thread.native_id is not None
-        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == lowered, thread.name
+    assert lowered > ours or ours == 19, "a lower priority than the bot's"
+    for child in children:
+        assert os.getpriority(os.PRIO_PROCESS, child) == lowered
+
+    with pytest.raises(InvalidPhotoError, match="not a photo we can use"):
+        await photos.clean_async(b"GIF89a but nothing after it")
+    assert photos.workers.pids == children, "a refusal is an answer: the child goes on"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="no stopping a process here")
+async def test_a_child_that_dies_on_a_photo_refuses_only_that_photo(
+    photos_of_children: PhotoStore,
+) -> None:
+    photos = photos_of_children
+    await photos.clean_async(phone_photo())
+    (child,) = photos.workers.pids
+    os.kill(child, signal.SIGSTOP)  # it takes the next photo and never answers
+
+    taken = asyncio.ensure_future(photos.clean_async(phone_photo(1200, 900)))
+    await asyncio.sleep(0)  # one turn of the loop: the photo is in the child's hands
+    assert photos.workers.busy == 1
+    os.kill(child, signal.SIGKILL)  # as a decoder crashing on a hostile file would
+
+    with pytest.raises(InvalidPhotoError, match="not a photo we can use"):
+        await taken
+    again = await photos.clean_async(phone_photo(1200, 900))
+    assert (again.width, again.height) == (1200, 900)
+    assert child not in photos.workers.pids, "a new child for the next photo"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="no stopping a process here")
+async def test_a_photo_whose_decoding_runs_past_its_time_is_refused_and_its_child_killed(
+    tmp_path: Path,
+) -> None:
+    photos = PhotoStore(tmp_path / "photos", PhotoLimits(decode_seconds=1.0))
+    try:
+        await photos.clean_async(phone_photo())
+        (child,) = photos.workers.pids
+        os.kill(child, signal.SIGSTOP)  # a decoder that never comes back
+
+        with pytest.raises(InvalidPhotoError, match="not a photo we can use"):
+            await photos.clean_async(phone_photo(1200, 900))
+
+        again = await photos.clean_async(phone_photo(1200, 900))
+        assert (again.width, again.height) == (1200, 900)
+        assert child not in photos.workers.pids
+    finally:
+        await photos.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # killed and reaped
 
 
 def test_a_phone_photo_is_kept_without_its_location_or_camera(photos: PhotoStore) -> None:

@@ -293,7 +293,7 @@ class FederationReceiver:
         """Fetched from the sender (a few at a time, stopping at 4 MiB), checked against
         the hash it signed and against what a ShopWatch serves (a JPEG of at most 2048 px
         a side, read from its header, before any pixel is decoded); re-encoded on storing
-        in the photo store's own threads (`PhotoStore.ingest_async`), like every photo."""
+        in the photo store's own processes (`PhotoStore.ingest_async`), like every photo."""
         out: list[bytes] = []
         for sha256 in hashes:
             try:

@@ -23,11 +23,11 @@ import asyncio
 import logging
 import os
 import sys
-from pathlib import Path
 
 from pydantic import ValidationError
 
 from config.errors import ExportFailedError
+from storage.child_process import child_environment
 from storage.export.render import RENDERED, REQUEST, ExportRequest, Rendered, read_and_write
 from storage.models import Scheme
 from storage.photos import PhotoStore
@@ -39,15 +39,6 @@ logger = logging.getLogger(__name__)
 CHILD_NICENESS = 10
 # Enough of a failed child's own words for the log, not a whole traceback of data.
 STDERR_KEPT = 4000
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _child_environment() -> dict[str, str]:
-    """The bot's environment, with this checkout first on the path (as the bot found it)."""
-    env = dict(os.environ)
-    paths = [str(_PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return env
 
 
 async def render_in_child(request: ExportRequest) -> Rendered:
@@ -64,7 +55,7 @@ async def render_in_child(request: ExportRequest) -> Rendered:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=_child_environment(),
+        env=child_environment(),
     )
     try:
         out, err = await process.communicate(REQUEST.dump_json(request))
