@@ -59,6 +59,7 @@ async def test_photos_are_decoded_in_children_below_the_bots_own_priority(
     photos_of_children: PhotoStore,
 ) -> None:
     photos = photos_of_children
+    assert not photos.workers.pids, "none started before a photo needs one"
     first, second = await asyncio.gather(
         photos.clean_async(phone_photo()), photos.clean_async(phone_photo(1200, 1600))
     )
@@ -67,7 +68,7 @@ async def test_photos_are_decoded_in_children_below_the_bots_own_priority(
     assert (second.width, second.height) == (1200, 1600)
     assert first.sha256 == hashlib.sha256(first.jpeg).hexdigest(), "the bot's own hash"
     assert first == photos.clean(phone_photo()), "the same as decoded in the bot itself"
-    children = photos.workers.pids
+    children: tuple[int, ...] = photos.workers.pids
     assert len(children) == PhotoLimits().workers, "one child a photo, side by side"
     assert os.getpid() not in children
     ours = os.getpriority(os.PRIO_PROCESS, 0)
