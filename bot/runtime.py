@@ -156,11 +156,11 @@ class BotRuntime:
                 await application.stop()
             await application.shutdown()
             self._application = None
-        if sending is not None:
-            await sending.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if sending is not None:  # no update, peer's alert or mini-app request in hand now
+            await sending.close()
         if self._store is not None:
             await self._store.close()
             self._store = None
