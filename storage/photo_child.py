@@ -16,7 +16,7 @@ from typing import BinaryIO
 from config.errors import InvalidPhotoError
 from storage.photo_limits import PhotoLimits
 from storage.photo_workers import READY, Answer, Request
-from storage.photos import perceptual_hash, reencode
+from storage.photos import made_clean
 
 
 def serve(limits: PhotoLimits, stdin: BinaryIO, stdout: BinaryIO) -> None:
@@ -27,18 +27,18 @@ def serve(limits: PhotoLimits, stdin: BinaryIO, stdout: BinaryIO) -> None:
         if len(data) != request.size:
             return
         try:
-            jpeg, image = reencode(data, limits)
+            cleaned = made_clean(data, limits)
         except InvalidPhotoError as refused:
             stdout.write(Answer(refused=str(refused)[:200]).model_dump_json().encode() + b"\n")
         else:
             answer = Answer(
-                phash=perceptual_hash(image),
-                width=image.width,
-                height=image.height,
-                size=len(jpeg),
+                phash=cleaned.phash,
+                width=cleaned.width,
+                height=cleaned.height,
+                size=len(cleaned.jpeg),
             )
             stdout.write(answer.model_dump_json().encode() + b"\n")
-            stdout.write(jpeg)
+            stdout.write(cleaned.jpeg)
         stdout.flush()
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+NOT_A_PHOTO = "that file is not a photo we can use"
+"""What a member hears of a file no decoder makes a photo of, in the bot or in a child."""
+
 
 @dataclass(frozen=True)
 class PhotoLimits:

@@ -39,11 +39,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.errors import InvalidPhotoError
 from storage.child_process import child_environment
-from storage.photo_limits import PhotoLimits
+from storage.photo_limits import NOT_A_PHOTO, PhotoLimits
 
 logger = logging.getLogger(__name__)
 
-NOT_A_PHOTO = "that file is not a photo we can use"
 _HEADER_LIMIT = 64 * 1024
 _ENDING_SECONDS = 5.0
 READY = b"ready\n"

@@ -42,8 +42,8 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from config.errors import InvalidPhotoError
 from storage.files import private_dir, write_private
-from storage.photo_limits import PhotoLimits
-from storage.photo_workers import PhotoWorkers
+from storage.photo_limits import NOT_A_PHOTO, PhotoLimits
+from storage.photo_workers import Cleaned, PhotoWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,24 @@ def reencode(data: bytes, limits: PhotoLimits = PhotoLimits()) -> tuple[bytes, I
     return encode_jpeg(image, limits), image
 
 
+def made_clean(data: bytes, limits: PhotoLimits = PhotoLimits()) -> Cleaned:
+    """Untrusted bytes re-encoded, with their pHash: what a child of the store answers,
+    and what `PhotoStore.clean` makes in the bot's own process."""
+    jpeg, image = reencode(data, limits)
+    return Cleaned(jpeg, perceptual_hash(image), image.width, image.height)
+
+
+def _hashed(cleaned: Cleaned) -> CleanPhoto:
+    """The evidence hash is the bot's own, of the bytes it keeps."""
+    return CleanPhoto(
+        jpeg=cleaned.jpeg,
+        sha256=hashlib.sha256(cleaned.jpeg).hexdigest(),
+        phash=cleaned.phash,
+        width=cleaned.width,
+        height=cleaned.height,
+    )
+
+
 def encode_jpeg(image: Image.Image, limits: PhotoLimits = PhotoLimits()) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=limits.jpeg_quality, optimize=True)
@@ -150,7 +168,7 @@ def decode_clean(data: bytes, limits: PhotoLimits = PhotoLimits()) -> Image.Imag
         SyntaxError,
     ) as exc:
         logger.info("photo refused: %s", type(exc).__name__)
-        raise InvalidPhotoError("that file is not a photo we can use") from None
+        raise InvalidPhotoError(NOT_A_PHOTO) from None
 
 
 def _repainted(image: Image.Image, limits: PhotoLimits) -> Image.Image:
@@ -170,7 +188,7 @@ def _decode(opened: ImageFile.ImageFile, limits: PhotoLimits) -> Image.Image:
     """The first picture, turned upright where it lies, decoded no larger than it needs to
     be (or refused): `opened` itself, so good only until it is closed."""
     if opened.format not in ACCEPTED_FORMATS:
-        raise InvalidPhotoError("that file is not a photo we can use")
+        raise InvalidPhotoError(NOT_A_PHOTO)
     if opened.format != "MPO" and getattr(opened, "is_animated", False):
         # A phone's MPO holds a second picture (depth, preview); a GIF's or
         # WebP's frames are a clip, and its first frame is rarely the person.
@@ -203,14 +221,7 @@ class PhotoStore:
         """`clean` in one of the store's child processes (`storage.photo_workers`): the
         event loop goes on, and at most `limits.workers` photos are decoded at once (the
         rest wait their turn as bytes)."""
-        cleaned = await self.workers.clean(data)
-        return CleanPhoto(
-            jpeg=cleaned.jpeg,
-            sha256=hashlib.sha256(cleaned.jpeg).hexdigest(),
-            phash=cleaned.phash,
-            width=cleaned.width,
-            height=cleaned.height,
-        )
+        return _hashed(await self.workers.clean(data))
 
     async def close(self) -> None:
         """End the store's child processes (a photo after this starts one again)."""
@@ -218,14 +229,7 @@ class PhotoStore:
 
     def clean(self, data: bytes) -> CleanPhoto:
         """Untrusted bytes made a clean photo with its hashes (`InvalidPhotoError` if not one)."""
-        jpeg, image = reencode(data, self.limits)
-        return CleanPhoto(
-            jpeg=jpeg,
-            sha256=hashlib.sha256(jpeg).hexdigest(),
-            phash=perceptual_hash(image),
-            width=image.width,
-            height=image.height,
-        )
+        return _hashed(made_clean(data, self.limits))
 
     async def ingest_async(self, photo: bytes | CleanPhoto) -> StoredPhoto:
         """`ingest`, the bytes made clean as `clean_async` does and written in a thread."""
